@@ -1,0 +1,107 @@
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+import { ColorSchema } from '../../shared/color.js';
+import { EncoderSettingsSchema, OutputSettingsSchema, type StreamConfig } from '../../shared/stream-config.js';
+import { formatIssues } from '../../shared/validation.js';
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const port = int(0, 65535);
+
+/**
+ * Every environment variable the server reads, with its default. `.env.example` and the README's
+ * config table list the same names; keep the three in step.
+ */
+export const EnvSchema = z.object({
+  PORT: port.default(4200),
+  WS_PORT: port.default(4201),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  WIDTH: int(16, 7680).multipleOf(2).default(1280),
+  HEIGHT: int(16, 4320).multipleOf(2).default(720),
+  FPS: int(1, 120).default(30),
+  BACKGROUND: ColorSchema.default('#101018'),
+  OUTPUT_URL: OutputSettingsSchema.shape.url.unwrap().optional(),
+  RECORDINGS_DIR: z.string().min(1).default('recordings'),
+  FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
+  X264_PRESET: EncoderSettingsSchema.shape.preset.default('veryfast'),
+  VIDEO_BITRATE_KBPS: EncoderSettingsSchema.shape.bitrateKbps.default(2500),
+  KEYFRAME_INTERVAL_S: z.coerce.number().positive().max(20).default(2),
+  AUDIO: EncoderSettingsSchema.shape.audio.default('silent'),
+  ENCODER_MAX_QUEUED_FRAMES: int(1, 30).default(3),
+  WORKERS: int(1, 256).default(availableParallelism()),
+  PREVIEW_FPS: int(1, 60).default(10),
+  PREVIEW_WIDTH: int(16, 3840).default(640),
+  PREVIEW_QUALITY: int(1, 100).default(70),
+  ASSET_ROOT: z.string().min(1).default('.'),
+  AUTOSTART: z.enum(['true', 'false']).default('true'),
+  DEFAULT_SCENE: z.enum(['auction', 'empty']).default('auction'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** Server configuration: fixed at start, except `stream`, which `PATCH /config` may change. */
+export interface ServerConfig {
+  port: number;
+  /** Port of the standalone WebSocket server; 0 picks a free one; null: none. */
+  wsPort: number | null;
+  host: string;
+  stream: StreamConfig;
+  recordingsDir: string;
+  ffmpegPath: string;
+  /** Frames written to ffmpeg but not yet consumed, above which a new frame is dropped. */
+  encoderMaxQueuedFrames: number;
+  workers: number;
+  preview: { fps: number; width: number; quality: number };
+  /** Absolute-or-relative folder that holds `assets/`. */
+  assetRoot: string;
+  defaultScene: 'auction' | 'empty';
+  /** Go live as soon as the server is up. */
+  autostart: boolean;
+  logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+}
+
+/** Thrown by {@link loadConfig} when the environment is invalid; `issues` names each variable. */
+export class ConfigError extends Error {
+  readonly code = 'SM_ERR_CONFIG';
+  constructor(readonly issues: { path: string; message: string }[]) {
+    super(`Invalid configuration: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads and validates the configuration from `env` (default `process.env`). Empty strings count
+ * as unset.
+ * @throws ConfigError naming every invalid variable
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): ServerConfig {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) throw new ConfigError(formatIssues(parsed.error));
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    wsPort: e.WS_PORT,
+    host: e.HOST,
+    stream: {
+      width: e.WIDTH,
+      height: e.HEIGHT,
+      targetFPS: e.FPS,
+      background: e.BACKGROUND,
+      encoder: {
+        preset: e.X264_PRESET,
+        bitrateKbps: e.VIDEO_BITRATE_KBPS,
+        keyframeIntervalSeconds: e.KEYFRAME_INTERVAL_S,
+        audio: e.AUDIO,
+      },
+      output: { url: e.OUTPUT_URL ?? null },
+    },
+    recordingsDir: e.RECORDINGS_DIR,
+    ffmpegPath: e.FFMPEG_PATH,
+    encoderMaxQueuedFrames: e.ENCODER_MAX_QUEUED_FRAMES,
+    workers: e.WORKERS,
+    preview: { fps: e.PREVIEW_FPS, width: e.PREVIEW_WIDTH, quality: e.PREVIEW_QUALITY },
+    assetRoot: e.ASSET_ROOT,
+    defaultScene: e.DEFAULT_SCENE,
+    autostart: e.AUTOSTART === 'true',
+    logLevel: e.LOG_LEVEL,
+  };
+}

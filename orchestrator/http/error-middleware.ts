@@ -1,0 +1,34 @@
+import type { Middleware } from 'koa';
+import type { Logger } from 'pino';
+import { AppError } from '../../shared/errors.js';
+
+/**
+ * Turns every error into `{ error: { code, message, details? } }` with its status. AppErrors keep
+ * their code; a body the parser refused becomes SM_ERR_INVALID_JSON; anything else is a 500
+ * SM_ERR_INTERNAL whose body carries no stack or internal message (the log has them).
+ */
+export function errorMiddleware(log: Logger): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        throw new AppError('SM_ERR_NOT_FOUND', `No route for ${ctx.method} ${ctx.path}`);
+      }
+    } catch (err) {
+      let app: AppError;
+      if (err instanceof AppError) {
+        app = err;
+      } else {
+        const status = (err as { status?: unknown }).status;
+        if (typeof status === 'number' && status >= 400 && status < 500) {
+          app = new AppError(status === 413 ? 'SM_ERR_VALIDATION' : 'SM_ERR_INVALID_JSON', (err as Error).message);
+        } else {
+          log.error({ err, method: ctx.method, path: ctx.path }, 'request failed');
+          app = new AppError('SM_ERR_INTERNAL');
+        }
+      }
+      ctx.status = app.status;
+      ctx.body = app.toJSON();
+    }
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * Entry point: `node dist/orchestrator/main.js`. Reads the config from the environment (exit 1
+ * with the reasons when invalid), starts the server, goes live unless AUTOSTART=false, and shuts
+ * down cleanly on SIGINT/SIGTERM (the recording gets its trailer).
+ */
+import { ConfigError, loadConfig } from './config/env.js';
+import { startApp } from './app.js';
+import { createLogger } from './logger.js';
+
+const bootLog = createLogger(process.env['LOG_LEVEL'] ?? 'info');
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    bootLog.fatal({ issues: err.issues }, err.message);
+    process.exit(1);
+  }
+  throw err;
+}
+const log = createLogger(config.logLevel);
+const app = await startApp(config, log);
+if (config.autostart) {
+  try {
+    await app.pipeline.start();
+    log.info({ output: app.pipeline.output }, 'stream is live');
+  } catch (err) {
+    log.error({ err }, 'could not go live; the API is up, POST /stream/start to retry');
+  }
+}
+
+let closing = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (closing) return;
+    closing = true;
+    log.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => process.exit(1), 15_000);
+    app.close().then(
+      () => {
+        clearTimeout(timer);
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  });
+}

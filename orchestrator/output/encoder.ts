@@ -1,0 +1,120 @@
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import type { Logger } from 'pino';
+import type { Frame, FramePool } from '../render/frame-pool.js';
+import { buildFfmpegArgs, type EncodeJob } from './ffmpeg-args.js';
+
+/** How an encoder process ended, as a tagged union. */
+export type EncoderExit =
+  | { state: 'exited'; code: 0 }
+  | { state: 'failed'; code: number | null; signal: NodeJS.Signals | null; message: string };
+
+/** Lines of ffmpeg's stderr kept for error reports. */
+const STDERR_LINES = 20;
+
+/**
+ * One ffmpeg process encoding raw frames from stdin. `write` hands it a pooled frame and keeps a
+ * reference until ffmpeg has read it; `queued` says how many frames it has not read yet, which
+ * the pipeline uses as its backpressure signal (a pipe write of a whole frame always exceeds the
+ * stream's highWaterMark, so `write()`'s return value says nothing useful here).
+ */
+export class Encoder {
+  readonly args: string[];
+  readonly exited: Promise<EncoderExit>;
+  /** Resolves once the process is running; rejects with the reason when it could not start. */
+  readonly started: Promise<void>;
+  #proc: ChildProcessByStdio<Writable, null, Readable>;
+  #queued = 0;
+  #stderr: string[] = [];
+  #ending = false;
+  #exit: EncoderExit | null = null;
+
+  /**
+   * Spawns ffmpeg for `job`.
+   * @param ffmpegPath the ffmpeg binary (a name on PATH or a path)
+   * @throws Error when the job's output has no known container
+   */
+  constructor(ffmpegPath: string, job: EncodeJob, private readonly pool: FramePool, log: Logger) {
+    this.args = buildFfmpegArgs(job);
+    log.info({ cmd: ffmpegPath, args: this.args }, 'starting encoder');
+    this.#proc = spawn(ffmpegPath, this.args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    this.started = new Promise<void>((resolve, reject) => {
+      this.#proc.once('spawn', () => resolve());
+      this.#proc.once('error', reject);
+    });
+    this.started.catch(() => undefined);
+    this.#proc.stdin.on('error', (err) => {
+      // EPIPE when ffmpeg died: reported through `exited`.
+      if (!this.#ending) log.warn({ err }, 'encoder stdin error');
+    });
+    this.#proc.stderr.setEncoding('utf8');
+    this.#proc.stderr.on('data', (chunk: string) => {
+      for (const line of chunk.split('\n')) {
+        if (!line.trim()) continue;
+        this.#stderr.push(line);
+        if (this.#stderr.length > STDERR_LINES) this.#stderr.shift();
+        log.debug({ line }, 'ffmpeg');
+      }
+    });
+    this.exited = new Promise<EncoderExit>((resolve) => {
+      const done = (exit: EncoderExit): void => {
+        if (this.#exit) return;
+        this.#exit = exit;
+        resolve(exit);
+      };
+      this.#proc.on('error', (err) => done({ state: 'failed', code: null, signal: null, message: `ffmpeg could not start: ${err.message}` }));
+      this.#proc.on('close', (code, signal) => {
+        if (code === 0) done({ state: 'exited', code: 0 });
+        else done({ state: 'failed', code, signal, message: this.#stderr.slice(-3).join(' | ') || `ffmpeg exited with ${code ?? signal}` });
+      });
+    });
+  }
+
+  /** Frames written but not yet read by ffmpeg. */
+  get queued(): number {
+    return this.#queued;
+  }
+
+  /** True until the process has exited or `end` was called. */
+  get running(): boolean {
+    return this.#exit === null && !this.#ending;
+  }
+
+  /** The last lines ffmpeg wrote to stderr. */
+  get stderrTail(): string[] {
+    return [...this.#stderr];
+  }
+
+  /**
+   * Queues one frame; the encoder holds a reference until ffmpeg has read it.
+   * @returns false (and takes no reference) when the encoder is not running
+   */
+  write(frame: Frame): boolean {
+    if (!this.running || !this.#proc.stdin.writable) return false;
+    this.pool.retain(frame);
+    this.#queued++;
+    this.#proc.stdin.write(frame.bytes, () => {
+      this.#queued--;
+      this.pool.release(frame);
+    });
+    return true;
+  }
+
+  /**
+   * Closes stdin so ffmpeg flushes and writes its trailer, and waits for it to exit; after
+   * `timeoutMs` it is sent SIGTERM, then SIGKILL.
+   */
+  async end(timeoutMs = 10_000): Promise<EncoderExit> {
+    if (!this.#ending) {
+      this.#ending = true;
+      this.#proc.stdin.end();
+      const term = setTimeout(() => this.#proc.kill('SIGTERM'), timeoutMs);
+      const kill = setTimeout(() => this.#proc.kill('SIGKILL'), timeoutMs + 3000);
+      void this.exited.finally(() => {
+        clearTimeout(term);
+        clearTimeout(kill);
+      });
+    }
+    return this.exited;
+  }
+}

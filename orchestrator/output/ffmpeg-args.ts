@@ -1,0 +1,79 @@
+import type { EncoderSettings } from '../../shared/stream-config.js';
+
+/** Everything the encoder command depends on. */
+export interface EncodeJob {
+  /** Frame size in pixels and rate in frames per second of the raw RGBA frames on stdin. */
+  width: number;
+  height: number;
+  fps: number;
+  encoder: EncoderSettings;
+  /** An `rtmp(s)://` URL or a file path. */
+  output: string;
+}
+
+/** Audio of the silent track: AAC-LC at 44.1 kHz stereo, what RTMP ingest servers expect. */
+const AUDIO_RATE_HZ = 44100;
+const AUDIO_BITRATE = '128k';
+
+/** The muxer and its options for an output, from its scheme or file extension. */
+export function muxerFor(output: string): string[] {
+  if (/^rtmps?:\/\//i.test(output)) return ['-f', 'flv', '-flvflags', 'no_duration_filesize'];
+  const ext = /\.([a-z0-9]+)$/i.exec(output)?.[1]?.toLowerCase();
+  switch (ext) {
+    case 'mp4':
+      // Fragmented MP4: playable after a clean stop and also after a crash (no moov to write last).
+      return ['-f', 'mp4', '-movflags', '+frag_keyframe+empty_moov+default_base_moof'];
+    case 'flv':
+      return ['-f', 'flv'];
+    case 'ts':
+      return ['-f', 'mpegts'];
+    case 'mkv':
+      return ['-f', 'matroska'];
+    default:
+      throw new Error(`No container for output "${output}": expected rtmp://, .mp4, .flv, .ts or .mkv`);
+  }
+}
+
+/**
+ * The ffmpeg argument array (never a shell string) for one encode: raw RGBA frames on stdin,
+ * H.264 (libx264, yuv420p) at the configured preset and bitrate, GOP = keyframe interval x fps
+ * with scene-cut keyframes off so keyframes land exactly on the interval, plus a silent AAC track
+ * when `audio` is `silent`. A second input (the silent source) also makes ffmpeg read stdin on a
+ * thread of its own; with `audio: none` it is still opened but not mapped, for that reason alone.
+ *
+ * @throws Error when the output has no known container
+ */
+export function buildFfmpegArgs(job: EncodeJob): string[] {
+  const { encoder } = job;
+  const gop = Math.max(1, Math.round(encoder.keyframeIntervalSeconds * job.fps));
+  const kbps = encoder.bitrateKbps;
+  const withAudio = encoder.audio === 'silent';
+  return [
+    '-hide_banner',
+    '-loglevel', 'warning',
+    '-nostats',
+    '-f', 'rawvideo',
+    '-pix_fmt', 'rgba',
+    '-video_size', `${job.width}x${job.height}`,
+    '-framerate', String(job.fps),
+    '-i', 'pipe:0',
+    '-f', 'lavfi',
+    '-i', `anullsrc=channel_layout=stereo:sample_rate=${AUDIO_RATE_HZ}`,
+    '-map', '0:v:0',
+    ...(withAudio ? ['-map', '1:a:0'] : []),
+    '-c:v', 'libx264',
+    '-preset', encoder.preset,
+    '-pix_fmt', 'yuv420p',
+    '-b:v', `${kbps}k`,
+    '-maxrate', `${kbps}k`,
+    '-bufsize', `${kbps * 2}k`,
+    '-g', String(gop),
+    '-keyint_min', String(gop),
+    '-sc_threshold', '0',
+    ...(withAudio ? ['-c:a', 'aac', '-b:a', AUDIO_BITRATE, '-ar', String(AUDIO_RATE_HZ)] : []),
+    '-shortest',
+    ...muxerFor(job.output),
+    '-y',
+    job.output,
+  ];
+}

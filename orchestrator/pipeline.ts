@@ -1,0 +1,380 @@
+import { EventEmitter } from 'node:events';
+import { endianness } from 'node:os';
+import type { Logger } from 'pino';
+import { premultipliedPixel } from '../shared/color.js';
+import { AppError } from '../shared/errors.js';
+import type { StreamConfig } from '../shared/stream-config.js';
+import type { StreamState } from '../shared/stream-state.js';
+import { Encoder } from './output/encoder.js';
+import { resolveOutput } from './output/output-path.js';
+import { blendLayer, clearFrame } from './render/compositor.js';
+import { FrameClock } from './render/frame-clock.js';
+import { FramePool, type Frame } from './render/frame-pool.js';
+import { FrameStats } from './render/frame-stats.js';
+import { LayerRenderer } from './render/layer-renderer.js';
+import type { RenderPool } from './render/render-pool.js';
+import { encodeSnapshot } from './render/snapshot.js';
+import type { SceneStore } from './scene/scene-store.js';
+
+if (endianness() !== 'LE') throw new Error('Stream Manager needs a little-endian CPU (frame words are RGBA in LE order)');
+
+/** Where preview frames go (the WebSocket hub). */
+export interface PreviewSink {
+  /** True when someone is watching, so frames are worth encoding. */
+  wantsPreview(): boolean;
+  /** One encoded preview frame. `timestamp`: ms since the Unix epoch. */
+  pushPreview(jpeg: Uint8Array, timestamp: number, frameIndex: number): void;
+}
+
+export interface PipelineOptions {
+  stream: StreamConfig;
+  ffmpegPath: string;
+  recordingsDir: string;
+  encoderMaxQueuedFrames: number;
+  preview: { fps: number; width: number; quality: number };
+  scene: SceneStore;
+  pool: RenderPool;
+  log: Logger;
+}
+
+/** Frame buffers beyond the encoder queue: the last frame, one being composited, a preview, a snapshot. */
+const EXTRA_FRAMES = 4;
+
+/**
+ * The live pipeline: frame clock -> layer renders on the pool -> compositor -> ffmpeg, plus
+ * previews and snapshots. Exactly one frame goes to the output per frame interval: a new one,
+ * the held one while paused, or a repeat of the last one when rendering ran late (counted as
+ * dropped). When ffmpeg cannot keep up (`encoderMaxQueuedFrames` unread) the frame is dropped,
+ * never queued without bound. Emits `state` on every change of live state and once a second.
+ */
+export class StreamPipeline extends EventEmitter<{ state: [StreamState] }> {
+  #o: PipelineOptions;
+  #stream: StreamConfig;
+  #renderer: LayerRenderer;
+  #frames: FramePool;
+  #stats: FrameStats;
+  #bgPixel: number;
+  #encoder: Encoder | null = null;
+  #clock: FrameClock | null = null;
+  #sampler: NodeJS.Timeout | null = null;
+  #last: Frame | null = null;
+  #inflight: Promise<void> | null = null;
+  #previewBusy = false;
+  #compositing: Promise<unknown> = Promise.resolve();
+  #output: string | null = null;
+  /** Serialises start/stop/restart so two admin calls never interleave. */
+  #control: Promise<unknown> = Promise.resolve();
+  preview: PreviewSink | null = null;
+
+  constructor(options: PipelineOptions) {
+    super();
+    this.#o = options;
+    this.#stream = options.stream;
+    this.#renderer = new LayerRenderer(options.pool, options.log.child({ component: 'render' }));
+    this.#frames = this.#newPool();
+    this.#stats = new FrameStats(options.stream.targetFPS);
+    this.#bgPixel = premultipliedPixel(options.stream.background);
+    options.scene.on('change', (e) => {
+      if (e.type === 'layerRemoved') this.#renderer.forget(e.layer.id);
+    });
+  }
+
+  /** A copy of the seeds' `StreamState`. */
+  status(): StreamState {
+    return { ...this.#stats.state };
+  }
+
+  /** The current stream configuration. */
+  get config(): StreamConfig {
+    return this.#stream;
+  }
+
+  /** Where the running encoder writes, or null. */
+  get output(): string | null {
+    return this.#output;
+  }
+
+  /** Render counts (layers rendered vs reused) and drops by reason. */
+  get counters(): { rendered: number; reused: number; failed: number; dropped: FrameStats['dropped'] } {
+    return { ...this.#renderer.stats, dropped: { ...this.#stats.dropped } };
+  }
+
+  /**
+   * Goes live: spawns the encoder and starts the frame clock.
+   * @throws AppError SM_ERR_STREAM_LIVE when live; SM_ERR_ENCODER when ffmpeg cannot start
+   */
+  start(): Promise<StreamState> {
+    return this.#serial(async () => {
+      if (this.#stats.state.isLive) throw new AppError('SM_ERR_STREAM_LIVE');
+      await this.#startOutput();
+      const s = this.#stats.state;
+      s.isLive = true;
+      s.isPaused = false;
+      s.startTime = Date.now();
+      s.error = null;
+      this.#emit();
+      return this.status();
+    });
+  }
+
+  /**
+   * Stops: ends the clock, lets ffmpeg flush and write its trailer.
+   * @throws AppError SM_ERR_STREAM_NOT_LIVE
+   */
+  stop(): Promise<StreamState> {
+    return this.#serial(async () => {
+      if (!this.#stats.state.isLive) throw new AppError('SM_ERR_STREAM_NOT_LIVE');
+      await this.#stopOutput();
+      this.#markStopped();
+      return this.status();
+    });
+  }
+
+  /**
+   * Holds the last frame in the output until `resume`.
+   * @throws AppError SM_ERR_STREAM_NOT_LIVE, SM_ERR_STREAM_PAUSED
+   */
+  pause(): StreamState {
+    const s = this.#stats.state;
+    if (!s.isLive) throw new AppError('SM_ERR_STREAM_NOT_LIVE');
+    if (s.isPaused) throw new AppError('SM_ERR_STREAM_PAUSED');
+    s.isPaused = true;
+    this.#emit();
+    return this.status();
+  }
+
+  /** @throws AppError SM_ERR_STREAM_NOT_LIVE, SM_ERR_STREAM_NOT_PAUSED */
+  resume(): StreamState {
+    const s = this.#stats.state;
+    if (!s.isLive) throw new AppError('SM_ERR_STREAM_NOT_LIVE');
+    if (!s.isPaused) throw new AppError('SM_ERR_STREAM_NOT_PAUSED');
+    s.isPaused = false;
+    this.#emit();
+    return this.status();
+  }
+
+  /** Stops if live, then zeroes the counters and clears the error. */
+  reset(): Promise<StreamState> {
+    return this.#serial(async () => {
+      if (this.#stats.state.isLive) await this.#stopOutput();
+      this.#stats.reset(this.#stream.targetFPS);
+      this.#emit();
+      return this.status();
+    });
+  }
+
+  /**
+   * Applies a new stream configuration. While live, a change of size, rate, encoder settings or
+   * output restarts the encoder (the stream stays live; a file output goes on in a new file).
+   */
+  applyConfig(next: StreamConfig): Promise<StreamConfig> {
+    return this.#serial(async () => {
+      const prev = this.#stream;
+      const restart =
+        this.#stats.state.isLive &&
+        (prev.width !== next.width ||
+          prev.height !== next.height ||
+          prev.targetFPS !== next.targetFPS ||
+          JSON.stringify(prev.encoder) !== JSON.stringify(next.encoder) ||
+          prev.output.url !== next.output.url);
+      if (restart) await this.#stopOutput();
+      this.#stream = next;
+      this.#bgPixel = premultipliedPixel(next.background);
+      this.#stats.state.targetFPS = next.targetFPS;
+      if (prev.width !== next.width || prev.height !== next.height) {
+        this.#renderer.invalidate();
+        this.#setLast(null);
+        this.#frames = this.#newPool();
+      }
+      if (restart) await this.#startOutput();
+      this.#emit();
+      return this.#stream;
+    });
+  }
+
+  /**
+   * The last composited frame as PNG; when not live, the scene is rendered once for it.
+   * @param width downscale to this many pixels wide
+   * @throws AppError SM_ERR_NO_FRAME when no frame buffer is free
+   */
+  async snapshot(width?: number): Promise<Buffer> {
+    if (this.#inflight) await this.#inflight;
+    let frame = this.#last && this.#stats.state.isLive ? this.#frames.retain(this.#last) : null;
+    if (!frame) {
+      frame = await this.#composite(Date.now() % 86_400_000);
+      if (!frame) throw new AppError('SM_ERR_NO_FRAME', 'No frame buffer is free; try again');
+    }
+    try {
+      return await encodeSnapshot(frame, width);
+    } finally {
+      this.#frames.release(frame);
+    }
+  }
+
+  /** Stops the stream if live (for shutdown). */
+  async close(): Promise<void> {
+    await this.#serial(async () => {
+      if (this.#stats.state.isLive) {
+        await this.#stopOutput();
+        this.#markStopped();
+      }
+      this.#setLast(null);
+    });
+  }
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#control.then(fn, fn);
+    this.#control = run.catch(() => undefined);
+    return run;
+  }
+
+  #newPool(): FramePool {
+    return new FramePool(this.#stream.width, this.#stream.height, this.#o.encoderMaxQueuedFrames + EXTRA_FRAMES);
+  }
+
+  async #startOutput(): Promise<void> {
+    const s = this.#stream;
+    const output = resolveOutput(s.output.url, this.#o.recordingsDir);
+    const log = this.#o.log.child({ component: 'encoder' });
+    const encoder = new Encoder(this.#o.ffmpegPath, { width: s.width, height: s.height, fps: s.targetFPS, encoder: s.encoder, output }, this.#frames, log);
+    try {
+      await encoder.started;
+    } catch (err) {
+      throw new AppError('SM_ERR_ENCODER', `ffmpeg could not start (${this.#o.ffmpegPath}): ${(err as Error).message}`);
+    }
+    this.#encoder = encoder;
+    this.#output = output;
+    void encoder.exited.then((exit) => {
+      if (this.#encoder !== encoder || exit.state === 'exited') return;
+      log.error({ exit, stderr: encoder.stderrTail }, 'encoder died while live');
+      void this.#serial(async () => {
+        if (this.#encoder !== encoder) return;
+        await this.#stopOutput();
+        this.#markStopped(`Encoder failed: ${exit.message}`);
+      });
+    });
+    // Render one frame before the clock starts: first-time image decodes and cold workers would
+    // otherwise make the first frames late.
+    const first = await this.#composite(0);
+    if (first) this.#setLast(first);
+    this.#clock = new FrameClock(s.targetFPS, (n, skipped) => this.#tick(n, skipped));
+    this.#clock.start();
+    this.#sampler = setInterval(() => {
+      this.#stats.sample();
+      this.#emit();
+    }, 1000);
+  }
+
+  async #stopOutput(): Promise<void> {
+    this.#clock?.stop();
+    this.#clock = null;
+    if (this.#sampler) clearInterval(this.#sampler);
+    this.#sampler = null;
+    if (this.#inflight) await this.#inflight;
+    const encoder = this.#encoder;
+    this.#encoder = null;
+    this.#output = null;
+    if (encoder) {
+      const exit = await encoder.end();
+      if (exit.state === 'failed') this.#o.log.warn({ exit }, 'encoder ended with an error');
+    }
+  }
+
+  #markStopped(error: string | null = null): void {
+    const s = this.#stats.state;
+    s.isLive = false;
+    s.isPaused = false;
+    s.fps = 0;
+    s.startTime = null;
+    if (error) s.error = error;
+    this.#emit();
+  }
+
+  #emit(): void {
+    this.emit('state', this.status());
+  }
+
+  #tick(n: number, skipped: number): void {
+    const encoder = this.#encoder;
+    if (!encoder?.running) return;
+    if (skipped > 0) this.#stats.drop('render_late', skipped);
+    if (encoder.queued >= this.#o.encoderMaxQueuedFrames) {
+      this.#stats.drop('encoder_backpressure');
+      return;
+    }
+    if (this.#stats.state.isPaused || this.#inflight) {
+      if (!this.#stats.state.isPaused) this.#stats.drop('render_late');
+      if (this.#last && encoder.write(this.#last)) this.#stats.delivered(this.#stats.state.isPaused);
+      return;
+    }
+    this.#inflight = this.#produce(n, encoder).finally(() => {
+      this.#inflight = null;
+    });
+  }
+
+  async #produce(n: number, encoder: Encoder): Promise<void> {
+    const started = performance.now();
+    const timeMs = (n * 1000) / this.#stream.targetFPS;
+    let frame: Frame | null;
+    try {
+      frame = await this.#composite(timeMs);
+    } catch (err) {
+      this.#o.log.error({ err }, 'frame failed');
+      this.#stats.drop('error');
+      return;
+    }
+    if (!frame) {
+      this.#stats.drop('encoder_backpressure');
+      return;
+    }
+    frame.index = n;
+    this.#stats.renderTime(performance.now() - started);
+    this.#setLast(frame);
+    if (encoder.write(frame)) this.#stats.delivered(true);
+    this.#maybePreview(frame);
+  }
+
+  /**
+   * Renders and composites one frame; the caller owns the returned reference. Null: no free
+   * buffer. Calls run one at a time: layer buffers have one writer.
+   */
+  #composite(timeMs: number): Promise<Frame | null> {
+    const run = this.#compositing.then(() => this.#compositeNow(timeMs));
+    this.#compositing = run.catch(() => undefined);
+    return run;
+  }
+
+  async #compositeNow(timeMs: number): Promise<Frame | null> {
+    const s = this.#stream;
+    const layers = await this.#renderer.renderFrame(this.#o.scene.entries(), s, timeMs);
+    const frame = this.#frames.acquire();
+    if (!frame) return null;
+    clearFrame(frame.words, this.#bgPixel);
+    for (const layer of layers) blendLayer(frame.words, s.width, s.height, layer);
+    frame.timeMs = timeMs;
+    return frame;
+  }
+
+  /** Keeps `frame` (whose reference passes to us) as the last frame. */
+  #setLast(frame: Frame | null): void {
+    if (this.#last) this.#frames.release(this.#last);
+    this.#last = frame;
+  }
+
+  #maybePreview(frame: Frame): void {
+    const sink = this.preview;
+    const every = Math.max(1, Math.round(this.#stream.targetFPS / this.#o.preview.fps));
+    if (!sink || this.#previewBusy || frame.index % every !== 0 || !sink.wantsPreview()) return;
+    this.#previewBusy = true;
+    this.#frames.retain(frame);
+    const { width, quality } = this.#o.preview;
+    this.#o.pool
+      .encodeImage({ frame: frame.buffer, width: frame.width, height: frame.height, targetWidth: width, format: 'jpeg', quality })
+      .then((jpeg) => sink.pushPreview(jpeg, Date.now(), frame.index))
+      .catch((err: unknown) => this.#o.log.warn({ err }, 'preview frame failed'))
+      .finally(() => {
+        this.#previewBusy = false;
+        this.#frames.release(frame);
+      });
+  }
+}

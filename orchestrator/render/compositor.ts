@@ -1,0 +1,76 @@
+import type { LayerBounds } from '../../shared/frame-layout.js';
+
+/** A rendered layer ready to be blended. */
+export interface CompositeLayer {
+  /** The layer's pixels, premultiplied RGBA words, `bounds.width` per row. */
+  pixels: Uint32Array;
+  /** Where they go on the frame (may overhang; clipped here). */
+  bounds: LayerBounds;
+  /** Layer opacity 0..1, multiplied into every pixel. */
+  opacity: number;
+  /** Every pixel has alpha 255 (rows may be copied when opacity is 1). */
+  opaque: boolean;
+}
+
+const RB = 0x00ff00ff;
+/** Rounding term for x/255 done as (x + 128 + ((x + 128) >> 8)) >> 8, per 16-bit lane. */
+const HALF = 0x00800080;
+
+/**
+ * Blends `layer` over `frame` with premultiplied source-over (Porter & Duff 1984):
+ * `out = src x o + dst x (1 - srcAlpha x o)`, per channel, only inside the layer's clipped bounds.
+ * Two channels are computed per multiply (R,B and G,A in 16-bit lanes of one 32-bit word), so
+ * 255 x 255 + 128 never overflows a lane. Fully transparent pixels are skipped, opaque ones
+ * copied; an opaque layer at opacity 1 is copied row by row.
+ *
+ * @param frame  destination words, `frameWidth` x `frameHeight`
+ */
+export function blendLayer(frame: Uint32Array, frameWidth: number, frameHeight: number, layer: CompositeLayer): void {
+  const { bounds, pixels } = layer;
+  const x0 = Math.max(0, bounds.x);
+  const y0 = Math.max(0, bounds.y);
+  const x1 = Math.min(frameWidth, bounds.x + bounds.width);
+  const y1 = Math.min(frameHeight, bounds.y + bounds.height);
+  if (x1 <= x0 || y1 <= y0 || layer.opacity <= 0) return;
+  const w = x1 - x0;
+  const op = Math.round(layer.opacity * 256);
+
+  if (layer.opaque && op === 256) {
+    for (let y = y0; y < y1; y++) {
+      const src = (y - bounds.y) * bounds.width + (x0 - bounds.x);
+      frame.set(pixels.subarray(src, src + w), y * frameWidth + x0);
+    }
+    return;
+  }
+
+  for (let y = y0; y < y1; y++) {
+    let s = (y - bounds.y) * bounds.width + (x0 - bounds.x);
+    let d = y * frameWidth + x0;
+    const end = d + w;
+    for (; d < end; d++, s++) {
+      let px = pixels[s]!;
+      if (px === 0) continue;
+      if (op !== 256) {
+        const rb = (((px & RB) * op) >>> 8) & RB;
+        const ga = ((((px >>> 8) & RB) * op) >>> 8) & RB;
+        px = (rb | (ga << 8)) >>> 0;
+      }
+      const inv = 255 - (px >>> 24);
+      if (inv === 0) {
+        frame[d] = px;
+        continue;
+      }
+      const dst = frame[d]!;
+      let rb = (dst & RB) * inv + HALF;
+      rb = ((rb + ((rb >>> 8) & RB)) >>> 8) & RB;
+      let ga = ((dst >>> 8) & RB) * inv + HALF;
+      ga = ((ga + ((ga >>> 8) & RB)) >>> 8) & RB;
+      frame[d] = ((px & RB) + rb) | ((((px >>> 8) & RB) + ga) << 8);
+    }
+  }
+}
+
+/** Fills the frame with one premultiplied pixel (the canvas background). */
+export function clearFrame(frame: Uint32Array, pixel: number): void {
+  frame.fill(pixel);
+}

@@ -1,0 +1,52 @@
+import { initialStreamState, type StreamState } from '../../shared/stream-state.js';
+
+/** Why a frame interval got no new frame (the metrics issue labels counters with these). */
+export type DropReason = 'render_late' | 'encoder_backpressure' | 'error';
+
+/**
+ * The live figures of `StreamState`: frames delivered, dropped by reason, measured fps over the
+ * last window, and a moving average of render + composite time.
+ */
+export class FrameStats {
+  state: StreamState;
+  readonly dropped: Record<DropReason, number> = { render_late: 0, encoder_backpressure: 0, error: 0 };
+  #windowFrames = 0;
+  #windowStart = performance.now();
+
+  constructor(targetFPS: number) {
+    this.state = initialStreamState(targetFPS);
+  }
+
+  /** A frame went to the output; `fresh` is false for a repeated frame standing in for a late one. */
+  delivered(fresh: boolean): void {
+    this.state.frameCount++;
+    if (fresh) this.#windowFrames++;
+  }
+
+  drop(reason: DropReason, count = 1): void {
+    this.dropped[reason] += count;
+    this.state.droppedFrames += count;
+  }
+
+  /** Folds one frame's render + composite time (ms) into the moving average (EMA, ~1 s window). */
+  renderTime(ms: number): void {
+    const alpha = 2 / (this.state.targetFPS + 1);
+    const avg = this.state.averageRenderTime;
+    this.state.averageRenderTime = avg === 0 ? ms : avg + alpha * (ms - avg);
+  }
+
+  /** Closes the measuring window: `fps` becomes fresh frames per second since the last call. */
+  sample(now = performance.now()): void {
+    const seconds = (now - this.#windowStart) / 1000;
+    if (seconds > 0) this.state.fps = Math.round((this.#windowFrames / seconds) * 100) / 100;
+    this.#windowFrames = 0;
+    this.#windowStart = now;
+  }
+
+  /** Back to a stopped state with zero counters. */
+  reset(targetFPS: number): void {
+    this.state = initialStreamState(targetFPS);
+    for (const k of Object.keys(this.dropped) as DropReason[]) this.dropped[k] = 0;
+    this.sample();
+  }
+}

@@ -1,0 +1,165 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { AppError } from '../../shared/errors.js';
+import { LayerCreateSchema, LayerSchema, VisibilityBodySchema, type Layer } from '../../shared/scene.js';
+import { parseOrThrow } from '../../shared/validation.js';
+import { mergePatch } from './merge-patch.js';
+
+/** A change to the scene, emitted once per successful change as `change`. */
+export type SceneEvent =
+  | { type: 'layerAdded'; layer: Layer; version: number }
+  | { type: 'layerUpdated'; layer: Layer; previous: Layer; version: number }
+  | { type: 'layerRemoved'; layer: Layer; version: number };
+
+/** A layer with the scene version at which it last changed (the renderer's cache key). */
+export interface LayerEntry {
+  layer: Layer;
+  /** Scene version of this layer's last change. */
+  revision: number;
+  /** Creation order, breaks zIndex ties so the order is stable. */
+  seq: number;
+}
+
+/**
+ * The scene's layers, in memory. Every method validates its input with the scene schemas first
+ * and changes nothing when that fails; every change bumps `version` and emits one `change` event.
+ */
+export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
+  readonly #check: (layer: Layer) => void;
+  #entries = new Map<string, LayerEntry>();
+  #ordered: LayerEntry[] | null = [];
+  #seq = 0;
+  #version = 0;
+
+  /**
+   * @param check runs on every layer about to be stored, after schema validation; throws an
+   *   AppError to refuse it (e.g. an asset that does not exist)
+   */
+  constructor(check: (layer: Layer) => void = () => undefined) {
+    super();
+    this.#check = check;
+  }
+
+  /** Monotonic scene version; bumps on every change. */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** The layers in compositing order: zIndex ascending, then creation order. */
+  entries(): readonly LayerEntry[] {
+    if (!this.#ordered) {
+      this.#ordered = [...this.#entries.values()].sort((a, b) => a.layer.zIndex - b.layer.zIndex || a.seq - b.seq);
+    }
+    return this.#ordered;
+  }
+
+  /** The layers in compositing order (bottom first). */
+  list(): Layer[] {
+    return this.entries().map((e) => e.layer);
+  }
+
+  /**
+   * The layer with this id.
+   * @throws AppError SM_ERR_LAYER_NOT_FOUND
+   */
+  get(id: string): Layer {
+    return this.#entry(id).layer;
+  }
+
+  /**
+   * Adds a layer from a `POST /layers` body; assigns an id when it has none.
+   * @throws AppError SM_ERR_VALIDATION, SM_ERR_LAYER_EXISTS
+   */
+  create(body: unknown): Layer {
+    const input = parseOrThrow(LayerCreateSchema, body, 'layer');
+    const layer: Layer = { ...input, id: input.id ?? randomUUID() };
+    if (this.#entries.has(layer.id)) {
+      throw new AppError('SM_ERR_LAYER_EXISTS', `A layer with id "${layer.id}" already exists`);
+    }
+    this.#check(layer);
+    const version = ++this.#version;
+    this.#entries.set(layer.id, { layer, revision: version, seq: this.#seq++ });
+    this.#ordered = null;
+    this.emit('change', { type: 'layerAdded', layer, version });
+    return layer;
+  }
+
+  /**
+   * Replaces a layer with a whole new one (`PUT`); a body id must match.
+   * @throws AppError SM_ERR_LAYER_NOT_FOUND, SM_ERR_VALIDATION
+   */
+  replace(id: string, body: unknown): Layer {
+    this.#entry(id);
+    const input = parseOrThrow(LayerCreateSchema, body, 'layer');
+    if (input.id !== undefined && input.id !== id) {
+      throw new AppError('SM_ERR_VALIDATION', `Body id "${input.id}" does not match the path id "${id}"`, [
+        { path: 'id', message: `Expected "${id}" or no id` },
+      ]);
+    }
+    return this.#update(id, { ...input, id });
+  }
+
+  /**
+   * Applies a JSON Merge Patch (RFC 7396) to a layer. A patch that changes `content.type`
+   * replaces the content rather than merging into the old one. The result is validated whole.
+   * @throws AppError SM_ERR_LAYER_NOT_FOUND, SM_ERR_VALIDATION
+   */
+  patch(id: string, body: unknown): Layer {
+    const current = this.#entry(id).layer;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new AppError('SM_ERR_VALIDATION', 'Expected a JSON object as the patch', [{ path: '', message: 'Expected object' }]);
+    }
+    const patch = body as Record<string, unknown>;
+    const content = patch['content'] as Record<string, unknown> | undefined;
+    const base: Record<string, unknown> = { ...current };
+    if (content && typeof content === 'object' && 'type' in content && content['type'] !== current.content.type) {
+      delete base['content'];
+    }
+    const merged = mergePatch(base, patch);
+    const layer = parseOrThrow(LayerSchema, merged, 'layer');
+    if (layer.id !== id) {
+      throw new AppError('SM_ERR_VALIDATION', 'A layer id cannot be changed', [{ path: 'id', message: `Expected "${id}"` }]);
+    }
+    return this.#update(id, layer);
+  }
+
+  /**
+   * Shows or hides a layer; with no `visible` in the body, toggles it.
+   * @throws AppError SM_ERR_LAYER_NOT_FOUND, SM_ERR_VALIDATION
+   */
+  setVisibility(id: string, body: unknown): Layer {
+    const current = this.#entry(id).layer;
+    const { visible } = parseOrThrow(VisibilityBodySchema, body ?? {}, 'visibility');
+    return this.#update(id, { ...current, visible: visible ?? !current.visible });
+  }
+
+  /**
+   * Removes a layer.
+   * @throws AppError SM_ERR_LAYER_NOT_FOUND
+   */
+  delete(id: string): Layer {
+    const { layer } = this.#entry(id);
+    this.#entries.delete(id);
+    this.#ordered = null;
+    const version = ++this.#version;
+    this.emit('change', { type: 'layerRemoved', layer, version });
+    return layer;
+  }
+
+  #entry(id: string): LayerEntry {
+    const entry = this.#entries.get(id);
+    if (!entry) throw new AppError('SM_ERR_LAYER_NOT_FOUND', `No layer has id "${id}"`);
+    return entry;
+  }
+
+  #update(id: string, layer: Layer): Layer {
+    const entry = this.#entry(id);
+    this.#check(layer);
+    const previous = entry.layer;
+    const version = ++this.#version;
+    this.#entries.set(id, { layer, revision: version, seq: entry.seq });
+    this.#ordered = null;
+    this.emit('change', { type: 'layerUpdated', layer, previous, version });
+    return layer;
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * One registry of every error the server returns: a stable code, an HTTP status and a default
+ * message. Handlers throw {@link AppError}s built from these entries; the HTTP layer turns them
+ * into `{ error: { code, message, details? } }` with the entry's status.
+ *
+ * Codes are part of the API contract: never rename one, add a new entry instead.
+ */
+export const ERRORS = {
+  SM_ERR_VALIDATION: { status: 400, message: 'The request is invalid' },
+  SM_ERR_INVALID_JSON: { status: 400, message: 'The request body is not valid JSON' },
+  SM_ERR_NOT_FOUND: { status: 404, message: 'No such route' },
+  SM_ERR_LAYER_NOT_FOUND: { status: 404, message: 'No layer has this id' },
+  SM_ERR_ASSET_NOT_FOUND: { status: 400, message: 'The layer refers to an asset that does not exist' },
+  SM_ERR_LAYER_EXISTS: { status: 409, message: 'A layer with this id already exists' },
+  SM_ERR_STREAM_LIVE: { status: 409, message: 'The stream is already live' },
+  SM_ERR_STREAM_NOT_LIVE: { status: 409, message: 'The stream is not live' },
+  SM_ERR_STREAM_PAUSED: { status: 409, message: 'The stream is already paused' },
+  SM_ERR_STREAM_NOT_PAUSED: { status: 409, message: 'The stream is not paused' },
+  SM_ERR_NO_FRAME: { status: 503, message: 'No frame has been composited yet' },
+  SM_ERR_ENCODER: { status: 502, message: 'The encoder failed' },
+  SM_ERR_RENDER: { status: 500, message: 'A layer failed to render' },
+  SM_ERR_CONFIG: { status: 500, message: 'The configuration is invalid' },
+  SM_ERR_INTERNAL: { status: 500, message: 'Internal server error' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+/** A stable error code, e.g. `SM_ERR_LAYER_NOT_FOUND`. */
+export type ErrorCode = keyof typeof ERRORS;
+
+/**
+ * The error type thrown everywhere in Stream Manager.
+ *
+ * @param code    entry of {@link ERRORS}; decides `status` and the default message
+ * @param message overrides the default message (say what was wrong and what was expected)
+ * @param details optional JSON-serialisable detail, e.g. the list of failing fields
+ */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message?: string, details?: unknown, options?: { cause?: unknown }) {
+    super(message ?? ERRORS[code].message, options);
+    this.name = 'AppError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.details = details;
+  }
+
+  /** The wire body of this error: `{ error: { code, message, details? } }`. */
+  toJSON(): { error: { code: ErrorCode; message: string; details?: unknown } } {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.details === undefined ? {} : { details: this.details }),
+      },
+    };
+  }
+}

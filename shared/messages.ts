@@ -1,0 +1,58 @@
+import type { Layer } from './scene.js';
+
+/**
+ * Messages between the orchestrator and the render workers (Piscina tasks). One file, so both
+ * sides agree on every field. Buffers are SharedArrayBuffers: posting one shares it, no copy.
+ */
+
+/** Data every worker gets at start (Piscina `workerData`). */
+export interface WorkerInit {
+  /** Absolute path of the folder that holds `assets/`; layer paths resolve against it. */
+  assetRoot: string;
+}
+
+/** Render one layer into its buffer. Runs the worker's `render` export. */
+export interface RenderTask {
+  layer: Layer;
+  /** Canvas size in pixels (a colour layer without a size fills it). */
+  canvasWidth: number;
+  canvasHeight: number;
+  /** Frame time in ms since the stream started; animations are a pure function of it. */
+  timeMs: number;
+  /** The layer's buffer; the worker writes `width x height x 4` bytes from offset 0. */
+  buffer: SharedArrayBuffer;
+}
+
+/** The layer was drawn: its pixels are in the buffer. */
+export interface RenderDone {
+  status: 'ok';
+  /** Size of the pixels in the buffer, in pixels. */
+  width: number;
+  height: number;
+  /** Where the buffer's top-left goes relative to the layer's transform `x`,`y` (rotation grows the box). */
+  offsetX: number;
+  offsetY: number;
+  /** True when every pixel has alpha 255, so the compositor may copy rows instead of blending. */
+  opaque: boolean;
+}
+
+/** The buffer is too small: allocate `bytes` and post the task again. Nothing was written. */
+export interface RenderNeedsBuffer {
+  status: 'grow';
+  bytes: number;
+}
+
+export type RenderResult = RenderDone | RenderNeedsBuffer;
+
+/** Downscale a composited frame and encode it. Runs the worker's `encodeImage` export. */
+export interface EncodeImageTask {
+  frame: SharedArrayBuffer;
+  /** Frame size in pixels. */
+  width: number;
+  height: number;
+  /** Output width in pixels (height keeps the aspect ratio); >= width means no scaling. */
+  targetWidth: number;
+  format: 'jpeg' | 'png';
+  /** JPEG quality 1..100. */
+  quality: number;
+}

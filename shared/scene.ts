@@ -1,0 +1,129 @@
+import { z } from 'zod';
+import { ColorSchema } from './color.js';
+
+/**
+ * The scene model: the canvas and its layers. These zod schemas are the single source of truth
+ * for the wire format, the stored state and the worker tasks; the TS types are derived from them.
+ * All objects are strict: an unknown field is an error, never silently kept.
+ */
+
+/** A layer id: 1-64 characters of `[A-Za-z0-9_-]`. */
+export const LayerIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'Expected 1-64 characters of A-Z, a-z, 0-9, "_" or "-"');
+
+/**
+ * A path of a file under the repository's `assets/` folder, e.g. `assets/characters/auctioneer.png`.
+ * Absolute paths and `..` segments are refused so a layer can never read outside `assets/`.
+ */
+export const AssetPathSchema = z
+  .string()
+  .min(1)
+  .max(512)
+  .refine((p) => p.startsWith('assets/') && !p.split(/[\\/]/).includes('..'), {
+    message: 'Expected a relative path under assets/ without ".." segments',
+  });
+
+/**
+ * Where and how big a layer is, in frame pixels. `x`, `y`: top-left of the unrotated layer box.
+ * `width`/`height`: the box size (defaults: the content's natural size; a colour layer fills the
+ * canvas). `scale` multiplies the size; `rotation` turns the box about its centre, in degrees clockwise.
+ */
+export const TransformSchema = z.strictObject({
+  x: z.number().finite().default(0),
+  y: z.number().finite().default(0),
+  width: z.number().positive().max(16384).optional(),
+  height: z.number().positive().max(16384).optional(),
+  scale: z.number().positive().max(64).optional(),
+  rotation: z.number().finite().optional(),
+});
+export type Transform = z.infer<typeof TransformSchema>;
+
+/** A flat colour box. */
+export const ColorContentSchema = z.strictObject({
+  type: z.literal('color'),
+  color: ColorSchema,
+});
+
+/** A picture from `assets/` (PNG, JPEG, WebP, GIF first frame), scaled to the transform's box. */
+export const ImageContentSchema = z.strictObject({
+  type: z.literal('image'),
+  src: AssetPathSchema,
+});
+
+/** Text style. `fontSize` in pixels; `strokeWidth` in pixels; `background` fills the text box. */
+export const TextStyleSchema = z.strictObject({
+  font: z.string().min(1).max(128),
+  fontSize: z.number().positive().max(1024),
+  color: ColorSchema,
+  align: z.enum(['left', 'center', 'right']).optional(),
+  strokeColor: ColorSchema.optional(),
+  strokeWidth: z.number().nonnegative().max(256).optional(),
+  background: ColorSchema.optional(),
+});
+export type TextStyle = z.infer<typeof TextStyleSchema>;
+
+/** A line (or lines, split on `\n`) of text. */
+export const TextContentSchema = z.strictObject({
+  type: z.literal('text'),
+  content: z.string().max(4096),
+  style: TextStyleSchema,
+});
+
+/** Names of the character's animations, as the seeds give them. */
+export const CharacterAnimationsSchema = z.strictObject({
+  idle: z.string().min(1).max(128),
+  talking: z.string().min(1).max(128),
+});
+
+/**
+ * Where the face is on the character picture, as fractions (0..1) of its width and height, so
+ * the worker can blink the eyes and move the mouth. The defaults fit `assets/characters/auctioneer.png`.
+ */
+export const CharacterRigSchema = z.strictObject({
+  eyes: z.array(z.strictObject({ x: z.number().min(0).max(1), y: z.number().min(0).max(1) })).max(4),
+  eyeRadius: z.number().positive().max(0.5),
+  mouth: z.strictObject({ x: z.number().min(0).max(1), y: z.number().min(0).max(1), width: z.number().positive().max(1) }),
+  skinColor: ColorSchema,
+});
+export type CharacterRig = z.infer<typeof CharacterRigSchema>;
+
+/** The seeds' animated host: a picture that idles (breathes, blinks) or talks (mouth moves). */
+export const CharacterContentSchema = z.strictObject({
+  type: z.literal('character'),
+  modelUrl: AssetPathSchema,
+  animations: CharacterAnimationsSchema,
+  animation: z.enum(['idle', 'talking']).optional(),
+  rig: CharacterRigSchema.optional(),
+});
+
+/** What a layer shows, a union on `type`. */
+export const LayerContentSchema = z.discriminatedUnion('type', [
+  ColorContentSchema,
+  ImageContentSchema,
+  TextContentSchema,
+  CharacterContentSchema,
+]);
+export type LayerContent = z.infer<typeof LayerContentSchema>;
+
+/** A layer as stored and returned by the API. */
+export const LayerSchema = z.strictObject({
+  id: LayerIdSchema,
+  name: z.string().max(256).default(''),
+  zIndex: z.number().int().min(-1_000_000).max(1_000_000).default(0),
+  visible: z.boolean().default(true),
+  opacity: z.number().min(0).max(1).default(1),
+  transform: TransformSchema.default({ x: 0, y: 0 }),
+  content: LayerContentSchema,
+});
+export type Layer = z.infer<typeof LayerSchema>;
+
+/** The body of `POST /layers`: a layer whose id may be left for the server to assign. */
+export const LayerCreateSchema = LayerSchema.extend({ id: LayerIdSchema.optional() });
+export type LayerCreate = z.input<typeof LayerCreateSchema>;
+
+/** The body of `PUT /layers/:id`: a whole layer; its id, if given, must match the path. */
+export const LayerReplaceSchema = LayerCreateSchema;
+
+/** The body of `PATCH /layers/:id/visibility`: `visible`, or nothing to toggle. */
+export const VisibilityBodySchema = z.strictObject({ visible: z.boolean().optional() });

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { ColorSchema } from './color.js';
+
+/** x264 presets, fastest first (source: `x264 --fullhelp`). */
+export const X264_PRESETS = [
+  'ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow',
+] as const;
+
+/**
+ * Encoder settings. `bitrateKbps`: target video bitrate in kbit/s (CBR-like: maxrate = bitrate,
+ * bufsize = 2 x bitrate). `keyframeIntervalSeconds`: GOP length in seconds (GOP frames =
+ * round(seconds x targetFPS)); 2 s is what Twitch and YouTube ask for. `audio`: `silent` adds a
+ * silent AAC track (platforms refuse video-only RTMP), `none` writes video only.
+ */
+export const EncoderSettingsSchema = z.strictObject({
+  preset: z.enum(X264_PRESETS),
+  bitrateKbps: z.number().int().min(100).max(100_000),
+  keyframeIntervalSeconds: z.number().positive().max(20),
+  audio: z.enum(['silent', 'none']),
+});
+export type EncoderSettings = z.infer<typeof EncoderSettingsSchema>;
+
+/**
+ * Where the encoded stream goes: an `rtmp://`/`rtmps://` URL (FLV), or a file path whose extension
+ * picks the container (`.mp4`, `.flv`, `.ts`, `.mkv`). `null`: a new recording
+ * `recordings/stream-<ISO time>.mp4` at each start.
+ */
+export const OutputSettingsSchema = z.strictObject({
+  url: z
+    .string()
+    .min(1)
+    .max(2048)
+    .refine((u) => /^rtmps?:\/\//.test(u) || /\.(mp4|flv|ts|mkv)$/i.test(u), {
+      message: 'Expected an rtmp:// or rtmps:// URL, or a file path ending in .mp4, .flv, .ts or .mkv',
+    })
+    .nullable(),
+});
+export type OutputSettings = z.infer<typeof OutputSettingsSchema>;
+
+/** The stream configuration served by `GET /config` and changed by `PATCH /config`. */
+export const StreamConfigSchema = z.strictObject({
+  width: z.number().int().min(16).max(7680).multipleOf(2),
+  height: z.number().int().min(16).max(4320).multipleOf(2),
+  targetFPS: z.number().int().min(1).max(120),
+  background: ColorSchema,
+  encoder: EncoderSettingsSchema,
+  output: OutputSettingsSchema,
+});
+export type StreamConfig = z.infer<typeof StreamConfigSchema>;
+
+/** The body of `PATCH /config`: any subset, nested objects merged field by field. */
+export const StreamConfigPatchSchema = z.strictObject({
+  width: StreamConfigSchema.shape.width.optional(),
+  height: StreamConfigSchema.shape.height.optional(),
+  targetFPS: StreamConfigSchema.shape.targetFPS.optional(),
+  background: ColorSchema.optional(),
+  encoder: EncoderSettingsSchema.partial().optional(),
+  output: OutputSettingsSchema.partial().optional(),
+});
+export type StreamConfigPatch = z.infer<typeof StreamConfigPatchSchema>;
+
+/** The canvas every frame is composited on: the picture part of the stream config. */
+export const CanvasSchema = StreamConfigSchema.pick({ width: true, height: true, targetFPS: true, background: true });
+export type Canvas = z.infer<typeof CanvasSchema>;

@@ -1,0 +1,87 @@
+import type { CharacterRig, LayerContent } from '../../shared/scene.js';
+import type { PreparedContent, RenderEnv } from './types.js';
+
+type CharacterContent = Extract<LayerContent, { type: 'character' }>;
+
+/**
+ * Where the face is on `assets/characters/auctioneer.png` (made by `scripts/make-assets.ts`,
+ * which draws the face at these points), as fractions of the picture's width and height.
+ */
+export const DEFAULT_RIG: CharacterRig = {
+  eyes: [
+    { x: 0.4125, y: 0.2692 },
+    { x: 0.5875, y: 0.2692 },
+  ],
+  eyeRadius: 0.03,
+  mouth: { x: 0.5, y: 0.375, width: 0.13 },
+  skinColor: '#f1c27d',
+};
+
+/** Idle breathing period, s, and amplitude as a fraction of the height. */
+const BREATH_PERIOD_S = 3.5;
+const BREATH_AMPLITUDE = 0.01;
+/** Talking head-bob frequency, Hz, and amplitude. */
+const BOB_HZ = 1.6;
+const BOB_AMPLITUDE = 0.012;
+/** A blink every BLINK_PERIOD_S lasting BLINK_S (people blink every 2-10 s for 100-150 ms). */
+const BLINK_PERIOD_S = 3.7;
+const BLINK_S = 0.14;
+/** Syllable rate while talking, Hz (speech runs at about 3-5 syllables per second). */
+const SYLLABLE_HZ = 3.3;
+
+/** The pose at time `t` (s): vertical offset (fraction of height), eyes shut, mouth opening 0..1. */
+export function pose(animation: 'idle' | 'talking', t: number): { dy: number; eyesShut: boolean; mouthOpen: number } {
+  const eyesShut = t % BLINK_PERIOD_S < BLINK_S;
+  if (animation === 'talking') {
+    const envelope = 0.55 + 0.45 * Math.abs(Math.sin(2 * Math.PI * 0.9 * t));
+    return {
+      dy: Math.sin(2 * Math.PI * BOB_HZ * t) * BOB_AMPLITUDE,
+      eyesShut,
+      mouthOpen: Math.abs(Math.sin(2 * Math.PI * SYLLABLE_HZ * t)) * envelope,
+    };
+  }
+  return { dy: Math.sin((2 * Math.PI * t) / BREATH_PERIOD_S) * BREATH_AMPLITUDE, eyesShut, mouthOpen: 0 };
+}
+
+/**
+ * The seeds' host: the character picture, breathing and blinking when idle, bobbing and moving
+ * its mouth when talking. A frame is a pure function of `timeMs`.
+ */
+export async function prepareCharacter(content: CharacterContent, env: RenderEnv): Promise<PreparedContent> {
+  const image = await env.images.get(content.modelUrl);
+  const rig = content.rig ?? DEFAULT_RIG;
+  const animation = content.animation ?? 'idle';
+  return {
+    natural: { width: image.width, height: image.height },
+    draw(ctx, width, height, timeMs) {
+      const p = pose(animation, timeMs / 1000);
+      const dy = p.dy * height;
+      ctx.imageSmoothingQuality = 'high';
+      ctx.drawImage(image, 0, dy, width, height);
+      if (p.eyesShut) {
+        const r = rig.eyeRadius * width;
+        for (const eye of rig.eyes) {
+          const ex = eye.x * width;
+          const ey = eye.y * height + dy;
+          ctx.fillStyle = rig.skinColor;
+          ctx.beginPath();
+          ctx.ellipse(ex, ey, r * 1.35, r * 1.35, 0, 0, 2 * Math.PI);
+          ctx.fill();
+          ctx.strokeStyle = '#3b2a1a';
+          ctx.lineWidth = Math.max(1, r * 0.3);
+          ctx.beginPath();
+          ctx.moveTo(ex - r, ey);
+          ctx.lineTo(ex + r, ey);
+          ctx.stroke();
+        }
+      }
+      if (p.mouthOpen > 0.05) {
+        const mw = rig.mouth.width * width;
+        ctx.fillStyle = '#4a1010';
+        ctx.beginPath();
+        ctx.ellipse(rig.mouth.x * width, rig.mouth.y * height + dy, mw / 2, (mw / 2) * 0.8 * p.mouthOpen, 0, 0, 2 * Math.PI);
+        ctx.fill();
+      }
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
+import type { LayerContent, TextStyle } from '../../shared/scene.js';
+import type { PreparedContent } from './types.js';
+
+type TextContent = Extract<LayerContent, { type: 'text' }>;
+
+/** Line height as a multiple of the font size (CSS `normal` is about 1.15-1.2 for Arial). */
+const LINE_HEIGHT = 1.25;
+/** Padding around text that has a background box, as a multiple of the font size. */
+const BOX_PADDING = 0.4;
+
+let measureCtx: SKRSContext2D | undefined;
+
+/** The CSS font shorthand for a style, e.g. `24px "Arial"`. */
+export function cssFont(style: TextStyle): string {
+  return `${style.fontSize}px "${style.font.replace(/"/g, '')}"`;
+}
+
+/**
+ * Lines of text, optionally on a background box. Natural size: the widest line plus padding by
+ * the lines' height; with a given box width the text is aligned inside it.
+ */
+export function prepareText(content: TextContent): PreparedContent {
+  const { style } = content;
+  const lines = content.content.split('\n');
+  measureCtx ??= createCanvas(1, 1).getContext('2d');
+  measureCtx.font = cssFont(style);
+  const widest = Math.max(0, ...lines.map((l) => measureCtx!.measureText(l).width));
+  const stroke = style.strokeColor ? (style.strokeWidth ?? 1) : 0;
+  const pad = (style.background ? Math.round(style.fontSize * BOX_PADDING) : 0) + Math.ceil(stroke / 2);
+  const lineHeight = style.fontSize * LINE_HEIGHT;
+  return {
+    natural: { width: Math.ceil(widest + 2 * pad), height: Math.ceil(lines.length * lineHeight + 2 * pad) },
+    draw(ctx, width, height) {
+      if (style.background) {
+        ctx.fillStyle = style.background;
+        ctx.fillRect(0, 0, width, height);
+      }
+      ctx.font = cssFont(style);
+      ctx.textBaseline = 'middle';
+      const align = style.align ?? 'left';
+      ctx.textAlign = align;
+      const x = align === 'left' ? pad : align === 'right' ? width - pad : width / 2;
+      const top = (height - lines.length * lineHeight) / 2;
+      lines.forEach((line, i) => {
+        const y = top + (i + 0.5) * lineHeight;
+        if (stroke > 0 && style.strokeColor) {
+          ctx.lineWidth = stroke;
+          ctx.strokeStyle = style.strokeColor;
+          ctx.lineJoin = 'round';
+          ctx.strokeText(line, x, y);
+        }
+        ctx.fillStyle = style.color;
+        ctx.fillText(line, x, y);
+      });
+    },
+  };
+}

@@ -1,0 +1,21 @@
+import type { SKRSContext2D } from '@napi-rs/canvas';
+import type { ImageCache } from '../images.js';
+import type { Size } from '../layout.js';
+
+/** What a renderer may use besides its layer's content. */
+export interface RenderEnv {
+  images: ImageCache;
+  /** Canvas size in pixels. */
+  canvas: Size;
+}
+
+/**
+ * A layer's content made ready to draw: its natural size, and a function that draws it filling a
+ * `width` x `height` box at the context's origin (the caller has set up rotation and cleared).
+ */
+export interface PreparedContent {
+  natural: Size;
+  /** True when the drawing covers its whole box with opaque pixels (lets the worker skip a scan). */
+  opaqueHint?: boolean;
+  draw(ctx: SKRSContext2D, width: number, height: number, timeMs: number): void;
+}
