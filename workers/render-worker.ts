@@ -89,6 +89,8 @@ export async function render(task: RenderTask): Promise<RenderResult> {
   return { status: 'ok', width: box.bufferWidth, height: box.bufferHeight, offsetX: box.offsetX, offsetY: box.offsetY, opaque };
 }
 
+let scratch: Uint8ClampedArray | undefined;
+
 /**
  * Downscales a composited frame (premultiplied RGBA; frames over an opaque background are
  * opaque, so premultiplied equals straight) with Skia and encodes it.
@@ -96,8 +98,11 @@ export async function render(task: RenderTask): Promise<RenderResult> {
  */
 export async function encodeImage(task: EncodeImageTask): Promise<Uint8Array> {
   const full = canvasOf(task.width, task.height);
-  const data = new Uint8ClampedArray(task.frame, 0, task.width * task.height * 4);
-  full.getContext('2d').putImageData(new ImageData(data, task.width, task.height), 0, 0);
+  // ImageData refuses shared memory: copy into this worker's scratch buffer (reused per size).
+  const bytes = task.width * task.height * 4;
+  if (scratch?.length !== bytes) scratch = new Uint8ClampedArray(bytes);
+  scratch.set(new Uint8Array(task.frame, 0, bytes));
+  full.getContext('2d').putImageData(new ImageData(scratch, task.width, task.height), 0, 0);
   let source = full;
   if (task.targetWidth < task.width) {
     const tw = Math.max(2, Math.round(task.targetWidth));

@@ -51,8 +51,8 @@ export function blendLayer(frame: Uint32Array, frameWidth: number, frameHeight: 
       let px = pixels[s]!;
       if (px === 0) continue;
       if (op !== 256) {
-        const rb = (((px & RB) * op) >>> 8) & RB;
-        const ga = ((((px >>> 8) & RB) * op) >>> 8) & RB;
+        const rb = (((px & RB) * op + HALF) >>> 8) & RB;
+        const ga = ((((px >>> 8) & RB) * op + HALF) >>> 8) & RB;
         px = (rb | (ga << 8)) >>> 0;
       }
       const inv = 255 - (px >>> 24);
