@@ -1,0 +1,30 @@
+# Stream Manager: Debian 12 + Node 20, ffmpeg from Debian. Build steps mirror .ci/run.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY orchestrator ./orchestrator
+COPY workers ./workers
+COPY shared ./shared
+COPY bench ./bench
+COPY scripts ./scripts
+COPY test ./test
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ffmpeg \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+ENV NODE_ENV=production HOST=0.0.0.0 RECORDINGS_DIR=/data/recordings
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY assets ./assets
+RUN mkdir -p /data/recordings && chown -R node:node /data
+USER node
+VOLUME /data
+EXPOSE 4200 4201
+HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:4200/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+CMD ["node", "dist/orchestrator/main.js"]
