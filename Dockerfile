@@ -26,5 +26,5 @@ RUN mkdir -p /data/recordings && chown -R node:node /data
 USER node
 VOLUME /data
 EXPOSE 4200 4201
-HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:4200/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||4200)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 CMD ["node", "dist/orchestrator/main.js"]

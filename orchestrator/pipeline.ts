@@ -349,7 +349,11 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState] }> {
     const layers = await this.#renderer.renderFrame(this.#o.scene.entries(), s, timeMs);
     const frame = this.#frames.acquire();
     if (!frame) return null;
-    clearFrame(frame.words, this.#bgPixel);
+    // An opaque bottom layer covering the whole frame hides the background: skip the fill.
+    const bottom = layers[0];
+    const covered = bottom !== undefined && bottom.opaque && bottom.opacity === 1 && bottom.bounds.x <= 0 && bottom.bounds.y <= 0 &&
+      bottom.bounds.x + bottom.bounds.width >= s.width && bottom.bounds.y + bottom.bounds.height >= s.height;
+    if (!covered) clearFrame(frame.words, this.#bgPixel);
     for (const layer of layers) blendLayer(frame.words, s.width, s.height, layer);
     frame.timeMs = timeMs;
     return frame;

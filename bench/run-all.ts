@@ -1,0 +1,11 @@
+/** Runs every bench scenario in turn (`npm run bench`); each prints its table and writes JSON. */
+import { spawnSync } from 'node:child_process';
+
+const scenarios = ['compositor', 'live-fps'];
+let failed = 0;
+for (const name of scenarios) {
+  process.stdout.write(`\n== ${name}\n`);
+  const res = spawnSync(process.execPath, [`dist/bench/${name}.js`], { stdio: 'inherit' });
+  if (res.status !== 0) failed++;
+}
+process.exitCode = failed ? 1 : 0;
