@@ -15,9 +15,25 @@ t.test('a 3 s live run records H.264 at the configured size and rate', async (t)
   const t0 = Date.now();
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
 
-  // A layer change while live shows in the next snapshot.
+  // A layer change while live shows in the program within 1 s.
+  const region = async (): Promise<Buffer> => {
+    const p = await s.snapshot();
+    const rows: Buffer[] = [];
+    for (let y = 25; y < 60; y++) rows.push(p.data.subarray((y * p.width + 352) * 4, (y * p.width + 560) * 4));
+    return Buffer.concat(rows);
+  };
+  const before = await region();
+  const patchedAt = Date.now();
   const patch = await s.call('PATCH', '/stream/layers/overlay', { content: { content: 'Current Bid: 9.9 ETH' } });
   t.equal(patch.status, 200);
+  let shownAfter = Infinity;
+  while (Date.now() - patchedAt < 3000) {
+    if (!(await region()).equals(before)) {
+      shownAfter = Date.now() - patchedAt;
+      break;
+    }
+  }
+  t.ok(shownAfter <= 1000, `the new bid is in the snapshot ${shownAfter} ms after the PATCH`);
   const live = await s.call('GET', '/stream/status');
   t.equal(live.body.isLive, true);
   t.ok(live.body.fps > FPS * 0.8, `measured fps ${live.body.fps}`);
