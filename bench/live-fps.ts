@@ -41,7 +41,7 @@ interface RunResult {
 
 async function once(): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), 'sm-bench-'));
-  const config = loadConfig({ ...process.env, PORT: '0', WS_PORT: '0', RECORDINGS_DIR: dir, LOG_LEVEL: 'warn', DEFAULT_SCENE: 'auction', AUTOSTART: 'false' });
+  const config = loadConfig({ ...process.env, PORT: '0', WS_PORT: '0', RECORDINGS_DIR: dir, LOG_LEVEL: 'warn', DEFAULT_SCENE: 'auction', AUTOSTART: 'false', STATE_STORE: 'memory' });
   const app = await startApp(config, createLogger(config.logLevel));
   try {
     await app.pipeline.start();

@@ -7,11 +7,15 @@ import { StreamPipeline } from './pipeline.js';
 import { RenderPool } from './render/render-pool.js';
 import { assetsExist } from './scene/asset-check.js';
 import { auctionScene } from './scene/default-scene.js';
-import { SceneStore } from './scene/scene-store.js';
+import type { SceneStore } from './scene/scene-store.js';
+import { createStore } from './state/create-store.js';
+import { RedisStore } from './state/redis-store.js';
+import { StateManager } from './state/state-manager.js';
 import { WS_PATHS, WsHub } from './ws/ws-hub.js';
 
 /** A running Stream Manager: its parts, the ports it listens on, and `close()`. */
 export interface App {
+  state: StateManager;
   scene: SceneStore;
   pipeline: StreamPipeline;
   ws: WsHub;
@@ -35,19 +39,42 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
+/** Loads the stored state; when the store is unreachable, starts on defaults and loads it later. */
+async function loadState(state: StateManager, log: Logger): Promise<boolean> {
+  const store = state.store;
+  try {
+    if (store instanceof RedisStore && !(await store.connect())) throw new Error('redis unreachable');
+    const { restored } = await state.load();
+    return restored;
+  } catch (err) {
+    log.warn({ err }, 'stored state could not be read; running on defaults until the store is back');
+    state.useDefaults();
+    return false;
+  }
+}
+
 /**
- * Builds and starts the server for `config`: scene (with the default scene unless `empty`),
- * render pool, pipeline, HTTP API and WebSocket endpoints. Does not go live.
+ * Builds and starts the server for `config`: state (loaded from the store; on a first boot the
+ * default scene unless `empty`), render pool, pipeline, HTTP API and WebSocket endpoints. Goes
+ * live when the stored stream was live (RESUME_ON_START) or, on a first boot, with AUTOSTART.
  * @throws Error when a port cannot be bound
  */
 export async function startApp(config: ServerConfig, log: Logger): Promise<App> {
-  const scene = new SceneStore(assetsExist(config.assetRoot));
-  if (config.defaultScene === 'auction') {
-    for (const layer of auctionScene(config.stream.width, config.stream.height)) scene.create(layer);
-  }
+  const state = new StateManager({
+    store: createStore(config.state, log.child({ component: 'state' })),
+    defaults: {
+      config: config.stream,
+      layers: config.defaultScene === 'auction' ? auctionScene(config.stream.width, config.stream.height) : [],
+    },
+    check: assetsExist(config.assetRoot),
+    log: log.child({ component: 'state' }),
+  });
+  const restored = await loadState(state, log);
+  const wasLive = state.stream.isLive;
+  const scene = state.scene;
   const pool = new RenderPool(config.workers, config.assetRoot);
   const pipeline = new StreamPipeline({
-    stream: config.stream,
+    stream: state.config,
     ffmpegPath: config.ffmpegPath,
     recordingsDir: config.recordingsDir,
     encoderMaxQueuedFrames: config.encoderMaxQueuedFrames,
@@ -58,14 +85,28 @@ export async function startApp(config: ServerConfig, log: Logger): Promise<App> 
   });
   const ws = new WsHub(log.child({ component: 'ws' }), () => pipeline.status());
   pipeline.preview = ws;
-  pipeline.on('state', (stream) => ws.broadcast('state', { type: 'stateUpdate', payload: { stream } }));
+  pipeline.on('state', (stream) => {
+    state.observeStream(stream);
+    ws.broadcast('state', { type: 'stateUpdate', payload: { stream } });
+  });
   scene.on('change', (e) => {
-    const payload = e.type === 'layerRemoved' ? { id: e.layer.id, removed: true, version: e.version } : { id: e.layer.id, layer: e.layer, version: e.version };
-    ws.broadcast('state', { type: 'layerUpdate', payload });
-    ws.broadcast('layers', { type: 'layerUpdate', payload });
+    const payloads =
+      e.type === 'sceneReplaced'
+        ? e.layers.map((layer) => ({ id: layer.id, layer, version: e.version }))
+        : [e.type === 'layerRemoved' ? { id: e.layer.id, removed: true, version: e.version } : { id: e.layer.id, layer: e.layer, version: e.version }];
+    for (const payload of payloads) {
+      ws.broadcast('state', { type: 'layerUpdate', payload });
+      ws.broadcast('layers', { type: 'layerUpdate', payload });
+    }
+  });
+  state.store.onReconnect(() => {
+    void state.loadLate().then(
+      (adopted) => (adopted ? pipeline.applyConfig(state.config) : undefined),
+      (err: unknown) => log.error({ err }, 'late state load failed'),
+    );
   });
 
-  const http = createServer(createHttpApp({ scene, pipeline, log: log.child({ component: 'http' }) }).callback());
+  const http = createServer(createHttpApp({ state, pipeline, log: log.child({ component: 'http' }) }).callback());
   ws.attach(http, WS_PATHS);
   const port = await listen(http, config.port, config.host);
   let wsServer: Server | null = null;
@@ -77,7 +118,15 @@ export async function startApp(config: ServerConfig, log: Logger): Promise<App> 
     ws.attach(wsServer);
     wsPort = await listen(wsServer, config.wsPort, config.host);
   }
-  log.info({ port, wsPort, host: config.host, workers: pool.threads }, 'stream manager listening');
+  log.info({ port, wsPort, host: config.host, workers: pool.threads, store: state.store.kind, restored }, 'stream manager listening');
+  if (restored ? config.state.resumeOnStart && wasLive : config.autostart) {
+    try {
+      await pipeline.start();
+      log.info({ output: pipeline.output, resumed: restored }, 'stream is live');
+    } catch (err) {
+      log.error({ err }, 'could not go live; the API is up, POST /stream/start to retry');
+    }
+  }
 
   const closeServer = (s: Server | null): Promise<void> =>
     new Promise((resolve) => {
@@ -86,12 +135,16 @@ export async function startApp(config: ServerConfig, log: Logger): Promise<App> 
       s.closeAllConnections();
     });
   return {
-    scene, pipeline, ws, pool, http, wsServer, port, wsPort,
+    state, scene, pipeline, ws, pool, http, wsServer, port, wsPort,
     async close() {
+      // Remember whether we were live, so a restart resumes; then stop (ffmpeg writes its trailer).
+      const live = pipeline.status().isLive;
       await pipeline.close();
+      if (live) state.observeStream({ ...pipeline.status(), isLive: true });
       ws.close();
       await Promise.all([closeServer(http), closeServer(wsServer)]);
       await pool.close();
+      await state.close();
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * Entry point: `node dist/orchestrator/main.js`. Reads the config from the environment (exit 1
- * with the reasons when invalid), starts the server, goes live unless AUTOSTART=false, and shuts
- * down cleanly on SIGINT/SIGTERM (the recording gets its trailer).
+ * with the reasons when invalid), starts the server (which goes live on a first boot unless
+ * AUTOSTART=false, or resumes a stream that was live), and shuts down cleanly on SIGINT/SIGTERM
+ * (the recording gets its trailer, the state is flushed).
  */
 import { ConfigError, loadConfig } from './config/env.js';
 import { startApp } from './app.js';
@@ -20,14 +21,6 @@ try {
 }
 const log = createLogger(config.logLevel);
 const app = await startApp(config, log);
-if (config.autostart) {
-  try {
-    await app.pipeline.start();
-    log.info({ output: app.pipeline.output }, 'stream is live');
-  } catch (err) {
-    log.error({ err }, 'could not go live; the API is up, POST /stream/start to retry');
-  }
-}
 
 let closing = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -76,6 +76,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState] }> {
     this.#bgPixel = premultipliedPixel(options.stream.background);
     options.scene.on('change', (e) => {
       if (e.type === 'layerRemoved') this.#renderer.forget(e.layer.id);
+      if (e.type === 'sceneReplaced') this.#renderer.forgetExcept(new Set(e.layers.map((l) => l.id)));
     });
   }
 
@@ -170,6 +171,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState] }> {
   applyConfig(next: StreamConfig): Promise<StreamConfig> {
     return this.#serial(async () => {
       const prev = this.#stream;
+      if (JSON.stringify(prev) === JSON.stringify(next)) return next;
       const restart =
         this.#stats.state.isLive &&
         (prev.width !== next.width ||

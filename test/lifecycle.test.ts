@@ -76,7 +76,7 @@ t.test('SIGTERM stops cleanly and leaves a playable recording', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sm-sigterm-'));
   const port = await freePort();
   const child = spawn(process.execPath, ['dist/orchestrator/main.js'], {
-    env: { ...process.env, PORT: String(port), WS_PORT: '0', WIDTH: '320', HEIGHT: '180', RECORDINGS_DIR: dir, LOG_LEVEL: 'info' },
+    env: { ...process.env, PORT: String(port), WS_PORT: '0', WIDTH: '320', HEIGHT: '180', RECORDINGS_DIR: join(dir, 'rec'), DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -89,9 +89,9 @@ t.test('SIGTERM stops cleanly and leaves a playable recording', async (t) => {
   child.kill('SIGTERM');
   const code = await new Promise<number | null>((r) => child.once('exit', r));
   t.equal(code, 0, 'exit 0');
-  const files = readdirSync(dir);
+  const files = readdirSync(join(dir, 'rec'));
   t.equal(files.length, 1);
-  const probe = await probeVideo(join(dir, files[0]!), true);
+  const probe = await probeVideo(join(dir, 'rec', files[0]!), true);
   t.equal(probe.codec, 'h264');
   t.ok(probe.frames! >= 30, `${probe.frames} frames`);
 });

@@ -34,6 +34,11 @@ export const EnvSchema = z.object({
   ASSET_ROOT: z.string().min(1).default('.'),
   AUTOSTART: z.enum(['true', 'false']).default('true'),
   DEFAULT_SCENE: z.enum(['auction', 'empty']).default('auction'),
+  STATE_STORE: z.enum(['file', 'redis', 'memory']).default('file'),
+  DATA_DIR: z.string().min(1).default('data'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'Expected a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+  REDIS_PREFIX: z.string().max(64).default('sm:'),
+  RESUME_ON_START: z.enum(['true', 'false']).default('true'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -53,8 +58,10 @@ export interface ServerConfig {
   /** Absolute-or-relative folder that holds `assets/`. */
   assetRoot: string;
   defaultScene: 'auction' | 'empty';
-  /** Go live as soon as the server is up. */
+  /** Go live as soon as the server is up, on a first boot (no stored state). */
   autostart: boolean;
+  /** Where state persists: `file` under `dataDir`, `redis` at `redisUrl` under `redisPrefix`, or `memory`. */
+  state: { store: 'file' | 'redis' | 'memory'; dataDir: string; redisUrl: string; redisPrefix: string; resumeOnStart: boolean };
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
 }
 
@@ -102,6 +109,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     assetRoot: e.ASSET_ROOT,
     defaultScene: e.DEFAULT_SCENE,
     autostart: e.AUTOSTART === 'true',
+    state: {
+      store: e.STATE_STORE,
+      dataDir: e.DATA_DIR,
+      redisUrl: e.REDIS_URL,
+      redisPrefix: e.REDIS_PREFIX,
+      resumeOnStart: e.RESUME_ON_START === 'true',
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -3,7 +3,7 @@ import Koa from 'koa';
 import { koaBody } from 'koa-body';
 import type { Logger } from 'pino';
 import type { StreamPipeline } from '../pipeline.js';
-import type { SceneStore } from '../scene/scene-store.js';
+import type { StateManager } from '../state/state-manager.js';
 import { errorMiddleware } from './error-middleware.js';
 import { layerRoutes } from './layer-routes.js';
 import { streamRoutes } from './stream-routes.js';
@@ -14,12 +14,12 @@ const JSON_LIMIT = '1mb';
 const PREFIXES = ['/stream', '/api/stream'];
 
 export interface HttpDeps {
-  scene: SceneStore;
+  state: StateManager;
   pipeline: StreamPipeline;
   log: Logger;
 }
 
-/** The Koa application: error mapping, JSON bodies, the stream and layer routes, health. */
+/** The Koa application: error mapping, JSON bodies, the stream and layer routes, health (degraded while the store is). */
 export function createHttpApp(deps: HttpDeps): Koa {
   const app = new Koa();
   app.use(errorMiddleware(deps.log));
@@ -27,7 +27,8 @@ export function createHttpApp(deps: HttpDeps): Koa {
 
   const health: RouterMiddleware = (ctx) => {
     const s = deps.pipeline.status();
-    ctx.body = { status: 'ok', uptime: process.uptime(), isLive: s.isLive };
+    const store = deps.state.health();
+    ctx.body = { status: store.status === 'ok' ? 'ok' : 'degraded', uptime: process.uptime(), isLive: s.isLive, store };
   };
   const root = new Router();
   root.get('/health', health);
@@ -37,8 +38,8 @@ export function createHttpApp(deps: HttpDeps): Koa {
   for (const prefix of PREFIXES) {
     const router = new Router({ prefix });
     router.get('/health', health);
-    streamRoutes(router, deps.pipeline);
-    layerRoutes(router, deps.scene);
+    streamRoutes(router, deps.pipeline, deps.state);
+    layerRoutes(router, deps.state);
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

@@ -1,33 +1,47 @@
 import type { Router, RouterMiddleware } from '@koa/router';
-import type { SceneStore } from '../scene/scene-store.js';
+import type { StateManager } from '../state/state-manager.js';
+import { ifMatch, setEtag } from './etag.js';
 
 /**
  * Layer routes: `GET /layers` (z-order, bottom first), `POST /layers` (201), `GET|PUT|PATCH|DELETE
  * /layers/:id`, `PATCH|POST /layers/:id/visibility`. PATCH is a JSON Merge Patch (RFC 7396).
+ * Each layer's ETag is its revision; changes honour `If-Match` (412 when stale).
  */
-export function layerRoutes(router: Router, scene: SceneStore): void {
+export function layerRoutes(router: Router, state: StateManager): void {
+  const scene = state.scene;
   router.get('/layers', (ctx) => {
+    setEtag(ctx, state.version);
     ctx.body = { layers: scene.list() };
   });
   router.post('/layers', (ctx) => {
+    const layer = scene.create(ctx.request.body);
+    setEtag(ctx, scene.entry(layer.id).revision);
     ctx.status = 201;
-    ctx.body = scene.create(ctx.request.body);
+    ctx.body = layer;
   });
   router.get('/layers/:id', (ctx) => {
-    ctx.body = scene.get(ctx.params['id']!);
+    const entry = scene.entry(ctx.params['id']!);
+    setEtag(ctx, entry.revision);
+    ctx.body = entry.layer;
   });
   router.put('/layers/:id', (ctx) => {
-    ctx.body = scene.replace(ctx.params['id']!, ctx.request.body);
+    const layer = scene.replace(ctx.params['id']!, ctx.request.body, ifMatch(ctx));
+    setEtag(ctx, scene.entry(layer.id).revision);
+    ctx.body = layer;
   });
   router.patch('/layers/:id', (ctx) => {
-    ctx.body = scene.patch(ctx.params['id']!, ctx.request.body);
+    const layer = scene.patch(ctx.params['id']!, ctx.request.body, ifMatch(ctx));
+    setEtag(ctx, scene.entry(layer.id).revision);
+    ctx.body = layer;
   });
   router.delete('/layers/:id', (ctx) => {
-    scene.delete(ctx.params['id']!);
+    scene.delete(ctx.params['id']!, ifMatch(ctx));
     ctx.status = 204;
   });
   const visibility: RouterMiddleware = (ctx) => {
-    ctx.body = scene.setVisibility(ctx.params['id']!, ctx.request.body);
+    const layer = scene.setVisibility(ctx.params['id']!, ctx.request.body, ifMatch(ctx));
+    setEtag(ctx, scene.entry(layer.id).revision);
+    ctx.body = layer;
   };
   router.patch('/layers/:id/visibility', visibility);
   router.post('/layers/:id/visibility', visibility);

@@ -4,14 +4,17 @@ import { StreamConfigPatchSchema, StreamConfigSchema } from '../../shared/stream
 import { parseOrThrow } from '../../shared/validation.js';
 import type { StreamPipeline } from '../pipeline.js';
 import { mergePatch } from '../scene/merge-patch.js';
+import type { StateManager } from '../state/state-manager.js';
+import { ifMatch, setEtag } from './etag.js';
 
 const SnapshotQuerySchema = z.strictObject({ width: z.coerce.number().int().min(16).max(7680).optional() });
 
 /**
- * Stream control and config: `GET /status`, `POST /start|stop|pause|resume|reset`,
- * `GET|PATCH /config`, `GET /snapshot` (PNG, `?width=` downscales).
+ * Stream control, config and scene documents: `GET /status`, `POST /start|stop|pause|resume|reset`,
+ * `GET|PATCH /config`, `GET|PUT /scene`, `GET /snapshot` (PNG, `?width=` downscales). Config and
+ * scene carry ETags and honour If-Match.
  */
-export function streamRoutes(router: Router, pipeline: StreamPipeline): void {
+export function streamRoutes(router: Router, pipeline: StreamPipeline, state: StateManager): void {
   router.get('/status', (ctx) => {
     ctx.body = pipeline.status();
   });
@@ -31,12 +34,28 @@ export function streamRoutes(router: Router, pipeline: StreamPipeline): void {
     ctx.body = await pipeline.reset();
   });
   router.get('/config', (ctx) => {
-    ctx.body = pipeline.config;
+    setEtag(ctx, state.configVersion);
+    ctx.body = state.config;
   });
   router.patch('/config', async (ctx) => {
     const patch = parseOrThrow(StreamConfigPatchSchema, ctx.request.body ?? {}, 'config');
-    const next = parseOrThrow(StreamConfigSchema, mergePatch(pipeline.config, patch), 'config');
-    ctx.body = await pipeline.applyConfig(next);
+    const next = parseOrThrow(StreamConfigSchema, mergePatch(state.config, patch), 'config');
+    state.setConfig(next, ifMatch(ctx));
+    const version = state.configVersion;
+    await pipeline.applyConfig(next);
+    setEtag(ctx, version);
+    ctx.body = next;
+  });
+  router.get('/scene', (ctx) => {
+    const doc = state.sceneDocument();
+    setEtag(ctx, doc.version ?? state.version);
+    ctx.body = doc;
+  });
+  router.put('/scene', async (ctx) => {
+    const doc = state.replaceScene(ctx.request.body, ifMatch(ctx));
+    await pipeline.applyConfig(state.config);
+    setEtag(ctx, doc.version ?? state.version);
+    ctx.body = doc;
   });
   router.get('/snapshot', async (ctx) => {
     const { width } = parseOrThrow(SnapshotQuerySchema, ctx.query, 'snapshot query');

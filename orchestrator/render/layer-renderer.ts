@@ -67,6 +67,11 @@ export class LayerRenderer {
     this.#slots.delete(id);
   }
 
+  /** Forgets every layer not in `keep` (after a whole-scene replace). */
+  forgetExcept(keep: ReadonlySet<string>): void {
+    for (const id of this.#slots.keys()) if (!keep.has(id)) this.#slots.delete(id);
+  }
+
   /** Forgets every layer's pixels (after a canvas size change). */
   invalidate(): void {
     for (const slot of this.#slots.values()) {

@@ -9,7 +9,29 @@ import { mergePatch } from './merge-patch.js';
 export type SceneEvent =
   | { type: 'layerAdded'; layer: Layer; version: number }
   | { type: 'layerUpdated'; layer: Layer; previous: Layer; version: number }
-  | { type: 'layerRemoved'; layer: Layer; version: number };
+  | { type: 'layerRemoved'; layer: Layer; version: number }
+  | { type: 'sceneReplaced'; layers: Layer[]; version: number };
+
+/** Options of a {@link SceneStore}. */
+export interface SceneStoreOptions {
+  /**
+   * Runs on every layer about to be stored, after schema validation; throws an AppError to
+   * refuse it (e.g. an asset that does not exist).
+   */
+  check?: (layer: Layer) => void;
+  /** Hands out the next state version (the state manager's counter); default: a counter of its own. */
+  nextVersion?: () => number;
+}
+
+/**
+ * Throws SM_ERR_PRECONDITION_FAILED unless `ifMatch` is absent or equals `current`.
+ * @param ifMatch the version from the request's If-Match header
+ */
+export function assertMatch(ifMatch: number | undefined, current: number, what: string): void {
+  if (ifMatch !== undefined && ifMatch !== current) {
+    throw new AppError('SM_ERR_PRECONDITION_FAILED', `${what} is at version ${current}, not ${ifMatch}`, { current });
+  }
+}
 
 /** A layer with the scene version at which it last changed (the renderer's cache key). */
 export interface LayerEntry {
@@ -22,27 +44,53 @@ export interface LayerEntry {
 
 /**
  * The scene's layers, in memory. Every method validates its input with the scene schemas first
- * and changes nothing when that fails; every change bumps `version` and emits one `change` event.
+ * and changes nothing when that fails; every change takes a new version (the layer's revision,
+ * its ETag) and emits one `change` event. `ifMatch` arguments make a change conditional on the
+ * layer's revision (optimistic concurrency).
  */
 export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
   readonly #check: (layer: Layer) => void;
+  readonly #nextVersion: () => number;
   #entries = new Map<string, LayerEntry>();
   #ordered: LayerEntry[] | null = [];
   #seq = 0;
-  #version = 0;
+  #ownVersion = 0;
 
-  /**
-   * @param check runs on every layer about to be stored, after schema validation; throws an
-   *   AppError to refuse it (e.g. an asset that does not exist)
-   */
-  constructor(check: (layer: Layer) => void = () => undefined) {
+  constructor(options: SceneStoreOptions = {}) {
     super();
-    this.#check = check;
+    this.#check = options.check ?? (() => undefined);
+    this.#nextVersion = options.nextVersion ?? (() => ++this.#ownVersion);
   }
 
-  /** Monotonic scene version; bumps on every change. */
-  get version(): number {
-    return this.#version;
+  /**
+   * The entry (layer and revision) with this id; the revision is the layer's ETag.
+   * @throws AppError SM_ERR_LAYER_NOT_FOUND
+   */
+  entry(id: string): LayerEntry {
+    return this.#entry(id);
+  }
+
+  /** Puts stored layers back, as they were, without events (state loading). */
+  restore(layers: readonly Layer[], revision: number): void {
+    this.#entries.clear();
+    this.#seq = 0;
+    for (const layer of layers) this.#entries.set(layer.id, { layer, revision, seq: this.#seq++ });
+    this.#ordered = null;
+  }
+
+  /**
+   * Replaces every layer at once (`PUT /scene`), all or nothing: each layer passes the check first.
+   * Layers must already be schema-valid with unique ids.
+   * @throws AppError from the check (nothing changes)
+   */
+  replaceAll(layers: readonly Layer[]): void {
+    for (const layer of layers) this.#check(layer);
+    const version = this.#nextVersion();
+    this.#entries.clear();
+    this.#seq = 0;
+    for (const layer of layers) this.#entries.set(layer.id, { layer, revision: version, seq: this.#seq++ });
+    this.#ordered = null;
+    this.emit('change', { type: 'sceneReplaced', layers: [...layers], version });
   }
 
   /** The layers in compositing order: zIndex ascending, then creation order. */
@@ -77,7 +125,7 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
       throw new AppError('SM_ERR_LAYER_EXISTS', `A layer with id "${layer.id}" already exists`);
     }
     this.#check(layer);
-    const version = ++this.#version;
+    const version = this.#nextVersion();
     this.#entries.set(layer.id, { layer, revision: version, seq: this.#seq++ });
     this.#ordered = null;
     this.emit('change', { type: 'layerAdded', layer, version });
@@ -86,10 +134,10 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
 
   /**
    * Replaces a layer with a whole new one (`PUT`); a body id must match.
-   * @throws AppError SM_ERR_LAYER_NOT_FOUND, SM_ERR_VALIDATION
+   * @throws AppError SM_ERR_LAYER_NOT_FOUND, SM_ERR_VALIDATION, SM_ERR_PRECONDITION_FAILED
    */
-  replace(id: string, body: unknown): Layer {
-    this.#entry(id);
+  replace(id: string, body: unknown, ifMatch?: number): Layer {
+    assertMatch(ifMatch, this.#entry(id).revision, `Layer "${id}"`);
     const input = parseOrThrow(LayerCreateSchema, body, 'layer');
     if (input.id !== undefined && input.id !== id) {
       throw new AppError('SM_ERR_VALIDATION', `Body id "${input.id}" does not match the path id "${id}"`, [
@@ -102,10 +150,11 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
   /**
    * Applies a JSON Merge Patch (RFC 7396) to a layer. A patch that changes `content.type`
    * replaces the content rather than merging into the old one. The result is validated whole.
-   * @throws AppError SM_ERR_LAYER_NOT_FOUND, SM_ERR_VALIDATION
+   * @throws AppError SM_ERR_LAYER_NOT_FOUND, SM_ERR_VALIDATION, SM_ERR_PRECONDITION_FAILED
    */
-  patch(id: string, body: unknown): Layer {
+  patch(id: string, body: unknown, ifMatch?: number): Layer {
     const current = this.#entry(id).layer;
+    assertMatch(ifMatch, this.#entry(id).revision, `Layer "${id}"`);
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new AppError('SM_ERR_VALIDATION', 'Expected a JSON object as the patch', [{ path: '', message: 'Expected object' }]);
     }
@@ -125,23 +174,25 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
 
   /**
    * Shows or hides a layer; with no `visible` in the body, toggles it.
-   * @throws AppError SM_ERR_LAYER_NOT_FOUND, SM_ERR_VALIDATION
+   * @throws AppError SM_ERR_LAYER_NOT_FOUND, SM_ERR_VALIDATION, SM_ERR_PRECONDITION_FAILED
    */
-  setVisibility(id: string, body: unknown): Layer {
+  setVisibility(id: string, body: unknown, ifMatch?: number): Layer {
     const current = this.#entry(id).layer;
+    assertMatch(ifMatch, this.#entry(id).revision, `Layer "${id}"`);
     const { visible } = parseOrThrow(VisibilityBodySchema, body ?? {}, 'visibility');
     return this.#update(id, { ...current, visible: visible ?? !current.visible });
   }
 
   /**
    * Removes a layer.
-   * @throws AppError SM_ERR_LAYER_NOT_FOUND
+   * @throws AppError SM_ERR_LAYER_NOT_FOUND, SM_ERR_PRECONDITION_FAILED
    */
-  delete(id: string): Layer {
-    const { layer } = this.#entry(id);
+  delete(id: string, ifMatch?: number): Layer {
+    const { layer, revision } = this.#entry(id);
+    assertMatch(ifMatch, revision, `Layer "${id}"`);
     this.#entries.delete(id);
     this.#ordered = null;
-    const version = ++this.#version;
+    const version = this.#nextVersion();
     this.emit('change', { type: 'layerRemoved', layer, version });
     return layer;
   }
@@ -156,7 +207,7 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
     const entry = this.#entry(id);
     this.#check(layer);
     const previous = entry.layer;
-    const version = ++this.#version;
+    const version = this.#nextVersion();
     this.#entries.set(id, { layer, revision: version, seq: entry.seq });
     this.#ordered = null;
     this.emit('change', { type: 'layerUpdated', layer, previous, version });

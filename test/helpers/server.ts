@@ -58,6 +58,9 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     DEFAULT_SCENE: 'empty',
     WORKERS: '2',
     RECORDINGS_DIR: join(dir, 'recordings'),
+    DATA_DIR: join(dir, 'data'),
+    STATE_STORE: 'memory',
+    AUTOSTART: 'false',
     LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
     ...env,
   });

@@ -1,0 +1,38 @@
+import { PersistedStateSchema, type PersistedState } from '../../shared/state-doc.js';
+import type { LoadResult, MetricsSnapshot, StateStore } from './store.js';
+import { parsePart } from './validate-parts.js';
+
+/** Keeps the document in process memory (tests, throwaway runs). A deep copy goes in and out. */
+export class MemoryStore implements StateStore {
+  readonly kind = 'memory';
+  readonly connected = true;
+  /** The stored document as JSON text, or anything a test puts there. */
+  raw: string | null = null;
+  metrics: MetricsSnapshot | null = null;
+
+  async load(): Promise<LoadResult> {
+    if (this.raw === null) return { state: null, problems: [] };
+    const problems: LoadResult['problems'] = [];
+    let value: unknown;
+    try {
+      value = JSON.parse(this.raw);
+    } catch (err) {
+      return { state: null, problems: [{ where: 'memory', path: '', message: (err as Error).message }] };
+    }
+    const state = parsePart(PersistedStateSchema, value, 'memory', problems);
+    if (!state) this.raw = null;
+    return { state: state ?? null, problems };
+  }
+
+  async save(state: PersistedState): Promise<void> {
+    this.raw = JSON.stringify(state);
+  }
+
+  async saveMetrics(metrics: MetricsSnapshot): Promise<void> {
+    this.metrics = metrics;
+  }
+
+  onReconnect(): void {}
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,256 @@
+import { EventEmitter } from 'node:events';
+import { cpus, freemem, loadavg, totalmem } from 'node:os';
+import type { Logger } from 'pino';
+import { LayerCreateSchema, type Layer, type LayerCreate } from '../../shared/scene.js';
+import { SceneDocumentSchema, type AssetMeta, type PersistedState, type SceneDocument } from '../../shared/state-doc.js';
+import type { StreamConfig } from '../../shared/stream-config.js';
+import { initialStreamState, type StreamState } from '../../shared/stream-state.js';
+import { parseOrThrow } from '../../shared/validation.js';
+import { assertMatch, SceneStore, type SceneEvent } from '../scene/scene-store.js';
+import { Persister } from './persister.js';
+import type { LoadProblem, StateStore } from './store.js';
+
+/** One change of state, emitted once as `change`. Layer events come from the scene store. */
+export type StateEvent =
+  | SceneEvent
+  | { type: 'config'; config: StreamConfig; version: number }
+  | { type: 'stream'; stream: StreamState; version: number };
+
+/** How the store is doing, for `/health`. */
+export interface StoreHealth {
+  kind: StateStore['kind'];
+  status: 'ok' | 'degraded';
+  connected: boolean;
+  dirty: boolean;
+}
+
+export interface StateManagerOptions {
+  store: StateStore;
+  /** First-boot values, used for whatever the store does not hold. */
+  defaults: { config: StreamConfig; layers: LayerCreate[] };
+  /** Layer check (asset existence), see SceneStore. */
+  check?: (layer: Layer) => void;
+  log: Logger;
+}
+
+/** Minimum interval between metrics writes, ms (never once per frame). */
+const METRICS_INTERVAL_MS = 1000;
+
+/**
+ * The one state of an app instance: stream config, layers, asset metadata and the stream state
+ * at its last transition. Every change takes the next value of one monotonic `version`, emits one
+ * `change` event and is persisted (whole document, coalesced, see Persister). Validation happens
+ * before anything changes, so a refused request changes nothing.
+ */
+export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
+  readonly scene: SceneStore;
+  readonly store: StateStore;
+  readonly #persister: Persister;
+  readonly #log: Logger;
+  readonly #defaults: StateManagerOptions['defaults'];
+  #version = 0;
+  #config: StreamConfig;
+  #configVersion = 0;
+  #stream: StreamState;
+  #assets: Record<string, AssetMeta> = {};
+  #loaded = false;
+  /** Scene or config changed by a user before the stored state was read. */
+  #touched = false;
+  #lastMetrics = 0;
+
+  constructor(options: StateManagerOptions) {
+    super();
+    this.store = options.store;
+    this.#log = options.log;
+    this.#defaults = options.defaults;
+    this.#config = options.defaults.config;
+    this.#stream = initialStreamState(options.defaults.config.targetFPS);
+    this.scene = new SceneStore({ check: options.check, nextVersion: () => ++this.#version });
+    this.scene.on('change', (e) => this.#changed(e));
+    this.#persister = new Persister(options.store, () => this.document(), options.log, () => this.#loaded);
+  }
+
+  /** The monotonic state version (every change bumps it). */
+  get version(): number {
+    return this.#version;
+  }
+
+  get config(): StreamConfig {
+    return this.#config;
+  }
+
+  /** Version at which the config last changed (its ETag). */
+  get configVersion(): number {
+    return this.#configVersion;
+  }
+
+  /** The stream state at its last transition (live, paused, error), as persisted. */
+  get stream(): StreamState {
+    return this.#stream;
+  }
+
+  /** True once stored state has been read (or found absent). */
+  get loaded(): boolean {
+    return this.#loaded;
+  }
+
+  get assets(): Record<string, AssetMeta> {
+    return this.#assets;
+  }
+
+  /**
+   * Loads the stored state. Missing or invalid parts fall back to the defaults (invalid ones are
+   * logged with where and which field, and were set aside by the store). With no stored state at
+   * all, the defaults (including the default scene) are applied and written.
+   * @returns whether a stored state was found, and the problems seen
+   * @throws Error when the store cannot be read (e.g. Redis unreachable)
+   */
+  async load(emit = false): Promise<{ restored: boolean; problems: LoadProblem[] }> {
+    const { state, problems } = await this.store.load();
+    for (const p of problems) this.#log.error(p, 'stored state is invalid; set aside, defaults used for this part');
+    this.#loaded = true;
+    if (!state) {
+      this.#applyDefaults();
+      this.#persister.markDirty();
+      return { restored: false, problems };
+    }
+    this.#version = state.version ?? 0;
+    this.#config = state.config ?? this.#defaults.config;
+    this.#configVersion = this.#version;
+    this.#assets = state.assets ?? {};
+    this.#stream = state.stream ?? initialStreamState(this.#config.targetFPS);
+    if (state.layers) this.scene.restore(state.layers, this.#version);
+    else this.#restoreDefaultLayers();
+    if (problems.length) this.#persister.markDirty();
+    if (emit) {
+      this.emit('change', { type: 'sceneReplaced', layers: this.scene.list(), version: this.#version });
+      this.emit('change', { type: 'config', config: this.#config, version: this.#version });
+    }
+    return { restored: true, problems };
+  }
+
+  /**
+   * Reads the stored state once the store is reachable after a boot without it. If a user changed
+   * the scene or config meanwhile, their state wins and is written; otherwise the stored state is
+   * adopted (with events, so the pipeline and viewers follow).
+   * @returns true when the stored state was adopted
+   */
+  async loadLate(): Promise<boolean> {
+    if (this.#loaded) return false;
+    if (this.#touched) {
+      this.#loaded = true;
+      this.#log.warn('the store came back after changes were made without it; writing the current state over it');
+      this.#persister.markDirty();
+      return false;
+    }
+    const { restored } = await this.load(true);
+    return restored;
+  }
+
+  /** Starts with the defaults without reading the store (it was unreachable); `load` may follow. */
+  useDefaults(): void {
+    this.#applyDefaults();
+  }
+
+  /**
+   * Replaces the stream config.
+   * @throws AppError SM_ERR_PRECONDITION_FAILED when `ifMatch` is not the config's version
+   */
+  setConfig(config: StreamConfig, ifMatch?: number): StreamConfig {
+    assertMatch(ifMatch, this.#configVersion, 'The config');
+    this.#config = config;
+    this.#configVersion = ++this.#version;
+    this.#changed({ type: 'config', config, version: this.#version });
+    return config;
+  }
+
+  /**
+   * Notes the pipeline's stream state. Only transitions (live, paused, error, start time) are
+   * state changes; the counters are metrics, written at most once a second with a TTL.
+   */
+  observeStream(s: StreamState): void {
+    const prev = this.#stream;
+    if (prev.isLive !== s.isLive || prev.isPaused !== s.isPaused || prev.error !== s.error || prev.startTime !== s.startTime || prev.targetFPS !== s.targetFPS) {
+      this.#stream = { ...s };
+      this.#changed({ type: 'stream', stream: this.#stream, version: ++this.#version });
+    }
+    const now = Date.now();
+    if (now - this.#lastMetrics >= METRICS_INTERVAL_MS && this.store.connected) {
+      this.#lastMetrics = now;
+      const mem = process.memoryUsage();
+      this.store
+        .saveMetrics({
+          stream: { fps: s.fps, frameCount: s.frameCount, droppedFrames: s.droppedFrames, averageRenderTime: s.averageRenderTime, memoryUsage: mem.rss, timestamp: now },
+          system: { cpuCores: cpus().length, load1: loadavg()[0] ?? 0, memoryUsed: totalmem() - freemem(), memoryTotal: totalmem(), timestamp: now },
+          health: { status: this.health().status, isLive: s.isLive, timestamp: now },
+        })
+        .catch((err: unknown) => this.#log.debug({ err }, 'metrics write failed'));
+    }
+  }
+
+  /** The scene as one versioned document. */
+  sceneDocument(): SceneDocument {
+    const { width, height, targetFPS, background } = this.#config;
+    return { version: this.#version, canvas: { width, height, targetFPS, background }, layers: this.scene.list() };
+  }
+
+  /**
+   * Replaces canvas and layers from a scene document, all or nothing.
+   * @throws AppError SM_ERR_VALIDATION, SM_ERR_ASSET_NOT_FOUND, SM_ERR_PRECONDITION_FAILED (against `version`)
+   */
+  replaceScene(body: unknown, ifMatch?: number): SceneDocument {
+    const doc = parseOrThrow(SceneDocumentSchema, body, 'scene');
+    assertMatch(ifMatch, this.#version, 'The scene');
+    this.scene.replaceAll(doc.layers);
+    this.setConfig({ ...this.#config, ...doc.canvas });
+    return this.sceneDocument();
+  }
+
+  /** The whole persisted document. */
+  document(): PersistedState {
+    return { version: this.#version, config: this.#config, layers: this.scene.list(), assets: this.#assets, stream: this.#stream };
+  }
+
+  health(): StoreHealth {
+    const connected = this.store.connected;
+    const ok = connected && this.#loaded && !this.#persister.failing;
+    return { kind: this.store.kind, status: ok ? 'ok' : 'degraded', connected, dirty: this.#persister.dirty };
+  }
+
+  /** Persister counters (writes, failures). */
+  get persistCounts(): { writes: number; failures: number } {
+    return { ...this.#persister.counts };
+  }
+
+  /** Resolves once the store has the latest state (or a write failed). */
+  flush(): Promise<void> {
+    return this.#persister.flush();
+  }
+
+  /** Writes what is pending, then stops retrying and closes the store. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.#persister.close();
+    await this.store.close();
+  }
+
+  #applyDefaults(): void {
+    this.#config = this.#defaults.config;
+    this.#configVersion = this.#version;
+    this.#restoreDefaultLayers();
+  }
+
+  #restoreDefaultLayers(): void {
+    const layers = this.#defaults.layers.map((l) => {
+      const parsed = LayerCreateSchema.parse(l);
+      return { ...parsed, id: parsed.id ?? `layer-${Math.random().toString(36).slice(2, 10)}` };
+    });
+    this.scene.restore(layers, this.#version);
+  }
+
+  #changed(event: StateEvent): void {
+    if (event.type !== 'stream') this.#touched = true;
+    this.#persister.markDirty();
+    this.emit('change', event);
+  }
+}

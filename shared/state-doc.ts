@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { LayerSchema } from './scene.js';
+import { CanvasSchema, StreamConfigSchema } from './stream-config.js';
+import { StreamStateSchema } from './stream-state.js';
+
+/** Metadata of an uploaded asset (the assets issue fills these in). `bytes`: file size. */
+export const AssetMetaSchema = z.strictObject({
+  id: z.string().min(1).max(128),
+  kind: z.enum(['image', 'font']),
+  mime: z.string().min(1).max(128),
+  width: z.number().int().positive().optional(),
+  height: z.number().int().positive().optional(),
+  bytes: z.number().int().nonnegative(),
+  name: z.string().max(256),
+  createdAt: z.number().int().nonnegative(),
+});
+export type AssetMeta = z.infer<typeof AssetMetaSchema>;
+
+/** Layers in compositing order with unique ids. */
+export const LayerListSchema = z.array(LayerSchema).max(1000).superRefine((layers, ctx) => {
+  const seen = new Set<string>();
+  layers.forEach((l, i) => {
+    if (seen.has(l.id)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `Duplicate layer id "${l.id}"` });
+    seen.add(l.id);
+  });
+});
+
+/**
+ * Everything Stream Manager persists, as one document: the state version, stream config,
+ * layers, asset metadata and the stream state at its last transition (for resume on restart).
+ */
+export const PersistedStateSchema = z.strictObject({
+  version: z.number().int().nonnegative(),
+  config: StreamConfigSchema,
+  layers: LayerListSchema,
+  assets: z.record(z.string(), AssetMetaSchema),
+  stream: StreamStateSchema,
+});
+export type PersistedState = z.infer<typeof PersistedStateSchema>;
+
+/** `GET|PUT /stream/scene`: the canvas and layers as one versioned document. */
+export const SceneDocumentSchema = z.strictObject({
+  /** State version the document was read at; ignored on PUT (use If-Match). */
+  version: z.number().int().nonnegative().optional(),
+  canvas: CanvasSchema,
+  layers: LayerListSchema,
+});
+export type SceneDocument = z.infer<typeof SceneDocumentSchema>;
