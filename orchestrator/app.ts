@@ -106,6 +106,16 @@ export async function startApp(config: ServerConfig, log: Logger): Promise<App> 
     );
   });
 
+  // Go live before listening, so the first answer a client gets already says so.
+  if (restored ? config.state.resumeOnStart && wasLive : config.autostart) {
+    try {
+      await pipeline.start();
+      log.info({ output: pipeline.output, resumed: restored }, 'stream is live');
+    } catch (err) {
+      log.error({ err }, 'could not go live; the API is up, POST /stream/start to retry');
+    }
+  }
+
   const http = createServer(createHttpApp({ state, pipeline, log: log.child({ component: 'http' }) }).callback());
   ws.attach(http, WS_PATHS);
   const port = await listen(http, config.port, config.host);
@@ -119,14 +129,6 @@ export async function startApp(config: ServerConfig, log: Logger): Promise<App> 
     wsPort = await listen(wsServer, config.wsPort, config.host);
   }
   log.info({ port, wsPort, host: config.host, workers: pool.threads, store: state.store.kind, restored }, 'stream manager listening');
-  if (restored ? config.state.resumeOnStart && wasLive : config.autostart) {
-    try {
-      await pipeline.start();
-      log.info({ output: pipeline.output, resumed: restored }, 'stream is live');
-    } catch (err) {
-      log.error({ err }, 'could not go live; the API is up, POST /stream/start to retry');
-    }
-  }
 
   const closeServer = (s: Server | null): Promise<void> =>
     new Promise((resolve) => {

@@ -1,0 +1,57 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { freePort } from './rtmp-server.js';
+
+/** Stream Manager as a real child process (`node dist/orchestrator/main.js`). */
+export interface ChildServer {
+  base: string;
+  proc: ChildProcess;
+  /** Everything it logged so far (pino JSON lines). */
+  output(): string;
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  /** Sends `signal` (default SIGTERM) and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * Starts the server with `env` on free ports and waits until `/health` answers.
+ * @throws Error when it exits or does not answer within 20 s
+ */
+export async function startChild(env: Record<string, string>): Promise<ChildServer> {
+  const port = await freePort();
+  const proc = spawn(process.execPath, ['dist/orchestrator/main.js'], {
+    env: { ...process.env, PORT: String(port), WS_PORT: '0', WIDTH: '320', HEIGHT: '180', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`server exited ${proc.exitCode}: ${out}`);
+    const ok = await fetch(`${base}/health`).then((r) => r.ok || r.status === 200, () => false);
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`server did not come up: ${out}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    base,
+    proc,
+    output: () => out,
+    async call(method, path, body, headers = {}) {
+      const res = await fetch(base + path, {
+        method,
+        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
+    },
+    async stop(signal = 'SIGTERM') {
+      if (proc.exitCode !== null) return proc.exitCode;
+      const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+      proc.kill(signal);
+      return exited;
+    },
+  };
+}
