@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { ServerConfig } from './config/env.js';
 import { createHttpApp } from './http/http-app.js';
+import { Metrics } from './metrics/metrics.js';
+import { redactOutput } from './output/encoder.js';
 import { StreamPipeline } from './pipeline.js';
 import { RenderPool } from './render/render-pool.js';
 import { assetsExist } from './scene/asset-check.js';
@@ -16,6 +18,9 @@ import { WS_PATHS, WsHub } from './ws/ws-hub.js';
 /** A running Stream Manager: its parts, the ports it listens on, and `close()`. */
 export interface App {
   state: StateManager;
+  metrics: Metrics;
+  /** Port of the metrics-only server (METRICS_PORT), or null. */
+  metricsPort: number | null;
   scene: SceneStore;
   pipeline: StreamPipeline;
   ws: WsHub;
@@ -60,7 +65,9 @@ async function loadState(state: StateManager, log: Logger): Promise<boolean> {
  * @throws Error when a port cannot be bound
  */
 export async function startApp(config: ServerConfig, log: Logger): Promise<App> {
+  const metrics = new Metrics();
   const state = new StateManager({
+    metrics,
     store: createStore(config.state, log.child({ component: 'state' })),
     defaults: {
       config: config.stream,
@@ -72,7 +79,7 @@ export async function startApp(config: ServerConfig, log: Logger): Promise<App> 
   const restored = await loadState(state, log);
   const wasLive = state.stream.isLive;
   const scene = state.scene;
-  const pool = new RenderPool(config.workers, config.assetRoot);
+  const pool = new RenderPool(config.workers, config.assetRoot, metrics, log.child({ component: 'pool' }));
   const pipeline = new StreamPipeline({
     stream: state.config,
     ffmpegPath: config.ffmpegPath,
@@ -82,8 +89,13 @@ export async function startApp(config: ServerConfig, log: Logger): Promise<App> 
     scene,
     pool,
     log,
+    metrics,
   });
-  const ws = new WsHub(log.child({ component: 'ws' }), () => pipeline.status());
+  const ws = new WsHub(log.child({ component: 'ws' }), () => pipeline.status(), metrics);
+  metrics.sources.pool = () => pool.stats();
+  metrics.sources.pipeline = () => ({ ...pipeline.status(), output: pipeline.output });
+  metrics.sources.ws = () => ws.counts();
+  metrics.sources.store = () => ({ connected: state.store.connected });
   pipeline.preview = ws;
   pipeline.on('state', (stream) => {
     state.observeStream(stream);
@@ -110,13 +122,15 @@ export async function startApp(config: ServerConfig, log: Logger): Promise<App> 
   if (restored ? config.state.resumeOnStart && wasLive : config.autostart) {
     try {
       await pipeline.start();
-      log.info({ output: pipeline.output, resumed: restored }, 'stream is live');
+      log.info({ output: redactOutput(pipeline.output ?? ''), resumed: restored }, 'stream is live');
     } catch (err) {
       log.error({ err }, 'could not go live; the API is up, POST /stream/start to retry');
     }
   }
 
-  const http = createServer(createHttpApp({ state, pipeline, log: log.child({ component: 'http' }) }).callback());
+  const http = createServer(
+    createHttpApp({ state, pipeline, pool, metrics, ffmpegPath: config.ffmpegPath, log: log.child({ component: 'http' }) }).callback(),
+  );
   ws.attach(http, WS_PATHS);
   const port = await listen(http, config.port, config.host);
   let wsServer: Server | null = null;
@@ -128,7 +142,16 @@ export async function startApp(config: ServerConfig, log: Logger): Promise<App> 
     ws.attach(wsServer);
     wsPort = await listen(wsServer, config.wsPort, config.host);
   }
-  log.info({ port, wsPort, host: config.host, workers: pool.threads, store: state.store.kind, restored }, 'stream manager listening');
+  let metricsServer: Server | null = null;
+  let metricsPort: number | null = null;
+  if (config.metricsPort !== null) {
+    metricsServer = createServer((req, res) => {
+      if (req.url?.split('?')[0] !== '/metrics') return void res.writeHead(404).end();
+      void metrics.scrape().then(({ body, contentType }) => res.writeHead(200, { 'content-type': contentType }).end(body));
+    });
+    metricsPort = await listen(metricsServer, config.metricsPort, config.host);
+  }
+  log.info({ port, wsPort, metricsPort, host: config.host, workers: pool.threads, store: state.store.kind, restored }, 'stream manager listening');
 
   const closeServer = (s: Server | null): Promise<void> =>
     new Promise((resolve) => {
@@ -137,14 +160,14 @@ export async function startApp(config: ServerConfig, log: Logger): Promise<App> 
       s.closeAllConnections();
     });
   return {
-    state, scene, pipeline, ws, pool, http, wsServer, port, wsPort,
+    state, metrics, metricsPort, scene, pipeline, ws, pool, http, wsServer, port, wsPort,
     async close() {
       // Remember whether we were live, so a restart resumes; then stop (ffmpeg writes its trailer).
       const live = pipeline.status().isLive;
       await pipeline.close();
       if (live) state.observeStream({ ...pipeline.status(), isLive: true });
       ws.close();
-      await Promise.all([closeServer(http), closeServer(wsServer)]);
+      await Promise.all([closeServer(http), closeServer(wsServer), closeServer(metricsServer)]);
       await pool.close();
       await state.close();
     },

@@ -19,7 +19,7 @@ try {
   }
   throw err;
 }
-const log = createLogger(config.logLevel);
+const log = createLogger(config.logLevel, config.logPretty);
 const app = await startApp(config, log);
 
 let closing = false;

@@ -5,6 +5,7 @@ import { premultipliedPixel } from '../shared/color.js';
 import { AppError } from '../shared/errors.js';
 import type { StreamConfig } from '../shared/stream-config.js';
 import type { StreamState } from '../shared/stream-state.js';
+import type { Metrics } from './metrics/metrics.js';
 import { Encoder } from './output/encoder.js';
 import { resolveOutput } from './output/output-path.js';
 import { blendLayer, clearFrame } from './render/compositor.js';
@@ -35,6 +36,7 @@ export interface PipelineOptions {
   scene: SceneStore;
   pool: RenderPool;
   log: Logger;
+  metrics?: Metrics;
 }
 
 /** Frame buffers beyond the encoder queue: the last frame, one being composited, a preview, a snapshot. */
@@ -60,6 +62,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState] }> {
   #last: Frame | null = null;
   #inflight: Promise<void> | null = null;
   #previewBusy = false;
+  #lastTick = -Infinity;
   #compositing: Promise<unknown> = Promise.resolve();
   #output: string | null = null;
   /** Serialises start/stop/restart so two admin calls never interleave. */
@@ -70,9 +73,9 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState] }> {
     super();
     this.#o = options;
     this.#stream = options.stream;
-    this.#renderer = new LayerRenderer(options.pool, options.log.child({ component: 'render' }));
+    this.#renderer = new LayerRenderer(options.pool, options.log.child({ component: 'render' }), options.metrics);
     this.#frames = this.#newPool();
-    this.#stats = new FrameStats(options.stream.targetFPS);
+    this.#stats = new FrameStats(options.stream.targetFPS, options.metrics);
     this.#bgPixel = premultipliedPixel(options.stream.background);
     options.scene.on('change', (e) => {
       if (e.type === 'layerRemoved') this.#renderer.forget(e.layer.id);
@@ -88,6 +91,11 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState] }> {
   /** The current stream configuration. */
   get config(): StreamConfig {
     return this.#stream;
+  }
+
+  /** ms since the frame clock last ticked (Infinity before the first tick). */
+  msSinceTick(): number {
+    return performance.now() - this.#lastTick;
   }
 
   /** Where the running encoder writes, or null. */
@@ -238,7 +246,8 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState] }> {
     const s = this.#stream;
     const output = resolveOutput(s.output.url, this.#o.recordingsDir);
     const log = this.#o.log.child({ component: 'encoder' });
-    const encoder = new Encoder(this.#o.ffmpegPath, { width: s.width, height: s.height, fps: s.targetFPS, encoder: s.encoder, output }, this.#frames, log);
+    const encoder = new Encoder(this.#o.ffmpegPath, { width: s.width, height: s.height, fps: s.targetFPS, encoder: s.encoder, output }, this.#frames, log, this.#o.metrics);
+    if (this.#stats.state.isLive) this.#o.metrics?.encoderRestarts.inc();
     try {
       await encoder.started;
     } catch (err) {
@@ -297,6 +306,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState] }> {
   }
 
   #tick(n: number, skipped: number): void {
+    this.#lastTick = performance.now();
     const encoder = this.#encoder;
     if (!encoder?.running) return;
     if (skipped > 0) this.#stats.drop('render_late', skipped);
@@ -331,6 +341,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState] }> {
     }
     frame.index = n;
     this.#stats.renderTime(performance.now() - started);
+    this.#o.metrics?.framesRendered.inc();
     this.#setLast(frame);
     if (encoder.write(frame)) this.#stats.delivered(true);
     this.#maybePreview(frame);
@@ -348,7 +359,9 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState] }> {
 
   async #compositeNow(timeMs: number): Promise<Frame | null> {
     const s = this.#stream;
+    const t0 = performance.now();
     const layers = await this.#renderer.renderFrame(this.#o.scene.entries(), s, timeMs);
+    const t1 = performance.now();
     const frame = this.#frames.acquire();
     if (!frame) return null;
     // An opaque bottom layer covering the whole frame hides the background: skip the fill.
@@ -358,6 +371,11 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState] }> {
     if (!covered) clearFrame(frame.words, this.#bgPixel);
     for (const layer of layers) blendLayer(frame.words, s.width, s.height, layer);
     frame.timeMs = timeMs;
+    const m = this.#o.metrics;
+    if (m) {
+      m.frameTime.observe({ stage: 'render' }, (t1 - t0) / 1000);
+      m.frameTime.observe({ stage: 'composite' }, (performance.now() - t1) / 1000);
+    }
     return frame;
   }
 
@@ -376,7 +394,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState] }> {
     const { width, quality } = this.#o.preview;
     this.#o.pool
       .encodeImage({ frame: frame.buffer, width: frame.width, height: frame.height, targetWidth: width, format: 'jpeg', quality })
-      .then((jpeg) => sink.pushPreview(jpeg, Date.now(), frame.index))
+      .then((jpeg) => sink.pushPreview(jpeg.data, Date.now(), frame.index))
       .catch((err: unknown) => this.#o.log.warn({ err }, 'preview frame failed'))
       .finally(() => {
         this.#previewBusy = false;

@@ -34,12 +34,15 @@ export interface RenderDone {
   offsetY: number;
   /** True when every pixel has alpha 255, so the compositor may copy rows instead of blending. */
   opaque: boolean;
+  /** Time the worker spent on the task, ms. */
+  runMs: number;
 }
 
 /** The buffer is too small: allocate `bytes` and post the task again. Nothing was written. */
 export interface RenderNeedsBuffer {
   status: 'grow';
   bytes: number;
+  runMs: number;
 }
 
 export type RenderResult = RenderDone | RenderNeedsBuffer;
@@ -55,4 +58,11 @@ export interface EncodeImageTask {
   format: 'jpeg' | 'png';
   /** JPEG quality 1..100. */
   quality: number;
+}
+
+/** The encoded image and the worker's time on it. */
+export interface EncodeImageResult {
+  data: Uint8Array;
+  /** Time the worker spent on the task, ms. */
+  runMs: number;
 }

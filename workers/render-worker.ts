@@ -6,7 +6,7 @@
 import { createCanvas, ImageData, type Canvas } from '@napi-rs/canvas';
 import { workerData } from 'piscina';
 import type { Layer } from '../shared/scene.js';
-import type { EncodeImageTask, RenderResult, RenderTask, WorkerInit } from '../shared/messages.js';
+import type { EncodeImageResult, EncodeImageTask, RenderResult, RenderTask, WorkerInit } from '../shared/messages.js';
 import { registerBundledFonts } from './fonts.js';
 import { ImageCache } from './images.js';
 import { boxSize, layerBox } from './layout.js';
@@ -64,12 +64,13 @@ function allOpaque(pixels: Uint8Array): boolean {
  * @throws Error when the layer's asset is missing or does not decode
  */
 export async function render(task: RenderTask): Promise<RenderResult> {
+  const started = performance.now();
   const env: RenderEnv = { images, canvas: { width: task.canvasWidth, height: task.canvasHeight } };
   const prepared = await prepare(task.layer, env);
   const size = boxSize(prepared.natural, task.layer.transform);
   const box = layerBox(size, task.layer.transform.rotation ?? 0);
   const bytes = box.bufferWidth * box.bufferHeight * 4;
-  if (bytes > task.buffer.byteLength) return { status: 'grow', bytes };
+  if (bytes > task.buffer.byteLength) return { status: 'grow', bytes, runMs: performance.now() - started };
 
   const canvas = canvasOf(box.bufferWidth, box.bufferHeight);
   const ctx = canvas.getContext('2d');
@@ -86,7 +87,7 @@ export async function render(task: RenderTask): Promise<RenderResult> {
   new Uint8Array(task.buffer, 0, pixels.byteLength).set(pixels);
   const exact = box.radians === 0 && Number.isInteger(box.boxWidth) && Number.isInteger(box.boxHeight);
   const opaque = prepared.opaqueHint === true && exact ? true : task.layer.content.type !== 'character' && allOpaque(pixels);
-  return { status: 'ok', width: box.bufferWidth, height: box.bufferHeight, offsetX: box.offsetX, offsetY: box.offsetY, opaque };
+  return { status: 'ok', width: box.bufferWidth, height: box.bufferHeight, offsetX: box.offsetX, offsetY: box.offsetY, opaque, runMs: performance.now() - started };
 }
 
 let scratch: Uint8ClampedArray | undefined;
@@ -96,7 +97,8 @@ let scratch: Uint8ClampedArray | undefined;
  * opaque, so premultiplied equals straight) with Skia and encodes it.
  * @returns the encoded bytes
  */
-export async function encodeImage(task: EncodeImageTask): Promise<Uint8Array> {
+export async function encodeImage(task: EncodeImageTask): Promise<EncodeImageResult> {
+  const started = performance.now();
   const full = canvasOf(task.width, task.height);
   // ImageData refuses shared memory: copy into this worker's scratch buffer (reused per size).
   const bytes = task.width * task.height * 4;
@@ -112,5 +114,6 @@ export async function encodeImage(task: EncodeImageTask): Promise<Uint8Array> {
     ctx.imageSmoothingQuality = 'medium';
     ctx.drawImage(full, 0, 0, tw, th);
   }
-  return task.format === 'png' ? source.encode('png') : source.encode('jpeg', task.quality);
+  const data = await (task.format === 'png' ? source.encode('png') : source.encode('jpeg', task.quality));
+  return { data, runMs: performance.now() - started };
 }

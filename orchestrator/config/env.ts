@@ -14,6 +14,7 @@ const port = int(0, 65535);
 export const EnvSchema = z.object({
   PORT: port.default(4200),
   WS_PORT: port.default(4201),
+  METRICS_PORT: port.optional(),
   HOST: z.string().min(1).default('127.0.0.1'),
   WIDTH: int(16, 7680).multipleOf(2).default(1280),
   HEIGHT: int(16, 4320).multipleOf(2).default(720),
@@ -39,6 +40,7 @@ export const EnvSchema = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'Expected a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
   REDIS_PREFIX: z.string().max(64).default('sm:'),
   RESUME_ON_START: z.enum(['true', 'false']).default('true'),
+  LOG_PRETTY: z.enum(['0', '1']).default('0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -47,6 +49,8 @@ export interface ServerConfig {
   port: number;
   /** Port of the standalone WebSocket server; 0 picks a free one; null: none. */
   wsPort: number | null;
+  /** Port of a metrics-only server (`/metrics`), or null: metrics only on the HTTP port. */
+  metricsPort: number | null;
   host: string;
   stream: StreamConfig;
   recordingsDir: string;
@@ -63,6 +67,8 @@ export interface ServerConfig {
   /** Where state persists: `file` under `dataDir`, `redis` at `redisUrl` under `redisPrefix`, or `memory`. */
   state: { store: 'file' | 'redis' | 'memory'; dataDir: string; redisUrl: string; redisPrefix: string; resumeOnStart: boolean };
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  /** Human-readable logs (pino-pretty) instead of JSON lines. */
+  logPretty: boolean;
 }
 
 /** Thrown by {@link loadConfig} when the environment is invalid; `issues` names each variable. */
@@ -87,6 +93,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     port: e.PORT,
     wsPort: e.WS_PORT,
+    metricsPort: e.METRICS_PORT ?? null,
     host: e.HOST,
     stream: {
       width: e.WIDTH,
@@ -117,5 +124,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       resumeOnStart: e.RESUME_ON_START === 'true',
     },
     logLevel: e.LOG_LEVEL,
+    logPretty: e.LOG_PRETTY === '1',
   };
 }

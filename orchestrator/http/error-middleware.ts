@@ -7,7 +7,7 @@ import { AppError } from '../../shared/errors.js';
  * their code; a body the parser refused becomes SM_ERR_INVALID_JSON; anything else is a 500
  * SM_ERR_INTERNAL whose body carries no stack or internal message (the log has them).
  */
-export function errorMiddleware(log: Logger): Middleware {
+export function errorMiddleware(fallback: Logger): Middleware<{ log?: Logger }> {
   return async (ctx, next) => {
     try {
       await next();
@@ -23,7 +23,7 @@ export function errorMiddleware(log: Logger): Middleware {
         if (typeof status === 'number' && status >= 400 && status < 500) {
           app = new AppError(status === 413 ? 'SM_ERR_VALIDATION' : 'SM_ERR_INVALID_JSON', (err as Error).message);
         } else {
-          log.error({ err, method: ctx.method, path: ctx.path }, 'request failed');
+          (ctx.state.log ?? fallback).error({ err, method: ctx.method, path: ctx.path }, 'request failed');
           app = new AppError('SM_ERR_INTERNAL');
         }
       }

@@ -2,10 +2,14 @@ import { Router, type RouterMiddleware } from '@koa/router';
 import Koa from 'koa';
 import { koaBody } from 'koa-body';
 import type { Logger } from 'pino';
+import type { Metrics } from '../metrics/metrics.js';
 import type { StreamPipeline } from '../pipeline.js';
+import type { RenderPool } from '../render/render-pool.js';
 import type { StateManager } from '../state/state-manager.js';
 import { errorMiddleware } from './error-middleware.js';
+import { healthRoutes } from './health.js';
 import { layerRoutes } from './layer-routes.js';
+import { requestContext } from './request-context.js';
 import { streamRoutes } from './stream-routes.js';
 
 /** Largest JSON body, bytes. */
@@ -16,28 +20,43 @@ const PREFIXES = ['/stream', '/api/stream'];
 export interface HttpDeps {
   state: StateManager;
   pipeline: StreamPipeline;
+  pool: RenderPool;
+  metrics: Metrics;
+  ffmpegPath: string;
   log: Logger;
 }
 
-/** The Koa application: error mapping, JSON bodies, the stream and layer routes, health (degraded while the store is). */
+/** `GET /metrics`: the Prometheus text exposition of this app's registry. */
+export function metricsRoute(metrics: Metrics): RouterMiddleware {
+  return async (ctx) => {
+    const { body, contentType } = await metrics.scrape();
+    ctx.type = contentType;
+    ctx.body = body;
+  };
+}
+
+/**
+ * The Koa application: request ids and logs, error mapping, JSON bodies, the stream and layer
+ * routes under both prefixes, health and readiness (also at the root and under `/api`), metrics.
+ */
 export function createHttpApp(deps: HttpDeps): Koa {
   const app = new Koa();
+  app.use(requestContext(deps.log, deps.metrics));
   app.use(errorMiddleware(deps.log));
   app.use(koaBody({ json: true, jsonLimit: JSON_LIMIT, jsonStrict: true, multipart: false, urlencoded: false, text: false }));
 
-  const health: RouterMiddleware = (ctx) => {
-    const s = deps.pipeline.status();
-    const store = deps.state.health();
-    ctx.body = { status: store.status === 'ok' ? 'ok' : 'degraded', uptime: process.uptime(), isLive: s.isLive, store };
-  };
   const root = new Router();
-  root.get('/health', health);
-  root.get('/api/health', health);
+  root.get('/metrics', metricsRoute(deps.metrics));
+  for (const prefix of ['', '/api']) {
+    const health = new Router({ prefix });
+    healthRoutes(health, deps);
+    root.use(health.routes());
+  }
   app.use(root.routes());
 
   for (const prefix of PREFIXES) {
     const router = new Router({ prefix });
-    router.get('/health', health);
+    healthRoutes(router, deps);
     streamRoutes(router, deps.pipeline, deps.state);
     layerRoutes(router, deps.state);
     app.use(router.routes());

@@ -1,4 +1,5 @@
 import type { Router, RouterMiddleware } from '@koa/router';
+import type { Layer } from '../../shared/scene.js';
 import type { StateManager } from '../state/state-manager.js';
 import { ifMatch, setEtag } from './etag.js';
 
@@ -9,12 +10,16 @@ import { ifMatch, setEtag } from './etag.js';
  */
 export function layerRoutes(router: Router, state: StateManager): void {
   const scene = state.scene;
+  /** One audit line per change, through the request's logger (it carries the request id). */
+  const audit = (ctx: { state: { log?: { info: (o: object, m: string) => void } } }, action: string, layer: Pick<Layer, 'id'>): void =>
+    ctx.state.log?.info({ action, layerId: layer.id, version: state.version }, 'scene changed');
   router.get('/layers', (ctx) => {
     setEtag(ctx, state.version);
     ctx.body = { layers: scene.list() };
   });
   router.post('/layers', (ctx) => {
     const layer = scene.create(ctx.request.body);
+    audit(ctx, 'create', layer);
     setEtag(ctx, scene.entry(layer.id).revision);
     ctx.status = 201;
     ctx.body = layer;
@@ -26,20 +31,23 @@ export function layerRoutes(router: Router, state: StateManager): void {
   });
   router.put('/layers/:id', (ctx) => {
     const layer = scene.replace(ctx.params['id']!, ctx.request.body, ifMatch(ctx));
+    audit(ctx, 'replace', layer);
     setEtag(ctx, scene.entry(layer.id).revision);
     ctx.body = layer;
   });
   router.patch('/layers/:id', (ctx) => {
     const layer = scene.patch(ctx.params['id']!, ctx.request.body, ifMatch(ctx));
+    audit(ctx, 'patch', layer);
     setEtag(ctx, scene.entry(layer.id).revision);
     ctx.body = layer;
   });
   router.delete('/layers/:id', (ctx) => {
-    scene.delete(ctx.params['id']!, ifMatch(ctx));
+    audit(ctx, 'delete', scene.delete(ctx.params['id']!, ifMatch(ctx)));
     ctx.status = 204;
   });
   const visibility: RouterMiddleware = (ctx) => {
     const layer = scene.setVisibility(ctx.params['id']!, ctx.request.body, ifMatch(ctx));
+    audit(ctx, layer.visible ? 'show' : 'hide', layer);
     setEtag(ctx, scene.entry(layer.id).revision);
     ctx.body = layer;
   };

@@ -1,8 +1,10 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
+import type { Metrics } from '../metrics/metrics.js';
 import type { Frame, FramePool } from '../render/frame-pool.js';
 import { buildFfmpegArgs, type EncodeJob } from './ffmpeg-args.js';
+import { ProgressParser, type EncoderProgress } from './progress.js';
 
 /** How an encoder process ended, as a tagged union. */
 export type EncoderExit =
@@ -23,7 +25,10 @@ export class Encoder {
   readonly exited: Promise<EncoderExit>;
   /** Resolves once the process is running; rejects with the reason when it could not start. */
   readonly started: Promise<void>;
-  #proc: ChildProcessByStdio<Writable, null, Readable>;
+  #proc: ChildProcessByStdio<Writable, Readable, Readable>;
+  readonly #metrics: Metrics | undefined;
+  /** The last `-progress` block ffmpeg reported, if any. */
+  progress: EncoderProgress | null = null;
   #queued = 0;
   #stderr: string[] = [];
   #ending = false;
@@ -34,10 +39,22 @@ export class Encoder {
    * @param ffmpegPath the ffmpeg binary (a name on PATH or a path)
    * @throws Error when the job's output has no known container
    */
-  constructor(ffmpegPath: string, job: EncodeJob, private readonly pool: FramePool, log: Logger) {
+  constructor(ffmpegPath: string, job: EncodeJob, private readonly pool: FramePool, log: Logger, metrics?: Metrics) {
     this.args = buildFfmpegArgs(job);
-    log.info({ cmd: ffmpegPath, args: this.args }, 'starting encoder');
-    this.#proc = spawn(ffmpegPath, this.args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    this.#metrics = metrics;
+    log.info({ cmd: ffmpegPath, args: this.args.map((a) => (a === job.output ? redactOutput(a) : a)) }, 'starting encoder');
+    this.#proc = spawn(ffmpegPath, this.args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    metrics?.encoderStarts.inc();
+    const progress = new ProgressParser();
+    this.#proc.stdout.setEncoding('utf8');
+    this.#proc.stdout.on('data', (chunk: string) => {
+      for (const p of progress.push(chunk)) {
+        this.progress = p;
+        metrics?.encoderOutputBytes.set(p.totalSizeBytes);
+        if (Number.isFinite(p.speed)) metrics?.encoderSpeed.set(p.speed);
+        if (Number.isFinite(p.bitrateBps)) metrics?.encoderBitrate.set(p.bitrateBps / 8);
+      }
+    });
     this.started = new Promise<void>((resolve, reject) => {
       this.#proc.once('spawn', () => resolve());
       this.#proc.once('error', reject);
@@ -93,10 +110,13 @@ export class Encoder {
     if (!this.running || !this.#proc.stdin.writable) return false;
     this.pool.retain(frame);
     this.#queued++;
+    const started = performance.now();
     this.#proc.stdin.write(frame.bytes, () => {
       this.#queued--;
       this.pool.release(frame);
+      this.#metrics?.frameTime.observe({ stage: 'encode_write' }, (performance.now() - started) / 1000);
     });
+    this.#metrics?.encoderInputBytes.inc(frame.bytes.length);
     return true;
   }
 
@@ -117,4 +137,9 @@ export class Encoder {
     }
     return this.exited;
   }
+}
+
+/** An output for logs: the last path segment of an RTMP URL (the stream key) becomes `***`. */
+export function redactOutput(output: string): string {
+  return /^rtmps?:\/\//i.test(output) ? output.replace(/\/[^/]*$/, '/***') : output;
 }

@@ -52,6 +52,8 @@ export function buildFfmpegArgs(job: EncodeJob): string[] {
     '-hide_banner',
     '-loglevel', 'warning',
     '-nostats',
+    '-progress', 'pipe:1',
+    '-stats_period', '1',
     '-f', 'rawvideo',
     '-pix_fmt', 'rgba',
     '-video_size', `${job.width}x${job.height}`,

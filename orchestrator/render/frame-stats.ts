@@ -1,4 +1,5 @@
 import { initialStreamState, type StreamState } from '../../shared/stream-state.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 /** Why a frame interval got no new frame (the metrics issue labels counters with these). */
 export type DropReason = 'render_late' | 'encoder_backpressure' | 'error';
@@ -13,19 +14,21 @@ export class FrameStats {
   #windowFrames = 0;
   #windowStart = performance.now();
 
-  constructor(targetFPS: number) {
+  constructor(targetFPS: number, private readonly metrics?: Metrics) {
     this.state = initialStreamState(targetFPS);
   }
 
   /** A frame went to the output; `fresh` is false for a repeated frame standing in for a late one. */
   delivered(fresh: boolean): void {
     this.state.frameCount++;
+    this.metrics?.framesDelivered.inc();
     if (fresh) this.#windowFrames++;
   }
 
   drop(reason: DropReason, count = 1): void {
     this.dropped[reason] += count;
     this.state.droppedFrames += count;
+    this.metrics?.framesDropped.inc({ reason }, count);
   }
 
   /** Folds one frame's render + composite time (ms) into the moving average (EMA, ~1 s window). */

@@ -4,6 +4,7 @@ import type { Layer } from '../../shared/scene.js';
 import type { RenderDone } from '../../shared/messages.js';
 import type { LayerEntry } from '../scene/scene-store.js';
 import type { CompositeLayer } from './compositor.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { RenderPool } from './render-pool.js';
 
 /** Bytes of a layer buffer before its first render tells the real size. */
@@ -57,9 +58,12 @@ export class LayerRenderer {
   readonly #slots = new Map<string, LayerSlot>();
   readonly stats: RenderStats = { rendered: 0, reused: 0, failed: 0 };
 
-  constructor(pool: RenderPool, log: Logger) {
+  readonly #metrics: Metrics | undefined;
+
+  constructor(pool: RenderPool, log: Logger, metrics?: Metrics) {
     this.#pool = pool;
     this.#log = log;
+    this.#metrics = metrics;
   }
 
   /** Forgets a removed layer's buffer. */
@@ -100,6 +104,7 @@ export class LayerRenderer {
       if (slot.failedRevision === entry.revision) continue;
       if (slot.result && !isAnimated(entry.layer)) {
         this.stats.reused++;
+        this.#metrics?.layersReused.inc();
         continue;
       }
       jobs.push(this.#render(entry, slot, canvas, timeMs));
@@ -146,9 +151,11 @@ export class LayerRenderer {
           timeMs,
           buffer: slot.buffer,
         });
+        this.#metrics?.layerRender.observe({ type: entry.layer.content.type }, result.runMs / 1000);
         if (result.status === 'ok') {
           slot.result = result;
           this.stats.rendered++;
+          this.#metrics?.layersRendered.inc();
           return;
         }
         // Allocation on size change only, never per frame.

@@ -1,22 +1,27 @@
 import { resolve } from 'node:path';
 import { Piscina } from 'piscina';
-import type { EncodeImageTask, RenderResult, RenderTask, WorkerInit } from '../../shared/messages.js';
+import type { Logger } from 'pino';
+import type { EncodeImageResult, EncodeImageTask, RenderResult, RenderTask, WorkerInit } from '../../shared/messages.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 /** The compiled worker module, next to this file's compiled folder. */
 const WORKER_FILE = new URL('../../workers/render-worker.js', import.meta.url).href;
 
 /**
  * The Piscina pool of render workers. Fixed size (min = max threads) so no thread starts on the
- * hot path; idle threads are kept.
+ * hot path; idle threads are kept. Each task's wait (queue + transit) and run time go to the
+ * metrics: the worker reports its run time, the rest of the round trip is waiting.
  */
 export class RenderPool {
   readonly piscina: Piscina;
+  readonly #metrics: Metrics | undefined;
 
   /**
    * @param threads worker threads (default: the machine's cores)
    * @param assetRoot folder that holds `assets/`
    */
-  constructor(threads: number, assetRoot: string) {
+  constructor(threads: number, assetRoot: string, metrics?: Metrics, log?: Logger) {
+    this.#metrics = metrics;
     const workerData: WorkerInit = { assetRoot: resolve(assetRoot) };
     this.piscina = new Piscina({
       filename: WORKER_FILE,
@@ -25,6 +30,38 @@ export class RenderPool {
       idleTimeout: 60_000,
       workerData,
     });
+    let created = 0;
+    this.piscina.on('workerCreate', () => {
+      if (++created > threads) {
+        metrics?.workerRestarts.inc();
+        log?.warn({ threads: this.piscina.threads.length }, 'render worker replaced');
+      }
+    });
+    this.piscina.on('error', (err: unknown) => log?.error({ err }, 'render worker error'));
+  }
+
+  /** Pool gauges for the metrics scrape. */
+  stats(): { threads: number; utilization: number; queueSize: number } {
+    return { threads: this.piscina.threads.length, utilization: this.piscina.utilization, queueSize: this.piscina.queueSize };
+  }
+
+  async #run<R extends { runMs: number }>(task: unknown, name: string): Promise<R> {
+    const started = performance.now();
+    try {
+      const result = (await this.piscina.run(task, { name })) as R;
+      const m = this.#metrics;
+      if (m) {
+        const total = (performance.now() - started) / 1000;
+        const run = result.runMs / 1000;
+        m.poolTaskRun.observe({ task: name }, run);
+        m.poolTaskWait.observe({ task: name }, Math.max(0, total - run));
+        m.poolTasks.inc({ task: name, result: 'completed' });
+      }
+      return result;
+    } catch (err) {
+      this.#metrics?.poolTasks.inc({ task: name, result: 'failed' });
+      throw err;
+    }
   }
 
   get threads(): number {
@@ -33,12 +70,12 @@ export class RenderPool {
 
   /** Draws one layer into its buffer (worker export `render`). */
   render(task: RenderTask): Promise<RenderResult> {
-    return this.piscina.run(task, { name: 'render' }) as Promise<RenderResult>;
+    return this.#run<RenderResult>(task, 'render');
   }
 
   /** Downscales and encodes a frame (worker export `encodeImage`). */
-  encodeImage(task: EncodeImageTask): Promise<Uint8Array> {
-    return this.piscina.run(task, { name: 'encodeImage' }) as Promise<Uint8Array>;
+  encodeImage(task: EncodeImageTask): Promise<EncodeImageResult> {
+    return this.#run<EncodeImageResult>(task, 'encodeImage');
   }
 
   /** Waits for running tasks, then stops every thread. */

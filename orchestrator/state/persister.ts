@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { PersistedState } from '../../shared/state-doc.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { StateStore } from './store.js';
 
 /** Retry period while the store keeps failing, ms (a reconnect also triggers a write at once). */
@@ -27,7 +28,7 @@ export class Persister {
   readonly #canWrite: () => boolean;
 
   /** @param canWrite false holds writes back (until the stored state has been read) */
-  constructor(store: StateStore, snapshot: () => PersistedState, log: Logger, canWrite: () => boolean = () => true) {
+  constructor(store: StateStore, snapshot: () => PersistedState, log: Logger, canWrite: () => boolean = () => true, private readonly metrics?: Metrics) {
     this.#store = store;
     this.#canWrite = canWrite;
     this.#snapshot = snapshot;
@@ -65,11 +66,14 @@ export class Persister {
       this.#writing = this.#store.save(doc).then(
         () => {
           this.counts.writes++;
+          this.metrics?.storeOps.inc({ op: 'save' });
           if (this.#failing) this.#log.info({ version: doc.version }, 'state written again after failures');
           this.#failing = false;
         },
         (err: unknown) => {
           this.counts.failures++;
+          this.metrics?.storeOps.inc({ op: 'save' });
+          this.metrics?.storeFailures.inc({ op: 'save' });
           this.#dirty = true;
           if (!this.#failing) this.#log.warn({ err, store: this.#store.kind }, 'state write failed; kept in memory, retrying');
           this.#failing = true;

@@ -8,6 +8,7 @@ import { initialStreamState, type StreamState } from '../../shared/stream-state.
 import { parseOrThrow } from '../../shared/validation.js';
 import { assertMatch, SceneStore, type SceneEvent } from '../scene/scene-store.js';
 import { Persister } from './persister.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { LoadProblem, StateStore } from './store.js';
 
 /** One change of state, emitted once as `change`. Layer events come from the scene store. */
@@ -31,6 +32,7 @@ export interface StateManagerOptions {
   /** Layer check (asset existence), see SceneStore. */
   check?: (layer: Layer) => void;
   log: Logger;
+  metrics?: Metrics;
 }
 
 /** Minimum interval between metrics writes, ms (never once per frame). */
@@ -57,6 +59,7 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
   /** Scene or config changed by a user before the stored state was read. */
   #touched = false;
   #lastMetrics = 0;
+  readonly #metrics: Metrics | undefined;
 
   constructor(options: StateManagerOptions) {
     super();
@@ -67,7 +70,8 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
     this.#stream = initialStreamState(options.defaults.config.targetFPS);
     this.scene = new SceneStore({ check: options.check, nextVersion: () => ++this.#version });
     this.scene.on('change', (e) => this.#changed(e));
-    this.#persister = new Persister(options.store, () => this.document(), options.log, () => this.#loaded);
+    this.#metrics = options.metrics;
+    this.#persister = new Persister(options.store, () => this.document(), options.log, () => this.#loaded, options.metrics);
   }
 
   /** The monotonic state version (every change bumps it). */
@@ -106,7 +110,11 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
    * @throws Error when the store cannot be read (e.g. Redis unreachable)
    */
   async load(emit = false): Promise<{ restored: boolean; problems: LoadProblem[] }> {
-    const { state, problems } = await this.store.load();
+    this.#metrics?.storeOps.inc({ op: 'load' });
+    const { state, problems } = await this.store.load().catch((err: unknown) => {
+      this.#metrics?.storeFailures.inc({ op: 'load' });
+      throw err;
+    });
     for (const p of problems) this.#log.error(p, 'stored state is invalid; set aside, defaults used for this part');
     this.#loaded = true;
     if (!state) {
@@ -184,7 +192,13 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
           system: { cpuCores: cpus().length, load1: loadavg()[0] ?? 0, memoryUsed: totalmem() - freemem(), memoryTotal: totalmem(), timestamp: now },
           health: { status: this.health().status, isLive: s.isLive, timestamp: now },
         })
-        .catch((err: unknown) => this.#log.debug({ err }, 'metrics write failed'));
+        .then(
+          () => this.#metrics?.storeOps.inc({ op: 'metrics' }),
+          (err: unknown) => {
+            this.#metrics?.storeFailures.inc({ op: 'metrics' });
+            this.#log.debug({ err }, 'metrics write failed');
+          },
+        );
     }
   }
 

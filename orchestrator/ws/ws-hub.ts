@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { StreamState } from '../../shared/stream-state.js';
 import { ClientMessageSchema, WsTargetSchema, type ServerMessage, type WsTarget } from '../../shared/ws-messages.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { PreviewSink } from '../pipeline.js';
 
 /** Largest client message, bytes; bigger closes the socket with 1009 (ws's maxPayload). */
@@ -24,10 +25,18 @@ export class WsHub implements PreviewSink {
   readonly #log: Logger;
   readonly #state: () => StreamState;
 
+  readonly #metrics: Metrics | undefined;
+
   /** @param state the current stream state, sent on connect */
-  constructor(log: Logger, state: () => StreamState) {
+  constructor(log: Logger, state: () => StreamState, metrics?: Metrics) {
     this.#log = log;
     this.#state = state;
+    this.#metrics = metrics;
+  }
+
+  /** Sockets per channel, for metrics. */
+  counts(): Record<WsTarget, number> {
+    return { state: this.count('state'), preview: this.count('preview'), layers: this.count('layers') };
   }
 
   /** Sockets per channel. */
@@ -66,6 +75,7 @@ export class WsHub implements PreviewSink {
       if (t !== target || ws.readyState !== ws.OPEN) continue;
       data ??= JSON.stringify(message);
       ws.send(data);
+      this.#metrics?.wsMessages.inc({ type: message.type });
     }
   }
 
@@ -81,7 +91,13 @@ export class WsHub implements PreviewSink {
     };
     const data = JSON.stringify(message);
     for (const [ws, t] of this.#targets) {
-      if (t === 'preview' && ws.readyState === ws.OPEN && ws.bufferedAmount < MAX_BUFFERED_BYTES) ws.send(data);
+      if (t !== 'preview' || ws.readyState !== ws.OPEN) continue;
+      if (ws.bufferedAmount >= MAX_BUFFERED_BYTES) {
+        this.#metrics?.wsPreviewSkipped.inc();
+        continue;
+      }
+      ws.send(data);
+      this.#metrics?.wsMessages.inc({ type: 'preview' });
     }
   }
 
@@ -117,6 +133,8 @@ export class WsHub implements PreviewSink {
   }
 
   #send(ws: WebSocket, message: ServerMessage): void {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+    if (ws.readyState !== ws.OPEN) return;
+    ws.send(JSON.stringify(message));
+    this.#metrics?.wsMessages.inc({ type: message.type });
   }
 }

@@ -1,0 +1,124 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prefix of every Stream Manager metric (Prometheus naming: snake_case, base units). */
+export const PREFIX = 'stream_manager_';
+
+/** Buckets for per-frame stage times, seconds: 0.5 ms .. 1 s (a frame at 30 fps is 33 ms). */
+const FRAME_BUCKETS = [0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.033, 0.066, 0.1, 0.25, 0.5, 1];
+/** Buckets for HTTP requests, seconds. */
+const HTTP_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+/** prom-client default metrics that break the `_total` naming rule. */
+const DEFAULT_GAUGES_NAMED_TOTAL = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
+/** Values read at scrape time from the running parts. */
+export interface MetricSources {
+  pool?: () => { threads: number; utilization: number; queueSize: number };
+  pipeline?: () => { fps: number; targetFPS: number; isLive: boolean; output: string | null };
+  ws?: () => Record<string, number>;
+  store?: () => { connected: boolean };
+}
+
+/**
+ * Every metric of one app instance, in a registry of its own (never prom-client's global one, so
+ * two apps in one process, as in tests, do not collide). Hot paths increment counters directly;
+ * gauges of the pool, pipeline, WebSocket and store are read at scrape time from `sources`.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly sources: MetricSources = {};
+
+  // Pool
+  readonly poolTaskWait: Histogram<'task'>;
+  readonly poolTaskRun: Histogram<'task'>;
+  readonly poolTasks: Counter<'task' | 'result'>;
+  readonly workerRestarts: Counter;
+  // Pipeline
+  readonly framesRendered: Counter;
+  readonly framesDelivered: Counter;
+  readonly framesDropped: Counter<'reason'>;
+  readonly frameTime: Histogram<'stage'>;
+  readonly layerRender: Histogram<'type'>;
+  readonly layersRendered: Counter;
+  readonly layersReused: Counter;
+  // Encoder
+  readonly encoderStarts: Counter;
+  readonly encoderRestarts: Counter;
+  readonly encoderInputBytes: Counter;
+  readonly encoderOutputBytes: Gauge;
+  readonly encoderSpeed: Gauge;
+  readonly encoderBitrate: Gauge;
+  // WebSocket
+  readonly wsMessages: Counter<'type'>;
+  readonly wsPreviewSkipped: Counter;
+  // HTTP
+  readonly httpDuration: Histogram<'route' | 'method' | 'status'>;
+  // State store
+  readonly storeOps: Counter<'op'>;
+  readonly storeFailures: Counter<'op'>;
+
+  constructor() {
+    const registers = [this.registry];
+    const src = this.sources;
+    collectDefaultMetrics({ register: this.registry });
+    // prom-client names these gauges `_total`, which Prometheus reserves for counters (promtool
+    // flags them); `nodejs_active_handles` etc. carry the same counts by type.
+    for (const name of DEFAULT_GAUGES_NAMED_TOTAL) this.registry.removeSingleMetric(name);
+
+    new Gauge({ name: `${PREFIX}pool_threads`, help: 'Render worker threads', registers, collect() { this.set(src.pool?.().threads ?? 0); } });
+    new Gauge({ name: `${PREFIX}pool_utilization_ratio`, help: "Share of the pool's capacity in use (piscina utilization, 0..1)", registers, collect() { this.set(src.pool?.().utilization ?? 0); } });
+    new Gauge({ name: `${PREFIX}pool_queue_size`, help: 'Tasks waiting for a free worker', registers, collect() { this.set(src.pool?.().queueSize ?? 0); } });
+    this.poolTaskWait = new Histogram({ name: `${PREFIX}pool_task_wait_seconds`, help: 'Time a task waited in the queue and in transit', labelNames: ['task'], buckets: FRAME_BUCKETS, registers });
+    this.poolTaskRun = new Histogram({ name: `${PREFIX}pool_task_run_seconds`, help: 'Time a task ran in a worker', labelNames: ['task'], buckets: FRAME_BUCKETS, registers });
+    this.poolTasks = new Counter({ name: `${PREFIX}pool_tasks_total`, help: 'Tasks finished, by task and result (completed|failed)', labelNames: ['task', 'result'], registers });
+    this.workerRestarts = new Counter({ name: `${PREFIX}pool_worker_restarts_total`, help: 'Worker threads started to replace one that died', registers });
+
+    this.framesRendered = new Counter({ name: `${PREFIX}frames_rendered_total`, help: 'Frames rendered and composited', registers });
+    this.framesDelivered = new Counter({ name: `${PREFIX}frames_delivered_total`, help: 'Frames written to the encoder (new, held or repeated)', registers });
+    this.framesDropped = new Counter({ name: `${PREFIX}frames_dropped_total`, help: 'Frame intervals without a new frame, by reason', labelNames: ['reason'], registers });
+    for (const reason of ['render_late', 'encoder_backpressure', 'error']) this.framesDropped.inc({ reason }, 0);
+    new Gauge({ name: `${PREFIX}target_fps`, help: 'Target frames per second', registers, collect() { this.set(src.pipeline?.().targetFPS ?? 0); } });
+    new Gauge({ name: `${PREFIX}fps`, help: 'Measured frames per second over the last second', registers, collect() { this.set(src.pipeline?.().fps ?? 0); } });
+    new Gauge({ name: `${PREFIX}live`, help: '1 while the stream is live', registers, collect() { this.set(src.pipeline?.().isLive ? 1 : 0); } });
+    this.frameTime = new Histogram({ name: `${PREFIX}frame_stage_seconds`, help: 'Time per frame by stage (render, composite, encode_write)', labelNames: ['stage'], buckets: FRAME_BUCKETS, registers });
+    this.layerRender = new Histogram({ name: `${PREFIX}layer_render_seconds`, help: 'Worker time to render one layer, by layer type', labelNames: ['type'], buckets: FRAME_BUCKETS, registers });
+    this.layersRendered = new Counter({ name: `${PREFIX}layers_rendered_total`, help: 'Layer renders (content changed or animated)', registers });
+    this.layersReused = new Counter({ name: `${PREFIX}layers_reused_total`, help: 'Layers composited from their last pixels without a render', registers });
+
+    this.encoderStarts = new Counter({ name: `${PREFIX}encoder_starts_total`, help: 'ffmpeg processes started', registers });
+    this.encoderRestarts = new Counter({ name: `${PREFIX}encoder_restarts_total`, help: 'ffmpeg restarts while live (config change or failure)', registers });
+    this.encoderInputBytes = new Counter({ name: `${PREFIX}encoder_input_bytes_total`, help: 'Raw frame bytes written to ffmpeg', registers });
+    this.encoderOutputBytes = new Gauge({ name: `${PREFIX}encoder_output_bytes`, help: "Bytes the current ffmpeg has written (its -progress total_size)", registers });
+    this.encoderSpeed = new Gauge({ name: `${PREFIX}encoder_speed_ratio`, help: "ffmpeg's encoding speed relative to real time (-progress speed)", registers });
+    this.encoderBitrate = new Gauge({ name: `${PREFIX}encoder_output_bytes_per_second`, help: 'Output rate reported by ffmpeg (-progress bitrate / 8; x 8 for bits per second)', registers });
+    new Gauge({
+      name: `${PREFIX}output_up`, help: '1 while the output is being written, by output kind (rtmp|file); no URLs in labels', labelNames: ['kind'], registers,
+      collect() {
+        const p = src.pipeline?.();
+        const kind = p?.output && /^rtmps?:/i.test(p.output) ? 'rtmp' : 'file';
+        this.reset();
+        this.set({ kind }, p?.output ? 1 : 0);
+      },
+    });
+
+    new Gauge({
+      name: `${PREFIX}ws_clients`, help: 'WebSocket clients by channel', labelNames: ['channel'], registers,
+      collect() {
+        for (const [channel, n] of Object.entries(src.ws?.() ?? {})) this.set({ channel }, n);
+      },
+    });
+    this.wsMessages = new Counter({ name: `${PREFIX}ws_messages_sent_total`, help: 'WebSocket messages sent, by type', labelNames: ['type'], registers });
+    this.wsPreviewSkipped = new Counter({ name: `${PREFIX}ws_preview_frames_skipped_total`, help: 'Preview frames not sent to a congested client', registers });
+
+    this.httpDuration = new Histogram({ name: `${PREFIX}http_request_duration_seconds`, help: 'HTTP requests by route template, method and status', labelNames: ['route', 'method', 'status'], buckets: HTTP_BUCKETS, registers });
+
+    this.storeOps = new Counter({ name: `${PREFIX}store_operations_total`, help: 'State store operations (save|load|metrics)', labelNames: ['op'], registers });
+    this.storeFailures = new Counter({ name: `${PREFIX}store_failures_total`, help: 'Failed state store operations', labelNames: ['op'], registers });
+    new Gauge({ name: `${PREFIX}store_connected`, help: '1 while the state store is reachable', registers, collect() { this.set(src.store?.().connected ? 1 : 0); } });
+  }
+
+  /** The exposition text and its content type. */
+  async scrape(): Promise<{ body: string; contentType: string }> {
+    return { body: await this.registry.metrics(), contentType: this.registry.contentType };
+  }
+}
