@@ -1,0 +1,26 @@
+import { resolve } from 'node:path';
+import t from 'tap';
+import { RenderPool } from '../orchestrator/render/render-pool.js';
+import type { Layer } from '../shared/scene.js';
+
+/**
+ * Regression guard: @napi-rs/canvas 1.0.8 to 1.1.1 never free the buffer `canvas.data()` returns
+ * (~1.5 MB per call for a 470x614 layer, even after GC), so an animated layer leaked ~50 MB/s at
+ * 30 fps. 1.0.7 is pinned; this test fails if a bump brings the leak back.
+ */
+t.test('rendering an animated layer 600 times does not grow memory', async (t) => {
+  const pool = new RenderPool(1, resolve('.'));
+  t.teardown(() => pool.close());
+  const layer: Layer = {
+    id: 'host', name: '', zIndex: 0, visible: true, opacity: 1,
+    transform: { x: 0, y: 0, scale: 1.18 },
+    content: { type: 'character', modelUrl: 'assets/characters/auctioneer.png', animations: { idle: 'i', talking: 't' }, animation: 'talking' },
+  };
+  const buffer = new SharedArrayBuffer(8 * 1024 * 1024);
+  const frame = (i: number): Promise<unknown> => pool.render({ layer, canvasWidth: 1280, canvasHeight: 720, timeMs: i * 33, buffer });
+  for (let i = 0; i < 60; i++) await frame(i);
+  const before = process.memoryUsage().rss;
+  for (let i = 60; i < 660; i++) await frame(i);
+  const grew = (process.memoryUsage().rss - before) / 1048576;
+  t.ok(grew < 150, `RSS grew ${grew.toFixed(0)} MB over 600 renders (a leaking canvas grows ~900 MB)`);
+});
