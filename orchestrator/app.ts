@@ -91,7 +91,12 @@ export async function startApp(config: ServerConfig, log: Logger): Promise<App> 
     log,
     metrics,
   });
-  const ws = new WsHub(log.child({ component: 'ws' }), () => pipeline.status(), metrics);
+  const ws = new WsHub({
+    log: log.child({ component: 'ws' }),
+    metrics,
+    fullState: () => ({ stream: pipeline.status(), version: state.version, config: state.config, layers: scene.list() }),
+    ...config.ws,
+  });
   metrics.sources.pool = () => pool.stats();
   metrics.sources.pipeline = () => ({ ...pipeline.status(), output: pipeline.output });
   metrics.sources.ws = () => ws.counts();
@@ -99,16 +104,30 @@ export async function startApp(config: ServerConfig, log: Logger): Promise<App> 
   pipeline.preview = ws;
   pipeline.on('state', (stream) => {
     state.observeStream(stream);
-    ws.broadcast('state', { type: 'stateUpdate', payload: { stream } });
+    ws.broadcast(['state'], { type: 'stateUpdate', payload: { stream, version: state.version } });
+    if (stream.isLive) {
+      ws.broadcast(['state'], {
+        type: 'metricsUpdate',
+        payload: {
+          fps: stream.fps,
+          targetFPS: stream.targetFPS,
+          droppedFrames: stream.droppedFrames,
+          averageRenderTime: stream.averageRenderTime,
+          poolUtilization: pool.stats().utilization,
+          viewers: ws.count('preview'),
+          timestamp: Date.now(),
+        },
+      });
+    }
   });
   scene.on('change', (e) => {
     const payloads =
       e.type === 'sceneReplaced'
         ? e.layers.map((layer) => ({ id: layer.id, layer, version: e.version }))
         : [e.type === 'layerRemoved' ? { id: e.layer.id, removed: true, version: e.version } : { id: e.layer.id, layer: e.layer, version: e.version }];
-    for (const payload of payloads) {
-      ws.broadcast('state', { type: 'layerUpdate', payload });
-      ws.broadcast('layers', { type: 'layerUpdate', payload });
+    for (const payload of payloads) ws.broadcast(['state', 'layers'], { type: 'layerUpdate', payload });
+    if (e.type === 'layerUpdated' && e.layer.visible !== e.previous.visible) {
+      ws.broadcast(['state', 'layers'], { type: 'layerVisibility', payload: { id: e.layer.id, visible: e.layer.visible, version: e.version } });
     }
   });
   state.store.onReconnect(() => {

@@ -5,6 +5,7 @@ import { premultipliedPixel } from '../shared/color.js';
 import { AppError } from '../shared/errors.js';
 import type { StreamConfig } from '../shared/stream-config.js';
 import type { StreamState } from '../shared/stream-state.js';
+import type { PreviewQuality } from '../shared/ws-messages.js';
 import type { Metrics } from './metrics/metrics.js';
 import { Encoder } from './output/encoder.js';
 import { resolveOutput } from './output/output-path.js';
@@ -21,10 +22,10 @@ if (endianness() !== 'LE') throw new Error('Stream Manager needs a little-endian
 
 /** Where preview frames go (the WebSocket hub). */
 export interface PreviewSink {
-  /** True when someone is watching, so frames are worth encoding. */
-  wantsPreview(): boolean;
+  /** Quality levels someone is watching at; empty: no preview is encoded. */
+  previewQualities(): PreviewQuality[];
   /** One encoded preview frame. `timestamp`: ms since the Unix epoch. */
-  pushPreview(jpeg: Uint8Array, timestamp: number, frameIndex: number): void;
+  pushPreview(quality: PreviewQuality, jpeg: Uint8Array, timestamp: number, frameIndex: number): void;
 }
 
 export interface PipelineOptions {
@@ -32,7 +33,8 @@ export interface PipelineOptions {
   ffmpegPath: string;
   recordingsDir: string;
   encoderMaxQueuedFrames: number;
-  preview: { fps: number; width: number; quality: number };
+  /** Preview rate (fps), width in pixels per quality level, JPEG quality 1..100. */
+  preview: { fps: number; widths: Record<PreviewQuality, number>; quality: number };
   scene: SceneStore;
   pool: RenderPool;
   log: Logger;
@@ -388,13 +390,21 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState] }> {
   #maybePreview(frame: Frame): void {
     const sink = this.preview;
     const every = Math.max(1, Math.round(this.#stream.targetFPS / this.#o.preview.fps));
-    if (!sink || this.#previewBusy || frame.index % every !== 0 || !sink.wantsPreview()) return;
+    if (!sink || this.#previewBusy || frame.index % every !== 0) return;
+    const levels = sink.previewQualities();
+    if (!levels.length) return;
     this.#previewBusy = true;
     this.#frames.retain(frame);
-    const { width, quality } = this.#o.preview;
-    this.#o.pool
-      .encodeImage({ frame: frame.buffer, width: frame.width, height: frame.height, targetWidth: width, format: 'jpeg', quality })
-      .then((jpeg) => sink.pushPreview(jpeg.data, Date.now(), frame.index))
+    const { widths, quality } = this.#o.preview;
+    const timestamp = Date.now();
+    // One encode per quality level in use, whatever the number of viewers.
+    void Promise.all(
+      levels.map((level) =>
+        this.#o.pool
+          .encodeImage({ frame: frame.buffer, width: frame.width, height: frame.height, targetWidth: widths[level], format: 'jpeg', quality })
+          .then((jpeg) => sink.pushPreview(level, jpeg.data, timestamp, frame.index)),
+      ),
+    )
       .catch((err: unknown) => this.#o.log.warn({ err }, 'preview frame failed'))
       .finally(() => {
         this.#previewBusy = false;

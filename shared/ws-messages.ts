@@ -1,17 +1,21 @@
 import { z } from 'zod';
 import { LayerSchema } from './scene.js';
+import { StreamConfigSchema } from './stream-config.js';
 import { StreamStateSchema } from './stream-state.js';
 
 /**
- * WebSocket messages (the seeds' types). Server to client messages are built from these schemas'
- * types; client messages are parsed with `ClientMessageSchema`. The WebSocket issue adds more.
+ * WebSocket messages (the seeds' types, 000_* and 001_*). Server-to-client messages are built
+ * from these schemas' types; client messages are parsed with `ClientMessageSchema`.
  */
 
-/** Channels a socket picks with `?target=`. */
-export const WsTargetSchema = z.enum(['state', 'preview', 'layers']);
-export type WsTarget = z.infer<typeof WsTargetSchema>;
+/** Channels: `state` (stream state, layer changes, metrics), `layers` (layer changes), `preview` (frames). */
+export const WsChannelSchema = z.enum(['state', 'preview', 'layers']);
+export type WsChannel = z.infer<typeof WsChannelSchema>;
 
+/** Preview quality levels; each has a width in pixels (config `PREVIEW_WIDTHS`). */
 export const PreviewQualitySchema = z.enum(['low', 'medium', 'high']);
+export type PreviewQuality = z.infer<typeof PreviewQualitySchema>;
+export const PREVIEW_QUALITIES = PreviewQualitySchema.options;
 
 export const WelcomeMessageSchema = z.strictObject({
   type: z.literal('welcome'),
@@ -19,26 +23,55 @@ export const WelcomeMessageSchema = z.strictObject({
   timestamp: z.number(),
 });
 
+/**
+ * Stream state (the seeds' payload `{stream}`). The first one after connecting, and the one a
+ * congested client gets when it drains, also carries the whole state: `version`, `config`, `layers`.
+ */
 export const StateUpdateMessageSchema = z.strictObject({
   type: z.literal('stateUpdate'),
-  payload: z.strictObject({ stream: StreamStateSchema }),
+  payload: z.strictObject({
+    stream: StreamStateSchema,
+    version: z.number().int().optional(),
+    config: StreamConfigSchema.optional(),
+    layers: z.array(LayerSchema).optional(),
+  }),
 });
 
+/** A layer changed (`layer`) or was removed (`removed: true`). */
 export const LayerUpdateMessageSchema = z.strictObject({
   type: z.literal('layerUpdate'),
   payload: z.strictObject({
     id: z.string(),
-    /** The layer after the change; absent when it was removed. */
     layer: LayerSchema.optional(),
     removed: z.boolean().optional(),
     version: z.number().int(),
   }),
 });
 
+/** A layer was shown or hidden (sent besides its `layerUpdate`). */
+export const LayerVisibilityMessageSchema = z.strictObject({
+  type: z.literal('layerVisibility'),
+  payload: z.strictObject({ id: z.string(), visible: z.boolean(), version: z.number().int() }),
+});
+
+/** Once a second while live. Times in ms; `poolUtilization` 0..1. */
+export const MetricsUpdateMessageSchema = z.strictObject({
+  type: z.literal('metricsUpdate'),
+  payload: z.strictObject({
+    fps: z.number(),
+    targetFPS: z.number(),
+    droppedFrames: z.number().int(),
+    averageRenderTime: z.number(),
+    poolUtilization: z.number(),
+    viewers: z.number().int(),
+    timestamp: z.number(),
+  }),
+});
+
 /** A preview frame: base64 JPEG; `timestamp` in ms since the Unix epoch. */
 export const PreviewMessageSchema = z.strictObject({
   type: z.literal('preview'),
-  payload: z.strictObject({ data: z.string(), timestamp: z.number(), quality: PreviewQualitySchema }),
+  payload: z.strictObject({ data: z.string(), timestamp: z.number(), quality: PreviewQualitySchema, frame: z.number().int().optional() }),
 });
 
 export const ErrorMessageSchema = z.strictObject({
@@ -48,13 +81,78 @@ export const ErrorMessageSchema = z.strictObject({
 
 export const PongMessageSchema = z.strictObject({ type: z.literal('pong'), timestamp: z.number() });
 
+/** Answer to `quality`, `subscribe` and `unsubscribe`: the socket's settings now. */
+export const SubscribedMessageSchema = z.strictObject({
+  type: z.literal('subscribed'),
+  payload: z.strictObject({ channels: z.array(WsChannelSchema), quality: PreviewQualitySchema, format: z.enum(['json', 'binary']) }),
+});
+
 export type WelcomeMessage = z.infer<typeof WelcomeMessageSchema>;
 export type StateUpdateMessage = z.infer<typeof StateUpdateMessageSchema>;
 export type LayerUpdateMessage = z.infer<typeof LayerUpdateMessageSchema>;
+export type LayerVisibilityMessage = z.infer<typeof LayerVisibilityMessageSchema>;
+export type MetricsUpdateMessage = z.infer<typeof MetricsUpdateMessageSchema>;
 export type PreviewMessage = z.infer<typeof PreviewMessageSchema>;
 export type ErrorMessage = z.infer<typeof ErrorMessageSchema>;
 export type PongMessage = z.infer<typeof PongMessageSchema>;
-export type ServerMessage = WelcomeMessage | StateUpdateMessage | LayerUpdateMessage | PreviewMessage | ErrorMessage | PongMessage;
+export type SubscribedMessage = z.infer<typeof SubscribedMessageSchema>;
+export type ServerMessage =
+  | WelcomeMessage
+  | StateUpdateMessage
+  | LayerUpdateMessage
+  | LayerVisibilityMessage
+  | MetricsUpdateMessage
+  | PreviewMessage
+  | ErrorMessage
+  | PongMessage
+  | SubscribedMessage;
 
 /** What a client may send. */
-export const ClientMessageSchema = z.discriminatedUnion('type', [z.strictObject({ type: z.literal('ping') })]);
+export const ClientMessageSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('ping') }),
+  z.strictObject({ type: z.literal('quality'), quality: PreviewQualitySchema }),
+  z.strictObject({ type: z.literal('subscribe'), channels: z.array(WsChannelSchema).min(1) }),
+  z.strictObject({ type: z.literal('unsubscribe'), channels: z.array(WsChannelSchema).min(1) }),
+]);
+export type ClientMessage = z.infer<typeof ClientMessageSchema>;
+
+/** Query of the upgrade URL: `?target=state|preview|layers&quality=low|medium|high&format=json|binary`. */
+export const WsQuerySchema = z.object({
+  target: WsChannelSchema.default('state'),
+  quality: PreviewQualitySchema.default('medium'),
+  format: z.enum(['json', 'binary']).default('json'),
+});
+
+/**
+ * Binary preview frames (`?format=binary`): one WebSocket binary message per frame, a 16-byte
+ * little-endian header, then the JPEG bytes.
+ *
+ *   offset 0  u8   version (1)
+ *   offset 1  u8   quality (0 low, 1 medium, 2 high)
+ *   offset 2  u16  reserved (0)
+ *   offset 4  u32  frame number
+ *   offset 8  f64  timestamp, ms since the Unix epoch
+ *   offset 16 ...  JPEG
+ */
+export const BINARY_PREVIEW = { headerBytes: 16, version: 1 } as const;
+
+/** Builds the 16-byte header of a binary preview frame. */
+export function binaryPreviewHeader(quality: PreviewQuality, frame: number, timestamp: number): Buffer {
+  const h = Buffer.alloc(BINARY_PREVIEW.headerBytes);
+  h.writeUInt8(BINARY_PREVIEW.version, 0);
+  h.writeUInt8(PREVIEW_QUALITIES.indexOf(quality), 1);
+  h.writeUInt32LE(frame >>> 0, 4);
+  h.writeDoubleLE(timestamp, 8);
+  return h;
+}
+
+/** Reads a binary preview frame. @throws Error for a wrong version or a short message */
+export function parseBinaryPreview(msg: Buffer): { quality: PreviewQuality; frame: number; timestamp: number; jpeg: Buffer } {
+  if (msg.length < BINARY_PREVIEW.headerBytes || msg.readUInt8(0) !== BINARY_PREVIEW.version) throw new Error('not a binary preview frame');
+  return {
+    quality: PREVIEW_QUALITIES[msg.readUInt8(1)] ?? 'medium',
+    frame: msg.readUInt32LE(4),
+    timestamp: msg.readDoubleLE(8),
+    jpeg: msg.subarray(BINARY_PREVIEW.headerBytes),
+  };
+}

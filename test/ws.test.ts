@@ -3,7 +3,7 @@ import { connect } from './helpers/ws-client.js';
 import { decode, startServer } from './helpers/server.js';
 
 t.test('WebSocket channels', async (t) => {
-  const s = await startServer({ PREVIEW_WIDTH: '160', PREVIEW_FPS: '10', DEFAULT_SCENE: 'auction' });
+  const s = await startServer({ PREVIEW_WIDTHS: '80,160,240', PREVIEW_FPS: '10', DEFAULT_SCENE: 'auction' });
   t.teardown(() => s.close());
   const httpWs = `ws://127.0.0.1:${s.app.port}`;
   const wsPort = `ws://127.0.0.1:${s.app.wsPort}`;
@@ -16,6 +16,9 @@ t.test('WebSocket channels', async (t) => {
       t.type(welcome.timestamp, 'number');
       const state = await c.next('stateUpdate');
       t.equal(state.payload.stream.isLive, false, url);
+      t.type(state.payload.version, 'number', 'with its version');
+      t.same(state.payload.layers.map((l: { id: string }) => l.id), ['background', 'host', 'overlay'], 'and the whole scene');
+      t.equal(state.payload.config.width, 320);
       c.close();
     }
   });

@@ -30,7 +30,13 @@ export const EnvSchema = z.object({
   ENCODER_MAX_QUEUED_FRAMES: int(1, 30).default(3),
   WORKERS: int(1, 256).default(availableParallelism()),
   PREVIEW_FPS: int(1, 60).default(10),
-  PREVIEW_WIDTH: int(16, 3840).default(640),
+  PREVIEW_WIDTHS: z
+    .string()
+    .regex(/^\d{2,4},\d{2,4},\d{2,4}$/, 'Expected three widths in pixels, low,medium,high, e.g. 320,640,960')
+    .default('320,640,960'),
+  WS_HEARTBEAT_MS: int(50, 600_000).default(30_000),
+  WS_MAX_BUFFERED_BYTES: int(16 * 1024, 256 * 1024 * 1024).default(1024 * 1024),
+  WS_CONGESTION_CLOSE_MS: int(100, 600_000).default(10_000),
   PREVIEW_QUALITY: int(1, 100).default(70),
   ASSET_ROOT: z.string().min(1).default('.'),
   AUTOSTART: z.enum(['true', 'false']).default('true'),
@@ -58,7 +64,10 @@ export interface ServerConfig {
   /** Frames written to ffmpeg but not yet consumed, above which a new frame is dropped. */
   encoderMaxQueuedFrames: number;
   workers: number;
-  preview: { fps: number; width: number; quality: number };
+  /** Preview rate (fps), width in pixels per quality level, JPEG quality 1..100. */
+  preview: { fps: number; widths: Record<'low' | 'medium' | 'high', number>; quality: number };
+  /** WebSocket heartbeat interval, congestion threshold (bytes) and how long congestion is tolerated (ms). */
+  ws: { heartbeatMs: number; maxBufferedBytes: number; congestionCloseMs: number };
   /** Absolute-or-relative folder that holds `assets/`. */
   assetRoot: string;
   defaultScene: 'auction' | 'empty';
@@ -112,7 +121,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ffmpegPath: e.FFMPEG_PATH,
     encoderMaxQueuedFrames: e.ENCODER_MAX_QUEUED_FRAMES,
     workers: e.WORKERS,
-    preview: { fps: e.PREVIEW_FPS, width: e.PREVIEW_WIDTH, quality: e.PREVIEW_QUALITY },
+    preview: { fps: e.PREVIEW_FPS, widths: previewWidths(e.PREVIEW_WIDTHS), quality: e.PREVIEW_QUALITY },
+    ws: { heartbeatMs: e.WS_HEARTBEAT_MS, maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES, congestionCloseMs: e.WS_CONGESTION_CLOSE_MS },
     assetRoot: e.ASSET_ROOT,
     defaultScene: e.DEFAULT_SCENE,
     autostart: e.AUTOSTART === 'true',
@@ -126,4 +136,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     logPretty: e.LOG_PRETTY === '1',
   };
+}
+
+function previewWidths(csv: string): Record<'low' | 'medium' | 'high', number> {
+  const [low, medium, high] = csv.split(',').map(Number) as [number, number, number];
+  return { low, medium, high };
 }

@@ -1,49 +1,83 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
+import type { Layer } from '../../shared/scene.js';
+import type { StreamConfig } from '../../shared/stream-config.js';
 import type { StreamState } from '../../shared/stream-state.js';
-import { ClientMessageSchema, WsTargetSchema, type ServerMessage, type WsTarget } from '../../shared/ws-messages.js';
+import {
+  ClientMessageSchema,
+  WsQuerySchema,
+  binaryPreviewHeader,
+  type PreviewQuality,
+  type ServerMessage,
+  type WsChannel,
+} from '../../shared/ws-messages.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { PreviewSink } from '../pipeline.js';
+import { WsClient } from './ws-client.js';
 
 /** Largest client message, bytes; bigger closes the socket with 1009 (ws's maxPayload). */
 const MAX_PAYLOAD_BYTES = 64 * 1024;
-/** A client with more than this many bytes unsent is skipped for preview frames. */
-const MAX_BUFFERED_BYTES = 1024 * 1024;
+/** How often congested sockets are looked at, ms. */
+const CONGESTION_CHECK_MS = 250;
+/** Close codes (RFC 6455 section 7.4.1). */
+const CLOSE_GOING_AWAY = 1001;
+const CLOSE_TRY_AGAIN_LATER = 1013;
 /** Paths on the HTTP port that upgrade to WebSocket. */
 export const WS_PATHS = ['/stream/ws', '/api/stream/ws'];
 
+/** Everything a client needs to be whole again. */
+export interface FullState {
+  stream: StreamState;
+  version: number;
+  config: StreamConfig;
+  layers: Layer[];
+}
+
+export interface WsHubOptions {
+  log: Logger;
+  fullState: () => FullState;
+  metrics?: Metrics;
+  /** Ping interval, ms; a socket that missed the previous pong is terminated. */
+  heartbeatMs: number;
+  /** Bytes queued for a socket above which it is congested: previews are skipped, state is held. */
+  maxBufferedBytes: number;
+  /** A socket congested this long is closed with 1013, ms. */
+  congestionCloseMs: number;
+}
+
+/** Message types that are state: never dropped for a congested socket, replaced by a full state. */
+const STATE_TYPES = new Set<ServerMessage['type']>(['stateUpdate', 'layerUpdate', 'layerVisibility']);
+
 /**
- * The WebSocket side: sockets on the HTTP port's `/stream/ws` and on the standalone WS port,
- * each on one channel (`?target=state|preview|layers`, default `state`). `ws` runs in noServer
- * mode: the upgrade passes through `handleUpgrade`, the seam where auth will check tokens.
+ * The WebSocket side: sockets on the HTTP port's `/stream/ws` and on the standalone WS port, on
+ * channels (`?target=`, then `subscribe`/`unsubscribe`). `ws` runs in noServer mode: upgrades pass
+ * through `handleUpgrade`, the seam where auth will check tokens. Each preview frame is encoded
+ * once per quality level in use and the same bytes go to every socket at that level.
  */
 export class WsHub implements PreviewSink {
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD_BYTES });
-  readonly #targets = new Map<WebSocket, WsTarget>();
-  readonly #log: Logger;
-  readonly #state: () => StreamState;
+  readonly #clients = new Set<WsClient>();
+  readonly #o: WsHubOptions;
+  readonly #timers: NodeJS.Timeout[];
 
-  readonly #metrics: Metrics | undefined;
+  constructor(options: WsHubOptions) {
+    this.#o = options;
+    this.#timers = [setInterval(() => this.#heartbeat(), options.heartbeatMs), setInterval(() => this.#checkCongestion(), CONGESTION_CHECK_MS)];
+    for (const t of this.#timers) t.unref();
+  }
 
-  /** @param state the current stream state, sent on connect */
-  constructor(log: Logger, state: () => StreamState, metrics?: Metrics) {
-    this.#log = log;
-    this.#state = state;
-    this.#metrics = metrics;
+  /** Sockets subscribed to `channel`. */
+  count(channel: WsChannel): number {
+    let n = 0;
+    for (const c of this.#clients) if (c.channels.has(channel)) n++;
+    return n;
   }
 
   /** Sockets per channel, for metrics. */
-  counts(): Record<WsTarget, number> {
+  counts(): Record<WsChannel, number> {
     return { state: this.count('state'), preview: this.count('preview'), layers: this.count('layers') };
-  }
-
-  /** Sockets per channel. */
-  count(target: WsTarget): number {
-    let n = 0;
-    for (const t of this.#targets.values()) if (t === target) n++;
-    return n;
   }
 
   /** Routes `server`'s upgrades on `paths` (all paths when omitted) here; others get 404. */
@@ -58,83 +92,157 @@ export class WsHub implements PreviewSink {
     });
   }
 
-  /** Completes one upgrade (400 for an unknown `target`). */
+  /** Completes one upgrade (400 for an invalid query). */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
-    const parsed = WsTargetSchema.safeParse(url.searchParams.get('target') ?? 'state');
-    if (!parsed.success) {
+    const query = WsQuerySchema.safeParse(Object.fromEntries(url.searchParams));
+    if (!query.success) {
       socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
       return;
     }
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#connected(ws, parsed.data));
+    const { target, quality, format } = query.data;
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#connected(new WsClient(ws, target, quality, format === 'binary', this.#o.maxBufferedBytes)));
   }
 
-  /** Sends to every socket on `target`. */
-  broadcast(target: WsTarget, message: ServerMessage): void {
+  /**
+   * Sends to every socket on any of `channels` (once each), serialised once. A congested socket
+   * does not get state messages now; it gets the latest full state when it drains.
+   */
+  broadcast(channels: readonly WsChannel[], message: ServerMessage): void {
     let data: string | null = null;
-    for (const [ws, t] of this.#targets) {
-      if (t !== target || ws.readyState !== ws.OPEN) continue;
-      data ??= JSON.stringify(message);
-      ws.send(data);
-      this.#metrics?.wsMessages.inc({ type: message.type });
-    }
-  }
-
-  wantsPreview(): boolean {
-    return this.count('preview') > 0;
-  }
-
-  /** Sends one preview frame, encoded once, to every preview socket that is keeping up. */
-  pushPreview(jpeg: Uint8Array, timestamp: number): void {
-    const message: ServerMessage = {
-      type: 'preview',
-      payload: { data: Buffer.from(jpeg).toString('base64'), timestamp, quality: 'medium' },
-    };
-    const data = JSON.stringify(message);
-    for (const [ws, t] of this.#targets) {
-      if (t !== 'preview' || ws.readyState !== ws.OPEN) continue;
-      if (ws.bufferedAmount >= MAX_BUFFERED_BYTES) {
-        this.#metrics?.wsPreviewSkipped.inc();
+    const isState = STATE_TYPES.has(message.type);
+    for (const c of this.#clients) {
+      if (!c.open || !channels.some((ch) => c.channels.has(ch))) continue;
+      if (c.congested) {
+        if (isState) c.needsFullState = true;
         continue;
       }
-      ws.send(data);
-      this.#metrics?.wsMessages.inc({ type: 'preview' });
+      data ??= JSON.stringify(message);
+      c.send(data);
+      this.#o.metrics?.wsMessages.inc({ type: message.type });
     }
   }
 
-  /** Closes every socket with 1001 (going away). */
+  /** Quality levels some preview socket wants now. */
+  previewQualities(): PreviewQuality[] {
+    const q = new Set<PreviewQuality>();
+    for (const c of this.#clients) if (c.channels.has('preview')) q.add(c.quality);
+    return [...q];
+  }
+
+  /** Sends one encoded preview frame to every preview socket at `quality` that keeps up. */
+  pushPreview(quality: PreviewQuality, jpeg: Uint8Array, timestamp: number, frame: number): void {
+    let json: string | null = null;
+    let binary: Buffer | null = null;
+    for (const c of this.#clients) {
+      if (!c.channels.has('preview') || c.quality !== quality || !c.open) continue;
+      if (c.congested) {
+        c.skipped++;
+        this.#o.metrics?.wsPreviewSkipped.inc();
+        continue;
+      }
+      if (c.binary) {
+        binary ??= Buffer.concat([binaryPreviewHeader(quality, frame, timestamp), jpeg]);
+        c.send(binary);
+      } else {
+        json ??= JSON.stringify({ type: 'preview', payload: { data: Buffer.from(jpeg).toString('base64'), timestamp, quality, frame } } satisfies ServerMessage);
+        c.send(json);
+      }
+      this.#o.metrics?.wsMessages.inc({ type: 'preview' });
+    }
+  }
+
+  /** Closes every socket with 1001 (going away) and stops the timers. */
   close(): void {
-    for (const ws of this.#targets.keys()) ws.close(1001, 'server shutting down');
+    for (const t of this.#timers) clearInterval(t);
+    for (const c of this.#clients) c.ws.close(CLOSE_GOING_AWAY, 'server shutting down');
     this.#wss.close();
   }
 
-  #connected(ws: WebSocket, target: WsTarget): void {
-    this.#targets.set(ws, target);
-    ws.on('close', () => this.#targets.delete(ws));
-    ws.on('error', (err) => this.#log.debug({ err }, 'socket error'));
-    ws.on('message', (raw) => this.#message(ws, raw.toString()));
-    this.#send(ws, { type: 'welcome', message: `Connected to Stream Manager (${target})`, timestamp: Date.now() });
-    this.#send(ws, { type: 'stateUpdate', payload: { stream: this.#state() } });
+  #connected(client: WsClient): void {
+    const ws = client.ws;
+    this.#clients.add(client);
+    ws.on('close', () => this.#clients.delete(client));
+    ws.on('error', (err) => this.#o.log.debug({ err }, 'socket error'));
+    ws.on('pong', () => (client.alive = true));
+    ws.on('message', (raw, isBinary) => this.#message(client, isBinary ? '' : raw.toString()));
+    this.#send(client, { type: 'welcome', message: `Connected to Stream Manager (${[...client.channels].join(',')})`, timestamp: Date.now() });
+    this.#sendFullState(client);
   }
 
-  #message(ws: WebSocket, text: string): void {
+  #sendFullState(client: WsClient): void {
+    client.needsFullState = false;
+    this.#send(client, { type: 'stateUpdate', payload: this.#o.fullState() });
+  }
+
+  #message(client: WsClient, text: string): void {
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch {
-      this.#send(ws, { type: 'error', payload: { code: 'SM_ERR_INVALID_JSON', message: 'Message is not valid JSON' } });
+      this.#send(client, { type: 'error', payload: { code: 'SM_ERR_INVALID_JSON', message: 'Message is not valid JSON' } });
       return;
     }
-    const msg = ClientMessageSchema.safeParse(json);
-    if (!msg.success) {
-      this.#send(ws, { type: 'error', payload: { code: 'SM_ERR_VALIDATION', message: 'Unknown or invalid message' } });
+    const parsed = ClientMessageSchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      this.#send(client, { type: 'error', payload: { code: 'SM_ERR_VALIDATION', message: `Invalid message${issue?.path.length ? ` at "${issue.path.join('.')}"` : ''}: ${issue?.message ?? ''}` } });
       return;
     }
-    this.#send(ws, { type: 'pong', timestamp: Date.now() });
+    const msg = parsed.data;
+    switch (msg.type) {
+      case 'ping':
+        this.#send(client, { type: 'pong', timestamp: Date.now() });
+        return;
+      case 'quality':
+        client.quality = msg.quality;
+        break;
+      case 'subscribe':
+        for (const ch of msg.channels) client.channels.add(ch);
+        break;
+      case 'unsubscribe':
+        for (const ch of msg.channels) client.channels.delete(ch);
+        break;
+    }
+    this.#send(client, { type: 'subscribed', payload: { channels: [...client.channels], quality: client.quality, format: client.binary ? 'binary' : 'json' } });
   }
 
-  #send(ws: WebSocket, message: ServerMessage): void {
-    if (ws.readyState !== ws.OPEN) return;
-    ws.send(JSON.stringify(message));
-    this.#metrics?.wsMessages.inc({ type: message.type });
+  #send(client: WsClient, message: ServerMessage): void {
+    if (!client.open) return;
+    client.send(JSON.stringify(message));
+    this.#o.metrics?.wsMessages.inc({ type: message.type });
+  }
+
+  /** Terminates sockets that missed the last pong, then pings the rest (ws's documented pattern). */
+  #heartbeat(): void {
+    for (const c of this.#clients) {
+      if (!c.alive) {
+        this.#o.log.info({ channels: [...c.channels] }, 'peer missed a heartbeat; terminating');
+        c.ws.terminate();
+        this.#clients.delete(c);
+        continue;
+      }
+      c.alive = false;
+      c.ws.ping();
+    }
+  }
+
+  /** Closes sockets congested too long; sends the full state to those that drained. */
+  #checkCongestion(): void {
+    const now = performance.now();
+    for (const c of this.#clients) {
+      if (c.congested) {
+        c.congestedSince ??= now;
+        if (now - c.congestedSince > this.#o.congestionCloseMs) {
+          this.#o.log.warn({ skipped: c.skipped, buffered: c.ws.bufferedAmount }, 'socket congested too long; closing');
+          c.ws.close(CLOSE_TRY_AGAIN_LATER, 'too slow');
+          // A peer that does not read may not read the close frame either.
+          setTimeout(() => c.ws.terminate(), 1000).unref();
+          this.#clients.delete(c);
+        }
+      } else {
+        c.congestedSince = null;
+        if (c.needsFullState) this.#sendFullState(c);
+      }
+    }
   }
 }
