@@ -23,7 +23,7 @@ async function time(fn: () => Promise<unknown>): Promise<ReturnType<typeof summa
   return summary(samples);
 }
 
-const pool = new RenderPool(1, '.');
+const pool = new RenderPool({ threads: 1, assetRoot: '.' });
 const rows: Record<string, string | number>[] = [];
 const results: Record<string, unknown> = {};
 for (const [w, h] of [[1280, 720], [1920, 1080]] as const) {

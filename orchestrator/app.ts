@@ -2,6 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { ServerConfig } from './config/env.js';
+import { AssetFiles } from './assets/asset-files.js';
+import { AssetService } from './assets/asset-service.js';
 import { createHttpApp } from './http/http-app.js';
 import { Metrics } from './metrics/metrics.js';
 import { redactOutput } from './output/encoder.js';
@@ -66,20 +68,26 @@ async function loadState(state: StateManager, log: Logger): Promise<boolean> {
  */
 export async function startApp(config: ServerConfig, log: Logger): Promise<App> {
   const metrics = new Metrics();
-  const state = new StateManager({
+  const state: StateManager = new StateManager({
     metrics,
     store: createStore(config.state, log.child({ component: 'state' })),
     defaults: {
       config: config.stream,
       layers: config.defaultScene === 'auction' ? auctionScene(config.stream.width, config.stream.height) : [],
     },
-    check: assetsExist(config.assetRoot),
+    check: assetsExist(config.assetRoot, (id) => state.asset(id)),
     log: log.child({ component: 'state' }),
   });
   const restored = await loadState(state, log);
   const wasLive = state.stream.isLive;
   const scene = state.scene;
-  const pool = new RenderPool(config.workers, config.assetRoot, metrics, log.child({ component: 'pool' }));
+  const files = new AssetFiles(config.assets.storagePath);
+  const assets = new AssetService(files, state, { limitInputPixels: config.assets.limitInputPixels, allowSvg: config.assets.allowSvg });
+  const pool = new RenderPool(
+    { threads: config.workers, assetRoot: config.assetRoot, assetStorage: files.dir, imageCacheBytes: config.assets.imageCacheBytes },
+    metrics,
+    log.child({ component: 'pool' }),
+  );
   const pipeline = new StreamPipeline({
     stream: state.config,
     ffmpegPath: config.ffmpegPath,
@@ -148,7 +156,9 @@ export async function startApp(config: ServerConfig, log: Logger): Promise<App> 
   }
 
   const http = createServer(
-    createHttpApp({ state, pipeline, pool, metrics, ffmpegPath: config.ffmpegPath, log: log.child({ component: 'http' }) }).callback(),
+    createHttpApp({
+      state, pipeline, pool, metrics, assets, maxUploadBytes: config.assets.maxUploadBytes, ffmpegPath: config.ffmpegPath, log: log.child({ component: 'http' }),
+    }).callback(),
   );
   ws.attach(http, WS_PATHS);
   const port = await listen(http, config.port, config.host);
@@ -188,6 +198,7 @@ export async function startApp(config: ServerConfig, log: Logger): Promise<App> 
       ws.close();
       await Promise.all([closeServer(http), closeServer(wsServer), closeServer(metricsServer)]);
       await pool.close();
+      assets.close();
       await state.close();
     },
   };

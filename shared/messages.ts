@@ -9,6 +9,12 @@ import type { Layer } from './scene.js';
 export interface WorkerInit {
   /** Absolute path of the folder that holds `assets/`; layer paths resolve against it. */
   assetRoot: string;
+  /** Absolute path of the uploaded assets' folder; asset ids resolve to files in it. */
+  assetStorage: string;
+  /** Bytes of decoded images (width x height x 4) one worker may keep. */
+  imageCacheBytes: number;
+  /** BroadcastChannel on which the orchestrator names assets to forget (`{ evict: id }`). */
+  evictionChannel: string;
 }
 
 /** Render one layer into its buffer. Runs the worker's `render` export. */
@@ -65,4 +71,14 @@ export interface EncodeImageResult {
   data: Uint8Array;
   /** Time the worker spent on the task, ms. */
   runMs: number;
+}
+
+/** Name of the BroadcastChannel on which workers hear which assets to forget (one per storage folder). */
+export function evictionChannelName(storageDir: string): string {
+  return `stream-manager-assets:${storageDir}`;
+}
+
+/** A message on the eviction channel: forget decoded pixels and fonts of asset `evict`. */
+export interface EvictMessage {
+  evict: string;
 }

@@ -12,16 +12,25 @@ export const LayerIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,64}$/, 'Expected 1-64 characters of A-Z, a-z, 0-9, "_" or "-"');
 
+/** An uploaded asset's id: the SHA-256 of its bytes, 64 lowercase hex characters. */
+export const ASSET_ID = /^[a-f0-9]{64}$/;
+
+/** True when `ref` names an uploaded asset (rather than a file under `assets/`). */
+export function isAssetId(ref: string): boolean {
+  return ASSET_ID.test(ref);
+}
+
 /**
- * A path of a file under the repository's `assets/` folder, e.g. `assets/characters/auctioneer.png`.
- * Absolute paths and `..` segments are refused so a layer can never read outside `assets/`.
+ * What an image or character layer shows: an uploaded asset's id, or a path of a file under the
+ * repository's `assets/` folder, e.g. `assets/characters/auctioneer.png`. Absolute paths, NUL
+ * bytes and `..` segments are refused so a layer can never read outside `assets/`.
  */
 export const AssetPathSchema = z
   .string()
   .min(1)
   .max(512)
-  .refine((p) => p.startsWith('assets/') && !p.split(/[\\/]/).includes('..'), {
-    message: 'Expected a relative path under assets/ without ".." segments',
+  .refine((p) => ASSET_ID.test(p) || (p.startsWith('assets/') && !p.includes('\0') && !p.split(/[\\/]/).includes('..')), {
+    message: 'Expected an asset id or a relative path under assets/ without ".." segments',
   });
 
 /**
@@ -51,7 +60,10 @@ export const ImageContentSchema = z.strictObject({
   src: AssetPathSchema,
 });
 
-/** Text style. `fontSize` in pixels; `strokeWidth` in pixels; `background` fills the text box. */
+/**
+ * Text style. `font`: a family name (the bundled Liberation Sans answers to Arial) or a font
+ * asset's id. `fontSize` and `strokeWidth` in pixels; `background` fills the text box.
+ */
 export const TextStyleSchema = z.strictObject({
   font: z.string().min(1).max(128),
   fontSize: z.number().positive().max(1024),

@@ -9,7 +9,7 @@ import type { Layer } from '../shared/scene.js';
  * 30 fps. 1.0.7 is pinned; this test fails if a bump brings the leak back.
  */
 t.test('rendering an animated layer 600 times does not grow memory', async (t) => {
-  const pool = new RenderPool(1, resolve('.'));
+  const pool = new RenderPool({ threads: 1, assetRoot: resolve('.') });
   t.teardown(() => pool.close());
   const layer: Layer = {
     id: 'host', name: '', zIndex: 0, visible: true, opacity: 1,

@@ -31,3 +31,23 @@ export function registerBundledFonts(assetRoot: string): string[] {
   }
   return families;
 }
+
+/** Font assets registered in this worker, by asset id (the id is also the family name). */
+const assetFonts = new Map<string, string>();
+
+/**
+ * Makes font asset `id` usable as the family name `id` in this worker (registered once).
+ * @param path the asset's file
+ * @throws Error when Skia cannot load it
+ */
+export function ensureAssetFont(id: string, path: string): void {
+  if (assetFonts.has(id)) return;
+  const key = GlobalFonts.registerFromPath(path, id);
+  if (!key) throw new Error(`font asset ${id} could not be loaded`);
+  assetFonts.set(id, id);
+}
+
+/** Forgets font asset `id` in this worker (it was deleted). */
+export function forgetAssetFont(id: string): void {
+  assetFonts.delete(id);
+}

@@ -4,10 +4,12 @@
  * downscales a composited frame and encodes it as JPEG or PNG for previews.
  */
 import { createCanvas, ImageData, type Canvas } from '@napi-rs/canvas';
+import { BroadcastChannel } from 'node:worker_threads';
 import { workerData } from 'piscina';
+import { isAssetId } from '../shared/scene.js';
 import type { Layer } from '../shared/scene.js';
-import type { EncodeImageResult, EncodeImageTask, RenderResult, RenderTask, WorkerInit } from '../shared/messages.js';
-import { registerBundledFonts } from './fonts.js';
+import type { EncodeImageResult, EncodeImageTask, EvictMessage, RenderResult, RenderTask, WorkerInit } from '../shared/messages.js';
+import { ensureAssetFont, forgetAssetFont, registerBundledFonts } from './fonts.js';
 import { ImageCache } from './images.js';
 import { boxSize, layerBox } from './layout.js';
 import { prepareCharacter } from './renderers/character.js';
@@ -18,7 +20,17 @@ import type { PreparedContent, RenderEnv } from './renderers/types.js';
 
 const init = workerData as WorkerInit;
 registerBundledFonts(init.assetRoot);
-const images = new ImageCache(init.assetRoot);
+const images = new ImageCache(init.assetRoot, init.assetStorage, init.imageCacheBytes);
+
+// The orchestrator names deleted assets here; every worker forgets their pixels and fonts.
+const eviction = new BroadcastChannel(init.evictionChannel);
+eviction.onmessage = (event: unknown) => {
+  const id = (event as { data?: EvictMessage }).data?.evict;
+  if (!id) return;
+  images.evict(id);
+  forgetAssetFont(id);
+};
+eviction.unref();
 
 /** Canvases kept for reuse, by size; an animated layer draws into the same one every frame. */
 const CANVAS_CACHE_SIZE = 8;
@@ -45,6 +57,7 @@ function prepare(layer: Layer, env: RenderEnv): PreparedContent | Promise<Prepar
     case 'image':
       return prepareImage(content, env);
     case 'text':
+      if (isAssetId(content.style.font)) ensureAssetFont(content.style.font, images.pathOf(content.style.font));
       return prepareText(content);
     case 'character':
       return prepareCharacter(content, env);

@@ -39,6 +39,11 @@ export const EnvSchema = z.object({
   WS_CONGESTION_CLOSE_MS: int(100, 600_000).default(10_000),
   PREVIEW_QUALITY: int(1, 100).default(70),
   ASSET_ROOT: z.string().min(1).default('.'),
+  ASSET_STORAGE_PATH: z.string().min(1).default('data/assets'),
+  MAX_UPLOAD_SIZE: int(1024, 1024 * 1024 * 1024).default(20 * 1024 * 1024),
+  LIMIT_INPUT_PIXELS: int(1, 1_000_000_000).default(40_000_000),
+  ALLOW_SVG: z.enum(['true', 'false']).default('false'),
+  IMAGE_CACHE_BYTES: int(1024 * 1024, 64 * 1024 * 1024 * 1024).default(256 * 1024 * 1024),
   AUTOSTART: z.enum(['true', 'false']).default('true'),
   DEFAULT_SCENE: z.enum(['auction', 'empty']).default('auction'),
   STATE_STORE: z.enum(['file', 'redis', 'memory']).default('file'),
@@ -70,6 +75,12 @@ export interface ServerConfig {
   ws: { heartbeatMs: number; maxBufferedBytes: number; congestionCloseMs: number };
   /** Absolute-or-relative folder that holds `assets/`. */
   assetRoot: string;
+  /**
+   * Uploaded assets: where they are stored (by content hash), the largest upload (bytes), the
+   * most pixels an image may declare, whether SVG is accepted (rasterised), and the bytes of
+   * decoded images each worker may keep.
+   */
+  assets: { storagePath: string; maxUploadBytes: number; limitInputPixels: number; allowSvg: boolean; imageCacheBytes: number };
   defaultScene: 'auction' | 'empty';
   /** Go live as soon as the server is up, on a first boot (no stored state). */
   autostart: boolean;
@@ -124,6 +135,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     preview: { fps: e.PREVIEW_FPS, widths: previewWidths(e.PREVIEW_WIDTHS), quality: e.PREVIEW_QUALITY },
     ws: { heartbeatMs: e.WS_HEARTBEAT_MS, maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES, congestionCloseMs: e.WS_CONGESTION_CLOSE_MS },
     assetRoot: e.ASSET_ROOT,
+    assets: {
+      storagePath: e.ASSET_STORAGE_PATH,
+      maxUploadBytes: e.MAX_UPLOAD_SIZE,
+      limitInputPixels: e.LIMIT_INPUT_PIXELS,
+      allowSvg: e.ALLOW_SVG === 'true',
+      imageCacheBytes: e.IMAGE_CACHE_BYTES,
+    },
     defaultScene: e.DEFAULT_SCENE,
     autostart: e.AUTOSTART === 'true',
     state: {

@@ -2,10 +2,12 @@ import { Router, type RouterMiddleware } from '@koa/router';
 import Koa from 'koa';
 import { koaBody } from 'koa-body';
 import type { Logger } from 'pino';
+import type { AssetService } from '../assets/asset-service.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { StreamPipeline } from '../pipeline.js';
 import type { RenderPool } from '../render/render-pool.js';
 import type { StateManager } from '../state/state-manager.js';
+import { assetRoutes } from './asset-routes.js';
 import { errorMiddleware } from './error-middleware.js';
 import { healthRoutes } from './health.js';
 import { layerRoutes } from './layer-routes.js';
@@ -23,6 +25,8 @@ export interface HttpDeps {
   pool: RenderPool;
   metrics: Metrics;
   ffmpegPath: string;
+  assets: AssetService;
+  maxUploadBytes: number;
   log: Logger;
 }
 
@@ -59,6 +63,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
     healthRoutes(router, deps);
     streamRoutes(router, deps.pipeline, deps.state);
     layerRoutes(router, deps.state);
+    assetRoutes(router, deps.assets, deps.maxUploadBytes);
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

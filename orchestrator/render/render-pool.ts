@@ -1,8 +1,21 @@
 import { resolve } from 'node:path';
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
-import type { EncodeImageResult, EncodeImageTask, RenderResult, RenderTask, WorkerInit } from '../../shared/messages.js';
+import { evictionChannelName, type EncodeImageResult, type EncodeImageTask, type RenderResult, type RenderTask, type WorkerInit } from '../../shared/messages.js';
 import type { Metrics } from '../metrics/metrics.js';
+
+
+/** What the pool needs to start its workers. */
+export interface RenderPoolOptions {
+  /** Worker threads (default: the machine's cores). */
+  threads: number;
+  /** Folder that holds `assets/`. */
+  assetRoot: string;
+  /** Folder of uploaded assets (default: `<assetRoot>/data/assets`). */
+  assetStorage?: string;
+  /** Bytes of decoded images per worker (default 256 MiB). */
+  imageCacheBytes?: number;
+}
 
 /** The compiled worker module, next to this file's compiled folder. */
 const WORKER_FILE = new URL('../../workers/render-worker.js', import.meta.url).href;
@@ -16,13 +29,16 @@ export class RenderPool {
   readonly piscina: Piscina;
   readonly #metrics: Metrics | undefined;
 
-  /**
-   * @param threads worker threads (default: the machine's cores)
-   * @param assetRoot folder that holds `assets/`
-   */
-  constructor(threads: number, assetRoot: string, metrics?: Metrics, log?: Logger) {
+  constructor(options: RenderPoolOptions, metrics?: Metrics, log?: Logger) {
+    const threads = options.threads;
     this.#metrics = metrics;
-    const workerData: WorkerInit = { assetRoot: resolve(assetRoot) };
+    const assetStorage = resolve(options.assetStorage ?? resolve(options.assetRoot, 'data', 'assets'));
+    const workerData: WorkerInit = {
+      assetRoot: resolve(options.assetRoot),
+      assetStorage,
+      imageCacheBytes: options.imageCacheBytes ?? 256 * 1024 * 1024,
+      evictionChannel: evictionChannelName(assetStorage),
+    };
     this.piscina = new Piscina({
       filename: WORKER_FILE,
       minThreads: threads,

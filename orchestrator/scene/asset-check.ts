@@ -1,27 +1,41 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AppError } from '../../shared/errors.js';
-import type { Layer } from '../../shared/scene.js';
+import { isAssetId, type Layer } from '../../shared/scene.js';
+import type { AssetMeta } from '../../shared/state-doc.js';
 
-/** The asset paths a layer reads (image `src`, character `modelUrl`), with their field names. */
-export function assetRefs(layer: Layer): { path: string; field: string }[] {
+/** A reference from a layer to an asset: the id or path, the field, and the kind it must be. */
+export interface AssetRef {
+  ref: string;
+  field: string;
+  kind: AssetMeta['kind'];
+}
+
+/**
+ * What a layer reads: image `src`, character `modelUrl` (asset ids or paths under `assets/`) and,
+ * when it is an asset id, a text layer's `style.font`.
+ */
+export function assetRefs(layer: Layer): AssetRef[] {
   const c = layer.content;
-  if (c.type === 'image') return [{ path: c.src, field: 'content.src' }];
-  if (c.type === 'character') return [{ path: c.modelUrl, field: 'content.modelUrl' }];
+  if (c.type === 'image') return [{ ref: c.src, field: 'content.src', kind: 'image' }];
+  if (c.type === 'character') return [{ ref: c.modelUrl, field: 'content.modelUrl', kind: 'image' }];
+  if (c.type === 'text' && isAssetId(c.style.font)) return [{ ref: c.style.font, field: 'content.style.font', kind: 'font' }];
   return [];
 }
 
 /**
- * A scene-store check refusing layers whose asset files do not exist under `assetRoot`, so a
- * typo is a 400 at the API, not a render error on every frame.
+ * A scene-store check refusing layers whose assets do not exist: an uploaded asset of the right
+ * kind (looked up with `asset`), or a file under `assetRoot`. A typo is a 400 at the API, not a
+ * render error on every frame.
  * @throws AppError SM_ERR_ASSET_NOT_FOUND
  */
-export function assetsExist(assetRoot: string): (layer: Layer) => void {
+export function assetsExist(assetRoot: string, asset: (id: string) => AssetMeta | undefined = () => undefined): (layer: Layer) => void {
   const root = resolve(assetRoot);
   return (layer) => {
-    for (const ref of assetRefs(layer)) {
-      if (!existsSync(resolve(root, ref.path))) {
-        throw new AppError('SM_ERR_ASSET_NOT_FOUND', `No asset at "${ref.path}"`, [{ path: ref.field, message: 'No such file under assets/' }]);
+    for (const r of assetRefs(layer)) {
+      const ok = isAssetId(r.ref) ? asset(r.ref)?.kind === r.kind : existsSync(resolve(root, r.ref));
+      if (!ok) {
+        throw new AppError('SM_ERR_ASSET_NOT_FOUND', `No ${r.kind} asset "${r.ref}"`, [{ path: r.field, message: `Expected an uploaded ${r.kind} asset id or a file under assets/` }]);
       }
     }
   };

@@ -14,6 +14,7 @@ import type { LoadProblem, StateStore } from './store.js';
 /** One change of state, emitted once as `change`. Layer events come from the scene store. */
 export type StateEvent =
   | SceneEvent
+  | { type: 'asset'; asset: AssetMeta; removed: boolean; version: number }
   | { type: 'config'; config: StreamConfig; version: number }
   | { type: 'stream'; stream: StreamState; version: number };
 
@@ -100,6 +101,26 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
 
   get assets(): Record<string, AssetMeta> {
     return this.#assets;
+  }
+
+  /** An asset's metadata, or undefined. */
+  asset(id: string): AssetMeta | undefined {
+    return Object.hasOwn(this.#assets, id) ? this.#assets[id] : undefined;
+  }
+
+  /** Adds (or keeps) an asset's metadata. */
+  putAsset(meta: AssetMeta): void {
+    this.#assets = { ...this.#assets, [meta.id]: meta };
+    this.#changed({ type: 'asset', asset: meta, removed: false, version: ++this.#version });
+  }
+
+  /** Forgets an asset's metadata (the caller removes the file). */
+  removeAsset(id: string): void {
+    const meta = this.asset(id);
+    if (!meta) return;
+    const { [id]: _removed, ...rest } = this.#assets;
+    this.#assets = rest;
+    this.#changed({ type: 'asset', asset: meta, removed: true, version: ++this.#version });
   }
 
   /**

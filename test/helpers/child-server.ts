@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { freePort } from './rtmp-server.js';
 
 /** Stream Manager as a real child process (`node dist/orchestrator/main.js`). */
@@ -19,7 +22,7 @@ export interface ChildServer {
 export async function startChild(env: Record<string, string>): Promise<ChildServer> {
   const port = await freePort();
   const proc = spawn(process.execPath, ['dist/orchestrator/main.js'], {
-    env: { ...process.env, PORT: String(port), WS_PORT: '0', WIDTH: '320', HEIGHT: '180', LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, PORT: String(port), WS_PORT: '0', WIDTH: '320', HEIGHT: '180', LOG_LEVEL: 'info', ASSET_STORAGE_PATH: join(mkdtempSync(join(tmpdir(), 'sm-child-')), 'assets'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -59,6 +59,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     WORKERS: '2',
     RECORDINGS_DIR: join(dir, 'recordings'),
     DATA_DIR: join(dir, 'data'),
+    ASSET_STORAGE_PATH: join(dir, 'assets'),
     STATE_STORE: 'memory',
     AUTOSTART: 'false',
     LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',

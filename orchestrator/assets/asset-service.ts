@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto';
+import { BroadcastChannel } from 'node:worker_threads';
+import { AppError } from '../../shared/errors.js';
+import { evictionChannelName, type EvictMessage } from '../../shared/messages.js';
+import { ASSET_ID } from '../../shared/scene.js';
+import type { AssetMeta } from '../../shared/state-doc.js';
+import { assetRefs } from '../scene/asset-check.js';
+import type { StateManager } from '../state/state-manager.js';
+import type { AssetFiles } from './asset-files.js';
+import { inspectUpload, type InspectLimits } from './inspect.js';
+
+
+/** Keeps file names to letters, digits, `.`, `_`, `-` (no path parts), at most 100 characters. */
+export function sanitizeName(name: string | null | undefined): string {
+  const base = (name ?? '').split(/[\\/]/).pop() ?? '';
+  return base.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '').slice(0, 100) || 'upload';
+}
+
+/**
+ * Uploaded assets: validation, content-addressed storage, metadata in the state, use by layers,
+ * and eviction from every render worker's caches when one is deleted.
+ */
+export class AssetService {
+  readonly #files: AssetFiles;
+  readonly #state: StateManager;
+  readonly #limits: InspectLimits;
+  readonly #channel: BroadcastChannel;
+
+  constructor(files: AssetFiles, state: StateManager, limits: InspectLimits) {
+    this.#files = files;
+    this.#state = state;
+    this.#limits = limits;
+    this.#channel = new BroadcastChannel(evictionChannelName(files.dir));
+  }
+
+  /**
+   * Validates and stores an upload; the same bytes again return the existing asset.
+   * @returns the metadata, and whether it was new
+   * @throws AppError SM_ERR_UNSUPPORTED_TYPE, SM_ERR_UNDECODABLE (nothing is written)
+   */
+  async ingest(bytes: Buffer, originalName: string | null | undefined): Promise<{ asset: AssetMeta; created: boolean }> {
+    const inspected = await inspectUpload(bytes, this.#limits);
+    const id = createHash('sha256').update(inspected.bytes).digest('hex');
+    const existing = this.#state.asset(id);
+    if (existing && (await this.#files.exists(id))) return { asset: existing, created: false };
+    await this.#files.write(id, inspected.bytes);
+    const asset: AssetMeta = {
+      id,
+      kind: inspected.kind,
+      mime: inspected.mime,
+      ...(inspected.width ? { width: inspected.width, height: inspected.height } : {}),
+      bytes: inspected.bytes.length,
+      name: sanitizeName(originalName),
+      createdAt: Date.now(),
+    };
+    this.#state.putAsset(asset);
+    return { asset, created: true };
+  }
+
+  /** Metadata of every asset, oldest first. */
+  list(): AssetMeta[] {
+    return Object.values(this.#state.assets).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+  }
+
+  /**
+   * One asset's metadata.
+   * @throws AppError SM_ERR_INVALID_ASSET_ID (400), SM_ERR_ASSET_UNKNOWN (404)
+   */
+  get(id: string): AssetMeta {
+    if (!ASSET_ID.test(id)) throw new AppError('SM_ERR_INVALID_ASSET_ID', `"${id.slice(0, 80)}" is not an asset id`);
+    const meta = this.#state.asset(id);
+    if (!meta) throw new AppError('SM_ERR_ASSET_UNKNOWN', `No asset has id "${id}"`);
+    return meta;
+  }
+
+  /** The file of a known asset. @throws as `get` */
+  path(id: string): string {
+    this.get(id);
+    return this.#files.path(id);
+  }
+
+  /** Ids of the layers that use asset `id`. */
+  usedBy(id: string): string[] {
+    return this.#state.scene.list().filter((l) => assetRefs(l).some((r) => r.ref === id)).map((l) => l.id);
+  }
+
+  /**
+   * Deletes an asset. While layers use it: 409 with their ids, unless `force`, which hides them
+   * first (the stream keeps rendering without them).
+   * @returns the ids of the layers hidden
+   * @throws AppError SM_ERR_INVALID_ASSET_ID, SM_ERR_ASSET_UNKNOWN, SM_ERR_ASSET_IN_USE
+   */
+  async remove(id: string, force: boolean): Promise<string[]> {
+    this.get(id);
+    const users = this.usedBy(id);
+    if (users.length && !force) {
+      throw new AppError('SM_ERR_ASSET_IN_USE', `Layers ${users.join(', ')} use this asset; hide or change them, or DELETE with ?force=true`, { layers: users });
+    }
+    const hidden: string[] = [];
+    for (const layerId of users) {
+      if (this.#state.scene.get(layerId).visible) {
+        this.#state.scene.setVisibility(layerId, { visible: false });
+        hidden.push(layerId);
+      }
+    }
+    this.#state.removeAsset(id);
+    await this.#files.remove(id);
+    this.#channel.postMessage({ evict: id } satisfies EvictMessage);
+    return hidden;
+  }
+
+  close(): void {
+    this.#channel.close();
+  }
+}
