@@ -17,7 +17,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends ffmpeg \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-ENV NODE_ENV=production HOST=0.0.0.0 RECORDINGS_DIR=/data/recordings DATA_DIR=/data/state
+ENV NODE_ENV=production HOST=0.0.0.0 RECORDINGS_DIR=/data/recordings DATA_DIR=/data/state ASSET_STORAGE_PATH=/data/assets
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./

@@ -69,6 +69,11 @@ export class ImageCache {
     return entry.image;
   }
 
+  /** True when `src` is held (loaded or loading). */
+  has(src: string): boolean {
+    return this.#entries.has(src);
+  }
+
   /** Forgets `src`. */
   evict(src: string): void {
     const entry = this.#entries.get(src);

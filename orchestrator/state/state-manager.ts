@@ -118,7 +118,8 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
   removeAsset(id: string): void {
     const meta = this.asset(id);
     if (!meta) return;
-    const { [id]: _removed, ...rest } = this.#assets;
+    const rest = { ...this.#assets };
+    delete rest[id];
     this.#assets = rest;
     this.#changed({ type: 'asset', asset: meta, removed: true, version: ++this.#version });
   }
