@@ -93,6 +93,7 @@ export async function startApp(config: ServerConfig, log: Logger): Promise<App> 
     ffmpegPath: config.ffmpegPath,
     recordingsDir: config.recordingsDir,
     encoderMaxQueuedFrames: config.encoderMaxQueuedFrames,
+    restartPolicy: config.encoderRestart,
     preview: config.preview,
     scene,
     pool,

@@ -7,7 +7,7 @@ import type { StreamConfig } from '../shared/stream-config.js';
 import type { StreamState } from '../shared/stream-state.js';
 import type { PreviewQuality } from '../shared/ws-messages.js';
 import type { Metrics } from './metrics/metrics.js';
-import { Encoder } from './output/encoder.js';
+import { EncoderSupervisor, type RestartPolicy } from './output/encoder-supervisor.js';
 import { resolveOutput } from './output/output-path.js';
 import { blendLayer, clearFrame } from './render/compositor.js';
 import { FrameClock } from './render/frame-clock.js';
@@ -33,6 +33,8 @@ export interface PipelineOptions {
   ffmpegPath: string;
   recordingsDir: string;
   encoderMaxQueuedFrames: number;
+  /** How a dead or stalled ffmpeg is restarted while live. */
+  restartPolicy: RestartPolicy;
   /** Preview rate (fps), width in pixels per quality level, JPEG quality 1..100. */
   preview: { fps: number; widths: Record<PreviewQuality, number>; quality: number };
   scene: SceneStore;
@@ -58,7 +60,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState] }> {
   #frames: FramePool;
   #stats: FrameStats;
   #bgPixel: number;
-  #encoder: Encoder | null = null;
+  #encoder: EncoderSupervisor | null = null;
   #clock: FrameClock | null = null;
   #sampler: NodeJS.Timeout | null = null;
   #last: Frame | null = null;
@@ -66,7 +68,6 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState] }> {
   #previewBusy = false;
   #lastTick = -Infinity;
   #compositing: Promise<unknown> = Promise.resolve();
-  #output: string | null = null;
   /** Serialises start/stop/restart so two admin calls never interleave. */
   #control: Promise<unknown> = Promise.resolve();
   preview: PreviewSink | null = null;
@@ -102,7 +103,12 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState] }> {
 
   /** Where the running encoder writes, or null. */
   get output(): string | null {
-    return this.#output;
+    return this.#encoder?.output ?? null;
+  }
+
+  /** The running ffmpeg's pid, or undefined. */
+  get encoderPid(): number | undefined {
+    return this.#encoder?.pid;
   }
 
   /** Render counts (layers rendered vs reused) and drops by reason. */
@@ -246,26 +252,24 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState] }> {
 
   async #startOutput(): Promise<void> {
     const s = this.#stream;
-    const output = resolveOutput(s.output.url, this.#o.recordingsDir);
-    const log = this.#o.log.child({ component: 'encoder' });
-    const encoder = new Encoder(this.#o.ffmpegPath, { width: s.width, height: s.height, fps: s.targetFPS, encoder: s.encoder, output }, this.#frames, log, this.#o.metrics);
-    if (this.#stats.state.isLive) this.#o.metrics?.encoderRestarts.inc();
-    try {
-      await encoder.started;
-    } catch (err) {
-      throw new AppError('SM_ERR_ENCODER', `ffmpeg could not start (${this.#o.ffmpegPath}): ${(err as Error).message}`);
-    }
-    this.#encoder = encoder;
-    this.#output = output;
-    void encoder.exited.then((exit) => {
-      if (this.#encoder !== encoder || exit.state === 'exited') return;
-      log.error({ exit, stderr: encoder.stderrTail }, 'encoder died while live');
-      void this.#serial(async () => {
-        if (this.#encoder !== encoder) return;
-        await this.#stopOutput();
-        this.#markStopped(`Encoder failed: ${exit.message}`);
-      });
+    const supervisor = new EncoderSupervisor({
+      ffmpegPath: this.#o.ffmpegPath,
+      job: () => ({ width: s.width, height: s.height, fps: s.targetFPS, encoder: s.encoder, output: resolveOutput(s.output.url, this.#o.recordingsDir) }),
+      pool: () => this.#frames,
+      policy: this.#o.restartPolicy,
+      log: this.#o.log.child({ component: 'encoder' }),
+      metrics: this.#o.metrics,
+      onFailed: (message) => {
+        void this.#serial(async () => {
+          if (this.#encoder !== supervisor) return;
+          await this.#stopOutput();
+          this.#markStopped(message);
+        });
+      },
     });
+    await supervisor.start();
+    if (this.#stats.state.isLive) this.#o.metrics?.encoderRestarts.inc();
+    this.#encoder = supervisor;
     // Render one frame before the clock starts: first-time image decodes and cold workers would
     // otherwise make the first frames late.
     const first = await this.#composite(0);
@@ -286,11 +290,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState] }> {
     if (this.#inflight) await this.#inflight;
     const encoder = this.#encoder;
     this.#encoder = null;
-    this.#output = null;
-    if (encoder) {
-      const exit = await encoder.end();
-      if (exit.state === 'failed') this.#o.log.warn({ exit }, 'encoder ended with an error');
-    }
+    await encoder?.stop();
   }
 
   #markStopped(error: string | null = null): void {
@@ -310,7 +310,12 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState] }> {
   #tick(n: number, skipped: number): void {
     this.#lastTick = performance.now();
     const encoder = this.#encoder;
-    if (!encoder?.running) return;
+    if (!encoder) return;
+    if (!encoder.running) {
+      // ffmpeg is down and being restarted: the interval gets no frame, and nothing queues.
+      this.#stats.drop('error', 1 + skipped);
+      return;
+    }
     if (skipped > 0) this.#stats.drop('render_late', skipped);
     if (encoder.queued >= this.#o.encoderMaxQueuedFrames) {
       this.#stats.drop('encoder_backpressure');
@@ -326,7 +331,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState] }> {
     });
   }
 
-  async #produce(n: number, encoder: Encoder): Promise<void> {
+  async #produce(n: number, encoder: EncoderSupervisor): Promise<void> {
     const started = performance.now();
     const timeMs = (n * 1000) / this.#stream.targetFPS;
     let frame: Frame | null;

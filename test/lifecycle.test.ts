@@ -57,17 +57,19 @@ t.test('a missing ffmpeg is a 502 with a code, and the stream stays stopped', as
   t.equal((await s.call('GET', '/stream/status')).body.isLive, false);
 });
 
-t.test('an encoder that dies mid-stream stops the stream with the error in its state', async (t) => {
-  const s = await startServer({ FFMPEG_PATH: resolve('test/fixtures/dying-ffmpeg.sh') });
+t.test('an encoder that keeps dying is restarted with backoff, then given up on with the error in the state', async (t) => {
+  const s = await startServer({ FFMPEG_PATH: resolve('test/fixtures/dying-ffmpeg.sh'), ENCODER_MAX_RETRIES: '2', ENCODER_RESTART_DELAY_MS: '100' });
   t.teardown(() => s.close());
   t.equal((await s.call('POST', '/stream/start')).status, 200);
   let state = (await s.call('GET', '/stream/status')).body;
-  for (let i = 0; i < 50 && state.isLive; i++) {
+  for (let i = 0; i < 100 && state.isLive; i++) {
     await sleep(100);
     state = (await s.call('GET', '/stream/status')).body;
   }
   t.equal(state.isLive, false);
-  t.match(state.error, /simulated encoder crash/);
+  t.match(state.error, /failed 2 restarts in a row.*simulated encoder crash/);
+  const metrics = await (await fetch(`${s.base}/metrics`)).text();
+  t.match(metrics, /stream_manager_encoder_restarts_total 2/, 'two restarts before giving up');
   t.equal((await s.call('POST', '/stream/start')).status, 200, 'can be started again');
   await s.call('POST', '/stream/stop').catch(() => undefined);
 });

@@ -28,6 +28,10 @@ export const EnvSchema = z.object({
   KEYFRAME_INTERVAL_S: z.coerce.number().positive().max(20).default(2),
   AUDIO: EncoderSettingsSchema.shape.audio.default('silent'),
   ENCODER_MAX_QUEUED_FRAMES: int(1, 30).default(3),
+  ENCODER_RESTART_DELAY_MS: int(10, 600_000).default(2000),
+  ENCODER_RESTART_MAX_DELAY_MS: int(10, 3_600_000).default(30_000),
+  ENCODER_MAX_RETRIES: int(0, 1000).default(10),
+  ENCODER_STALL_MS: int(500, 600_000).default(10_000),
   WORKERS: int(1, 256).default(availableParallelism()),
   PREVIEW_FPS: int(1, 60).default(10),
   PREVIEW_WIDTHS: z
@@ -68,6 +72,8 @@ export interface ServerConfig {
   ffmpegPath: string;
   /** Frames written to ffmpeg but not yet consumed, above which a new frame is dropped. */
   encoderMaxQueuedFrames: number;
+  /** Restart of a dead or stalled ffmpeg while live: first delay x1.5 per attempt, capped; retries; stall time. */
+  encoderRestart: { firstDelayMs: number; factor: number; maxDelayMs: number; maxRetries: number; stallMs: number };
   workers: number;
   /** Preview rate (fps), width in pixels per quality level, JPEG quality 1..100. */
   preview: { fps: number; widths: Record<'low' | 'medium' | 'high', number>; quality: number };
@@ -131,6 +137,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     recordingsDir: e.RECORDINGS_DIR,
     ffmpegPath: e.FFMPEG_PATH,
     encoderMaxQueuedFrames: e.ENCODER_MAX_QUEUED_FRAMES,
+    encoderRestart: {
+      firstDelayMs: e.ENCODER_RESTART_DELAY_MS,
+      factor: 1.5,
+      maxDelayMs: e.ENCODER_RESTART_MAX_DELAY_MS,
+      maxRetries: e.ENCODER_MAX_RETRIES,
+      stallMs: e.ENCODER_STALL_MS,
+    },
     workers: e.WORKERS,
     preview: { fps: e.PREVIEW_FPS, widths: previewWidths(e.PREVIEW_WIDTHS), quality: e.PREVIEW_QUALITY },
     ws: { heartbeatMs: e.WS_HEARTBEAT_MS, maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES, congestionCloseMs: e.WS_CONGESTION_CLOSE_MS },

@@ -29,6 +29,8 @@ export class Encoder {
   readonly #metrics: Metrics | undefined;
   /** The last `-progress` block ffmpeg reported, if any. */
   progress: EncoderProgress | null = null;
+  /** performance.now() of the spawn or of the last progress block whose frame count rose. */
+  lastProgressAt = performance.now();
   #queued = 0;
   #stderr: string[] = [];
   #ending = false;
@@ -49,6 +51,7 @@ export class Encoder {
     this.#proc.stdout.setEncoding('utf8');
     this.#proc.stdout.on('data', (chunk: string) => {
       for (const p of progress.push(chunk)) {
+        if (!this.progress || p.frame > this.progress.frame) this.lastProgressAt = performance.now();
         this.progress = p;
         metrics?.encoderOutputBytes.set(p.totalSizeBytes);
         if (Number.isFinite(p.speed)) metrics?.encoderSpeed.set(p.speed);
@@ -85,6 +88,16 @@ export class Encoder {
         else done({ state: 'failed', code, signal, message: this.#stderr.slice(-3).join(' | ') || `ffmpeg exited with ${code ?? signal}` });
       });
     });
+  }
+
+  /** The ffmpeg process id (undefined if it never started). */
+  get pid(): number | undefined {
+    return this.#proc.pid;
+  }
+
+  /** Kills ffmpeg at once (a stalled or wedged encoder); `exited` reports it as failed. */
+  kill(): void {
+    this.#proc.kill('SIGKILL');
   }
 
   /** Frames written but not yet read by ffmpeg. */

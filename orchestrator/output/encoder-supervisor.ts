@@ -1,0 +1,169 @@
+import type { Logger } from 'pino';
+import { AppError } from '../../shared/errors.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { Frame, FramePool } from '../render/frame-pool.js';
+import { Encoder } from './encoder.js';
+import type { EncodeJob } from './ffmpeg-args.js';
+
+/** Restart policy: the delay before restart n (1-based) is first x factor^(n-1), capped, +-20 % jitter. */
+export interface RestartPolicy {
+  /** Delay before the first restart, ms (2 s, as OBS's reconnect default). */
+  firstDelayMs: number;
+  factor: number;
+  maxDelayMs: number;
+  /** Restarts in a row before giving up; the count resets once a restarted encoder makes progress. */
+  maxRetries: number;
+  /** An encoder whose frame count has not risen for this long is killed and restarted, ms. */
+  stallMs: number;
+}
+
+export interface SupervisorOptions {
+  ffmpegPath: string;
+  /** The job of the next start (called at each start: a file output gets a fresh name). */
+  job: () => EncodeJob;
+  pool: () => FramePool;
+  policy: RestartPolicy;
+  log: Logger;
+  metrics?: Metrics;
+  /** Called once when the encoder is given up on (max retries); the pipeline stops with this error. */
+  onFailed: (message: string) => void;
+}
+
+/** How often the stall watchdog looks, ms. */
+const WATCHDOG_MS = 1000;
+
+/** Delay before restart `attempt` (1-based), ms, with +-20 % jitter so many servers do not retry in step. */
+export function restartDelay(policy: RestartPolicy, attempt: number, random = Math.random): number {
+  const base = Math.min(policy.firstDelayMs * policy.factor ** (attempt - 1), policy.maxDelayMs);
+  return Math.round(base * (0.8 + 0.4 * random()));
+}
+
+/**
+ * Keeps one ffmpeg running while live: when it exits unexpectedly it is started again after a
+ * backoff delay; when its frame count stops rising for `stallMs` (a wedged process, a dead
+ * network peer) it is killed and restarted. While it is down, `running` is false and the
+ * pipeline drops (and counts) frames instead of queueing them, so memory stays bounded.
+ */
+export class EncoderSupervisor {
+  readonly #o: SupervisorOptions;
+  #encoder: Encoder | null = null;
+  #attempt = 0;
+  #restarts = 0;
+  #timer: NodeJS.Timeout | null = null;
+  #watchdog: NodeJS.Timeout | null = null;
+  #stopping = false;
+
+  constructor(options: SupervisorOptions) {
+    this.#o = options;
+  }
+
+  /** True while an encoder is up and taking frames. */
+  get running(): boolean {
+    return this.#encoder?.running ?? false;
+  }
+
+  /** Frames the current encoder has not read yet (0 while down). */
+  get queued(): number {
+    return this.#encoder?.queued ?? 0;
+  }
+
+  /** The current ffmpeg's pid, for operators and fault tests. */
+  get pid(): number | undefined {
+    return this.#encoder?.pid;
+  }
+
+  /** Where the current encoder writes. */
+  get output(): string | null {
+    return this.#encoder ? this.#output : null;
+  }
+
+  /** Restarts so far in this live session. */
+  get restarts(): number {
+    return this.#restarts;
+  }
+
+  #output: string | null = null;
+
+  /**
+   * Starts the first encoder; a failure here is reported to the caller, not retried.
+   * @throws AppError SM_ERR_ENCODER when ffmpeg cannot start
+   */
+  async start(): Promise<void> {
+    this.#stopping = false;
+    const encoder = this.#spawn();
+    try {
+      await encoder.started;
+    } catch (err) {
+      this.#encoder = null;
+      throw new AppError('SM_ERR_ENCODER', `ffmpeg could not start (${this.#o.ffmpegPath}): ${(err as Error).message}`);
+    }
+    this.#watchdog = setInterval(() => this.#checkStall(), WATCHDOG_MS);
+  }
+
+  /** Hands a frame to the current encoder; false when none is running. */
+  write(frame: Frame): boolean {
+    return this.#encoder?.write(frame) ?? false;
+  }
+
+  /** Stops supervising and ends the current encoder cleanly (it writes its trailer). */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#watchdog) clearInterval(this.#watchdog);
+    this.#timer = this.#watchdog = null;
+    const encoder = this.#encoder;
+    this.#encoder = null;
+    if (encoder) {
+      const exit = await encoder.end();
+      if (exit.state === 'failed') this.#o.log.warn({ exit }, 'encoder ended with an error');
+    }
+  }
+
+  #spawn(): Encoder {
+    const job = this.#o.job();
+    const encoder = new Encoder(this.#o.ffmpegPath, job, this.#o.pool(), this.#o.log, this.#o.metrics);
+    this.#encoder = encoder;
+    this.#output = job.output;
+    void encoder.exited.then((exit) => {
+      if (this.#stopping || this.#encoder !== encoder) return;
+      this.#encoder = null;
+      const message = exit.state === 'failed' ? exit.message : 'ffmpeg exited while live';
+      this.#o.log.error({ exit, stderr: encoder.stderrTail }, 'encoder died while live');
+      this.#scheduleRestart(message);
+    });
+    return encoder;
+  }
+
+  #scheduleRestart(reason: string): void {
+    this.#attempt++;
+    if (this.#attempt > this.#o.policy.maxRetries) {
+      this.#o.log.error({ attempts: this.#attempt - 1, reason }, 'encoder given up on');
+      void this.stop();
+      this.#o.onFailed(`Encoder failed ${this.#attempt - 1} restarts in a row: ${reason}`);
+      return;
+    }
+    const delay = restartDelay(this.#o.policy, this.#attempt);
+    this.#o.log.warn({ attempt: this.#attempt, delayMs: delay, reason }, 'restarting encoder');
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      if (this.#stopping) return;
+      this.#restarts++;
+      this.#o.metrics?.encoderRestarts.inc();
+      // A start failure shows up as an exit, which schedules the next attempt.
+      this.#spawn().started.catch(() => undefined);
+    }, delay);
+  }
+
+  #checkStall(): void {
+    const encoder = this.#encoder;
+    if (!encoder?.running) return;
+    const idle = performance.now() - encoder.lastProgressAt;
+    // A restarted encoder whose frame count rises again is healthy: the next failure starts the backoff over.
+    if (this.#attempt > 0 && encoder.progress && idle < 2 * WATCHDOG_MS) this.#attempt = 0;
+    // A fresh ffmpeg (still connecting to an RTMP server, say) gets twice as long before its first report.
+    if (idle > (encoder.progress ? 1 : 2) * this.#o.policy.stallMs) {
+      this.#o.log.error({ idleMs: Math.round(idle), pid: encoder.pid }, 'encoder stalled; killing it');
+      encoder.kill();
+    }
+  }
+}

@@ -1,0 +1,74 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { probeVideo } from './helpers/media.js';
+import { startServer } from './helpers/server.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function metric(base: string, name: string): Promise<number> {
+  return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await (await fetch(`${base}/metrics`)).text())?.[1] ?? NaN);
+}
+
+t.test('kill -9 of ffmpeg while live: output resumes within 3 s, state unchanged, one restart', async (t) => {
+  const s = await startServer({ DEFAULT_SCENE: 'auction' });
+  t.teardown(() => s.close());
+  await s.call('POST', '/stream/start');
+  await sleep(1000);
+  const before = (await s.call('GET', '/stream/status')).body;
+  const pid = s.app.pipeline.encoderPid!;
+  const bytes0 = await metric(s.base, 'stream_manager_encoder_input_bytes_total');
+  process.kill(pid, 'SIGKILL');
+  const killed = performance.now();
+  let resumedMs = Infinity;
+  while (performance.now() - killed < 6000) {
+    await sleep(50);
+    const newPid = s.app.pipeline.encoderPid;
+    if (newPid && newPid !== pid && (await metric(s.base, 'stream_manager_encoder_input_bytes_total')) > bytes0 + 320 * 240 * 4 * 5) {
+      resumedMs = performance.now() - killed;
+      break;
+    }
+  }
+  t.ok(resumedMs <= 3000, `frames flow to a new ffmpeg ${resumedMs.toFixed(0)} ms after the kill`);
+  const after = (await s.call('GET', '/stream/status')).body;
+  t.match(after, { isLive: true, isPaused: false, error: null, startTime: before.startTime }, 'state unchanged');
+  t.equal(await metric(s.base, 'stream_manager_encoder_restarts_total'), 1, 'restart counter +1');
+  t.ok(await metric(s.base, 'stream_manager_frames_dropped_total{reason="error"}') > 0, 'frames while down are counted as dropped');
+  await s.call('POST', '/stream/stop');
+  const files = readdirSync(join(s.dir, 'recordings')).sort();
+  t.equal(files.length, 2, 'the restarted encoder writes a new file; the first is kept');
+  t.equal((await probeVideo(join(s.dir, 'recordings', files[1]!))).codec, 'h264', 'and it is playable');
+});
+
+t.test('a stalled ffmpeg (SIGSTOP): frames dropped not queued, memory bounded, watchdog restarts it', async (t) => {
+  const s = await startServer({ DEFAULT_SCENE: 'auction', WIDTH: '1280', HEIGHT: '720', ENCODER_STALL_MS: '3000' });
+  t.teardown(() => s.close());
+  await s.call('POST', '/stream/start');
+  await sleep(1500);
+  const pid = s.app.pipeline.encoderPid;
+  if (pid === undefined) return t.fail(`no encoder running: ${JSON.stringify((await s.call('GET', '/stream/status')).body)}`);
+  const rss0 = process.memoryUsage().rss;
+  process.kill(pid, 'SIGSTOP');
+  t.teardown(() => {
+    try {
+      process.kill(pid, 'SIGCONT');
+    } catch {
+      /* already gone */
+    }
+  });
+  await sleep(2500);
+  const grew = (process.memoryUsage().rss - rss0) / 1048576;
+  const twoSecondsOfFrames = (1280 * 720 * 4 * 30 * 2) / 1048576;
+  t.ok(grew < twoSecondsOfFrames, `RSS +${grew.toFixed(0)} MB while stopped (2 s of raw frames: ${twoSecondsOfFrames.toFixed(0)} MB)`);
+  t.ok(await metric(s.base, 'stream_manager_frames_dropped_total{reason="encoder_backpressure"}') > 30, 'frames dropped and counted');
+  const stopped = performance.now();
+  const replaced = (): boolean => s.app.pipeline.encoderPid !== undefined && s.app.pipeline.encoderPid !== pid;
+  while (!replaced() && performance.now() - stopped < 10_000) await sleep(100);
+  t.ok(replaced(), 'the watchdog replaced the stalled encoder');
+  await sleep(2500);
+  const st = (await s.call('GET', '/stream/status')).body;
+  t.equal(st.isLive, true);
+  t.ok(st.fps > 25, `output flows again at ${st.fps} fps`);
+  t.equal(await metric(s.base, 'stream_manager_encoder_restarts_total'), 1);
+  await s.call('POST', '/stream/stop');
+});
