@@ -15,6 +15,19 @@ export interface ChildServer {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** Children still running, killed if this test process exits or is killed (a timed-out test must not leave a server behind). */
+const children = new Set<ChildProcess>();
+const killChildren = (): void => {
+  for (const c of children) c.kill('SIGKILL');
+};
+process.once('exit', killChildren);
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    killChildren();
+    process.exit(1);
+  });
+}
+
 /**
  * Starts the server with `env` on free ports and waits until `/health` answers.
  * @throws Error when it exits or does not answer within 20 s
@@ -25,6 +38,8 @@ export async function startChild(env: Record<string, string>): Promise<ChildServ
     env: { ...process.env, PORT: String(port), WS_PORT: '0', WIDTH: '320', HEIGHT: '180', LOG_LEVEL: 'info', ASSET_STORAGE_PATH: join(mkdtempSync(join(tmpdir(), 'sm-child-')), 'assets'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.add(proc);
+  proc.once('exit', () => children.delete(proc));
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
