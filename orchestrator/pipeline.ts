@@ -5,28 +5,22 @@ import { premultipliedPixel } from '../shared/color.js';
 import { AppError } from '../shared/errors.js';
 import type { StreamConfig } from '../shared/stream-config.js';
 import type { StreamState } from '../shared/stream-state.js';
-import type { PreviewQuality } from '../shared/ws-messages.js';
 import type { Metrics } from './metrics/metrics.js';
 import { EncoderSupervisor, type RestartPolicy } from './output/encoder-supervisor.js';
 import { resolveOutput } from './output/output-path.js';
-import { blendLayer, clearFrame } from './render/compositor.js';
+import { FrameComposer } from './render/frame-composer.js';
 import { FrameClock } from './render/frame-clock.js';
 import { FramePool, type Frame } from './render/frame-pool.js';
 import { FrameStats } from './render/frame-stats.js';
 import { LayerRenderer } from './render/layer-renderer.js';
+import { PreviewEncoder, type PreviewSettings, type PreviewSink } from './render/preview-encoder.js';
 import type { RenderPool } from './render/render-pool.js';
 import { encodeSnapshot } from './render/snapshot.js';
 import type { SceneStore } from './scene/scene-store.js';
 
 if (endianness() !== 'LE') throw new Error('Stream Manager needs a little-endian CPU (frame words are RGBA in LE order)');
 
-/** Where preview frames go (the WebSocket hub). */
-export interface PreviewSink {
-  /** Quality levels someone is watching at; empty: no preview is encoded. */
-  previewQualities(): PreviewQuality[];
-  /** One encoded preview frame. `timestamp`: ms since the Unix epoch. */
-  pushPreview(quality: PreviewQuality, jpeg: Uint8Array, timestamp: number, frameIndex: number): void;
-}
+export type { PreviewSink } from './render/preview-encoder.js';
 
 export interface PipelineOptions {
   stream: StreamConfig;
@@ -35,8 +29,7 @@ export interface PipelineOptions {
   encoderMaxQueuedFrames: number;
   /** How a dead or stalled ffmpeg is restarted while live. */
   restartPolicy: RestartPolicy;
-  /** Preview rate (fps), width in pixels per quality level, JPEG quality 1..100. */
-  preview: { fps: number; widths: Record<PreviewQuality, number>; quality: number };
+  preview: PreviewSettings;
   scene: SceneStore;
   pool: RenderPool;
   log: Logger;
@@ -57,6 +50,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState] }> {
   #o: PipelineOptions;
   #stream: StreamConfig;
   #renderer: LayerRenderer;
+  readonly #composer: FrameComposer;
   #frames: FramePool;
   #stats: FrameStats;
   #bgPixel: number;
@@ -65,21 +59,26 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState] }> {
   #sampler: NodeJS.Timeout | null = null;
   #last: Frame | null = null;
   #inflight: Promise<void> | null = null;
-  #previewBusy = false;
+  readonly #preview: PreviewEncoder;
   #lastTick = -Infinity;
-  #compositing: Promise<unknown> = Promise.resolve();
   /** Serialises start/stop/restart so two admin calls never interleave. */
   #control: Promise<unknown> = Promise.resolve();
-  preview: PreviewSink | null = null;
+
+  /** Where preview frames go (the WebSocket hub); null: no previews are encoded. */
+  set preview(sink: PreviewSink | null) {
+    this.#preview.sink = sink;
+  }
 
   constructor(options: PipelineOptions) {
     super();
     this.#o = options;
     this.#stream = options.stream;
     this.#renderer = new LayerRenderer(options.pool, options.log.child({ component: 'render' }), options.metrics);
+    this.#composer = new FrameComposer(this.#renderer, options.scene, options.metrics);
     this.#frames = this.#newPool();
     this.#stats = new FrameStats(options.stream.targetFPS, options.metrics);
     this.#bgPixel = premultipliedPixel(options.stream.background);
+    this.#preview = new PreviewEncoder(options.pool, options.preview, options.log.child({ component: 'preview' }));
     options.scene.on('change', (e) => {
       if (e.type === 'layerRemoved') this.#renderer.forget(e.layer.id);
       if (e.type === 'sceneReplaced') this.#renderer.forgetExcept(new Set(e.layers.map((l) => l.id)));
@@ -351,69 +350,17 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState] }> {
     this.#o.metrics?.framesRendered.inc();
     this.#setLast(frame);
     if (encoder.write(frame)) this.#stats.delivered(true);
-    this.#maybePreview(frame);
+    this.#preview.offer(frame, this.#frames, this.#stream.targetFPS);
   }
 
-  /**
-   * Renders and composites one frame; the caller owns the returned reference. Null: no free
-   * buffer. Calls run one at a time: layer buffers have one writer.
-   */
+  /** One frame at `timeMs`, from the composer; the caller owns the reference. Null: no free buffer. */
   #composite(timeMs: number): Promise<Frame | null> {
-    const run = this.#compositing.then(() => this.#compositeNow(timeMs));
-    this.#compositing = run.catch(() => undefined);
-    return run;
-  }
-
-  async #compositeNow(timeMs: number): Promise<Frame | null> {
-    const s = this.#stream;
-    const t0 = performance.now();
-    const layers = await this.#renderer.renderFrame(this.#o.scene.entries(), s, timeMs);
-    const t1 = performance.now();
-    const frame = this.#frames.acquire();
-    if (!frame) return null;
-    // An opaque bottom layer covering the whole frame hides the background: skip the fill.
-    const bottom = layers[0];
-    const covered = bottom !== undefined && bottom.opaque && bottom.opacity === 1 && bottom.bounds.x <= 0 && bottom.bounds.y <= 0 &&
-      bottom.bounds.x + bottom.bounds.width >= s.width && bottom.bounds.y + bottom.bounds.height >= s.height;
-    if (!covered) clearFrame(frame.words, this.#bgPixel);
-    for (const layer of layers) blendLayer(frame.words, s.width, s.height, layer);
-    frame.timeMs = timeMs;
-    const m = this.#o.metrics;
-    if (m) {
-      m.frameTime.observe({ stage: 'render' }, (t1 - t0) / 1000);
-      m.frameTime.observe({ stage: 'composite' }, (performance.now() - t1) / 1000);
-    }
-    return frame;
+    return this.#composer.composite(this.#frames, this.#stream, this.#bgPixel, timeMs);
   }
 
   /** Keeps `frame` (whose reference passes to us) as the last frame. */
   #setLast(frame: Frame | null): void {
     if (this.#last) this.#frames.release(this.#last);
     this.#last = frame;
-  }
-
-  #maybePreview(frame: Frame): void {
-    const sink = this.preview;
-    const every = Math.max(1, Math.round(this.#stream.targetFPS / this.#o.preview.fps));
-    if (!sink || this.#previewBusy || frame.index % every !== 0) return;
-    const levels = sink.previewQualities();
-    if (!levels.length) return;
-    this.#previewBusy = true;
-    this.#frames.retain(frame);
-    const { widths, quality } = this.#o.preview;
-    const timestamp = Date.now();
-    // One encode per quality level in use, whatever the number of viewers.
-    void Promise.all(
-      levels.map((level) =>
-        this.#o.pool
-          .encodeImage({ frame: frame.buffer, width: frame.width, height: frame.height, targetWidth: widths[level], format: 'jpeg', quality })
-          .then((jpeg) => sink.pushPreview(level, jpeg.data, timestamp, frame.index)),
-      ),
-    )
-      .catch((err: unknown) => this.#o.log.warn({ err }, 'preview frame failed'))
-      .finally(() => {
-        this.#previewBusy = false;
-        this.#frames.release(frame);
-      });
   }
 }
