@@ -109,6 +109,7 @@ export async function startApp(config: ServerConfig, log: Logger): Promise<App> 
   metrics.sources.pool = () => pool.stats();
   metrics.sources.pipeline = () => ({ ...pipeline.status(), output: pipeline.output });
   metrics.sources.ws = () => ws.counts();
+  metrics.sources.wsBuffered = () => ws.bufferedBytes();
   metrics.sources.store = () => ({ connected: state.store.connected });
   pipeline.preview = ws;
   pipeline.on('state', (stream) => {

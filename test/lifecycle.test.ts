@@ -81,9 +81,13 @@ t.test('SIGTERM stops cleanly and leaves a playable recording', async (t) => {
     env: { ...process.env, PORT: String(port), WS_PORT: '0', WIDTH: '320', HEIGHT: '180', RECORDINGS_DIR: join(dir, 'rec'), DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  for (let i = 0; i < 100 && !out.includes('stream is live'); i++) await sleep(100);
+  // Live first, then listening: the first status a client reads already says live.
+  for (let i = 0; i < 100 && !out.includes('stream manager listening'); i++) await sleep(100);
   t.match(out, /stream is live/, 'autostarts with the default scene');
   const status = await (await fetch(`http://127.0.0.1:${port}/stream/status`)).json() as { isLive: boolean };
   t.equal(status.isLive, true);

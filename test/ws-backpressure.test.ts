@@ -158,6 +158,10 @@ t.test('a client that never reads: server memory stays bounded, 50 others keep t
   });
   t.teardown(() => s.stop());
   const url = s.base.replace('http', 'ws') + '/stream/ws?target=preview';
+  // What one high-quality preview message weighs, to know what an unbounded queue would hold.
+  const probe = await openWs(`${url}&quality=high`);
+  const messageBytes = await new Promise<number>((resolve) => probe.on('message', (d, bin) => !bin && JSON.parse(d.toString()).type === 'preview' && resolve((d as Buffer).length)));
+  probe.terminate();
   const slow = await openWs(`${url}&quality=high`);
   slow.pause();
   const counts = new Array<number>(50).fill(0);
@@ -167,18 +171,24 @@ t.test('a client that never reads: server memory stays bounded, 50 others keep t
     return ws;
   }));
   t.teardown(() => [slow, ...others].forEach((w) => w.terminate()));
+  const metric = async (name: string): Promise<number> => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await (await fetch(`${s.base}/metrics`)).text())?.[1] ?? NaN);
   await sleep(2000);
   const rss0 = rss(s.proc.pid!);
+  const skipped0 = await metric('stream_manager_ws_preview_frames_skipped_total');
   counts.fill(0);
   const t0 = performance.now();
-  await sleep(seconds * 1000);
+  let maxBuffered = 0;
+  while (performance.now() - t0 < seconds * 1000) {
+    await sleep(1000);
+    maxBuffered = Math.max(maxBuffered, await metric('stream_manager_ws_buffered_bytes'));
+  }
   const elapsed = (performance.now() - t0) / 1000;
-  const rss1 = rss(s.proc.pid!);
-  const grew = (rss1 - rss0) / 1024 / 1024;
-  t.ok(grew < 20, `server RSS ${(rss0 / 1048576).toFixed(0)} -> ${(rss1 / 1048576).toFixed(0)} MB over ${seconds} s (+${grew.toFixed(1)} MB; unbounded would be ~${((10 * seconds * 150) / 1024).toFixed(0)} MB of 1280-px frames)`);
-  const rates = counts.map((n) => n / elapsed);
-  const min = Math.min(...rates);
+  const grew = (rss(s.proc.pid!) - rss0) / 1048576;
+  const skipped = (await metric('stream_manager_ws_preview_frames_skipped_total')) - skipped0;
+  const unbounded = (skipped * messageBytes) / 1048576;
+  t.ok(skipped > 100, `the slow client skipped ${skipped} frames of ${(messageBytes / 1024).toFixed(0)} KB (${unbounded.toFixed(0)} MB it did not queue)`);
+  t.ok(maxBuffered <= 4 * 1024 * 1024, `bytes queued for all sockets stayed <= ${(maxBuffered / 1048576).toFixed(2)} MB (threshold 1 MB per socket + one message)`);
+  t.ok(grew < 64, `server RSS +${grew.toFixed(1)} MB over ${seconds} s (sanity bound; GC noise with 51 sockets)`);
+  const min = Math.min(...counts.map((n) => n / elapsed));
   t.ok(min >= 10 * 0.8, `slowest of 50 viewers got ${min.toFixed(1)} previews/s (target 10)`);
-  const metrics = await (await fetch(`${s.base}/metrics`)).text();
-  t.ok(Number(/stream_manager_ws_preview_frames_skipped_total (\d+)/.exec(metrics)?.[1]) > 50, 'the slow client skipped frames');
 });

@@ -16,6 +16,8 @@ export interface MetricSources {
   pool?: () => { threads: number; utilization: number; queueSize: number };
   pipeline?: () => { fps: number; targetFPS: number; isLive: boolean; output: string | null };
   ws?: () => Record<string, number>;
+  /** Bytes queued in `ws` for all sockets together. */
+  wsBuffered?: () => number;
   store?: () => { connected: boolean };
 }
 
@@ -107,6 +109,7 @@ export class Metrics {
         for (const [channel, n] of Object.entries(src.ws?.() ?? {})) this.set({ channel }, n);
       },
     });
+    new Gauge({ name: `${PREFIX}ws_buffered_bytes`, help: 'Bytes queued for WebSocket clients, all together (bounded by the congestion threshold per client)', registers, collect() { this.set(src.wsBuffered?.() ?? 0); } });
     this.wsMessages = new Counter({ name: `${PREFIX}ws_messages_sent_total`, help: 'WebSocket messages sent, by type', labelNames: ['type'], registers });
     this.wsPreviewSkipped = new Counter({ name: `${PREFIX}ws_preview_frames_skipped_total`, help: 'Preview frames not sent to a congested client', registers });
 

@@ -122,6 +122,13 @@ export class WsHub implements PreviewSink {
     }
   }
 
+  /** Bytes queued in `ws` for every socket together. */
+  bufferedBytes(): number {
+    let n = 0;
+    for (const c of this.#clients) n += c.ws.bufferedAmount;
+    return n;
+  }
+
   /** Quality levels some preview socket wants now. */
   previewQualities(): PreviewQuality[] {
     const q = new Set<PreviewQuality>();
