@@ -106,6 +106,8 @@ t.test('a torn stored document: the server starts on defaults and logs what was 
   t.match(line, /state\.json/, 'names the file');
   t.match(line, /Not valid JSON/, 'says what was wrong');
   t.ok(readdirSync(data).some((f) => f.startsWith('state.json.corrupt-')), 'the torn file was set aside');
+  // Stop it first: a running server owns state.json and would write its state over ours.
+  t.equal(await s.stop(), 0);
 
   writeFileSync(join(data, 'state.json'), JSON.stringify({ version: 1, config: { width: 'wide' }, layers: [], assets: {}, stream: {} }));
   const s2 = await startChild({ STATE_STORE: 'file', DATA_DIR: data, AUTOSTART: 'false' });
