@@ -17,6 +17,8 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends ffmpeg \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
+# Binding 0.0.0.0 needs tokens: run with -e AUTH_TOKENS=admin:<token> (or AUTH_TOKENS_FILE); without
+# them the server refuses to start rather than expose an unauthenticated API.
 ENV NODE_ENV=production HOST=0.0.0.0 RECORDINGS_DIR=/data/recordings DATA_DIR=/data/state ASSET_STORAGE_PATH=/data/assets
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

@@ -4,7 +4,9 @@ import type { Logger } from 'pino';
 import type { ServerConfig } from './config/env.js';
 import { AssetFiles } from './assets/asset-files.js';
 import { AssetService } from './assets/asset-service.js';
+import { bearerToken } from './auth/credentials.js';
 import { createHttpApp } from './http/http-app.js';
+import { OriginPolicy } from './http/security.js';
 import { Metrics } from './metrics/metrics.js';
 import { redactOutput } from './output/encoder.js';
 import { StreamPipeline } from './pipeline.js';
@@ -100,9 +102,14 @@ export async function startApp(config: ServerConfig, log: Logger): Promise<App> 
     log,
     metrics,
   });
+  const { tokens } = config.auth;
+  const origins = new OriginPolicy(config.auth.corsOrigins);
+  if (tokens.size === 0) log.warn({ host: config.host }, 'no AUTH_TOKENS: authentication is off and the server listens on loopback only');
   const ws = new WsHub({
     log: log.child({ component: 'ws' }),
     metrics,
+    tokens,
+    origins,
     fullState: () => ({ stream: pipeline.status(), version: state.version, config: state.config, layers: scene.list() }),
     ...config.ws,
   });
@@ -159,7 +166,12 @@ export async function startApp(config: ServerConfig, log: Logger): Promise<App> 
 
   const http = createServer(
     createHttpApp({
-      state, pipeline, pool, metrics, assets, maxUploadBytes: config.assets.maxUploadBytes, ffmpegPath: config.ffmpegPath, log: log.child({ component: 'http' }),
+      state, pipeline, pool, metrics, assets, maxUploadBytes: config.assets.maxUploadBytes, ffmpegPath: config.ffmpegPath, tokens, origins,
+      rateLimit: {
+        ...config.rateLimit,
+        redis: state.store instanceof RedisStore ? { client: state.store.redis, prefix: config.state.redisPrefix, connected: () => state.store.connected } : null,
+      },
+      log: log.child({ component: 'http' }),
     }).callback(),
   );
   ws.attach(http, WS_PATHS);
@@ -178,6 +190,10 @@ export async function startApp(config: ServerConfig, log: Logger): Promise<App> 
   if (config.metricsPort !== null) {
     metricsServer = createServer((req, res) => {
       if (req.url?.split('?')[0] !== '/metrics') return void res.writeHead(404).end();
+      if (!tokens.mayReadMetrics(bearerToken(req.headers.authorization))) {
+        metrics.authFailures.inc({ transport: 'http' });
+        return void res.writeHead(401, { 'www-authenticate': 'Bearer realm="stream-manager"' }).end();
+      }
       void metrics.scrape().then(({ body, contentType }) => res.writeHead(200, { 'content-type': contentType }).end(body));
     });
     metricsPort = await listen(metricsServer, config.metricsPort, config.host);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ColorSchema } from '../../shared/color.js';
 import { EncoderSettingsSchema, OutputSettingsSchema, type StreamConfig } from '../../shared/stream-config.js';
 import { formatIssues } from '../../shared/validation.js';
+import { AuthTokensEnvSchema, TokenSchema, TokenSet, isLoopback, readTokensFile } from '../auth/tokens.js';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const port = int(0, 65535);
@@ -55,6 +56,17 @@ export const EnvSchema = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'Expected a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
   REDIS_PREFIX: z.string().max(64).default('sm:'),
   RESUME_ON_START: z.enum(['true', 'false']).default('true'),
+  AUTH_TOKENS: AuthTokensEnvSchema.optional(),
+  AUTH_TOKENS_FILE: z.string().min(1).optional(),
+  METRICS_TOKEN: TokenSchema.optional(),
+  CORS_ORIGINS: z
+    .string()
+    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.union([z.literal('*'), z.string().regex(/^https?:\/\/[^/\s,]+$/, 'Expected origins like https://admin.example.com')])))
+    .default([]),
+  RATE_LIMIT_MAX: int(0, 1_000_000).default(600),
+  RATE_LIMIT_WINDOW_MS: int(100, 86_400_000).default(60_000),
+  WS_MESSAGE_RATE: int(1, 10_000).default(20),
   LOG_PRETTY: z.enum(['0', '1']).default('0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -77,8 +89,18 @@ export interface ServerConfig {
   workers: number;
   /** Preview rate (fps), width in pixels per quality level, JPEG quality 1..100. */
   preview: { fps: number; widths: Record<'low' | 'medium' | 'high', number>; quality: number };
-  /** WebSocket heartbeat interval, congestion threshold (bytes) and how long congestion is tolerated (ms). */
-  ws: { heartbeatMs: number; maxBufferedBytes: number; congestionCloseMs: number };
+  /**
+   * WebSocket heartbeat interval, congestion threshold (bytes), how long congestion is tolerated
+   * (ms), and messages per second one socket may send.
+   */
+  ws: { heartbeatMs: number; maxBufferedBytes: number; congestionCloseMs: number; messagesPerSecond: number };
+  /**
+   * Tokens and roles (empty: auth off, loopback only), and the origins allowed cross-origin
+   * (CORS for HTTP, the `Origin` check on WebSocket upgrades).
+   */
+  auth: { tokens: TokenSet; corsOrigins: string[] };
+  /** HTTP requests per client (token or IP) per window; `max` 0 turns the limit off. */
+  rateLimit: { max: number; windowMs: number };
   /** Absolute-or-relative folder that holds `assets/`. */
   assetRoot: string;
   /**
@@ -109,13 +131,26 @@ export class ConfigError extends Error {
 /**
  * Reads and validates the configuration from `env` (default `process.env`). Empty strings count
  * as unset.
- * @throws ConfigError naming every invalid variable
+ * Builds the token set (AUTH_TOKENS, AUTH_TOKENS_FILE, METRICS_TOKEN; digests only).
+ * @throws ConfigError naming every invalid variable, an unreadable or invalid tokens file, and a
+ *   HOST other than loopback when no tokens are configured
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): ServerConfig {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = EnvSchema.safeParse(cleaned);
   if (!parsed.success) throw new ConfigError(formatIssues(parsed.error));
   const e = parsed.data;
+  let tokens: TokenSet;
+  try {
+    tokens = TokenSet.from(e.AUTH_TOKENS ?? [], e.AUTH_TOKENS_FILE ? readTokensFile(e.AUTH_TOKENS_FILE) : null, e.METRICS_TOKEN ?? null);
+  } catch (err) {
+    throw new ConfigError([{ path: e.AUTH_TOKENS_FILE ? 'AUTH_TOKENS_FILE' : 'AUTH_TOKENS', message: (err as Error).message }]);
+  }
+  if (tokens.size === 0 && !isLoopback(e.HOST)) {
+    throw new ConfigError([
+      { path: 'HOST', message: `Binding to ${e.HOST} without tokens would let anyone on the network drive the stream: set AUTH_TOKENS or AUTH_TOKENS_FILE, or bind to 127.0.0.1` },
+    ]);
+  }
   return {
     port: e.PORT,
     wsPort: e.WS_PORT,
@@ -146,7 +181,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     workers: e.WORKERS,
     preview: { fps: e.PREVIEW_FPS, widths: previewWidths(e.PREVIEW_WIDTHS), quality: e.PREVIEW_QUALITY },
-    ws: { heartbeatMs: e.WS_HEARTBEAT_MS, maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES, congestionCloseMs: e.WS_CONGESTION_CLOSE_MS },
+    ws: { heartbeatMs: e.WS_HEARTBEAT_MS, maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES, congestionCloseMs: e.WS_CONGESTION_CLOSE_MS, messagesPerSecond: e.WS_MESSAGE_RATE },
+    auth: { tokens, corsOrigins: e.CORS_ORIGINS },
+    rateLimit: { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW_MS },
     assetRoot: e.ASSET_ROOT,
     assets: {
       storagePath: e.ASSET_STORAGE_PATH,

@@ -19,9 +19,14 @@ export function errorMiddleware(fallback: Logger): Middleware<{ log?: Logger }> 
       if (err instanceof AppError) {
         app = err;
       } else {
-        const status = (err as { status?: unknown }).status;
-        if (typeof status === 'number' && status >= 400 && status < 500) {
-          app = new AppError(status === 413 ? 'SM_ERR_VALIDATION' : 'SM_ERR_INVALID_JSON', (err as Error).message);
+        const { status, headers } = err as { status?: unknown; headers?: Record<string, string | number> };
+        if (status === 429) {
+          // koa-ratelimit's throw: keep its headers; Retry-After is whole seconds, at least 1.
+          const retryAfter = Math.max(1, Math.ceil(Number(headers?.['Retry-After'] ?? 1)));
+          ctx.set('Retry-After', String(retryAfter));
+          app = new AppError('SM_ERR_RATE_LIMITED', `Too many requests; retry in ${retryAfter} s`, { retryAfterSeconds: retryAfter });
+        } else if (typeof status === 'number' && status >= 400 && status < 500) {
+          app = new AppError(status === 413 ? 'SM_ERR_BODY_TOO_LARGE' : 'SM_ERR_INVALID_JSON', (err as Error).message);
         } else {
           (ctx.state.log ?? fallback).error({ err, method: ctx.method, path: ctx.path }, 'request failed');
           app = new AppError('SM_ERR_INTERNAL');

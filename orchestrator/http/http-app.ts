@@ -7,6 +7,10 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { StreamPipeline } from '../pipeline.js';
 import type { RenderPool } from '../render/render-pool.js';
 import type { StateManager } from '../state/state-manager.js';
+import type { TokenSet } from '../auth/tokens.js';
+import { authenticate, authorize } from './auth-middleware.js';
+import { rateLimit, type RateLimitOptions } from './rate-limit.js';
+import { securityHeaders, type OriginPolicy } from './security.js';
 import { assetRoutes } from './asset-routes.js';
 import { errorMiddleware } from './error-middleware.js';
 import { healthRoutes } from './health.js';
@@ -27,6 +31,10 @@ export interface HttpDeps {
   ffmpegPath: string;
   assets: AssetService;
   maxUploadBytes: number;
+  tokens: TokenSet;
+  origins: OriginPolicy;
+  /** Rate limit per client; `max` 0: none. */
+  rateLimit: Omit<RateLimitOptions, 'log'>;
   log: Logger;
 }
 
@@ -40,13 +48,19 @@ export function metricsRoute(metrics: Metrics): RouterMiddleware {
 }
 
 /**
- * The Koa application: request ids and logs, error mapping, JSON bodies, the stream and layer
- * routes under both prefixes, health and readiness (also at the root and under `/api`), metrics.
+ * The Koa application, in this order: request ids and logs, error mapping, security headers and
+ * CORS, who is calling (token), rate limit (per token or IP), may they call this route (role),
+ * JSON bodies (read only for allowed requests), then the stream and layer routes under both
+ * prefixes, health and readiness (also at the root and under `/api`), metrics.
  */
 export function createHttpApp(deps: HttpDeps): Koa {
-  const app = new Koa();
+  const app = new Koa({ proxy: false });
   app.use(requestContext(deps.log, deps.metrics));
   app.use(errorMiddleware(deps.log));
+  for (const m of securityHeaders(deps.origins)) app.use(m);
+  app.use(authenticate(deps.tokens));
+  if (deps.rateLimit.max > 0) app.use(rateLimit({ ...deps.rateLimit, log: deps.log }));
+  app.use(authorize(deps.tokens, deps.metrics));
   app.use(koaBody({ json: true, jsonLimit: JSON_LIMIT, jsonStrict: true, multipart: false, urlencoded: false, text: false }));
 
   const root = new Router();

@@ -53,6 +53,9 @@ export class Metrics {
   // WebSocket
   readonly wsMessages: Counter<'type'>;
   readonly wsPreviewSkipped: Counter;
+  readonly wsRateLimited: Counter;
+  // Security
+  readonly authFailures: Counter<'transport'>;
   // HTTP
   readonly httpDuration: Histogram<'route' | 'method' | 'status'>;
   // State store
@@ -112,6 +115,8 @@ export class Metrics {
     new Gauge({ name: `${PREFIX}ws_buffered_bytes`, help: 'Bytes queued for WebSocket clients, all together (bounded by the congestion threshold per client)', registers, collect() { this.set(src.wsBuffered?.() ?? 0); } });
     this.wsMessages = new Counter({ name: `${PREFIX}ws_messages_sent_total`, help: 'WebSocket messages sent, by type', labelNames: ['type'], registers });
     this.wsPreviewSkipped = new Counter({ name: `${PREFIX}ws_preview_frames_skipped_total`, help: 'Preview frames not sent to a congested client', registers });
+    this.wsRateLimited = new Counter({ name: `${PREFIX}ws_messages_rate_limited_total`, help: 'Client WebSocket messages ignored for exceeding WS_MESSAGE_RATE', registers });
+    this.authFailures = new Counter({ name: `${PREFIX}auth_failures_total`, help: 'Requests and upgrades refused for a missing or wrong token (http|ws)', labelNames: ['transport'], registers });
 
     this.httpDuration = new Histogram({ name: `${PREFIX}http_request_duration_seconds`, help: 'HTTP requests by route template, method and status', labelNames: ['route', 'method', 'status'], buckets: HTTP_BUCKETS, registers });
 

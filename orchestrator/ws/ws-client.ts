@@ -1,4 +1,5 @@
 import type { WebSocket } from 'ws';
+import type { Principal } from '../auth/tokens.js';
 import type { PreviewQuality, WsChannel } from '../../shared/ws-messages.js';
 
 /**
@@ -7,6 +8,9 @@ import type { PreviewQuality, WsChannel } from '../../shared/ws-messages.js';
  * hub's threshold).
  */
 export class WsClient {
+  static #next = 0;
+  /** Unique within this process; the key of the socket's message rate limit. */
+  readonly id = `c${++WsClient.#next}`;
   readonly channels: Set<WsChannel>;
   quality: PreviewQuality;
   readonly binary: boolean;
@@ -19,7 +23,7 @@ export class WsClient {
   /** Preview frames skipped for this socket because it was congested. */
   skipped = 0;
 
-  constructor(readonly ws: WebSocket, channel: WsChannel, quality: PreviewQuality, binary: boolean, readonly maxBufferedBytes: number) {
+  constructor(readonly ws: WebSocket, channel: WsChannel, quality: PreviewQuality, binary: boolean, readonly maxBufferedBytes: number, readonly principal: Principal) {
     this.channels = new Set([channel]);
     this.quality = quality;
     this.binary = binary;

@@ -1,7 +1,9 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { WebSocketServer } from 'ws';
+import { ERRORS, type ErrorCode } from '../../shared/errors.js';
 import type { Layer } from '../../shared/scene.js';
 import type { StreamConfig } from '../../shared/stream-config.js';
 import type { StreamState } from '../../shared/stream-state.js';
@@ -15,6 +17,10 @@ import {
 } from '../../shared/ws-messages.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { PreviewSink } from '../pipeline.js';
+import { WS_PROTOCOL, upgradeToken } from '../auth/credentials.js';
+import type { TokenSet } from '../auth/tokens.js';
+import { LOCAL_ADMIN } from '../http/auth-middleware.js';
+import type { OriginPolicy } from '../http/security.js';
 import { WsClient } from './ws-client.js';
 
 /** Largest client message, bytes; bigger closes the socket with 1009 (ws's maxPayload). */
@@ -24,6 +30,9 @@ const CONGESTION_CHECK_MS = 250;
 /** Close codes (RFC 6455 section 7.4.1). */
 const CLOSE_GOING_AWAY = 1001;
 const CLOSE_TRY_AGAIN_LATER = 1013;
+const CLOSE_POLICY_VIOLATION = 1008;
+/** A socket that sends this many times its message rate within one second is closed with 1008. */
+const FLOOD_FACTOR = 5;
 /** Paths on the HTTP port that upgrade to WebSocket. */
 export const WS_PATHS = ['/stream/ws', '/api/stream/ws'];
 
@@ -45,6 +54,12 @@ export interface WsHubOptions {
   maxBufferedBytes: number;
   /** A socket congested this long is closed with 1013, ms. */
   congestionCloseMs: number;
+  /** Messages per second one socket may send; beyond, each gets an `error` and is ignored. */
+  messagesPerSecond: number;
+  /** Tokens (none: auth off) checked before the 101. */
+  tokens: TokenSet;
+  /** Browsers' `Origin` must be this server's own or allowed (cross-site WebSocket hijacking). */
+  origins: OriginPolicy;
 }
 
 /** Message types that are state: never dropped for a congested socket, replaced by a full state. */
@@ -53,17 +68,26 @@ const STATE_TYPES = new Set<ServerMessage['type']>(['stateUpdate', 'layerUpdate'
 /**
  * The WebSocket side: sockets on the HTTP port's `/stream/ws` and on the standalone WS port, on
  * channels (`?target=`, then `subscribe`/`unsubscribe`). `ws` runs in noServer mode: upgrades pass
- * through `handleUpgrade`, the seam where auth will check tokens. Each preview frame is encoded
+ * through `handleUpgrade`, which checks the `Origin` and the token before answering 101. Each
+ * client message counts against a per-socket rate. Each preview frame is encoded
  * once per quality level in use and the same bytes go to every socket at that level.
  */
 export class WsHub implements PreviewSink {
-  readonly #wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD_BYTES });
+  readonly #wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_PAYLOAD_BYTES,
+    // Select our subprotocol when offered (browsers sending `bearer.<token>` must get one back);
+    // never echo the token protocol.
+    handleProtocols: (protocols) => (protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
+  });
   readonly #clients = new Set<WsClient>();
   readonly #o: WsHubOptions;
   readonly #timers: NodeJS.Timeout[];
+  readonly #messageLimit: RateLimiterMemory;
 
   constructor(options: WsHubOptions) {
     this.#o = options;
+    this.#messageLimit = new RateLimiterMemory({ points: options.messagesPerSecond, duration: 1, keyPrefix: 'ws' });
     this.#timers = [setInterval(() => this.#heartbeat(), options.heartbeatMs), setInterval(() => this.#checkCongestion(), CONGESTION_CHECK_MS)];
     for (const t of this.#timers) t.unref();
   }
@@ -92,15 +116,24 @@ export class WsHub implements PreviewSink {
     });
   }
 
-  /** Completes one upgrade (400 for an invalid query). */
+  /**
+   * Completes one upgrade, or refuses it before the 101 with an HTTP answer written to the socket:
+   * 403 for a foreign `Origin`, 401 without a valid token (any role may watch), 400 for an invalid
+   * query.
+   */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
-    const query = WsQuerySchema.safeParse(Object.fromEntries(url.searchParams));
-    if (!query.success) {
-      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-      return;
+    if (!this.#o.origins.allows(req.headers.origin, req.headers.host)) return refuse(socket, 'SM_ERR_ORIGIN_FORBIDDEN');
+    const { tokens } = this.#o;
+    const principal = tokens.size === 0 ? LOCAL_ADMIN : tokens.identify(upgradeToken(req, url));
+    if (!principal) {
+      this.#o.metrics?.authFailures.inc({ transport: 'ws' });
+      return refuse(socket, 'SM_ERR_UNAUTHORIZED');
     }
+    url.searchParams.delete('token');
+    const query = WsQuerySchema.safeParse(Object.fromEntries(url.searchParams));
+    if (!query.success) return refuse(socket, 'SM_ERR_VALIDATION', `Invalid query: ${query.error.issues[0]?.message ?? ''}`);
     const { target, quality, format } = query.data;
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#connected(new WsClient(ws, target, quality, format === 'binary', this.#o.maxBufferedBytes)));
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#connected(new WsClient(ws, target, quality, format === 'binary', this.#o.maxBufferedBytes, principal)));
   }
 
   /**
@@ -171,9 +204,29 @@ export class WsHub implements PreviewSink {
     ws.on('close', () => this.#clients.delete(client));
     ws.on('error', (err) => this.#o.log.debug({ err }, 'socket error'));
     ws.on('pong', () => (client.alive = true));
-    ws.on('message', (raw, isBinary) => this.#message(client, isBinary ? '' : raw.toString()));
+    ws.on('message', (raw, isBinary) => {
+      this.#messageLimit.consume(client.id).then(
+        () => this.#message(client, isBinary ? '' : raw.toString()),
+        (res: unknown) => this.#limited(client, res),
+      );
+    });
     this.#send(client, { type: 'welcome', message: `Connected to Stream Manager (${[...client.channels].join(',')})`, timestamp: Date.now() });
     this.#sendFullState(client);
+  }
+
+  /** A message over the socket's rate: answered with an error and ignored; a flood closes the socket. */
+  #limited(client: WsClient, res: unknown): void {
+    if (!(res instanceof RateLimiterRes)) return void this.#o.log.error({ err: res }, 'ws rate limiter failed');
+    this.#o.metrics?.wsRateLimited.inc();
+    if (res.consumedPoints > FLOOD_FACTOR * this.#o.messagesPerSecond) {
+      if (client.open) {
+        this.#o.log.warn({ client: client.principal.name }, 'socket flooded messages; closing');
+        client.ws.close(CLOSE_POLICY_VIOLATION, 'message rate exceeded');
+      }
+      return;
+    }
+    const retryMs = Math.max(1, res.msBeforeNext);
+    this.#send(client, { type: 'error', payload: { code: 'SM_ERR_RATE_LIMITED', message: `More than ${this.#o.messagesPerSecond} messages per second; retry in ${retryMs} ms` } });
   }
 
   #sendFullState(client: WsClient): void {
@@ -253,3 +306,14 @@ export class WsHub implements PreviewSink {
     }
   }
 }
+
+/** Answers an upgrade with an HTTP error (JSON body as on the REST API) and closes the socket. */
+function refuse(socket: Duplex, code: ErrorCode, message: string = ERRORS[code].message): void {
+  const { status } = ERRORS[code];
+  const body = JSON.stringify({ error: { code, message } });
+  const reason = STATUS_TEXT[status] ?? 'Error';
+  const extra = status === 401 ? 'WWW-Authenticate: Bearer realm="stream-manager"\r\n' : '';
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`, () => socket.destroy());
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden' };

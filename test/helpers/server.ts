@@ -13,8 +13,8 @@ export interface TestServer {
   base: string;
   /** Scratch folder (recordings land here); removed on close. */
   dir: string;
-  /** fetch + JSON: `{status, body}`; `body` is the parsed JSON or null. */
-  call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  /** fetch + JSON: `{status, body, headers}`; `body` is the parsed JSON (else the text, or null). */
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
   /** GET /stream/snapshot decoded to straight RGBA by sharp. */
   snapshot(width?: number): Promise<Pixels>;
   close(): Promise<void>;
@@ -43,8 +43,8 @@ export async function decode(bytes: Uint8Array): Promise<Pixels> {
 }
 
 /**
- * Starts Stream Manager on port 0 (HTTP and WS), empty scene, small canvas, quiet logs, output to
- * a scratch folder. `env` overrides any variable.
+ * Starts Stream Manager on port 0 (HTTP and WS), empty scene, small canvas, quiet logs, no rate
+ * limit, output to a scratch folder. `env` overrides any variable.
  */
 export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'sm-test-'));
@@ -62,15 +62,16 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     ASSET_STORAGE_PATH: join(dir, 'assets'),
     STATE_STORE: 'memory',
     AUTOSTART: 'false',
+    RATE_LIMIT_MAX: '0',
     LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
     ...env,
   });
   const app = await startApp(config, createLogger(config.logLevel));
   const base = `http://127.0.0.1:${app.port}`;
-  const call: TestServer['call'] = async (method, path, body) => {
+  const call: TestServer['call'] = async (method, path, body, headers = {}) => {
     const res = await fetch(base + path, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await res.text();
@@ -80,7 +81,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     } catch {
       parsed = text;
     }
-    return { status: res.status, body: parsed };
+    return { status: res.status, body: parsed, headers: res.headers };
   };
   return {
     app,

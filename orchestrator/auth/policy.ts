@@ -1,0 +1,28 @@
+import type { Role } from './tokens.js';
+
+/** What a route needs: nothing, the metrics token (or admin), or a token of at least a role. */
+export type Access = 'open' | 'metrics' | Role;
+
+/** Routes that only an admin may call, by method and path below the API prefix. */
+const ADMIN_ONLY: { method: string; path: RegExp }[] = [
+  { method: 'PATCH', path: /^\/config$/ },
+  { method: 'DELETE', path: /^\/assets\/[^/]+$/ },
+];
+
+/**
+ * The access rule for one request, decided from its method and path alone so that it runs before
+ * the body is read: `/health*` is open; `/metrics` needs METRICS_TOKEN when one is set; reading
+ * (GET, HEAD) needs `viewer`; `PATCH /config` and `DELETE /assets/:id` need `admin`; every other
+ * change needs `operator`. Unknown paths need `viewer`, so a caller without a token learns nothing
+ * about which routes exist.
+ * @param method HTTP method, upper case
+ * @param path URL path without the query, e.g. `/api/stream/layers/x`
+ */
+export function requiredAccess(method: string, path: string): Access {
+  const rest = path.replace(/^\/api(?=\/|$)/, '').replace(/^\/stream(?=\/|$)/, '') || '/';
+  if (rest === '/health' || rest === '/health/ready') return 'open';
+  if (path === '/metrics') return 'metrics';
+  if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return 'viewer';
+  if (ADMIN_ONLY.some((r) => r.method === method && r.path.test(rest))) return 'admin';
+  return 'operator';
+}
