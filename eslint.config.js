@@ -1,6 +1,7 @@
 // ESLint flat config: typescript-eslint's recommended rules; no console in server code (log with
 // pino); no `any` outside tests.
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -14,5 +15,11 @@ export default tseslint.config(
   {
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
+    // CommonJS test fixtures, preloaded with --require.
+    files: ['test/fixtures/**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: globals.node },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

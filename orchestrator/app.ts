@@ -86,7 +86,7 @@ export async function startApp(config: ServerConfig, log: Logger): Promise<App> 
   const files = new AssetFiles(config.assets.storagePath);
   const assets = new AssetService(files, state, { limitInputPixels: config.assets.limitInputPixels, allowSvg: config.assets.allowSvg });
   const pool = new RenderPool(
-    { threads: config.workers, assetRoot: config.assetRoot, assetStorage: files.dir, imageCacheBytes: config.assets.imageCacheBytes },
+    { threads: config.workers, assetRoot: config.assetRoot, assetStorage: files.dir, imageCacheBytes: config.assets.imageCacheBytes, ...config.render },
     metrics,
     log.child({ component: 'pool' }),
   );
@@ -137,6 +137,7 @@ export async function startApp(config: ServerConfig, log: Logger): Promise<App> 
       });
     }
   });
+  pipeline.on('layerFault', (fault) => ws.broadcast(['state', 'layers'], { type: 'layerError', payload: fault }));
   scene.on('change', (e) => {
     const payloads =
       e.type === 'sceneReplaced'

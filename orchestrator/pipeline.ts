@@ -12,7 +12,7 @@ import { FrameComposer } from './render/frame-composer.js';
 import { FrameClock } from './render/frame-clock.js';
 import { FramePool, type Frame } from './render/frame-pool.js';
 import { FrameStats } from './render/frame-stats.js';
-import { LayerRenderer } from './render/layer-renderer.js';
+import { LayerRenderer, RenderQueueFullError, type LayerFault } from './render/layer-renderer.js';
 import { PreviewEncoder, type PreviewSettings, type PreviewSink } from './render/preview-encoder.js';
 import type { RenderPool } from './render/render-pool.js';
 import { encodeSnapshot } from './render/snapshot.js';
@@ -46,7 +46,7 @@ const EXTRA_FRAMES = 4;
  * dropped). When ffmpeg cannot keep up (`encoderMaxQueuedFrames` unread) the frame is dropped,
  * never queued without bound. Emits `state` on every change of live state and once a second.
  */
-export class StreamPipeline extends EventEmitter<{ state: [StreamState] }> {
+export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFault: [LayerFault] }> {
   #o: PipelineOptions;
   #stream: StreamConfig;
   #renderer: LayerRenderer;
@@ -73,7 +73,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState] }> {
     super();
     this.#o = options;
     this.#stream = options.stream;
-    this.#renderer = new LayerRenderer(options.pool, options.log.child({ component: 'render' }), options.metrics);
+    this.#renderer = new LayerRenderer(options.pool, options.log.child({ component: 'render' }), options.metrics, (fault) => this.emit('layerFault', fault));
     this.#composer = new FrameComposer(this.#renderer, options.scene, options.metrics);
     this.#frames = this.#newPool();
     this.#stats = new FrameStats(options.stream.targetFPS, options.metrics);
@@ -337,8 +337,12 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState] }> {
     try {
       frame = await this.#composite(timeMs);
     } catch (err) {
-      this.#o.log.error({ err }, 'frame failed');
-      this.#stats.drop('error');
+      if (err instanceof RenderQueueFullError) {
+        this.#stats.drop('render_queue_full');
+      } else {
+        this.#o.log.error({ err }, 'frame failed');
+        this.#stats.drop('error');
+      }
       return;
     }
     if (!frame) {

@@ -74,6 +74,15 @@ export const PreviewMessageSchema = z.strictObject({
   payload: z.strictObject({ data: z.string(), timestamp: z.number(), quality: PreviewQualitySchema, frame: z.number().int().optional() }),
 });
 
+/**
+ * A layer failed to render (`message` says why; sent once per run of failures, while the layer
+ * shows its last good pixels) or renders again (`message` null, `failures` how many there were).
+ */
+export const LayerErrorMessageSchema = z.strictObject({
+  type: z.literal('layerError'),
+  payload: z.strictObject({ id: z.string(), message: z.string().nullable(), failures: z.number().int().positive() }),
+});
+
 export const ErrorMessageSchema = z.strictObject({
   type: z.literal('error'),
   payload: z.strictObject({ code: z.string(), message: z.string() }),
@@ -94,6 +103,7 @@ export type LayerVisibilityMessage = z.infer<typeof LayerVisibilityMessageSchema
 export type MetricsUpdateMessage = z.infer<typeof MetricsUpdateMessageSchema>;
 export type PreviewMessage = z.infer<typeof PreviewMessageSchema>;
 export type ErrorMessage = z.infer<typeof ErrorMessageSchema>;
+export type LayerErrorMessage = z.infer<typeof LayerErrorMessageSchema>;
 export type PongMessage = z.infer<typeof PongMessageSchema>;
 export type SubscribedMessage = z.infer<typeof SubscribedMessageSchema>;
 export type ServerMessage =
@@ -104,6 +114,7 @@ export type ServerMessage =
   | MetricsUpdateMessage
   | PreviewMessage
   | ErrorMessage
+  | LayerErrorMessage
   | PongMessage
   | SubscribedMessage;
 

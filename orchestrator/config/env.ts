@@ -34,6 +34,9 @@ export const EnvSchema = z.object({
   ENCODER_MAX_RETRIES: int(0, 1000).default(10),
   ENCODER_STALL_MS: int(500, 600_000).default(10_000),
   WORKERS: int(1, 256).default(availableParallelism()),
+  RENDER_MAX_QUEUE: int(1, 100_000).default(128),
+  RENDER_TIMEOUT_MS: int(50, 600_000).default(2000),
+  WORKER_MAX_HEAP_MB: int(16, 65_536).default(1024),
   PREVIEW_FPS: int(1, 60).default(10),
   PREVIEW_WIDTHS: z
     .string()
@@ -87,6 +90,8 @@ export interface ServerConfig {
   /** Restart of a dead or stalled ffmpeg while live: first delay x1.5 per attempt, capped; retries; stall time. */
   encoderRestart: { firstDelayMs: number; factor: number; maxDelayMs: number; maxRetries: number; stallMs: number };
   workers: number;
+  /** Render tasks that may wait (more: the frame is dropped), task timeout (ms), worker heap limit (MiB). */
+  render: { maxQueue: number; taskTimeoutMs: number; maxHeapMb: number };
   /** Preview rate (fps), width in pixels per quality level, JPEG quality 1..100. */
   preview: { fps: number; widths: Record<'low' | 'medium' | 'high', number>; quality: number };
   /**
@@ -180,6 +185,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       stallMs: e.ENCODER_STALL_MS,
     },
     workers: e.WORKERS,
+    render: { maxQueue: e.RENDER_MAX_QUEUE, taskTimeoutMs: e.RENDER_TIMEOUT_MS, maxHeapMb: e.WORKER_MAX_HEAP_MB },
     preview: { fps: e.PREVIEW_FPS, widths: previewWidths(e.PREVIEW_WIDTHS), quality: e.PREVIEW_QUALITY },
     ws: { heartbeatMs: e.WS_HEARTBEAT_MS, maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES, congestionCloseMs: e.WS_CONGESTION_CLOSE_MS, messagesPerSecond: e.WS_MESSAGE_RATE },
     auth: { tokens, corsOrigins: e.CORS_ORIGINS },

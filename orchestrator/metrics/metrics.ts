@@ -42,6 +42,7 @@ export class Metrics {
   readonly frameTime: Histogram<'stage'>;
   readonly layerRender: Histogram<'type'>;
   readonly layersRendered: Counter;
+  readonly layerFailures: Counter<'type'>;
   readonly layersReused: Counter;
   // Encoder
   readonly encoderStarts: Counter;
@@ -75,19 +76,20 @@ export class Metrics {
     new Gauge({ name: `${PREFIX}pool_queue_size`, help: 'Tasks waiting for a free worker', registers, collect() { this.set(src.pool?.().queueSize ?? 0); } });
     this.poolTaskWait = new Histogram({ name: `${PREFIX}pool_task_wait_seconds`, help: 'Time a task waited in the queue and in transit', labelNames: ['task'], buckets: FRAME_BUCKETS, registers });
     this.poolTaskRun = new Histogram({ name: `${PREFIX}pool_task_run_seconds`, help: 'Time a task ran in a worker', labelNames: ['task'], buckets: FRAME_BUCKETS, registers });
-    this.poolTasks = new Counter({ name: `${PREFIX}pool_tasks_total`, help: 'Tasks finished, by task and result (completed|failed)', labelNames: ['task', 'result'], registers });
+    this.poolTasks = new Counter({ name: `${PREFIX}pool_tasks_total`, help: 'Tasks finished, by task and result (completed|failed|timeout|rejected: queue full)', labelNames: ['task', 'result'], registers });
     this.workerRestarts = new Counter({ name: `${PREFIX}pool_worker_restarts_total`, help: 'Worker threads started to replace one that died', registers });
 
     this.framesRendered = new Counter({ name: `${PREFIX}frames_rendered_total`, help: 'Frames rendered and composited', registers });
     this.framesDelivered = new Counter({ name: `${PREFIX}frames_delivered_total`, help: 'Frames written to the encoder (new, held or repeated)', registers });
     this.framesDropped = new Counter({ name: `${PREFIX}frames_dropped_total`, help: 'Frame intervals without a new frame, by reason', labelNames: ['reason'], registers });
-    for (const reason of ['render_late', 'encoder_backpressure', 'error']) this.framesDropped.inc({ reason }, 0);
+    for (const reason of ['render_late', 'render_queue_full', 'encoder_backpressure', 'error']) this.framesDropped.inc({ reason }, 0);
     new Gauge({ name: `${PREFIX}target_fps`, help: 'Target frames per second', registers, collect() { this.set(src.pipeline?.().targetFPS ?? 0); } });
     new Gauge({ name: `${PREFIX}fps`, help: 'Measured frames per second over the last second', registers, collect() { this.set(src.pipeline?.().fps ?? 0); } });
     new Gauge({ name: `${PREFIX}live`, help: '1 while the stream is live', registers, collect() { this.set(src.pipeline?.().isLive ? 1 : 0); } });
     this.frameTime = new Histogram({ name: `${PREFIX}frame_stage_seconds`, help: 'Time per frame by stage (render, composite, encode_write)', labelNames: ['stage'], buckets: FRAME_BUCKETS, registers });
     this.layerRender = new Histogram({ name: `${PREFIX}layer_render_seconds`, help: 'Worker time to render one layer, by layer type', labelNames: ['type'], buckets: FRAME_BUCKETS, registers });
     this.layersRendered = new Counter({ name: `${PREFIX}layers_rendered_total`, help: 'Layer renders (content changed or animated)', registers });
+    this.layerFailures = new Counter({ name: `${PREFIX}layer_render_failures_total`, help: 'Layer renders that failed (threw, worker died, timed out), by layer type; the last good pixels were shown', labelNames: ['type'], registers });
     this.layersReused = new Counter({ name: `${PREFIX}layers_reused_total`, help: 'Layers composited from their last pixels without a render', registers });
 
     this.encoderStarts = new Counter({ name: `${PREFIX}encoder_starts_total`, help: 'ffmpeg processes started', registers });

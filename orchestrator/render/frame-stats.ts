@@ -2,7 +2,7 @@ import { initialStreamState, type StreamState } from '../../shared/stream-state.
 import type { Metrics } from '../metrics/metrics.js';
 
 /** Why a frame interval got no new frame (the metrics issue labels counters with these). */
-export type DropReason = 'render_late' | 'encoder_backpressure' | 'error';
+export type DropReason = 'render_late' | 'render_queue_full' | 'encoder_backpressure' | 'error';
 
 /**
  * The live figures of `StreamState`: frames delivered, dropped by reason, measured fps over the
@@ -10,7 +10,7 @@ export type DropReason = 'render_late' | 'encoder_backpressure' | 'error';
  */
 export class FrameStats {
   state: StreamState;
-  readonly dropped: Record<DropReason, number> = { render_late: 0, encoder_backpressure: 0, error: 0 };
+  readonly dropped: Record<DropReason, number> = { render_late: 0, render_queue_full: 0, encoder_backpressure: 0, error: 0 };
   #windowFrames = 0;
   #windowStart = performance.now();
 

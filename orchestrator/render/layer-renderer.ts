@@ -5,12 +5,35 @@ import type { RenderDone } from '../../shared/messages.js';
 import type { LayerEntry } from '../scene/scene-store.js';
 import type { CompositeLayer } from './compositor.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { RenderPool } from './render-pool.js';
+import { isQueueFull, type RenderPool } from './render-pool.js';
 
 /** Bytes of a layer buffer before its first render tells the real size. */
 const INITIAL_LAYER_BYTES = 256 * 1024;
 /** Headroom when a buffer grows, so a text that gets a little longer does not grow it again. */
 const GROW_FACTOR = 1.25;
+/** Renders of unchanged static content tried after a failure before waiting for a change. */
+const STATIC_RETRIES = 3;
+
+/**
+ * Thrown by {@link LayerRenderer.renderFrame} when the pool's task queue was full: the frame is
+ * dropped (and counted) rather than queued behind the backlog.
+ */
+export class RenderQueueFullError extends Error {
+  readonly code = 'SM_ERR_RENDER_QUEUE_FULL';
+  constructor() {
+    super('The render queue is full; frame dropped');
+    this.name = 'RenderQueueFullError';
+  }
+}
+
+/** A layer started failing (sent once per run of failures) or rendered again after failing. */
+export interface LayerFault {
+  id: string;
+  /** Why the first failure of the run happened; null when the layer recovered. */
+  message: string | null;
+  /** Failures in a row so far (on recovery: how many there were). */
+  failures: number;
+}
 
 /** What the renderer keeps per layer between frames. */
 interface LayerSlot {
@@ -19,9 +42,14 @@ interface LayerSlot {
   /** Scene revision last looked at, and the render key it had. */
   revision: number;
   renderKey: string;
+  /** The last good pixels' geometry; kept when a later render fails. */
   result: RenderDone | null;
-  /** Revision whose render failed (logged once), so it is not retried every frame. */
-  failedRevision: number;
+  /** The render key changed since `result` was drawn. */
+  stale: boolean;
+  /** Renders failed in a row (reported once when the run starts and when it ends). */
+  failures: number;
+  /** Renders of the current render key that failed (static layers stop retrying at STATIC_RETRIES). */
+  keyFailures: number;
 }
 
 /** Per-frame counts for metrics and tests. */
@@ -51,6 +79,12 @@ function renderKey(layer: Layer, canvas: Canvas): string {
  * that are animated; the others reuse their last pixels. Each layer owns one SharedArrayBuffer,
  * written only while its task is in flight (see shared/frame-layout.ts); one `renderFrame` call
  * at a time.
+ *
+ * A render that fails (the worker threw, died, timed out) keeps the layer's last good pixels for
+ * that frame: the worker writes the buffer only after drawing succeeded, and a grown buffer
+ * replaces the old one only on success. Failures are counted per frame and reported once per run
+ * of failures (`onFault`), not per frame. Animated layers are retried every frame; static ones
+ * {@link STATIC_RETRIES} times, then again when their content changes.
  */
 export class LayerRenderer {
   readonly #pool: RenderPool;
@@ -60,10 +94,13 @@ export class LayerRenderer {
 
   readonly #metrics: Metrics | undefined;
 
-  constructor(pool: RenderPool, log: Logger, metrics?: Metrics) {
+  readonly #onFault: ((fault: LayerFault) => void) | undefined;
+
+  constructor(pool: RenderPool, log: Logger, metrics?: Metrics, onFault?: (fault: LayerFault) => void) {
     this.#pool = pool;
     this.#log = log;
     this.#metrics = metrics;
+    this.#onFault = onFault;
   }
 
   /** Forgets a removed layer's buffer. */
@@ -81,16 +118,18 @@ export class LayerRenderer {
     for (const slot of this.#slots.values()) {
       slot.result = null;
       slot.renderKey = '';
+      slot.keyFailures = 0;
     }
   }
 
   /**
    * Brings every visible layer's pixels up to date for frame time `timeMs` and returns them in
-   * compositing order. A layer that fails to render is left out (and logged once per revision).
+   * compositing order. A layer whose render fails shows its last good pixels (none: left out).
+   * @throws RenderQueueFullError when the pool refused a task because its queue was full
    */
   async renderFrame(entries: readonly LayerEntry[], canvas: Canvas, timeMs: number): Promise<CompositeLayer[]> {
     const visible = entries.filter((e) => e.layer.visible && e.layer.opacity > 0);
-    const jobs: Promise<void>[] = [];
+    const jobs: Promise<boolean>[] = [];
     for (const entry of visible) {
       const slot = this.#slot(entry.layer.id);
       if (slot.revision !== entry.revision) {
@@ -98,18 +137,20 @@ export class LayerRenderer {
         const key = renderKey(entry.layer, canvas);
         if (key !== slot.renderKey) {
           slot.renderKey = key;
-          slot.result = null;
+          slot.stale = true;
+          slot.keyFailures = 0;
         }
       }
-      if (slot.failedRevision === entry.revision) continue;
-      if (slot.result && !isAnimated(entry.layer)) {
+      const animated = isAnimated(entry.layer);
+      if (slot.result && !slot.stale && !animated) {
         this.stats.reused++;
         this.#metrics?.layersReused.inc();
         continue;
       }
+      if (!animated && slot.keyFailures >= STATIC_RETRIES) continue;
       jobs.push(this.#render(entry, slot, canvas, timeMs));
     }
-    if (jobs.length) await Promise.all(jobs);
+    if (jobs.length && (await Promise.all(jobs)).includes(false)) throw new RenderQueueFullError();
 
     const out: CompositeLayer[] = [];
     for (const { layer } of visible) {
@@ -135,13 +176,15 @@ export class LayerRenderer {
     let slot = this.#slots.get(id);
     if (!slot) {
       const buffer = new SharedArrayBuffer(INITIAL_LAYER_BYTES);
-      slot = { buffer, words: new Uint32Array(buffer), revision: -1, renderKey: '', result: null, failedRevision: -1 };
+      slot = { buffer, words: new Uint32Array(buffer), revision: -1, renderKey: '', result: null, stale: true, failures: 0, keyFailures: 0 };
       this.#slots.set(id, slot);
     }
     return slot;
   }
 
-  async #render(entry: LayerEntry, slot: LayerSlot, canvas: Canvas, timeMs: number): Promise<void> {
+  /** Renders one layer into its slot; false when the pool's queue was full (nothing changed). */
+  async #render(entry: LayerEntry, slot: LayerSlot, canvas: Canvas, timeMs: number): Promise<boolean> {
+    let buffer = slot.buffer;
     try {
       for (let attempt = 0; attempt < 2; attempt++) {
         const result = await this.#pool.render({
@@ -149,26 +192,41 @@ export class LayerRenderer {
           canvasWidth: canvas.width,
           canvasHeight: canvas.height,
           timeMs,
-          buffer: slot.buffer,
+          buffer,
         });
         this.#metrics?.layerRender.observe({ type: entry.layer.content.type }, result.runMs / 1000);
         if (result.status === 'ok') {
+          if (buffer !== slot.buffer) {
+            slot.buffer = buffer;
+            slot.words = new Uint32Array(buffer);
+          }
           slot.result = result;
+          slot.stale = false;
           this.stats.rendered++;
           this.#metrics?.layersRendered.inc();
-          return;
+          if (slot.failures > 0) {
+            this.#log.info({ layerId: entry.layer.id, failures: slot.failures }, 'layer renders again');
+            this.#onFault?.({ id: entry.layer.id, message: null, failures: slot.failures });
+            slot.failures = 0;
+          }
+          return true;
         }
-        // Allocation on size change only, never per frame.
-        const bytes = Math.ceil((result.bytes * GROW_FACTOR) / 4) * 4;
-        slot.buffer = new SharedArrayBuffer(bytes);
-        slot.words = new Uint32Array(slot.buffer);
+        // Allocation on size change only, never per frame; the old pixels stay until this succeeds.
+        buffer = new SharedArrayBuffer(Math.ceil((result.bytes * GROW_FACTOR) / 4) * 4);
       }
       throw new Error('layer buffer still too small after growing');
     } catch (err) {
-      slot.result = null;
-      slot.failedRevision = entry.revision;
+      if (isQueueFull(err)) return false;
+      slot.failures++;
+      slot.keyFailures++;
       this.stats.failed++;
-      this.#log.error({ err, layerId: entry.layer.id, type: entry.layer.content.type }, 'layer failed to render; left out');
+      this.#metrics?.layerFailures.inc({ type: entry.layer.content.type });
+      if (slot.failures === 1) {
+        const message = (err as Error).message;
+        this.#log.error({ err, layerId: entry.layer.id, type: entry.layer.content.type }, slot.result ? 'layer failed to render; showing its last good pixels' : 'layer failed to render; left out');
+        this.#onFault?.({ id: entry.layer.id, message, failures: 1 });
+      }
+      return true;
     }
   }
 }

@@ -4,7 +4,6 @@ import type { Logger } from 'pino';
 import { evictionChannelName, type EncodeImageResult, type EncodeImageTask, type RenderResult, type RenderTask, type WorkerInit } from '../../shared/messages.js';
 import type { Metrics } from '../metrics/metrics.js';
 
-
 /** What the pool needs to start its workers. */
 export interface RenderPoolOptions {
   /** Worker threads (default: the machine's cores). */
@@ -15,6 +14,32 @@ export interface RenderPoolOptions {
   assetStorage?: string;
   /** Bytes of decoded images per worker (default 256 MiB). */
   imageCacheBytes?: number;
+  /** Tasks that may wait for a worker; beyond, `run` rejects at once (default 128). */
+  maxQueue?: number;
+  /** A task running longer is aborted and its worker replaced, ms (default 2000). */
+  taskTimeoutMs?: number;
+  /** V8 old-generation heap limit per worker, MiB; a worker over it dies and is replaced (default 1024). */
+  maxHeapMb?: number;
+}
+
+/** A task refused at once because `maxQueue` tasks already wait for a worker. */
+export class QueueFullError extends Error {
+  readonly code = 'SM_ERR_RENDER_QUEUE_FULL';
+  constructor(limit: number) {
+    super(`Render queue is at its limit (${limit} waiting)`);
+    this.name = 'QueueFullError';
+  }
+}
+
+/** True when `err` is a task refused because the pool's queue is full (the frame should be dropped). */
+export function isQueueFull(err: unknown): boolean {
+  // Piscina's own rejection as a backstop: it does not bound tasks that carry an AbortSignal.
+  return err instanceof QueueFullError || (err instanceof Error && err.message === 'Task queue is at limit');
+}
+
+/** True when `err` is a task that ran past its timeout (its worker was terminated). */
+export function isTimeout(err: unknown): boolean {
+  return err instanceof Error && err.name === 'AbortError';
 }
 
 /** The compiled worker module, next to this file's compiled folder. */
@@ -24,14 +49,25 @@ const WORKER_FILE = new URL('../../workers/render-worker.js', import.meta.url).h
  * The Piscina pool of render workers. Fixed size (min = max threads) so no thread starts on the
  * hot path; idle threads are kept. Each task's wait (queue + transit) and run time go to the
  * metrics: the worker reports its run time, the rest of the round trip is waiting.
+ *
+ * Faults: a worker that exits, throws outside a task or passes its heap limit
+ * (`resourceLimits`) fails its task and Piscina starts a replacement (counted in
+ * `pool_worker_restarts_total`); a task that runs past `taskTimeoutMs` is aborted
+ * (`AbortSignal.timeout`), which terminates its worker; at most `maxQueue` tasks wait.
  */
 export class RenderPool {
   readonly piscina: Piscina;
   readonly #metrics: Metrics | undefined;
+  readonly #timeoutMs: number;
+  readonly #maxQueue: number;
+  /** Tasks submitted and not yet settled (running + waiting). */
+  #pending = 0;
 
   constructor(options: RenderPoolOptions, metrics?: Metrics, log?: Logger) {
     const threads = options.threads;
     this.#metrics = metrics;
+    this.#timeoutMs = options.taskTimeoutMs ?? 2000;
+    this.#maxQueue = options.maxQueue ?? 128;
     const assetStorage = resolve(options.assetStorage ?? resolve(options.assetRoot, 'data', 'assets'));
     const workerData: WorkerInit = {
       assetRoot: resolve(options.assetRoot),
@@ -44,6 +80,8 @@ export class RenderPool {
       minThreads: threads,
       maxThreads: threads,
       idleTimeout: 60_000,
+      maxQueue: this.#maxQueue,
+      resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb ?? 1024 },
       workerData,
     });
     let created = 0;
@@ -58,13 +96,20 @@ export class RenderPool {
 
   /** Pool gauges for the metrics scrape. */
   stats(): { threads: number; utilization: number; queueSize: number } {
-    return { threads: this.piscina.threads.length, utilization: this.piscina.utilization, queueSize: this.piscina.queueSize };
+    return { threads: this.piscina.threads.length, utilization: this.piscina.utilization, queueSize: Math.max(0, this.#pending - this.piscina.threads.length) };
   }
 
   async #run<R extends { runMs: number }>(task: unknown, name: string): Promise<R> {
     const started = performance.now();
+    // Piscina parks undistributed tasks that carry an AbortSignal outside its bounded queue, so
+    // the bound is kept here: at most one running task per thread plus maxQueue waiting.
+    if (this.#pending >= this.piscina.threads.length + this.#maxQueue) {
+      this.#metrics?.poolTasks.inc({ task: name, result: 'rejected' });
+      throw new QueueFullError(this.#maxQueue);
+    }
+    this.#pending++;
     try {
-      const result = (await this.piscina.run(task, { name })) as R;
+      const result = (await this.piscina.run(task, { name, signal: AbortSignal.timeout(this.#timeoutMs) })) as R;
       const m = this.#metrics;
       if (m) {
         const total = (performance.now() - started) / 1000;
@@ -75,8 +120,10 @@ export class RenderPool {
       }
       return result;
     } catch (err) {
-      this.#metrics?.poolTasks.inc({ task: name, result: 'failed' });
+      this.#metrics?.poolTasks.inc({ task: name, result: isQueueFull(err) ? 'rejected' : isTimeout(err) ? 'timeout' : 'failed' });
       throw err;
+    } finally {
+      this.#pending--;
     }
   }
 

@@ -31,8 +31,13 @@ export async function connect(url: string): Promise<WsClient> {
       const i = queue.findIndex((m) => m.type === type);
       if (i >= 0) return Promise.resolve(queue.splice(i, 1)[0]);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no ${type} message within ${timeoutMs} ms`)), timeoutMs);
-        waiters.push({ type, resolve: (m) => (clearTimeout(timer), resolve(m)) });
+        const waiter = { type, resolve: (m: any) => (clearTimeout(timer), resolve(m)) };
+        const timer = setTimeout(() => {
+          // A waiter that timed out must not swallow a later message.
+          waiters.splice(waiters.indexOf(waiter), 1);
+          reject(new Error(`no ${type} message within ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiters.push(waiter);
       });
     },
     send: (value) => ws.send(typeof value === 'string' ? value : JSON.stringify(value)),

@@ -1,0 +1,138 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import sharp from 'sharp';
+import t from 'tap';
+import { startChild, type ChildServer } from './helpers/child-server.js';
+import { decode } from './helpers/server.js';
+import { connect } from './helpers/ws-client.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const FPS = 30;
+
+async function metric(base: string, series: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const escaped = series.replace(/[{}"=.]/g, (c) => `\\${c}`);
+  return Number(new RegExp(`^${escaped} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+}
+
+/** Frames delivered per second over `ms`, from `/stream/status`'s frameCount. */
+async function measureFps(s: ChildServer, ms: number, during?: () => Promise<void>): Promise<number> {
+  const before = (await s.call('GET', '/stream/status')).body.frameCount as number;
+  const started = performance.now();
+  await Promise.all([sleep(ms), during?.()]);
+  const after = (await s.call('GET', '/stream/status')).body.frameCount as number;
+  return ((after - before) * 1000) / (performance.now() - started);
+}
+
+/** The host's pixels in the snapshot (the default scene puts it at the left, bottom). */
+async function hostRegion(s: ChildServer): Promise<Buffer> {
+  const png = new Uint8Array(await (await fetch(`${s.base}/stream/snapshot`)).arrayBuffer());
+  const img = await decode(png);
+  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 4 } }).extract({ left: 20, top: 40, width: 100, height: 140 }).raw().toBuffer();
+}
+
+t.test('a layer that throws and workers that die: the stream keeps its fps', async (t) => {
+  const faults = mkdtempSync(join(tmpdir(), 'sm-faults-'));
+  const storage = join(faults, 'assets');
+  const s = await startChild({
+    NODE_OPTIONS: `--require ${resolve('test/fixtures/worker-faults.cjs')}`,
+    SM_TEST_FAULT_DIR: faults,
+    ASSET_STORAGE_PATH: storage,
+    STATE_STORE: 'memory',
+    AUTOSTART: 'true',
+    DEFAULT_SCENE: 'auction',
+    RECORDINGS_DIR: join(faults, 'rec'),
+    FPS: String(FPS),
+    WORKERS: '2',
+    RENDER_TIMEOUT_MS: '500',
+    WORKER_MAX_HEAP_MB: '48',
+  });
+  t.teardown(() => s.stop('SIGKILL'));
+  const ws = await connect(`${s.base.replace('http', 'ws')}/stream/ws`);
+  t.teardown(() => ws.close());
+  await sleep(2000);
+  const baseline = await measureFps(s, 3000);
+  t.ok(baseline > FPS * 0.9, `baseline ${baseline.toFixed(1)} fps`);
+
+  await t.test('a layer whose render throws keeps its last good pixels', async (t) => {
+    // A real PNG, accepted at upload, then broken on disk: every render of it throws in the worker.
+    const png = await sharp({ create: { width: 64, height: 64, channels: 4, background: '#00ff00' } }).png().toBuffer();
+    const form = new FormData();
+    form.append('file', new Blob([png]), 'green.png');
+    const up = (await (await fetch(`${s.base}/stream/assets/upload`, { method: 'POST', body: form })).json()) as { id: string };
+    writeFileSync(join(storage, up.id), 'not a png any more');
+    const good = await hostRegion(s);
+    const failures0 = await metric(s.base, 'stream_manager_layer_render_failures_total{type="character"}');
+    const patched = await s.call('PATCH', '/stream/layers/host', { content: { modelUrl: up.id } });
+    t.equal(patched.status, 200);
+    const fps = await measureFps(s, 4000);
+    t.ok(fps > FPS * 0.9, `${fps.toFixed(1)} fps while the host fails every frame (within 10% of ${FPS})`);
+    const failures = (await metric(s.base, 'stream_manager_layer_render_failures_total{type="character"}')) - failures0;
+    t.ok(failures > FPS * 3, `every failed render is counted: ${failures}`);
+    const kept = await hostRegion(s);
+    let same = 0;
+    for (let i = 0; i < kept.length; i++) if (Math.abs(kept[i]! - good[i]!) <= 40) same++;
+    t.ok(same / kept.length > 0.9, `the host shows its last good pixels (${((same / kept.length) * 100).toFixed(0)}% match), not a hole`);
+    const bg = (await decode(new Uint8Array(await (await fetch(`${s.base}/stream/snapshot`)).arrayBuffer()))).at(60, 120);
+    t.notSame(bg.slice(0, 3), [0, 255, 0], 'and not the broken picture');
+    const first = await ws.next('layerError');
+    t.match(first.payload, { id: 'host', failures: 1 }, 'the failure is surfaced on the WebSocket');
+    t.match(first.payload.message, /\S/);
+    await t.rejects(ws.next('layerError', 300), 'once, not once per frame');
+    const lines = s.output().split('\n').filter((l) => l.includes('layer failed to render'));
+    t.equal(lines.length, 1, 'and logged once');
+
+    t.equal((await s.call('PATCH', '/stream/layers/host', { content: { modelUrl: 'assets/characters/auctioneer.png' } })).status, 200);
+    t.match((await ws.next('layerError')).payload, { id: 'host', message: null }, 'recovery is surfaced too');
+  });
+
+  await t.test('a worker that calls process.exit(1), hangs or runs out of heap is replaced', async (t) => {
+    const restarts0 = await metric(s.base, 'stream_manager_pool_worker_restarts_total');
+    const fps = await measureFps(s, 6000, async () => {
+      for (let i = 0; i < 3; i++) {
+        writeFileSync(join(faults, 'exit'), '');
+        await sleep(1500);
+      }
+    });
+    t.ok(fps > FPS * 0.9, `${fps.toFixed(1)} fps while 3 workers exit (within 10% of ${FPS})`);
+    t.ok((await metric(s.base, 'stream_manager_pool_worker_restarts_total')) - restarts0 >= 3, 'each exit is replaced and counted');
+
+    writeFileSync(join(faults, 'hang'), '');
+    await sleep(2000);
+    t.ok((await metric(s.base, 'stream_manager_pool_tasks_total{task="render",result="timeout"}')) >= 1, 'a hung render is aborted by its timeout');
+    writeFileSync(join(faults, 'oom'), '');
+    await sleep(3000);
+    t.ok((await metric(s.base, 'stream_manager_pool_worker_restarts_total')) - restarts0 >= 5, 'the hung worker and the one over its heap limit are replaced');
+    const after = await measureFps(s, 3000);
+    t.ok(after > FPS * 0.9, `${after.toFixed(1)} fps afterwards`);
+    const st = (await s.call('GET', '/stream/status')).body;
+    t.match(st, { isLive: true, error: null });
+    t.match(s.output(), /ERR_WORKER_OUT_OF_MEMORY|heap/i, 'the heap-limit death is logged');
+  });
+});
+
+t.test('a full render queue drops the frame and counts it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sm-queue-'));
+  const s = await startChild({ STATE_STORE: 'memory', AUTOSTART: 'true', DEFAULT_SCENE: 'empty', RECORDINGS_DIR: join(dir, 'rec'), WORKERS: '1', RENDER_MAX_QUEUE: '2' });
+  t.teardown(() => s.stop('SIGKILL'));
+  // Six animated layers: each frame asks for six renders at once; one runs, two may wait.
+  for (let i = 0; i < 6; i++) {
+    const res = await s.call('POST', '/stream/layers', {
+      id: `c${i}`,
+      transform: { x: i * 40, y: 0, scale: 0.2 },
+      content: { type: 'character', modelUrl: 'assets/characters/auctioneer.png', animations: { idle: 'idle', talking: 'talking' }, animation: 'talking' },
+    });
+    t.equal(res.status, 201);
+  }
+  await sleep(2000);
+  t.ok((await metric(s.base, 'stream_manager_frames_dropped_total{reason="render_queue_full"}')) > 10, 'frames dropped for a full queue are counted');
+  t.ok((await metric(s.base, 'stream_manager_pool_tasks_total{task="render",result="rejected"}')) > 10, 'the refused tasks are counted');
+  t.equal((await metric(s.base, 'stream_manager_pool_queue_size')) <= 2, true, 'the queue never grows past its limit');
+  t.match((await s.call('GET', '/stream/status')).body, { isLive: true, error: null }, 'the stream goes on');
+  // Back under the limit, frames flow again.
+  for (let i = 2; i < 6; i++) await s.call('DELETE', `/stream/layers/c${i}`);
+  const before = await metric(s.base, 'stream_manager_frames_dropped_total{reason="render_queue_full"}');
+  await sleep(1500);
+  t.equal(await metric(s.base, 'stream_manager_frames_dropped_total{reason="render_queue_full"}'), before, 'no more drops with two layers');
+});
