@@ -115,6 +115,7 @@ export async function startApp(config: ServerConfig, log: Logger): Promise<App> 
   });
   metrics.sources.pool = () => pool.stats();
   metrics.sources.pipeline = () => ({ ...pipeline.status(), output: pipeline.output });
+  metrics.sources.outputs = () => pipeline.outputs();
   metrics.sources.ws = () => ws.counts();
   metrics.sources.wsBuffered = () => ws.bufferedBytes();
   metrics.sources.store = () => ({ connected: state.store.connected });
@@ -138,6 +139,7 @@ export async function startApp(config: ServerConfig, log: Logger): Promise<App> 
     }
   });
   pipeline.on('layerFault', (fault) => ws.broadcast(['state', 'layers'], { type: 'layerError', payload: fault }));
+  pipeline.on('output', (payload) => ws.broadcast(['state'], { type: 'outputUpdate', payload }));
   scene.on('change', (e) => {
     const payloads =
       e.type === 'sceneReplaced'

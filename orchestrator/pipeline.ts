@@ -6,7 +6,9 @@ import { AppError } from '../shared/errors.js';
 import type { StreamConfig } from '../shared/stream-config.js';
 import type { StreamState } from '../shared/stream-state.js';
 import type { Metrics } from './metrics/metrics.js';
-import { EncoderSupervisor, type RestartPolicy } from './output/encoder-supervisor.js';
+import type { OutputStatus } from '../shared/output-status.js';
+import { redactOutput } from './output/encoder.js';
+import { EncoderSupervisor, type OutputEvent, type RestartPolicy } from './output/encoder-supervisor.js';
 import { resolveOutput } from './output/output-path.js';
 import { FrameComposer } from './render/frame-composer.js';
 import { FrameClock } from './render/frame-clock.js';
@@ -46,7 +48,7 @@ const EXTRA_FRAMES = 4;
  * dropped). When ffmpeg cannot keep up (`encoderMaxQueuedFrames` unread) the frame is dropped,
  * never queued without bound. Emits `state` on every change of live state and once a second.
  */
-export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFault: [LayerFault] }> {
+export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFault: [LayerFault]; output: [OutputStatus & OutputEvent] }> {
   #o: PipelineOptions;
   #stream: StreamConfig;
   #renderer: LayerRenderer;
@@ -88,6 +90,13 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
   /** A copy of the seeds' `StreamState`. */
   status(): StreamState {
     return { ...this.#stats.state };
+  }
+
+  /** The outputs and their states (one today: `main`), stream keys redacted. */
+  outputs(): OutputStatus[] {
+    const e = this.#encoder;
+    const url = e?.output ?? this.#stream.output.url;
+    return [{ id: 'main', url: url === null ? null : redactOutput(url), state: e?.state ?? 'stopped', restarts: e?.restarts ?? 0, lastError: e?.lastError ?? null }];
   }
 
   /** The current stream configuration. */
@@ -265,6 +274,9 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
           this.#markStopped(message);
         });
       },
+    });
+    supervisor.on('output', (event) => {
+      if (this.#encoder === supervisor || this.#encoder === null) this.emit('output', { ...this.outputs()[0]!, ...event, state: event.state });
     });
     await supervisor.start();
     if (this.#stats.state.isLive) this.#o.metrics?.encoderRestarts.inc();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OutputStatusSchema } from './output-status.js';
 import { LayerSchema } from './scene.js';
 import { StreamConfigSchema } from './stream-config.js';
 import { StreamStateSchema } from './stream-state.js';
@@ -83,6 +84,21 @@ export const LayerErrorMessageSchema = z.strictObject({
   payload: z.strictObject({ id: z.string(), message: z.string().nullable(), failures: z.number().int().positive() }),
 });
 
+/**
+ * An output changed state: `event` is `reconnecting` (it went down; `attempt`, `delayMs` until the
+ * next try, `reason`), `reconnected` (frames flow again), `failed` (given up), or `connecting`,
+ * `live`, `stopped`.
+ */
+export const OutputUpdateMessageSchema = z.strictObject({
+  type: z.literal('outputUpdate'),
+  payload: OutputStatusSchema.extend({
+    event: z.enum(['connecting', 'live', 'reconnecting', 'reconnected', 'failed', 'stopped']),
+    attempt: z.number().int().nonnegative(),
+    delayMs: z.number().int().nonnegative().optional(),
+    reason: z.string().optional(),
+  }),
+});
+
 export const ErrorMessageSchema = z.strictObject({
   type: z.literal('error'),
   payload: z.strictObject({ code: z.string(), message: z.string() }),
@@ -104,6 +120,7 @@ export type MetricsUpdateMessage = z.infer<typeof MetricsUpdateMessageSchema>;
 export type PreviewMessage = z.infer<typeof PreviewMessageSchema>;
 export type ErrorMessage = z.infer<typeof ErrorMessageSchema>;
 export type LayerErrorMessage = z.infer<typeof LayerErrorMessageSchema>;
+export type OutputUpdateMessage = z.infer<typeof OutputUpdateMessageSchema>;
 export type PongMessage = z.infer<typeof PongMessageSchema>;
 export type SubscribedMessage = z.infer<typeof SubscribedMessageSchema>;
 export type ServerMessage =
@@ -115,6 +132,7 @@ export type ServerMessage =
   | PreviewMessage
   | ErrorMessage
   | LayerErrorMessage
+  | OutputUpdateMessage
   | PongMessage
   | SubscribedMessage;
 

@@ -16,7 +16,7 @@ const SnapshotQuerySchema = z.strictObject({ width: z.coerce.number().int().min(
  */
 export function streamRoutes(router: Router, pipeline: StreamPipeline, state: StateManager): void {
   router.get('/status', (ctx) => {
-    ctx.body = pipeline.status();
+    ctx.body = { ...pipeline.status(), outputs: pipeline.outputs() };
   });
   router.post('/start', async (ctx) => {
     ctx.body = await pipeline.start();

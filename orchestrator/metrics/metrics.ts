@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { OutputStateSchema } from '../../shared/output-status.js';
 
 /** Prefix of every Stream Manager metric (Prometheus naming: snake_case, base units). */
 export const PREFIX = 'stream_manager_';
@@ -19,6 +20,7 @@ export interface MetricSources {
   /** Bytes queued in `ws` for all sockets together. */
   wsBuffered?: () => number;
   store?: () => { connected: boolean };
+  outputs?: () => { id: string; state: string; restarts: number }[];
 }
 
 /**
@@ -98,6 +100,20 @@ export class Metrics {
     this.encoderOutputBytes = new Gauge({ name: `${PREFIX}encoder_output_bytes`, help: "Bytes the current ffmpeg has written (its -progress total_size)", registers });
     this.encoderSpeed = new Gauge({ name: `${PREFIX}encoder_speed_ratio`, help: "ffmpeg's encoding speed relative to real time (-progress speed)", registers });
     this.encoderBitrate = new Gauge({ name: `${PREFIX}encoder_output_bytes_per_second`, help: 'Output rate reported by ffmpeg (-progress bitrate / 8; x 8 for bits per second)', registers });
+    new Gauge({
+      name: `${PREFIX}output_state`, help: '1 for each output\'s current state (connecting|live|reconnecting|failed|stopped), by output id; no URLs in labels', labelNames: ['output', 'state'], registers,
+      collect() {
+        this.reset();
+        for (const o of src.outputs?.() ?? []) for (const state of OutputStateSchema.options) this.set({ output: o.id, state }, o.state === state ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}output_restarts`, help: 'Reconnects/restarts of each output in the current live session', labelNames: ['output'], registers,
+      collect() {
+        this.reset();
+        for (const o of src.outputs?.() ?? []) this.set({ output: o.id }, o.restarts);
+      },
+    });
     new Gauge({
       name: `${PREFIX}output_up`, help: '1 while the output is being written, by output kind (rtmp|file); no URLs in labels', labelNames: ['kind'], registers,
       collect() {

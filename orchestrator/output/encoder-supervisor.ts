@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { AppError } from '../../shared/errors.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -29,6 +30,26 @@ export interface SupervisorOptions {
   onFailed: (message: string) => void;
 }
 
+/**
+ * An output's state: `connecting` (ffmpeg started, no frame encoded yet), `live` (its frame count
+ * rises), `reconnecting` (it died or stalled; a restart is scheduled or has not made progress
+ * yet), `failed` (given up after max retries), `stopped`.
+ */
+export type OutputState = 'connecting' | 'live' | 'reconnecting' | 'failed' | 'stopped';
+
+/** A change of an output's state, as sent on the WebSocket (`outputUpdate`) and logged. */
+export interface OutputEvent {
+  state: OutputState;
+  /** `reconnecting`: going down and retrying; `reconnected`: frames flow again; `failed`: given up. */
+  event: 'connecting' | 'live' | 'reconnecting' | 'reconnected' | 'failed' | 'stopped';
+  /** Restart attempt in the current run of failures (0 when healthy). */
+  attempt: number;
+  /** Delay before the next attempt, ms (`reconnecting` only). */
+  delayMs?: number;
+  /** Why it went down (`reconnecting`, `failed`). */
+  reason?: string;
+}
+
 /** How often the stall watchdog looks, ms. */
 const WATCHDOG_MS = 1000;
 
@@ -44,8 +65,10 @@ export function restartDelay(policy: RestartPolicy, attempt: number, random = Ma
  * network peer) it is killed and restarted. While it is down, `running` is false and the
  * pipeline drops (and counts) frames instead of queueing them, so memory stays bounded.
  */
-export class EncoderSupervisor {
+export class EncoderSupervisor extends EventEmitter<{ output: [OutputEvent] }> {
   readonly #o: SupervisorOptions;
+  #state: OutputState = 'stopped';
+  #lastError: string | null = null;
   #encoder: Encoder | null = null;
   #attempt = 0;
   #restarts = 0;
@@ -54,7 +77,23 @@ export class EncoderSupervisor {
   #stopping = false;
 
   constructor(options: SupervisorOptions) {
+    super();
     this.#o = options;
+  }
+
+  /** The output's state now. */
+  get state(): OutputState {
+    return this.#state;
+  }
+
+  /** Why the output last went down, or null. */
+  get lastError(): string | null {
+    return this.#lastError;
+  }
+
+  #set(state: OutputState, event: OutputEvent['event'], extra: Pick<OutputEvent, 'delayMs' | 'reason'> = {}): void {
+    this.#state = state;
+    this.emit('output', { state, event, attempt: this.#attempt, ...extra });
   }
 
   /** True while an encoder is up and taking frames. */
@@ -90,9 +129,11 @@ export class EncoderSupervisor {
    */
   async start(): Promise<void> {
     this.#stopping = false;
+    this.#lastError = null;
     const encoder = this.#spawn();
     try {
       await encoder.started;
+      this.#set('connecting', 'connecting');
     } catch (err) {
       this.#encoder = null;
       throw new AppError('SM_ERR_ENCODER', `ffmpeg could not start (${this.#o.ffmpegPath}): ${(err as Error).message}`);
@@ -113,6 +154,7 @@ export class EncoderSupervisor {
     this.#timer = this.#watchdog = null;
     const encoder = this.#encoder;
     this.#encoder = null;
+    if (this.#state !== 'failed' && this.#state !== 'stopped') this.#set('stopped', 'stopped');
     if (encoder) {
       const exit = await encoder.end();
       if (exit.state === 'failed') this.#o.log.warn({ exit }, 'encoder ended with an error');
@@ -136,14 +178,17 @@ export class EncoderSupervisor {
 
   #scheduleRestart(reason: string): void {
     this.#attempt++;
+    this.#lastError = reason;
     if (this.#attempt > this.#o.policy.maxRetries) {
       this.#o.log.error({ attempts: this.#attempt - 1, reason }, 'encoder given up on');
+      this.#set('failed', 'failed', { reason });
       void this.stop();
       this.#o.onFailed(`Encoder failed ${this.#attempt - 1} restarts in a row: ${reason}`);
       return;
     }
     const delay = restartDelay(this.#o.policy, this.#attempt);
     this.#o.log.warn({ attempt: this.#attempt, delayMs: delay, reason }, 'restarting encoder');
+    this.#set('reconnecting', 'reconnecting', { delayMs: delay, reason });
     this.#timer = setTimeout(() => {
       this.#timer = null;
       if (this.#stopping) return;
@@ -158,8 +203,14 @@ export class EncoderSupervisor {
     const encoder = this.#encoder;
     if (!encoder?.running) return;
     const idle = performance.now() - encoder.lastProgressAt;
-    // A restarted encoder whose frame count rises again is healthy: the next failure starts the backoff over.
-    if (this.#attempt > 0 && encoder.progress && idle < 2 * WATCHDOG_MS) this.#attempt = 0;
+    const flowing = encoder.progress !== null && encoder.progress.frame > 0 && idle < 2 * WATCHDOG_MS;
+    if (flowing && this.#state !== 'live') {
+      const recovered = this.#state === 'reconnecting';
+      // A restarted encoder whose frame count rises again is healthy: the next failure starts the backoff over.
+      this.#attempt = 0;
+      this.#set('live', recovered ? 'reconnected' : 'live');
+      if (recovered) this.#o.log.info('output reconnected');
+    }
     // A fresh ffmpeg (still connecting to an RTMP server, say) gets twice as long before its first report.
     if (idle > (encoder.progress ? 1 : 2) * this.#o.policy.stallMs) {
       this.#o.log.error({ idleMs: Math.round(idle), pid: encoder.pid }, 'encoder stalled; killing it');

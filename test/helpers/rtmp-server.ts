@@ -22,6 +22,10 @@ export function freePort(): Promise<number> {
 /** A real RTMP server (nginx + nginx-rtmp) on a free loopback port; `app` accepts any stream. */
 export interface RtmpServer {
   url(stream: string): string;
+  /** Stops nginx (publishers are disconnected); `restart` brings it back on the same port. */
+  kill(): Promise<void>;
+  restart(): Promise<void>;
+  /** Stops nginx for good and removes its folder. */
   stop(): Promise<void>;
 }
 
@@ -45,27 +49,41 @@ events { worker_connections 64; }
 rtmp { server { listen 127.0.0.1:${port}; chunk_size 4096; application live { live on; record off; } } }
 `,
   );
-  const proc: ChildProcess = spawn('nginx', ['-p', dir, '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  // Wait until the port accepts connections.
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`nginx exited: ${stderr}`);
-    const open = await new Promise<boolean>((resolve) => {
-      const sock = createServer().listen(port, '127.0.0.1');
-      sock.once('listening', () => sock.close(() => resolve(false)));
-      sock.once('error', () => resolve(true));
-    });
-    if (open) break;
-    if (Date.now() > deadline) throw new Error(`nginx did not listen on ${port}: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  let proc: ChildProcess | null = null;
+  const up = async (): Promise<void> => {
+    const p = spawn('nginx', ['-p', dir, '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    proc = p;
+    let stderr = '';
+    p.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Wait until the port accepts connections.
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      if (p.exitCode !== null) throw new Error(`nginx exited: ${stderr}`);
+      const open = await new Promise<boolean>((resolve) => {
+        const sock = createServer().listen(port, '127.0.0.1');
+        sock.once('listening', () => sock.close(() => resolve(false)));
+        sock.once('error', () => resolve(true));
+      });
+      if (open) break;
+      if (Date.now() > deadline) throw new Error(`nginx did not listen on ${port}: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const down = async (): Promise<void> => {
+    const p = proc;
+    proc = null;
+    if (!p || p.exitCode !== null) return;
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill('SIGTERM');
+    await exited;
+  };
+  await up();
   return {
     url: (stream) => `rtmp://127.0.0.1:${port}/live/${stream}`,
+    kill: down,
+    restart: up,
     async stop() {
-      proc.kill('SIGTERM');
-      if (proc.exitCode === null) await new Promise((r) => proc.once('exit', r));
+      await down();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,0 +1,18 @@
+import { z } from 'zod';
+
+/** An output's state; see orchestrator/output/encoder-supervisor.ts for the transitions. */
+export const OutputStateSchema = z.enum(['connecting', 'live', 'reconnecting', 'failed', 'stopped']);
+
+/**
+ * One output in `GET /stream/status`'s `outputs` and WS `outputUpdate`: its id, where it goes
+ * (stream key redacted: `rtmp://host/app/***`), its state, restarts in this live session, and why
+ * it last went down.
+ */
+export const OutputStatusSchema = z.strictObject({
+  id: z.string(),
+  url: z.string().nullable(),
+  state: OutputStateSchema,
+  restarts: z.number().int().nonnegative(),
+  lastError: z.string().nullable(),
+});
+export type OutputStatus = z.infer<typeof OutputStatusSchema>;
