@@ -22,7 +22,7 @@ export type EncoderSettings = z.infer<typeof EncoderSettingsSchema>;
 
 /**
  * Where the encoded stream goes: an `rtmp://`/`rtmps://` URL (FLV), or a file path whose extension
- * picks the container (`.mp4`, `.flv`, `.ts`, `.mkv`). `null`: a new recording
+ * picks the container (`.mp4`, `.flv`, `.ts`, `.mkv`). `null` (or absent): a new recording
  * `recordings/stream-<ISO time>.mp4` at each start.
  */
 export const OutputSettingsSchema = z.strictObject({
@@ -33,7 +33,9 @@ export const OutputSettingsSchema = z.strictObject({
     .refine((u) => /^rtmps?:\/\//.test(u) || /\.(mp4|flv|ts|mkv)$/i.test(u), {
       message: 'Expected an rtmp:// or rtmps:// URL, or a file path ending in .mp4, .flv, .ts or .mkv',
     })
-    .nullable(),
+    .nullable()
+    // JSON Merge Patch removes a member set to null: `{"output":{"url":null}}` means "back to recordings".
+    .default(null),
 });
 export type OutputSettings = z.infer<typeof OutputSettingsSchema>;
 

@@ -21,7 +21,7 @@ export const EnvSchema = z.object({
   HEIGHT: int(16, 4320).multipleOf(2).default(720),
   FPS: int(1, 120).default(30),
   BACKGROUND: ColorSchema.default('#101018'),
-  OUTPUT_URL: OutputSettingsSchema.shape.url.unwrap().optional(),
+  OUTPUT_URL: OutputSettingsSchema.shape.url.unwrap().unwrap().optional(),
   RECORDINGS_DIR: z.string().min(1).default('recordings'),
   FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
   X264_PRESET: EncoderSettingsSchema.shape.preset.default('veryfast'),

@@ -1,0 +1,86 @@
+import fc from 'fast-check';
+import t from 'tap';
+import { startServer, type TestServer } from './helpers/server.js';
+
+/** Bodies per route (the acceptance asks for 1000). */
+const RUNS = Number(process.env['FUZZ_RUNS'] ?? 1000);
+
+/** Anything JSON can say, biased towards the shapes our schemas look at so validation goes deep. */
+const value = fc.oneof(fc.constant(null), fc.boolean(), fc.integer(), fc.double(), fc.string({ maxLength: 20 }), fc.constantFrom(-1e308, 1e308, -0, 0.5, '', '#fff', 'red', 'assets/x.png', '../../etc/passwd'));
+const loose = fc.oneof(value, fc.array(value, { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 8 }), value, { maxKeys: 3 }));
+const transform = fc.record({ x: loose, y: loose, width: loose, height: loose, scale: loose, rotation: loose }, { requiredKeys: [] });
+const content = fc.oneof(
+  fc.record({ type: fc.constantFrom('color', 'image', 'text', 'character', 'video', ''), color: loose, src: loose, content: loose, style: fc.oneof(loose, fc.record({ font: loose, fontSize: loose, color: loose }, { requiredKeys: [] })), modelUrl: loose }, { requiredKeys: [] }),
+  loose,
+);
+const layerish = fc.record({ id: fc.oneof(loose, fc.string({ maxLength: 70 })), name: loose, visible: loose, opacity: loose, zIndex: loose, transform: fc.oneof(transform, loose), content, extra: loose }, { requiredKeys: [] });
+const configish = fc.record(
+  { width: loose, height: loose, targetFPS: loose, background: loose, encoder: fc.oneof(loose, fc.record({ preset: loose, bitrateKbps: loose, keyframeIntervalSeconds: loose, audio: loose }, { requiredKeys: [] })), output: fc.oneof(loose, fc.record({ url: loose }, { requiredKeys: [] })) },
+  { requiredKeys: [] },
+);
+const sceneish = fc.record({ version: loose, canvas: fc.oneof(loose, configish), layers: fc.oneof(loose, fc.array(layerish, { maxLength: 3 })) }, { requiredKeys: [] });
+
+/** A request body: structured JSON, any JSON, or bytes that are not JSON at all. */
+const body = (shape: fc.Arbitrary<unknown>): fc.Arbitrary<{ text: string; type: string }> =>
+  fc.oneof(
+    { weight: 6, arbitrary: shape.map((v) => ({ text: JSON.stringify(v) ?? 'null', type: 'application/json' })) },
+    { weight: 2, arbitrary: fc.json({ maxDepth: 3 }).map((text) => ({ text, type: 'application/json' })) },
+    { weight: 1, arbitrary: fc.string({ maxLength: 40 }).map((text) => ({ text, type: 'application/json' })) },
+    { weight: 1, arbitrary: fc.string({ maxLength: 40 }).map((text) => ({ text, type: 'text/plain' })) },
+  );
+
+const ROUTES: { name: string; method: string; path: fc.Arbitrary<string>; body: fc.Arbitrary<{ text: string; type: string }> }[] = [
+  { name: 'POST /layers', method: 'POST', path: fc.constant('/stream/layers'), body: body(layerish) },
+  { name: 'PUT /layers/:id', method: 'PUT', path: fc.constantFrom('/stream/layers/a', '/stream/layers/b'), body: body(layerish) },
+  { name: 'PATCH /layers/:id', method: 'PATCH', path: fc.constantFrom('/stream/layers/a', '/stream/layers/b', '/api/stream/layers/a'), body: body(layerish) },
+  { name: 'PATCH /layers/:id/visibility', method: 'PATCH', path: fc.constantFrom('/stream/layers/a/visibility', '/stream/layers/zz/visibility'), body: body(fc.record({ visible: loose }, { requiredKeys: [] })) },
+  { name: 'POST /layers/:id/visibility', method: 'POST', path: fc.constant('/stream/layers/b/visibility'), body: body(fc.record({ visible: loose }, { requiredKeys: [] })) },
+  { name: 'PATCH /config', method: 'PATCH', path: fc.constant('/stream/config'), body: body(configish) },
+  { name: 'PUT /scene', method: 'PUT', path: fc.constant('/stream/scene'), body: body(sceneish) },
+  { name: 'DELETE /layers/:id', method: 'DELETE', path: fc.string({ maxLength: 12 }).map((id) => `/stream/layers/${encodeURIComponent(id)}`), body: body(loose) },
+];
+
+/** What must not change when a request is refused. */
+async function snapshot(s: TestServer): Promise<{ scene: unknown; config: unknown }> {
+  const [scene, config] = await Promise.all([s.call('GET', '/stream/scene'), s.call('GET', '/stream/config')]);
+  // The version may move (a restore after an accepted body bumps it); the content may not.
+  return { scene: { canvas: scene.body.canvas, layers: scene.body.layers }, config: config.body };
+}
+
+t.test('1000 random bodies per mutating route: never a 5xx, nothing changed by a refusal', async (t) => {
+  const s = await startServer();
+  t.teardown(() => s.close());
+  await s.call('POST', '/stream/layers', { id: 'a', content: { type: 'color', color: '#ff0000' }, transform: { x: 0, y: 0, width: 20, height: 20 } });
+  await s.call('POST', '/stream/layers', { id: 'b', content: { type: 'text', content: 'Current Bid: 1.5 ETH', style: { font: 'Arial', fontSize: 12, color: '#fff' } } });
+  const original = await snapshot(s);
+  const originalScene = (await s.call('GET', '/stream/scene')).body;
+
+  for (const route of ROUTES) {
+    let accepted = 0;
+    let refused = 0;
+    const statuses = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(route.path, route.body, async (path, b) => {
+        const res = await fetch(s.base + path, { method: route.method, headers: { 'content-type': b.type }, body: b.text });
+        await res.arrayBuffer();
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        if (res.status >= 500) throw new Error(`${route.method} ${path} ${b.text} -> ${res.status}`);
+        if (res.status >= 400) {
+          refused++;
+          const now = await snapshot(s);
+          if (JSON.stringify(now) !== JSON.stringify(original)) throw new Error(`${route.method} ${path} ${b.text} was refused (${res.status}) but changed the state`);
+        } else {
+          // Accepted: put everything back for the next body.
+          accepted++;
+          const put = await s.call('PUT', '/stream/scene', { canvas: originalScene.canvas, layers: originalScene.layers });
+          const cfg = await s.call('PATCH', '/stream/config', original.config);
+          if (put.status !== 200 || cfg.status !== 200) throw new Error(`restore failed: ${put.status} ${cfg.status}`);
+        }
+      }),
+      { numRuns: RUNS },
+    );
+    t.pass(`${route.name}: ${RUNS} bodies, ${refused} refused, ${accepted} accepted, statuses ${JSON.stringify(Object.fromEntries(statuses))}`);
+    t.ok(refused > RUNS / 2, 'most random bodies are refused (the test reaches validation)');
+  }
+  t.same(await snapshot(s), original, 'the scene and config end as they began');
+});
