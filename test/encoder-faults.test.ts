@@ -72,3 +72,41 @@ t.test('a stalled ffmpeg (SIGSTOP): frames dropped not queued, memory bounded, w
   t.equal(await metric(s.base, 'stream_manager_encoder_restarts_total'), 1);
   await s.call('POST', '/stream/stop');
 });
+
+t.test('SIGSTOP for 20 s then SIGCONT: RSS stays under 2 s of raw frames, the same ffmpeg goes on', async (t) => {
+  // A stall watchdog longer than the stop, so the stopped ffmpeg is not replaced: this checks the bound alone.
+  const s = await startServer({ DEFAULT_SCENE: 'auction', WIDTH: '1280', HEIGHT: '720', ENCODER_STALL_MS: '60000' });
+  t.teardown(() => s.close());
+  await s.call('POST', '/stream/start');
+  await sleep(2000);
+  const pid = s.app.pipeline.encoderPid;
+  if (pid === undefined) return t.fail('no encoder running');
+  const rss0 = process.memoryUsage().rss;
+  let peak = rss0;
+  process.kill(pid, 'SIGSTOP');
+  t.teardown(() => {
+    try {
+      process.kill(pid, 'SIGCONT');
+    } catch {
+      /* already gone */
+    }
+  });
+  for (let i = 0; i < 40; i++) {
+    await sleep(500);
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }
+  const grew = (peak - rss0) / 1048576;
+  const twoSecondsOfFrames = (1280 * 720 * 4 * 30 * 2) / 1048576;
+  t.ok(grew < twoSecondsOfFrames, `peak RSS +${grew.toFixed(0)} MB over 20 s stopped (2 s of raw frames: ${twoSecondsOfFrames.toFixed(0)} MB)`);
+  t.ok(await metric(s.base, 'stream_manager_frames_dropped_total{reason="encoder_backpressure"}') > 20 * 25, 'about 20 s of frames dropped and counted');
+  const bytes = await metric(s.base, 'stream_manager_encoder_input_bytes_total');
+  process.kill(pid, 'SIGCONT');
+  await sleep(3000);
+  t.equal(s.app.pipeline.encoderPid, pid, 'the same ffmpeg goes on after SIGCONT');
+  t.ok((await metric(s.base, 'stream_manager_encoder_input_bytes_total')) > bytes + 1280 * 720 * 4 * 30, 'frames flow to it again');
+  const st = (await s.call('GET', '/stream/status')).body;
+  t.match(st, { isLive: true, error: null });
+  t.ok(st.fps > 25, `at ${st.fps} fps`);
+  t.equal(await metric(s.base, 'stream_manager_encoder_restarts_total'), 0, 'no restart was needed');
+  await s.call('POST', '/stream/stop');
+});
