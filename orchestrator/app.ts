@@ -4,9 +4,9 @@ import type { Logger } from 'pino';
 import type { ServerConfig } from './config/env.js';
 import { AssetFiles } from './assets/asset-files.js';
 import { AssetService } from './assets/asset-service.js';
-import { bearerToken } from './auth/credentials.js';
+import { BEARER_CHALLENGE, bearerToken } from './auth/credentials.js';
 import { createHttpApp } from './http/http-app.js';
-import { OriginPolicy } from './http/security.js';
+import { OriginPolicy } from './auth/origin-policy.js';
 import { Metrics } from './metrics/metrics.js';
 import { redactOutput } from './output/encoder.js';
 import { StreamPipeline } from './pipeline.js';
@@ -90,6 +90,7 @@ export async function startApp(config: ServerConfig, log: Logger): Promise<App> 
     metrics,
     log.child({ component: 'pool' }),
   );
+  await pool.warmUp();
   const pipeline = new StreamPipeline({
     stream: state.config,
     ffmpegPath: config.ffmpegPath,
@@ -195,7 +196,7 @@ export async function startApp(config: ServerConfig, log: Logger): Promise<App> 
       if (req.url?.split('?')[0] !== '/metrics') return void res.writeHead(404).end();
       if (!tokens.mayReadMetrics(bearerToken(req.headers.authorization))) {
         metrics.authFailures.inc({ transport: 'http' });
-        return void res.writeHead(401, { 'www-authenticate': 'Bearer realm="stream-manager"' }).end();
+        return void res.writeHead(401, { 'www-authenticate': BEARER_CHALLENGE }).end();
       }
       void metrics.scrape().then(({ body, contentType }) => res.writeHead(200, { 'content-type': contentType }).end(body));
     });

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import t from 'tap';
 import { startChild, type ChildServer } from './helpers/child-server.js';
-import { decode } from './helpers/server.js';
+import { decode, startServer } from './helpers/server.js';
 import { connect } from './helpers/ws-client.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -135,4 +135,14 @@ t.test('a full render queue drops the frame and counts it', async (t) => {
   const before = await metric(s.base, 'stream_manager_frames_dropped_total{reason="render_queue_full"}');
   await sleep(1500);
   t.equal(await metric(s.base, 'stream_manager_frames_dropped_total{reason="render_queue_full"}'), before, 'no more drops with two layers');
+});
+
+t.test("a cold worker's start does not count against the render timeout", async (t) => {
+  // 50 ms is ample for a colour layer but not for a thread to load canvas and fonts: the pool
+  // warms its threads up before the first render.
+  const s = await startServer({ RENDER_TIMEOUT_MS: '50', WORKERS: '2' });
+  t.teardown(() => s.close());
+  t.equal((await s.call('POST', '/stream/layers', { id: 'red', content: { type: 'color', color: '#ff0000' } })).status, 201);
+  t.same((await s.snapshot()).at(10, 10).slice(0, 3), [255, 0, 0], 'the first render is in the first snapshot');
+  t.notMatch(await (await fetch(`${s.base}/metrics`)).text(), /stream_manager_pool_tasks_total\{task="render",result="timeout"\} [1-9]/, 'no render timed out');
 });

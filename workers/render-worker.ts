@@ -130,3 +130,11 @@ export async function encodeImage(task: EncodeImageTask): Promise<EncodeImageRes
   const data = await (task.format === 'png' ? source.encode('png') : source.encode('jpeg', task.quality));
   return { data, runMs: performance.now() - started };
 }
+
+/**
+ * Does nothing: the first task a thread runs waits for it to load this module, @napi-rs/canvas
+ * and the fonts. The pool runs one per thread at start so that render timeouts measure renders.
+ */
+export function warmUp(): { runMs: number } {
+  return { runMs: 0 };
+}

@@ -5,6 +5,9 @@ export const WS_TOKEN_PROTOCOL_PREFIX = 'bearer.';
 /** The subprotocol the server selects when a client offers it (browsers need one selected). */
 export const WS_PROTOCOL = 'stream-manager';
 
+/** `WWW-Authenticate` of a 401 (RFC 6750 section 3). */
+export const BEARER_CHALLENGE = 'Bearer realm="stream-manager"';
+
 /** The token of an `Authorization: Bearer <token>` header (RFC 6750 section 2.1), or null. */
 export function bearerToken(authorization: string | undefined): string | null {
   const m = /^Bearer +([^\s]+) *$/i.exec(authorization ?? '');

@@ -68,6 +68,9 @@ export interface Principal {
   role: Role;
 }
 
+/** The caller when no tokens are configured (the server is then reachable from loopback only). */
+export const LOCAL_ADMIN: Principal = { name: 'local', role: 'admin' };
+
 interface Entry extends Principal {
   digest: Buffer;
 }
@@ -96,6 +99,14 @@ export class TokenSet {
   /** Number of tokens; 0 means auth is off (the server then binds to loopback only). */
   get size(): number {
     return this.#entries.length;
+  }
+
+  /**
+   * Who is calling: with no tokens configured (auth off) always {@link LOCAL_ADMIN}; else the
+   * principal whose token is `presented`, or null.
+   */
+  authenticate(presented: string | null): Principal | null {
+    return this.#entries.length === 0 ? LOCAL_ADMIN : this.identify(presented);
   }
 
   /** The principal whose token is `presented`, or null. Constant time in the token's content. */

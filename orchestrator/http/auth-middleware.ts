@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import { AppError } from '../../shared/errors.js';
-import { bearerToken } from '../auth/credentials.js';
+import { BEARER_CHALLENGE, bearerToken } from '../auth/credentials.js';
 import { requiredAccess } from '../auth/policy.js';
 import { roleAllows, type Principal, type TokenSet } from '../auth/tokens.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -11,19 +11,13 @@ export interface AuthState {
   principal: Principal | null;
 }
 
-/** The caller when no tokens are configured (the server is then reachable from loopback only). */
-export const LOCAL_ADMIN: Principal = { name: 'local', role: 'admin' };
-
-/** `WWW-Authenticate` for a 401 (RFC 6750 section 3). */
-const CHALLENGE = 'Bearer realm="stream-manager"';
-
 /**
  * Finds who is calling from `Authorization: Bearer <token>`; rejects nothing (the rate limiter
  * runs next, keyed by the principal or the IP, so wrong guesses are limited too).
  */
 export function authenticate(tokens: TokenSet): Middleware<AuthState> {
   return async (ctx, next) => {
-    ctx.state.principal = tokens.size === 0 ? LOCAL_ADMIN : tokens.identify(bearerToken(ctx.get('Authorization') || undefined));
+    ctx.state.principal = tokens.authenticate(bearerToken(ctx.get('Authorization') || undefined));
     await next();
   };
 }
@@ -36,7 +30,7 @@ export function authenticate(tokens: TokenSet): Middleware<AuthState> {
 export function authorize(tokens: TokenSet, metrics?: Metrics): Middleware<AuthState> {
   const unauthorized = (ctx: { set(k: string, v: string): void }): never => {
     metrics?.authFailures.inc({ transport: 'http' });
-    ctx.set('WWW-Authenticate', CHALLENGE);
+    ctx.set('WWW-Authenticate', BEARER_CHALLENGE);
     throw new AppError('SM_ERR_UNAUTHORIZED');
   };
   return async (ctx, next) => {

@@ -99,6 +99,14 @@ export class RenderPool {
     return { threads: this.piscina.threads.length, utilization: this.piscina.utilization, queueSize: Math.max(0, this.#pending - this.piscina.threads.length) };
   }
 
+  /**
+   * Waits until the threads have loaded the worker module (a no-op task each, no timeout), so
+   * that the first render's timeout does not include a cold thread's start (seconds on a cold disk).
+   */
+  async warmUp(): Promise<void> {
+    await Promise.all(Array.from({ length: this.piscina.threads.length || 1 }, () => this.piscina.run(null, { name: 'warmUp' })));
+  }
+
   async #run<R extends { runMs: number }>(task: unknown, name: string): Promise<R> {
     const started = performance.now();
     // Piscina parks undistributed tasks that carry an AbortSignal outside its bounded queue, so

@@ -3,7 +3,6 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { WebSocketServer } from 'ws';
-import { ERRORS, type ErrorCode } from '../../shared/errors.js';
 import type { Layer } from '../../shared/scene.js';
 import type { StreamConfig } from '../../shared/stream-config.js';
 import type { StreamState } from '../../shared/stream-state.js';
@@ -18,9 +17,9 @@ import {
 import type { Metrics } from '../metrics/metrics.js';
 import type { PreviewSink } from '../pipeline.js';
 import { WS_PROTOCOL, upgradeToken } from '../auth/credentials.js';
+import { refuseUpgrade } from './refuse-upgrade.js';
 import type { TokenSet } from '../auth/tokens.js';
-import { LOCAL_ADMIN } from '../http/auth-middleware.js';
-import type { OriginPolicy } from '../http/security.js';
+import type { OriginPolicy } from '../auth/origin-policy.js';
 import { WsClient } from './ws-client.js';
 
 /** Largest client message, bytes; bigger closes the socket with 1009 (ws's maxPayload). */
@@ -122,16 +121,15 @@ export class WsHub implements PreviewSink {
    * query.
    */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
-    if (!this.#o.origins.allows(req.headers.origin, req.headers.host)) return refuse(socket, 'SM_ERR_ORIGIN_FORBIDDEN');
-    const { tokens } = this.#o;
-    const principal = tokens.size === 0 ? LOCAL_ADMIN : tokens.identify(upgradeToken(req, url));
+    if (!this.#o.origins.allows(req.headers.origin, req.headers.host)) return refuseUpgrade(socket, 'SM_ERR_ORIGIN_FORBIDDEN');
+    const principal = this.#o.tokens.authenticate(upgradeToken(req, url));
     if (!principal) {
       this.#o.metrics?.authFailures.inc({ transport: 'ws' });
-      return refuse(socket, 'SM_ERR_UNAUTHORIZED');
+      return refuseUpgrade(socket, 'SM_ERR_UNAUTHORIZED');
     }
     url.searchParams.delete('token');
     const query = WsQuerySchema.safeParse(Object.fromEntries(url.searchParams));
-    if (!query.success) return refuse(socket, 'SM_ERR_VALIDATION', `Invalid query: ${query.error.issues[0]?.message ?? ''}`);
+    if (!query.success) return refuseUpgrade(socket, 'SM_ERR_VALIDATION', `Invalid query: ${query.error.issues[0]?.message ?? ''}`);
     const { target, quality, format } = query.data;
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#connected(new WsClient(ws, target, quality, format === 'binary', this.#o.maxBufferedBytes, principal)));
   }
@@ -306,14 +304,3 @@ export class WsHub implements PreviewSink {
     }
   }
 }
-
-/** Answers an upgrade with an HTTP error (JSON body as on the REST API) and closes the socket. */
-function refuse(socket: Duplex, code: ErrorCode, message: string = ERRORS[code].message): void {
-  const { status } = ERRORS[code];
-  const body = JSON.stringify({ error: { code, message } });
-  const reason = STATUS_TEXT[status] ?? 'Error';
-  const extra = status === 401 ? 'WWW-Authenticate: Bearer realm="stream-manager"\r\n' : '';
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`, () => socket.destroy());
-}
-
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden' };
