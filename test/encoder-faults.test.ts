@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { probeVideo } from './helpers/media.js';
 import { startServer } from './helpers/server.js';
 
@@ -8,6 +8,18 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 async function metric(base: string, name: string): Promise<number> {
   return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await (await fetch(`${base}/metrics`)).text())?.[1] ?? NaN);
+}
+
+/** SIGSTOPs `pid`; the test's teardown SIGCONTs it (a stopped ffmpeg must never outlive a test). */
+function stopProcess(t: Test, pid: number): void {
+  process.kill(pid, 'SIGSTOP');
+  t.teardown(() => {
+    try {
+      process.kill(pid, 'SIGCONT');
+    } catch {
+      /* already gone */
+    }
+  });
 }
 
 t.test('kill -9 of ffmpeg while live: output resumes within 3 s, state unchanged, one restart', async (t) => {
@@ -48,14 +60,7 @@ t.test('a stalled ffmpeg (SIGSTOP): frames dropped not queued, memory bounded, w
   const pid = s.app.pipeline.encoderPid;
   if (pid === undefined) return t.fail(`no encoder running: ${JSON.stringify((await s.call('GET', '/stream/status')).body)}`);
   const rss0 = process.memoryUsage().rss;
-  process.kill(pid, 'SIGSTOP');
-  t.teardown(() => {
-    try {
-      process.kill(pid, 'SIGCONT');
-    } catch {
-      /* already gone */
-    }
-  });
+  stopProcess(t, pid);
   await sleep(2500);
   const grew = (process.memoryUsage().rss - rss0) / 1048576;
   const twoSecondsOfFrames = (1280 * 720 * 4 * 30 * 2) / 1048576;
@@ -83,14 +88,7 @@ t.test('SIGSTOP for 20 s then SIGCONT: RSS stays under 2 s of raw frames, the sa
   if (pid === undefined) return t.fail('no encoder running');
   const rss0 = process.memoryUsage().rss;
   let peak = rss0;
-  process.kill(pid, 'SIGSTOP');
-  t.teardown(() => {
-    try {
-      process.kill(pid, 'SIGCONT');
-    } catch {
-      /* already gone */
-    }
-  });
+  stopProcess(t, pid);
   for (let i = 0; i < 40; i++) {
     await sleep(500);
     peak = Math.max(peak, process.memoryUsage().rss);
