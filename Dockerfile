@@ -1,4 +1,6 @@
-# Stream Manager: Debian 12 + Node 20, ffmpeg from Debian. Build steps mirror .ci/run.
+# Stream Manager: Debian 12 + Node 20, ffmpeg from Debian. Build steps mirror .ci/run (chromium and
+# the other test-only packages stay out of the image). `npm run build` also builds the dashboard
+# (orchestrator/dashboard/ui -> dist/ui), served at / on port 4200.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./

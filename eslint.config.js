@@ -13,6 +13,16 @@ export default tseslint.config(
     rules: { 'no-console': 'error' },
   },
   {
+    // The dashboard's browser modules.
+    files: ['orchestrator/dashboard/ui/**/*.ts'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
+    // Plain scripts the browser tests inject into the page.
+    files: ['test/fixtures/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: globals.browser },
+  },
+  {
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },

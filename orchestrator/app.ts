@@ -134,6 +134,7 @@ export async function startApp(config: ServerConfig, log: Logger): Promise<App> 
           averageRenderTime: stream.averageRenderTime,
           poolUtilization: pool.stats().utilization,
           viewers: ws.count('preview'),
+          bitrateBps: pipeline.outputs()[0]?.bitrateBps ?? null,
           timestamp: Date.now(),
         },
       });

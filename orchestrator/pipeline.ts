@@ -96,7 +96,16 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
   outputs(): OutputStatus[] {
     const e = this.#encoder;
     const url = e?.output ?? this.#stream.output.url;
-    return [{ id: 'main', url: url === null ? null : redactOutput(url), state: e?.state ?? 'stopped', restarts: e?.restarts ?? 0, lastError: e?.lastError ?? null }];
+    const p = e?.progress ?? null;
+    return [{
+      id: 'main',
+      url: url === null ? null : redactOutput(url),
+      state: e?.state ?? 'stopped',
+      restarts: e?.restarts ?? 0,
+      lastError: e?.lastError ?? null,
+      bytes: p?.totalSizeBytes ?? 0,
+      bitrateBps: p && Number.isFinite(p.bitrateBps) ? p.bitrateBps : null,
+    }];
   }
 
   /** The current stream configuration. */

@@ -6,7 +6,7 @@ export const OutputStateSchema = z.enum(['connecting', 'live', 'reconnecting', '
 /**
  * One output in `GET /stream/status`'s `outputs` and WS `outputUpdate`: its id, where it goes
  * (stream key redacted: `rtmp://host/app/***`), its state, restarts in this live session, and why
- * it last went down.
+ * it last went down, bytes written and the measured bitrate.
  */
 export const OutputStatusSchema = z.strictObject({
   id: z.string(),
@@ -14,5 +14,9 @@ export const OutputStatusSchema = z.strictObject({
   state: OutputStateSchema,
   restarts: z.number().int().nonnegative(),
   lastError: z.string().nullable(),
+  /** Bytes the current encoder process has written (ffmpeg's `total_size`; a restart starts at 0). */
+  bytes: z.number().int().nonnegative(),
+  /** Output bitrate, bits per second, as ffmpeg last reported it; null before its first report. */
+  bitrateBps: z.number().nonnegative().nullable(),
 });
 export type OutputStatus = z.infer<typeof OutputStatusSchema>;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { WebSocket } from 'ws';
-import { parseBinaryPreview } from '../shared/ws-messages.js';
+import { parseBinaryPreview } from '../shared/binary-preview.js';
 import { startChild } from './helpers/child-server.js';
 import { connect } from './helpers/ws-client.js';
 import { decode, startServer } from './helpers/server.js';

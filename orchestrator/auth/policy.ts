@@ -1,3 +1,4 @@
+import { isDashboardPath } from '../dashboard/dashboard-routes.js';
 import type { Role } from './tokens.js';
 
 /** What a route needs: nothing, the metrics token (or admin), or a token of at least a role. */
@@ -11,7 +12,8 @@ const ADMIN_ONLY: { method: string; path: RegExp }[] = [
 
 /**
  * The access rule for one request, decided from its method and path alone so that it runs before
- * the body is read: `/health*` is open; `/metrics` needs METRICS_TOKEN when one is set; reading
+ * the body is read: `/health*` and the dashboard's files (`GET /`, `/ui/*`: the page asks for a
+ * token itself) are open; `/metrics` needs METRICS_TOKEN when one is set; reading
  * (GET, HEAD) needs `viewer`; `PATCH /config` and `DELETE /assets/:id` need `admin`; every other
  * change needs `operator`. Unknown paths need `viewer`, so a caller without a token learns nothing
  * about which routes exist.
@@ -22,6 +24,7 @@ export function requiredAccess(method: string, path: string): Access {
   const rest = path.replace(/^\/api(?=\/|$)/, '').replace(/^\/stream(?=\/|$)/, '') || '/';
   if (rest === '/health' || rest === '/health/ready') return 'open';
   if (path === '/metrics') return 'metrics';
+  if ((method === 'GET' || method === 'HEAD') && isDashboardPath(path)) return 'open';
   if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return 'viewer';
   if (ADMIN_ONLY.some((r) => r.method === method && r.path.test(rest))) return 'admin';
   return 'operator';

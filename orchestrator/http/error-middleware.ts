@@ -26,7 +26,8 @@ export function errorMiddleware(fallback: Logger): Middleware<{ log?: Logger }> 
           ctx.set('Retry-After', String(retryAfter));
           app = new AppError('SM_ERR_RATE_LIMITED', `Too many requests; retry in ${retryAfter} s`, { retryAfterSeconds: retryAfter });
         } else if (typeof status === 'number' && status >= 400 && status < 500) {
-          app = new AppError(status === 413 ? 'SM_ERR_BODY_TOO_LARGE' : 'SM_ERR_INVALID_JSON', (err as Error).message);
+          const code = status === 413 ? 'SM_ERR_BODY_TOO_LARGE' : status === 404 ? 'SM_ERR_NOT_FOUND' : 'SM_ERR_INVALID_JSON';
+          app = new AppError(code, (err as Error).message);
         } else {
           (ctx.state.log ?? fallback).error({ err, method: ctx.method, path: ctx.path }, 'request failed');
           app = new AppError('SM_ERR_INTERNAL');

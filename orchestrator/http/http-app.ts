@@ -12,6 +12,7 @@ import { authenticate, authorize } from './auth-middleware.js';
 import { rateLimit, type RateLimitOptions } from './rate-limit.js';
 import type { OriginPolicy } from '../auth/origin-policy.js';
 import { securityHeaders } from './security.js';
+import { dashboardRoutes } from '../dashboard/dashboard-routes.js';
 import { assetRoutes } from './asset-routes.js';
 import { errorMiddleware } from './error-middleware.js';
 import { healthRoutes } from './health.js';
@@ -52,7 +53,7 @@ export function metricsRoute(metrics: Metrics): RouterMiddleware {
  * The Koa application, in this order: request ids and logs, error mapping, security headers and
  * CORS, who is calling (token), rate limit (per token or IP), may they call this route (role),
  * JSON bodies (read only for allowed requests), then the stream and layer routes under both
- * prefixes, health and readiness (also at the root and under `/api`), metrics.
+ * prefixes, health and readiness (also at the root and under `/api`), metrics, and the dashboard (`/`, `/ui/*`).
  */
 export function createHttpApp(deps: HttpDeps): Koa {
   const app = new Koa({ proxy: false });
@@ -66,6 +67,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
 
   const root = new Router();
   root.get('/metrics', metricsRoute(deps.metrics));
+  dashboardRoutes(root);
   for (const prefix of ['', '/api']) {
     const health = new Router({ prefix });
     healthRoutes(health, deps);

@@ -5,6 +5,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { Frame, FramePool } from '../render/frame-pool.js';
 import { Encoder } from './encoder.js';
 import type { EncodeJob } from './ffmpeg-args.js';
+import type { EncoderProgress } from './progress.js';
 
 /** Restart policy: the delay before restart n (1-based) is first x factor^(n-1), capped, +-20 % jitter. */
 export interface RestartPolicy {
@@ -114,6 +115,11 @@ export class EncoderSupervisor extends EventEmitter<{ output: [OutputEvent] }> {
   /** Where the current encoder writes. */
   get output(): string | null {
     return this.#encoder ? this.#output : null;
+  }
+
+  /** The current ffmpeg's last `-progress` report (bytes, bitrate, speed), or null. */
+  get progress(): EncoderProgress | null {
+    return this.#encoder?.progress ?? null;
   }
 
   /** Restarts so far in this live session. */

@@ -9,11 +9,11 @@ import type { StreamState } from '../../shared/stream-state.js';
 import {
   ClientMessageSchema,
   WsQuerySchema,
-  binaryPreviewHeader,
   type PreviewQuality,
   type ServerMessage,
   type WsChannel,
 } from '../../shared/ws-messages.js';
+import { binaryPreviewHeader } from '../../shared/binary-preview.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { PreviewSink } from '../pipeline.js';
 import { WS_PROTOCOL, upgradeToken } from '../auth/credentials.js';
@@ -187,6 +187,17 @@ export class WsHub implements PreviewSink {
       }
       this.#o.metrics?.wsMessages.inc({ type: 'preview' });
     }
+  }
+
+  /**
+   * Drops every socket at once, without a close handshake, as a crashed server would; the hub goes
+   * on taking new upgrades. For operators moving clients off (and the dashboard's reconnect test).
+   * @returns how many sockets were dropped
+   */
+  terminateAll(): number {
+    const n = this.#clients.size;
+    for (const c of this.#clients) c.ws.terminate();
+    return n;
   }
 
   /** Closes every socket with 1001 (going away) and stops the timers. */

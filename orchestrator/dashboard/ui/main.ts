@@ -1,0 +1,241 @@
+import type { Layer } from '../../../shared/scene.js';
+import type { AssetMeta } from '../../../shared/state-doc.js';
+import type { PreviewQuality, ServerMessage } from '../../../shared/ws-messages.js';
+import { Api, ApiError, explain } from './api.js';
+import { LiveLink, type LinkState, type StatusBody } from './connection.js';
+import { LayersView, moveChanges, type LayerAction } from './layers-view.js';
+import { PreviewView } from './preview.js';
+import { StatusView, type StatusModel } from './status-view.js';
+import { loadToken, saveToken } from './token.js';
+
+/** The dashboard page: wires the live link, the REST client and the views together. */
+
+const $ = <T extends HTMLElement>(id: string): T => {
+  const e = document.getElementById(id);
+  if (!e) throw new Error(`#${id} is missing from index.html`);
+  return e as T;
+};
+
+let token = loadToken();
+const api = new Api(() => token);
+const layers = new Map<string, Layer>();
+const model: StatusModel = { stream: null, viewers: null, bitrateBps: null, outputs: [] };
+
+const messageEl = $<HTMLParagraphElement>('message');
+const tokenForm = $<HTMLFormElement>('token-form');
+const tokenInput = $<HTMLInputElement>('token');
+const linkEl = $<HTMLSpanElement>('link');
+const preview = new PreviewView($<HTMLCanvasElement>('preview'), $<HTMLSpanElement>('preview-caption'));
+const statusView = new StatusView($<HTMLElement>('stats'), $<HTMLSpanElement>('stream-state'));
+const layersView = new LayersView($<HTMLOListElement>('layers'), (a) => void act(a));
+
+/** Shows a message under the header (`kind` styles it); an empty text hides it. */
+function say(text: string, kind: 'error' | 'info' = 'error'): void {
+  messageEl.textContent = text;
+  messageEl.dataset['kind'] = kind;
+  messageEl.hidden = !text;
+}
+
+function fail(err: unknown): void {
+  say(explain(err));
+  if (err instanceof ApiError && err.status === 401) showTokenForm();
+}
+
+function showTokenForm(): void {
+  tokenForm.hidden = false;
+  if (document.activeElement !== tokenInput) tokenInput.value = token ?? '';
+}
+
+const renderLayers = (): void => layersView.render([...layers.values()]);
+const renderStatus = (): void => statusView.render(model);
+
+function setLayers(list: Layer[]): void {
+  layers.clear();
+  for (const l of list) layers.set(l.id, l);
+  renderLayers();
+}
+
+function applyStatus(body: StatusBody): void {
+  const { outputs, ...stream } = body;
+  model.stream = stream;
+  model.outputs = outputs;
+  renderStatus();
+}
+
+/** Reads status, layers and assets over HTTP (at start, after a token change, while the socket is down). */
+async function refresh(): Promise<void> {
+  try {
+    const [status, list, assets] = await Promise.all([
+      api.request<StatusBody>('GET', '/status'),
+      api.request<{ layers: Layer[] }>('GET', '/layers'),
+      api.request<{ assets: AssetMeta[] }>('GET', '/assets'),
+    ]);
+    applyStatus(status);
+    setLayers(list.layers);
+    renderAssets(assets.assets);
+    if (messageEl.dataset['kind'] === 'error' && (messageEl.textContent ?? '').includes('401')) say('');
+  } catch (err) {
+    fail(err);
+  }
+}
+
+function onMessage(msg: ServerMessage): void {
+  switch (msg.type) {
+    case 'stateUpdate':
+      model.stream = msg.payload.stream;
+      if (msg.payload.layers) setLayers(msg.payload.layers);
+      renderStatus();
+      break;
+    case 'layerUpdate':
+      if (msg.payload.removed) layers.delete(msg.payload.id);
+      else if (msg.payload.layer) layers.set(msg.payload.id, msg.payload.layer);
+      renderLayers();
+      break;
+    case 'layerVisibility': {
+      const l = layers.get(msg.payload.id);
+      if (l) layers.set(l.id, { ...l, visible: msg.payload.visible });
+      renderLayers();
+      break;
+    }
+    case 'metricsUpdate':
+      model.viewers = msg.payload.viewers;
+      model.bitrateBps = msg.payload.bitrateBps;
+      renderStatus();
+      break;
+    case 'outputUpdate': {
+      const p = msg.payload;
+      const output = { id: p.id, url: p.url, state: p.state, restarts: p.restarts, lastError: p.lastError, bytes: p.bytes, bitrateBps: p.bitrateBps };
+      model.outputs = [...model.outputs.filter((o) => o.id !== output.id), output];
+      renderStatus();
+      break;
+    }
+    case 'layerError':
+      say(msg.payload.message === null ? `Layer ${msg.payload.id} renders again.` : `Layer ${msg.payload.id} fails to render: ${msg.payload.message}`, msg.payload.message === null ? 'info' : 'error');
+      break;
+    case 'error':
+      say(`${msg.payload.message} (${msg.payload.code})`);
+      break;
+    default:
+      break;
+  }
+}
+
+function onLinkState(state: LinkState, info: { attempt: number; retryInMs: number | null }): void {
+  linkEl.dataset['state'] = state;
+  linkEl.textContent =
+    state === 'connected'
+      ? 'connected'
+      : state === 'reconnecting'
+        ? `reconnecting in ${((info.retryInMs ?? 0) / 1000).toFixed(1)} s (attempt ${info.attempt}) · polling status`
+        : 'connecting…';
+  if (state === 'connected') void refresh();
+}
+
+const link = new LiveLink(
+  api,
+  () => token,
+  {
+    state: onLinkState,
+    message: onMessage,
+    frame: (jpeg, frame) => preview.show(jpeg, frame),
+    polled: applyStatus,
+    pollError: (err) => fail(err),
+  },
+  $<HTMLSelectElement>('quality').value as PreviewQuality,
+);
+
+/** Runs one layer action; the answer updates the list at once (the socket's update follows). */
+async function act(a: LayerAction): Promise<void> {
+  const patch = (id: string, body: unknown): Promise<Layer> => api.request<Layer>('PATCH', `/layers/${encodeURIComponent(id)}`, body);
+  try {
+    let changed: Layer[] = [];
+    switch (a.kind) {
+      case 'visible':
+        changed = [await api.request<Layer>('POST', `/layers/${encodeURIComponent(a.id)}/visibility`, { visible: a.visible })];
+        break;
+      case 'opacity':
+        changed = [await patch(a.id, { opacity: a.opacity })];
+        break;
+      case 'text':
+        changed = [await patch(a.id, { content: { content: a.content } })];
+        break;
+      case 'image':
+        changed = [await patch(a.id, { content: { src: a.src } })];
+        break;
+      case 'move':
+        for (const c of moveChanges([...layers.values()], a.id, a.direction)) changed.push(await patch(c.id, { zIndex: c.zIndex }));
+        break;
+      case 'delete':
+        await api.request('DELETE', `/layers/${encodeURIComponent(a.id)}`);
+        layers.delete(a.id);
+        break;
+    }
+    for (const l of changed) layers.set(l.id, l);
+    renderLayers();
+  } catch (err) {
+    fail(err);
+    renderLayers(); // put the control back to the layer's real state
+  }
+}
+
+function renderAssets(assets: AssetMeta[]): void {
+  layersView.setAssets(assets);
+  $<HTMLUListElement>('assets').replaceChildren(
+    ...assets.map((a) => {
+      const li = document.createElement('li');
+      li.textContent = `${a.name || a.id.slice(0, 12)} · ${a.kind}${a.width ? ` ${a.width}x${a.height}` : ''} · ${Math.ceil(a.bytes / 1024)} KiB`;
+      li.title = a.id;
+      return li;
+    }),
+  );
+}
+
+for (const button of document.querySelectorAll<HTMLButtonElement>('button[data-action]')) {
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      await api.request('POST', `/${button.dataset['action']}`);
+      say('');
+      applyStatus(await api.request<StatusBody>('GET', '/status'));
+    } catch (err) {
+      fail(err);
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+$<HTMLSelectElement>('quality').addEventListener('change', (e) => link.setQuality((e.target as HTMLSelectElement).value as PreviewQuality));
+
+tokenForm.addEventListener('submit', (e) => {
+  e.preventDefault();
+  token = tokenInput.value.trim() || null;
+  saveToken(token ?? '');
+  say('');
+  link.start();
+  void refresh();
+});
+
+$<HTMLFormElement>('upload-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const file = $<HTMLInputElement>('upload-file').files?.[0];
+  if (!file) return say('Choose a file to upload first.');
+  const progress = $<HTMLProgressElement>('upload-progress');
+  progress.hidden = false;
+  progress.value = 0;
+  try {
+    const asset = await api.upload(file, (f) => (progress.value = f));
+    say(`Uploaded ${asset.name || file.name} (${asset.kind}).`, 'info');
+    renderAssets((await api.request<{ assets: AssetMeta[] }>('GET', '/assets')).assets);
+  } catch (err) {
+    fail(err);
+  } finally {
+    progress.hidden = true;
+  }
+});
+
+// Uptime ticks between server updates.
+window.setInterval(renderStatus, 1000);
+if (token) showTokenForm();
+void refresh();
+link.start();
