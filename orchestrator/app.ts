@@ -95,6 +95,7 @@ export async function startApp(config: ServerConfig, log: Logger): Promise<App> 
     stream: state.config,
     ffmpegPath: config.ffmpegPath,
     recordingsDir: config.recordingsDir,
+    dataDir: config.state.dataDir,
     encoderMaxQueuedFrames: config.encoderMaxQueuedFrames,
     restartPolicy: config.encoderRestart,
     preview: config.preview,
@@ -171,7 +172,7 @@ export async function startApp(config: ServerConfig, log: Logger): Promise<App> 
 
   const http = createServer(
     createHttpApp({
-      state, pipeline, pool, metrics, assets, maxUploadBytes: config.assets.maxUploadBytes, ffmpegPath: config.ffmpegPath, tokens, origins,
+      state, pipeline, pool, metrics, assets, maxUploadBytes: config.assets.maxUploadBytes, ffmpegPath: config.ffmpegPath, dataDir: config.state.dataDir, tokens, origins,
       rateLimit: {
         ...config.rateLimit,
         redis: state.store instanceof RedisStore ? { client: state.store.redis, prefix: config.state.redisPrefix, connected: () => state.store.connected } : null,

@@ -9,6 +9,7 @@ import type { Metrics } from './metrics/metrics.js';
 import type { OutputStatus } from '../shared/output-status.js';
 import { redactOutput } from './output/encoder.js';
 import { EncoderSupervisor, type OutputEvent, type RestartPolicy } from './output/encoder-supervisor.js';
+import { OutputHub } from './output/output-hub.js';
 import { resolveOutput } from './output/output-path.js';
 import { FrameComposer } from './render/frame-composer.js';
 import { FrameClock } from './render/frame-clock.js';
@@ -28,6 +29,8 @@ export interface PipelineOptions {
   stream: StreamConfig;
   ffmpegPath: string;
   recordingsDir: string;
+  /** Extra outputs' working files (HLS playlists and segments) go under it. */
+  dataDir: string;
   encoderMaxQueuedFrames: number;
   /** How a dead or stalled ffmpeg is restarted while live. */
   restartPolicy: RestartPolicy;
@@ -63,6 +66,8 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
   #inflight: Promise<void> | null = null;
   readonly #preview: PreviewEncoder;
   #lastTick = -Infinity;
+  /** The extra outputs (`/stream/outputs`), fed the same composited frames as the main output. */
+  readonly hub: OutputHub;
   /** Serialises start/stop/restart so two admin calls never interleave. */
   #control: Promise<unknown> = Promise.resolve();
 
@@ -81,6 +86,16 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
     this.#stats = new FrameStats(options.stream.targetFPS, options.metrics);
     this.#bgPixel = premultipliedPixel(options.stream.background);
     this.#preview = new PreviewEncoder(options.pool, options.preview, options.log.child({ component: 'preview' }));
+    this.hub = new OutputHub({
+      ffmpegPath: options.ffmpegPath,
+      dataDir: options.dataDir,
+      recordingsDir: options.recordingsDir,
+      job: () => ({ width: this.#stream.width, height: this.#stream.height, fps: this.#stream.targetFPS, encoder: this.#stream.encoder }),
+      pool: () => this.#frames,
+      policy: options.restartPolicy,
+      log: options.log.child({ component: 'outputs' }),
+    });
+    this.hub.on('output', (e) => this.emit('output', e));
     options.scene.on('change', (e) => {
       if (e.type === 'layerRemoved') this.#renderer.forget(e.layer.id);
       if (e.type === 'sceneReplaced') this.#renderer.forgetExcept(new Set(e.layers.map((l) => l.id)));
@@ -92,12 +107,16 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
     return { ...this.#stats.state };
   }
 
-  /** The outputs and their states (one today: `main`), stream keys redacted. */
+  /** The outputs and their states: `main` (the config's), then the extra ones; stream keys redacted. */
   outputs(): OutputStatus[] {
+    return [this.#mainOutput(), ...this.hub.list()];
+  }
+
+  #mainOutput(): OutputStatus {
     const e = this.#encoder;
     const url = e?.output ?? this.#stream.output.url;
     const p = e?.progress ?? null;
-    return [{
+    return {
       id: 'main',
       url: url === null ? null : redactOutput(url),
       state: e?.state ?? 'stopped',
@@ -105,7 +124,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
       lastError: e?.lastError ?? null,
       bytes: p?.totalSizeBytes ?? 0,
       bitrateBps: p && Number.isFinite(p.bitrateBps) ? p.bitrateBps : null,
-    }];
+    };
   }
 
   /** The current stream configuration. */
@@ -285,7 +304,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
       },
     });
     supervisor.on('output', (event) => {
-      if (this.#encoder === supervisor || this.#encoder === null) this.emit('output', { ...this.outputs()[0]!, ...event, state: event.state });
+      if (this.#encoder === supervisor || this.#encoder === null) this.emit('output', { ...this.#mainOutput(), ...event, state: event.state });
     });
     await supervisor.start();
     if (this.#stats.state.isLive) this.#o.metrics?.encoderRestarts.inc();
@@ -294,6 +313,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
     // otherwise make the first frames late.
     const first = await this.#composite(0);
     if (first) this.#setLast(first);
+    this.hub.goLive();
     this.#clock = new FrameClock(s.targetFPS, (n, skipped) => this.#tick(n, skipped));
     this.#clock.start();
     this.#sampler = setInterval(() => {
@@ -310,7 +330,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
     if (this.#inflight) await this.#inflight;
     const encoder = this.#encoder;
     this.#encoder = null;
-    await encoder?.stop();
+    await Promise.all([encoder?.stop(), this.hub.stopAll()]);
   }
 
   #markStopped(error: string | null = null): void {
@@ -334,6 +354,12 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
     if (!encoder.running) {
       // ffmpeg is down and being restarted: the interval gets no frame, and nothing queues.
       this.#stats.drop('error', 1 + skipped);
+      // The extra outputs do not depend on the main one: they still get frames.
+      if (this.hub.active && !this.#inflight && !this.#stats.state.isPaused) {
+        this.#inflight = this.#produce(n, encoder).finally(() => {
+          this.#inflight = null;
+        });
+      } else if (this.hub.active && this.#last) this.hub.write(this.#last);
       return;
     }
     if (skipped > 0) this.#stats.drop('render_late', skipped);
@@ -344,6 +370,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
     if (this.#stats.state.isPaused || this.#inflight) {
       if (!this.#stats.state.isPaused) this.#stats.drop('render_late');
       if (this.#last && encoder.write(this.#last)) this.#stats.delivered(this.#stats.state.isPaused);
+      if (this.#last) this.hub.write(this.#last);
       return;
     }
     this.#inflight = this.#produce(n, encoder).finally(() => {
@@ -374,7 +401,8 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
     this.#stats.renderTime(performance.now() - started);
     this.#o.metrics?.framesRendered.inc();
     this.#setLast(frame);
-    if (encoder.write(frame)) this.#stats.delivered(true);
+    if (encoder.running && encoder.write(frame)) this.#stats.delivered(true);
+    this.hub.write(frame);
     this.#preview.offer(frame, this.#frames, this.#stream.targetFPS);
   }
 

@@ -8,13 +8,17 @@ export type Access = 'open' | 'metrics' | Role;
 const ADMIN_ONLY: { method: string; path: RegExp }[] = [
   { method: 'PATCH', path: /^\/config$/ },
   { method: 'DELETE', path: /^\/assets\/[^/]+$/ },
+  // Output URLs carry stream keys: only admins add or change outputs (operators may start/stop them).
+  { method: 'POST', path: /^\/outputs$/ },
+  { method: 'PATCH', path: /^\/outputs\/[^/]+$/ },
+  { method: 'DELETE', path: /^\/outputs\/[^/]+$/ },
 ];
 
 /**
  * The access rule for one request, decided from its method and path alone so that it runs before
  * the body is read: `/health*` and the dashboard's files (`GET /`, `/ui/*`: the page asks for a
  * token itself) are open; `/metrics` needs METRICS_TOKEN when one is set; reading
- * (GET, HEAD) needs `viewer`; `PATCH /config` and `DELETE /assets/:id` need `admin`; every other
+ * (GET, HEAD) needs `viewer`; `PATCH /config`, `DELETE /assets/:id` and adding, changing or removing an output need `admin`; every other
  * change needs `operator`. Unknown paths need `viewer`, so a caller without a token learns nothing
  * about which routes exist.
  * @param method HTTP method, upper case

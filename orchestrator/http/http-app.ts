@@ -17,6 +17,7 @@ import { assetRoutes } from './asset-routes.js';
 import { errorMiddleware } from './error-middleware.js';
 import { healthRoutes } from './health.js';
 import { layerRoutes } from './layer-routes.js';
+import { outputRoutes } from './output-routes.js';
 import { requestContext } from './request-context.js';
 import { streamRoutes } from './stream-routes.js';
 
@@ -33,6 +34,8 @@ export interface HttpDeps {
   ffmpegPath: string;
   assets: AssetService;
   maxUploadBytes: number;
+  /** DATA_DIR: HLS outputs are served from its `hls/` folder. */
+  dataDir: string;
   tokens: TokenSet;
   origins: OriginPolicy;
   /** Rate limit per client; `max` 0: none. */
@@ -80,6 +83,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
     healthRoutes(router, deps);
     streamRoutes(router, deps.pipeline, deps.state);
     layerRoutes(router, deps.state);
+    outputRoutes(router, deps.pipeline, deps.dataDir);
     assetRoutes(router, deps.assets, deps.maxUploadBytes);
     app.use(router.routes());
     app.use(router.allowedMethods());

@@ -20,7 +20,7 @@ export interface MetricSources {
   /** Bytes queued in `ws` for all sockets together. */
   wsBuffered?: () => number;
   store?: () => { connected: boolean };
-  outputs?: () => { id: string; state: string; restarts: number }[];
+  outputs?: () => { id: string; state: string; restarts: number; bytes: number; bitrateBps: number | null }[];
 }
 
 /**
@@ -112,6 +112,20 @@ export class Metrics {
       collect() {
         this.reset();
         for (const o of src.outputs?.() ?? []) this.set({ output: o.id }, o.restarts);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}output_bytes`, help: 'Bytes the output\'s current ffmpeg has written (its -progress total_size; HLS reports none), by output id', labelNames: ['output'], registers,
+      collect() {
+        this.reset();
+        for (const o of src.outputs?.() ?? []) this.set({ output: o.id }, o.bytes);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}output_bytes_per_second`, help: 'Output rate as ffmpeg reports it (bitrate / 8), by output id (absent before its first report)', labelNames: ['output'], registers,
+      collect() {
+        this.reset();
+        for (const o of src.outputs?.() ?? []) if (o.bitrateBps !== null) this.set({ output: o.id }, o.bitrateBps / 8);
       },
     });
     new Gauge({

@@ -3,6 +3,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Frame, FramePool } from '../render/frame-pool.js';
+import { redactUrl, scrubSecrets, secretsOf } from '../../shared/outputs.js';
 import { buildFfmpegArgs, type EncodeJob } from './ffmpeg-args.js';
 import { ProgressParser, type EncoderProgress } from './progress.js';
 
@@ -43,6 +44,7 @@ export class Encoder {
    */
   constructor(ffmpegPath: string, job: EncodeJob, private readonly pool: FramePool, log: Logger, metrics?: Metrics) {
     this.args = buildFfmpegArgs(job);
+    const secrets = secretsOf(job.output);
     this.#metrics = metrics;
     log.info({ cmd: ffmpegPath, args: this.args.map((a) => (a === job.output ? redactOutput(a) : a)) }, 'starting encoder');
     this.#proc = spawn(ffmpegPath, this.args, { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -69,8 +71,10 @@ export class Encoder {
     });
     this.#proc.stderr.setEncoding('utf8');
     this.#proc.stderr.on('data', (chunk: string) => {
-      for (const line of chunk.split('\n')) {
-        if (!line.trim()) continue;
+      for (const raw of chunk.split('\n')) {
+        if (!raw.trim()) continue;
+        // ffmpeg quotes the output URL in its errors: never keep or log a stream key.
+        const line = scrubSecrets(raw, secrets);
         this.#stderr.push(line);
         if (this.#stderr.length > STDERR_LINES) this.#stderr.shift();
         log.debug({ line }, 'ffmpeg');
@@ -152,7 +156,7 @@ export class Encoder {
   }
 }
 
-/** An output for logs: the last path segment of an RTMP URL (the stream key) becomes `***`. */
+/** An output for logs and answers: its stream key and other secrets become `***` (see `redactUrl`). */
 export function redactOutput(output: string): string {
-  return /^rtmps?:\/\//i.test(output) ? output.replace(/\/[^/]*$/, '/***') : output;
+  return redactUrl(output);
 }

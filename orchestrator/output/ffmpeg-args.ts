@@ -44,16 +44,29 @@ export function muxerFor(output: string): string[] {
  * @throws Error when the output has no known container
  */
 export function buildFfmpegArgs(job: EncodeJob): string[] {
-  const { encoder } = job;
-  const gop = Math.max(1, Math.round(encoder.keyframeIntervalSeconds * job.fps));
-  const kbps = encoder.bitrateKbps;
-  const withAudio = encoder.audio === 'silent';
   return [
     '-hide_banner',
     '-loglevel', 'warning',
     '-nostats',
     '-progress', 'pipe:1',
     '-stats_period', '1',
+    ...encodeArgs(job),
+    ...muxerFor(job.output),
+    '-y',
+    job.output,
+  ];
+}
+
+/**
+ * The input and codec part of an encode (no muxer, no output): raw RGBA on stdin plus the silent
+ * source, libx264 with the job's settings, AAC when `audio` is `silent`.
+ */
+export function encodeArgs(job: Omit<EncodeJob, 'output'>): string[] {
+  const { encoder } = job;
+  const gop = Math.max(1, Math.round(encoder.keyframeIntervalSeconds * job.fps));
+  const kbps = encoder.bitrateKbps;
+  const withAudio = encoder.audio === 'silent';
+  return [
     '-f', 'rawvideo',
     '-pix_fmt', 'rgba',
     '-video_size', `${job.width}x${job.height}`,
@@ -74,8 +87,5 @@ export function buildFfmpegArgs(job: EncodeJob): string[] {
     '-sc_threshold', '0',
     ...(withAudio ? ['-c:a', 'aac', '-b:a', AUDIO_BITRATE, '-ar', String(AUDIO_RATE_HZ)] : []),
     '-shortest',
-    ...muxerFor(job.output),
-    '-y',
-    job.output,
   ];
 }

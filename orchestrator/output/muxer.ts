@@ -1,0 +1,117 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { Logger } from 'pino';
+import { scrubSecrets } from '../../shared/outputs.js';
+import { ProgressParser, type EncoderProgress } from './progress.js';
+import type { TsSink } from './ts-fanout.js';
+
+/** Bytes waiting for a muxer's stdin above which it is killed (a destination that stopped reading). */
+const MAX_BACKLOG_BYTES = 16 * 1024 * 1024;
+const STDERR_LINES = 20;
+/**
+ * How much of the shared encode ffmpeg reads to learn its streams before copying: 0.5 s / 512 KiB
+ * instead of ffmpeg's 5 s default, which would hold every new output back by 5 s. The stream
+ * starts at a keyframe with its PAT/PMT, so this is enough to find H.264 and AAC.
+ */
+const PROBE_US = 500_000;
+const PROBE_BYTES = 512 * 1024;
+
+/** How a muxer ended: `exited` cleanly (after `end`), or `failed` with ffmpeg's last words. */
+export interface MuxerExit {
+  state: 'exited' | 'failed';
+  message?: string;
+}
+
+/**
+ * One ffmpeg that copies the shared encode (MPEG-TS on stdin) into one destination without
+ * re-encoding (`-c copy`): an RTMP server, an SRT peer, a file, an HLS playlist. Its `-progress`
+ * reports (bytes written, bitrate) tell whether the destination takes data.
+ */
+export class Muxer implements TsSink {
+  readonly #proc: ChildProcessWithoutNullStreams;
+  readonly exited: Promise<MuxerExit>;
+  /** The last `-progress` report, or null. */
+  progress: EncoderProgress | null = null;
+  /** performance.now() of the spawn or of the last report whose byte or frame count rose. */
+  lastProgressAt = performance.now();
+  readonly #stderr: string[] = [];
+  #ending = false;
+  #done = false;
+
+  /**
+   * @param args ffmpeg's arguments after the common input part (muxer options and destination)
+   * @param secrets parts of the destination URL that ffmpeg's messages must not carry on (stream keys)
+   */
+  constructor(ffmpegPath: string, args: string[], log: Logger, secrets: readonly string[] = []) {
+    const full = ['-hide_banner', '-loglevel', 'warning', '-nostats', '-progress', 'pipe:1', '-stats_period', '1', '-fflags', '+genpts+discardcorrupt', '-analyzeduration', String(PROBE_US), '-probesize', String(PROBE_BYTES), '-f', 'mpegts', '-i', 'pipe:0', '-map', '0', '-c', 'copy', ...args];
+    this.#proc = spawn(ffmpegPath, full, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const parser = new ProgressParser();
+    this.#proc.stdout.setEncoding('utf8');
+    this.#proc.stdout.on('data', (chunk: string) => {
+      for (const p of parser.push(chunk)) {
+        if (p.totalSizeBytes > (this.progress?.totalSizeBytes ?? 0) || p.frame > (this.progress?.frame ?? 0)) this.lastProgressAt = performance.now();
+        this.progress = p;
+      }
+    });
+    this.#proc.stderr.setEncoding('utf8');
+    this.#proc.stderr.on('data', (chunk: string) => {
+      for (const raw of chunk.split('\n')) {
+        if (!raw.trim()) continue;
+        const line = scrubSecrets(raw, secrets);
+        this.#stderr.push(line);
+        if (this.#stderr.length > STDERR_LINES) this.#stderr.shift();
+        log.debug({ line }, 'ffmpeg muxer');
+      }
+    });
+    this.#proc.stdin.on('error', () => undefined); // EPIPE when it died: reported through `exited`
+    this.exited = new Promise((resolve) => {
+      this.#proc.on('error', (err) => {
+        this.#done = true;
+        resolve({ state: 'failed', message: `ffmpeg could not start: ${err.message}` });
+      });
+      this.#proc.on('close', (code, signal) => {
+        this.#done = true;
+        if (code === 0 && this.#ending) resolve({ state: 'exited' });
+        else resolve({ state: 'failed', message: this.#stderr.slice(-2).join(' | ') || `ffmpeg exited with ${code ?? signal}` });
+      });
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.#proc.pid;
+  }
+
+  /** True once ffmpeg has passed on at least one frame (HLS reports frames, not bytes). */
+  get flowing(): boolean {
+    return (this.progress?.frame ?? 0) > 0 || (this.progress?.totalSizeBytes ?? 0) > 0;
+  }
+
+  get running(): boolean {
+    return !this.#done && !this.#ending;
+  }
+
+  /** Passes TS bytes on; a muxer whose stdin backlog passes 16 MB is killed (it then exits as failed). */
+  write(bytes: Buffer): void {
+    if (!this.running || !this.#proc.stdin.writable) return;
+    if (this.#proc.stdin.writableLength > MAX_BACKLOG_BYTES) {
+      this.#stderr.push('destination not reading: backlog over 16 MB');
+      this.kill();
+      return;
+    }
+    this.#proc.stdin.write(bytes);
+  }
+
+  kill(): void {
+    this.#proc.kill('SIGKILL');
+  }
+
+  /** Closes stdin so ffmpeg writes its trailer (a finalised file), then waits; SIGKILL after `timeoutMs`. */
+  async end(timeoutMs = 5000): Promise<MuxerExit> {
+    if (!this.#ending && !this.#done) {
+      this.#ending = true;
+      this.#proc.stdin.end();
+      const t = setTimeout(() => this.#proc.kill('SIGKILL'), timeoutMs);
+      void this.exited.finally(() => clearTimeout(t));
+    }
+    return this.exited;
+  }
+}

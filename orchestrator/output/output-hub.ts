@@ -1,0 +1,337 @@
+import { EventEmitter } from 'node:events';
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { AppError } from '../../shared/errors.js';
+import type { OutputStatus } from '../../shared/output-status.js';
+import { OutputCreateSchema, OutputPatchSchema, OutputSpecSchema, redactUrl, secretsOf, type OutputSpec, type OutputView } from '../../shared/outputs.js';
+import type { EncoderSettings } from '../../shared/stream-config.js';
+import { parseOrThrow } from '../../shared/validation.js';
+import type { Frame, FramePool } from '../render/frame-pool.js';
+import { restartDelay, type OutputEvent, type OutputState, type RestartPolicy } from './encoder-supervisor.js';
+import { muxerFor } from './ffmpeg-args.js';
+import { GroupEncoder } from './group-encoder.js';
+import { Muxer } from './muxer.js';
+
+/** How often outputs are looked at for progress and stalls, ms. */
+const WATCHDOG_MS = 500;
+/** HLS: target segment length (s; segments cut at keyframes, so at least one GOP) and playlist length (segments). */
+const HLS_TIME_S = 1;
+const HLS_LIST_SIZE = 6;
+
+export interface OutputHubOptions {
+  ffmpegPath: string;
+  /** HLS outputs write under `<dataDir>/hls/<id>/`. */
+  dataDir: string;
+  /** Relative file outputs are resolved against this folder. */
+  recordingsDir: string;
+  /** The canvas and the config's encoder settings of the next encode. */
+  job: () => { width: number; height: number; fps: number; encoder: EncoderSettings };
+  pool: () => FramePool;
+  policy: RestartPolicy;
+  log: Logger;
+}
+
+interface Entry {
+  spec: OutputSpec;
+  muxer: Muxer | null;
+  group: string | null;
+  state: OutputState;
+  attempt: number;
+  restarts: number;
+  lastError: string | null;
+  retry: NodeJS.Timeout | null;
+  location: string | null;
+}
+
+/** Effective encoder settings of an output: the config's, overridden by its own. */
+function effectiveEncoder(base: EncoderSettings, spec: OutputSpec): EncoderSettings {
+  return { ...base, ...spec.encoder };
+}
+
+/** A file name for this start: `<name>-<ISO time>.<ext>` beside the configured path. */
+function timestamped(path: string): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  return path.replace(/(\.[a-z0-9]+)$/i, `-${stamp}$1`);
+}
+
+/**
+ * The extra outputs (`/stream/outputs`): each is one ffmpeg muxer that copies a shared encode
+ * into its destination. Outputs with equal effective encoder settings share one `GroupEncoder`;
+ * each muxer is supervised on its own (a dead destination reconnects with the restart policy's
+ * backoff while the others keep streaming), so adding, removing or losing one output never
+ * touches the others. Emits `output` on every state change (URLs redacted).
+ */
+export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEvent] }> {
+  readonly #o: OutputHubOptions;
+  readonly #entries = new Map<string, Entry>();
+  readonly #groups = new Map<string, GroupEncoder>();
+  #live = false;
+  #watchdog: NodeJS.Timeout | null = null;
+  #nextId = 1;
+
+  constructor(options: OutputHubOptions) {
+    super();
+    this.#o = options;
+  }
+
+  /** True while at least one shared encoder runs (the pipeline then has frames to make). */
+  get active(): boolean {
+    for (const g of this.#groups.values()) if (g.running) return true;
+    return false;
+  }
+
+  /** Shared encoders running now (for tests and the bench: outputs with equal settings share one). */
+  get encoders(): number {
+    return this.#groups.size;
+  }
+
+  /** Process ids of the shared encoders and muxers (the bench measures their CPU). */
+  pids(): number[] {
+    const out: number[] = [];
+    for (const g of this.#groups.values()) if (g.pid) out.push(g.pid);
+    for (const e of this.#entries.values()) if (e.muxer?.pid) out.push(e.muxer.pid);
+    return out;
+  }
+
+  /** The outputs as stored (URLs not redacted: for persistence only). */
+  specs(): OutputSpec[] {
+    return [...this.#entries.values()].map((e) => e.spec);
+  }
+
+  list(): OutputView[] {
+    return [...this.#entries.values()].map((e) => this.#view(e));
+  }
+
+  /** @throws AppError SM_ERR_OUTPUT_NOT_FOUND */
+  get(id: string): OutputView {
+    return this.#view(this.#entry(id));
+  }
+
+  /**
+   * Adds an output; it starts at once when the stream is live and it is enabled.
+   * @throws AppError SM_ERR_VALIDATION, SM_ERR_OUTPUT_EXISTS
+   */
+  create(body: unknown): OutputView {
+    const draft = parseOrThrow(OutputCreateSchema, body, 'output');
+    let id = draft.id;
+    while (!id || (!draft.id && this.#entries.has(id))) id = `out-${this.#nextId++}`;
+    if (this.#entries.has(id)) throw new AppError('SM_ERR_OUTPUT_EXISTS', `An output "${id}" already exists`);
+    const spec = parseOrThrow(OutputSpecSchema, { ...draft, id }, 'output');
+    const entry: Entry = { spec, muxer: null, group: null, state: 'stopped', attempt: 0, restarts: 0, lastError: null, retry: null, location: null };
+    this.#entries.set(id, entry);
+    this.#o.log.info({ output: id, kind: spec.kind, url: spec.url && redactUrl(spec.url) }, 'output added');
+    this.#reconcile();
+    return this.#view(entry);
+  }
+
+  /**
+   * Changes an output's url, enabled flag or encoder overrides; a running output restarts with them.
+   * @throws AppError SM_ERR_OUTPUT_NOT_FOUND, SM_ERR_VALIDATION
+   */
+  async patch(id: string, body: unknown): Promise<OutputView> {
+    const entry = this.#entry(id);
+    const patch = parseOrThrow(OutputPatchSchema, body, 'output patch');
+    const spec = parseOrThrow(OutputSpecSchema, { ...entry.spec, ...patch, encoder: { ...entry.spec.encoder, ...patch.encoder } }, 'output');
+    await this.#stopEntry(entry);
+    entry.spec = spec;
+    this.#reconcile();
+    return this.#view(entry);
+  }
+
+  /** Starts (`enabled: true`) or stops (`false`) one output; a stopped recording is a finished file. */
+  setEnabled(id: string, enabled: boolean): Promise<OutputView> {
+    return this.patch(id, { enabled });
+  }
+
+  /** @throws AppError SM_ERR_OUTPUT_NOT_FOUND */
+  async remove(id: string): Promise<void> {
+    const entry = this.#entry(id);
+    await this.#stopEntry(entry);
+    this.#entries.delete(id);
+    this.#reconcile();
+  }
+
+  /** The stream went live: start every enabled output. */
+  goLive(): void {
+    this.#live = true;
+    this.#watchdog ??= setInterval(() => this.#watch(), WATCHDOG_MS);
+    this.#reconcile();
+  }
+
+  /** The stream stops: end the shared encoders (their muxers get the rest), then every muxer (files are finalised). */
+  async stopAll(): Promise<void> {
+    this.#live = false;
+    if (this.#watchdog) clearInterval(this.#watchdog);
+    this.#watchdog = null;
+    await Promise.all([...this.#groups.values()].map((g) => g.end()));
+    this.#groups.clear();
+    await Promise.all([...this.#entries.values()].map((e) => this.#stopEntry(e)));
+  }
+
+  /** Offers one composited frame to every shared encoder. */
+  write(frame: Frame): void {
+    for (const g of this.#groups.values()) g.write(frame);
+  }
+
+  #entry(id: string): Entry {
+    const e = this.#entries.get(id);
+    if (!e) throw new AppError('SM_ERR_OUTPUT_NOT_FOUND', `No output has id "${id}"`);
+    return e;
+  }
+
+  #view(e: Entry): OutputView {
+    const p = e.muxer?.progress ?? null;
+    return {
+      id: e.spec.id,
+      kind: e.spec.kind,
+      url: e.spec.url === null ? null : redactUrl(e.spec.url),
+      enabled: e.spec.enabled,
+      encoder: e.spec.encoder,
+      encodeGroup: this.#groupKey(e.spec),
+      state: e.state,
+      restarts: e.restarts,
+      lastError: e.lastError,
+      bytes: p?.totalSizeBytes ?? 0,
+      bitrateBps: p && Number.isFinite(p.bitrateBps) ? p.bitrateBps : null,
+      location: e.location,
+    };
+  }
+
+  #groupKey(spec: OutputSpec): string {
+    const enc = effectiveEncoder(this.#o.job().encoder, spec);
+    return `${enc.preset}-${enc.bitrateKbps}k-gop${enc.keyframeIntervalSeconds}s-${enc.audio}`;
+  }
+
+  #set(e: Entry, state: OutputState, event: OutputEvent['event'], extra: Pick<OutputEvent, 'delayMs' | 'reason'> = {}): void {
+    e.state = state;
+    const v = this.#view(e);
+    this.#o.log.info({ output: v.id, state, event, attempt: e.attempt, ...extra }, 'output state');
+    this.emit('output', { id: v.id, url: v.url, state, restarts: v.restarts, lastError: v.lastError, bytes: v.bytes, bitrateBps: v.bitrateBps, event, attempt: e.attempt, ...extra });
+  }
+
+  /** Starts what should run and ends shared encoders nobody uses. */
+  #reconcile(): void {
+    const wanted = new Set<string>();
+    if (this.#live) {
+      for (const e of this.#entries.values()) {
+        if (!e.spec.enabled || e.state === 'failed') continue;
+        wanted.add(this.#groupKey(e.spec));
+        if (!e.muxer && !e.retry) this.#spawn(e);
+      }
+    }
+    for (const [key, g] of this.#groups) {
+      if (!wanted.has(key)) {
+        this.#groups.delete(key);
+        void g.end();
+      }
+    }
+  }
+
+  #group(key: string, spec: OutputSpec): GroupEncoder {
+    let g = this.#groups.get(key);
+    if (g?.running) return g;
+    const job = this.#o.job();
+    g = new GroupEncoder(this.#o.ffmpegPath, { ...job, encoder: effectiveEncoder(job.encoder, spec) }, this.#o.pool(), this.#o.log.child({ component: 'shared-encoder', group: key }));
+    this.#groups.set(key, g);
+    const mine = g;
+    void g.exited.then((reason) => {
+      if (this.#groups.get(key) !== mine || reason === null) return;
+      // The shared encode died: its muxers lose their input; they go through their own reconnects.
+      this.#o.log.warn({ group: key, reason }, 'shared encoder exited');
+      this.#groups.delete(key);
+      for (const e of this.#entries.values()) if (e.group === key) e.muxer?.kill();
+    });
+    return g;
+  }
+
+  #muxerArgs(e: Entry): string[] {
+    const { spec } = e;
+    switch (spec.kind) {
+      case 'rtmp':
+        e.location = null;
+        return ['-bsf:a', 'aac_adtstoasc', '-f', 'flv', '-flvflags', 'no_duration_filesize', spec.url!];
+      case 'srt':
+        e.location = null;
+        return ['-f', 'mpegts', spec.url!];
+      case 'file': {
+        const path = timestamped(resolve(this.#o.recordingsDir, spec.url!));
+        mkdirSync(dirname(path), { recursive: true });
+        e.location = path;
+        // ADTS AAC from the TS into MP4/MKV/FLV's AudioSpecificConfig.
+        return ['-bsf:a', 'aac_adtstoasc', ...muxerFor(path), '-y', path];
+      }
+      case 'hls': {
+        const dir = join(this.#o.dataDir, 'hls', spec.id);
+        rmSync(dir, { recursive: true, force: true });
+        mkdirSync(dir, { recursive: true });
+        e.location = `/stream/hls/${spec.id}/index.m3u8`;
+        return [
+          '-f', 'hls',
+          '-hls_time', String(HLS_TIME_S),
+          '-hls_list_size', String(HLS_LIST_SIZE),
+          '-hls_flags', 'delete_segments+independent_segments+temp_file',
+          '-hls_segment_filename', join(dir, 'seg-%05d.ts'),
+          join(dir, 'index.m3u8'),
+        ];
+      }
+    }
+  }
+
+  #spawn(e: Entry): void {
+    const key = this.#groupKey(e.spec);
+    const group = this.#group(key, e.spec);
+    const muxer = new Muxer(this.#o.ffmpegPath, this.#muxerArgs(e), this.#o.log.child({ component: 'muxer', output: e.spec.id }), secretsOf(e.spec.url ?? ''));
+    e.muxer = muxer;
+    e.group = key;
+    group.fanout.add(muxer);
+    if (e.attempt === 0) this.#set(e, 'connecting', 'connecting');
+    void muxer.exited.then((exit) => {
+      group.fanout.remove(muxer);
+      if (e.muxer !== muxer) return;
+      e.muxer = null;
+      if (!this.#live || !e.spec.enabled || !this.#entries.has(e.spec.id)) return;
+      e.lastError = exit.message ?? 'muxer exited';
+      e.attempt++;
+      if (e.attempt > this.#o.policy.maxRetries) {
+        this.#set(e, 'failed', 'failed', { reason: e.lastError });
+        return;
+      }
+      const delayMs = restartDelay(this.#o.policy, e.attempt);
+      this.#set(e, 'reconnecting', 'reconnecting', { delayMs, reason: e.lastError });
+      e.retry = setTimeout(() => {
+        e.retry = null;
+        e.restarts++;
+        this.#reconcile();
+      }, delayMs);
+    });
+  }
+
+  /** Ends an output's muxer (a file gets its trailer) and cancels a scheduled retry. */
+  async #stopEntry(e: Entry): Promise<void> {
+    if (e.retry) clearTimeout(e.retry);
+    e.retry = null;
+    const m = e.muxer;
+    e.muxer = null;
+    e.attempt = 0;
+    if (m) await m.end();
+    if (e.state !== 'stopped') this.#set(e, 'stopped', 'stopped');
+  }
+
+  /** Live when bytes flow; killed (and so reconnected) when they stop for the policy's stall time. */
+  #watch(): void {
+    const now = performance.now();
+    for (const e of this.#entries.values()) {
+      const m = e.muxer;
+      if (!m || !m.running) continue;
+      if (m.flowing && (e.state === 'connecting' || e.state === 'reconnecting')) {
+        const again = e.state === 'reconnecting';
+        e.attempt = 0;
+        this.#set(e, 'live', again ? 'reconnected' : 'live');
+      } else if (now - m.lastProgressAt > this.#o.policy.stallMs) {
+        e.lastError = `no bytes written for ${this.#o.policy.stallMs} ms`;
+        m.kill();
+      }
+    }
+  }
+}
