@@ -104,6 +104,9 @@ export async function startApp(config: ServerConfig, log: Logger): Promise<App> 
     log,
     metrics,
   });
+  const skipped = pipeline.hub.restore(state.outputs);
+  if (skipped.length) log.error({ outputs: skipped }, 'stored outputs are invalid; skipped');
+  pipeline.hub.on('specs', (specs) => state.setOutputs(specs));
   const { tokens } = config.auth;
   const origins = new OriginPolicy(config.auth.corsOrigins);
   if (tokens.size === 0) log.warn({ host: config.host }, 'no AUTH_TOKENS: authentication is off and the server listens on loopback only');

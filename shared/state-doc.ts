@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { LayerSchema } from './scene.js';
 import { CanvasSchema, StreamConfigSchema } from './stream-config.js';
 import { StreamStateSchema } from './stream-state.js';
+import { OutputSpecSchema } from './outputs.js';
 
 /** Metadata of an uploaded asset (the assets issue fills these in). `bytes`: file size. */
 export const AssetMetaSchema = z.strictObject({
@@ -27,7 +28,8 @@ export const LayerListSchema = z.array(LayerSchema).max(1000).superRefine((layer
 
 /**
  * Everything Stream Manager persists, as one document: the state version, stream config,
- * layers, asset metadata and the stream state at its last transition (for resume on restart).
+ * layers, asset metadata, the stream state at its last transition (for resume on restart) and
+ * the extra outputs.
  */
 export const PersistedStateSchema = z.strictObject({
   version: z.number().int().nonnegative(),
@@ -35,6 +37,8 @@ export const PersistedStateSchema = z.strictObject({
   layers: LayerListSchema,
   assets: z.record(z.string(), AssetMetaSchema),
   stream: StreamStateSchema,
+  /** Extra outputs (`/stream/outputs`), URLs in full: the store holds stream keys, as it does `config.output.url`. */
+  outputs: z.array(OutputSpecSchema).max(64).default([]),
 });
 export type PersistedState = z.infer<typeof PersistedStateSchema>;
 

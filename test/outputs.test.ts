@@ -1,10 +1,11 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { startChild } from './helpers/child-server.js';
 import { probeVideo } from './helpers/media.js';
 import { startRtmpServer } from './helpers/rtmp-server.js';
+import { startServer } from './helpers/server.js';
 import { connect } from './helpers/ws-client.js';
 
 /**
@@ -171,4 +172,26 @@ t.test('outputs: two RTMP servers, a file and HLS from one encode, each supervis
     t.match(texts[3], /stream_manager_output_state\{output="a",state="live"\} 1/, 'per-output metrics');
     t.equal((await s.call('POST', '/stream/stop')).status, 200);
   });
+});
+
+t.test('outputs persist in the state store across a restart', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sm-outputs-state-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const env = { STATE_STORE: 'file', DATA_DIR: join(dir, 'data') };
+  const first = await startServer(env);
+  t.equal((await first.call('POST', '/stream/outputs', { id: 'yt', kind: 'rtmp', url: `rtmp://127.0.0.1:1935/live/${KEY_A}`, encoder: { bitrateKbps: 4500 } })).status, 201);
+  t.equal((await first.call('POST', '/stream/outputs', { id: 'web', kind: 'hls', enabled: false })).status, 201);
+  await first.close();
+  const stored = readFileSync(join(dir, 'data', 'state.json'), 'utf8');
+  t.match(stored, KEY_A, 'the store keeps the full URL (as it keeps config.output.url)');
+
+  const again = await startServer(env);
+  t.teardown(() => again.close());
+  const list = (await again.call('GET', '/stream/outputs')).body.outputs as (View & { enabled: boolean; encoder: object })[];
+  t.same(list.map((o) => [o.id, o.enabled]), [['main', true], ['yt', true], ['web', false]]);
+  t.same(list[1]!.encoder, { bitrateKbps: 4500 });
+  t.equal(list[1]!.url, 'rtmp://127.0.0.1:1935/live/***');
+  t.equal((await again.call('DELETE', '/stream/outputs/yt')).status, 204);
+  await again.app.state.flush();
+  t.notMatch(readFileSync(join(dir, 'data', 'state.json'), 'utf8'), KEY_A, 'a deleted output leaves the store');
 });

@@ -60,9 +60,10 @@ function timestamped(path: string): string {
  * into its destination. Outputs with equal effective encoder settings share one `GroupEncoder`;
  * each muxer is supervised on its own (a dead destination reconnects with the restart policy's
  * backoff while the others keep streaming), so adding, removing or losing one output never
- * touches the others. Emits `output` on every state change (URLs redacted).
+ * touches the others. Emits `output` on every state change (URLs redacted) and `specs` when the
+ * set of outputs or their settings changed (to be persisted).
  */
-export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEvent] }> {
+export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEvent]; specs: [OutputSpec[]] }> {
   readonly #o: OutputHubOptions;
   readonly #entries = new Map<string, Entry>();
   readonly #groups = new Map<string, GroupEncoder>();
@@ -99,6 +100,20 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
     return [...this.#entries.values()].map((e) => e.spec);
   }
 
+  /** Puts back stored outputs (at boot); emits no `specs`. Invalid ones are skipped and returned. */
+  restore(specs: OutputSpec[]): string[] {
+    const skipped: string[] = [];
+    for (const spec of specs) {
+      try {
+        this.#add(parseOrThrow(OutputSpecSchema, spec, 'output'));
+      } catch {
+        skipped.push(spec.id);
+      }
+    }
+    this.#reconcile();
+    return skipped;
+  }
+
   list(): OutputView[] {
     return [...this.#entries.values()].map((e) => this.#view(e));
   }
@@ -117,12 +132,18 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
     let id = draft.id;
     while (!id || (!draft.id && this.#entries.has(id))) id = `out-${this.#nextId++}`;
     if (this.#entries.has(id)) throw new AppError('SM_ERR_OUTPUT_EXISTS', `An output "${id}" already exists`);
-    const spec = parseOrThrow(OutputSpecSchema, { ...draft, id }, 'output');
-    const entry: Entry = { spec, muxer: null, group: null, state: 'stopped', attempt: 0, restarts: 0, lastError: null, retry: null, location: null };
-    this.#entries.set(id, entry);
-    this.#o.log.info({ output: id, kind: spec.kind, url: spec.url && redactUrl(spec.url) }, 'output added');
+    const entry = this.#add(parseOrThrow(OutputSpecSchema, { ...draft, id }, 'output'));
+    this.emit('specs', this.specs());
     this.#reconcile();
     return this.#view(entry);
+  }
+
+  #add(spec: OutputSpec): Entry {
+    if (this.#entries.has(spec.id)) throw new AppError('SM_ERR_OUTPUT_EXISTS', `An output "${spec.id}" already exists`);
+    const entry: Entry = { spec, muxer: null, group: null, state: 'stopped', attempt: 0, restarts: 0, lastError: null, retry: null, location: null };
+    this.#entries.set(spec.id, entry);
+    this.#o.log.info({ output: spec.id, kind: spec.kind, url: spec.url && redactUrl(spec.url) }, 'output added');
+    return entry;
   }
 
   /**
@@ -135,6 +156,7 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
     const spec = parseOrThrow(OutputSpecSchema, { ...entry.spec, ...patch, encoder: { ...entry.spec.encoder, ...patch.encoder } }, 'output');
     await this.#stopEntry(entry);
     entry.spec = spec;
+    this.emit('specs', this.specs());
     this.#reconcile();
     return this.#view(entry);
   }
@@ -149,6 +171,7 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
     const entry = this.#entry(id);
     await this.#stopEntry(entry);
     this.#entries.delete(id);
+    this.emit('specs', this.specs());
     this.#reconcile();
   }
 

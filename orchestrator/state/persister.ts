@@ -56,11 +56,13 @@ export class Persister {
 
   /** Writes now if dirty; resolves once memory and store agree or a write failed. */
   async flush(): Promise<void> {
-    while (this.#dirty && !this.#closed && this.#canWrite()) {
+    while (!this.#closed) {
+      // A write already under way (started by markDirty) may hold an older document: wait for it.
       if (this.#writing) {
         await this.#writing;
         continue;
       }
+      if (!this.#dirty || !this.#canWrite()) return;
       this.#dirty = false;
       const doc = this.#snapshot();
       this.#writing = this.#store.save(doc).then(

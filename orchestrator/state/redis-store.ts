@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { OutputSpecSchema } from '../../shared/outputs.js';
 import { AssetMetaSchema, LayerListSchema, type PersistedState } from '../../shared/state-doc.js';
 import { StreamConfigSchema } from '../../shared/stream-config.js';
 import { StreamStateSchema } from '../../shared/stream-state.js';
@@ -16,6 +17,7 @@ export const REDIS_KEYS = {
   systemMetrics: 'system:metrics',
   layers: 'scene:layers',
   assets: 'assets:index',
+  outputs: 'stream:outputs',
   version: 'state:version',
 } as const;
 
@@ -86,7 +88,7 @@ export class RedisStore implements StateStore {
   }
 
   async load(): Promise<LoadResult> {
-    const names = [REDIS_KEYS.version, REDIS_KEYS.streamConfig, REDIS_KEYS.layers, REDIS_KEYS.assets, REDIS_KEYS.streamState] as const;
+    const names = [REDIS_KEYS.version, REDIS_KEYS.streamConfig, REDIS_KEYS.layers, REDIS_KEYS.assets, REDIS_KEYS.streamState, REDIS_KEYS.outputs] as const;
     const values = await this.redis.mget(...names.map((n) => this.key(n)));
     if (values.every((v) => v === null)) return { state: null, problems: [] };
     const problems: LoadResult['problems'] = [];
@@ -97,6 +99,7 @@ export class RedisStore implements StateStore {
       [REDIS_KEYS.layers]: LayerListSchema,
       [REDIS_KEYS.assets]: z.record(z.string(), AssetMetaSchema),
       [REDIS_KEYS.streamState]: StreamStateSchema,
+      [REDIS_KEYS.outputs]: z.array(OutputSpecSchema).max(64),
     };
     const field = {
       [REDIS_KEYS.version]: 'version',
@@ -104,6 +107,7 @@ export class RedisStore implements StateStore {
       [REDIS_KEYS.layers]: 'layers',
       [REDIS_KEYS.assets]: 'assets',
       [REDIS_KEYS.streamState]: 'stream',
+      [REDIS_KEYS.outputs]: 'outputs',
     } as const;
     for (const [i, name] of names.entries()) {
       const raw = values[i];
@@ -131,6 +135,7 @@ export class RedisStore implements StateStore {
       .set(this.key(REDIS_KEYS.layers), JSON.stringify(state.layers))
       .set(this.key(REDIS_KEYS.assets), JSON.stringify(state.assets))
       .set(this.key(REDIS_KEYS.streamState), JSON.stringify(state.stream))
+      .set(this.key(REDIS_KEYS.outputs), JSON.stringify(state.outputs))
       .exec();
     const failed = result?.find(([err]) => err);
     if (!result || failed) throw failed?.[0] ?? new Error('MULTI aborted');

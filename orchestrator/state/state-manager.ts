@@ -3,6 +3,7 @@ import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import type { Logger } from 'pino';
 import { LayerCreateSchema, type Layer, type LayerCreate } from '../../shared/scene.js';
 import { SceneDocumentSchema, type AssetMeta, type PersistedState, type SceneDocument } from '../../shared/state-doc.js';
+import type { OutputSpec } from '../../shared/outputs.js';
 import type { StreamConfig } from '../../shared/stream-config.js';
 import { initialStreamState, type StreamState } from '../../shared/stream-state.js';
 import { parseOrThrow } from '../../shared/validation.js';
@@ -16,7 +17,8 @@ export type StateEvent =
   | SceneEvent
   | { type: 'asset'; asset: AssetMeta; removed: boolean; version: number }
   | { type: 'config'; config: StreamConfig; version: number }
-  | { type: 'stream'; stream: StreamState; version: number };
+  | { type: 'stream'; stream: StreamState; version: number }
+  | { type: 'outputs'; outputs: OutputSpec[]; version: number };
 
 /** How the store is doing, for `/health`. */
 export interface StoreHealth {
@@ -56,6 +58,7 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
   #configVersion = 0;
   #stream: StreamState;
   #assets: Record<string, AssetMeta> = {};
+  #outputs: OutputSpec[] = [];
   #loaded = false;
   /** Scene or config changed by a user before the stored state was read. */
   #touched = false;
@@ -97,6 +100,17 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
   /** True once stored state has been read (or found absent). */
   get loaded(): boolean {
     return this.#loaded;
+  }
+
+  /** The extra outputs as stored (URLs in full). */
+  get outputs(): OutputSpec[] {
+    return this.#outputs;
+  }
+
+  /** Replaces the stored extra outputs (the output hub calls it on every change). */
+  setOutputs(outputs: OutputSpec[]): void {
+    this.#outputs = outputs;
+    this.#changed({ type: 'outputs', outputs, version: ++this.#version });
   }
 
   get assets(): Record<string, AssetMeta> {
@@ -148,6 +162,7 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
     this.#config = state.config ?? this.#defaults.config;
     this.#configVersion = this.#version;
     this.#assets = state.assets ?? {};
+    this.#outputs = state.outputs ?? [];
     this.#stream = state.stream ?? initialStreamState(this.#config.targetFPS);
     if (state.layers) this.scene.restore(state.layers, this.#version);
     else this.#restoreDefaultLayers();
@@ -244,7 +259,7 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
 
   /** The whole persisted document. */
   document(): PersistedState {
-    return { version: this.#version, config: this.#config, layers: this.scene.list(), assets: this.#assets, stream: this.#stream };
+    return { version: this.#version, config: this.#config, layers: this.scene.list(), assets: this.#assets, stream: this.#stream, outputs: this.#outputs };
   }
 
   health(): StoreHealth {
