@@ -9,6 +9,7 @@ import type { Metrics } from './metrics/metrics.js';
 import type { OutputStatus } from '../shared/output-status.js';
 import { redactOutput } from './output/encoder.js';
 import { EncoderSupervisor, type OutputEvent, type RestartPolicy } from './output/encoder-supervisor.js';
+import { GROUP_MAX_QUEUED_FRAMES } from './output/group-encoder.js';
 import { OutputHub } from './output/output-hub.js';
 import { resolveOutput } from './output/output-path.js';
 import { FrameComposer } from './render/frame-composer.js';
@@ -43,6 +44,11 @@ export interface PipelineOptions {
 
 /** Frame buffers beyond the encoder queue: the last frame, one being composited, a preview, a snapshot. */
 const EXTRA_FRAMES = 4;
+/**
+ * Frame buffers the extra outputs' shared encoders may hold (up to 3 each, for up to 4 encode
+ * groups). The pool allocates lazily, so these cost memory only while encoders lag.
+ */
+const OUTPUT_FRAMES = GROUP_MAX_QUEUED_FRAMES * 4;
 
 /**
  * The live pipeline: frame clock -> layer renders on the pool -> compositor -> ffmpeg, plus
@@ -283,7 +289,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
   }
 
   #newPool(): FramePool {
-    return new FramePool(this.#stream.width, this.#stream.height, this.#o.encoderMaxQueuedFrames + EXTRA_FRAMES);
+    return new FramePool(this.#stream.width, this.#stream.height, this.#o.encoderMaxQueuedFrames + EXTRA_FRAMES + OUTPUT_FRAMES);
   }
 
   async #startOutput(): Promise<void> {

@@ -5,7 +5,7 @@ import { encodeArgs, type EncodeJob } from './ffmpeg-args.js';
 import { PMT_PID, TsFanout, VIDEO_PID } from './ts-fanout.js';
 
 /** Frames a shared encoder may have queued before new ones are dropped for it. */
-const MAX_QUEUED_FRAMES = 4;
+export const GROUP_MAX_QUEUED_FRAMES = 3;
 
 /**
  * One encode shared by the outputs with the same encoder settings: raw RGBA frames in, H.264 (+
@@ -65,7 +65,7 @@ export class GroupEncoder {
   /** Queues one frame (holding a pool reference until ffmpeg read it); false when it was dropped. */
   write(frame: Frame): boolean {
     if (!this.running || !this.#proc.stdin.writable) return false;
-    if (this.#queued >= MAX_QUEUED_FRAMES) {
+    if (this.#queued >= GROUP_MAX_QUEUED_FRAMES) {
       this.dropped++;
       return false;
     }
