@@ -18,6 +18,10 @@ const configish = fc.record(
   { width: loose, height: loose, targetFPS: loose, background: loose, encoder: fc.oneof(loose, fc.record({ preset: loose, bitrateKbps: loose, keyframeIntervalSeconds: loose, audio: loose }, { requiredKeys: [] })), output: fc.oneof(loose, fc.record({ url: loose }, { requiredKeys: [] })) },
   { requiredKeys: [] },
 );
+const outputish = fc.record(
+  { id: fc.oneof(loose, fc.constantFrom('o1', 'o2', 'main', 'x y')), kind: fc.oneof(loose, fc.constantFrom('rtmp', 'srt', 'file', 'hls', 'ndi')), url: fc.oneof(loose, fc.constantFrom('rtmp://h/app/key', 'srt://h:9000', 'take.mp4', '../x.mp4', 'rtmp://h')), enabled: loose, encoder: fc.oneof(loose, fc.record({ bitrateKbps: loose, preset: loose, audio: loose }, { requiredKeys: [] })) },
+  { requiredKeys: [] },
+);
 const sceneish = fc.record({ version: loose, canvas: fc.oneof(loose, configish), layers: fc.oneof(loose, fc.array(layerish, { maxLength: 3 })) }, { requiredKeys: [] });
 
 /** A request body: structured JSON, any JSON, or bytes that are not JSON at all. */
@@ -37,21 +41,37 @@ const ROUTES: { name: string; method: string; path: fc.Arbitrary<string>; body: 
   { name: 'POST /layers/:id/visibility', method: 'POST', path: fc.constant('/stream/layers/b/visibility'), body: body(fc.record({ visible: loose }, { requiredKeys: [] })) },
   { name: 'PATCH /config', method: 'PATCH', path: fc.constant('/stream/config'), body: body(configish) },
   { name: 'PUT /scene', method: 'PUT', path: fc.constant('/stream/scene'), body: body(sceneish) },
+  { name: 'POST /outputs', method: 'POST', path: fc.constant('/stream/outputs'), body: body(outputish) },
+  { name: 'PATCH /outputs/:id', method: 'PATCH', path: fc.constantFrom('/stream/outputs/o1', '/stream/outputs/main', '/stream/outputs/nope'), body: body(outputish) },
   { name: 'DELETE /layers/:id', method: 'DELETE', path: fc.string({ maxLength: 12 }).map((id) => `/stream/layers/${encodeURIComponent(id)}`), body: body(loose) },
 ];
 
 /** What must not change when a request is refused. */
-async function snapshot(s: TestServer): Promise<{ scene: unknown; config: unknown }> {
-  const [scene, config] = await Promise.all([s.call('GET', '/stream/scene'), s.call('GET', '/stream/config')]);
+async function snapshot(s: TestServer): Promise<{ scene: unknown; config: unknown; outputs: unknown }> {
+  const [scene, config, outputs] = await Promise.all([s.call('GET', '/stream/scene'), s.call('GET', '/stream/config'), s.call('GET', '/stream/outputs')]);
   // The version may move (a restore after an accepted body bumps it); the content may not.
-  return { scene: { canvas: scene.body.canvas, layers: scene.body.layers }, config: config.body };
+  return { scene: { canvas: scene.body.canvas, layers: scene.body.layers }, config: config.body, outputs: outputs.body.outputs };
 }
+
+/** Puts the outputs back as `original` had them: removes new ones, re-creates changed ones. */
+async function restoreOutputs(s: TestServer, original: { id: string }[]): Promise<void> {
+  const now = (await s.call('GET', '/stream/outputs')).body.outputs as { id: string }[];
+  const keep = new Map(original.map((o) => [o.id, JSON.stringify(o)]));
+  for (const o of now) {
+    if (o.id === 'main' || keep.get(o.id) === JSON.stringify(o)) continue;
+    await s.call('DELETE', `/stream/outputs/${o.id}`);
+  }
+  if (!(await s.call('GET', '/stream/outputs/o1')).body.id) await s.call('POST', '/stream/outputs', O1);
+}
+
+const O1 = { id: 'o1', kind: 'file', url: 'fuzz/o1.mp4', enabled: false };
 
 t.test('1000 random bodies per mutating route: never a 5xx, nothing changed by a refusal', async (t) => {
   const s = await startServer();
   t.teardown(() => s.close());
   await s.call('POST', '/stream/layers', { id: 'a', content: { type: 'color', color: '#ff0000' }, transform: { x: 0, y: 0, width: 20, height: 20 } });
   await s.call('POST', '/stream/layers', { id: 'b', content: { type: 'text', content: 'Current Bid: 1.5 ETH', style: { font: 'Arial', fontSize: 12, color: '#fff' } } });
+  await s.call('POST', '/stream/outputs', O1);
   const original = await snapshot(s);
   const originalScene = (await s.call('GET', '/stream/scene')).body;
 
@@ -74,6 +94,7 @@ t.test('1000 random bodies per mutating route: never a 5xx, nothing changed by a
           accepted++;
           const put = await s.call('PUT', '/stream/scene', { canvas: originalScene.canvas, layers: originalScene.layers });
           const cfg = await s.call('PATCH', '/stream/config', original.config);
+          await restoreOutputs(s, original.outputs as { id: string }[]);
           if (put.status !== 200 || cfg.status !== 200) throw new Error(`restore failed: ${put.status} ${cfg.status}`);
         }
       }),
