@@ -100,6 +100,7 @@ export async function startApp(config: ServerConfig, log: Logger): Promise<App> 
     restartPolicy: config.encoderRestart,
     preview: config.preview,
     scene,
+    data: () => ({ values: state.data, version: state.dataVersion }),
     pool,
     log,
     metrics,
@@ -155,6 +156,9 @@ export async function startApp(config: ServerConfig, log: Logger): Promise<App> 
     if (e.type === 'layerUpdated' && e.layer.visible !== e.previous.visible) {
       ws.broadcast(['state', 'layers'], { type: 'layerVisibility', payload: { id: e.layer.id, visible: e.layer.visible, version: e.version } });
     }
+  });
+  state.on('change', (e) => {
+    if (e.type === 'data') ws.broadcast(['state', 'layers'], { type: 'dataUpdate', payload: { data: e.data, version: e.version } });
   });
   state.store.onReconnect(() => {
     void state.loadLate().then(

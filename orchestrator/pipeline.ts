@@ -11,6 +11,7 @@ import { redactOutput } from './output/encoder.js';
 import { EncoderSupervisor, type OutputEvent, type RestartPolicy } from './output/encoder-supervisor.js';
 import { GROUP_MAX_QUEUED_FRAMES } from './output/group-encoder.js';
 import { OutputHub } from './output/output-hub.js';
+import type { BoundData } from './render/bind-data.js';
 import { resolveOutput } from './output/output-path.js';
 import { FrameComposer } from './render/frame-composer.js';
 import { FrameClock } from './render/frame-clock.js';
@@ -37,6 +38,8 @@ export interface PipelineOptions {
   restartPolicy: RestartPolicy;
   preview: PreviewSettings;
   scene: SceneStore;
+  /** Live data for text placeholders (`PATCH /stream/data`). */
+  data?: () => BoundData;
   pool: RenderPool;
   log: Logger;
   metrics?: Metrics;
@@ -87,7 +90,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
     this.#o = options;
     this.#stream = options.stream;
     this.#renderer = new LayerRenderer(options.pool, options.log.child({ component: 'render' }), options.metrics, (fault) => this.emit('layerFault', fault));
-    this.#composer = new FrameComposer(this.#renderer, options.scene, options.metrics);
+    this.#composer = new FrameComposer(this.#renderer, options.scene, options.metrics, options.data);
     this.#frames = this.#newPool();
     this.#stats = new FrameStats(options.stream.targetFPS, options.metrics);
     this.#bgPixel = premultipliedPixel(options.stream.background);

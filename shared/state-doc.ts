@@ -3,6 +3,7 @@ import { LayerSchema } from './scene.js';
 import { CanvasSchema, StreamConfigSchema } from './stream-config.js';
 import { StreamStateSchema } from './stream-state.js';
 import { OutputSpecSchema } from './outputs.js';
+import { DataSetSchema } from './data-binding.js';
 
 /** Metadata of an uploaded asset (the assets issue fills these in). `bytes`: file size. */
 export const AssetMetaSchema = z.strictObject({
@@ -39,6 +40,8 @@ export const PersistedStateSchema = z.strictObject({
   stream: StreamStateSchema,
   /** Extra outputs (`/stream/outputs`), URLs in full: the store holds stream keys, as it does `config.output.url`. */
   outputs: z.array(OutputSpecSchema).max(64).default([]),
+  /** Live data for text placeholders (`PATCH /stream/data`). */
+  data: DataSetSchema.default({}),
 });
 export type PersistedState = z.infer<typeof PersistedStateSchema>;
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { OutputStatusSchema } from './output-status.js';
+import { DataSetSchema } from './data-binding.js';
 import { LayerSchema } from './scene.js';
 import { StreamConfigSchema } from './stream-config.js';
 import { StreamStateSchema } from './stream-state.js';
@@ -103,6 +104,12 @@ export const OutputUpdateMessageSchema = z.strictObject({
   }),
 });
 
+/** The live data for text placeholders changed (`PATCH /stream/data`): the whole data set. */
+export const DataUpdateMessageSchema = z.strictObject({
+  type: z.literal('dataUpdate'),
+  payload: z.strictObject({ data: DataSetSchema, version: z.number().int() }),
+});
+
 export const ErrorMessageSchema = z.strictObject({
   type: z.literal('error'),
   payload: z.strictObject({ code: z.string(), message: z.string() }),
@@ -126,6 +133,7 @@ export type ErrorMessage = z.infer<typeof ErrorMessageSchema>;
 export type LayerErrorMessage = z.infer<typeof LayerErrorMessageSchema>;
 export type OutputUpdateMessage = z.infer<typeof OutputUpdateMessageSchema>;
 export type PongMessage = z.infer<typeof PongMessageSchema>;
+export type DataUpdateMessage = z.infer<typeof DataUpdateMessageSchema>;
 export type SubscribedMessage = z.infer<typeof SubscribedMessageSchema>;
 export type ServerMessage =
   | WelcomeMessage
@@ -137,6 +145,7 @@ export type ServerMessage =
   | ErrorMessage
   | LayerErrorMessage
   | OutputUpdateMessage
+  | DataUpdateMessage
   | PongMessage
   | SubscribedMessage;
 

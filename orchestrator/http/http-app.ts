@@ -18,6 +18,7 @@ import { errorMiddleware } from './error-middleware.js';
 import { healthRoutes } from './health.js';
 import { layerRoutes } from './layer-routes.js';
 import { outputRoutes } from './output-routes.js';
+import { dataRoutes } from './data-routes.js';
 import { requestContext } from './request-context.js';
 import { streamRoutes } from './stream-routes.js';
 
@@ -84,6 +85,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
     streamRoutes(router, deps.pipeline, deps.state);
     layerRoutes(router, deps.state);
     outputRoutes(router, deps.pipeline, deps.dataDir);
+    dataRoutes(router, deps.state);
     assetRoutes(router, deps.assets, deps.maxUploadBytes);
     app.use(router.routes());
     app.use(router.allowedMethods());

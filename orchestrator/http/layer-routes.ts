@@ -51,6 +51,11 @@ export function layerRoutes(router: Router, state: StateManager): void {
     setEtag(ctx, scene.entry(layer.id).revision);
     ctx.body = layer;
   };
+  router.post('/batch', (ctx) => {
+    const results = scene.batch(ctx.request.body);
+    ctx.state['log']?.info({ action: 'batch', ops: results.length, version: state.version }, 'scene changed');
+    ctx.body = { version: state.version, results };
+  });
   router.patch('/layers/:id/visibility', visibility);
   router.post('/layers/:id/visibility', visibility);
 }

@@ -1,6 +1,4 @@
 import { EventEmitter } from 'node:events';
-import { mkdirSync, rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { AppError } from '../../shared/errors.js';
 import type { OutputStatus } from '../../shared/output-status.js';
@@ -9,15 +7,12 @@ import type { EncoderSettings } from '../../shared/stream-config.js';
 import { parseOrThrow } from '../../shared/validation.js';
 import type { Frame, FramePool } from '../render/frame-pool.js';
 import { restartDelay, type OutputEvent, type OutputState, type RestartPolicy } from './encoder-supervisor.js';
-import { muxerFor } from './ffmpeg-args.js';
 import { GroupEncoder } from './group-encoder.js';
 import { Muxer } from './muxer.js';
+import { muxerArgs } from './muxer-args.js';
 
 /** How often outputs are looked at for progress and stalls, ms. */
 const WATCHDOG_MS = 500;
-/** HLS: target segment length (s; segments cut at keyframes, so at least one GOP) and playlist length (segments). */
-const HLS_TIME_S = 1;
-const HLS_LIST_SIZE = 6;
 
 export interface OutputHubOptions {
   ffmpegPath: string;
@@ -47,12 +42,6 @@ interface Entry {
 /** Effective encoder settings of an output: the config's, overridden by its own. */
 function effectiveEncoder(base: EncoderSettings, spec: OutputSpec): EncoderSettings {
   return { ...base, ...spec.encoder };
-}
-
-/** A file name for this start: `<name>-<ISO time>.<ext>` beside the configured path. */
-function timestamped(path: string): string {
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  return path.replace(/(\.[a-z0-9]+)$/i, `-${stamp}$1`);
 }
 
 /**
@@ -268,43 +257,12 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
     return g;
   }
 
-  #muxerArgs(e: Entry): string[] {
-    const { spec } = e;
-    switch (spec.kind) {
-      case 'rtmp':
-        e.location = null;
-        return ['-bsf:a', 'aac_adtstoasc', '-f', 'flv', '-flvflags', 'no_duration_filesize', spec.url!];
-      case 'srt':
-        e.location = null;
-        return ['-f', 'mpegts', spec.url!];
-      case 'file': {
-        const path = timestamped(resolve(this.#o.recordingsDir, spec.url!));
-        mkdirSync(dirname(path), { recursive: true });
-        e.location = path;
-        // ADTS AAC from the TS into MP4/MKV/FLV's AudioSpecificConfig.
-        return ['-bsf:a', 'aac_adtstoasc', ...muxerFor(path), '-y', path];
-      }
-      case 'hls': {
-        const dir = join(this.#o.dataDir, 'hls', spec.id);
-        rmSync(dir, { recursive: true, force: true });
-        mkdirSync(dir, { recursive: true });
-        e.location = `/stream/hls/${spec.id}/index.m3u8`;
-        return [
-          '-f', 'hls',
-          '-hls_time', String(HLS_TIME_S),
-          '-hls_list_size', String(HLS_LIST_SIZE),
-          '-hls_flags', 'delete_segments+independent_segments+temp_file',
-          '-hls_segment_filename', join(dir, 'seg-%05d.ts'),
-          join(dir, 'index.m3u8'),
-        ];
-      }
-    }
-  }
-
   #spawn(e: Entry): void {
     const key = this.#groupKey(e.spec);
     const group = this.#group(key, e.spec);
-    const muxer = new Muxer(this.#o.ffmpegPath, this.#muxerArgs(e), this.#o.log.child({ component: 'muxer', output: e.spec.id }), secretsOf(e.spec.url ?? ''));
+    const { args, location } = muxerArgs(e.spec, this.#o);
+    e.location = location;
+    const muxer = new Muxer(this.#o.ffmpegPath, args, this.#o.log.child({ component: 'muxer', output: e.spec.id }), secretsOf(e.spec.url ?? ''));
     e.muxer = muxer;
     e.group = key;
     group.fanout.add(muxer);

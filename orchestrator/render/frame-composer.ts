@@ -4,6 +4,7 @@ import type { SceneStore } from '../scene/scene-store.js';
 import { blendLayer, clearFrame, type CompositeLayer } from './compositor.js';
 import type { Frame, FramePool } from './frame-pool.js';
 import type { LayerRenderer } from './layer-renderer.js';
+import { bindData, type BoundData } from './bind-data.js';
 
 /** True when an opaque layer at opacity 1 covers the whole `width` x `height` frame. */
 function coversFrame(layer: CompositeLayer | undefined, width: number, height: number): boolean {
@@ -24,6 +25,8 @@ export class FrameComposer {
     readonly renderer: LayerRenderer,
     private readonly scene: SceneStore,
     private readonly metrics?: Metrics,
+    /** The live data for text placeholders; none: placeholders stay as written. */
+    private readonly data?: () => BoundData,
   ) {}
 
   /**
@@ -39,7 +42,8 @@ export class FrameComposer {
 
   async #compose(frames: FramePool, canvas: StreamConfig, background: number, timeMs: number): Promise<Frame | null> {
     const t0 = performance.now();
-    const layers = await this.renderer.renderFrame(this.scene.entries(), canvas, timeMs);
+    const entries = this.data ? bindData(this.scene.entries(), this.data()) : this.scene.entries();
+    const layers = await this.renderer.renderFrame(entries, canvas, timeMs);
     const t1 = performance.now();
     const frame = frames.acquire();
     if (!frame) return null;

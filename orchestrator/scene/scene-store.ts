@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { AppError } from '../../shared/errors.js';
 import { LayerCreateSchema, LayerSchema, VisibilityBodySchema, type Layer } from '../../shared/scene.js';
 import { parseOrThrow } from '../../shared/validation.js';
+import { BatchSchema, type BatchOp } from '../../shared/batch.js';
 import { mergePatch } from './merge-patch.js';
 
 /** A change to the scene, emitted once per successful change as `change`. */
@@ -55,6 +56,8 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
   #ordered: LayerEntry[] | null = [];
   #seq = 0;
   #ownVersion = 0;
+  /** While a batch runs: its events, emitted only once every operation succeeded. */
+  #pending: SceneEvent[] | null = null;
 
   constructor(options: SceneStoreOptions = {}) {
     super();
@@ -128,7 +131,7 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
     const version = this.#nextVersion();
     this.#entries.set(layer.id, { layer, revision: version, seq: this.#seq++ });
     this.#ordered = null;
-    this.emit('change', { type: 'layerAdded', layer, version });
+    this.#emit({ type: 'layerAdded', layer, version });
     return layer;
   }
 
@@ -193,8 +196,64 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
     this.#entries.delete(id);
     this.#ordered = null;
     const version = this.#nextVersion();
-    this.emit('change', { type: 'layerRemoved', layer, version });
+    this.#emit({ type: 'layerRemoved', layer, version });
     return layer;
+  }
+
+  /**
+   * Applies a `POST /batch` body: every operation in order, all or nothing. The layers change
+   * synchronously, between two frames, so one frame shows either none or all of the batch; the
+   * change events go out afterwards, in order.
+   * @returns what each operation returned: the layer, or `{ id, deleted: true }`
+   * @throws AppError of the first failing operation (nothing changed), its message prefixed `ops[i]`
+   *   and `details.index` set; SM_ERR_VALIDATION for a malformed batch
+   */
+  batch(body: unknown): (Layer | { id: string; deleted: true })[] {
+    const { ops } = parseOrThrow(BatchSchema, body, 'batch');
+    const saved = { entries: new Map(this.#entries), seq: this.#seq };
+    const events: SceneEvent[] = [];
+    this.#pending = events;
+    let results: (Layer | { id: string; deleted: true })[];
+    try {
+      results = ops.map((op, index) => {
+        try {
+          return this.#apply(op);
+        } catch (err) {
+          if (!(err instanceof AppError)) throw err;
+          throw new AppError(err.code, `ops[${index}] (${op.op}): ${err.message}`, { index, op: op.op, errors: err.details });
+        }
+      });
+    } catch (err) {
+      this.#entries = saved.entries;
+      this.#seq = saved.seq;
+      this.#ordered = null;
+      throw err;
+    } finally {
+      this.#pending = null;
+    }
+    for (const e of events) this.emit('change', e);
+    return results;
+  }
+
+  #apply(op: BatchOp): Layer | { id: string; deleted: true } {
+    switch (op.op) {
+      case 'create':
+        return this.create(op.layer);
+      case 'patch':
+        return this.patch(op.id, op.patch);
+      case 'replace':
+        return this.replace(op.id, op.layer);
+      case 'visibility':
+        return this.setVisibility(op.id, op.visible === undefined ? {} : { visible: op.visible });
+      case 'delete':
+        this.delete(op.id);
+        return { id: op.id, deleted: true };
+    }
+  }
+
+  #emit(event: SceneEvent): void {
+    if (this.#pending) this.#pending.push(event);
+    else this.emit('change', event);
   }
 
   #entry(id: string): LayerEntry {
@@ -210,7 +269,7 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
     const version = this.#nextVersion();
     this.#entries.set(id, { layer, revision: version, seq: entry.seq });
     this.#ordered = null;
-    this.emit('change', { type: 'layerUpdated', layer, previous, version });
+    this.#emit({ type: 'layerUpdated', layer, previous, version });
     return layer;
   }
 }

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { OutputSpecSchema } from '../../shared/outputs.js';
+import { DataSetSchema } from '../../shared/data-binding.js';
 import { AssetMetaSchema, LayerListSchema, type PersistedState } from '../../shared/state-doc.js';
 import { StreamConfigSchema } from '../../shared/stream-config.js';
 import { StreamStateSchema } from '../../shared/stream-state.js';
@@ -18,6 +19,7 @@ export const REDIS_KEYS = {
   layers: 'scene:layers',
   assets: 'assets:index',
   outputs: 'stream:outputs',
+  data: 'stream:data',
   version: 'state:version',
 } as const;
 
@@ -88,7 +90,7 @@ export class RedisStore implements StateStore {
   }
 
   async load(): Promise<LoadResult> {
-    const names = [REDIS_KEYS.version, REDIS_KEYS.streamConfig, REDIS_KEYS.layers, REDIS_KEYS.assets, REDIS_KEYS.streamState, REDIS_KEYS.outputs] as const;
+    const names = [REDIS_KEYS.version, REDIS_KEYS.streamConfig, REDIS_KEYS.layers, REDIS_KEYS.assets, REDIS_KEYS.streamState, REDIS_KEYS.outputs, REDIS_KEYS.data] as const;
     const values = await this.redis.mget(...names.map((n) => this.key(n)));
     if (values.every((v) => v === null)) return { state: null, problems: [] };
     const problems: LoadResult['problems'] = [];
@@ -100,6 +102,7 @@ export class RedisStore implements StateStore {
       [REDIS_KEYS.assets]: z.record(z.string(), AssetMetaSchema),
       [REDIS_KEYS.streamState]: StreamStateSchema,
       [REDIS_KEYS.outputs]: z.array(OutputSpecSchema).max(64),
+      [REDIS_KEYS.data]: DataSetSchema,
     };
     const field = {
       [REDIS_KEYS.version]: 'version',
@@ -108,6 +111,7 @@ export class RedisStore implements StateStore {
       [REDIS_KEYS.assets]: 'assets',
       [REDIS_KEYS.streamState]: 'stream',
       [REDIS_KEYS.outputs]: 'outputs',
+      [REDIS_KEYS.data]: 'data',
     } as const;
     for (const [i, name] of names.entries()) {
       const raw = values[i];
@@ -136,6 +140,7 @@ export class RedisStore implements StateStore {
       .set(this.key(REDIS_KEYS.assets), JSON.stringify(state.assets))
       .set(this.key(REDIS_KEYS.streamState), JSON.stringify(state.stream))
       .set(this.key(REDIS_KEYS.outputs), JSON.stringify(state.outputs))
+      .set(this.key(REDIS_KEYS.data), JSON.stringify(state.data))
       .exec();
     const failed = result?.find(([err]) => err);
     if (!result || failed) throw failed?.[0] ?? new Error('MULTI aborted');

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { LayerCreateSchema, type Layer, type LayerCreate } from '../../shared/scene.js';
 import { SceneDocumentSchema, type AssetMeta, type PersistedState, type SceneDocument } from '../../shared/state-doc.js';
 import type { OutputSpec } from '../../shared/outputs.js';
+import { DataPatchSchema, DataSetSchema, type DataSet, type DataValue } from '../../shared/data-binding.js';
 import type { StreamConfig } from '../../shared/stream-config.js';
 import { initialStreamState, type StreamState } from '../../shared/stream-state.js';
 import { parseOrThrow } from '../../shared/validation.js';
@@ -18,7 +19,8 @@ export type StateEvent =
   | { type: 'asset'; asset: AssetMeta; removed: boolean; version: number }
   | { type: 'config'; config: StreamConfig; version: number }
   | { type: 'stream'; stream: StreamState; version: number }
-  | { type: 'outputs'; outputs: OutputSpec[]; version: number };
+  | { type: 'outputs'; outputs: OutputSpec[]; version: number }
+  | { type: 'data'; data: DataSet; version: number };
 
 /** How the store is doing, for `/health`. */
 export interface StoreHealth {
@@ -59,6 +61,8 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
   #stream: StreamState;
   #assets: Record<string, AssetMeta> = {};
   #outputs: OutputSpec[] = [];
+  #data: DataSet = {};
+  #dataVersion = 0;
   #loaded = false;
   /** Scene or config changed by a user before the stored state was read. */
   #touched = false;
@@ -100,6 +104,33 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
   /** True once stored state has been read (or found absent). */
   get loaded(): boolean {
     return this.#loaded;
+  }
+
+  /** The live data for text placeholders. */
+  get data(): DataSet {
+    return this.#data;
+  }
+
+  /** The state version of the data's last change (renderers re-render bound text when it moves). */
+  get dataVersion(): number {
+    return this.#dataVersion;
+  }
+
+  /**
+   * Merges `body` into the data (RFC 7396: `null` removes a key), all or nothing.
+   * @throws AppError SM_ERR_VALIDATION
+   */
+  patchData(body: unknown): DataSet {
+    const patch = parseOrThrow(DataPatchSchema, body, 'data');
+    const next: Record<string, DataValue> = { ...this.#data };
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === null) delete next[k];
+      else next[k] = v;
+    }
+    this.#data = parseOrThrow(DataSetSchema, next, 'data');
+    this.#dataVersion = ++this.#version;
+    this.#changed({ type: 'data', data: this.#data, version: this.#version });
+    return this.#data;
   }
 
   /** The extra outputs as stored (URLs in full). */
@@ -163,6 +194,8 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
     this.#configVersion = this.#version;
     this.#assets = state.assets ?? {};
     this.#outputs = state.outputs ?? [];
+    this.#data = state.data ?? {};
+    this.#dataVersion = this.#version;
     this.#stream = state.stream ?? initialStreamState(this.#config.targetFPS);
     if (state.layers) this.scene.restore(state.layers, this.#version);
     else this.#restoreDefaultLayers();
@@ -259,7 +292,7 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
 
   /** The whole persisted document. */
   document(): PersistedState {
-    return { version: this.#version, config: this.#config, layers: this.scene.list(), assets: this.#assets, stream: this.#stream, outputs: this.#outputs };
+    return { version: this.#version, config: this.#config, layers: this.scene.list(), assets: this.#assets, stream: this.#stream, outputs: this.#outputs, data: this.#data };
   }
 
   health(): StoreHealth {

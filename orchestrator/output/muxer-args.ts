@@ -1,0 +1,51 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { OutputSpec } from '../../shared/outputs.js';
+import { muxerFor } from './ffmpeg-args.js';
+
+/** HLS: target segment length (s; segments are cut at keyframes, so at least one GOP) and playlist length (segments). */
+const HLS_TIME_S = 1;
+const HLS_LIST_SIZE = 6;
+
+/** A file name for this start: `<name>-<ISO time>.<ext>` beside the configured path. */
+export function timestamped(path: string): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  return path.replace(/(\.[a-z0-9]+)$/i, `-${stamp}$1`);
+}
+
+/**
+ * The muxer's ffmpeg arguments for one start of an output (after the common `-c copy` input part),
+ * and where it writes: a file output gets a fresh timestamped file (folders created); an HLS output
+ * starts a fresh playlist folder `<dataDir>/hls/<id>/` (old segments removed) and is served at
+ * `/stream/hls/<id>/index.m3u8`. MP4/MKV/FLV take AAC from the TS through `aac_adtstoasc`.
+ */
+export function muxerArgs(spec: OutputSpec, dirs: { dataDir: string; recordingsDir: string }): { args: string[]; location: string | null } {
+  switch (spec.kind) {
+    case 'rtmp':
+      return { args: ['-bsf:a', 'aac_adtstoasc', '-f', 'flv', '-flvflags', 'no_duration_filesize', spec.url!], location: null };
+    case 'srt':
+      return { args: ['-f', 'mpegts', spec.url!], location: null };
+    case 'file': {
+      const path = timestamped(resolve(dirs.recordingsDir, spec.url!));
+      mkdirSync(dirname(path), { recursive: true });
+      const aac = /\.ts$/i.test(path) ? [] : ['-bsf:a', 'aac_adtstoasc'];
+      return { args: [...aac, ...muxerFor(path), '-y', path], location: path };
+    }
+    case 'hls': {
+      const dir = join(dirs.dataDir, 'hls', spec.id);
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+      return {
+        args: [
+          '-f', 'hls',
+          '-hls_time', String(HLS_TIME_S),
+          '-hls_list_size', String(HLS_LIST_SIZE),
+          '-hls_flags', 'delete_segments+independent_segments+temp_file',
+          '-hls_segment_filename', join(dir, 'seg-%05d.ts'),
+          join(dir, 'index.m3u8'),
+        ],
+        location: `/stream/hls/${spec.id}/index.m3u8`,
+      };
+    }
+  }
+}
