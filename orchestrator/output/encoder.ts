@@ -3,7 +3,8 @@ import type { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Frame, FramePool } from '../render/frame-pool.js';
-import { redactUrl, scrubSecrets, secretsOf } from '../../shared/outputs.js';
+import { redactUrl, secretsOf } from '../../shared/outputs.js';
+import { StderrTail } from './stderr-tail.js';
 import { buildFfmpegArgs, type EncodeJob } from './ffmpeg-args.js';
 import { ProgressParser, type EncoderProgress } from './progress.js';
 
@@ -33,7 +34,7 @@ export class Encoder {
   /** performance.now() of the spawn or of the last progress block whose frame count rose. */
   lastProgressAt = performance.now();
   #queued = 0;
-  #stderr: string[] = [];
+  readonly #stderr: StderrTail;
   #ending = false;
   #exit: EncoderExit | null = null;
 
@@ -44,7 +45,6 @@ export class Encoder {
    */
   constructor(ffmpegPath: string, job: EncodeJob, private readonly pool: FramePool, log: Logger, metrics?: Metrics) {
     this.args = buildFfmpegArgs(job);
-    const secrets = secretsOf(job.output);
     this.#metrics = metrics;
     log.info({ cmd: ffmpegPath, args: this.args.map((a) => (a === job.output ? redactOutput(a) : a)) }, 'starting encoder');
     this.#proc = spawn(ffmpegPath, this.args, { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -69,17 +69,7 @@ export class Encoder {
       // EPIPE when ffmpeg died: reported through `exited`.
       if (!this.#ending) log.warn({ err }, 'encoder stdin error');
     });
-    this.#proc.stderr.setEncoding('utf8');
-    this.#proc.stderr.on('data', (chunk: string) => {
-      for (const raw of chunk.split('\n')) {
-        if (!raw.trim()) continue;
-        // ffmpeg quotes the output URL in its errors: never keep or log a stream key.
-        const line = scrubSecrets(raw, secrets);
-        this.#stderr.push(line);
-        if (this.#stderr.length > STDERR_LINES) this.#stderr.shift();
-        log.debug({ line }, 'ffmpeg');
-      }
-    });
+    this.#stderr = new StderrTail(this.#proc.stderr, log, STDERR_LINES, secretsOf(job.output));
     this.exited = new Promise<EncoderExit>((resolve) => {
       const done = (exit: EncoderExit): void => {
         if (this.#exit) return;
@@ -89,7 +79,7 @@ export class Encoder {
       this.#proc.on('error', (err) => done({ state: 'failed', code: null, signal: null, message: `ffmpeg could not start: ${err.message}` }));
       this.#proc.on('close', (code, signal) => {
         if (code === 0) done({ state: 'exited', code: 0 });
-        else done({ state: 'failed', code, signal, message: this.#stderr.slice(-3).join(' | ') || `ffmpeg exited with ${code ?? signal}` });
+        else done({ state: 'failed', code, signal, message: this.#stderr.last(3).join(' | ') || `ffmpeg exited with ${code ?? signal}` });
       });
     });
   }
@@ -116,7 +106,7 @@ export class Encoder {
 
   /** The last lines ffmpeg wrote to stderr. */
   get stderrTail(): string[] {
-    return [...this.#stderr];
+    return this.#stderr.last();
   }
 
   /**

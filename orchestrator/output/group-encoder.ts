@@ -2,6 +2,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Logger } from 'pino';
 import type { Frame, FramePool } from '../render/frame-pool.js';
 import { encodeArgs, type EncodeJob } from './ffmpeg-args.js';
+import { StderrTail } from './stderr-tail.js';
 import { PMT_PID, TsFanout, VIDEO_PID } from './ts-fanout.js';
 
 /** Frames a shared encoder may have queued before new ones are dropped for it. */
@@ -19,7 +20,7 @@ export class GroupEncoder {
   #queued = 0;
   #ending = false;
   #done = false;
-  #stderr: string[] = [];
+  readonly #stderr: StderrTail;
   /** Frames refused because the queue was full. */
   dropped = 0;
 
@@ -38,10 +39,7 @@ export class GroupEncoder {
     this.#proc = spawn(ffmpegPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.#proc.stdout.on('data', (chunk: Buffer) => this.fanout.push(chunk));
     this.#proc.stdin.on('error', () => undefined);
-    this.#proc.stderr.setEncoding('utf8');
-    this.#proc.stderr.on('data', (chunk: string) => {
-      for (const line of chunk.split('\n')) if (line.trim()) this.#stderr = [...this.#stderr.slice(-4), line];
-    });
+    this.#stderr = new StderrTail(this.#proc.stderr, log, 5, [], 'ffmpeg shared encoder');
     this.exited = new Promise((resolve) => {
       this.#proc.on('error', (err) => {
         this.#done = true;
@@ -49,7 +47,7 @@ export class GroupEncoder {
       });
       this.#proc.on('close', (code, signal) => {
         this.#done = true;
-        resolve(this.#ending && code === 0 ? null : this.#stderr.join(' | ') || `shared encoder exited with ${code ?? signal}`);
+        resolve(this.#ending && code === 0 ? null : this.#stderr.last().join(' | ') || `shared encoder exited with ${code ?? signal}`);
       });
     });
   }

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Logger } from 'pino';
-import { scrubSecrets } from '../../shared/outputs.js';
 import { ProgressParser, type EncoderProgress } from './progress.js';
+import { StderrTail } from './stderr-tail.js';
 import type { TsSink } from './ts-fanout.js';
 
 /** Bytes waiting for a muxer's stdin above which it is killed (a destination that stopped reading). */
@@ -33,7 +33,7 @@ export class Muxer implements TsSink {
   progress: EncoderProgress | null = null;
   /** performance.now() of the spawn or of the last report whose byte or frame count rose. */
   lastProgressAt = performance.now();
-  readonly #stderr: string[] = [];
+  readonly #stderr: StderrTail;
   #ending = false;
   #done = false;
 
@@ -52,16 +52,7 @@ export class Muxer implements TsSink {
         this.progress = p;
       }
     });
-    this.#proc.stderr.setEncoding('utf8');
-    this.#proc.stderr.on('data', (chunk: string) => {
-      for (const raw of chunk.split('\n')) {
-        if (!raw.trim()) continue;
-        const line = scrubSecrets(raw, secrets);
-        this.#stderr.push(line);
-        if (this.#stderr.length > STDERR_LINES) this.#stderr.shift();
-        log.debug({ line }, 'ffmpeg muxer');
-      }
-    });
+    this.#stderr = new StderrTail(this.#proc.stderr, log, STDERR_LINES, secrets, 'ffmpeg muxer');
     this.#proc.stdin.on('error', () => undefined); // EPIPE when it died: reported through `exited`
     this.exited = new Promise((resolve) => {
       this.#proc.on('error', (err) => {
@@ -71,7 +62,7 @@ export class Muxer implements TsSink {
       this.#proc.on('close', (code, signal) => {
         this.#done = true;
         if (code === 0 && this.#ending) resolve({ state: 'exited' });
-        else resolve({ state: 'failed', message: this.#stderr.slice(-2).join(' | ') || `ffmpeg exited with ${code ?? signal}` });
+        else resolve({ state: 'failed', message: this.#stderr.last(2).join(' | ') || `ffmpeg exited with ${code ?? signal}` });
       });
     });
   }
