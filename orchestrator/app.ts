@@ -18,6 +18,12 @@ import { createStore } from './state/create-store.js';
 import { RedisStore } from './state/redis-store.js';
 import { StateManager } from './state/state-manager.js';
 import { WS_PATHS, WsHub } from './ws/ws-hub.js';
+import { join } from 'node:path';
+import { Animator } from './animation/animator.js';
+import { MonotonicClock, type SceneClock } from './animation/scene-clock.js';
+import { ChatFeed } from './chat/chat-feed.js';
+import { SceneLibrary } from './scene/scene-library.js';
+import { SceneSwitcher } from './scene/scene-switcher.js';
 
 /** A running Stream Manager: its parts, the ports it listens on, and `close()`. */
 export interface App {
@@ -26,6 +32,11 @@ export interface App {
   /** Port of the metrics-only server (METRICS_PORT), or null. */
   metricsPort: number | null;
   scene: SceneStore;
+  /** Scene time: tweens, transitions, chat TTLs and live frames are stamped on it. */
+  clock: SceneClock;
+  animator: Animator;
+  chat: ChatFeed;
+  scenes: SceneLibrary;
   pipeline: StreamPipeline;
   ws: WsHub;
   pool: RenderPool;
@@ -62,13 +73,20 @@ async function loadState(state: StateManager, log: Logger): Promise<boolean> {
   }
 }
 
+/** Options for embedding and tests. */
+export interface StartOptions {
+  /** Scene time source (default: monotonic); tests pass a ManualClock to render frames at chosen times. */
+  clock?: SceneClock;
+}
+
 /**
  * Builds and starts the server for `config`: state (loaded from the store; on a first boot the
  * default scene unless `empty`), render pool, pipeline, HTTP API and WebSocket endpoints. Goes
  * live when the stored stream was live (RESUME_ON_START) or, on a first boot, with AUTOSTART.
  * @throws Error when a port cannot be bound
  */
-export async function startApp(config: ServerConfig, log: Logger): Promise<App> {
+export async function startApp(config: ServerConfig, log: Logger, options: StartOptions = {}): Promise<App> {
+  const clock = options.clock ?? new MonotonicClock();
   const metrics = new Metrics();
   const state: StateManager = new StateManager({
     metrics,
@@ -91,7 +109,22 @@ export async function startApp(config: ServerConfig, log: Logger): Promise<App> 
     log.child({ component: 'pool' }),
   );
   await pool.warmUp();
+  const animator = new Animator(scene, clock);
+  const switcher = new SceneSwitcher(clock);
+  const chat = new ChatFeed(clock);
+  const scenes = new SceneLibrary(state, switcher, join(config.assetRoot, 'assets', 'scenes'), log.child({ component: 'scenes' }));
+  // A host whose timed animation is over goes back to idle in the state too.
+  animator.on('revert', (id) => {
+    try {
+      const layer = scene.get(id);
+      if (layer.content.type === 'character' && layer.content.animation !== 'idle') scene.patch(id, { content: { animation: 'idle' } });
+    } catch (err) {
+      log.debug({ err, layerId: id }, 'host animation revert skipped');
+    }
+  });
   const pipeline = new StreamPipeline({
+    clock,
+    motion: { animator, chat, scenes: switcher },
     stream: state.config,
     ffmpegPath: config.ffmpegPath,
     recordingsDir: config.recordingsDir,
@@ -145,6 +178,9 @@ export async function startApp(config: ServerConfig, log: Logger): Promise<App> 
       });
     }
   });
+  animator.on('ended', (payload) => ws.broadcast(['state', 'layers'], { type: 'animationEnded', payload }));
+  switcher.on('ended', (payload) => ws.broadcast(['state', 'layers'], { type: 'animationEnded', payload }));
+  chat.on('message', (payload) => ws.broadcast(['chat'], { type: 'chat', payload }));
   pipeline.on('layerFault', (fault) => ws.broadcast(['state', 'layers'], { type: 'layerError', payload: fault }));
   pipeline.on('output', (payload) => ws.broadcast(['state'], { type: 'outputUpdate', payload }));
   scene.on('change', (e) => {
@@ -179,7 +215,7 @@ export async function startApp(config: ServerConfig, log: Logger): Promise<App> 
 
   const http = createServer(
     createHttpApp({
-      state, pipeline, pool, metrics, assets, maxUploadBytes: config.assets.maxUploadBytes, ffmpegPath: config.ffmpegPath, dataDir: config.state.dataDir, tokens, origins,
+      state, pipeline, pool, metrics, assets, chat, scenes, maxUploadBytes: config.assets.maxUploadBytes, ffmpegPath: config.ffmpegPath, dataDir: config.state.dataDir, tokens, origins,
       rateLimit: {
         ...config.rateLimit,
         redis: state.store instanceof RedisStore ? { client: state.store.redis, prefix: config.state.redisPrefix, connected: () => state.store.connected } : null,
@@ -220,11 +256,13 @@ export async function startApp(config: ServerConfig, log: Logger): Promise<App> 
       s.closeAllConnections();
     });
   return {
-    state, metrics, metricsPort, scene, pipeline, ws, pool, http, wsServer, port, wsPort,
+    state, metrics, metricsPort, scene, clock, animator, chat, scenes, pipeline, ws, pool, http, wsServer, port, wsPort,
     async close() {
       // Remember whether we were live, so a restart resumes; then stop (ffmpeg writes its trailer).
       const live = pipeline.status().isLive;
       await pipeline.close();
+      animator.close();
+      switcher.close();
       if (live) state.observeStream({ ...pipeline.status(), isLive: true });
       ws.close();
       await Promise.all([closeServer(http), closeServer(wsServer), closeServer(metricsServer)]);

@@ -13,7 +13,8 @@ import { GROUP_MAX_QUEUED_FRAMES } from './output/group-encoder.js';
 import { OutputHub } from './output/output-hub.js';
 import type { BoundData } from './render/bind-data.js';
 import { resolveOutput } from './output/output-path.js';
-import { FrameComposer } from './render/frame-composer.js';
+import { FrameComposer, type Motion } from './render/frame-composer.js';
+import { MonotonicClock, type SceneClock } from './animation/scene-clock.js';
 import { FrameClock } from './render/frame-clock.js';
 import { FramePool, type Frame } from './render/frame-pool.js';
 import { FrameStats } from './render/frame-stats.js';
@@ -43,6 +44,10 @@ export interface PipelineOptions {
   pool: RenderPool;
   log: Logger;
   metrics?: Metrics;
+  /** Scene time (default: monotonic from now); live frames are stamped on it. */
+  clock?: SceneClock;
+  /** Animations, chat and scene crossfades applied to every frame. */
+  motion?: Motion;
 }
 
 /** Frame buffers beyond the encoder queue: the last frame, one being composited, a preview, a snapshot. */
@@ -75,6 +80,9 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
   #inflight: Promise<void> | null = null;
   readonly #preview: PreviewEncoder;
   #lastTick = -Infinity;
+  readonly #sceneClock: SceneClock;
+  /** Scene time of live frame 0, ms. */
+  #startMs = 0;
   /** The extra outputs (`/stream/outputs`), fed the same composited frames as the main output. */
   readonly hub: OutputHub;
   /** Serialises start/stop/restart so two admin calls never interleave. */
@@ -90,7 +98,8 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
     this.#o = options;
     this.#stream = options.stream;
     this.#renderer = new LayerRenderer(options.pool, options.log.child({ component: 'render' }), options.metrics, (fault) => this.emit('layerFault', fault));
-    this.#composer = new FrameComposer(this.#renderer, options.scene, options.metrics, options.data);
+    this.#sceneClock = options.clock ?? new MonotonicClock();
+    this.#composer = new FrameComposer({ renderer: this.#renderer, scene: options.scene, metrics: options.metrics, data: options.data, motion: options.motion });
     this.#frames = this.#newPool();
     this.#stats = new FrameStats(options.stream.targetFPS, options.metrics);
     this.#bgPixel = premultipliedPixel(options.stream.background);
@@ -256,7 +265,8 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
   }
 
   /**
-   * The last composited frame as PNG; when not live, the scene is rendered once for it.
+   * The last composited frame as PNG; when not live, the scene is rendered once for it, at the
+   * scene clock's time now.
    * @param width downscale to this many pixels wide
    * @throws AppError SM_ERR_NO_FRAME when no frame buffer is free
    */
@@ -264,7 +274,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
     if (this.#inflight) await this.#inflight;
     let frame = this.#last && this.#stats.state.isLive ? this.#frames.retain(this.#last) : null;
     if (!frame) {
-      frame = await this.#composite(Date.now() % 86_400_000);
+      frame = await this.#composite(this.#sceneClock.now());
       if (!frame) throw new AppError('SM_ERR_NO_FRAME', 'No frame buffer is free; try again');
     }
     try {
@@ -320,7 +330,8 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
     this.#encoder = supervisor;
     // Render one frame before the clock starts: first-time image decodes and cold workers would
     // otherwise make the first frames late.
-    const first = await this.#composite(0);
+    this.#startMs = this.#sceneClock.now();
+    const first = await this.#composite(this.#startMs);
     if (first) this.#setLast(first);
     this.hub.goLive();
     this.#clock = new FrameClock(s.targetFPS, (n, skipped) => this.#tick(n, skipped));
@@ -389,7 +400,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
 
   async #produce(n: number, encoder: EncoderSupervisor): Promise<void> {
     const started = performance.now();
-    const timeMs = (n * 1000) / this.#stream.targetFPS;
+    const timeMs = this.#startMs + (n * 1000) / this.#stream.targetFPS;
     let frame: Frame | null;
     try {
       frame = await this.#composite(timeMs);
@@ -415,7 +426,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
     this.#preview.offer(frame, this.#frames, this.#stream.targetFPS);
   }
 
-  /** One frame at `timeMs`, from the composer; the caller owns the reference. Null: no free buffer. */
+  /** One frame at scene time `timeMs`, from the composer; the caller owns the reference. Null: no free buffer. */
   #composite(timeMs: number): Promise<Frame | null> {
     return this.#composer.composite(this.#frames, this.#stream, this.#bgPixel, timeMs);
   }

@@ -11,7 +11,7 @@ export const BatchOpSchema = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('create'), layer: z.unknown() }),
   z.strictObject({ op: z.literal('patch'), id: LayerIdSchema, patch: z.unknown() }),
   z.strictObject({ op: z.literal('replace'), id: LayerIdSchema, layer: z.unknown() }),
-  z.strictObject({ op: z.literal('visibility'), id: LayerIdSchema, visible: z.boolean().optional() }),
+  z.strictObject({ op: z.literal('visibility'), id: LayerIdSchema, visible: z.boolean().optional(), transition: z.unknown().optional() }),
   z.strictObject({ op: z.literal('delete'), id: LayerIdSchema }),
 ]);
 export type BatchOp = z.infer<typeof BatchOpSchema>;

@@ -24,6 +24,7 @@ export const ERRORS = {
   SM_ERR_UNDECODABLE: { status: 422, message: 'The file could not be decoded' },
   SM_ERR_LAYER_EXISTS: { status: 409, message: 'A layer with this id already exists' },
   SM_ERR_PRECONDITION_FAILED: { status: 412, message: 'The resource changed since the version in If-Match' },
+  SM_ERR_SCENE_NOT_FOUND: { status: 404, message: 'No scene has this name' },
   SM_ERR_OUTPUT_NOT_FOUND: { status: 404, message: 'No output has this id' },
   SM_ERR_OUTPUT_EXISTS: { status: 409, message: 'An output with this id already exists' },
   SM_ERR_STREAM_LIVE: { status: 409, message: 'The stream is already live' },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ColorSchema } from './color.js';
+import { LayerTransitionsSchema, VisibilityTransitionSchema } from './animation.js';
 
 /**
  * The scene model: the canvas and its layers. These zod schemas are the single source of truth
@@ -109,12 +110,28 @@ export const CharacterContentSchema = z.strictObject({
   rig: CharacterRigSchema.optional(),
 });
 
+/**
+ * A chat overlay: the last `maxMessages` messages posted to `POST /stream/chat`, newest at the
+ * bottom, wrapped to `width` pixels; each fades out over `fadeMs` once it is `ttlMs` old.
+ * `userColor` colours the names (default: the text colour).
+ */
+export const ChatContentSchema = z.strictObject({
+  type: z.literal('chat'),
+  maxMessages: z.number().int().min(1).max(50).default(6),
+  ttlMs: z.number().int().min(100).max(86_400_000).default(30_000),
+  fadeMs: z.number().int().min(0).max(60_000).default(1000),
+  width: z.number().positive().max(16384).default(480),
+  style: TextStyleSchema,
+  userColor: ColorSchema.optional(),
+});
+
 /** What a layer shows, a union on `type`. */
 export const LayerContentSchema = z.discriminatedUnion('type', [
   ColorContentSchema,
   ImageContentSchema,
   TextContentSchema,
   CharacterContentSchema,
+  ChatContentSchema,
 ]);
 export type LayerContent = z.infer<typeof LayerContentSchema>;
 
@@ -127,6 +144,8 @@ export const LayerSchema = z.strictObject({
   opacity: z.number().min(0).max(1).default(1),
   transform: TransformSchema.default({ x: 0, y: 0 }),
   content: LayerContentSchema,
+  /** How the layer appears and disappears by default (none: cut). */
+  transitions: LayerTransitionsSchema.optional(),
 });
 export type Layer = z.infer<typeof LayerSchema>;
 
@@ -137,5 +156,8 @@ export type LayerCreate = z.input<typeof LayerCreateSchema>;
 /** The body of `PUT /layers/:id`: a whole layer; its id, if given, must match the path. */
 export const LayerReplaceSchema = LayerCreateSchema;
 
-/** The body of `PATCH /layers/:id/visibility`: `visible`, or nothing to toggle. */
-export const VisibilityBodySchema = z.strictObject({ visible: z.boolean().optional() });
+/**
+ * The body of `PATCH /layers/:id/visibility`: `visible`, or nothing to toggle; `transition`
+ * overrides the layer's default show/hide transition for this call.
+ */
+export const VisibilityBodySchema = z.strictObject({ visible: z.boolean().optional(), transition: VisibilityTransitionSchema.optional() });

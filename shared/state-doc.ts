@@ -4,6 +4,7 @@ import { CanvasSchema, StreamConfigSchema } from './stream-config.js';
 import { StreamStateSchema } from './stream-state.js';
 import { OutputSpecSchema } from './outputs.js';
 import { DataSetSchema } from './data-binding.js';
+import { ScenesStateSchema } from './scenes.js';
 
 /** Metadata of an uploaded asset (the assets issue fills these in). `bytes`: file size. */
 export const AssetMetaSchema = z.strictObject({
@@ -42,6 +43,8 @@ export const PersistedStateSchema = z.strictObject({
   outputs: z.array(OutputSpecSchema).max(64).default([]),
   /** Live data for text placeholders (`PATCH /stream/data`). */
   data: DataSetSchema.default({}),
+  /** Saved named scenes and the one last activated (`/stream/scenes`). */
+  scenes: ScenesStateSchema.default({ active: null, scenes: {} }),
 });
 export type PersistedState = z.infer<typeof PersistedStateSchema>;
 

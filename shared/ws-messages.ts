@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { OutputStatusSchema } from './output-status.js';
 import { DataSetSchema } from './data-binding.js';
 import { LayerSchema } from './scene.js';
+import { AnimationEndedPayloadSchema } from './animation.js';
+import { ChatMessageSchema } from './chat.js';
 import { StreamConfigSchema } from './stream-config.js';
 import { StreamStateSchema } from './stream-state.js';
 
@@ -10,8 +12,11 @@ import { StreamStateSchema } from './stream-state.js';
  * from these schemas' types; client messages are parsed with `ClientMessageSchema`.
  */
 
-/** Channels: `state` (stream state, layer changes, metrics), `layers` (layer changes), `preview` (frames). */
-export const WsChannelSchema = z.enum(['state', 'preview', 'layers']);
+/**
+ * Channels: `state` (stream state, layer changes, metrics), `layers` (layer changes),
+ * `preview` (frames), `chat` (messages posted to `POST /stream/chat`).
+ */
+export const WsChannelSchema = z.enum(['state', 'preview', 'layers', 'chat']);
 export type WsChannel = z.infer<typeof WsChannelSchema>;
 
 /** Preview quality levels; each has a width in pixels (config `PREVIEW_WIDTHS`). */
@@ -110,6 +115,18 @@ export const DataUpdateMessageSchema = z.strictObject({
   payload: z.strictObject({ data: DataSetSchema, version: z.number().int() }),
 });
 
+/** A tween, show/hide transition, host animation or scene crossfade finished (or was cut short: `cancelled`). */
+export const AnimationEndedMessageSchema = z.strictObject({
+  type: z.literal('animationEnded'),
+  payload: AnimationEndedPayloadSchema,
+});
+
+/** A chat message was posted (channel `chat`). */
+export const ChatWsMessageSchema = z.strictObject({
+  type: z.literal('chat'),
+  payload: ChatMessageSchema,
+});
+
 export const ErrorMessageSchema = z.strictObject({
   type: z.literal('error'),
   payload: z.strictObject({ code: z.string(), message: z.string() }),
@@ -135,6 +152,8 @@ export type OutputUpdateMessage = z.infer<typeof OutputUpdateMessageSchema>;
 export type PongMessage = z.infer<typeof PongMessageSchema>;
 export type DataUpdateMessage = z.infer<typeof DataUpdateMessageSchema>;
 export type SubscribedMessage = z.infer<typeof SubscribedMessageSchema>;
+export type AnimationEndedMessage = z.infer<typeof AnimationEndedMessageSchema>;
+export type ChatWsMessage = z.infer<typeof ChatWsMessageSchema>;
 export type ServerMessage =
   | WelcomeMessage
   | StateUpdateMessage
@@ -146,6 +165,8 @@ export type ServerMessage =
   | LayerErrorMessage
   | OutputUpdateMessage
   | DataUpdateMessage
+  | AnimationEndedMessage
+  | ChatWsMessage
   | PongMessage
   | SubscribedMessage;
 
@@ -158,7 +179,7 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
 ]);
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 
-/** Query of the upgrade URL: `?target=state|preview|layers&quality=low|medium|high&format=json|binary`. */
+/** Query of the upgrade URL: `?target=state|preview|layers|chat&quality=low|medium|high&format=json|binary`. */
 export const WsQuerySchema = z.object({
   target: WsChannelSchema.default('state'),
   quality: PreviewQualitySchema.default('medium'),

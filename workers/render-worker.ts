@@ -13,6 +13,7 @@ import { ensureAssetFont, forgetAssetFont, registerBundledFonts } from './fonts.
 import { ImageCache } from './images.js';
 import { boxSize, layerBox } from './layout.js';
 import { prepareCharacter } from './renderers/character.js';
+import { prepareChat } from './renderers/chat.js';
 import { prepareColor } from './renderers/color.js';
 import { prepareImage } from './renderers/image.js';
 import { prepareText } from './renderers/text.js';
@@ -61,6 +62,9 @@ function prepare(layer: Layer, env: RenderEnv): PreparedContent | Promise<Prepar
       return prepareText(content);
     case 'character':
       return prepareCharacter(content, env);
+    case 'chat':
+      if (isAssetId(content.style.font)) ensureAssetFont(content.style.font, images.pathOf(content.style.font));
+      return prepareChat(content);
   }
 }
 

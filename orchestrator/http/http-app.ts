@@ -19,6 +19,10 @@ import { healthRoutes } from './health.js';
 import { layerRoutes } from './layer-routes.js';
 import { outputRoutes } from './output-routes.js';
 import { dataRoutes } from './data-routes.js';
+import { chatRoutes } from './chat-routes.js';
+import { sceneLibraryRoutes } from './scene-library-routes.js';
+import type { ChatFeed } from '../chat/chat-feed.js';
+import type { SceneLibrary } from '../scene/scene-library.js';
 import { requestContext } from './request-context.js';
 import { streamRoutes } from './stream-routes.js';
 
@@ -39,6 +43,8 @@ export interface HttpDeps {
   dataDir: string;
   tokens: TokenSet;
   origins: OriginPolicy;
+  chat: ChatFeed;
+  scenes: SceneLibrary;
   /** Rate limit per client; `max` 0: none. */
   rateLimit: Omit<RateLimitOptions, 'log'>;
   log: Logger;
@@ -86,6 +92,8 @@ export function createHttpApp(deps: HttpDeps): Koa {
     layerRoutes(router, deps.state);
     outputRoutes(router, deps.pipeline, deps.dataDir);
     dataRoutes(router, deps.state);
+    chatRoutes(router, deps.chat);
+    sceneLibraryRoutes(router, deps.scenes);
     assetRoutes(router, deps.assets, deps.maxUploadBytes);
     app.use(router.routes());
     app.use(router.allowedMethods());

@@ -5,7 +5,9 @@ import { ifMatch, setEtag } from './etag.js';
 
 /**
  * Layer routes: `GET /layers` (z-order, bottom first), `POST /layers` (201), `GET|PUT|PATCH|DELETE
- * /layers/:id`, `PATCH|POST /layers/:id/visibility`. PATCH is a JSON Merge Patch (RFC 7396).
+ * /layers/:id`, `PATCH|POST /layers/:id/visibility`, `POST /layers/:id/animation` (a host's
+ * `{name, durationMs?}`), `POST /batch`. PATCH is a JSON Merge Patch (RFC 7396) and may carry a
+ * `transition` (tween); visibility calls may carry a show/hide `transition`.
  * Each layer's ETag is its revision; changes honour `If-Match` (412 when stale).
  */
 export function layerRoutes(router: Router, state: StateManager): void {
@@ -51,6 +53,12 @@ export function layerRoutes(router: Router, state: StateManager): void {
     setEtag(ctx, scene.entry(layer.id).revision);
     ctx.body = layer;
   };
+  router.post('/layers/:id/animation', (ctx) => {
+    const layer = scene.playAnimation(ctx.params['id']!, ctx.request.body);
+    audit(ctx, 'animation', layer);
+    setEtag(ctx, scene.entry(layer.id).revision);
+    ctx.body = layer;
+  });
   router.post('/batch', (ctx) => {
     const results = scene.batch(ctx.request.body);
     ctx.state['log']?.info({ action: 'batch', ops: results.length, version: state.version }, 'scene changed');

@@ -10,6 +10,8 @@ export interface CompositeLayer {
   opacity: number;
   /** Every pixel has alpha 255 (rows may be copied when opacity is 1). */
   opaque: boolean;
+  /** Part of the outgoing scene of a crossfade (composited into its own frame). */
+  ghost?: boolean;
 }
 
 const RB = 0x00ff00ff;
@@ -73,4 +75,30 @@ export function blendLayer(frame: Uint32Array, frameWidth: number, frameHeight: 
 /** Fills the frame with one premultiplied pixel (the canvas background). */
 export function clearFrame(frame: Uint32Array, pixel: number): void {
   frame.fill(pixel);
+}
+
+/**
+ * Mixes two whole frames for a crossfade: `dst = dst x w + src x (1 - w)` per channel (both
+ * premultiplied, so the mix is premultiplied too), `w` in 0..1 quantised to 1/256. Two channels
+ * per multiply as in {@link blendLayer}: 255 x 256 + 128 fits a 16-bit lane.
+ * @param dst the incoming scene's frame, overwritten with the mix
+ * @param src the outgoing scene's frame, same size
+ * @param w   weight of `dst` (the crossfade's eased progress)
+ */
+export function mixFrames(dst: Uint32Array, src: Uint32Array, w: number): void {
+  const a = Math.round(Math.min(1, Math.max(0, w)) * 256);
+  if (a === 256) return;
+  if (a === 0) {
+    dst.set(src);
+    return;
+  }
+  const b = 256 - a;
+  for (let i = 0; i < dst.length; i++) {
+    const d = dst[i]!;
+    const s = src[i]!;
+    if (d === s) continue;
+    const rb = ((((d & RB) * a + (s & RB) * b + HALF) >>> 8) & RB) >>> 0;
+    const ga = (((((d >>> 8) & RB) * a + ((s >>> 8) & RB) * b + HALF) >>> 8) & RB) >>> 0;
+    dst[i] = (rb | (ga << 8)) >>> 0;
+  }
 }

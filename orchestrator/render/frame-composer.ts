@@ -1,10 +1,30 @@
 import type { StreamConfig } from '../../shared/stream-config.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { SceneStore } from '../scene/scene-store.js';
-import { blendLayer, clearFrame, type CompositeLayer } from './compositor.js';
+import type { LayerEntry, SceneStore } from '../scene/scene-store.js';
+import type { Animator } from '../animation/animator.js';
+import type { ChatFeed } from '../chat/chat-feed.js';
+import type { SceneSwitcher } from '../scene/scene-switcher.js';
+import { blendLayer, clearFrame, mixFrames, type CompositeLayer } from './compositor.js';
 import type { Frame, FramePool } from './frame-pool.js';
 import type { LayerRenderer } from './layer-renderer.js';
 import { bindData, type BoundData } from './bind-data.js';
+
+/** What moves the scene between changes: tweens and transitions, the chat feed, scene crossfades. */
+export interface Motion {
+  animator?: Animator;
+  chat?: ChatFeed;
+  scenes?: SceneSwitcher;
+}
+
+/** Options of a {@link FrameComposer}. */
+export interface FrameComposerOptions {
+  renderer: LayerRenderer;
+  scene: SceneStore;
+  metrics?: Metrics | undefined;
+  /** The live data for text placeholders; none: placeholders stay as written. */
+  data?: (() => BoundData) | undefined;
+  motion?: Motion | undefined;
+}
 
 /** True when an opaque layer at opacity 1 covers the whole `width` x `height` frame. */
 function coversFrame(layer: CompositeLayer | undefined, width: number, height: number): boolean {
@@ -13,26 +33,36 @@ function coversFrame(layer: CompositeLayer | undefined, width: number, height: n
   return b.x <= 0 && b.y <= 0 && b.x + b.width >= width && b.y + b.height >= height;
 }
 
+/** Fills `frame` with the background (unless the bottom layer hides it) and blends `layers` over it. */
+function paint(frame: Frame, canvas: StreamConfig, background: number, layers: readonly CompositeLayer[]): void {
+  if (!coversFrame(layers[0], canvas.width, canvas.height)) clearFrame(frame.words, background);
+  for (const layer of layers) blendLayer(frame.words, canvas.width, canvas.height, layer);
+}
+
 /**
- * Makes one frame: brings the scene's layers up to date on the render pool, then composites them
- * bottom to top over the background into a pooled frame buffer. Calls run one at a time, since
- * every layer buffer has one writer (see shared/frame-layout.ts).
+ * Makes one frame: resolves the scene at the frame time (data, chat, animations), brings the
+ * layers up to date on the render pool, then composites them bottom to top over the background
+ * into a pooled frame buffer. During a scene crossfade the outgoing scene is composited into a
+ * second pooled frame and mixed in. Calls run one at a time, since every layer buffer has one
+ * writer (see shared/frame-layout.ts).
  */
 export class FrameComposer {
   #chain: Promise<unknown> = Promise.resolve();
+  /** The last frame had a crossfade (its outgoing layers' buffers are freed when it ends). */
+  #fading = false;
+  readonly renderer: LayerRenderer;
+  readonly #o: FrameComposerOptions;
 
-  constructor(
-    readonly renderer: LayerRenderer,
-    private readonly scene: SceneStore,
-    private readonly metrics?: Metrics,
-    /** The live data for text placeholders; none: placeholders stay as written. */
-    private readonly data?: () => BoundData,
-  ) {}
+  constructor(options: FrameComposerOptions) {
+    this.renderer = options.renderer;
+    this.#o = options;
+  }
 
   /**
-   * Renders and composites the frame at `timeMs` (ms since the stream started).
+   * Renders and composites the frame at scene time `timeMs`.
    * @param background the canvas colour as one premultiplied pixel
    * @returns a frame with one reference the caller owns, or null when the pool has no free buffer
+   * @throws RenderQueueFullError when the render pool's queue was full
    */
   composite(frames: FramePool, canvas: StreamConfig, background: number, timeMs: number): Promise<Frame | null> {
     const run = this.#chain.then(() => this.#compose(frames, canvas, background, timeMs));
@@ -40,20 +70,48 @@ export class FrameComposer {
     return run;
   }
 
+  /** The scene's layers as they look at `t` (`from`: a crossfade's outgoing layers instead of the scene's). */
+  #resolve(t: number, canvas: StreamConfig, from?: readonly LayerEntry[]): readonly LayerEntry[] {
+    const { scene, data, motion } = this.#o;
+    let entries = from ?? scene.entries();
+    if (data) entries = bindData(entries, data());
+    if (from) return motion?.chat ? motion.chat.bind(entries, t) : entries;
+    if (motion?.chat) entries = motion.chat.bind(entries, t);
+    if (motion?.animator) entries = motion.animator.resolve(entries, t, canvas);
+    return entries;
+  }
+
   async #compose(frames: FramePool, canvas: StreamConfig, background: number, timeMs: number): Promise<Frame | null> {
     const t0 = performance.now();
-    const entries = this.data ? bindData(this.scene.entries(), this.data()) : this.scene.entries();
-    const layers = await this.renderer.renderFrame(entries, canvas, timeMs);
+    const motion = this.#o.motion;
+    motion?.animator?.sweep(timeMs);
+    motion?.scenes?.sweep(timeMs);
+    const entries = this.#resolve(timeMs, canvas);
+    const fade = motion?.scenes?.at(timeMs) ?? null;
+    if (this.#fading && !fade) this.renderer.forgetGhosts();
+    this.#fading = fade !== null;
+    const all = fade ? [...this.#resolve(timeMs, canvas, fade.entries), ...entries] : entries;
+    const layers = await this.renderer.renderFrame(all, canvas, timeMs);
     const t1 = performance.now();
     const frame = frames.acquire();
     if (!frame) return null;
-    // An opaque bottom layer covering the whole frame hides the background: skip the fill.
-    if (!coversFrame(layers[0], canvas.width, canvas.height)) clearFrame(frame.words, background);
-    for (const layer of layers) blendLayer(frame.words, canvas.width, canvas.height, layer);
+    if (fade) {
+      // The outgoing scene into a second pooled frame, mixed under the new one; no free frame: a cut.
+      const outgoing = frames.acquire();
+      paint(frame, canvas, background, layers.filter((l) => !l.ghost));
+      if (outgoing) {
+        paint(outgoing, canvas, background, layers.filter((l) => l.ghost));
+        mixFrames(frame.words, outgoing.words, fade.mix);
+        frames.release(outgoing);
+      }
+    } else {
+      paint(frame, canvas, background, layers);
+    }
     frame.timeMs = timeMs;
-    if (this.metrics) {
-      this.metrics.frameTime.observe({ stage: 'render' }, (t1 - t0) / 1000);
-      this.metrics.frameTime.observe({ stage: 'composite' }, (performance.now() - t1) / 1000);
+    const metrics = this.#o.metrics;
+    if (metrics) {
+      metrics.frameTime.observe({ stage: 'render' }, (t1 - t0) / 1000);
+      metrics.frameTime.observe({ stage: 'composite' }, (performance.now() - t1) / 1000);
     }
     return frame;
   }

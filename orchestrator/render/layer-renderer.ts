@@ -52,6 +52,9 @@ interface LayerSlot {
   keyFailures: number;
 }
 
+/** Slot keys of a crossfade's outgoing layers start with this (layer ids cannot contain it). */
+export const GHOST_SLOT = '\u0000out:';
+
 /** Per-frame counts for metrics and tests. */
 export interface RenderStats {
   rendered: number;
@@ -108,9 +111,14 @@ export class LayerRenderer {
     this.#slots.delete(id);
   }
 
-  /** Forgets every layer not in `keep` (after a whole-scene replace). */
+  /** Forgets every layer not in `keep` (after a whole-scene replace); keeps a crossfade's outgoing layers. */
   forgetExcept(keep: ReadonlySet<string>): void {
-    for (const id of this.#slots.keys()) if (!keep.has(id)) this.#slots.delete(id);
+    for (const id of this.#slots.keys()) if (!keep.has(id) && !id.startsWith(GHOST_SLOT)) this.#slots.delete(id);
+  }
+
+  /** Forgets the outgoing layers of a finished crossfade. */
+  forgetGhosts(): void {
+    for (const id of this.#slots.keys()) if (id.startsWith(GHOST_SLOT)) this.#slots.delete(id);
   }
 
   /** Forgets every layer's pixels (after a canvas size change). */
@@ -131,7 +139,7 @@ export class LayerRenderer {
     const visible = entries.filter((e) => e.layer.visible && e.layer.opacity > 0);
     const jobs: Promise<boolean>[] = [];
     for (const entry of visible) {
-      const slot = this.#slot(entry.layer.id);
+      const slot = this.#slot(entry.slot ?? entry.layer.id);
       if (slot.revision !== entry.revision) {
         slot.revision = entry.revision;
         const key = renderKey(entry.layer, canvas);
@@ -153,8 +161,8 @@ export class LayerRenderer {
     if (jobs.length && (await Promise.all(jobs)).includes(false)) throw new RenderQueueFullError();
 
     const out: CompositeLayer[] = [];
-    for (const { layer } of visible) {
-      const slot = this.#slots.get(layer.id);
+    for (const { layer, slot: key } of visible) {
+      const slot = this.#slots.get(key ?? layer.id);
       const r = slot?.result;
       if (!slot || !r) continue;
       out.push({
@@ -167,6 +175,7 @@ export class LayerRenderer {
         },
         opacity: layer.opacity,
         opaque: r.opaque,
+        ...(key === undefined ? {} : { ghost: true }),
       });
     }
     return out;

@@ -4,12 +4,24 @@ import { AppError } from '../../shared/errors.js';
 import { LayerCreateSchema, LayerSchema, VisibilityBodySchema, type Layer } from '../../shared/scene.js';
 import { parseOrThrow } from '../../shared/validation.js';
 import { BatchSchema, type BatchOp } from '../../shared/batch.js';
+import { AnimationBodySchema, TweenSchema, type AnimationBody, type Tween, type VisibilityTransition } from '../../shared/animation.js';
 import { mergePatch } from './merge-patch.js';
 
 /** A change to the scene, emitted once per successful change as `change`. */
 export type SceneEvent =
   | { type: 'layerAdded'; layer: Layer; version: number }
-  | { type: 'layerUpdated'; layer: Layer; previous: Layer; version: number }
+  | {
+      type: 'layerUpdated';
+      layer: Layer;
+      previous: Layer;
+      version: number;
+      /** The change's `transition`: transform and opacity glide to their new values. */
+      tween?: Tween;
+      /** A show/hide transition given with this change (overrides the layer's `transitions`). */
+      reveal?: VisibilityTransition;
+      /** A host animation was asked for (`POST /layers/:id/animation`). */
+      play?: AnimationBody;
+    }
   | { type: 'layerRemoved'; layer: Layer; version: number }
   | { type: 'sceneReplaced'; layers: Layer[]; version: number };
 
@@ -41,6 +53,18 @@ export interface LayerEntry {
   revision: number;
   /** Creation order, breaks zIndex ties so the order is stable. */
   seq: number;
+  /** The renderer's buffer key when not the layer id (a crossfade's outgoing layers). */
+  slot?: string;
+}
+
+let freshSeq = 0;
+
+/**
+ * A revision no store change ever has (negative, never repeated): for an entry changed at frame
+ * time (a tween's size, a chat layer's lines), so the renderer compares its render key again.
+ */
+export function freshRevision(): number {
+  return -++freshSeq;
 }
 
 /**
@@ -71,6 +95,14 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
    */
   entry(id: string): LayerEntry {
     return this.#entry(id);
+  }
+
+  /**
+   * Runs the store's check (assets exist) on layers kept elsewhere, e.g. a saved scene.
+   * @throws AppError from the check
+   */
+  check(layers: readonly Layer[]): void {
+    for (const layer of layers) this.#check(layer);
   }
 
   /** Puts stored layers back, as they were, without events (state loading). */
@@ -161,7 +193,8 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new AppError('SM_ERR_VALIDATION', 'Expected a JSON object as the patch', [{ path: '', message: 'Expected object' }]);
     }
-    const patch = body as Record<string, unknown>;
+    const { transition, ...patch } = body as Record<string, unknown>;
+    const tween = transition == null ? undefined : parseOrThrow(TweenSchema, transition, 'transition');
     const content = patch['content'] as Record<string, unknown> | undefined;
     const base: Record<string, unknown> = { ...current };
     if (content && typeof content === 'object' && 'type' in content && content['type'] !== current.content.type) {
@@ -172,7 +205,7 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
     if (layer.id !== id) {
       throw new AppError('SM_ERR_VALIDATION', 'A layer id cannot be changed', [{ path: 'id', message: `Expected "${id}"` }]);
     }
-    return this.#update(id, layer);
+    return this.#update(id, layer, tween && { tween });
   }
 
   /**
@@ -182,8 +215,24 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
   setVisibility(id: string, body: unknown, ifMatch?: number): Layer {
     const current = this.#entry(id).layer;
     assertMatch(ifMatch, this.#entry(id).revision, `Layer "${id}"`);
-    const { visible } = parseOrThrow(VisibilityBodySchema, body ?? {}, 'visibility');
-    return this.#update(id, { ...current, visible: visible ?? !current.visible });
+    const { visible, transition } = parseOrThrow(VisibilityBodySchema, body ?? {}, 'visibility');
+    return this.#update(id, { ...current, visible: visible ?? !current.visible }, transition && { reveal: transition });
+  }
+
+  /**
+   * Plays a character layer's animation (`POST /layers/:id/animation`): sets `content.animation`;
+   * with `durationMs`, the animator puts it back to idle after that long.
+   * @throws AppError SM_ERR_LAYER_NOT_FOUND, SM_ERR_VALIDATION (bad body, or not a character layer)
+   */
+  playAnimation(id: string, body: unknown): Layer {
+    const current = this.#entry(id).layer;
+    const play = parseOrThrow(AnimationBodySchema, body ?? {}, 'animation');
+    if (current.content.type !== 'character') {
+      throw new AppError('SM_ERR_VALIDATION', `Layer "${id}" is a ${current.content.type} layer; only character layers have animations`, [
+        { path: 'id', message: 'Expected a character layer' },
+      ]);
+    }
+    return this.#update(id, { ...current, content: { ...current.content, animation: play.name } }, { play });
   }
 
   /**
@@ -244,7 +293,10 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
       case 'replace':
         return this.replace(op.id, op.layer);
       case 'visibility':
-        return this.setVisibility(op.id, op.visible === undefined ? {} : { visible: op.visible });
+        return this.setVisibility(op.id, {
+          ...(op.visible === undefined ? {} : { visible: op.visible }),
+          ...(op.transition === undefined ? {} : { transition: op.transition }),
+        });
       case 'delete':
         this.delete(op.id);
         return { id: op.id, deleted: true };
@@ -262,14 +314,14 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
     return entry;
   }
 
-  #update(id: string, layer: Layer): Layer {
+  #update(id: string, layer: Layer, extra: { tween?: Tween; reveal?: VisibilityTransition; play?: AnimationBody } = {}): Layer {
     const entry = this.#entry(id);
     this.#check(layer);
     const previous = entry.layer;
     const version = this.#nextVersion();
     this.#entries.set(id, { layer, revision: version, seq: entry.seq });
     this.#ordered = null;
-    this.#emit({ type: 'layerUpdated', layer, previous, version });
+    this.#emit({ type: 'layerUpdated', layer, previous, version, ...extra });
     return layer;
   }
 }

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { OutputSpecSchema } from '../../shared/outputs.js';
+import { ScenesStateSchema } from '../../shared/scenes.js';
 import { DataSetSchema } from '../../shared/data-binding.js';
 import { AssetMetaSchema, LayerListSchema, type PersistedState } from '../../shared/state-doc.js';
 import { StreamConfigSchema } from '../../shared/stream-config.js';
@@ -19,6 +20,7 @@ export const REDIS_KEYS = {
   layers: 'scene:layers',
   assets: 'assets:index',
   outputs: 'stream:outputs',
+  scenes: 'stream:scenes',
   data: 'stream:data',
   version: 'state:version',
 } as const;
@@ -90,7 +92,7 @@ export class RedisStore implements StateStore {
   }
 
   async load(): Promise<LoadResult> {
-    const names = [REDIS_KEYS.version, REDIS_KEYS.streamConfig, REDIS_KEYS.layers, REDIS_KEYS.assets, REDIS_KEYS.streamState, REDIS_KEYS.outputs, REDIS_KEYS.data] as const;
+    const names = [REDIS_KEYS.version, REDIS_KEYS.streamConfig, REDIS_KEYS.layers, REDIS_KEYS.assets, REDIS_KEYS.streamState, REDIS_KEYS.outputs, REDIS_KEYS.data, REDIS_KEYS.scenes] as const;
     const values = await this.redis.mget(...names.map((n) => this.key(n)));
     if (values.every((v) => v === null)) return { state: null, problems: [] };
     const problems: LoadResult['problems'] = [];
@@ -103,6 +105,7 @@ export class RedisStore implements StateStore {
       [REDIS_KEYS.streamState]: StreamStateSchema,
       [REDIS_KEYS.outputs]: z.array(OutputSpecSchema).max(64),
       [REDIS_KEYS.data]: DataSetSchema,
+      [REDIS_KEYS.scenes]: ScenesStateSchema,
     };
     const field = {
       [REDIS_KEYS.version]: 'version',
@@ -112,6 +115,7 @@ export class RedisStore implements StateStore {
       [REDIS_KEYS.streamState]: 'stream',
       [REDIS_KEYS.outputs]: 'outputs',
       [REDIS_KEYS.data]: 'data',
+      [REDIS_KEYS.scenes]: 'scenes',
     } as const;
     for (const [i, name] of names.entries()) {
       const raw = values[i];
@@ -141,6 +145,7 @@ export class RedisStore implements StateStore {
       .set(this.key(REDIS_KEYS.streamState), JSON.stringify(state.stream))
       .set(this.key(REDIS_KEYS.outputs), JSON.stringify(state.outputs))
       .set(this.key(REDIS_KEYS.data), JSON.stringify(state.data))
+      .set(this.key(REDIS_KEYS.scenes), JSON.stringify(state.scenes))
       .exec();
     const failed = result?.find(([err]) => err);
     if (!result || failed) throw failed?.[0] ?? new Error('MULTI aborted');

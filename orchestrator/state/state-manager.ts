@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { LayerCreateSchema, type Layer, type LayerCreate } from '../../shared/scene.js';
 import { SceneDocumentSchema, type AssetMeta, type PersistedState, type SceneDocument } from '../../shared/state-doc.js';
 import type { OutputSpec } from '../../shared/outputs.js';
+import type { ScenesState } from '../../shared/scenes.js';
 import { DataPatchSchema, DataSetSchema, type DataSet, type DataValue } from '../../shared/data-binding.js';
 import type { StreamConfig } from '../../shared/stream-config.js';
 import { initialStreamState, type StreamState } from '../../shared/stream-state.js';
@@ -20,7 +21,8 @@ export type StateEvent =
   | { type: 'config'; config: StreamConfig; version: number }
   | { type: 'stream'; stream: StreamState; version: number }
   | { type: 'outputs'; outputs: OutputSpec[]; version: number }
-  | { type: 'data'; data: DataSet; version: number };
+  | { type: 'data'; data: DataSet; version: number }
+  | { type: 'scenes'; scenes: ScenesState; version: number };
 
 /** How the store is doing, for `/health`. */
 export interface StoreHealth {
@@ -62,6 +64,7 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
   #assets: Record<string, AssetMeta> = {};
   #outputs: OutputSpec[] = [];
   #data: DataSet = {};
+  #scenes: ScenesState = { active: null, scenes: {} };
   #dataVersion = 0;
   #loaded = false;
   /** Scene or config changed by a user before the stored state was read. */
@@ -144,6 +147,17 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
     this.#changed({ type: 'outputs', outputs, version: ++this.#version });
   }
 
+  /** Saved named scenes and the one last activated. */
+  get scenes(): ScenesState {
+    return this.#scenes;
+  }
+
+  /** Replaces the saved scenes (the scene library calls it on every change). */
+  setScenes(scenes: ScenesState): void {
+    this.#scenes = scenes;
+    this.#changed({ type: 'scenes', scenes, version: ++this.#version });
+  }
+
   get assets(): Record<string, AssetMeta> {
     return this.#assets;
   }
@@ -196,6 +210,7 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
     this.#outputs = state.outputs ?? [];
     this.#data = state.data ?? {};
     this.#dataVersion = this.#version;
+    this.#scenes = state.scenes ?? { active: null, scenes: {} };
     this.#stream = state.stream ?? initialStreamState(this.#config.targetFPS);
     if (state.layers) this.scene.restore(state.layers, this.#version);
     else this.#restoreDefaultLayers();
@@ -292,7 +307,7 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
 
   /** The whole persisted document. */
   document(): PersistedState {
-    return { version: this.#version, config: this.#config, layers: this.scene.list(), assets: this.#assets, stream: this.#stream, outputs: this.#outputs, data: this.#data };
+    return { version: this.#version, config: this.#config, layers: this.scene.list(), assets: this.#assets, stream: this.#stream, outputs: this.#outputs, data: this.#data, scenes: this.#scenes };
   }
 
   health(): StoreHealth {

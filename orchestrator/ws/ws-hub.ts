@@ -100,7 +100,7 @@ export class WsHub implements PreviewSink {
 
   /** Sockets per channel, for metrics. */
   counts(): Record<WsChannel, number> {
-    return { state: this.count('state'), preview: this.count('preview'), layers: this.count('layers') };
+    return { state: this.count('state'), preview: this.count('preview'), layers: this.count('layers'), chat: this.count('chat') };
   }
 
   /** Routes `server`'s upgrades on `paths` (all paths when omitted) here; others get 404. */

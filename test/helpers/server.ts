@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { startApp, type App } from '../../orchestrator/app.js';
+import { startApp, type App, type StartOptions } from '../../orchestrator/app.js';
 import { loadConfig, type ServerConfig } from '../../orchestrator/config/env.js';
 import { createLogger } from '../../orchestrator/logger.js';
 
@@ -44,9 +44,10 @@ export async function decode(bytes: Uint8Array): Promise<Pixels> {
 
 /**
  * Starts Stream Manager on port 0 (HTTP and WS), empty scene, small canvas, quiet logs, no rate
- * limit, output to a scratch folder. `env` overrides any variable.
+ * limit, output to a scratch folder. `env` overrides any variable; `options.clock` sets scene time
+ * (a ManualClock makes every snapshot of a stopped stream a frame at a chosen time).
  */
-export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startServer(env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'sm-test-'));
   const config = loadConfig({
     PORT: '0',
@@ -66,7 +67,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
     ...env,
   });
-  const app = await startApp(config, createLogger(config.logLevel));
+  const app = await startApp(config, createLogger(config.logLevel), options);
   const base = `http://127.0.0.1:${app.port}`;
   const call: TestServer['call'] = async (method, path, body, headers = {}) => {
     const res = await fetch(base + path, {

@@ -1,0 +1,18 @@
+import type { Router } from '@koa/router';
+import type { ChatFeed } from '../chat/chat-feed.js';
+
+/**
+ * Chat: `POST /chat` (`{user, text}`; control characters are stripped, then 1-32 and 1-280
+ * characters; 201 with the stored message, which also goes to WebSocket `chat` subscribers and
+ * every `chat` layer) and `GET /chat` (the last 50 messages, oldest first).
+ */
+export function chatRoutes(router: Router, chat: ChatFeed): void {
+  router.get('/chat', (ctx) => {
+    ctx.body = { messages: chat.recent() };
+  });
+  router.post('/chat', (ctx) => {
+    const message = chat.post(ctx.request.body);
+    ctx.status = 201;
+    ctx.body = message;
+  });
+}
