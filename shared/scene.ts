@@ -101,13 +101,31 @@ export const CharacterRigSchema = z.strictObject({
 });
 export type CharacterRig = z.infer<typeof CharacterRigSchema>;
 
-/** The seeds' animated host: a picture that idles (breathes, blinks) or talks (mouth moves). */
+/**
+ * An animation drawn from a sprite sheet: `frames` cells of `frameWidth` x `frameHeight` pixels,
+ * left to right then top to bottom, played at `fps` and looped.
+ */
+export const SpriteSheetSchema = z.strictObject({
+  src: AssetPathSchema,
+  frameWidth: z.number().int().positive().max(4096),
+  frameHeight: z.number().int().positive().max(4096),
+  frames: z.number().int().min(1).max(1024),
+  fps: z.number().positive().max(120).default(12),
+});
+export type SpriteSheet = z.infer<typeof SpriteSheetSchema>;
+
+/**
+ * The seeds' animated host. Each animation is drawn from its sprite sheet in `sprites` when it has
+ * one; otherwise from the `modelUrl` picture, rigged: idle breathes and blinks, talking bobs and
+ * moves the mouth.
+ */
 export const CharacterContentSchema = z.strictObject({
   type: z.literal('character'),
   modelUrl: AssetPathSchema,
   animations: CharacterAnimationsSchema,
   animation: z.enum(['idle', 'talking']).optional(),
   rig: CharacterRigSchema.optional(),
+  sprites: z.strictObject({ idle: SpriteSheetSchema.optional(), talking: SpriteSheetSchema.optional() }).optional(),
 });
 
 /**

@@ -1,3 +1,4 @@
+import sharp from 'sharp';
 import t from 'tap';
 import { ManualClock } from '../orchestrator/animation/scene-clock.js';
 import { cleanChatText } from '../shared/chat.js';
@@ -121,4 +122,49 @@ t.test('the host talks for durationMs, looks different from idle, then goes back
   clock.set(60_000);
   await s.snapshot();
   t.equal((await s.call('GET', '/stream/layers/a')).body.content.animation, 'talking', 'no durationMs: talks until told otherwise');
+});
+
+t.test('a host drawn from sprite sheets: talking plays its frames, then idle again', async (t) => {
+  const clock = new ManualClock(1000);
+  const s = await startServer({ WIDTH: '320', HEIGHT: '240' }, { clock });
+  t.teardown(() => s.close());
+  const upload = async (bytes: Buffer, name: string): Promise<string> => {
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(bytes)], { type: 'image/png' }), name);
+    const res = await fetch(`${s.base}/stream/assets/upload`, { method: 'POST', body: form });
+    t.equal(res.status, 201, `uploaded ${name}`);
+    return ((await res.json()) as { id: string }).id;
+  };
+  const solid = (r: number, g: number, b: number) => sharp({ create: { width: 40, height: 40, channels: 4, background: { r, g, b, alpha: 1 } } }).png().toBuffer();
+  // Talking: frame 0 red, frame 1 green, side by side; idle: one blue frame.
+  const talking = await sharp({ create: { width: 80, height: 40, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 1 } } })
+    .composite([{ input: await solid(0, 255, 0), left: 40, top: 0 }])
+    .png()
+    .toBuffer();
+  const talkId = await upload(talking, 'talk.png');
+  const idleId = await upload(await solid(0, 0, 255), 'idle.png');
+  const created = await s.call('POST', '/stream/layers', {
+    id: 'host',
+    transform: { x: 0, y: 0, width: 80, height: 80 },
+    content: {
+      type: 'character',
+      modelUrl: idleId,
+      animations: { idle: 'idle', talking: 'talking' },
+      sprites: { idle: { src: idleId, frameWidth: 40, frameHeight: 40, frames: 1 }, talking: { src: talkId, frameWidth: 40, frameHeight: 40, frames: 2, fps: 10 } },
+    },
+  });
+  t.equal(created.status, 201);
+  t.same((await s.snapshot()).at(40, 40).slice(0, 3), [0, 0, 255], 'idle: the idle sheet');
+  await s.call('POST', '/stream/layers/host/animation', { name: 'talking', durationMs: 1000 });
+  const seen: string[] = [];
+  for (const at of [1000, 1100, 1200, 1300]) {
+    clock.set(at);
+    seen.push((await s.snapshot()).at(40, 40).slice(0, 3).join(','));
+  }
+  t.same(seen, ['255,0,0', '0,255,0', '255,0,0', '0,255,0'], 'talking: frames 0,1,0,1 at 10 fps');
+  clock.set(2000);
+  t.same((await s.snapshot()).at(40, 40).slice(0, 3), [0, 0, 255], 'after durationMs: idle');
+  const missing = await s.call('PATCH', '/stream/layers/host', { content: { sprites: { talking: { src: 'f'.repeat(64), frameWidth: 40, frameHeight: 40, frames: 2 } } } });
+  t.equal(missing.status, 400, 'a sprite sheet that is not an uploaded asset is refused');
+  t.equal((await s.call('DELETE', `/stream/assets/${talkId}`)).status, 409, 'a sheet in use cannot be deleted');
 });

@@ -12,13 +12,16 @@ export interface AssetRef {
 }
 
 /**
- * What a layer reads: image `src`, character `modelUrl` (asset ids or paths under `assets/`) and,
+ * What a layer reads: image `src`, character `modelUrl` and sprite sheets (asset ids or paths under `assets/`) and,
  * when it is an asset id, a text or chat layer's `style.font`.
  */
 export function assetRefs(layer: Layer): AssetRef[] {
   const c = layer.content;
   if (c.type === 'image') return [{ ref: c.src, field: 'content.src', kind: 'image' }];
-  if (c.type === 'character') return [{ ref: c.modelUrl, field: 'content.modelUrl', kind: 'image' }];
+  if (c.type === 'character') {
+    const sheets = Object.entries(c.sprites ?? {}).flatMap(([name, sheet]) => (sheet ? [{ ref: sheet.src, field: `content.sprites.${name}.src`, kind: 'image' as const }] : []));
+    return [{ ref: c.modelUrl, field: 'content.modelUrl', kind: 'image' }, ...sheets];
+  }
   if ((c.type === 'text' || c.type === 'chat') && isAssetId(c.style.font)) return [{ ref: c.style.font, field: 'content.style.font', kind: 'font' }];
   return [];
 }

@@ -44,13 +44,27 @@ export function pose(animation: 'idle' | 'talking', t: number): { dy: number; ey
 }
 
 /**
- * The seeds' host: the character picture, breathing and blinking when idle, bobbing and moving
- * its mouth when talking. A frame is a pure function of `timeMs`.
+ * The seeds' host: the current animation's sprite sheet frame at `timeMs` when it has one; else the
+ * character picture, breathing and blinking when idle, bobbing and moving its mouth when talking.
+ * A frame is a pure function of `timeMs`.
  */
 export async function prepareCharacter(content: CharacterContent, env: RenderEnv): Promise<PreparedContent> {
+  const animation = content.animation ?? 'idle';
+  const sheet = content.sprites?.[animation];
+  if (sheet) {
+    const image = await env.images.get(sheet.src);
+    const cols = Math.max(1, Math.floor(image.width / sheet.frameWidth));
+    return {
+      natural: { width: sheet.frameWidth, height: sheet.frameHeight },
+      draw(ctx, width, height, timeMs) {
+        const i = Math.floor((Math.max(0, timeMs) * sheet.fps) / 1000) % sheet.frames;
+        ctx.imageSmoothingQuality = 'high';
+        ctx.drawImage(image, (i % cols) * sheet.frameWidth, Math.floor(i / cols) * sheet.frameHeight, sheet.frameWidth, sheet.frameHeight, 0, 0, width, height);
+      },
+    };
+  }
   const image = await env.images.get(content.modelUrl);
   const rig = content.rig ?? DEFAULT_RIG;
-  const animation = content.animation ?? 'idle';
   return {
     natural: { width: image.width, height: image.height },
     draw(ctx, width, height, timeMs) {
