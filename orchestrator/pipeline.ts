@@ -330,11 +330,12 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
     this.#encoder = supervisor;
     // Render one frame before the clock starts: first-time image decodes and cold workers would
     // otherwise make the first frames late.
-    this.#startMs = this.#sceneClock.now();
-    const first = await this.#composite(this.#startMs);
+    const first = await this.#composite(this.#sceneClock.now());
     if (first) this.#setLast(first);
     this.hub.goLive();
     this.#clock = new FrameClock(s.targetFPS, (n, skipped) => this.#tick(n, skipped));
+    // Frame n is at scene time startMs + n x interval: the frame clock starts now, so frames track scene time.
+    this.#startMs = this.#sceneClock.now();
     this.#clock.start();
     this.#sampler = setInterval(() => {
       this.#stats.sample();

@@ -13,7 +13,9 @@ const content = fc.oneof(
   fc.record({ type: fc.constantFrom('color', 'image', 'text', 'character', 'video', ''), color: loose, src: loose, content: loose, style: fc.oneof(loose, fc.record({ font: loose, fontSize: loose, color: loose }, { requiredKeys: [] })), modelUrl: loose }, { requiredKeys: [] }),
   loose,
 );
-const layerish = fc.record({ id: fc.oneof(loose, fc.string({ maxLength: 70 })), name: loose, visible: loose, opacity: loose, zIndex: loose, transform: fc.oneof(transform, loose), content, extra: loose }, { requiredKeys: [] });
+const easing = fc.oneof(loose, fc.constantFrom('linear', 'ease', 'ease-in-out-elastic', 'cubic-bezier(0,0,1,1)', 'cubic-bezier(2,0,1,1)', 'cubic-bezier(0.1,-5,0.9,9)'));
+const tween = fc.oneof(loose, fc.record({ durationMs: loose, easing, delayMs: loose, type: fc.constantFrom('fade', 'slide', 'cut', 'wipe'), edge: fc.constantFrom('left', 'top', 'up') }, { requiredKeys: [] }));
+const layerish = fc.record({ id: fc.oneof(loose, fc.string({ maxLength: 70 })), name: loose, visible: loose, opacity: loose, zIndex: loose, transform: fc.oneof(transform, loose), content, transition: tween, transitions: fc.oneof(loose, fc.record({ show: tween, hide: tween }, { requiredKeys: [] })), extra: loose }, { requiredKeys: [] });
 const configish = fc.record(
   { width: loose, height: loose, targetFPS: loose, background: loose, encoder: fc.oneof(loose, fc.record({ preset: loose, bitrateKbps: loose, keyframeIntervalSeconds: loose, audio: loose }, { requiredKeys: [] })), output: fc.oneof(loose, fc.record({ url: loose }, { requiredKeys: [] })) },
   { requiredKeys: [] },
@@ -43,14 +45,24 @@ const ROUTES: { name: string; method: string; path: fc.Arbitrary<string>; body: 
   { name: 'PUT /scene', method: 'PUT', path: fc.constant('/stream/scene'), body: body(sceneish) },
   { name: 'POST /outputs', method: 'POST', path: fc.constant('/stream/outputs'), body: body(outputish) },
   { name: 'PATCH /outputs/:id', method: 'PATCH', path: fc.constantFrom('/stream/outputs/o1', '/stream/outputs/main', '/stream/outputs/nope'), body: body(outputish) },
+  { name: 'PATCH /layers/:id/visibility + transition', method: 'PATCH', path: fc.constant('/stream/layers/a/visibility'), body: body(fc.record({ visible: loose, transition: tween }, { requiredKeys: [] })) },
+  { name: 'POST /layers/:id/animation', method: 'POST', path: fc.constantFrom('/stream/layers/host/animation', '/stream/layers/a/animation'), body: body(fc.record({ name: fc.oneof(loose, fc.constantFrom('idle', 'talking')), durationMs: loose }, { requiredKeys: [] })) },
+  { name: 'POST /chat', method: 'POST', path: fc.constant('/stream/chat'), body: body(fc.record({ user: fc.oneof(loose, fc.string({ maxLength: 40 })), text: fc.oneof(loose, fc.string({ maxLength: 300 })) }, { requiredKeys: [] })) },
+  { name: 'PUT /scenes/:name', method: 'PUT', path: fc.constantFrom('/stream/scenes/s1', '/stream/scenes/bad%20name', '/stream/scenes/saved'), body: body(fc.record({ layers: fc.oneof(loose, fc.array(layerish, { maxLength: 3 })) }, { requiredKeys: [] })) },
+  { name: 'POST /scenes/:name/activate', method: 'POST', path: fc.constantFrom('/stream/scenes/saved/activate', '/stream/scenes/nope/activate'), body: body(fc.record({ transition: fc.oneof(loose, fc.constantFrom('cut', 'crossfade')), durationMs: loose, easing }, { requiredKeys: [] })) },
   { name: 'DELETE /layers/:id', method: 'DELETE', path: fc.string({ maxLength: 12 }).map((id) => `/stream/layers/${encodeURIComponent(id)}`), body: body(loose) },
 ];
 
 /** What must not change when a request is refused. */
-async function snapshot(s: TestServer): Promise<{ scene: unknown; config: unknown; outputs: unknown }> {
-  const [scene, config, outputs] = await Promise.all([s.call('GET', '/stream/scene'), s.call('GET', '/stream/config'), s.call('GET', '/stream/outputs')]);
+async function snapshot(s: TestServer): Promise<{ scene: unknown; config: unknown; outputs: unknown; saved: unknown }> {
+  const [scene, config, outputs, saved] = await Promise.all([s.call('GET', '/stream/scene'), s.call('GET', '/stream/config'), s.call('GET', '/stream/outputs'), s.call('GET', '/stream/scenes/saved')]);
   // The version may move (a restore after an accepted body bumps it); the content may not.
-  return { scene: { canvas: scene.body.canvas, layers: scene.body.layers }, config: config.body, outputs: outputs.body.outputs };
+  return { scene: { canvas: scene.body.canvas, layers: scene.body.layers }, config: config.body, outputs: outputs.body.outputs, saved: saved.body };
+}
+
+/** Chat messages stored so far (chat is not state: checked on its own). */
+async function chatCount(s: TestServer): Promise<number> {
+  return (await s.call('GET', '/stream/chat')).body.messages.length;
 }
 
 /** Puts the outputs back as `original` had them: removes new ones, re-creates changed ones. */
@@ -72,6 +84,8 @@ t.test('1000 random bodies per mutating route: never a 5xx, nothing changed by a
   await s.call('POST', '/stream/layers', { id: 'a', content: { type: 'color', color: '#ff0000' }, transform: { x: 0, y: 0, width: 20, height: 20 } });
   await s.call('POST', '/stream/layers', { id: 'b', content: { type: 'text', content: 'Current Bid: 1.5 ETH', style: { font: 'Arial', fontSize: 12, color: '#fff' } } });
   await s.call('POST', '/stream/outputs', O1);
+  await s.call('POST', '/stream/layers', { id: 'host', transform: { x: 0, y: 0, width: 40 }, content: { type: 'character', modelUrl: 'assets/characters/auctioneer.png', animations: { idle: 'idle', talking: 'talking' } } });
+  await s.call('PUT', '/stream/scenes/saved', {});
   const original = await snapshot(s);
   const originalScene = (await s.call('GET', '/stream/scene')).body;
 
@@ -81,6 +95,7 @@ t.test('1000 random bodies per mutating route: never a 5xx, nothing changed by a
     const statuses = new Map<number, number>();
     await fc.assert(
       fc.asyncProperty(route.path, route.body, async (path, b) => {
+        const chatBefore = await chatCount(s);
         const res = await fetch(s.base + path, { method: route.method, headers: { 'content-type': b.type }, body: b.text });
         await res.arrayBuffer();
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
@@ -89,12 +104,15 @@ t.test('1000 random bodies per mutating route: never a 5xx, nothing changed by a
           refused++;
           const now = await snapshot(s);
           if (JSON.stringify(now) !== JSON.stringify(original)) throw new Error(`${route.method} ${path} ${b.text} was refused (${res.status}) but changed the state`);
+          if ((await chatCount(s)) !== chatBefore) throw new Error(`${route.method} ${path} ${b.text} was refused (${res.status}) but stored a chat message`);
         } else {
           // Accepted: put everything back for the next body.
           accepted++;
           const put = await s.call('PUT', '/stream/scene', { canvas: originalScene.canvas, layers: originalScene.layers });
           const cfg = await s.call('PATCH', '/stream/config', original.config);
           await restoreOutputs(s, original.outputs as { id: string }[]);
+          await s.call('DELETE', '/stream/scenes/s1');
+          await s.call('PUT', '/stream/scenes/saved', { layers: (original.saved as { layers: unknown[] }).layers });
           if (put.status !== 200 || cfg.status !== 200) throw new Error(`restore failed: ${put.status} ${cfg.status}`);
         }
       }),
