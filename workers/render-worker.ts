@@ -52,18 +52,19 @@ function canvasOf(width: number, height: number): Canvas {
 
 function prepare(layer: Layer, env: RenderEnv): PreparedContent | Promise<PreparedContent> {
   const content = layer.content;
+  if ((content.type === 'text' || content.type === 'chat') && isAssetId(content.style.font)) {
+    ensureAssetFont(content.style.font, images.pathOf(content.style.font));
+  }
   switch (content.type) {
     case 'color':
       return prepareColor(content, env);
     case 'image':
       return prepareImage(content, env);
     case 'text':
-      if (isAssetId(content.style.font)) ensureAssetFont(content.style.font, images.pathOf(content.style.font));
       return prepareText(content);
     case 'character':
       return prepareCharacter(content, env);
     case 'chat':
-      if (isAssetId(content.style.font)) ensureAssetFont(content.style.font, images.pathOf(content.style.font));
       return prepareChat(content);
   }
 }

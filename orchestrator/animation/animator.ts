@@ -79,6 +79,8 @@ export class Animator extends EventEmitter<{ ended: [AnimationEndedPayload]; rev
   readonly #clock: SceneClock;
   readonly #motions = new Map<string, Motion>();
   #timer: NodeJS.Timeout | null = null;
+  /** Scene time the timer is set for. */
+  #timerAt = Infinity;
 
   constructor(scene: SceneStore, clock: SceneClock) {
     super();
@@ -258,18 +260,25 @@ export class Animator extends EventEmitter<{ ended: [AnimationEndedPayload]; rev
     }
   }
 
-  /** Sweeps when the next part ends, for when no frames are being made (unref'd). */
+  /**
+   * Sweeps when the next part ends, for when no frames are being made (unref'd). Called every
+   * frame while something moves, so the timer is replaced only when that end time changes.
+   */
   #schedule(): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
     let next = Infinity;
     for (const m of this.#motions.values()) {
       for (const s of m.tweens.values()) next = Math.min(next, s.start + s.duration);
       if (m.reveal) next = Math.min(next, m.reveal.start + m.reveal.duration);
       if (m.play) next = Math.min(next, m.play.until);
     }
+    if (this.#timer && next === this.#timerAt) return;
+    this.close();
     if (next === Infinity) return;
-    this.#timer = setTimeout(() => this.sweep(this.#clock.now()), Math.max(1, Math.ceil(next - this.#clock.now())));
+    this.#timerAt = next;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.sweep(this.#clock.now());
+    }, Math.max(1, Math.ceil(next - this.#clock.now())));
     this.#timer.unref();
   }
 }

@@ -54,8 +54,7 @@ export class SceneSwitcher extends EventEmitter<{ ended: [AnimationEndedPayload]
     if (this.#fade) this.#end(now, true);
     const entries = outgoing.map((e) => ({ ...e, slot: GHOST_SLOT + e.layer.id }));
     this.#fade = { name, version, entries, start: now, duration: options.durationMs, ease: easingFn(options.easing) };
-    this.#timer = setTimeout(() => this.sweep(this.#clock.now()), Math.max(1, options.durationMs + 1));
-    this.#timer.unref();
+    this.#arm();
   }
 
   /** The crossfade at scene time `t`, or null when none runs. */
@@ -66,15 +65,22 @@ export class SceneSwitcher extends EventEmitter<{ ended: [AnimationEndedPayload]
     return { entries: f.entries, mix: f.ease(p) };
   }
 
-  /** Ends the crossfade when `t` is past it. */
+  /** Ends the crossfade when `t` is past it (called every frame, and by a timer while no frames are made). */
   sweep(t: number): void {
     const f = this.#fade;
     if (f && t >= f.start + f.duration) this.#end(t, false);
-    else if (f) {
-      if (this.#timer) clearTimeout(this.#timer);
-      this.#timer = setTimeout(() => this.sweep(this.#clock.now()), Math.max(1, Math.ceil(f.start + f.duration - this.#clock.now())));
-      this.#timer.unref();
-    }
+    else if (f && !this.#timer) this.#arm();
+  }
+
+  /** Sets the timer for the crossfade's end (unref'd). */
+  #arm(): void {
+    const f = this.#fade;
+    if (!f) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.sweep(this.#clock.now());
+    }, Math.max(1, Math.ceil(f.start + f.duration - this.#clock.now())));
+    this.#timer.unref();
   }
 
   /** Stops the timer. */
