@@ -1,10 +1,12 @@
 /**
  * Draws the committed default-scene pictures with @napi-rs/canvas, so they can be remade and
  * reviewed as code: `assets/characters/auctioneer.png` (400x520, transparent, face placed where
- * workers/renderers/character.ts DEFAULT_RIG expects it) and `assets/backgrounds/studio.png`.
+ * workers/renderers/character.ts DEFAULT_RIG expects it), `assets/backgrounds/studio.png`, and the
+ * bench scenes' pictures `assets/bench/backdrop.png` (1920x1080, opaque) and
+ * `assets/bench/photo-1.png` .. `photo-6.png` (400x300, opaque).
  * Run: `npm run build && node dist/scripts/make-assets.js`.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createCanvas } from '@napi-rs/canvas';
 import { DEFAULT_RIG } from '../workers/renderers/character.js';
 
@@ -129,5 +131,49 @@ function studio(): Buffer {
   return c.toBuffer('image/png');
 }
 
+/** A 1920x1080 opaque backdrop for the bench scenes (S2, S3). */
+function backdrop(): Buffer {
+  const W = 1920;
+  const H = 1080;
+  const c = createCanvas(W, H);
+  const g = c.getContext('2d');
+  const sky = g.createLinearGradient(0, 0, 0, H);
+  sky.addColorStop(0, '#1b2a49');
+  sky.addColorStop(1, '#0d1321');
+  g.fillStyle = sky;
+  g.fillRect(0, 0, W, H);
+  g.fillStyle = 'rgba(255,255,255,0.05)';
+  for (let i = 0; i < 12; i++) g.fillRect(60 + i * 160, 80, 60, H * 0.7);
+  g.fillStyle = '#0a0f1a';
+  g.fillRect(0, H * 0.85, W, H * 0.15);
+  return c.toBuffer('image/png');
+}
+
+/** A 400x300 opaque "photo" for the bench scenes: a two-colour gradient, a disc and its number. */
+function photo(n: number): Buffer {
+  const W = 400;
+  const H = 300;
+  const hues = [0, 45, 120, 190, 260, 320];
+  const hue = hues[(n - 1) % hues.length]!;
+  const c = createCanvas(W, H);
+  const g = c.getContext('2d');
+  const grad = g.createLinearGradient(0, 0, W, H);
+  grad.addColorStop(0, `hsl(${hue},70%,55%)`);
+  grad.addColorStop(1, `hsl(${(hue + 40) % 360},60%,25%)`);
+  g.fillStyle = grad;
+  g.fillRect(0, 0, W, H);
+  g.fillStyle = 'rgba(255,255,255,0.85)';
+  g.beginPath();
+  g.arc(W * 0.7, H * 0.45, 70, 0, 2 * Math.PI);
+  g.fill();
+  g.fillStyle = '#111';
+  g.font = 'bold 96px sans-serif';
+  g.fillText(String(n), 40, 120);
+  return c.toBuffer('image/png');
+}
+
 writeFileSync('assets/characters/auctioneer.png', auctioneer());
 writeFileSync('assets/backgrounds/studio.png', studio());
+mkdirSync('assets/bench', { recursive: true });
+writeFileSync('assets/bench/backdrop.png', backdrop());
+for (let n = 1; n <= 6; n++) writeFileSync(`assets/bench/photo-${n}.png`, photo(n));

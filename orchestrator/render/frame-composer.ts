@@ -47,6 +47,8 @@ function paint(frame: Frame, canvas: StreamConfig, background: number, layers: r
  * writer (see shared/frame-layout.ts).
  */
 export class FrameComposer {
+  /** The last frame's stage times, ms: bringing layers up to date on the pool, and compositing. */
+  readonly timing = { renderMs: 0, compositeMs: 0 };
   #chain: Promise<unknown> = Promise.resolve();
   /** The last frame had a crossfade (its outgoing layers' buffers are freed when it ends). */
   #fading = false;
@@ -108,10 +110,12 @@ export class FrameComposer {
       paint(frame, canvas, background, layers);
     }
     frame.timeMs = timeMs;
+    this.timing.renderMs = t1 - t0;
+    this.timing.compositeMs = performance.now() - t1;
     const metrics = this.#o.metrics;
     if (metrics) {
-      metrics.frameTime.observe({ stage: 'render' }, (t1 - t0) / 1000);
-      metrics.frameTime.observe({ stage: 'composite' }, (performance.now() - t1) / 1000);
+      metrics.frameTime.observe({ stage: 'render' }, this.timing.renderMs / 1000);
+      metrics.frameTime.observe({ stage: 'composite' }, this.timing.compositeMs / 1000);
     }
     return frame;
   }

@@ -55,6 +55,9 @@ interface LayerSlot {
 /** Slot keys of a crossfade's outgoing layers start with this (layer ids cannot contain it). */
 export const GHOST_SLOT = '\u0000out:';
 
+/** What draws a layer: the worker pool, or (single-thread bench baseline) a drawer on this thread. */
+export type LayerDrawService = Pick<RenderPool, 'render'>;
+
 /** Per-frame counts for metrics and tests. */
 export interface RenderStats {
   rendered: number;
@@ -90,7 +93,7 @@ function renderKey(layer: Layer, canvas: Canvas): string {
  * {@link STATIC_RETRIES} times, then again when their content changes.
  */
 export class LayerRenderer {
-  readonly #pool: RenderPool;
+  readonly #pool: LayerDrawService;
   readonly #log: Logger;
   readonly #slots = new Map<string, LayerSlot>();
   readonly stats: RenderStats = { rendered: 0, reused: 0, failed: 0 };
@@ -99,7 +102,7 @@ export class LayerRenderer {
 
   readonly #onFault: ((fault: LayerFault) => void) | undefined;
 
-  constructor(pool: RenderPool, log: Logger, metrics?: Metrics, onFault?: (fault: LayerFault) => void) {
+  constructor(pool: LayerDrawService, log: Logger, metrics?: Metrics, onFault?: (fault: LayerFault) => void) {
     this.#pool = pool;
     this.#log = log;
     this.#metrics = metrics;

@@ -7,7 +7,7 @@ type TextContent = Extract<LayerContent, { type: 'text' }>;
 /** Line height as a multiple of the font size (CSS `normal` is about 1.15-1.2 for Arial). */
 const LINE_HEIGHT = 1.25;
 /** Padding around text that has a background box, as a multiple of the font size. */
-const BOX_PADDING = 0.4;
+export const BOX_PADDING = 0.4;
 
 let measureCtx: SKRSContext2D | undefined;
 

@@ -1,0 +1,107 @@
+/**
+ * `render`: frames/s without encoding. Each frame is composited into the frame pool and
+ * released (discarded). Scenes S1-S3 at 720p and 1080p with 1..N render workers, plus the
+ * single-thread baseline (every layer drawn on the main thread, no pool), plus S2 as an FFmpeg
+ * filter graph to `-f null` in its three input forms (bench/ffmpeg-graph.ts). Reports ratios
+ * ours / FFmpeg at each size and the frame-time breakdown (render vs composite, medians).
+ *
+ * Env: BENCH_SECONDS (2) per run, BENCH_RUNS (5), BENCH_WORKERS ("1,2,...,cores"),
+ * BENCH_SIZES ("1280x720,1920x1080"), BENCH_SCENES ("S1,S2,S3"), FFMPEG_PATH (ffmpeg).
+ * Run: `npm run build && npm run bench:render`.
+ */
+import { availableParallelism } from 'node:os';
+import { GRAPH_FORMS, graphArgs, runFfmpeg } from './ffmpeg-graph.js';
+import { openRig } from './offline.js';
+import { machineFacts, printTable, summary, writeResult } from './report.js';
+import type { BenchScene } from './scenes.js';
+
+const seconds = Number(process.env['BENCH_SECONDS'] ?? 2);
+const runs = Number(process.env['BENCH_RUNS'] ?? 5);
+const cores = availableParallelism();
+const workerCounts = (process.env['BENCH_WORKERS'] ?? Array.from({ length: cores }, (_, i) => i + 1).join(',')).split(',').map(Number);
+const sizes = (process.env['BENCH_SIZES'] ?? '1280x720,1920x1080').split(',').map((s) => s.split('x').map(Number) as [number, number]);
+const scenes = (process.env['BENCH_SCENES'] ?? 'S1,S2,S3').split(',') as BenchScene[];
+const ffmpegPath = process.env['FFMPEG_PATH'] ?? 'ffmpeg';
+const FPS = 30;
+
+/** One contender's result at one scene and size. */
+interface Row {
+  scene: BenchScene;
+  size: string;
+  /** `ours` with `workers` threads (0: the single-thread baseline), or `ffmpeg:<form>`. */
+  contender: string;
+  workers: number | null;
+  fps: ReturnType<typeof summary>;
+  renderMs?: number;
+  compositeMs?: number;
+}
+
+/** Frames/s of our render path over `seconds`, and median stage times. */
+async function ours(scene: BenchScene, width: number, height: number, workers: number): Promise<Omit<Row, 'contender' | 'scene' | 'size'>> {
+  const rig = await openRig({ scene, width, height, fps: FPS, workers });
+  const fps: number[] = [];
+  const render: number[] = [];
+  const composite: number[] = [];
+  try {
+    // Warm-up: JIT, caches, first renders.
+    for (let i = 0; i < 30; i++) {
+      const f = await rig.next();
+      if (f) rig.frames.release(f);
+    }
+    for (let r = 0; r < runs; r++) {
+      let frames = 0;
+      const t0 = performance.now();
+      const end = t0 + seconds * 1000;
+      while (performance.now() < end) {
+        const f = await rig.next();
+        if (!f) throw new Error('frame pool ran dry');
+        rig.frames.release(f);
+        frames++;
+        render.push(rig.timing.renderMs);
+        composite.push(rig.timing.compositeMs);
+      }
+      fps.push((frames * 1000) / (performance.now() - t0));
+    }
+  } finally {
+    await rig.close();
+  }
+  return { workers, fps: summary(fps), renderMs: summary(render).median, compositeMs: summary(composite).median };
+}
+
+const rows: Row[] = [];
+for (const scene of scenes) {
+  for (const [w, h] of sizes) {
+    const size = `${w}x${h}`;
+    for (const workers of [0, ...workerCounts]) {
+      const r = await ours(scene, w, h, workers);
+      rows.push({ scene, size, contender: workers === 0 ? 'ours, main thread only' : `ours, ${workers} worker${workers > 1 ? 's' : ''}`, ...r });
+      process.stderr.write(`${scene} ${size} workers=${workers}: ${r.fps.median.toFixed(1)} fps\n`);
+    }
+    if (scene !== 'S2') continue;
+    for (const form of GRAPH_FORMS) {
+      const args = await graphArgs(scene, form, w, h, FPS);
+      const frames = form === 'loop1' ? 90 : 600;
+      const fps: number[] = [];
+      for (let r = 0; r < runs; r++) fps.push((await runFfmpeg(ffmpegPath, [...args, '-frames:v', String(frames), '-f', 'null', '-'])).fps);
+      rows.push({ scene, size, contender: `ffmpeg ${form}`, workers: null, fps: summary(fps) });
+      process.stderr.write(`${scene} ${size} ffmpeg ${form}: ${summary(fps).median.toFixed(1)} fps\n`);
+    }
+  }
+}
+
+/** Our best worker count's median fps over each FFmpeg form's, per size (S2). */
+const ratios: Record<string, number> = {};
+for (const [w, h] of sizes) {
+  const size = `${w}x${h}`;
+  const s2 = rows.filter((r) => r.scene === 'S2' && r.size === size);
+  const best = Math.max(...s2.filter((r) => r.workers !== null && r.workers > 0).map((r) => r.fps.median));
+  for (const r of s2.filter((x) => x.workers === null)) ratios[`S2 ${size} ours/${r.contender}`] = best / r.fps.median;
+}
+
+printTable(rows.map((r) => ({ scene: r.scene, size: r.size, contender: r.contender, 'fps (median)': r.fps.median, min: r.fps.min, max: r.fps.max, runs: r.fps.runs, 'render ms': r.renderMs ?? '', 'composite ms': r.compositeMs ?? '' })));
+process.stdout.write('\n');
+printTable(Object.entries(ratios).map(([k, v]) => ({ ratio: k, value: v })));
+const key = 'S2 1920x1080 ours/ffmpeg decoded-once-yuv';
+const pass = ratios[key] !== undefined ? ratios[key] >= 1.6 : null;
+if (pass !== null) process.stdout.write(`\n${key} = ${ratios[key]!.toFixed(2)} -> ${pass ? 'PASS' : 'FAIL'} (goal >= 1.6)\n`);
+process.stdout.write(`wrote ${writeResult('render', { bench: 'render', machine: machineFacts(ffmpegPath), seconds, runs, fps: FPS, rows, ratios, pass })}\n`);

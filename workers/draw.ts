@@ -1,0 +1,140 @@
+/**
+ * Drawing on whichever thread calls it: `render` draws one layer with @napi-rs/canvas into the
+ * layer's SharedArrayBuffer as premultiplied RGBA (see shared/frame-layout.ts); `encodeImage`
+ * downscales a composited frame and encodes it as JPEG or PNG. The render worker
+ * (render-worker.ts) wraps one; the single-thread bench baseline calls one on the main thread.
+ */
+import { createCanvas, ImageData, type Canvas } from '@napi-rs/canvas';
+import { isAssetId } from '../shared/scene.js';
+import type { Layer } from '../shared/scene.js';
+import type { EncodeImageResult, EncodeImageTask, RenderResult, RenderTask, WorkerInit } from '../shared/messages.js';
+import { ensureAssetFont, registerBundledFonts } from './fonts.js';
+import { ImageCache } from './images.js';
+import { boxSize, layerBox } from './layout.js';
+import { prepareCharacter } from './renderers/character.js';
+import { prepareChat } from './renderers/chat.js';
+import { prepareColor } from './renderers/color.js';
+import { prepareImage } from './renderers/image.js';
+import { prepareText } from './renderers/text.js';
+import type { PreparedContent, RenderEnv } from './renderers/types.js';
+
+/** One thread's drawing state: its decoded images and reusable canvases. */
+export interface Drawer {
+  /** The thread's decoded pictures (evict one when its asset is deleted). */
+  images: ImageCache;
+  render(task: RenderTask): Promise<RenderResult>;
+  encodeImage(task: EncodeImageTask): Promise<EncodeImageResult>;
+}
+
+/**
+ * A drawer for the calling thread: registers the bundled fonts, opens an image cache.
+ * @param init asset folders and the image cache's size in bytes
+ */
+export function createDrawer(init: Pick<WorkerInit, 'assetRoot' | 'assetStorage' | 'imageCacheBytes'>): Drawer {
+  registerBundledFonts(init.assetRoot);
+  const images = new ImageCache(init.assetRoot, init.assetStorage, init.imageCacheBytes);
+  /** Canvases kept for reuse, by size; an animated layer draws into the same one every frame. */
+  const CANVAS_CACHE_SIZE = 8;
+  const canvases = new Map<string, Canvas>();
+
+  function canvasOf(width: number, height: number): Canvas {
+    const key = `${width}x${height}`;
+    let canvas = canvases.get(key);
+    if (canvas) {
+      canvases.delete(key);
+    } else {
+      canvas = createCanvas(width, height);
+      if (canvases.size >= CANVAS_CACHE_SIZE) canvases.delete(canvases.keys().next().value as string);
+    }
+    canvases.set(key, canvas);
+    return canvas;
+  }
+
+  function prepare(layer: Layer, env: RenderEnv): PreparedContent | Promise<PreparedContent> {
+    const content = layer.content;
+    if ((content.type === 'text' || content.type === 'chat') && isAssetId(content.style.font)) {
+      ensureAssetFont(content.style.font, images.pathOf(content.style.font));
+    }
+    switch (content.type) {
+      case 'color':
+        return prepareColor(content, env);
+      case 'image':
+        return prepareImage(content, env);
+      case 'text':
+        return prepareText(content);
+      case 'character':
+        return prepareCharacter(content, env);
+      case 'chat':
+        return prepareChat(content);
+    }
+  }
+
+  /** True when every pixel's alpha byte is 255. */
+  function allOpaque(pixels: Uint8Array): boolean {
+    const words = new Uint32Array(pixels.buffer, pixels.byteOffset, pixels.byteLength >>> 2);
+    for (let i = 0; i < words.length; i++) if (words[i]! < 0xff000000) return false;
+    return true;
+  }
+
+  /**
+   * Draws `task.layer` and writes its pixels to `task.buffer`.
+   * @returns `ok` with the pixels' size and offset, or `grow` when the buffer is too small
+   * @throws Error when the layer's asset is missing or does not decode
+   */
+  async function render(task: RenderTask): Promise<RenderResult> {
+    const started = performance.now();
+    const env: RenderEnv = { images, canvas: { width: task.canvasWidth, height: task.canvasHeight } };
+    const prepared = await prepare(task.layer, env);
+    const size = boxSize(prepared.natural, task.layer.transform);
+    const box = layerBox(size, task.layer.transform.rotation ?? 0);
+    const bytes = box.bufferWidth * box.bufferHeight * 4;
+    if (bytes > task.buffer.byteLength) return { status: 'grow', bytes, runMs: performance.now() - started };
+
+    const canvas = canvasOf(box.bufferWidth, box.bufferHeight);
+    const ctx = canvas.getContext('2d');
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, box.bufferWidth, box.bufferHeight);
+    if (box.radians !== 0) {
+      ctx.translate(box.bufferWidth / 2, box.bufferHeight / 2);
+      ctx.rotate(box.radians);
+      ctx.translate(-box.boxWidth / 2, -box.boxHeight / 2);
+    }
+    prepared.draw(ctx, box.boxWidth, box.boxHeight, task.timeMs);
+
+    const pixels = canvas.data();
+    new Uint8Array(task.buffer, 0, pixels.byteLength).set(pixels);
+    const exact = box.radians === 0 && Number.isInteger(box.boxWidth) && Number.isInteger(box.boxHeight);
+    const opaque = prepared.opaqueHint === true && exact ? true : task.layer.content.type !== 'character' && allOpaque(pixels);
+    return { status: 'ok', width: box.bufferWidth, height: box.bufferHeight, offsetX: box.offsetX, offsetY: box.offsetY, opaque, runMs: performance.now() - started };
+  }
+
+  let scratch: Uint8ClampedArray | undefined;
+
+  /**
+   * Downscales a composited frame (premultiplied RGBA; frames over an opaque background are
+   * opaque, so premultiplied equals straight) with Skia and encodes it.
+   * @returns the encoded bytes
+   */
+  async function encodeImage(task: EncodeImageTask): Promise<EncodeImageResult> {
+    const started = performance.now();
+    const full = canvasOf(task.width, task.height);
+    // ImageData refuses shared memory: copy into this worker's scratch buffer (reused per size).
+    const bytes = task.width * task.height * 4;
+    if (scratch?.length !== bytes) scratch = new Uint8ClampedArray(bytes);
+    scratch.set(new Uint8Array(task.frame, 0, bytes));
+    full.getContext('2d').putImageData(new ImageData(scratch, task.width, task.height), 0, 0);
+    let source = full;
+    if (task.targetWidth < task.width) {
+      const tw = Math.max(2, Math.round(task.targetWidth));
+      const th = Math.max(2, Math.round((task.height * tw) / task.width));
+      source = canvasOf(tw, th);
+      const ctx = source.getContext('2d');
+      ctx.imageSmoothingQuality = 'medium';
+      ctx.drawImage(full, 0, 0, tw, th);
+    }
+    const data = await (task.format === 'png' ? source.encode('png') : source.encode('jpeg', task.quality));
+    return { data, runMs: performance.now() - started };
+  }
+
+  return { images, render, encodeImage };
+}
