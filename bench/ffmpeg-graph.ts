@@ -11,6 +11,7 @@
  * And a runner that measures steady-state frames/s from ffmpeg's own progress reports.
  */
 import { spawn } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import type { Layer } from '../shared/scene.js';
@@ -94,17 +95,19 @@ export interface FfmpegRun {
  * Runs ffmpeg with `args` (inputs, graph and output) for `frames` frames and measures frames/s
  * between its first progress report after `warmupS` and its last one, so start-up (reading and
  * decoding the pictures) is not counted against it.
+ * @param feed given ffmpeg's stdin when the input is `pipe:0` (our frames)
  * @throws Error when ffmpeg exits non-zero
  */
-export function runFfmpeg(ffmpegPath: string, args: string[], warmupS = 0.5): Promise<FfmpegRun> {
+export function runFfmpeg(ffmpegPath: string, args: string[], warmupS = 0.5, feed?: (stdin: Writable) => void): Promise<FfmpegRun> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(ffmpegPath, ['-hide_banner', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', '-stats_period', '0.25', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(ffmpegPath, ['-hide_banner', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', '-stats_period', '0.25', ...args], { stdio: [feed ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    if (feed && child.stdin) feed(child.stdin);
     const started = performance.now();
     let first: { t: number; frame: number } | null = null;
     let lastMark = { t: started, frame: 0 };
     let buf = '';
     let err = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       buf += chunk;
       let nl: number;
       while ((nl = buf.indexOf('\n')) >= 0) {
@@ -117,7 +120,7 @@ export function runFfmpeg(ffmpegPath: string, args: string[], warmupS = 0.5): Pr
         lastMark = mark;
       }
     });
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
     child.on('error', reject);
     child.on('exit', (code) => {
       if (code !== 0) return reject(new Error(`ffmpeg exited ${code}: ${err.slice(-500)}`));

@@ -26,6 +26,10 @@ export interface RigOptions {
   height: number;
   fps: number;
   workers: number;
+  /** Fill each frame's I420 copy too, as the live pipeline does for its encoders (default false). */
+  yuv?: boolean;
+  /** Frame buffers in the pool (default 4). */
+  poolFrames?: number;
 }
 
 /** One composited frame's stage times, ms. */
@@ -40,8 +44,8 @@ export interface Rig {
   readonly canvas: StreamConfig;
   /** Composites frame n (at n x frame interval); null when the frame pool had no free buffer. */
   next(): Promise<Frame | null>;
-  /** The last frame's stage times. */
-  readonly timing: FrameTiming;
+  /** The last frame's stage times (`convertMs`: 0 unless `yuv`). */
+  readonly timing: FrameTiming & { convertMs: number };
   close(): Promise<void>;
 }
 
@@ -57,9 +61,9 @@ export async function openRig(o: RigOptions): Promise<Rig> {
   scene.replaceAll(sceneLayers(o.scene, o.width, o.height));
   const animator = new Animator(scene, clock);
   const renderer = new LayerRenderer(draw, log);
-  const composer = new FrameComposer({ renderer, scene, motion: { animator } });
+  const composer = new FrameComposer({ renderer, scene, motion: { animator }, yuv: o.yuv === true });
   const canvas = { width: o.width, height: o.height, targetFPS: o.fps, background: '#000000' } as StreamConfig;
-  const frames = new FramePool(o.width, o.height, 4);
+  const frames = new FramePool(o.width, o.height, o.poolFrames ?? 4);
   const bg = premultipliedPixel('#000000');
   const sx = o.width / sceneDocument(o.scene).canvas.width;
   const movers = MOVING[o.scene].map((id, i) => ({ id, x0: scene.get(id).transform.x / sx, phaseMs: i * 4000 }));

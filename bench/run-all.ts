@@ -1,7 +1,7 @@
 /** Runs every bench scenario in turn (`npm run bench`); each prints its table and writes JSON. */
 import { spawnSync } from 'node:child_process';
 
-const scenarios = ['compositor', 'preview-encode', 'live-fps', 'ws-preview', 'outputs'];
+const scenarios = ['render', 'encode', 'live', 'latency', 'preview', 'compositor', 'preview-encode', 'outputs'];
 let failed = 0;
 for (const name of scenarios) {
   process.stdout.write(`\n== ${name}\n`);

@@ -50,6 +50,14 @@ export interface PipelineOptions {
   motion?: Motion;
 }
 
+/** How long the last live frame took, ms: in all (render + composite + I420), and by stage. */
+export interface FrameTimes {
+  totalMs: number;
+  renderMs: number;
+  compositeMs: number;
+  convertMs: number;
+}
+
 /** Frame buffers beyond the encoder queue: the last frame, one being composited, a preview, a snapshot. */
 const EXTRA_FRAMES = 4;
 /**
@@ -63,9 +71,11 @@ const OUTPUT_FRAMES = GROUP_MAX_QUEUED_FRAMES * 4;
  * previews and snapshots. Exactly one frame goes to the output per frame interval: a new one,
  * the held one while paused, or a repeat of the last one when rendering ran late (counted as
  * dropped). When ffmpeg cannot keep up (`encoderMaxQueuedFrames` unread) the frame is dropped,
- * never queued without bound. Emits `state` on every change of live state and once a second.
+ * never queued without bound. Emits `state` on every change of live state and once a second, and
+ * `frame` for each new live frame with the ms it took to produce and its stages; a `frame`
+ * listener may read the frame and the times only during the call (both are reused).
  */
-export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFault: [LayerFault]; output: [OutputStatus & OutputEvent] }> {
+export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFault: [LayerFault]; output: [OutputStatus & OutputEvent]; frame: [Frame, FrameTimes] }> {
   #o: PipelineOptions;
   #stream: StreamConfig;
   #renderer: LayerRenderer;
@@ -85,6 +95,8 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
   #startMs = 0;
   /** The extra outputs (`/stream/outputs`), fed the same composited frames as the main output. */
   readonly hub: OutputHub;
+  /** The times handed to `frame` listeners (one object, reused). */
+  readonly #times: FrameTimes = { totalMs: 0, renderMs: 0, compositeMs: 0, convertMs: 0 };
   /** Serialises start/stop/restart so two admin calls never interleave. */
   #control: Promise<unknown> = Promise.resolve();
 
@@ -419,7 +431,13 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
       return;
     }
     frame.index = n;
-    this.#stats.renderTime(performance.now() - started);
+    const ms = performance.now() - started;
+    this.#stats.renderTime(ms);
+    if (this.listenerCount('frame') > 0) {
+      const t = this.#composer.timing;
+      Object.assign(this.#times, { totalMs: ms, renderMs: t.renderMs, compositeMs: t.compositeMs, convertMs: t.convertMs });
+      this.emit('frame', frame, this.#times);
+    }
     this.#o.metrics?.framesRendered.inc();
     this.#setLast(frame);
     if (encoder.running && encoder.write(frame)) this.#stats.delivered(true);

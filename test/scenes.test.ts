@@ -34,7 +34,7 @@ t.test('scenes: save, list, activate with a cut and a crossfade whose midpoint m
   t.equal((await s.call('PUT', '/stream/scenes/red', { layers: [full('bg', '#ff0000')] })).status, 200);
   t.equal((await s.call('PUT', '/stream/scenes/blue', { layers: [full('bg', '#0000ff'), { id: 'box', transform: { x: 10, y: 10, width: 20, height: 20 }, content: { type: 'color', color: '#ffffff' } }] })).status, 200);
   const list = (await s.call('GET', '/stream/scenes')).body;
-  t.same(list.scenes.map((x: { name: string; template: boolean }) => [x.name, x.template]), [['auction', true], ['blue', false], ['red', false]]);
+  t.same(list.scenes.map((x: { name: string; template: boolean }) => [x.name, x.template]), [['auction', true], ['bench-s2', true], ['bench-s3', true], ['blue', false], ['red', false]]);
   t.equal(list.active, null);
 
   const cut = await s.call('POST', '/stream/scenes/red/activate', {});

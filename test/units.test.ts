@@ -55,7 +55,7 @@ t.test('ffmpeg arguments', async (t) => {
   });
   const after = (flag: string): string | undefined => args[args.indexOf(flag) + 1];
   t.equal(after('-video_size'), '1280x720');
-  t.equal(after('-pix_fmt'), 'rgba', 'input is RGBA');
+  t.equal(after('-pix_fmt'), 'yuv420p', 'input is I420 (converted by the compositor)');
   t.equal(after('-g'), '60', 'GOP = 2 s x 30 fps');
   t.equal(after('-keyint_min'), '60');
   t.equal(after('-b:v'), '3000k');

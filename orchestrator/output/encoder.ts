@@ -118,7 +118,7 @@ export class Encoder {
     this.pool.retain(frame);
     this.#queued++;
     const started = performance.now();
-    this.#proc.stdin.write(frame.bytes, () => {
+    this.#proc.stdin.write(frame.yuv, () => {
       this.#queued--;
       this.pool.release(frame);
       this.#metrics?.frameTime.observe({ stage: 'encode_write' }, (performance.now() - started) / 1000);

@@ -2,7 +2,7 @@ import type { EncoderSettings } from '../../shared/stream-config.js';
 
 /** Everything the encoder command depends on. */
 export interface EncodeJob {
-  /** Frame size in pixels and rate in frames per second of the raw RGBA frames on stdin. */
+  /** Frame size in pixels and rate in frames per second of the raw I420 frames on stdin. */
   width: number;
   height: number;
   fps: number;
@@ -35,7 +35,8 @@ export function muxerFor(output: string): string[] {
 }
 
 /**
- * The ffmpeg argument array (never a shell string) for one encode: raw RGBA frames on stdin,
+ * The ffmpeg argument array (never a shell string) for one encode: raw I420 frames on stdin
+ * (converted by the compositor, shared/yuv.ts, so ffmpeg runs no colour conversion),
  * H.264 (libx264, yuv420p) at the configured preset and bitrate, GOP = keyframe interval x fps
  * with scene-cut keyframes off so keyframes land exactly on the interval, plus a silent AAC track
  * when `audio` is `silent`. A second input (the silent source) also makes ffmpeg read stdin on a
@@ -58,17 +59,19 @@ export function buildFfmpegArgs(job: EncodeJob): string[] {
 }
 
 /**
- * The input and codec part of an encode (no muxer, no output): raw RGBA on stdin plus the silent
+ * The input and codec part of an encode (no muxer, no output): raw frames on stdin plus the silent
  * source, libx264 with the job's settings, AAC when `audio` is `silent`.
+ * @param input the raw frames' pixel format: `yuv420p` (what the pipeline writes, `frame.yuv`)
+ *   or `rgba` (ffmpeg converts; the encode bench compares the two)
  */
-export function encodeArgs(job: Omit<EncodeJob, 'output'>): string[] {
+export function encodeArgs(job: Omit<EncodeJob, 'output'>, input: 'yuv420p' | 'rgba' = 'yuv420p'): string[] {
   const { encoder } = job;
   const gop = Math.max(1, Math.round(encoder.keyframeIntervalSeconds * job.fps));
   const kbps = encoder.bitrateKbps;
   const withAudio = encoder.audio === 'silent';
   return [
     '-f', 'rawvideo',
-    '-pix_fmt', 'rgba',
+    '-pix_fmt', input,
     '-video_size', `${job.width}x${job.height}`,
     '-framerate', String(job.fps),
     '-i', 'pipe:0',

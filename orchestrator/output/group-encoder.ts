@@ -9,7 +9,7 @@ import { PMT_PID, TsFanout, VIDEO_PID } from './ts-fanout.js';
 export const GROUP_MAX_QUEUED_FRAMES = 3;
 
 /**
- * One encode shared by the outputs with the same encoder settings: raw RGBA frames in, H.264 (+
+ * One encode shared by the outputs with the same encoder settings: raw I420 frames in, H.264 (+
  * AAC) as MPEG-TS on stdout, fanned out to the outputs' muxers. PIDs are fixed (PMT 0x1000, video
  * 0x100 mapped first) so the fan-out can find keyframes without parsing the PMT.
  */
@@ -69,7 +69,7 @@ export class GroupEncoder {
     }
     this.pool.retain(frame);
     this.#queued++;
-    this.#proc.stdin.write(frame.bytes, () => {
+    this.#proc.stdin.write(frame.yuv, () => {
       this.#queued--;
       this.pool.release(frame);
     });

@@ -12,6 +12,8 @@ export interface CompositeLayer {
   opaque: boolean;
   /** Part of the outgoing scene of a crossfade (composited into its own frame). */
   ghost?: boolean;
+  /** Bumped each time the layer's pixels are drawn again (none: treated as changed every frame). */
+  generation?: number;
 }
 
 const RB = 0x00ff00ff;

@@ -8,6 +8,8 @@ import { blendLayer, clearFrame, mixFrames, type CompositeLayer } from './compos
 import type { Frame, FramePool } from './frame-pool.js';
 import type { LayerRenderer } from './layer-renderer.js';
 import { bindData, type BoundData } from './bind-data.js';
+import { DamageTracker } from './damage.js';
+import { i420Bytes, rgbaToI420 } from '../../shared/yuv.js';
 
 /** What moves the scene between changes: tweens and transitions, the chat feed, scene crossfades. */
 export interface Motion {
@@ -24,6 +26,8 @@ export interface FrameComposerOptions {
   /** The live data for text placeholders; none: placeholders stay as written. */
   data?: (() => BoundData) | undefined;
   motion?: Motion | undefined;
+  /** Also fill each frame's I420 copy (`frame.yuv`) for the encoders; default true. */
+  yuv?: boolean | undefined;
 }
 
 /** True when an opaque layer at opacity 1 covers the whole `width` x `height` frame. */
@@ -47,8 +51,14 @@ function paint(frame: Frame, canvas: StreamConfig, background: number, layers: r
  * writer (see shared/frame-layout.ts).
  */
 export class FrameComposer {
-  /** The last frame's stage times, ms: bringing layers up to date on the pool, and compositing. */
-  readonly timing = { renderMs: 0, compositeMs: 0 };
+  /**
+   * The last frame's stage times, ms: bringing layers up to date on the pool, compositing, and
+   * converting the damaged part to I420 (plus copying it into the frame).
+   */
+  readonly timing = { renderMs: 0, compositeMs: 0, convertMs: 0 };
+  /** The I420 picture of the last frame, kept up to date by converting only what changed. */
+  #yuv: Uint8Array = new Uint8Array(0);
+  readonly #damage = new DamageTracker();
   #chain: Promise<unknown> = Promise.resolve();
   /** The last frame had a crossfade (its outgoing layers' buffers are freed when it ends). */
   #fading = false;
@@ -110,13 +120,30 @@ export class FrameComposer {
       paint(frame, canvas, background, layers);
     }
     frame.timeMs = timeMs;
+    const t2 = performance.now();
+    if (this.#o.yuv !== false) this.#toYuv(frame, layers, canvas, background, fade !== null);
     this.timing.renderMs = t1 - t0;
-    this.timing.compositeMs = performance.now() - t1;
+    this.timing.compositeMs = t2 - t1;
+    this.timing.convertMs = performance.now() - t2;
     const metrics = this.#o.metrics;
     if (metrics) {
       metrics.frameTime.observe({ stage: 'render' }, this.timing.renderMs / 1000);
       metrics.frameTime.observe({ stage: 'composite' }, this.timing.compositeMs / 1000);
     }
     return frame;
+  }
+
+  /** Brings the I420 picture up to date with `frame` (only the damaged blocks) and copies it into the frame. */
+  #toYuv(frame: Frame, layers: readonly CompositeLayer[], canvas: StreamConfig, background: number, whole: boolean): void {
+    const { width, height } = canvas;
+    const bytes = i420Bytes(width, height);
+    if (this.#yuv.length !== bytes) {
+      this.#yuv = new Uint8Array(bytes);
+      this.#damage.reset();
+    }
+    const damage = this.#damage.update(layers, width, height, background, whole);
+    if (damage === null) rgbaToI420(frame.words, width, height, { x0: 0, y0: 0, x1: width, y1: height }, this.#yuv);
+    else for (const rect of damage) rgbaToI420(frame.words, width, height, rect, this.#yuv);
+    frame.yuv.set(this.#yuv);
   }
 }

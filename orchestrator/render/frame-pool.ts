@@ -1,16 +1,20 @@
 import { frameBytes } from '../../shared/frame-layout.js';
+import { i420Bytes } from '../../shared/yuv.js';
 
 /**
  * One composited frame: a SharedArrayBuffer of premultiplied RGBA (shared/frame-layout.ts) with
- * views for the encoder (`bytes`) and the compositor (`words`). Reference counted: every reader
+ * a view for the compositor (`words`) and one for previews and snapshots (`bytes`), plus the same
+ * picture as I420 (shared/yuv.ts) for the encoders (`yuv`). Reference counted: every reader
  * (encoder write, preview task, snapshot, "last frame") holds one reference.
  */
 export class Frame {
   readonly buffer: SharedArrayBuffer;
-  /** Byte view, written to ffmpeg's stdin as is. */
+  /** Byte view of the RGBA pixels. */
   readonly bytes: Buffer;
   /** One little-endian word per pixel. */
   readonly words: Uint32Array;
+  /** The frame as I420 (yuv420p), written to the encoders' stdin as is; filled by the composer. */
+  readonly yuv: Buffer;
   /** Frame number in the stream, and its time in ms since the stream started. */
   index = 0;
   timeMs = 0;
@@ -20,6 +24,7 @@ export class Frame {
     this.buffer = new SharedArrayBuffer(frameBytes(width, height));
     this.bytes = Buffer.from(this.buffer);
     this.words = new Uint32Array(this.buffer);
+    this.yuv = Buffer.from(new SharedArrayBuffer(i420Bytes(width, height)));
   }
 }
 
@@ -70,6 +75,7 @@ export class FramePool {
     this.#allocated++;
     const frame = new Frame(this.width, this.height);
     frame.words.fill(0);
+    frame.yuv.fill(0);
     return frame;
   }
 }

@@ -50,6 +50,8 @@ interface LayerSlot {
   failures: number;
   /** Renders of the current render key that failed (static layers stop retrying at STATIC_RETRIES). */
   keyFailures: number;
+  /** Successful renders so far: tells the compositor's damage tracking the pixels changed. */
+  generation: number;
 }
 
 /** Slot keys of a crossfade's outgoing layers start with this (layer ids cannot contain it). */
@@ -178,6 +180,7 @@ export class LayerRenderer {
         },
         opacity: layer.opacity,
         opaque: r.opaque,
+        generation: slot.generation,
         ...(key === undefined ? {} : { ghost: true }),
       });
     }
@@ -188,7 +191,7 @@ export class LayerRenderer {
     let slot = this.#slots.get(id);
     if (!slot) {
       const buffer = new SharedArrayBuffer(INITIAL_LAYER_BYTES);
-      slot = { buffer, words: new Uint32Array(buffer), revision: -1, renderKey: '', result: null, stale: true, failures: 0, keyFailures: 0 };
+      slot = { buffer, words: new Uint32Array(buffer), revision: -1, renderKey: '', result: null, stale: true, failures: 0, keyFailures: 0, generation: 0 };
       this.#slots.set(id, slot);
     }
     return slot;
@@ -214,6 +217,7 @@ export class LayerRenderer {
           }
           slot.result = result;
           slot.stale = false;
+          slot.generation++;
           this.stats.rendered++;
           this.#metrics?.layersRendered.inc();
           if (slot.failures > 0) {
