@@ -194,6 +194,7 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
     }
   });
   state.on('change', (e) => {
+    if (e.type !== 'stream') pipeline.changed();
     if (e.type === 'data') ws.broadcast(['state', 'layers'], { type: 'dataUpdate', payload: { data: e.data, version: e.version } });
   });
   state.store.onReconnect(() => {

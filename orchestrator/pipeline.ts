@@ -132,6 +132,11 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
     });
   }
 
+  /** The scene or the data changed: the next frame also goes to the preview at once. */
+  changed(): void {
+    this.#preview.changed();
+  }
+
   /** A copy of the seeds' `StreamState`. */
   status(): StreamState {
     return { ...this.#stats.state };
@@ -442,7 +447,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
     this.#setLast(frame);
     if (encoder.running && encoder.write(frame)) this.#stats.delivered(true);
     this.hub.write(frame);
-    this.#preview.offer(frame, this.#frames, this.#stream.targetFPS);
+    this.#preview.offer(frame, this.#frames, this.#stream.targetFPS, started);
   }
 
   /** One frame at scene time `timeMs`, from the composer; the caller owns the reference. Null: no free buffer. */

@@ -20,13 +20,21 @@ export interface PreviewSettings {
 
 /**
  * Turns every Nth composited frame (N = targetFPS / preview fps) into one JPEG per quality level
- * in use, on the render pool, and hands them to the sink. At most one preview is in flight: if
- * the pool is busy when the next one is due, that one is skipped rather than queued. The frame
- * is held (one reference) until every level is encoded.
+ * in use, on the render pool, and hands them to the sink. After a change to the scene or the
+ * data ({@link changed}), the first frame composited after it is previewed at once rather than
+ * at its turn, so an admin sees the change within about one frame interval plus the encode; such
+ * early previews are at least half a preview interval apart, so the rate stays under twice the
+ * preview fps. At most one preview is in flight: if the pool is busy when the next one is due,
+ * that one is skipped rather than queued. The frame is held (one reference) until every level is
+ * encoded.
  */
 export class PreviewEncoder {
   sink: PreviewSink | null = null;
   #busy = false;
+  /** When the oldest change not yet in a preview was made (`performance.now()`), or null. */
+  #changedAt: number | null = null;
+  /** When the last preview was started. */
+  #lastAt = -Infinity;
 
   constructor(
     private readonly pool: RenderPool,
@@ -34,13 +42,27 @@ export class PreviewEncoder {
     private readonly log: Logger,
   ) {}
 
-  /** Called with each new frame; `frames` is the pool the frame came from (for its reference). */
-  offer(frame: Frame, frames: FramePool, targetFPS: number): void {
+  /** The scene or the data changed: preview the next frame that shows it without waiting for its turn. */
+  changed(): void {
+    this.#changedAt ??= performance.now();
+  }
+
+  /**
+   * Called with each new frame; `frames` is the pool the frame came from (for its reference).
+   * @param startedAt when the frame's composition started (`performance.now()`), to tell whether it shows a change
+   */
+  offer(frame: Frame, frames: FramePool, targetFPS: number, startedAt: number): void {
     const sink = this.sink;
+    if (!sink || this.#busy) return;
+    const now = performance.now();
     const every = Math.max(1, Math.round(targetFPS / this.settings.fps));
-    if (!sink || this.#busy || frame.index % every !== 0) return;
+    const shows = this.#changedAt !== null && startedAt >= this.#changedAt;
+    const early = shows && now - this.#lastAt >= 500 / this.settings.fps;
+    if (frame.index % every !== 0 && !early) return;
     const levels = sink.previewQualities();
     if (!levels.length) return;
+    if (shows) this.#changedAt = null;
+    this.#lastAt = now;
     this.#busy = true;
     frames.retain(frame);
     const { widths, quality } = this.settings;

@@ -3,7 +3,8 @@
  * with 0, 1, 10 and 100 preview clients at medium quality, JSON (base64) and binary. Reports the
  * server's CPU (from /proc/<pid>/stat) per preview frame beyond the 0-client baseline, so the
  * figure is what viewers cost, not the stream. Median of BENCH_RUNS (3) windows of BENCH_SECONDS (5).
- * Run: `npm run build && npm run bench:ws`.
+ * Goal: 100 clients cost <= 5% of a core more than 1 client (each format).
+ * Run: `npm run build && npm run bench:preview`.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -92,5 +93,10 @@ server.kill('SIGTERM');
 await new Promise((r) => server.once('exit', r));
 rmSync(dir, { recursive: true, force: true });
 printTable(rows);
+const cpuAt = (format: string, n: number): number => Number(rows.find((r) => r['format'] === format && r['clients'] === n)?.['server cpu % (median)'] ?? NaN);
+const extra = Object.fromEntries(['json', 'binary'].map((f) => [f, cpuAt(f, 100) - cpuAt(f, 1)]));
+const pass = Object.values(extra).every((v) => v <= 5);
+for (const [f, v] of Object.entries(extra)) process.stdout.write(`${f}: 100 clients cost ${v.toFixed(1)}% of a core more than 1 client\n`);
+process.stdout.write(`-> ${pass ? 'PASS' : 'FAIL'} (goal <= 5%)\n`);
 process.stdout.write(`\nCPU per preview frame = (server CPU - 0-client baseline) / preview frames encoded; it includes the JPEG encode (once per frame) and the fan-out.\n`);
-process.stdout.write(`wrote ${writeResult('ws-preview', { bench: 'ws-preview', machine: machineFacts(), seconds, results })}\n`);
+process.stdout.write(`wrote ${writeResult('preview', { bench: 'preview', machine: machineFacts(), seconds, results, extraCpuPercent100vs1: extra, pass })}\n`);
