@@ -1,7 +1,7 @@
-/** Runs every bench scenario in turn (`npm run bench`); each prints its table and writes JSON. */
+/** Runs every bench scenario in turn (`npm run bench`); each prints its table and writes JSON; then the SVG report. */
 import { spawnSync } from 'node:child_process';
 
-const scenarios = ['render', 'encode', 'live', 'latency', 'preview', 'compositor', 'preview-encode', 'outputs'];
+const scenarios = ['render', 'encode', 'live', 'latency', 'preview', 'compositor', 'preview-encode', 'outputs', 'report-svg'];
 let failed = 0;
 for (const name of scenarios) {
   process.stdout.write(`\n== ${name}\n`);
