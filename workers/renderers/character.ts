@@ -37,7 +37,7 @@ const scaled = new Map<string, { image: Image; canvas: Canvas }>();
 /**
  * `image` scaled to `width` x `height` with high-quality smoothing, drawn once and reused: the
  * host is drawn every frame, and a high-quality scale of the whole picture costs ~8 ms at 1080p
- * (bench `render` S1) where a blit at a whole-pixel offset costs well under 1 ms.
+ * (bench `render` S1) where drawing the scaled copy at an offset costs ~1-2 ms.
  */
 function scaledPicture(image: Image, src: string, width: number, height: number): Canvas {
   const w = Math.max(1, Math.round(width));
@@ -76,7 +76,7 @@ export function pose(animation: 'idle' | 'talking', t: number): { dy: number; ey
 /**
  * The seeds' host: the current animation's sprite sheet frame at `timeMs` when it has one; else the
  * character picture (scaled once per size, {@link scaledPicture}), breathing and blinking when
- * idle, bobbing by whole pixels and moving its mouth when talking. A frame is a pure function of
+ * idle, bobbing and moving its mouth when talking. A frame is a pure function of
  * `timeMs`.
  */
 export async function prepareCharacter(content: CharacterContent, env: RenderEnv): Promise<PreparedContent> {
@@ -100,8 +100,9 @@ export async function prepareCharacter(content: CharacterContent, env: RenderEnv
     natural: { width: image.width, height: image.height },
     draw(ctx, width, height, timeMs) {
       const p = pose(animation, timeMs / 1000);
-      // Whole pixels: the scaled picture is blitted, not resampled, every frame.
-      const dy = Math.round(p.dy * height);
+      // The scaled picture is drawn at a sub-pixel offset (a bilinear blit, not a re-scale), so
+      // a slow idle breath still moves every frame.
+      const dy = p.dy * height;
       ctx.drawImage(scaledPicture(image, content.modelUrl, width, height), 0, dy);
       if (p.eyesShut) {
         const r = rig.eyeRadius * width;
