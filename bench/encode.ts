@@ -36,7 +36,8 @@ function codecArgs(): string[] {
 /** Our frames into an ffmpeg that reads them on stdin; up to 3 frames in flight, as live. */
 async function ours(input: 'yuv420p' | 'rgba'): Promise<FfmpegRun> {
   const rig = await openRig({ scene: 'S2', width, height, fps, workers, yuv: input === 'yuv420p', poolFrames: 6 });
-  const args = [...encodeArgs(job, input).slice(0, encodeArgs(job, input).indexOf('-c:v')), ...codecArgs(), ...OUT];
+  const all = encodeArgs(job, input);
+  const args = [...all.slice(0, all.indexOf('-c:v')), ...codecArgs(), ...OUT];
   let stdin: Writable | null = null;
   const result = runFfmpeg(config.ffmpegPath, args, 0.5, (s) => (stdin = s));
   let inFlight = 0;

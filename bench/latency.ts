@@ -14,7 +14,7 @@ import { WebSocket } from 'ws';
 import { parseBinaryPreview } from '../shared/binary-preview.js';
 import type { Frame } from '../orchestrator/render/frame-pool.js';
 import { startLive } from './live-server.js';
-import { machineFacts, printTable, summary, writeResult } from './report.js';
+import { machineFacts, percentile, printTable, summary, writeResult } from './report.js';
 import type { BenchScene } from './scenes.js';
 
 const changes = Number(process.env['BENCH_CHANGES'] ?? 200);
@@ -27,11 +27,6 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const COLORS: [number, number, number][] = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0], [255, 0, 255], [0, 255, 255]];
 const hex = (c: number[]): string => '#' + c.map((v) => v.toString(16).padStart(2, '0')).join('');
 const near = (a: ArrayLike<number>, b: number[], tol: number): boolean => Math.abs(a[0]! - b[0]!) <= tol && Math.abs(a[1]! - b[1]!) <= tol && Math.abs(a[2]! - b[2]!) <= tol;
-
-function percentile(values: number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-}
 
 const server = await startLive(scene, width, height, fps);
 const { app, base, headers } = server;
@@ -82,6 +77,8 @@ ws.close();
 await server.close();
 
 const interval = 1000 / fps;
+toFrame.sort((a, b) => a - b);
+toPreview.sort((a, b) => a - b);
 const rows = [
   { path: 'HTTP change -> composited frame', n: toFrame.length, 'p50 ms': percentile(toFrame, 50), 'p95 ms': percentile(toFrame, 95), 'max ms': Math.max(...toFrame), 'goal p95 ms': interval + 5 },
   { path: 'HTTP change -> WS preview frame', n: toPreview.length, 'p50 ms': percentile(toPreview, 50), 'p95 ms': percentile(toPreview, 95), 'max ms': Math.max(...toPreview), 'goal p95 ms': 100 },

@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import type { FrameTimes } from '../orchestrator/pipeline.js';
 import { startLive } from './live-server.js';
-import { machineFacts, printTable, writeResult } from './report.js';
+import { machineFacts, percentile, printTable, writeResult } from './report.js';
 import type { BenchScene } from './scenes.js';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 60);
@@ -33,10 +33,6 @@ function cpuSeconds(pid: number | undefined): number {
   } catch {
     return NaN;
   }
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
 }
 
 async function once(scene: BenchScene, width: number, height: number): Promise<Record<string, number | string>> {

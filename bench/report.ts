@@ -38,6 +38,13 @@ export function median(values: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/**
+ * The `p`th percentile (nearest rank, 0..100) of values already sorted ascending; NaN for none.
+ */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
+}
+
 /** Median, min, max and count of a list. */
 export function summary(values: number[]): { median: number; min: number; max: number; runs: number } {
   return { median: median(values), min: Math.min(...values), max: Math.max(...values), runs: values.length };
