@@ -61,7 +61,7 @@ export async function openRig(o: RigOptions): Promise<Rig> {
   scene.replaceAll(sceneLayers(o.scene, o.width, o.height));
   const animator = new Animator(scene, clock);
   const renderer = new LayerRenderer(draw, log);
-  const composer = new FrameComposer({ renderer, scene, motion: { animator }, yuv: o.yuv === true });
+  const composer = new FrameComposer({ renderer, scene, motion: { animator }, yuv: o.yuv === true, bands: pool ?? undefined });
   const canvas = { width: o.width, height: o.height, targetFPS: o.fps, background: '#000000' } as StreamConfig;
   const frames = new FramePool(o.width, o.height, o.poolFrames ?? 4);
   const bg = premultipliedPixel('#000000');

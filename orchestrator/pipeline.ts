@@ -111,7 +111,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
     this.#stream = options.stream;
     this.#renderer = new LayerRenderer(options.pool, options.log.child({ component: 'render' }), options.metrics, (fault) => this.emit('layerFault', fault));
     this.#sceneClock = options.clock ?? new MonotonicClock();
-    this.#composer = new FrameComposer({ renderer: this.#renderer, scene: options.scene, metrics: options.metrics, data: options.data, motion: options.motion });
+    this.#composer = new FrameComposer({ renderer: this.#renderer, scene: options.scene, metrics: options.metrics, data: options.data, motion: options.motion, bands: options.pool });
     this.#frames = this.#newPool();
     this.#stats = new FrameStats(options.stream.targetFPS, options.metrics);
     this.#bgPixel = premultipliedPixel(options.stream.background);

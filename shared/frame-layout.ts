@@ -6,21 +6,25 @@
  * little-endian Uint32Array, one pixel is `A << 24 | B << 16 | G << 8 | R`; the orchestrator
  * refuses to start on a big-endian host.
  *
- * Who writes which buffer when (one frame interval):
+ * Who writes which buffer when (frame-composer.ts makes frames in two stages that overlap):
  *
- *   tick N ──► scheduler posts render tasks ──► workers write layer buffers (one writer each)
+ *   render stage, frame N: render tasks ──► workers write the BACK buffer of each layer drawn
+ *                          again (one writer each), then it becomes the layer's front buffer
  *                                                   │ all tasks settled
  *                                                   ▼
- *              compositor (main thread) reads layer buffers, writes one pooled frame buffer
+ *   composite stage, frame N: band tasks ──► workers read the layers' front buffers and write
+ *                          disjoint row bands of one pooled frame buffer and of its I420 copy
+ *                          (only where the frame changed since that buffer was last drawn)
  *                                                   │
  *                     ┌─────────────────────────────┼──────────────────────┐
  *                     ▼                             ▼                      ▼
  *               ffmpeg stdin (reads)        preview task (reads)     /snapshot (reads)
  *
- * A layer buffer is written only while its render task is in flight and read only after it
- * settled; the scheduler never posts the next batch before the compositor is done, so no lock or
- * Atomics call is needed. A frame buffer is handed back to its pool only when every reader has
- * released it (a reference count on the main thread).
+ * Frame N+1 may render while frame N composites: it writes only back buffers, and frame N reads
+ * only front buffers. Frame N+2 renders only after frame N has been composited, since its back
+ * buffers are frame N's front ones. Each buffer has one writer at a time and is read only after
+ * its writer's task settled, so no lock or Atomics call is needed. A frame buffer is handed back
+ * to its pool only when every reader has released it (a reference count on the main thread).
  */
 
 /** Bytes per pixel of every frame and layer buffer (RGBA). */

@@ -1,4 +1,5 @@
 import type { Layer } from './scene.js';
+import type { BlockRect } from './yuv.js';
 
 /**
  * Messages between the orchestrator and the render workers (Piscina tasks). One file, so both
@@ -71,6 +72,53 @@ export interface EncodeImageResult {
   data: Uint8Array;
   /** Time the worker spent on the task, ms. */
   runMs: number;
+}
+
+/** One layer of a {@link CompositeTask}: its buffer and where its pixels go, in frame pixels. */
+export interface BandLayer {
+  /** The layer's buffer: premultiplied RGBA words, `width` per row, from offset 0. */
+  buffer: SharedArrayBuffer;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  /** 0..1, multiplied into every pixel. */
+  opacity: number;
+  /** Every pixel has alpha 255. */
+  opaque: boolean;
+}
+
+/**
+ * Composite rows `rowStart`..`rowEnd` of a frame (one band; the bands of a frame are disjoint and
+ * run in parallel): only `rects` of it, where the pooled frame buffer's old content differs from
+ * the new frame, or all of it. With `yuv`, convert the same pixels into the frame's I420 buffer.
+ * Runs the worker's `composite` export; the main thread runs the same code when there is no pool.
+ */
+export interface CompositeTask {
+  /** The pooled frame's RGBA buffer (shared/frame-layout.ts). */
+  frame: SharedArrayBuffer;
+  /** Frame size in pixels (both even). */
+  width: number;
+  height: number;
+  /** First row (even) and the row past the last (even, or the frame height). */
+  rowStart: number;
+  rowEnd: number;
+  /** What to redraw (whole 2x2 blocks, clipped to the band here); null: the whole band. */
+  rects: BlockRect[] | null;
+  /** False: the RGBA is drawn already (a crossfade's mix), only convert it to I420. */
+  paint: boolean;
+  /** The canvas colour as one premultiplied pixel, under the bottom layer. */
+  background: number;
+  /** The layers that reach into the band, bottom to top. */
+  layers: BandLayer[];
+  /** The frame's I420 buffer (shared/yuv.ts), whose old content matches the RGBA's; null: no I420 wanted. */
+  yuv: SharedArrayBuffer | null;
+}
+
+/** The worker's time on a {@link CompositeTask}, ms: all of it, and the I420 part of it. */
+export interface CompositeResult {
+  runMs: number;
+  convertMs: number;
 }
 
 /** Name of the BroadcastChannel on which workers hear which assets to forget (one per storage folder). */

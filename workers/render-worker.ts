@@ -1,11 +1,13 @@
 /**
  * The render worker: a Piscina worker module around one {@link createDrawer} drawer. `render`
- * draws one layer into its SharedArrayBuffer; `encodeImage` encodes a preview frame; deleted
+ * draws one layer into its SharedArrayBuffer; `composite` composites one band of a frame;
+ * `encodeImage` encodes a preview frame; deleted
  * assets named on the eviction channel are forgotten (pixels and fonts).
  */
 import { BroadcastChannel } from 'node:worker_threads';
 import { workerData } from 'piscina';
-import type { EncodeImageResult, EncodeImageTask, EvictMessage, RenderResult, RenderTask, WorkerInit } from '../shared/messages.js';
+import type { CompositeResult, CompositeTask, EncodeImageResult, EncodeImageTask, EvictMessage, RenderResult, RenderTask, WorkerInit } from '../shared/messages.js';
+import { compositeBand } from '../shared/composite-band.js';
 import { createDrawer } from './draw.js';
 import { forgetAssetFont } from './fonts.js';
 
@@ -29,6 +31,14 @@ eviction.unref();
  */
 export function render(task: RenderTask): Promise<RenderResult> {
   return drawer.render(task);
+}
+
+/**
+ * Composites one band of a frame (and its I420 rows) from the layers' buffers into the frame's.
+ * @returns the time spent, ms, and the I420 part of it
+ */
+export function composite(task: CompositeTask): CompositeResult {
+  return compositeBand(task);
 }
 
 /**

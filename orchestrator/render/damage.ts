@@ -1,5 +1,5 @@
 import type { BlockRect } from '../../shared/yuv.js';
-import type { CompositeLayer } from './compositor.js';
+import type { CompositeLayer } from '../../shared/compositor.js';
 
 /** What the compositor drew for one layer, kept to compare with the next frame. */
 interface Drawn {
@@ -15,6 +15,71 @@ interface Drawn {
 
 /** More damaged rectangles than this are merged into their bounding box. */
 const MAX_RECTS = 16;
+
+/**
+ * Merges rectangles (in place) whose bounding box is no bigger than the two apart (a layer that
+ * moved a few pixels: its old and new bounds become one), then past MAX_RECTS everything into one
+ * bounding box. Returns the damaged area in pixels (overlaps counted twice).
+ */
+export function mergeRects(r: BlockRect[]): number {
+  const area = (b: BlockRect): number => (b.x1 - b.x0) * (b.y1 - b.y0);
+  for (let i = 0; i < r.length; i++) {
+    for (let j = i + 1; j < r.length; j++) {
+      const a = r[i]!;
+      const b = r[j]!;
+      const box = { x0: Math.min(a.x0, b.x0), y0: Math.min(a.y0, b.y0), x1: Math.max(a.x1, b.x1), y1: Math.max(a.y1, b.y1) };
+      if (area(box) > area(a) + area(b)) continue;
+      r[i] = box;
+      r.splice(j, 1);
+      j = i;
+    }
+  }
+  if (r.length > MAX_RECTS) {
+    const box = r.reduce((a, b) => ({ x0: Math.min(a.x0, b.x0), y0: Math.min(a.y0, b.y0), x1: Math.max(a.x1, b.x1), y1: Math.max(a.y1, b.y1) }));
+    r.length = 0;
+    r.push(box);
+  }
+  let total = 0;
+  for (const b of r) total += area(b);
+  return total;
+}
+
+/** Frames of damage kept by a {@link DamageHistory}: a buffer last drawn longer ago is redrawn whole. */
+const HISTORY_FRAMES = 8;
+
+/**
+ * The damage of the last few frames, so that a pooled frame buffer, which still holds the frame
+ * it was last drawn with, is brought up to date by redrawing only what changed since then (the
+ * union of the damage of every frame after it). Frames are numbered by {@link push}.
+ */
+export class DamageHistory {
+  /** Damage of frame `#seq - i` at index i (null: everything). */
+  readonly #ring: Array<readonly BlockRect[] | null> = [];
+  #seq = -1;
+
+  /** Records the next frame's damage against the frame before; returns its number. */
+  push(damage: readonly BlockRect[] | null): number {
+    this.#ring.unshift(damage === null ? null : damage.map((r) => ({ ...r })));
+    if (this.#ring.length > HISTORY_FRAMES) this.#ring.length = HISTORY_FRAMES;
+    return ++this.#seq;
+  }
+
+  /**
+   * What changed from frame `seq` to the newest frame, or null for everything (`seq` unknown,
+   * too old, or a whole-frame change on the way; or the union covers over half of the frame).
+   */
+  since(seq: number, width: number, height: number): BlockRect[] | null {
+    const back = this.#seq - seq;
+    if (seq < 0 || back < 0 || back > this.#ring.length) return null;
+    const out: BlockRect[] = [];
+    for (let i = 0; i < back; i++) {
+      const d = this.#ring[i];
+      if (d === null || d === undefined) return null;
+      out.push(...d);
+    }
+    return mergeRects(out) > (width * height) / 2 ? null : out;
+  }
+}
 
 /**
  * Which parts of the frame changed since the last frame, from the composited layer lists alone
@@ -71,33 +136,8 @@ export class DamageTracker {
     if (x1 > x0 && y1 > y0) this.#rects.push({ x0, y0, x1, y1 });
   }
 
-  /**
-   * Merges rectangles whose bounding box is no bigger than the two apart (a layer that moved a
-   * few pixels: its old and new bounds become one), then past MAX_RECTS everything into one
-   * bounding box. Returns the damaged area in pixels (overlaps counted twice).
-   */
   #merge(): number {
-    const r = this.#rects;
-    const area = (b: BlockRect): number => (b.x1 - b.x0) * (b.y1 - b.y0);
-    for (let i = 0; i < r.length; i++) {
-      for (let j = i + 1; j < r.length; j++) {
-        const a = r[i]!;
-        const b = r[j]!;
-        const box = { x0: Math.min(a.x0, b.x0), y0: Math.min(a.y0, b.y0), x1: Math.max(a.x1, b.x1), y1: Math.max(a.y1, b.y1) };
-        if (area(box) > area(a) + area(b)) continue;
-        r[i] = box;
-        r.splice(j, 1);
-        j = i;
-      }
-    }
-    if (r.length > MAX_RECTS) {
-      const box = r.reduce((a, b) => ({ x0: Math.min(a.x0, b.x0), y0: Math.min(a.y0, b.y0), x1: Math.max(a.x1, b.x1), y1: Math.max(a.y1, b.y1) }));
-      r.length = 0;
-      r.push(box);
-    }
-    let total = 0;
-    for (const b of r) total += area(b);
-    return total;
+    return mergeRects(this.#rects);
   }
 
   #remember(layers: readonly CompositeLayer[], width: number, height: number, background: number): void {

@@ -4,12 +4,15 @@ import type { LayerEntry, SceneStore } from '../scene/scene-store.js';
 import type { Animator } from '../animation/animator.js';
 import type { ChatFeed } from '../chat/chat-feed.js';
 import type { SceneSwitcher } from '../scene/scene-switcher.js';
-import { blendLayer, clearFrame, mixFrames, type CompositeLayer } from './compositor.js';
+import { blendLayer, clearFrame, mixFrames, type CompositeLayer } from '../../shared/compositor.js';
+import { bandCount, bandRows, compositeBand } from '../../shared/composite-band.js';
+import type { BandLayer, CompositeResult, CompositeTask } from '../../shared/messages.js';
+import type { BlockRect } from '../../shared/yuv.js';
 import type { Frame, FramePool } from './frame-pool.js';
-import type { LayerRenderer } from './layer-renderer.js';
+import { RenderQueueFullError, type LayerRenderer } from './layer-renderer.js';
+import { isQueueFull } from './render-pool.js';
 import { bindData, type BoundData } from './bind-data.js';
-import { DamageTracker } from './damage.js';
-import { i420Bytes, rgbaToI420 } from '../../shared/yuv.js';
+import { DamageHistory, DamageTracker } from './damage.js';
 
 /** What moves the scene between changes: tweens and transitions, the chat feed, scene crossfades. */
 export interface Motion {
@@ -28,39 +31,78 @@ export interface FrameComposerOptions {
   motion?: Motion | undefined;
   /** Also fill each frame's I420 copy (`frame.yuv`) for the encoders; default true. */
   yuv?: boolean | undefined;
+  /**
+   * Where bands of the frame are composited in parallel (the render pool, one band per thread);
+   * none: the whole frame on this thread.
+   */
+  bands?: BandService | undefined;
 }
 
-/** True when an opaque layer at opacity 1 covers the whole `width` x `height` frame. */
-function coversFrame(layer: CompositeLayer | undefined, width: number, height: number): boolean {
+/** Runs {@link CompositeTask}s: the render pool's `composite` and its thread count. */
+export interface BandService {
+  composite(task: CompositeTask): Promise<CompositeResult>;
+  readonly threads: number;
+}
+
+/** True when an opaque layer at opacity 1 covers frame rows `rowStart..rowEnd` across the whole `width`. */
+function coversRows(layer: CompositeLayer | undefined, width: number, rowStart: number, rowEnd: number): boolean {
   if (!layer || !layer.opaque || layer.opacity !== 1) return false;
   const b = layer.bounds;
-  return b.x <= 0 && b.y <= 0 && b.x + b.width >= width && b.y + b.height >= height;
+  return b.x <= 0 && b.y <= rowStart && b.x + b.width >= width && b.y + b.height >= rowEnd;
 }
 
-/** Fills `frame` with the background (unless the bottom layer hides it) and blends `layers` over it. */
+/** Fills `frame` with the background (unless the bottom layer hides it) and blends `layers` over it, on this thread. */
 function paint(frame: Frame, canvas: StreamConfig, background: number, layers: readonly CompositeLayer[]): void {
-  if (!coversFrame(layers[0], canvas.width, canvas.height)) clearFrame(frame.words, background);
+  if (!coversRows(layers[0], canvas.width, 0, canvas.height)) clearFrame(frame.words, background);
   for (const layer of layers) blendLayer(frame.words, canvas.width, canvas.height, layer);
 }
 
+/** A layer as a band task carries it: its buffer (shared, not copied) and its placement. */
+function bandLayer(l: CompositeLayer): BandLayer {
+  const b = l.bounds;
+  return { buffer: l.pixels.buffer as SharedArrayBuffer, x: b.x, y: b.y, width: b.width, height: b.height, opacity: l.opacity, opaque: l.opaque };
+}
+
+/** What one frame carries from its render stage to its composite stage. */
+interface Rendered {
+  layers: CompositeLayer[];
+  fade: boolean;
+  mix: number;
+  renderMs: number;
+}
+
 /**
- * Makes one frame: resolves the scene at the frame time (data, chat, animations), brings the
- * layers up to date on the render pool, then composites them bottom to top over the background
- * into a pooled frame buffer. During a scene crossfade the outgoing scene is composited into a
- * second pooled frame and mixed in. Calls run one at a time, since every layer buffer has one
- * writer (see shared/frame-layout.ts).
+ * Makes frames in two stages. The render stage resolves the scene at the frame time (data, chat,
+ * animations) and brings the layers up to date on the render pool; the composite stage
+ * composites them bottom to top over the background into a pooled frame buffer, in bands run in
+ * parallel on the pool (or whole on this thread), and brings the frame's I420 copy up to date
+ * in the same tasks. During a scene crossfade the outgoing scene is composited into a second
+ * pooled frame and mixed in (on this thread).
+ *
+ * Frames pipeline: frame n+1 may render while frame n composites, since layer buffers are
+ * double-buffered (layer-renderer.ts); frame n+2 renders only once frame n has been composited.
+ * Stages of the same kind run in call order, one at a time. The scene is resolved when
+ * `composite` is called, so calls may overlap and each frame still shows the scene as it was at
+ * its call.
  */
 export class FrameComposer {
   /**
-   * The last frame's stage times, ms: bringing layers up to date on the pool, compositing, and
-   * converting the damaged part to I420 (plus copying it into the frame).
+   * The last finished frame's stage times, ms: resolving the scene and bringing layers up to
+   * date on the pool (`renderMs`), compositing (`compositeMs`, the band stage's wall time less
+   * `convertMs`) and converting the damaged part to I420 plus copying it into the frame
+   * (`convertMs`: the slowest band's share; the bands run in parallel).
    */
   readonly timing = { renderMs: 0, compositeMs: 0, convertMs: 0 };
-  /** The I420 picture of the last frame, kept up to date by converting only what changed. */
-  #yuv: Uint8Array = new Uint8Array(0);
+  /** What changed from frame to frame, and over the last few frames (pooled buffers are redrawn only there). */
   readonly #damage = new DamageTracker();
-  #chain: Promise<unknown> = Promise.resolve();
-  /** The last frame had a crossfade (its outgoing layers' buffers are freed when it ends). */
+  readonly #history = new DamageHistory();
+  /** Per-row redraw cost, reused (height + 1 entries). */
+  #cost = new Float64Array(0);
+  #rendering: Promise<unknown> = Promise.resolve();
+  #compositing: Promise<unknown> = Promise.resolve();
+  /** Composite stages of the last two frames called (the render of a new frame waits for the older). */
+  #composited: [Promise<unknown>, Promise<unknown>] = [Promise.resolve(), Promise.resolve()];
+  /** The last frame called had a crossfade (its outgoing layers' buffers are freed when it ends). */
   #fading = false;
   readonly renderer: LayerRenderer;
   readonly #o: FrameComposerOptions;
@@ -71,15 +113,41 @@ export class FrameComposer {
   }
 
   /**
-   * Renders and composites the frame at scene time `timeMs`.
+   * Renders and composites the frame at scene time `timeMs`. Calls may overlap (see the class).
    * @param background the canvas colour as one premultiplied pixel
    * @returns a frame with one reference the caller owns, or null when the pool has no free buffer
    * @throws RenderQueueFullError when the render pool's queue was full
    */
   composite(frames: FramePool, canvas: StreamConfig, background: number, timeMs: number): Promise<Frame | null> {
-    const run = this.#chain.then(() => this.#compose(frames, canvas, background, timeMs));
-    this.#chain = run.catch(() => undefined);
-    return run;
+    const t0 = performance.now();
+    const motion = this.#o.motion;
+    let all: readonly LayerEntry[];
+    let fade: ReturnType<SceneSwitcher['at']> = null;
+    let forgetGhosts: boolean;
+    try {
+      motion?.animator?.sweep(timeMs);
+      motion?.scenes?.sweep(timeMs);
+      const entries = this.#resolve(timeMs, canvas);
+      fade = motion?.scenes?.at(timeMs) ?? null;
+      forgetGhosts = this.#fading && !fade;
+      this.#fading = fade !== null;
+      all = fade ? [...this.#resolve(timeMs, canvas, fade.entries), ...entries] : entries;
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    const resolveMs = performance.now() - t0;
+
+    const rendered = Promise.all([this.#rendering, this.#composited[0]]).then(async (): Promise<Rendered> => {
+      const t1 = performance.now();
+      if (forgetGhosts) this.renderer.forgetGhosts();
+      const layers = await this.renderer.renderFrame(all, canvas, timeMs);
+      return { layers, fade: fade !== null, mix: fade?.mix ?? 1, renderMs: resolveMs + performance.now() - t1 };
+    });
+    this.#rendering = rendered.catch(() => undefined);
+    const done = Promise.all([rendered, this.#compositing]).then(([r]) => this.#composite(frames, canvas, background, timeMs, r));
+    this.#compositing = done.catch(() => undefined);
+    this.#composited = [this.#composited[1], this.#compositing];
+    return done;
   }
 
   /** The scene's layers as they look at `t` (`from`: a crossfade's outgoing layers instead of the scene's). */
@@ -93,57 +161,102 @@ export class FrameComposer {
     return entries;
   }
 
-  async #compose(frames: FramePool, canvas: StreamConfig, background: number, timeMs: number): Promise<Frame | null> {
-    const t0 = performance.now();
-    const motion = this.#o.motion;
-    motion?.animator?.sweep(timeMs);
-    motion?.scenes?.sweep(timeMs);
-    const entries = this.#resolve(timeMs, canvas);
-    const fade = motion?.scenes?.at(timeMs) ?? null;
-    if (this.#fading && !fade) this.renderer.forgetGhosts();
-    this.#fading = fade !== null;
-    const all = fade ? [...this.#resolve(timeMs, canvas, fade.entries), ...entries] : entries;
-    const layers = await this.renderer.renderFrame(all, canvas, timeMs);
+  async #composite(frames: FramePool, canvas: StreamConfig, background: number, timeMs: number, r: Rendered): Promise<Frame | null> {
     const t1 = performance.now();
     const frame = frames.acquire();
     if (!frame) return null;
-    if (fade) {
-      // The outgoing scene into a second pooled frame, mixed under the new one; no free frame: a cut.
-      const outgoing = frames.acquire();
-      paint(frame, canvas, background, layers.filter((l) => !l.ghost));
-      if (outgoing) {
-        paint(outgoing, canvas, background, layers.filter((l) => l.ghost));
-        mixFrames(frame.words, outgoing.words, fade.mix);
-        frames.release(outgoing);
+    const { width, height } = canvas;
+    const wantYuv = this.#o.yuv !== false;
+    let convertMs = 0;
+    try {
+      if (r.fade) {
+        // The outgoing scene into a second pooled frame, mixed under the new one; no free frame: a cut.
+        this.#damage.update(r.layers, width, height, background, true);
+        this.#history.push(null);
+        frame.drawnSeq = -1;
+        const outgoing = frames.acquire();
+        paint(frame, canvas, background, r.layers.filter((l) => !l.ghost));
+        if (outgoing) {
+          outgoing.drawnSeq = -1;
+          paint(outgoing, canvas, background, r.layers.filter((l) => l.ghost));
+          mixFrames(frame.words, outgoing.words, r.mix);
+          frames.release(outgoing);
+        }
+        if (wantYuv) convertMs = await this.#bands(frame, canvas, background, null, null, true);
+      } else {
+        const seq = this.#history.push(this.#damage.update(r.layers, width, height, background, false));
+        // The buffer still holds the frame it was last drawn with: redraw only what changed since.
+        const rects = frame.drawnBy === this && frame.yuvDrawn === wantYuv ? this.#history.since(frame.drawnSeq, width, height) : null;
+        frame.drawnSeq = -1;
+        convertMs = await this.#bands(frame, canvas, background, r.layers, rects, wantYuv);
+        frame.drawnBy = this;
+        frame.drawnSeq = seq;
+        frame.yuvDrawn = wantYuv;
       }
-    } else {
-      paint(frame, canvas, background, layers);
+    } catch (err) {
+      frames.release(frame);
+      throw isQueueFull(err) ? new RenderQueueFullError() : err;
     }
     frame.timeMs = timeMs;
-    const t2 = performance.now();
-    if (this.#o.yuv !== false) this.#toYuv(frame, layers, canvas, background, fade !== null);
-    this.timing.renderMs = t1 - t0;
-    this.timing.compositeMs = t2 - t1;
-    this.timing.convertMs = performance.now() - t2;
+    const wall = performance.now() - t1;
+    this.timing.renderMs = r.renderMs;
+    this.timing.compositeMs = Math.max(0, wall - convertMs);
+    this.timing.convertMs = convertMs;
     const metrics = this.#o.metrics;
     if (metrics) {
-      metrics.frameTime.observe({ stage: 'render' }, this.timing.renderMs / 1000);
+      metrics.frameTime.observe({ stage: 'render' }, r.renderMs / 1000);
       metrics.frameTime.observe({ stage: 'composite' }, this.timing.compositeMs / 1000);
     }
     return frame;
   }
 
-  /** Brings the I420 picture up to date with `frame` (only the damaged blocks) and copies it into the frame. */
-  #toYuv(frame: Frame, layers: readonly CompositeLayer[], canvas: StreamConfig, background: number, whole: boolean): void {
-    const { width, height } = canvas;
-    const bytes = i420Bytes(width, height);
-    if (this.#yuv.length !== bytes) {
-      this.#yuv = new Uint8Array(bytes);
-      this.#damage.reset();
+  /** Pixels to redraw in each row of the frame (overlapping rectangles count twice). */
+  #rowCost(rects: readonly BlockRect[], height: number): Float64Array {
+    if (this.#cost.length !== height + 1) this.#cost = new Float64Array(height + 1);
+    const c = this.#cost.fill(0);
+    for (const r of rects) {
+      c[r.y0]! += r.x1 - r.x0;
+      c[r.y1]! -= r.x1 - r.x0;
     }
-    const damage = this.#damage.update(layers, width, height, background, whole);
-    if (damage === null) rgbaToI420(frame.words, width, height, { x0: 0, y0: 0, x1: width, y1: height }, this.#yuv);
-    else for (const rect of damage) rgbaToI420(frame.words, width, height, rect, this.#yuv);
-    frame.yuv.set(this.#yuv);
+    for (let y = 1; y < height; y++) c[y]! += c[y - 1]!;
+    return c;
+  }
+
+  /**
+   * Composites `layers` into `frame` band by band, only inside `rects` (null: everything), and
+   * with `yuv` converts the same pixels into the frame's I420 buffer (`layers` null: the RGBA is
+   * drawn already, by a crossfade's mix; only convert). Returns the slowest band's I420 time, ms.
+   */
+  async #bands(frame: Frame, canvas: StreamConfig, background: number, layers: readonly CompositeLayer[] | null, rects: readonly BlockRect[] | null, yuv: boolean): Promise<number> {
+    const { width, height } = canvas;
+    const service = this.#o.bands;
+    const all = layers ? layers.map(bandLayer) : [];
+    const tasks: CompositeTask[] = [];
+    let pixels = width * height;
+    if (rects !== null) {
+      pixels = 0;
+      for (const r of rects) pixels += (r.x1 - r.x0) * (r.y1 - r.y0);
+    }
+    const count = bandCount(pixels, service ? service.threads : 1);
+    for (const [rowStart, rowEnd] of bandRows(height, count, rects !== null && count > 1 ? this.#rowCost(rects, height) : undefined)) {
+      const mine = rects === null ? null : rects.filter((r) => r.y0 < rowEnd && r.y1 > rowStart);
+      if (mine !== null && mine.length === 0) continue;
+      tasks.push({
+        frame: frame.buffer,
+        width,
+        height,
+        rowStart,
+        rowEnd,
+        rects: mine,
+        paint: layers !== null,
+        background,
+        layers: all.filter((l) => l.y < rowEnd && l.y + l.height > rowStart),
+        yuv: yuv ? (frame.yuv.buffer as SharedArrayBuffer) : null,
+      });
+    }
+    const results = service ? await Promise.all(tasks.map((t) => service.composite(t))) : tasks.map(compositeBand);
+    let convertMs = 0;
+    for (const res of results) convertMs = Math.max(convertMs, res.convertMs);
+    return convertMs;
   }
 }

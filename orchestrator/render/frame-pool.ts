@@ -19,6 +19,15 @@ export class Frame {
   index = 0;
   timeMs = 0;
   /** @internal */ refs = 0;
+  /**
+   * Which compositor last drew this buffer and its number for that frame, so the next frame drawn
+   * into it redraws only what changed since (frame-composer.ts); -1: unknown content.
+   * @internal
+   */
+  drawnBy: object | null = null;
+  /** @internal */ drawnSeq = -1;
+  /** Its I420 buffer was drawn along with the RGBA that time. @internal */
+  yuvDrawn = false;
 
   constructor(readonly width: number, readonly height: number) {
     this.buffer = new SharedArrayBuffer(frameBytes(width, height));

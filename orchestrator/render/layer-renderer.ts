@@ -3,7 +3,7 @@ import type { Canvas } from '../../shared/stream-config.js';
 import type { Layer } from '../../shared/scene.js';
 import type { RenderDone } from '../../shared/messages.js';
 import type { LayerEntry } from '../scene/scene-store.js';
-import type { CompositeLayer } from './compositor.js';
+import type { CompositeLayer } from '../../shared/compositor.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { isQueueFull, type RenderPool } from './render-pool.js';
 
@@ -35,10 +35,21 @@ export interface LayerFault {
   failures: number;
 }
 
-/** What the renderer keeps per layer between frames. */
-interface LayerSlot {
+/** A layer buffer and its word view. */
+interface Pixels {
   buffer: SharedArrayBuffer;
   words: Uint32Array;
+}
+
+/**
+ * What the renderer keeps per layer between frames. Pixels are double-buffered: a render writes
+ * `back` (the front buffer while there are no pixels yet) and, once it succeeds, swaps it to the
+ * front; a frame still being composited keeps reading the old front. A layer drawn only once
+ * never gets a back buffer.
+ */
+interface LayerSlot {
+  front: Pixels;
+  back: Pixels | null;
   /** Scene revision last looked at, and the render key it had. */
   revision: number;
   renderKey: string;
@@ -67,6 +78,10 @@ export interface RenderStats {
   failed: number;
 }
 
+function pixelsOf(buffer: SharedArrayBuffer): Pixels {
+  return { buffer, words: new Uint32Array(buffer) };
+}
+
 /** Layers whose pixels change with time, re-rendered every frame. */
 function isAnimated(layer: Layer): boolean {
   return layer.content.type === 'character';
@@ -84,9 +99,11 @@ function renderKey(layer: Layer, canvas: Canvas): string {
 
 /**
  * Renders the layers of each frame on the worker pool: only those whose render key changed or
- * that are animated; the others reuse their last pixels. Each layer owns one SharedArrayBuffer,
- * written only while its task is in flight (see shared/frame-layout.ts); one `renderFrame` call
- * at a time.
+ * that are animated; the others reuse their last pixels. Each layer owns a front and (once drawn
+ * twice) a back SharedArrayBuffer; a render writes the back one only while its task is in flight
+ * and then swaps the two (see shared/frame-layout.ts), so the frame before may still be
+ * composited from the old front while the next one renders. One `renderFrame` call at a time,
+ * and not before the frame two back has been composited.
  *
  * A render that fails (the worker threw, died, timed out) keeps the layer's last good pixels for
  * that frame: the worker writes the buffer only after drawing succeeded, and a grown buffer
@@ -171,7 +188,7 @@ export class LayerRenderer {
       const r = slot?.result;
       if (!slot || !r) continue;
       out.push({
-        pixels: slot.words,
+        pixels: slot.front.words,
         bounds: {
           x: Math.round(layer.transform.x) + r.offsetX,
           y: Math.round(layer.transform.y) + r.offsetY,
@@ -190,8 +207,7 @@ export class LayerRenderer {
   #slot(id: string): LayerSlot {
     let slot = this.#slots.get(id);
     if (!slot) {
-      const buffer = new SharedArrayBuffer(INITIAL_LAYER_BYTES);
-      slot = { buffer, words: new Uint32Array(buffer), revision: -1, renderKey: '', result: null, stale: true, failures: 0, keyFailures: 0, generation: 0 };
+      slot = { front: pixelsOf(new SharedArrayBuffer(INITIAL_LAYER_BYTES)), back: null, revision: -1, renderKey: '', result: null, stale: true, failures: 0, keyFailures: 0, generation: 0 };
       this.#slots.set(id, slot);
     }
     return slot;
@@ -199,7 +215,9 @@ export class LayerRenderer {
 
   /** Renders one layer into its slot; false when the pool's queue was full (nothing changed). */
   async #render(entry: LayerEntry, slot: LayerSlot, canvas: Canvas, timeMs: number): Promise<boolean> {
-    let buffer = slot.buffer;
+    // Never drawn: nothing reads the front buffer, draw there; else into the back buffer.
+    const target = slot.generation > 0 ? (slot.back ??= pixelsOf(new SharedArrayBuffer(slot.front.buffer.byteLength))) : slot.front;
+    let buffer = target.buffer;
     try {
       for (let attempt = 0; attempt < 2; attempt++) {
         const result = await this.#pool.render({
@@ -211,9 +229,10 @@ export class LayerRenderer {
         });
         this.#metrics?.layerRender.observe({ type: entry.layer.content.type }, result.runMs / 1000);
         if (result.status === 'ok') {
-          if (buffer !== slot.buffer) {
-            slot.buffer = buffer;
-            slot.words = new Uint32Array(buffer);
+          const drawn = buffer === target.buffer ? target : pixelsOf(buffer);
+          if (drawn !== slot.front) {
+            slot.back = slot.generation > 0 ? slot.front : null;
+            slot.front = drawn;
           }
           slot.result = result;
           slot.stale = false;

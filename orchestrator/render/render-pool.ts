@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
-import { evictionChannelName, type EncodeImageResult, type EncodeImageTask, type RenderResult, type RenderTask, type WorkerInit } from '../../shared/messages.js';
+import { evictionChannelName, type CompositeResult, type CompositeTask, type EncodeImageResult, type EncodeImageTask, type RenderResult, type RenderTask, type WorkerInit } from '../../shared/messages.js';
 import type { Metrics } from '../metrics/metrics.js';
 
 /** What the pool needs to start its workers. */
@@ -142,6 +142,11 @@ export class RenderPool {
   /** Draws one layer into its buffer (worker export `render`). */
   render(task: RenderTask): Promise<RenderResult> {
     return this.#run<RenderResult>(task, 'render');
+  }
+
+  /** Composites one band of a frame (worker export `composite`). */
+  composite(task: CompositeTask): Promise<CompositeResult> {
+    return this.#run<CompositeResult>(task, 'composite');
   }
 
   /** Downscales and encodes a frame (worker export `encodeImage`). */

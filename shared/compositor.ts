@@ -1,4 +1,4 @@
-import type { LayerBounds } from '../../shared/frame-layout.js';
+import type { LayerBounds } from './frame-layout.js';
 
 /** A rendered layer ready to be blended. */
 export interface CompositeLayer {
@@ -16,6 +16,14 @@ export interface CompositeLayer {
   generation?: number;
 }
 
+/** A rectangle of frame pixels: `x0`,`y0` inclusive, `x1`,`y1` exclusive. */
+export interface ClipRect {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
 const RB = 0x00ff00ff;
 /** Rounding term for x/255 done as (x + 128 + ((x + 128) >> 8)) >> 8, per 16-bit lane. */
 const HALF = 0x00800080;
@@ -28,13 +36,15 @@ const HALF = 0x00800080;
  * copied; an opaque layer at opacity 1 is copied row by row.
  *
  * @param frame  destination words, `frameWidth` x `frameHeight`
+ * @param clip   only pixels inside it are written, frame pixels, exclusive ends (a damaged
+ *   part of one band of a frame composited in parallel); default: the whole frame
  */
-export function blendLayer(frame: Uint32Array, frameWidth: number, frameHeight: number, layer: CompositeLayer): void {
+export function blendLayer(frame: Uint32Array, frameWidth: number, frameHeight: number, layer: CompositeLayer, clip?: ClipRect): void {
   const { bounds, pixels } = layer;
-  const x0 = Math.max(0, bounds.x);
-  const y0 = Math.max(0, bounds.y);
-  const x1 = Math.min(frameWidth, bounds.x + bounds.width);
-  const y1 = Math.min(frameHeight, bounds.y + bounds.height);
+  const x0 = Math.max(clip?.x0 ?? 0, bounds.x);
+  const y0 = Math.max(clip?.y0 ?? 0, bounds.y);
+  const x1 = Math.min(clip?.x1 ?? frameWidth, frameWidth, bounds.x + bounds.width);
+  const y1 = Math.min(clip?.y1 ?? frameHeight, frameHeight, bounds.y + bounds.height);
   if (x1 <= x0 || y1 <= y0 || layer.opacity <= 0) return;
   const w = x1 - x0;
   const op = Math.round(layer.opacity * 256);
@@ -74,9 +84,20 @@ export function blendLayer(frame: Uint32Array, frameWidth: number, frameHeight: 
   }
 }
 
-/** Fills the frame with one premultiplied pixel (the canvas background). */
-export function clearFrame(frame: Uint32Array, pixel: number): void {
-  frame.fill(pixel);
+/**
+ * Fills the frame with one premultiplied pixel (the canvas background).
+ * @param clip only this part (frame pixels, exclusive ends; `frameWidth` needed); default: all
+ */
+export function clearFrame(frame: Uint32Array, pixel: number, clip?: ClipRect, frameWidth = 0): void {
+  if (!clip) {
+    frame.fill(pixel);
+    return;
+  }
+  if (clip.x0 === 0 && clip.x1 === frameWidth) {
+    frame.fill(pixel, clip.y0 * frameWidth, clip.y1 * frameWidth);
+    return;
+  }
+  for (let y = clip.y0; y < clip.y1; y++) frame.fill(pixel, y * frameWidth + clip.x0, y * frameWidth + clip.x1);
 }
 
 /**

@@ -1,0 +1,99 @@
+/**
+ * One band of a frame: the compositing step that the render workers run in parallel (each band
+ * a task), and the main thread runs whole when there is no pool. See shared/frame-layout.ts for
+ * who writes which buffer when.
+ */
+import { blendLayer, clearFrame, type ClipRect, type CompositeLayer } from './compositor.js';
+import type { BandLayer, CompositeResult, CompositeTask } from './messages.js';
+import { rgbaToI420 } from './yuv.js';
+
+/** Fewest rows in a band: below this a task's fixed cost (~50 µs per round trip) outweighs the work. */
+export const MIN_BAND_ROWS = 64;
+
+/**
+ * Pixels to redraw per band: about 0.3 ms of compositing and I420 conversion on the reference
+ * machine (bench/compositor.ts), several times a task's round trip, so a frame that changed
+ * little is one task and a whole 1080p frame is split eight ways.
+ */
+export const BAND_PIXELS = 256 * 1024;
+
+/**
+ * How many bands to split a frame's redraw into: one per {@link BAND_PIXELS} pixels, at least 1,
+ * at most `threads`.
+ * @param pixels pixels to redraw (the damaged area, or the whole frame)
+ */
+export function bandCount(pixels: number, threads: number): number {
+  return Math.max(1, Math.min(threads, Math.ceil(pixels / BAND_PIXELS)));
+}
+
+/**
+ * Splits `height` rows into at most `bands` bands of even row counts (4:2:0 chroma rows pair up)
+ * that cover every row, as `[rowStart, rowEnd)` pairs. Without `cost`, bands are of equal height,
+ * each at least {@link MIN_BAND_ROWS} rows; with `cost` (per row, e.g. the pixels to redraw in
+ * it), they are cut where the running cost passes each equal share, so that a frame whose
+ * changes sit in a few rows (hosts along the bottom) still splits its work evenly.
+ */
+export function bandRows(height: number, bands: number, cost?: ArrayLike<number>): Array<[number, number]> {
+  const n = Math.max(1, Math.min(bands, cost ? height >> 1 : Math.floor(height / MIN_BAND_ROWS)));
+  const out: Array<[number, number]> = [];
+  if (n === 1) return [[0, height]];
+  let start = 0;
+  if (cost) {
+    let total = 0;
+    for (let y = 0; y < height; y++) total += cost[y]!;
+    let acc = 0;
+    let cut = 1;
+    for (let y = 0; y < height && cut < n; y += 2) {
+      acc += cost[y]! + (cost[y + 1] ?? 0);
+      if (acc >= (total * cut) / n && y + 2 < height) {
+        out.push([start, y + 2]);
+        start = y + 2;
+        cut++;
+      }
+    }
+    out.push([start, height]);
+    return out;
+  }
+  for (let i = 1; i <= n; i++) {
+    const end = i === n ? height : Math.round((height * i) / n / 2) * 2;
+    if (end > start) out.push([start, end]);
+    start = end;
+  }
+  return out;
+}
+
+/** True when `l` is opaque at opacity 1 and covers all of `r`. */
+function covers(l: BandLayer | undefined, r: ClipRect): boolean {
+  return l !== undefined && l.opaque && l.opacity === 1 && l.x <= r.x0 && l.y <= r.y0 && l.x + l.width >= r.x1 && l.y + l.height >= r.y1;
+}
+
+/**
+ * Composites `task`'s band into its frame: in each rectangle to redraw (clipped to the band), the
+ * background (unless the bottom layer hides it), then every layer bottom to top; with
+ * `task.yuv`, converts the same rectangles to I420 in the frame's I420 buffer. Writes only
+ * inside the band, so bands may run at the same time.
+ * @returns the time spent, ms, and the I420 part of it
+ */
+export function compositeBand(task: CompositeTask): CompositeResult {
+  const started = performance.now();
+  const { width, height, rowStart, rowEnd } = task;
+  const frame = new Uint32Array(task.frame);
+  const clips: ClipRect[] = [];
+  for (const r of task.rects ?? [{ x0: 0, y0: rowStart, x1: width, y1: rowEnd }]) {
+    const y0 = Math.max(r.y0, rowStart);
+    const y1 = Math.min(r.y1, rowEnd);
+    if (y1 > y0 && r.x1 > r.x0) clips.push({ x0: r.x0, y0, x1: r.x1, y1 });
+  }
+  const layers: CompositeLayer[] = task.layers.map((l) => ({ pixels: new Uint32Array(l.buffer), bounds: { x: l.x, y: l.y, width: l.width, height: l.height }, opacity: l.opacity, opaque: l.opaque }));
+  for (const clip of task.paint ? clips : []) {
+    if (!covers(task.layers[0], clip)) clearFrame(frame, task.background, clip, width);
+    for (const layer of layers) blendLayer(frame, width, height, layer, clip);
+  }
+  const converting = performance.now();
+  if (task.yuv) {
+    const yuv = new Uint8Array(task.yuv);
+    for (const clip of clips) rgbaToI420(frame, width, height, clip, yuv);
+  }
+  const end = performance.now();
+  return { runMs: end - started, convertMs: task.yuv ? end - converting : 0 };
+}
