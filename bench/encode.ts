@@ -33,7 +33,10 @@ function codecArgs(): string[] {
   return all.slice(all.indexOf('-c:v')).filter((a) => a !== '-shortest');
 }
 
-/** Our frames into an ffmpeg that reads them on stdin; up to 3 frames in flight, as live. */
+/**
+ * Our frames into an ffmpeg that reads them on stdin: up to 3 frames written and not yet read,
+ * as live, and two frames in the making (frame n+1 renders while frame n composites).
+ */
 async function ours(input: 'yuv420p' | 'rgba'): Promise<FfmpegRun> {
   const rig = await openRig({ scene: 'S2', width, height, fps, workers, yuv: input === 'yuv420p', poolFrames: 6 });
   const all = encodeArgs(job, input);
@@ -42,9 +45,11 @@ async function ours(input: 'yuv420p' | 'rgba'): Promise<FfmpegRun> {
   const result = runFfmpeg(config.ffmpegPath, args, 0.5, (s) => (stdin = s));
   let inFlight = 0;
   let wake: (() => void) | null = null;
+  const making = [rig.next()];
   for (let i = 0; i < frames; i++) {
     while (inFlight >= 3) await new Promise<void>((r) => (wake = r));
-    const frame = await rig.next();
+    if (i + 1 < frames) making.push(rig.next());
+    const frame = await making.shift()!;
     if (!frame) throw new Error('frame pool ran dry');
     inFlight++;
     stdin!.write(input === 'yuv420p' ? frame.yuv : frame.bytes, () => {

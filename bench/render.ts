@@ -3,7 +3,9 @@
  * released (discarded). Scenes S1-S3 at 720p and 1080p with 1..N render workers, plus the
  * single-thread baseline (every layer drawn on the main thread, no pool), plus S2 as an FFmpeg
  * filter graph to `-f null` in its three input forms (bench/ffmpeg-graph.ts). Reports ratios
- * ours / FFmpeg at each size and the frame-time breakdown (render vs composite, medians).
+ * ours / FFmpeg at each size, the frame-time breakdown (render vs composite, medians) and the
+ * scaling efficiency per worker count. Two frames are kept in flight (frame-composer.ts pipelines
+ * them).
  *
  * Env: BENCH_SECONDS (2) per run, BENCH_RUNS (5), BENCH_WORKERS ("1,2,...,cores"),
  * BENCH_SIZES ("1280x720,1920x1080"), BENCH_SCENES ("S1,S2,S3"), FFMPEG_PATH (ffmpeg).
@@ -34,6 +36,8 @@ interface Row {
   fps: ReturnType<typeof summary>;
   renderMs?: number;
   compositeMs?: number;
+  /** Share of the run the main thread's event loop was busy (0..1, median of runs). */
+  mainBusy?: number;
 }
 
 /** Frames/s of our render path over `seconds`, and median stage times. */
@@ -42,6 +46,7 @@ async function ours(scene: BenchScene, width: number, height: number, workers: n
   const fps: number[] = [];
   const render: number[] = [];
   const composite: number[] = [];
+  const busy: number[] = [];
   try {
     // Warm-up: JIT, caches, first renders.
     for (let i = 0; i < 30; i++) {
@@ -50,10 +55,14 @@ async function ours(scene: BenchScene, width: number, height: number, workers: n
     }
     for (let r = 0; r < runs; r++) {
       let frames = 0;
+      const elu0 = performance.eventLoopUtilization();
       const t0 = performance.now();
       const end = t0 + seconds * 1000;
-      while (performance.now() < end) {
-        const f = await rig.next();
+      // Two frames in flight: frame n+1 renders while frame n composites (frame-composer.ts).
+      const inFlight = [rig.next()];
+      while (inFlight.length) {
+        if (performance.now() < end) inFlight.push(rig.next());
+        const f = await inFlight.shift()!;
         if (!f) throw new Error('frame pool ran dry');
         rig.frames.release(f);
         frames++;
@@ -61,11 +70,12 @@ async function ours(scene: BenchScene, width: number, height: number, workers: n
         composite.push(rig.timing.compositeMs);
       }
       fps.push((frames * 1000) / (performance.now() - t0));
+      busy.push(performance.eventLoopUtilization(elu0).utilization);
     }
   } finally {
     await rig.close();
   }
-  return { workers, fps: summary(fps), renderMs: summary(render).median, compositeMs: summary(composite).median };
+  return { workers, fps: summary(fps), renderMs: summary(render).median, compositeMs: summary(composite).median, mainBusy: summary(busy).median };
 }
 
 const rows: Row[] = [];
@@ -98,10 +108,27 @@ for (const [w, h] of sizes) {
   for (const r of s2.filter((x) => x.workers === null)) ratios[`S2 ${size} ours/${r.contender}`] = best / r.fps.median;
 }
 
-printTable(rows.map((r) => ({ scene: r.scene, size: r.size, contender: r.contender, 'fps (median)': r.fps.median, min: r.fps.min, max: r.fps.max, runs: r.fps.runs, 'render ms': r.renderMs ?? '', 'composite ms': r.compositeMs ?? '' })));
+/**
+ * Scaling: efficiency at N workers = fps(N) / (N x fps(1)), per scene and size (1.0: every added
+ * worker adds a whole worker's frames).
+ */
+const efficiency: Array<{ scene: BenchScene; size: string; workers: number; efficiency: number }> = [];
+for (const scene of scenes) {
+  for (const [w, h] of sizes) {
+    const size = `${w}x${h}`;
+    const ofN = (n: number): number | undefined => rows.find((r) => r.scene === scene && r.size === size && r.workers === n)?.fps.median;
+    const one = ofN(1);
+    if (!one) continue;
+    for (const n of workerCounts) efficiency.push({ scene, size, workers: n, efficiency: ofN(n)! / (n * one) });
+  }
+}
+
+printTable(rows.map((r) => ({ scene: r.scene, size: r.size, contender: r.contender, 'fps (median)': r.fps.median, min: r.fps.min, max: r.fps.max, runs: r.fps.runs, 'render ms': r.renderMs ?? '', 'composite ms': r.compositeMs ?? '', 'main busy': r.mainBusy ?? '', efficiency: efficiency.find((e) => e.scene === r.scene && e.size === r.size && e.workers === r.workers)?.efficiency ?? '' })));
 process.stdout.write('\n');
 printTable(Object.entries(ratios).map(([k, v]) => ({ ratio: k, value: v })));
+const s3 = efficiency.find((e) => e.scene === 'S3' && e.size === '1920x1080' && e.workers === 8);
+if (s3) process.stdout.write(`\nS3 1920x1080 efficiency at 8 workers = ${(s3.efficiency * 100).toFixed(0)}% -> ${s3.efficiency >= 0.7 ? 'PASS' : 'FAIL'} (goal >= 70%)\n`);
 const key = 'S2 1920x1080 ours/ffmpeg decoded-once-yuv';
 const pass = ratios[key] !== undefined ? ratios[key] >= 1.6 : null;
 if (pass !== null) process.stdout.write(`\n${key} = ${ratios[key]!.toFixed(2)} -> ${pass ? 'PASS' : 'FAIL'} (goal >= 1.6)\n`);
-process.stdout.write(`wrote ${writeResult('render', { bench: 'render', machine: machineFacts(ffmpegPath), seconds, runs, fps: FPS, rows, ratios, pass })}\n`);
+process.stdout.write(`wrote ${writeResult('render', { bench: 'render', machine: machineFacts(ffmpegPath), seconds, runs, fps: FPS, rows, ratios, efficiency, pass })}\n`);
