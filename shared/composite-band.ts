@@ -11,11 +11,12 @@ import { rgbaToI420 } from './yuv.js';
 export const MIN_BAND_ROWS = 64;
 
 /**
- * Pixels to redraw per band: about 0.3 ms of compositing and I420 conversion on the reference
- * machine (bench/compositor.ts), several times a task's round trip, so a frame that changed
- * little is one task and a whole 1080p frame is split eight ways.
+ * Pixels to redraw per band: about 0.1 ms of compositing and I420 conversion on the reference
+ * machine (bench/compositor.ts), about twice a task's round trip, so a frame that changed little
+ * is one task, and on 16 cores 8 hosts moving along the bottom of a 1080p frame (~600k pixels)
+ * split nine ways (bench:render S3: 256k pixels per band left the composite stage at 1.4 ms).
  */
-export const BAND_PIXELS = 256 * 1024;
+export const BAND_PIXELS = 64 * 1024;
 
 /**
  * How many bands to split a frame's redraw into: one per {@link BAND_PIXELS} pixels, at least 1,
