@@ -88,6 +88,11 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
   #sampler: NodeJS.Timeout | null = null;
   #last: Frame | null = null;
   #inflight: Promise<void> | null = null;
+  /** The last frame clock tick's frame number, and the highest frame number made (or being made). */
+  #tickN = -1;
+  #madeUpTo = -1;
+  /** A change came while a frame was being made, or after the next frame was made ahead. */
+  #changePending = false;
   readonly #preview: PreviewEncoder;
   #lastTick = -Infinity;
   readonly #sceneClock: SceneClock;
@@ -132,9 +137,37 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
     });
   }
 
-  /** The scene or the data changed: the next frame also goes to the preview at once. */
+  /**
+   * The scene or the data changed: the next frame is made now rather than at its tick (render
+   * ahead), written to the outputs as soon as it is composited, and also previewed at once. At
+   * most one frame ahead of the frame clock, so the outputs never run ahead of real time by more
+   * than one frame interval; a change while a frame is being made waits for it to finish.
+   */
   changed(): void {
     this.#preview.changed();
+    this.#renderAhead();
+  }
+
+  #renderAhead(): void {
+    const encoder = this.#encoder;
+    if (!this.#clock || !encoder?.running || this.#stats.state.isPaused) return;
+    const n = this.#tickN + 1;
+    if (this.#inflight || n <= this.#madeUpTo) {
+      this.#changePending = true;
+      return;
+    }
+    if (this.#tickN < 0 || encoder.queued >= this.#o.encoderMaxQueuedFrames) return;
+    this.#make(n, encoder);
+  }
+
+  /** Starts making frame `n`; a change that came meanwhile makes the next one ahead when it is done. */
+  #make(n: number, encoder: EncoderSupervisor): void {
+    this.#changePending = false;
+    this.#madeUpTo = Math.max(this.#madeUpTo, n);
+    this.#inflight = this.#produce(n, encoder).finally(() => {
+      this.#inflight = null;
+      if (this.#changePending) this.#renderAhead();
+    });
   }
 
   /** A copy of the seeds' `StreamState`. */
@@ -350,6 +383,9 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
     const first = await this.#composite(this.#sceneClock.now());
     if (first) this.#setLast(first);
     this.hub.goLive();
+    this.#tickN = -1;
+    this.#madeUpTo = -1;
+    this.#changePending = false;
     this.#clock = new FrameClock(s.targetFPS, (n, skipped) => this.#tick(n, skipped));
     // Frame n is at scene time startMs + n x interval: the frame clock starts now, so frames track scene time.
     this.#startMs = this.#sceneClock.now();
@@ -387,20 +423,23 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
 
   #tick(n: number, skipped: number): void {
     this.#lastTick = performance.now();
+    this.#tickN = n;
     const encoder = this.#encoder;
     if (!encoder) return;
     if (!encoder.running) {
       // ffmpeg is down and being restarted: the interval gets no frame, and nothing queues.
       this.#stats.drop('error', 1 + skipped);
       // The extra outputs do not depend on the main one: they still get frames.
-      if (this.hub.active && !this.#inflight && !this.#stats.state.isPaused) {
-        this.#inflight = this.#produce(n, encoder).finally(() => {
-          this.#inflight = null;
-        });
-      } else if (this.hub.active && this.#last) this.hub.write(this.#last);
+      if (this.hub.active && !this.#inflight && !this.#stats.state.isPaused) this.#make(n, encoder);
+      else if (this.hub.active && this.#last) this.hub.write(this.#last);
       return;
     }
     if (skipped > 0) this.#stats.drop('render_late', skipped);
+    if (n <= this.#madeUpTo) {
+      // Made ahead after a change (written already, or about to be): this interval is done.
+      if (this.#changePending && !this.#inflight) this.#renderAhead();
+      return;
+    }
     if (encoder.queued >= this.#o.encoderMaxQueuedFrames) {
       this.#stats.drop('encoder_backpressure');
       return;
@@ -411,9 +450,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
       if (this.#last) this.hub.write(this.#last);
       return;
     }
-    this.#inflight = this.#produce(n, encoder).finally(() => {
-      this.#inflight = null;
-    });
+    this.#make(n, encoder);
   }
 
   async #produce(n: number, encoder: EncoderSupervisor): Promise<void> {
