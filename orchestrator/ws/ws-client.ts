@@ -38,7 +38,11 @@ export class WsClient {
     return this.ws.bufferedAmount > this.maxBufferedBytes;
   }
 
-  send(data: string | Buffer): void {
-    if (this.open) this.ws.send(data);
+  /**
+   * Sends a text frame (a string, or UTF-8 bytes already encoded: no per-client encode) or, with
+   * `binary`, a binary frame.
+   */
+  send(data: string | Buffer, binary = false): void {
+    if (this.open) this.ws.send(data, { binary });
   }
 }

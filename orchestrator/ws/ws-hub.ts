@@ -169,7 +169,9 @@ export class WsHub implements PreviewSink {
 
   /** Sends one encoded preview frame to every preview socket at `quality` that keeps up. */
   pushPreview(quality: PreviewQuality, jpeg: Uint8Array, timestamp: number, frame: number): void {
-    let json: string | null = null;
+    // Each form is built once per frame and the same bytes go to every socket (the JSON as UTF-8
+    // bytes already: ws would otherwise encode the ~40 kB string again for each client).
+    let json: Buffer | null = null;
     let binary: Buffer | null = null;
     for (const c of this.#clients) {
       if (!c.channels.has('preview') || c.quality !== quality || !c.open) continue;
@@ -180,9 +182,9 @@ export class WsHub implements PreviewSink {
       }
       if (c.binary) {
         binary ??= Buffer.concat([binaryPreviewHeader(quality, frame, timestamp), jpeg]);
-        c.send(binary);
+        c.send(binary, true);
       } else {
-        json ??= JSON.stringify({ type: 'preview', payload: { data: Buffer.from(jpeg).toString('base64'), timestamp, quality, frame } } satisfies ServerMessage);
+        json ??= Buffer.from(JSON.stringify({ type: 'preview', payload: { data: Buffer.from(jpeg).toString('base64'), timestamp, quality, frame } } satisfies ServerMessage));
         c.send(json);
       }
       this.#o.metrics?.wsMessages.inc({ type: 'preview' });
