@@ -58,8 +58,11 @@ export interface FrameTimes {
   convertMs: number;
 }
 
-/** Frame buffers beyond the encoder queue: the last frame, one being composited, a preview, a snapshot. */
-const EXTRA_FRAMES = 4;
+/** Frames in the making at once: a frame that runs past its interval overlaps the next (frame-composer.ts). */
+const MAX_MAKING = 2;
+
+/** Frame buffers beyond the encoder queue: the last frame, those being made, a preview, a snapshot. */
+const EXTRA_FRAMES = 3 + MAX_MAKING;
 /**
  * Frame buffers the extra outputs' shared encoders may hold (up to 3 each, for up to 4 encode
  * groups). The pool allocates lazily, so these cost memory only while encoders lag.
@@ -87,7 +90,9 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
   #clock: FrameClock | null = null;
   #sampler: NodeJS.Timeout | null = null;
   #last: Frame | null = null;
+  /** The newest frame being made (it finishes after any older one), and how many are. */
   #inflight: Promise<void> | null = null;
+  #making = 0;
   /** The last frame clock tick's frame number, and the highest frame number made (or being made). */
   #tickN = -1;
   #madeUpTo = -1;
@@ -152,7 +157,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
     const encoder = this.#encoder;
     if (!this.#clock || !encoder?.running || this.#stats.state.isPaused) return;
     const n = this.#tickN + 1;
-    if (this.#inflight || n <= this.#madeUpTo) {
+    if (this.#making > 0 || n <= this.#madeUpTo) {
       this.#changePending = true;
       return;
     }
@@ -164,10 +169,13 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
   #make(n: number, encoder: EncoderSupervisor): void {
     this.#changePending = false;
     this.#madeUpTo = Math.max(this.#madeUpTo, n);
-    this.#inflight = this.#produce(n, encoder).finally(() => {
-      this.#inflight = null;
-      if (this.#changePending) this.#renderAhead();
+    this.#making++;
+    const run: Promise<void> = this.#produce(n, encoder).finally(() => {
+      this.#making--;
+      if (this.#inflight === run) this.#inflight = null;
+      if (this.#changePending && this.#making === 0) this.#renderAhead();
     });
+    this.#inflight = run;
   }
 
   /** A copy of the seeds' `StreamState`. */
@@ -430,21 +438,23 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
       // ffmpeg is down and being restarted: the interval gets no frame, and nothing queues.
       this.#stats.drop('error', 1 + skipped);
       // The extra outputs do not depend on the main one: they still get frames.
-      if (this.hub.active && !this.#inflight && !this.#stats.state.isPaused) this.#make(n, encoder);
+      if (this.hub.active && this.#making === 0 && !this.#stats.state.isPaused) this.#make(n, encoder);
       else if (this.hub.active && this.#last) this.hub.write(this.#last);
       return;
     }
     if (skipped > 0) this.#stats.drop('render_late', skipped);
     if (n <= this.#madeUpTo) {
       // Made ahead after a change (written already, or about to be): this interval is done.
-      if (this.#changePending && !this.#inflight) this.#renderAhead();
+      if (this.#changePending && this.#making === 0) this.#renderAhead();
       return;
     }
     if (encoder.queued >= this.#o.encoderMaxQueuedFrames) {
       this.#stats.drop('encoder_backpressure');
       return;
     }
-    if (this.#stats.state.isPaused || this.#inflight) {
+    // The frame before still being made: make this one alongside (it renders while that one
+    // composites, and is written after it); two already: this interval repeats the last frame.
+    if (this.#stats.state.isPaused || this.#making >= MAX_MAKING) {
       if (!this.#stats.state.isPaused) this.#stats.drop('render_late');
       if (this.#last && encoder.write(this.#last)) this.#stats.delivered(this.#stats.state.isPaused);
       if (this.#last) this.hub.write(this.#last);
