@@ -2,6 +2,10 @@ import fc from 'fast-check';
 import t from 'tap';
 import { startServer, type TestServer } from './helpers/server.js';
 
+// ~13,000 bodies with a state check around each: 100-120 s on the 2-core CI machine, past tap's
+// default 120 s per file on a slow day.
+t.setTimeout(360_000);
+
 /** Bodies per route (the acceptance asks for 1000). */
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 1000);
 
