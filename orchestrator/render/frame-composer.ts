@@ -4,7 +4,7 @@ import type { LayerEntry, SceneStore } from '../scene/scene-store.js';
 import type { Animator } from '../animation/animator.js';
 import type { ChatFeed } from '../chat/chat-feed.js';
 import type { SceneSwitcher } from '../scene/scene-switcher.js';
-import { blendLayer, clearFrame, mixFrames, type CompositeLayer } from '../../shared/compositor.js';
+import { mixFrames, type CompositeLayer } from '../../shared/compositor.js';
 import { bandCount, bandRows, compositeBand } from '../../shared/composite-band.js';
 import type { BandLayer, CompositeResult, CompositeTask } from '../../shared/messages.js';
 import type { BlockRect } from '../../shared/yuv.js';
@@ -44,19 +44,6 @@ export interface BandService {
   readonly threads: number;
 }
 
-/** True when an opaque layer at opacity 1 covers frame rows `rowStart..rowEnd` across the whole `width`. */
-function coversRows(layer: CompositeLayer | undefined, width: number, rowStart: number, rowEnd: number): boolean {
-  if (!layer || !layer.opaque || layer.opacity !== 1) return false;
-  const b = layer.bounds;
-  return b.x <= 0 && b.y <= rowStart && b.x + b.width >= width && b.y + b.height >= rowEnd;
-}
-
-/** Fills `frame` with the background (unless the bottom layer hides it) and blends `layers` over it, on this thread. */
-function paint(frame: Frame, canvas: StreamConfig, background: number, layers: readonly CompositeLayer[]): void {
-  if (!coversRows(layers[0], canvas.width, 0, canvas.height)) clearFrame(frame.words, background);
-  for (const layer of layers) blendLayer(frame.words, canvas.width, canvas.height, layer);
-}
-
 /** A layer as a band task carries it: its buffer (shared, not copied) and its placement. */
 function bandLayer(l: CompositeLayer): BandLayer {
   const b = l.bounds;
@@ -77,7 +64,7 @@ interface Rendered {
  * composites them bottom to top over the background into a pooled frame buffer, in bands run in
  * parallel on the pool (or whole on this thread), and brings the frame's I420 copy up to date
  * in the same tasks. During a scene crossfade the outgoing scene is composited into a second
- * pooled frame and mixed in (on this thread).
+ * pooled frame (its bands run alongside the new scene's) and mixed in on this thread.
  *
  * Frames pipeline: frame n+1 may render while frame n composites, since layer buffers are
  * double-buffered (layer-renderer.ts); frame n+2 renders only once frame n has been composited.
@@ -175,12 +162,15 @@ export class FrameComposer {
         this.#history.push(null);
         frame.drawnSeq = -1;
         const outgoing = frames.acquire();
-        paint(frame, canvas, background, r.layers.filter((l) => !l.ghost));
-        if (outgoing) {
-          outgoing.drawnSeq = -1;
-          paint(outgoing, canvas, background, r.layers.filter((l) => l.ghost));
-          mixFrames(frame.words, outgoing.words, r.mix);
-          frames.release(outgoing);
+        try {
+          const incoming = this.#bands(frame, canvas, background, r.layers.filter((l) => !l.ghost), null, false);
+          if (outgoing) {
+            outgoing.drawnSeq = -1;
+            await Promise.all([incoming, this.#bands(outgoing, canvas, background, r.layers.filter((l) => l.ghost), null, false)]);
+            mixFrames(frame.words, outgoing.words, r.mix);
+          } else await incoming;
+        } finally {
+          if (outgoing) frames.release(outgoing);
         }
         if (wantYuv) convertMs = await this.#bands(frame, canvas, background, null, null, true);
       } else {
