@@ -132,6 +132,10 @@ t.test('a full render queue drops the frame and counts it', async (t) => {
   t.match((await s.call('GET', '/stream/status')).body, { isLive: true, error: null }, 'the stream goes on');
   // Back under the limit, frames flow again.
   for (let i = 2; i < 6; i++) await s.call('DELETE', `/stream/layers/c${i}`);
+  // Up to two frames are in the making at once, and one resolved before the last delete may still
+  // be refused: wait until three frames made since have come out (frames settle in order).
+  const made = await metric(s.base, 'stream_manager_frames_rendered_total');
+  for (let i = 0; i < 100 && (await metric(s.base, 'stream_manager_frames_rendered_total')) < made + 3; i++) await sleep(50);
   const before = await metric(s.base, 'stream_manager_frames_dropped_total{reason="render_queue_full"}');
   await sleep(1500);
   t.equal(await metric(s.base, 'stream_manager_frames_dropped_total{reason="render_queue_full"}'), before, 'no more drops with two layers');
