@@ -30,32 +30,58 @@ const BLINK_S = 0.14;
 /** Syllable rate while talking, Hz (speech runs at about 3-5 syllables per second). */
 const SYLLABLE_HZ = 3.3;
 
-/** Scaled copies of character pictures kept per worker (by picture and size), least recent out first. */
-const SCALED_CACHE_SIZE = 8;
-const scaled = new Map<string, { image: Image; canvas: Canvas }>();
+/** Bytes of scaled (and sub-pixel shifted) character pictures kept per worker, least recent out first. */
+const SCALED_CACHE_BYTES = 64 * 1024 * 1024;
+/**
+ * Bytes one picture size may spend on sub-pixel shifted copies: it gets as many phases as fit,
+ * 2 to {@link MAX_PHASES} (a 708x921 host at 1080p, 2.6 MB a copy: 6 phases, 1/6 px steps).
+ */
+const PHASE_BUDGET_BYTES = 16 * 1024 * 1024;
+const MAX_PHASES = 16;
+const scaled = new Map<string, { image: Image; canvas: Canvas; bytes: number }>();
+let scaledBytes = 0;
+
+/** How many vertical sub-pixel phases a `width` x `height` picture gets (see {@link PHASE_BUDGET_BYTES}). */
+export function phaseCount(width: number, height: number): number {
+  return Math.max(2, Math.min(MAX_PHASES, Math.floor(PHASE_BUDGET_BYTES / (width * (height + 1) * 4))));
+}
 
 /**
- * `image` scaled to `width` x `height` with high-quality smoothing, drawn once and reused: the
- * host is drawn every frame, and a high-quality scale of the whole picture costs ~8 ms at 1080p
- * (bench `render` S1) where drawing the scaled copy at an offset costs ~1-2 ms.
+ * `image` scaled to `width` x `height` with high-quality smoothing and shifted down by
+ * `phase / phases` of a pixel (bilinear), drawn once and reused; the copy is one row taller to
+ * hold the shifted bottom row. The host moves by fractions of a pixel every frame (a slow idle
+ * breath at a small size moves ~0.1 px a frame): drawing a shifted copy at a whole-pixel offset
+ * costs ~0.5 ms at 1080p where the same draw at a sub-pixel offset resamples every pixel, ~2.5 ms
+ * (and a high-quality scale of the whole picture ~8 ms; bench `render` S1).
  */
-function scaledPicture(image: Image, src: string, width: number, height: number): Canvas {
+function shiftedPicture(image: Image, src: string, width: number, height: number, phase: number, phases: number): Canvas {
   const w = Math.max(1, Math.round(width));
   const h = Math.max(1, Math.round(height));
-  const key = `${src}\u0000${w}x${h}`;
+  const key = `${src}\u0000${w}x${h}\u0000${phase}/${phases}`;
   const hit = scaled.get(key);
   if (hit && hit.image === image) {
     scaled.delete(key);
     scaled.set(key, hit);
     return hit.canvas;
   }
-  const canvas = createCanvas(w, h);
+  const canvas = createCanvas(w, h + 1);
   const ctx = canvas.getContext('2d');
-  ctx.imageSmoothingQuality = 'high';
-  ctx.drawImage(image, 0, 0, w, h);
+  if (phase === 0) {
+    ctx.imageSmoothingQuality = 'high';
+    ctx.drawImage(image, 0, 0, w, h);
+  } else {
+    ctx.drawImage(shiftedPicture(image, src, w, h, 0, phases), 0, phase / phases);
+  }
+  const bytes = w * (h + 1) * 4;
+  if (hit) scaledBytes -= hit.bytes;
   scaled.delete(key);
-  if (scaled.size >= SCALED_CACHE_SIZE) scaled.delete(scaled.keys().next().value as string);
-  scaled.set(key, { image, canvas });
+  for (const [k, e] of scaled) {
+    if (scaledBytes + bytes <= SCALED_CACHE_BYTES) break;
+    scaled.delete(k);
+    scaledBytes -= e.bytes;
+  }
+  scaled.set(key, { image, canvas, bytes });
+  scaledBytes += bytes;
   return canvas;
 }
 
@@ -75,7 +101,7 @@ export function pose(animation: 'idle' | 'talking', t: number): { dy: number; ey
 
 /**
  * The seeds' host: the current animation's sprite sheet frame at `timeMs` when it has one; else the
- * character picture (scaled once per size, {@link scaledPicture}), breathing and blinking when
+ * character picture (scaled once per size and sub-pixel phase, {@link shiftedPicture}), breathing and blinking when
  * idle, bobbing and moving its mouth when talking. A frame is a pure function of
  * `timeMs`.
  */
@@ -100,10 +126,17 @@ export async function prepareCharacter(content: CharacterContent, env: RenderEnv
     natural: { width: image.width, height: image.height },
     draw(ctx, width, height, timeMs) {
       const p = pose(animation, timeMs / 1000);
-      // The scaled picture is drawn at a sub-pixel offset (a bilinear blit, not a re-scale), so
-      // a slow idle breath still moves every frame.
+      // The copy shifted by the offset's fraction (to the nearest phase), at its whole pixels:
+      // a slow idle breath still moves every frame, at the cost of a plain blit.
       const dy = p.dy * height;
-      ctx.drawImage(scaledPicture(image, content.modelUrl, width, height), 0, dy);
+      const phases = phaseCount(Math.round(width), Math.round(height));
+      let whole = Math.floor(dy);
+      let phase = Math.round((dy - whole) * phases);
+      if (phase === phases) {
+        whole++;
+        phase = 0;
+      }
+      ctx.drawImage(shiftedPicture(image, content.modelUrl, width, height, phase, phases), 0, whole);
       if (p.eyesShut) {
         const r = rig.eyeRadius * width;
         for (const eye of rig.eyes) {
