@@ -14,6 +14,8 @@ export interface CompositeLayer {
   ghost?: boolean;
   /** Bumped each time the layer's pixels are drawn again (none: treated as changed every frame). */
   generation?: number;
+  /** Where on the frame its visible pixels are (inside `bounds`; none: all of `bounds`); only this is damaged when it changes. */
+  content?: LayerBounds;
 }
 
 /** A rectangle of frame pixels: `x0`,`y0` inclusive, `x1`,`y1` exclusive. */

@@ -1,3 +1,4 @@
+import type { LayerBounds } from './frame-layout.js';
 import type { Layer } from './scene.js';
 import type { BlockRect } from './yuv.js';
 
@@ -41,6 +42,8 @@ export interface RenderDone {
   offsetY: number;
   /** True when every pixel has alpha 255, so the compositor may copy rows instead of blending. */
   opaque: boolean;
+  /** Where the visible pixels are, in buffer pixels: every pixel outside is transparent (shared/content-box.ts). */
+  content: LayerBounds;
   /** Time the worker spent on the task, ms. */
   runMs: number;
 }

@@ -78,18 +78,21 @@ t.test('banded, pipelined frames equal whole frames composited one at a time', a
     fc.record({ kind: fc.constant('recolor' as const), i: fc.nat(), c: fc.integer({ min: 0, max: 4 }) }),
     fc.record({ kind: fc.constant('opacity' as const), i: fc.nat(), o: fc.double({ min: 0, max: 1, noNaN: true }) }),
     fc.record({ kind: fc.constant('remove' as const), i: fc.nat() }),
+    // The caption: text with transparent margins, so only its visible box is damaged when it changes.
+    fc.record({ kind: fc.constant('caption' as const), x: fc.integer({ min: -40, max: 330 }), y: fc.integer({ min: -40, max: 250 }), text: fc.constantFrom('Bid', 'Current Bid: 1.5 ETH', 'i', '') }),
     fc.constant({ kind: 'none' as const }),
   );
   type Op = typeof op extends fc.Arbitrary<infer T> ? T : never;
   /** Applies one change to a scene (both scenes get the same ones, so their ids match). */
   const apply = (scene: SceneStore, o: Op): void => {
-    const ids = scene.list().map((l) => l.id).filter((id) => id !== 'host');
+    const ids = scene.list().map((l) => l.id).filter((id) => id !== 'host' && id !== 'caption');
     const id = ids.length ? ids[('i' in o ? o.i : 0) % ids.length]! : null;
     if (o.kind === 'add') scene.create({ zIndex: ids.length, transform: { x: o.x, y: o.y, width: o.w, height: o.h }, content: { type: 'color', color: colors[o.c]! } });
     else if (id && o.kind === 'move') scene.patch(id, { transform: { x: o.x, y: o.y } });
     else if (id && o.kind === 'recolor') scene.patch(id, { content: { color: colors[o.c]! } });
     else if (id && o.kind === 'opacity') scene.patch(id, { opacity: o.o });
     else if (id && o.kind === 'remove') scene.delete(id);
+    else if (o.kind === 'caption') scene.patch('caption', { transform: { x: o.x, y: o.y }, content: { content: o.text } });
   };
   let checked = 0;
   let differing = 0;
@@ -98,6 +101,7 @@ t.test('banded, pipelined frames equal whole frames composited one at a time', a
       for (const scene of [wholeScene, bandScene]) {
         scene.replaceAll([]);
         scene.create({ id: 'host', ...host });
+        scene.create({ id: 'caption', zIndex: 50, transform: { x: 100, y: 180 }, content: { type: 'text', content: 'Bid', style: { font: 'Arial', fontSize: 28, color: '#ffffff' } } });
       }
       // Banded: three frames in flight, each called before the one before it finished; the pool's
       // five buffers come back with old content, so most frames redraw only what changed.

@@ -5,7 +5,9 @@
  * (render-worker.ts) wraps one; the single-thread bench baseline calls one on the main thread.
  */
 import { createCanvas, ImageData, type Canvas } from '@napi-rs/canvas';
+import { contentBox } from '../shared/content-box.js';
 import { isAssetId } from '../shared/scene.js';
+import type { LayerBounds } from '../shared/frame-layout.js';
 import type { Layer } from '../shared/scene.js';
 import type { EncodeImageResult, EncodeImageTask, RenderResult, RenderTask, WorkerInit } from '../shared/messages.js';
 import { ensureAssetFont, registerBundledFonts } from './fonts.js';
@@ -69,6 +71,15 @@ export function createDrawer(init: Pick<WorkerInit, 'assetRoot' | 'assetStorage'
     }
   }
 
+  /** `b` in whole pixels, clipped to a `width` x `height` buffer (empty: 0 x 0). */
+  function clipBox(b: LayerBounds, width: number, height: number): LayerBounds {
+    const x0 = Math.max(0, Math.floor(b.x));
+    const y0 = Math.max(0, Math.floor(b.y));
+    const x1 = Math.min(width, Math.ceil(b.x + b.width));
+    const y1 = Math.min(height, Math.ceil(b.y + b.height));
+    return x1 > x0 && y1 > y0 ? { x: x0, y: y0, width: x1 - x0, height: y1 - y0 } : { x: 0, y: 0, width: 0, height: 0 };
+  }
+
   /** True when every pixel's alpha byte is 255. */
   function allOpaque(pixels: Uint8Array): boolean {
     const words = new Uint32Array(pixels.buffer, pixels.byteOffset, pixels.byteLength >>> 2);
@@ -99,13 +110,18 @@ export function createDrawer(init: Pick<WorkerInit, 'assetRoot' | 'assetStorage'
       ctx.rotate(box.radians);
       ctx.translate(-box.boxWidth / 2, -box.boxHeight / 2);
     }
-    prepared.draw(ctx, box.boxWidth, box.boxHeight, task.timeMs);
+    const drawn = prepared.draw(ctx, box.boxWidth, box.boxHeight, task.timeMs);
 
     const pixels = canvas.data();
     new Uint8Array(task.buffer, 0, pixels.byteLength).set(pixels);
     const exact = box.radians === 0 && Number.isInteger(box.boxWidth) && Number.isInteger(box.boxHeight);
     const opaque = prepared.opaqueHint === true && exact ? true : task.layer.content.type !== 'character' && allOpaque(pixels);
-    return { status: 'ok', width: box.bufferWidth, height: box.bufferHeight, offsetX: box.offsetX, offsetY: box.offsetY, opaque, runMs: performance.now() - started };
+    const content = opaque
+      ? { x: 0, y: 0, width: box.bufferWidth, height: box.bufferHeight }
+      : drawn && box.radians === 0
+        ? clipBox(drawn, box.bufferWidth, box.bufferHeight)
+        : contentBox(new Uint32Array(task.buffer, 0, pixels.byteLength >>> 2), box.bufferWidth, box.bufferHeight);
+    return { status: 'ok', width: box.bufferWidth, height: box.bufferHeight, offsetX: box.offsetX, offsetY: box.offsetY, opaque, content, runMs: performance.now() - started };
   }
 
   let scratch: Uint8ClampedArray | undefined;

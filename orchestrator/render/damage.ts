@@ -1,5 +1,6 @@
 import type { BlockRect } from '../../shared/yuv.js';
 import type { CompositeLayer } from '../../shared/compositor.js';
+import type { LayerBounds } from '../../shared/frame-layout.js';
 
 /** What the compositor drew for one layer, kept to compare with the next frame. */
 interface Drawn {
@@ -9,6 +10,8 @@ interface Drawn {
   y: number;
   width: number;
   height: number;
+  /** Where its visible pixels were (CompositeLayer.content), frame pixels. */
+  content: LayerBounds;
   opacity: number;
   opaque: boolean;
 }
@@ -84,8 +87,9 @@ export class DamageHistory {
 /**
  * Which parts of the frame changed since the last frame, from the composited layer lists alone
  * (a frame is a pure function of the background and the layers' pixels, bounds, opacity and
- * order). A layer that moved damages its old and new bounds; one whose pixels were drawn again
- * (a new `generation`) or whose opacity changed damages both as well. A different number of
+ * order). A layer that moved, whose pixels were drawn again (a new `generation`) or whose opacity
+ * changed damages where its visible pixels were and where they are now (`content`, else its
+ * bounds): outside both it is transparent, in the old frame and in the new. A different number of
  * layers, a new background, a crossfade or the first frame damage everything. Rectangles are
  * widened to whole 2x2 blocks (for 4:2:0 chroma) and clipped to the frame.
  */
@@ -114,8 +118,10 @@ export class DamageTracker {
         const moved = b.x !== d.x || b.y !== d.y || b.width !== d.width || b.height !== d.height;
         const redrawn = l.pixels !== d.pixels || l.generation === undefined || l.generation !== d.generation || l.opacity !== d.opacity || l.opaque !== d.opaque;
         if (!moved && !redrawn) continue;
-        this.#add(d.x, d.y, d.width, d.height);
-        if (moved) this.#add(b.x, b.y, b.width, b.height);
+        const c = l.content ?? b;
+        const was = d.content;
+        this.#add(was.x, was.y, was.width, was.height);
+        if (c.x !== was.x || c.y !== was.y || c.width !== was.width || c.height !== was.height) this.#add(c.x, c.y, c.width, c.height);
       }
       full = this.#merge() > (width * height) / 2;
     }
@@ -147,13 +153,18 @@ export class DamageTracker {
     this.#count = layers.length;
     for (let i = 0; i < layers.length; i++) {
       const l = layers[i]!;
-      const d = (this.#drawn[i] ??= { pixels: null, generation: undefined, x: 0, y: 0, width: 0, height: 0, opacity: 0, opaque: false });
+      const d = (this.#drawn[i] ??= { pixels: null, generation: undefined, x: 0, y: 0, width: 0, height: 0, content: { x: 0, y: 0, width: 0, height: 0 }, opacity: 0, opaque: false });
       d.pixels = l.pixels;
       d.generation = l.generation;
       d.x = l.bounds.x;
       d.y = l.bounds.y;
       d.width = l.bounds.width;
       d.height = l.bounds.height;
+      const c = l.content ?? l.bounds;
+      d.content.x = c.x;
+      d.content.y = c.y;
+      d.content.width = c.width;
+      d.content.height = c.height;
       d.opacity = l.opacity;
       d.opaque = l.opaque;
     }

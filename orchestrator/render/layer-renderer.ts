@@ -187,14 +187,12 @@ export class LayerRenderer {
       const slot = this.#slots.get(key ?? layer.id);
       const r = slot?.result;
       if (!slot || !r) continue;
+      const x = Math.round(layer.transform.x) + r.offsetX;
+      const y = Math.round(layer.transform.y) + r.offsetY;
       out.push({
         pixels: slot.front.words,
-        bounds: {
-          x: Math.round(layer.transform.x) + r.offsetX,
-          y: Math.round(layer.transform.y) + r.offsetY,
-          width: r.width,
-          height: r.height,
-        },
+        bounds: { x, y, width: r.width, height: r.height },
+        content: { x: x + r.content.x, y: y + r.content.y, width: r.content.width, height: r.content.height },
         opacity: layer.opacity,
         opaque: r.opaque,
         generation: slot.generation,

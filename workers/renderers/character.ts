@@ -1,5 +1,7 @@
 import { createCanvas, type Canvas, type Image } from '@napi-rs/canvas';
 import type { CharacterRig, LayerContent } from '../../shared/scene.js';
+import { contentBox } from '../../shared/content-box.js';
+import type { LayerBounds } from '../../shared/frame-layout.js';
 import type { PreparedContent, RenderEnv } from './types.js';
 
 type CharacterContent = Extract<LayerContent, { type: 'character' }>;
@@ -38,7 +40,12 @@ const SCALED_CACHE_BYTES = 64 * 1024 * 1024;
  */
 const PHASE_BUDGET_BYTES = 16 * 1024 * 1024;
 const MAX_PHASES = 16;
-const scaled = new Map<string, { image: Image; canvas: Canvas; bytes: number }>();
+/** A scaled, shifted copy and the box of its visible pixels (shared/content-box.ts). */
+interface Shifted {
+  canvas: Canvas;
+  content: LayerBounds;
+}
+const scaled = new Map<string, Shifted & { image: Image; bytes: number }>();
 let scaledBytes = 0;
 
 /** How many vertical sub-pixel phases a `width` x `height` picture gets (see {@link PHASE_BUDGET_BYTES}). */
@@ -54,7 +61,7 @@ export function phaseCount(width: number, height: number): number {
  * costs ~0.5 ms at 1080p where the same draw at a sub-pixel offset resamples every pixel, ~2.5 ms
  * (and a high-quality scale of the whole picture ~8 ms; bench `render` S1).
  */
-function shiftedPicture(image: Image, src: string, width: number, height: number, phase: number, phases: number): Canvas {
+function shiftedPicture(image: Image, src: string, width: number, height: number, phase: number, phases: number): Shifted {
   const w = Math.max(1, Math.round(width));
   const h = Math.max(1, Math.round(height));
   const key = `${src}\u0000${w}x${h}\u0000${phase}/${phases}`;
@@ -62,7 +69,7 @@ function shiftedPicture(image: Image, src: string, width: number, height: number
   if (hit && hit.image === image) {
     scaled.delete(key);
     scaled.set(key, hit);
-    return hit.canvas;
+    return hit;
   }
   const canvas = createCanvas(w, h + 1);
   const ctx = canvas.getContext('2d');
@@ -70,8 +77,10 @@ function shiftedPicture(image: Image, src: string, width: number, height: number
     ctx.imageSmoothingQuality = 'high';
     ctx.drawImage(image, 0, 0, w, h);
   } else {
-    ctx.drawImage(shiftedPicture(image, src, w, h, 0, phases), 0, phase / phases);
+    ctx.drawImage(shiftedPicture(image, src, w, h, 0, phases).canvas, 0, phase / phases);
   }
+  const pixels = canvas.data();
+  const content = contentBox(new Uint32Array(Uint8Array.from(pixels).buffer), w, h + 1);
   const bytes = w * (h + 1) * 4;
   if (hit) scaledBytes -= hit.bytes;
   scaled.delete(key);
@@ -80,9 +89,10 @@ function shiftedPicture(image: Image, src: string, width: number, height: number
     scaled.delete(k);
     scaledBytes -= e.bytes;
   }
-  scaled.set(key, { image, canvas, bytes });
+  const entry = { image, canvas, content, bytes };
+  scaled.set(key, entry);
   scaledBytes += bytes;
-  return canvas;
+  return entry;
 }
 
 /** The pose at time `t` (s): vertical offset (fraction of height), eyes shut, mouth opening 0..1. */
@@ -136,18 +146,33 @@ export async function prepareCharacter(content: CharacterContent, env: RenderEnv
         whole++;
         phase = 0;
       }
-      ctx.drawImage(shiftedPicture(image, content.modelUrl, width, height, phase, phases), 0, whole);
+      const picture = shiftedPicture(image, content.modelUrl, width, height, phase, phases);
+      ctx.drawImage(picture.canvas, 0, whole);
+      // Visible pixels: the picture's, moved with it, and the face parts drawn on top (a rig may
+      // put them outside the picture's own pixels).
+      let x0 = picture.content.x;
+      let y0 = picture.content.y + whole;
+      let x1 = x0 + picture.content.width;
+      let y1 = y0 + picture.content.height;
+      const cover = (cx: number, cy: number, rx: number, ry: number): void => {
+        x0 = Math.min(x0, Math.floor(cx - rx - 1));
+        y0 = Math.min(y0, Math.floor(cy - ry - 1));
+        x1 = Math.max(x1, Math.ceil(cx + rx + 1));
+        y1 = Math.max(y1, Math.ceil(cy + ry + 1));
+      };
       if (p.eyesShut) {
         const r = rig.eyeRadius * width;
         for (const eye of rig.eyes) {
           const ex = eye.x * width;
           const ey = eye.y * height + dy;
+          const line = Math.max(1, r * 0.3);
+          cover(ex, ey, r * 1.35 + line, r * 1.35 + line);
           ctx.fillStyle = rig.skinColor;
           ctx.beginPath();
           ctx.ellipse(ex, ey, r * 1.35, r * 1.35, 0, 0, 2 * Math.PI);
           ctx.fill();
           ctx.strokeStyle = '#3b2a1a';
-          ctx.lineWidth = Math.max(1, r * 0.3);
+          ctx.lineWidth = line;
           ctx.beginPath();
           ctx.moveTo(ex - r, ey);
           ctx.lineTo(ex + r, ey);
@@ -160,7 +185,9 @@ export async function prepareCharacter(content: CharacterContent, env: RenderEnv
         ctx.beginPath();
         ctx.ellipse(rig.mouth.x * width, rig.mouth.y * height + dy, mw / 2, (mw / 2) * 0.8 * p.mouthOpen, 0, 0, 2 * Math.PI);
         ctx.fill();
+        cover(rig.mouth.x * width, rig.mouth.y * height + dy, mw / 2, (mw / 2) * 0.8 * p.mouthOpen);
       }
+      return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
     },
   };
 }

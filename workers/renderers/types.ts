@@ -1,4 +1,5 @@
 import type { SKRSContext2D } from '@napi-rs/canvas';
+import type { LayerBounds } from '../../shared/frame-layout.js';
 import type { ImageCache } from '../images.js';
 import type { Size } from '../layout.js';
 
@@ -17,5 +18,9 @@ export interface PreparedContent {
   natural: Size;
   /** True when the drawing covers its whole box with opaque pixels (lets the worker skip a scan). */
   opaqueHint?: boolean;
-  draw(ctx: SKRSContext2D, width: number, height: number, timeMs: number): void;
+  /**
+   * Draws the content. May return a box (box pixels, before rotation) that holds every visible
+   * pixel it drew, when it knows one without reading the pixels back; the worker scans otherwise.
+   */
+  draw(ctx: SKRSContext2D, width: number, height: number, timeMs: number): LayerBounds | void;
 }
