@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { phaseCount } from '../workers/renderers/character.js';
 import { ConfigError, loadConfig } from '../orchestrator/config/env.js';
 import { buildFfmpegArgs, muxerFor } from '../orchestrator/output/ffmpeg-args.js';
 import { resolveOutput } from '../orchestrator/output/output-path.js';
@@ -134,4 +135,11 @@ t.test('default auction scene fits the layer model at common sizes', async (t) =
     t.same(layers.map((l) => l.id), ['background', 'host', 'overlay']);
     for (const l of layers) t.ok(LayerCreateSchema.safeParse(l).success, `${l.id} at ${w}x${h}`);
   }
+});
+
+t.test('a host picture gets sub-pixel phases by size: many when small, whole pixels when huge', async (t) => {
+  t.equal(phaseCount(170, 220), 16, 'a small host: 16 phases (1/16 px steps)');
+  t.equal(phaseCount(708, 921), 6, 'the S1 host at 1080p, 2.6 MB a copy: 6 phases in 16 MB');
+  t.equal(phaseCount(1920, 1080), 2, 'a full-frame 1080p host, 8.3 MB a copy: 2 phases');
+  t.equal(phaseCount(3840, 2160), 1, 'a full-frame 4K host, 33 MB a copy: whole pixels only');
 });

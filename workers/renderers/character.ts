@@ -36,7 +36,9 @@ const SYLLABLE_HZ = 3.3;
 const SCALED_CACHE_BYTES = 64 * 1024 * 1024;
 /**
  * Bytes one picture size may spend on sub-pixel shifted copies: it gets as many phases as fit,
- * 2 to {@link MAX_PHASES} (a 708x921 host at 1080p, 2.6 MB a copy: 6 phases, 1/6 px steps).
+ * up to {@link MAX_PHASES} (a 708x921 host at 1080p, 2.6 MB a copy: 6 phases, 1/6 px steps). A
+ * copy over half of it gets one phase and moves by whole pixels (a full-frame 4K host: 33 MB,
+ * 26 px of bob), so that two huge copies never crowd the cache and get redrawn every frame.
  */
 const PHASE_BUDGET_BYTES = 16 * 1024 * 1024;
 const MAX_PHASES = 16;
@@ -50,7 +52,7 @@ let scaledBytes = 0;
 
 /** How many vertical sub-pixel phases a `width` x `height` picture gets (see {@link PHASE_BUDGET_BYTES}). */
 export function phaseCount(width: number, height: number): number {
-  return Math.max(2, Math.min(MAX_PHASES, Math.floor(PHASE_BUDGET_BYTES / (width * (height + 1) * 4))));
+  return Math.max(1, Math.min(MAX_PHASES, Math.floor(PHASE_BUDGET_BYTES / (width * (height + 1) * 4))));
 }
 
 /**
