@@ -15,10 +15,10 @@ import type { BoundData } from './render/bind-data.js';
 import { resolveOutput } from './output/output-path.js';
 import { FrameComposer, type Motion } from './render/frame-composer.js';
 import { MonotonicClock, type SceneClock } from './animation/scene-clock.js';
-import { FrameClock } from './render/frame-clock.js';
 import { FramePool, type Frame } from './render/frame-pool.js';
 import { FrameStats } from './render/frame-stats.js';
-import { LayerRenderer, RenderQueueFullError, type LayerFault } from './render/layer-renderer.js';
+import { FrameProducer, MAX_MAKING, type FrameTimes } from './render/frame-producer.js';
+import { LayerRenderer, type LayerFault } from './render/layer-renderer.js';
 import { PreviewEncoder, type PreviewSettings, type PreviewSink } from './render/preview-encoder.js';
 import type { RenderPool } from './render/render-pool.js';
 import { encodeSnapshot } from './render/snapshot.js';
@@ -50,16 +50,7 @@ export interface PipelineOptions {
   motion?: Motion;
 }
 
-/** How long the last live frame took, ms: in all (render + composite + I420), and by stage. */
-export interface FrameTimes {
-  totalMs: number;
-  renderMs: number;
-  compositeMs: number;
-  convertMs: number;
-}
-
-/** Frames in the making at once: a frame that runs past its interval overlaps the next (frame-composer.ts). */
-const MAX_MAKING = 2;
+export type { FrameTimes } from './render/frame-producer.js';
 
 /** Frame buffers beyond the encoder queue: the last frame, those being made, a preview, a snapshot. */
 const EXTRA_FRAMES = 3 + MAX_MAKING;
@@ -74,7 +65,9 @@ const OUTPUT_FRAMES = GROUP_MAX_QUEUED_FRAMES * 4;
  * previews and snapshots. Exactly one frame goes to the output per frame interval: a new one,
  * the held one while paused, or a repeat of the last one when rendering ran late (counted as
  * dropped). When ffmpeg cannot keep up (`encoderMaxQueuedFrames` unread) the frame is dropped,
- * never queued without bound. Emits `state` on every change of live state and once a second, and
+ * never queued without bound. Which frame each tick makes, render ahead and the drops are the
+ * {@link FrameProducer}'s (render/frame-producer.ts); this class holds the control: start, stop,
+ * pause, configuration, snapshots and outputs. Emits `state` on every change of live state and once a second, and
  * `frame` for each new live frame with the ms it took to produce and its stages; a `frame`
  * listener may read the frame and the times only during the call (both are reused).
  */
@@ -87,26 +80,13 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
   #stats: FrameStats;
   #bgPixel: number;
   #encoder: EncoderSupervisor | null = null;
-  #clock: FrameClock | null = null;
   #sampler: NodeJS.Timeout | null = null;
-  #last: Frame | null = null;
-  /** The newest frame being made (it finishes after any older one), and how many are. */
-  #inflight: Promise<void> | null = null;
-  #making = 0;
-  /** The last frame clock tick's frame number, and the highest frame number made (or being made). */
-  #tickN = -1;
-  #madeUpTo = -1;
-  /** A change came while a frame was being made, or after the next frame was made ahead. */
-  #changePending = false;
   readonly #preview: PreviewEncoder;
-  #lastTick = -Infinity;
+  /** The frame clock's side: which frame to make at each tick, and where it goes. */
+  readonly #producer: FrameProducer;
   readonly #sceneClock: SceneClock;
-  /** Scene time of live frame 0, ms. */
-  #startMs = 0;
   /** The extra outputs (`/stream/outputs`), fed the same composited frames as the main output. */
   readonly hub: OutputHub;
-  /** The times handed to `frame` listeners (one object, reused). */
-  readonly #times: FrameTimes = { totalMs: 0, renderMs: 0, compositeMs: 0, convertMs: 0 };
   /** Serialises start/stop/restart so two admin calls never interleave. */
   #control: Promise<unknown> = Promise.resolve();
 
@@ -136,6 +116,20 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
       log: options.log.child({ component: 'outputs' }),
     });
     this.hub.on('output', (e) => this.emit('output', e));
+    this.#producer = new FrameProducer({
+      composer: this.#composer,
+      stats: this.#stats,
+      preview: this.#preview,
+      hub: this.hub,
+      frames: () => this.#frames,
+      stream: () => this.#stream,
+      background: () => this.#bgPixel,
+      encoderMaxQueuedFrames: options.encoderMaxQueuedFrames,
+      log: options.log,
+      metrics: options.metrics,
+      wantsFrames: () => this.listenerCount('frame') > 0,
+      onFrame: (frame, times) => this.emit('frame', frame, times),
+    });
     options.scene.on('change', (e) => {
       if (e.type === 'layerRemoved') this.#renderer.forget(e.layer.id);
       if (e.type === 'sceneReplaced') this.#renderer.forgetExcept(new Set(e.layers.map((l) => l.id)));
@@ -150,32 +144,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
    */
   changed(): void {
     this.#preview.changed();
-    this.#renderAhead();
-  }
-
-  #renderAhead(): void {
-    const encoder = this.#encoder;
-    if (!this.#clock || !encoder?.running || this.#stats.state.isPaused) return;
-    const n = this.#tickN + 1;
-    if (this.#making > 0 || n <= this.#madeUpTo) {
-      this.#changePending = true;
-      return;
-    }
-    if (this.#tickN < 0 || encoder.queued >= this.#o.encoderMaxQueuedFrames) return;
-    this.#make(n, encoder);
-  }
-
-  /** Starts making frame `n`; a change that came meanwhile makes the next one ahead when it is done. */
-  #make(n: number, encoder: EncoderSupervisor): void {
-    this.#changePending = false;
-    this.#madeUpTo = Math.max(this.#madeUpTo, n);
-    this.#making++;
-    const run: Promise<void> = this.#produce(n, encoder).finally(() => {
-      this.#making--;
-      if (this.#inflight === run) this.#inflight = null;
-      if (this.#changePending && this.#making === 0) this.#renderAhead();
-    });
-    this.#inflight = run;
+    this.#producer.changed();
   }
 
   /** A copy of the seeds' `StreamState`. */
@@ -210,7 +179,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
 
   /** ms since the frame clock last ticked (Infinity before the first tick). */
   msSinceTick(): number {
-    return performance.now() - this.#lastTick;
+    return this.#producer.msSinceTick();
   }
 
   /** Where the running encoder writes, or null. */
@@ -313,7 +282,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
       this.#stats.state.targetFPS = next.targetFPS;
       if (prev.width !== next.width || prev.height !== next.height) {
         this.#renderer.invalidate();
-        this.#setLast(null);
+        this.#producer.setLast(null);
         this.#frames = this.#newPool();
       }
       if (restart) await this.#startOutput();
@@ -329,10 +298,12 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
    * @throws AppError SM_ERR_NO_FRAME when no frame buffer is free
    */
   async snapshot(width?: number): Promise<Buffer> {
-    if (this.#inflight) await this.#inflight;
-    let frame = this.#last && this.#stats.state.isLive ? this.#frames.retain(this.#last) : null;
+    const inflight = this.#producer.inflight;
+    if (inflight) await inflight;
+    const last = this.#producer.last;
+    let frame = last && this.#stats.state.isLive ? this.#frames.retain(last) : null;
     if (!frame) {
-      frame = await this.#composite(this.#sceneClock.now());
+      frame = await this.#producer.compose(this.#sceneClock.now());
       if (!frame) throw new AppError('SM_ERR_NO_FRAME', 'No frame buffer is free; try again');
     }
     try {
@@ -349,7 +320,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
         await this.#stopOutput();
         this.#markStopped();
       }
-      this.#setLast(null);
+      this.#producer.setLast(null);
     });
   }
 
@@ -388,16 +359,11 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
     this.#encoder = supervisor;
     // Render one frame before the clock starts: first-time image decodes and cold workers would
     // otherwise make the first frames late.
-    const first = await this.#composite(this.#sceneClock.now());
-    if (first) this.#setLast(first);
+    const first = await this.#producer.compose(this.#sceneClock.now());
+    if (first) this.#producer.setLast(first);
     this.hub.goLive();
-    this.#tickN = -1;
-    this.#madeUpTo = -1;
-    this.#changePending = false;
-    this.#clock = new FrameClock(s.targetFPS, (n, skipped) => this.#tick(n, skipped));
     // Frame n is at scene time startMs + n x interval: the frame clock starts now, so frames track scene time.
-    this.#startMs = this.#sceneClock.now();
-    this.#clock.start();
+    this.#producer.start(supervisor, this.#sceneClock.now());
     this.#sampler = setInterval(() => {
       this.#stats.sample();
       this.#emit();
@@ -405,11 +371,10 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
   }
 
   async #stopOutput(): Promise<void> {
-    this.#clock?.stop();
-    this.#clock = null;
+    const stopping = this.#producer.stop();
     if (this.#sampler) clearInterval(this.#sampler);
     this.#sampler = null;
-    if (this.#inflight) await this.#inflight;
+    await stopping;
     const encoder = this.#encoder;
     this.#encoder = null;
     await Promise.all([encoder?.stop(), this.hub.stopAll()]);
@@ -429,82 +394,4 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
     this.emit('state', this.status());
   }
 
-  #tick(n: number, skipped: number): void {
-    this.#lastTick = performance.now();
-    this.#tickN = n;
-    const encoder = this.#encoder;
-    if (!encoder) return;
-    if (!encoder.running) {
-      // ffmpeg is down and being restarted: the interval gets no frame, and nothing queues.
-      this.#stats.drop('error', 1 + skipped);
-      // The extra outputs do not depend on the main one: they still get frames.
-      if (this.hub.active && this.#making === 0 && !this.#stats.state.isPaused) this.#make(n, encoder);
-      else if (this.hub.active && this.#last) this.hub.write(this.#last);
-      return;
-    }
-    if (skipped > 0) this.#stats.drop('render_late', skipped);
-    if (n <= this.#madeUpTo) {
-      // Made ahead after a change (written already, or about to be): this interval is done.
-      if (this.#changePending && this.#making === 0) this.#renderAhead();
-      return;
-    }
-    if (encoder.queued >= this.#o.encoderMaxQueuedFrames) {
-      this.#stats.drop('encoder_backpressure');
-      return;
-    }
-    // The frame before still being made: make this one alongside (it renders while that one
-    // composites, and is written after it); two already: this interval repeats the last frame.
-    if (this.#stats.state.isPaused || this.#making >= MAX_MAKING) {
-      if (!this.#stats.state.isPaused) this.#stats.drop('render_late');
-      if (this.#last && encoder.write(this.#last)) this.#stats.delivered(this.#stats.state.isPaused);
-      if (this.#last) this.hub.write(this.#last);
-      return;
-    }
-    this.#make(n, encoder);
-  }
-
-  async #produce(n: number, encoder: EncoderSupervisor): Promise<void> {
-    const started = performance.now();
-    const timeMs = this.#startMs + (n * 1000) / this.#stream.targetFPS;
-    let frame: Frame | null;
-    try {
-      frame = await this.#composite(timeMs);
-    } catch (err) {
-      if (err instanceof RenderQueueFullError) {
-        this.#stats.drop('render_queue_full');
-      } else {
-        this.#o.log.error({ err }, 'frame failed');
-        this.#stats.drop('error');
-      }
-      return;
-    }
-    if (!frame) {
-      this.#stats.drop('encoder_backpressure');
-      return;
-    }
-    frame.index = n;
-    const ms = performance.now() - started;
-    this.#stats.renderTime(ms);
-    if (this.listenerCount('frame') > 0) {
-      const t = this.#composer.timing;
-      Object.assign(this.#times, { totalMs: ms, renderMs: t.renderMs, compositeMs: t.compositeMs, convertMs: t.convertMs });
-      this.emit('frame', frame, this.#times);
-    }
-    this.#o.metrics?.framesRendered.inc();
-    this.#setLast(frame);
-    if (encoder.running && encoder.write(frame)) this.#stats.delivered(true);
-    this.hub.write(frame);
-    this.#preview.offer(frame, this.#frames, this.#stream.targetFPS, started);
-  }
-
-  /** One frame at scene time `timeMs`, from the composer; the caller owns the reference. Null: no free buffer. */
-  #composite(timeMs: number): Promise<Frame | null> {
-    return this.#composer.composite(this.#frames, this.#stream, this.#bgPixel, timeMs);
-  }
-
-  /** Keeps `frame` (whose reference passes to us) as the last frame. */
-  #setLast(frame: Frame | null): void {
-    if (this.#last) this.#frames.release(this.#last);
-    this.#last = frame;
-  }
 }

@@ -1,0 +1,223 @@
+import type { Logger } from 'pino';
+import type { StreamConfig } from '../../shared/stream-config.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { EncoderSupervisor } from '../output/encoder-supervisor.js';
+import type { OutputHub } from '../output/output-hub.js';
+import { FrameClock } from './frame-clock.js';
+import type { FrameComposer } from './frame-composer.js';
+import type { Frame, FramePool } from './frame-pool.js';
+import type { FrameStats } from './frame-stats.js';
+import { RenderQueueFullError } from './layer-renderer.js';
+import type { PreviewEncoder } from './preview-encoder.js';
+
+/** Frames in the making at once: a frame that runs past its interval overlaps the next (frame-composer.ts). */
+export const MAX_MAKING = 2;
+
+/** How long the last live frame took, ms: in all (render + composite + I420), and by stage. */
+export interface FrameTimes {
+  totalMs: number;
+  renderMs: number;
+  compositeMs: number;
+  convertMs: number;
+}
+
+/** What a {@link FrameProducer} makes frames with and hands them to. */
+export interface FrameProducerOptions {
+  composer: FrameComposer;
+  stats: FrameStats;
+  preview: PreviewEncoder;
+  /** The extra outputs: every new frame (or the repeated last one) goes to them too. */
+  hub: OutputHub;
+  /** The frame pool, stream configuration and background pixel now (a new config replaces them). */
+  frames(): FramePool;
+  stream(): StreamConfig;
+  background(): number;
+  /** Frames ffmpeg may hold unread before a frame is dropped (`encoder_backpressure`). */
+  encoderMaxQueuedFrames: number;
+  log: Logger;
+  metrics?: Metrics;
+  /** True when someone listens for frames; then `onFrame` gets each new one with its times (both reused after the call). */
+  wantsFrames(): boolean;
+  onFrame(frame: Frame, times: FrameTimes): void;
+}
+
+/**
+ * The live side of the pipeline: at each frame clock tick, which frame to make and where it
+ * goes. Exactly one frame goes to the output per frame interval: a new one, the held one while
+ * paused, or a repeat of the last one when rendering ran late (counted as dropped). Up to
+ * {@link MAX_MAKING} frames are in the making at once; a scene or data change makes the next
+ * frame ahead of its tick (render ahead), at most one frame ahead of the clock. When ffmpeg
+ * cannot keep up (`encoderMaxQueuedFrames` unread) the frame is dropped, never queued.
+ */
+export class FrameProducer {
+  readonly #o: FrameProducerOptions;
+  #encoder: EncoderSupervisor | null = null;
+  #clock: FrameClock | null = null;
+  #last: Frame | null = null;
+  /** The newest frame being made (it finishes after any older one), and how many are. */
+  #inflight: Promise<void> | null = null;
+  #making = 0;
+  /** The last frame clock tick's frame number, and the highest frame number made (or being made). */
+  #tickN = -1;
+  #madeUpTo = -1;
+  /** A change came while a frame was being made, or after the next frame was made ahead. */
+  #changePending = false;
+  #lastTick = -Infinity;
+  /** Scene time of live frame 0, ms. */
+  #startMs = 0;
+  /** The times handed to `onFrame` (one object, reused). */
+  readonly #times: FrameTimes = { totalMs: 0, renderMs: 0, compositeMs: 0, convertMs: 0 };
+
+  constructor(options: FrameProducerOptions) {
+    this.#o = options;
+  }
+
+  /** The last frame made (the producer holds one reference), or null. */
+  get last(): Frame | null {
+    return this.#last;
+  }
+
+  /** Settles when the newest frame in the making is done (null: none is). */
+  get inflight(): Promise<void> | null {
+    return this.#inflight;
+  }
+
+  /** ms since the frame clock last ticked (Infinity before the first tick). */
+  msSinceTick(): number {
+    return performance.now() - this.#lastTick;
+  }
+
+  /**
+   * Starts the frame clock at the stream's target FPS: frame n is made at scene time
+   * `startMs + n x frame interval` and written to `encoder` and the extra outputs.
+   */
+  start(encoder: EncoderSupervisor, startMs: number): void {
+    this.#encoder = encoder;
+    this.#tickN = -1;
+    this.#madeUpTo = -1;
+    this.#changePending = false;
+    this.#clock = new FrameClock(this.#o.stream().targetFPS, (n, skipped) => this.#tick(n, skipped));
+    this.#startMs = startMs;
+    this.#clock.start();
+  }
+
+  /** Stops the frame clock and waits for the frames in the making. */
+  async stop(): Promise<void> {
+    this.#clock?.stop();
+    this.#clock = null;
+    if (this.#inflight) await this.#inflight;
+    this.#encoder = null;
+  }
+
+  /**
+   * The scene or the data changed: the next frame is made now rather than at its tick, unless one
+   * is being made (then right after it) or the next is made already.
+   */
+  changed(): void {
+    this.#renderAhead();
+  }
+
+  #renderAhead(): void {
+    const encoder = this.#encoder;
+    if (!this.#clock || !encoder?.running || this.#o.stats.state.isPaused) return;
+    const n = this.#tickN + 1;
+    if (this.#making > 0 || n <= this.#madeUpTo) {
+      this.#changePending = true;
+      return;
+    }
+    if (this.#tickN < 0 || encoder.queued >= this.#o.encoderMaxQueuedFrames) return;
+    this.#make(n, encoder);
+  }
+
+  /** Starts making frame `n`; a change that came meanwhile makes the next one ahead when it is done. */
+  #make(n: number, encoder: EncoderSupervisor): void {
+    this.#changePending = false;
+    this.#madeUpTo = Math.max(this.#madeUpTo, n);
+    this.#making++;
+    const run: Promise<void> = this.#produce(n, encoder).finally(() => {
+      this.#making--;
+      if (this.#inflight === run) this.#inflight = null;
+      if (this.#changePending && this.#making === 0) this.#renderAhead();
+    });
+    this.#inflight = run;
+  }
+
+  #tick(n: number, skipped: number): void {
+    this.#lastTick = performance.now();
+    this.#tickN = n;
+    const encoder = this.#encoder;
+    if (!encoder) return;
+    if (!encoder.running) {
+      // ffmpeg is down and being restarted: the interval gets no frame, and nothing queues.
+      this.#o.stats.drop('error', 1 + skipped);
+      // The extra outputs do not depend on the main one: they still get frames.
+      if (this.#o.hub.active && this.#making === 0 && !this.#o.stats.state.isPaused) this.#make(n, encoder);
+      else if (this.#o.hub.active && this.#last) this.#o.hub.write(this.#last);
+      return;
+    }
+    if (skipped > 0) this.#o.stats.drop('render_late', skipped);
+    if (n <= this.#madeUpTo) {
+      // Made ahead after a change (written already, or about to be): this interval is done.
+      if (this.#changePending && this.#making === 0) this.#renderAhead();
+      return;
+    }
+    if (encoder.queued >= this.#o.encoderMaxQueuedFrames) {
+      this.#o.stats.drop('encoder_backpressure');
+      return;
+    }
+    // The frame before still being made: make this one alongside (it renders while that one
+    // composites, and is written after it); two already: this interval repeats the last frame.
+    if (this.#o.stats.state.isPaused || this.#making >= MAX_MAKING) {
+      if (!this.#o.stats.state.isPaused) this.#o.stats.drop('render_late');
+      if (this.#last && encoder.write(this.#last)) this.#o.stats.delivered(this.#o.stats.state.isPaused);
+      if (this.#last) this.#o.hub.write(this.#last);
+      return;
+    }
+    this.#make(n, encoder);
+  }
+
+  async #produce(n: number, encoder: EncoderSupervisor): Promise<void> {
+    const started = performance.now();
+    const timeMs = this.#startMs + (n * 1000) / this.#o.stream().targetFPS;
+    let frame: Frame | null;
+    try {
+      frame = await this.compose(timeMs);
+    } catch (err) {
+      if (err instanceof RenderQueueFullError) {
+        this.#o.stats.drop('render_queue_full');
+      } else {
+        this.#o.log.error({ err }, 'frame failed');
+        this.#o.stats.drop('error');
+      }
+      return;
+    }
+    if (!frame) {
+      this.#o.stats.drop('encoder_backpressure');
+      return;
+    }
+    frame.index = n;
+    const ms = performance.now() - started;
+    this.#o.stats.renderTime(ms);
+    if (this.#o.wantsFrames()) {
+      const t = this.#o.composer.timing;
+      Object.assign(this.#times, { totalMs: ms, renderMs: t.renderMs, compositeMs: t.compositeMs, convertMs: t.convertMs });
+      this.#o.onFrame(frame, this.#times);
+    }
+    this.#o.metrics?.framesRendered.inc();
+    this.setLast(frame);
+    if (encoder.running && encoder.write(frame)) this.#o.stats.delivered(true);
+    this.#o.hub.write(frame);
+    this.#o.preview.offer(frame, this.#o.frames(), this.#o.stream().targetFPS, started);
+  }
+
+  /** One frame at scene time `timeMs`, from the composer; the caller owns the reference. Null: no free buffer. */
+  compose(timeMs: number): Promise<Frame | null> {
+    return this.#o.composer.composite(this.#o.frames(), this.#o.stream(), this.#o.background(), timeMs);
+  }
+
+  /** Keeps `frame` (whose reference passes to us) as the last frame. */
+  setLast(frame: Frame | null): void {
+    if (this.#last) this.#o.frames().release(this.#last);
+    this.#last = frame;
+  }
+}
