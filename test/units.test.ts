@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { phaseCount } from '../workers/renderers/character.js';
+import { phaseCount } from '../workers/renderers/shifted-picture.js';
 import { ConfigError, loadConfig } from '../orchestrator/config/env.js';
 import { buildFfmpegArgs, muxerFor } from '../orchestrator/output/ffmpeg-args.js';
 import { resolveOutput } from '../orchestrator/output/output-path.js';

@@ -101,6 +101,12 @@ export function createDrawer(init: Pick<WorkerInit, 'assetRoot' | 'assetStorage'
     const bytes = box.bufferWidth * box.bufferHeight * 4;
     if (bytes > task.buffer.byteLength) return { status: 'grow', bytes, runMs: performance.now() - started };
 
+    if (prepared.write && box.radians === 0) {
+      // Straight into the layer buffer: no canvas to clear, draw on and read back.
+      const words = new Uint32Array(task.buffer, 0, box.bufferWidth * box.bufferHeight);
+      const content = clipBox(prepared.write(words, box.bufferWidth, box.bufferHeight, box.boxWidth, box.boxHeight, task.timeMs), box.bufferWidth, box.bufferHeight);
+      return { status: 'ok', width: box.bufferWidth, height: box.bufferHeight, offsetX: box.offsetX, offsetY: box.offsetY, opaque: false, content, runMs: performance.now() - started };
+    }
     const canvas = canvasOf(box.bufferWidth, box.bufferHeight);
     const ctx = canvas.getContext('2d');
     ctx.setTransform(1, 0, 0, 1, 0, 0);

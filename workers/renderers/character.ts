@@ -1,8 +1,8 @@
-import { createCanvas, type Canvas, type Image } from '@napi-rs/canvas';
+import type { SKRSContext2D } from '@napi-rs/canvas';
 import type { CharacterRig, LayerContent } from '../../shared/scene.js';
-import { contentBox } from '../../shared/content-box.js';
 import type { LayerBounds } from '../../shared/frame-layout.js';
 import type { PreparedContent, RenderEnv } from './types.js';
+import { blit, overlayParts, phaseCount, scaledPicture, shiftedPicture, type Shifted } from './shifted-picture.js';
 
 type CharacterContent = Extract<LayerContent, { type: 'character' }>;
 
@@ -32,73 +32,15 @@ const BLINK_S = 0.14;
 /** Syllable rate while talking, Hz (speech runs at about 3-5 syllables per second). */
 const SYLLABLE_HZ = 3.3;
 
-/** Bytes of scaled (and sub-pixel shifted) character pictures kept per worker, least recent out first. */
-const SCALED_CACHE_BYTES = 64 * 1024 * 1024;
-/**
- * Bytes one picture size may spend on sub-pixel shifted copies: it gets as many phases as fit,
- * up to {@link MAX_PHASES} (a 708x921 host at 1080p, 2.6 MB a copy: 6 phases, 1/6 px steps). A
- * copy over half of it gets one phase and moves by whole pixels (a full-frame 4K host: 33 MB,
- * 26 px of bob), so that two huge copies never crowd the cache and get redrawn every frame.
- */
-const PHASE_BUDGET_BYTES = 16 * 1024 * 1024;
-const MAX_PHASES = 16;
-/** A scaled, shifted copy and the box of its visible pixels (shared/content-box.ts). */
-interface Shifted {
-  canvas: Canvas;
-  content: LayerBounds;
-}
-const scaled = new Map<string, Shifted & { image: Image; bytes: number }>();
-let scaledBytes = 0;
-
-/** How many vertical sub-pixel phases a `width` x `height` picture gets (see {@link PHASE_BUDGET_BYTES}). */
-export function phaseCount(width: number, height: number): number {
-  return Math.max(1, Math.min(MAX_PHASES, Math.floor(PHASE_BUDGET_BYTES / (width * (height + 1) * 4))));
+/** A pose: vertical offset (fraction of the height), eyes shut, mouth opening 0..1. */
+export interface Pose {
+  dy: number;
+  eyesShut: boolean;
+  mouthOpen: number;
 }
 
-/**
- * `image` scaled to `width` x `height` with high-quality smoothing and shifted down by
- * `phase / phases` of a pixel (bilinear), drawn once and reused; the copy is one row taller to
- * hold the shifted bottom row. The host moves by fractions of a pixel every frame (a slow idle
- * breath at a small size moves ~0.1 px a frame): drawing a shifted copy at a whole-pixel offset
- * costs ~0.5 ms at 1080p where the same draw at a sub-pixel offset resamples every pixel, ~2.5 ms
- * (and a high-quality scale of the whole picture ~8 ms; bench `render` S1).
- */
-function shiftedPicture(image: Image, src: string, width: number, height: number, phase: number, phases: number): Shifted {
-  const w = Math.max(1, Math.round(width));
-  const h = Math.max(1, Math.round(height));
-  const key = `${src}\u0000${w}x${h}\u0000${phase}/${phases}`;
-  const hit = scaled.get(key);
-  if (hit && hit.image === image) {
-    scaled.delete(key);
-    scaled.set(key, hit);
-    return hit;
-  }
-  const canvas = createCanvas(w, h + 1);
-  const ctx = canvas.getContext('2d');
-  if (phase === 0) {
-    ctx.imageSmoothingQuality = 'high';
-    ctx.drawImage(image, 0, 0, w, h);
-  } else {
-    ctx.drawImage(shiftedPicture(image, src, w, h, 0, phases).canvas, 0, phase / phases);
-  }
-  const pixels = canvas.data();
-  const content = contentBox(new Uint32Array(Uint8Array.from(pixels).buffer), w, h + 1);
-  const bytes = w * (h + 1) * 4;
-  if (hit) scaledBytes -= hit.bytes;
-  scaled.delete(key);
-  for (const [k, e] of scaled) {
-    if (scaledBytes + bytes <= SCALED_CACHE_BYTES) break;
-    scaled.delete(k);
-    scaledBytes -= e.bytes;
-  }
-  const entry = { image, canvas, content, bytes };
-  scaled.set(key, entry);
-  scaledBytes += bytes;
-  return entry;
-}
-
-/** The pose at time `t` (s): vertical offset (fraction of height), eyes shut, mouth opening 0..1. */
-export function pose(animation: 'idle' | 'talking', t: number): { dy: number; eyesShut: boolean; mouthOpen: number } {
+/** The pose at time `t` (s). */
+export function pose(animation: 'idle' | 'talking', t: number): Pose {
   const eyesShut = t % BLINK_PERIOD_S < BLINK_S;
   if (animation === 'talking') {
     const envelope = 0.55 + 0.45 * Math.abs(Math.sin(2 * Math.PI * 0.9 * t));
@@ -109,6 +51,63 @@ export function pose(animation: 'idle' | 'talking', t: number): { dy: number; ey
     };
   }
   return { dy: Math.sin((2 * Math.PI * t) / BREATH_PERIOD_S) * BREATH_AMPLITUDE, eyesShut, mouthOpen: 0 };
+}
+
+/** The face parts a pose draws over the picture (closed eyes, open mouth), `dy` px down, in a `width` x `height` box. */
+function faceParts(rig: CharacterRig, p: Pose, width: number, height: number, dy: number): Array<{ kind: 'eye' | 'mouth'; x: number; y: number; rx: number; ry: number; line: number }> {
+  const out: Array<{ kind: 'eye' | 'mouth'; x: number; y: number; rx: number; ry: number; line: number }> = [];
+  if (p.eyesShut) {
+    const r = rig.eyeRadius * width;
+    for (const eye of rig.eyes) out.push({ kind: 'eye', x: eye.x * width, y: eye.y * height + dy, rx: r, ry: r, line: Math.max(1, r * 0.3) });
+  }
+  if (p.mouthOpen > 0.05) {
+    const mw = rig.mouth.width * width;
+    out.push({ kind: 'mouth', x: rig.mouth.x * width, y: rig.mouth.y * height + dy, rx: mw / 2, ry: (mw / 2) * 0.8 * p.mouthOpen, line: 0 });
+  }
+  return out;
+}
+
+/** The whole-pixel box that holds every face part of the pose (null: none is drawn). */
+function partsBox(rig: CharacterRig, p: Pose, width: number, height: number, dy: number): LayerBounds | null {
+  const parts = faceParts(rig, p, width, height, dy);
+  if (parts.length === 0) return null;
+  let x0 = Infinity;
+  let y0 = Infinity;
+  let x1 = -Infinity;
+  let y1 = -Infinity;
+  for (const f of parts) {
+    // A closed eye is a skin disc 1.35 radii wide under a lid line.
+    const rx = f.kind === 'eye' ? f.rx * 1.35 + f.line : f.rx;
+    const ry = f.kind === 'eye' ? f.ry * 1.35 + f.line : f.ry;
+    x0 = Math.min(x0, Math.floor(f.x - rx - 1));
+    y0 = Math.min(y0, Math.floor(f.y - ry - 1));
+    x1 = Math.max(x1, Math.ceil(f.x + rx + 1));
+    y1 = Math.max(y1, Math.ceil(f.y + ry + 1));
+  }
+  return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+}
+
+/** Draws the pose's face parts on `ctx` (origin at the box's top-left). */
+function drawParts(ctx: SKRSContext2D, rig: CharacterRig, p: Pose, width: number, height: number, dy: number): void {
+  for (const f of faceParts(rig, p, width, height, dy)) {
+    if (f.kind === 'eye') {
+      ctx.fillStyle = rig.skinColor;
+      ctx.beginPath();
+      ctx.ellipse(f.x, f.y, f.rx * 1.35, f.ry * 1.35, 0, 0, 2 * Math.PI);
+      ctx.fill();
+      ctx.strokeStyle = '#3b2a1a';
+      ctx.lineWidth = f.line;
+      ctx.beginPath();
+      ctx.moveTo(f.x - f.rx, f.y);
+      ctx.lineTo(f.x + f.rx, f.y);
+      ctx.stroke();
+    } else {
+      ctx.fillStyle = '#4a1010';
+      ctx.beginPath();
+      ctx.ellipse(f.x, f.y, f.rx, f.ry, 0, 0, 2 * Math.PI);
+      ctx.fill();
+    }
+  }
 }
 
 /**
@@ -134,62 +133,55 @@ export async function prepareCharacter(content: CharacterContent, env: RenderEnv
   }
   const image = await env.images.get(content.modelUrl);
   const rig = content.rig ?? DEFAULT_RIG;
+  const src = content.modelUrl;
+
+  /** The pose at `timeMs` in a `width` x `height` box, and the shifted copy that shows it at row `whole`. */
+  function place(width: number, height: number, timeMs: number): { p: Pose; dy: number; whole: number; shift: number; picture: Shifted } {
+    const p = pose(animation, timeMs / 1000);
+    // The copy shifted by the offset's fraction (to the nearest phase), at its whole pixels:
+    // a slow idle breath still moves every frame, at the cost of a plain copy.
+    const dy = p.dy * height;
+    const phases = phaseCount(Math.round(width), Math.round(height));
+    let whole = Math.floor(dy);
+    let phase = Math.round((dy - whole) * phases);
+    if (phase === phases) {
+      whole++;
+      phase = 0;
+    }
+    return { p, dy, whole, shift: whole + phase / phases, picture: shiftedPicture(image, src, width, height, phase, phases) };
+  }
+
+  /** The visible pixels: the picture's, moved with it, and the face parts (a rig may put them outside the picture). */
+  function visible(picture: Shifted, whole: number, parts: LayerBounds | null): LayerBounds {
+    let x0 = picture.content.x;
+    let y0 = picture.content.y + whole;
+    let x1 = x0 + picture.content.width;
+    let y1 = y0 + picture.content.height;
+    if (parts) {
+      x0 = Math.min(x0, parts.x);
+      y0 = Math.min(y0, parts.y);
+      x1 = Math.max(x1, parts.x + parts.width);
+      y1 = Math.max(y1, parts.y + parts.height);
+    }
+    return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+  }
+
   return {
     natural: { width: image.width, height: image.height },
     draw(ctx, width, height, timeMs) {
-      const p = pose(animation, timeMs / 1000);
-      // The copy shifted by the offset's fraction (to the nearest phase), at its whole pixels:
-      // a slow idle breath still moves every frame, at the cost of a plain blit.
-      const dy = p.dy * height;
-      const phases = phaseCount(Math.round(width), Math.round(height));
-      let whole = Math.floor(dy);
-      let phase = Math.round((dy - whole) * phases);
-      if (phase === phases) {
-        whole++;
-        phase = 0;
-      }
-      const picture = shiftedPicture(image, content.modelUrl, width, height, phase, phases);
-      ctx.drawImage(picture.canvas, 0, whole);
-      // Visible pixels: the picture's, moved with it, and the face parts drawn on top (a rig may
-      // put them outside the picture's own pixels).
-      let x0 = picture.content.x;
-      let y0 = picture.content.y + whole;
-      let x1 = x0 + picture.content.width;
-      let y1 = y0 + picture.content.height;
-      const cover = (cx: number, cy: number, rx: number, ry: number): void => {
-        x0 = Math.min(x0, Math.floor(cx - rx - 1));
-        y0 = Math.min(y0, Math.floor(cy - ry - 1));
-        x1 = Math.max(x1, Math.ceil(cx + rx + 1));
-        y1 = Math.max(y1, Math.ceil(cy + ry + 1));
-      };
-      if (p.eyesShut) {
-        const r = rig.eyeRadius * width;
-        for (const eye of rig.eyes) {
-          const ex = eye.x * width;
-          const ey = eye.y * height + dy;
-          const line = Math.max(1, r * 0.3);
-          cover(ex, ey, r * 1.35 + line, r * 1.35 + line);
-          ctx.fillStyle = rig.skinColor;
-          ctx.beginPath();
-          ctx.ellipse(ex, ey, r * 1.35, r * 1.35, 0, 0, 2 * Math.PI);
-          ctx.fill();
-          ctx.strokeStyle = '#3b2a1a';
-          ctx.lineWidth = line;
-          ctx.beginPath();
-          ctx.moveTo(ex - r, ey);
-          ctx.lineTo(ex + r, ey);
-          ctx.stroke();
-        }
-      }
-      if (p.mouthOpen > 0.05) {
-        const mw = rig.mouth.width * width;
-        ctx.fillStyle = '#4a1010';
-        ctx.beginPath();
-        ctx.ellipse(rig.mouth.x * width, rig.mouth.y * height + dy, mw / 2, (mw / 2) * 0.8 * p.mouthOpen, 0, 0, 2 * Math.PI);
-        ctx.fill();
-        cover(rig.mouth.x * width, rig.mouth.y * height + dy, mw / 2, (mw / 2) * 0.8 * p.mouthOpen);
-      }
-      return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+      const { p, dy, whole, shift, picture } = place(width, height, timeMs);
+      // Only rotated hosts come here (the worker writes the others with `write`); the rotation resamples anyway.
+      ctx.drawImage(scaledPicture(image, src, picture.width, picture.height - 1), 0, shift);
+      drawParts(ctx, rig, p, width, height, dy);
+      return visible(picture, whole, partsBox(rig, p, width, height, dy));
+    },
+    write(target, bufferWidth, bufferHeight, width, height, timeMs) {
+      const { p, dy, whole, picture } = place(width, height, timeMs);
+      blit(target, bufferWidth, bufferHeight, picture, whole);
+      const parts = partsBox(rig, p, width, height, dy);
+      if (parts) overlayParts(target, bufferWidth, bufferHeight, parts, (ctx) => drawParts(ctx, rig, p, width, height, dy));
+      return visible(picture, whole, parts);
     },
   };
+
 }

@@ -23,4 +23,11 @@ export interface PreparedContent {
    * pixel it drew, when it knows one without reading the pixels back; the worker scans otherwise.
    */
   draw(ctx: SKRSContext2D, width: number, height: number, timeMs: number): LayerBounds | void;
+  /**
+   * Writes the content unrotated straight into its layer buffer, without a canvas read back,
+   * when it can: `target` is the buffer's premultiplied RGBA words, `bufferWidth` x
+   * `bufferHeight` (every pixel written, outside the content with 0), the box `width` x `height`
+   * px at its top-left. Returns a box (buffer pixels) that holds every visible pixel.
+   */
+  write?(target: Uint32Array, bufferWidth: number, bufferHeight: number, width: number, height: number, timeMs: number): LayerBounds;
 }
