@@ -31,4 +31,6 @@ USER node
 VOLUME /data
 EXPOSE 4200 4201
 HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||4200)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "dist/orchestrator/main.js"]
+# The young generation capped at 2 MB a semi-space and no post-start heap shrink: RSS holds
+# steady under a live stream (README, "Node flags"); keep in step with package.json "start".
+CMD ["node", "--max-semi-space-size=2", "--no-memory-reducer", "dist/orchestrator/main.js"]
