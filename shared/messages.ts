@@ -57,6 +57,27 @@ export interface RenderNeedsBuffer {
 
 export type RenderResult = RenderDone | RenderNeedsBuffer;
 
+/**
+ * Several layers rendered one after another by one task (the worker's `renderBatch` export):
+ * small animated layers share a round trip (orchestrator/render/render-batches.ts).
+ */
+export interface RenderBatchTask {
+  tasks: RenderTask[];
+}
+
+/** A layer of a batch whose render threw; the batch's other layers still count. Nothing was written. */
+export interface RenderFailed {
+  status: 'error';
+  message: string;
+  runMs: number;
+}
+
+/** Each task's result, in the batch's order, and the whole batch's run time, ms. */
+export interface RenderBatchResult {
+  results: Array<RenderResult | RenderFailed>;
+  runMs: number;
+}
+
 /** Downscale a composited frame and encode it. Runs the worker's `encodeImage` export. */
 export interface EncodeImageTask {
   frame: SharedArrayBuffer;

@@ -1,12 +1,12 @@
 /**
  * The render worker: a Piscina worker module around one {@link createDrawer} drawer. `render`
- * draws one layer into its SharedArrayBuffer; `composite` composites one band of a frame;
+ * draws one layer into its SharedArrayBuffer (`renderBatch` several); `composite` composites one band of a frame;
  * `encodeImage` encodes a preview frame; deleted
  * assets named on the eviction channel are forgotten (pixels and fonts).
  */
 import { BroadcastChannel } from 'node:worker_threads';
 import { workerData } from 'piscina';
-import type { CompositeResult, CompositeTask, EncodeImageResult, EncodeImageTask, EvictMessage, RenderResult, RenderTask, WorkerInit } from '../shared/messages.js';
+import type { CompositeResult, CompositeTask, EncodeImageResult, EncodeImageTask, EvictMessage, RenderBatchResult, RenderBatchTask, RenderResult, RenderTask, WorkerInit } from '../shared/messages.js';
 import { compositeBand } from '../shared/composite-band.js';
 import { createDrawer } from './draw.js';
 import { forgetAssetFont } from './fonts.js';
@@ -31,6 +31,25 @@ eviction.unref();
  */
 export function render(task: RenderTask): Promise<RenderResult> {
   return drawer.render(task);
+}
+
+/**
+ * Draws each of `task.tasks` in turn, as `render` does. A layer that throws gets a `status:
+ * 'error'` result and the others are still drawn.
+ * @returns the results in the tasks' order
+ */
+export async function renderBatch(task: RenderBatchTask): Promise<RenderBatchResult> {
+  const started = performance.now();
+  const results: RenderBatchResult['results'] = [];
+  for (const t of task.tasks) {
+    const t0 = performance.now();
+    try {
+      results.push(await drawer.render(t));
+    } catch (err) {
+      results.push({ status: 'error', message: err instanceof Error ? err.message : String(err), runMs: performance.now() - t0 });
+    }
+  }
+  return { results, runMs: performance.now() - started };
 }
 
 /**

@@ -1,11 +1,12 @@
 import type { Logger } from 'pino';
 import type { Canvas } from '../../shared/stream-config.js';
 import type { Layer } from '../../shared/scene.js';
-import type { RenderDone } from '../../shared/messages.js';
+import type { RenderBatchResult, RenderDone } from '../../shared/messages.js';
 import type { LayerEntry } from '../scene/scene-store.js';
 import type { CompositeLayer } from '../../shared/compositor.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { isQueueFull, type RenderPool } from './render-pool.js';
+import { planBatches, UNKNOWN_COST_MS } from './render-batches.js';
 
 /** Bytes of a layer buffer before its first render tells the real size. */
 const INITIAL_LAYER_BYTES = 256 * 1024;
@@ -63,13 +64,18 @@ interface LayerSlot {
   keyFailures: number;
   /** Successful renders so far: tells the compositor's damage tracking the pixels changed. */
   generation: number;
+  /** The last render's run time, ms: how renders are grouped into tasks (render-batches.ts). */
+  costMs: number;
 }
 
 /** Slot keys of a crossfade's outgoing layers start with this (layer ids cannot contain it). */
 export const GHOST_SLOT = '\u0000out:';
 
-/** What draws a layer: the worker pool, or (single-thread bench baseline) a drawer on this thread. */
-export type LayerDrawService = Pick<RenderPool, 'render'>;
+/**
+ * What draws a layer: the worker pool, or (single-thread bench baseline) a drawer on this thread.
+ * With `renderBatch`, renders too small for a task each share one (at most `threads` tasks).
+ */
+export type LayerDrawService = Pick<RenderPool, 'render'> & Partial<Pick<RenderPool, 'renderBatch' | 'threads'>>;
 
 /** Per-frame counts for metrics and tests. */
 export interface RenderStats {
@@ -159,7 +165,7 @@ export class LayerRenderer {
    */
   async renderFrame(entries: readonly LayerEntry[], canvas: Canvas, timeMs: number): Promise<CompositeLayer[]> {
     const visible = entries.filter((e) => e.layer.visible && e.layer.opacity > 0);
-    const jobs: Promise<boolean>[] = [];
+    const todo: Array<{ entry: LayerEntry; slot: LayerSlot }> = [];
     for (const entry of visible) {
       const slot = this.#slot(entry.slot ?? entry.layer.id);
       if (slot.revision !== entry.revision) {
@@ -178,8 +184,9 @@ export class LayerRenderer {
         continue;
       }
       if (!animated && slot.keyFailures >= STATIC_RETRIES) continue;
-      jobs.push(this.#render(entry, slot, canvas, timeMs));
+      todo.push({ entry, slot });
     }
+    const jobs = this.#dispatch(todo, canvas, timeMs);
     if (jobs.length && (await Promise.all(jobs)).includes(false)) throw new RenderQueueFullError();
 
     const out: CompositeLayer[] = [];
@@ -205,61 +212,112 @@ export class LayerRenderer {
   #slot(id: string): LayerSlot {
     let slot = this.#slots.get(id);
     if (!slot) {
-      slot = { front: pixelsOf(new SharedArrayBuffer(INITIAL_LAYER_BYTES)), back: null, revision: -1, renderKey: '', result: null, stale: true, failures: 0, keyFailures: 0, generation: 0 };
+      slot = { front: pixelsOf(new SharedArrayBuffer(INITIAL_LAYER_BYTES)), back: null, revision: -1, renderKey: '', result: null, stale: true, failures: 0, keyFailures: 0, generation: 0, costMs: UNKNOWN_COST_MS };
       this.#slots.set(id, slot);
     }
     return slot;
   }
 
-  /** Renders one layer into its slot; false when the pool's queue was full (nothing changed). */
-  async #render(entry: LayerEntry, slot: LayerSlot, canvas: Canvas, timeMs: number): Promise<boolean> {
-    // Never drawn: nothing reads the front buffer, draw there; else into the back buffer.
-    const target = slot.generation > 0 ? (slot.back ??= pixelsOf(new SharedArrayBuffer(slot.front.buffer.byteLength))) : slot.front;
-    let buffer = target.buffer;
+  /** Starts the renders of `todo`: one task each, or grouped (render-batches.ts) when the pool batches. */
+  #dispatch(todo: ReadonlyArray<{ entry: LayerEntry; slot: LayerSlot }>, canvas: Canvas, timeMs: number): Promise<boolean>[] {
+    const pool = this.#pool;
+    if (!pool.renderBatch || todo.length < 2) return todo.map(({ entry, slot }) => this.#render(entry, slot, canvas, timeMs));
+    return planBatches(
+      todo.map(({ slot }) => slot.costMs),
+      pool.threads ?? 1,
+    ).map((group) => {
+      const items = group.map((i) => todo[i]!);
+      return items.length === 1 ? this.#render(items[0]!.entry, items[0]!.slot, canvas, timeMs) : this.#renderBatch(items, canvas, timeMs);
+    });
+  }
+
+  /** The buffer a render of `slot` writes: the front one before the first render (nothing reads it), else the back one. */
+  #target(slot: LayerSlot): Pixels {
+    return slot.generation > 0 ? (slot.back ??= pixelsOf(new SharedArrayBuffer(slot.front.buffer.byteLength))) : slot.front;
+  }
+
+  /**
+   * Renders one layer into its slot (`grow`: first into a new buffer of at least that many
+   * bytes); false when the pool's queue was full (nothing changed).
+   */
+  async #render(entry: LayerEntry, slot: LayerSlot, canvas: Canvas, timeMs: number, grow?: number): Promise<boolean> {
+    const target = this.#target(slot);
+    // Allocation on size change only, never per frame; the old pixels stay until this succeeds.
+    const grown = (bytes: number): SharedArrayBuffer => new SharedArrayBuffer(Math.ceil((bytes * GROW_FACTOR) / 4) * 4);
+    let buffer = grow === undefined ? target.buffer : grown(grow);
     try {
       for (let attempt = 0; attempt < 2; attempt++) {
-        const result = await this.#pool.render({
-          layer: entry.layer,
-          canvasWidth: canvas.width,
-          canvasHeight: canvas.height,
-          timeMs,
-          buffer,
-        });
+        const result = await this.#pool.render({ layer: entry.layer, canvasWidth: canvas.width, canvasHeight: canvas.height, timeMs, buffer });
         this.#metrics?.layerRender.observe({ type: entry.layer.content.type }, result.runMs / 1000);
         if (result.status === 'ok') {
-          const drawn = buffer === target.buffer ? target : pixelsOf(buffer);
-          if (drawn !== slot.front) {
-            slot.back = slot.generation > 0 ? slot.front : null;
-            slot.front = drawn;
-          }
-          slot.result = result;
-          slot.stale = false;
-          slot.generation++;
-          this.stats.rendered++;
-          this.#metrics?.layersRendered.inc();
-          if (slot.failures > 0) {
-            this.#log.info({ layerId: entry.layer.id, failures: slot.failures }, 'layer renders again');
-            this.#onFault?.({ id: entry.layer.id, message: null, failures: slot.failures });
-            slot.failures = 0;
-          }
+          this.#done(entry, slot, target, buffer, result);
           return true;
         }
-        // Allocation on size change only, never per frame; the old pixels stay until this succeeds.
-        buffer = new SharedArrayBuffer(Math.ceil((result.bytes * GROW_FACTOR) / 4) * 4);
+        buffer = grown(result.bytes);
       }
       throw new Error('layer buffer still too small after growing');
     } catch (err) {
       if (isQueueFull(err)) return false;
-      slot.failures++;
-      slot.keyFailures++;
-      this.stats.failed++;
-      this.#metrics?.layerFailures.inc({ type: entry.layer.content.type });
-      if (slot.failures === 1) {
-        const message = (err as Error).message;
-        this.#log.error({ err, layerId: entry.layer.id, type: entry.layer.content.type }, slot.result ? 'layer failed to render; showing its last good pixels' : 'layer failed to render; left out');
-        this.#onFault?.({ id: entry.layer.id, message, failures: 1 });
-      }
+      this.#failed(entry, slot, err as Error);
       return true;
+    }
+  }
+
+  /**
+   * Renders several layers in one task. A layer that threw fails alone; one whose buffer is too
+   * small is rendered again on its own; a task that failed whole (its worker died or timed out)
+   * fails each of its layers. False when the pool's queue was full.
+   */
+  async #renderBatch(items: ReadonlyArray<{ entry: LayerEntry; slot: LayerSlot }>, canvas: Canvas, timeMs: number): Promise<boolean> {
+    const targets = items.map(({ slot }) => this.#target(slot));
+    let batch: RenderBatchResult;
+    try {
+      batch = await this.#pool.renderBatch!({ tasks: items.map(({ entry }, k) => ({ layer: entry.layer, canvasWidth: canvas.width, canvasHeight: canvas.height, timeMs, buffer: targets[k]!.buffer })) });
+    } catch (err) {
+      if (isQueueFull(err)) return false;
+      for (const { entry, slot } of items) this.#failed(entry, slot, err as Error);
+      return true;
+    }
+    const again: Promise<boolean>[] = [];
+    batch.results.forEach((result, k) => {
+      const { entry, slot } = items[k]!;
+      this.#metrics?.layerRender.observe({ type: entry.layer.content.type }, result.runMs / 1000);
+      if (result.status === 'ok') this.#done(entry, slot, targets[k]!, targets[k]!.buffer, result);
+      else if (result.status === 'grow') again.push(this.#render(entry, slot, canvas, timeMs, result.bytes));
+      else this.#failed(entry, slot, new Error(result.message));
+    });
+    return !(await Promise.all(again)).includes(false);
+  }
+
+  /** A render into `buffer` (the slot's `target`, or a grown one) succeeded: it becomes the front. */
+  #done(entry: LayerEntry, slot: LayerSlot, target: Pixels, buffer: SharedArrayBuffer, result: RenderDone): void {
+    const drawn = buffer === target.buffer ? target : pixelsOf(buffer);
+    if (drawn !== slot.front) {
+      slot.back = slot.generation > 0 ? slot.front : null;
+      slot.front = drawn;
+    }
+    slot.result = result;
+    slot.stale = false;
+    slot.generation++;
+    slot.costMs = result.runMs;
+    this.stats.rendered++;
+    this.#metrics?.layersRendered.inc();
+    if (slot.failures > 0) {
+      this.#log.info({ layerId: entry.layer.id, failures: slot.failures }, 'layer renders again');
+      this.#onFault?.({ id: entry.layer.id, message: null, failures: slot.failures });
+      slot.failures = 0;
+    }
+  }
+
+  /** A render failed (threw, died, timed out): the layer keeps its last good pixels; the first failure of a run is logged and reported. */
+  #failed(entry: LayerEntry, slot: LayerSlot, err: Error): void {
+    slot.failures++;
+    slot.keyFailures++;
+    this.stats.failed++;
+    this.#metrics?.layerFailures.inc({ type: entry.layer.content.type });
+    if (slot.failures === 1) {
+      this.#log.error({ err, layerId: entry.layer.id, type: entry.layer.content.type }, slot.result ? 'layer failed to render; showing its last good pixels' : 'layer failed to render; left out');
+      this.#onFault?.({ id: entry.layer.id, message: err.message, failures: 1 });
     }
   }
 }

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
-import { evictionChannelName, type CompositeResult, type CompositeTask, type EncodeImageResult, type EncodeImageTask, type RenderResult, type RenderTask, type WorkerInit } from '../../shared/messages.js';
+import { evictionChannelName, type CompositeResult, type CompositeTask, type EncodeImageResult, type EncodeImageTask, type RenderBatchResult, type RenderBatchTask, type RenderResult, type RenderTask, type WorkerInit } from '../../shared/messages.js';
 import type { Metrics } from '../metrics/metrics.js';
 
 /** What the pool needs to start its workers. */
@@ -147,6 +147,11 @@ export class RenderPool {
   /** Draws one layer into its buffer (worker export `render`). */
   render(task: RenderTask): Promise<RenderResult> {
     return this.#run<RenderResult>(task, 'render');
+  }
+
+  /** Draws several layers in one task (worker export `renderBatch`); one that throws fails alone. */
+  renderBatch(task: RenderBatchTask): Promise<RenderBatchResult> {
+    return this.#run<RenderBatchResult>(task, 'renderBatch');
   }
 
   /** Composites one band of a frame (worker export `composite`). */
