@@ -94,7 +94,8 @@ export interface FfmpegRun {
 /**
  * Runs ffmpeg with `args` (inputs, graph and output) for `frames` frames and measures frames/s
  * between its first progress report after `warmupS` and its last one, so start-up (reading and
- * decoding the pictures) is not counted against it.
+ * decoding the pictures) is not counted against it. `fps` is NaN when no two reports span a
+ * steady-state window (a run that ended within about `warmupS` + 0.25 s): run it longer.
  * @param feed given ffmpeg's stdin when the input is `pipe:0` (our frames)
  * @throws Error when ffmpeg exits non-zero
  */
@@ -124,10 +125,10 @@ export function runFfmpeg(ffmpegPath: string, args: string[], warmupS = 0.5, fee
     child.on('error', reject);
     child.on('exit', (code) => {
       if (code !== 0) return reject(new Error(`ffmpeg exited ${code}: ${err.slice(-500)}`));
-      const from = first ?? { t: started, frame: 0 };
+      const from = first ?? lastMark;
       const frames = lastMark.frame - from.frame;
       const wallS = (lastMark.t - from.t) / 1000;
-      resolvePromise({ fps: frames / wallS, frames, wallS });
+      resolvePromise({ fps: frames > 0 && wallS > 0 ? frames / wallS : NaN, frames, wallS });
     });
   });
 }
