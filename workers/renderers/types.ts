@@ -27,7 +27,8 @@ export interface PreparedContent {
    * Writes the content unrotated straight into its layer buffer, without a canvas read back,
    * when it can: `target` is the buffer's premultiplied RGBA words, `bufferWidth` x
    * `bufferHeight` (every pixel written, outside the content with 0), the box `width` x `height`
-   * px at its top-left. Returns a box (buffer pixels) that holds every visible pixel.
+   * px at its top-left. Returns a box (buffer pixels) that holds every visible pixel. A layer
+   * written this way is taken as not opaque (blended, never row-copied): the host has margins.
    */
   write?(target: Uint32Array, bufferWidth: number, bufferHeight: number, width: number, height: number, timeMs: number): LayerBounds;
 }
