@@ -18,7 +18,7 @@ const KEY_A = 'sk_live_alpha_0123456789';
 const KEY_B = 'sk_live_bravo_9876543210';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-type View = { id: string; state: string; bytes: number; restarts: number; url: string | null; location: string | null; encodeGroup: string };
+type View = { id: string; state: string; bytes: number; bitrateBps: number | null; restarts: number; url: string | null; location: string | null; encodeGroup: string };
 
 t.test('outputs: two RTMP servers, a file and HLS from one encode, each supervised on its own', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sm-outputs-'));
@@ -120,6 +120,13 @@ t.test('outputs: two RTMP servers, a file and HLS from one encode, each supervis
       later = await seq();
     }
     t.ok(later > first, `media sequence ${first} -> ${later}`);
+    // ffmpeg's HLS muxer reports no size: bytes and bitrate come from what was passed to it.
+    const o1 = await outputs();
+    await sleep(1500);
+    const o2 = await outputs();
+    t.ok(o1['web']!.bytes > 0 && o2['web']!.bytes > o1['web']!.bytes, `HLS bytes grow: ${o1['web']!.bytes} -> ${o2['web']!.bytes}`);
+    const [hls, rtmp] = [o2['web']!.bitrateBps, o2['a']!.bitrateBps];
+    t.ok(hls !== null && rtmp !== null && hls > rtmp * 0.5 && hls < rtmp * 2, `HLS ${hls} bit/s near RTMP a's ${rtmp} bit/s (the same encode)`);
     const res = await fetch(`${s.base}/stream/hls/web/..%2F..%2Fstate.json`);
     t.equal(res.status, 404, 'only playlist and segment names are served');
   });

@@ -115,14 +115,14 @@ export class Metrics {
       },
     });
     new Gauge({
-      name: `${PREFIX}output_bytes`, help: 'Bytes the output\'s current ffmpeg has written (its -progress total_size; HLS reports none), by output id', labelNames: ['output'], registers,
+      name: `${PREFIX}output_bytes`, help: 'Bytes the output\'s current ffmpeg has written (its -progress total_size; for HLS, which reports none, the bytes passed to it), by output id', labelNames: ['output'], registers,
       collect() {
         this.reset();
         for (const o of src.outputs?.() ?? []) this.set({ output: o.id }, o.bytes);
       },
     });
     new Gauge({
-      name: `${PREFIX}output_bytes_per_second`, help: 'Output rate as ffmpeg reports it (bitrate / 8), by output id (absent before its first report)', labelNames: ['output'], registers,
+      name: `${PREFIX}output_bytes_per_second`, help: 'Output rate as ffmpeg reports it (bitrate / 8; for HLS, bytes passed on over media time written), by output id (absent before its first report)', labelNames: ['output'], registers,
       collect() {
         this.reset();
         for (const o of src.outputs?.() ?? []) if (o.bitrateBps !== null) this.set({ output: o.id }, o.bitrateBps / 8);

@@ -193,7 +193,6 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
   }
 
   #view(e: Entry): OutputView {
-    const p = e.muxer?.progress ?? null;
     return {
       id: e.spec.id,
       kind: e.spec.kind,
@@ -204,8 +203,8 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
       state: e.state,
       restarts: e.restarts,
       lastError: e.lastError,
-      bytes: p?.totalSizeBytes ?? 0,
-      bitrateBps: p && Number.isFinite(p.bitrateBps) ? p.bitrateBps : null,
+      bytes: e.muxer?.bytes ?? 0,
+      bitrateBps: e.muxer?.bitrateBps ?? null,
       location: e.location,
     };
   }

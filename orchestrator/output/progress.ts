@@ -2,8 +2,12 @@
 export interface EncoderProgress {
   /** Frames encoded so far. */
   frame: number;
-  /** Output bytes written so far (`total_size`). */
+  /** Output bytes written so far (`total_size`); 0 when ffmpeg says N/A (its HLS muxer does). */
   totalSizeBytes: number;
+  /** False when ffmpeg reported `total_size=N/A`: it does not know what its muxer wrote (HLS). */
+  sizeReported: boolean;
+  /** Media time written so far, microseconds (`out_time_us`); NaN when N/A. */
+  outTimeUs: number;
   /** Output bitrate in bits per second (`bitrate=2500.1kbits/s`), NaN when ffmpeg says N/A. */
   bitrateBps: number;
   /** Encoding speed relative to real time (`speed=1.01x`), NaN when N/A. */
@@ -44,6 +48,8 @@ function parseBlock(b: Record<string, string>): EncoderProgress {
   return {
     frame: Number(b['frame'] ?? 0),
     totalSizeBytes: Number(b['total_size'] ?? 0) || 0,
+    sizeReported: b['total_size'] !== 'N/A',
+    outTimeUs: b['out_time_us'] === undefined || b['out_time_us'] === 'N/A' ? NaN : Number(b['out_time_us']),
     bitrateBps: kbits ? Number(kbits[1]) * 1000 : NaN,
     speed: speed ? Number(speed[1]) : NaN,
   };
