@@ -209,6 +209,31 @@ t.test('assets', async (t) => {
     t.equal(st.isLive, true);
     t.same((await s.snapshot()).at(110, 60).slice(0, 3), [0, 0, 0], 'the hidden layer is gone from the program');
   });
+
+  await t.test('an asset used only by a saved scene: 409 naming it; with force its layers leave the scene, which still activates', async (t) => {
+    const up = await upload(s, await png(20, 20, [0, 255, 0]), 'badge.png');
+    t.equal(up.status, 201);
+    const layers = [
+      { id: 'badge', transform: { x: 10, y: 10 }, content: { type: 'image', src: up.body.id } },
+      { id: 'title', transform: { x: 200, y: 10 }, content: { type: 'text', content: 'Promo', style: { font: 'Arial', fontSize: 20, color: '#ffffff' } } },
+    ];
+    t.equal((await s.call('PUT', '/stream/scenes/promo', { layers })).status, 200);
+    const refused = await s.call('DELETE', `/stream/assets/${up.body.id}`);
+    t.equal(refused.status, 409);
+    t.equal(refused.body.error.code, 'SM_ERR_ASSET_IN_USE');
+    t.same(refused.body.error.details, { layers: [], scenes: [{ name: 'promo', layers: ['badge'] }] });
+    t.match(refused.body.error.message, /saved scenes promo/);
+    t.same((await s.call('GET', '/stream/scenes/promo')).body.layers.map((l: { id: string }) => l.id), ['badge', 'title'], 'the refusal changed nothing');
+
+    const forced = await s.call('DELETE', `/stream/assets/${up.body.id}?force=true`);
+    t.equal(forced.status, 200);
+    t.same(forced.body, { deleted: up.body.id, hiddenLayers: [], removedFromScenes: [{ name: 'promo', layers: ['badge'] }] });
+    t.same((await s.call('GET', '/stream/scenes/promo')).body.layers.map((l: { id: string }) => l.id), ['title']);
+    const activated = await s.call('POST', '/stream/scenes/promo/activate', {});
+    t.equal(activated.status, 200, 'the scene activates (a missing asset would make that a 404)');
+    t.same((await s.call('GET', '/stream/layers')).body.layers.map((l: { id: string }) => l.id), ['title']);
+    t.same((await s.snapshot()).at(20, 20).slice(0, 3), [0, 0, 0], 'no badge in the program');
+  });
 });
 
 t.test('ALLOW_SVG=true rasterises SVG to PNG', async (t) => {

@@ -2,13 +2,29 @@ import { createHash } from 'node:crypto';
 import { BroadcastChannel } from 'node:worker_threads';
 import { AppError } from '../../shared/errors.js';
 import { evictionChannelName, type EvictMessage } from '../../shared/messages.js';
-import { ASSET_ID } from '../../shared/scene.js';
+import { ASSET_ID, type Layer } from '../../shared/scene.js';
 import type { AssetMeta } from '../../shared/state-doc.js';
 import { assetRefs } from '../scene/asset-check.js';
 import type { StateManager } from '../state/state-manager.js';
 import type { AssetFiles } from './asset-files.js';
 import { inspectUpload, type InspectLimits } from './inspect.js';
 
+/** Whether `layer` reads asset `id`. */
+function uses(layer: Layer, id: string): boolean {
+  return assetRefs(layer).some((r) => r.ref === id);
+}
+
+/** The layers of one saved scene that use an asset. */
+export interface SceneUse {
+  name: string;
+  layers: string[];
+}
+
+/** What deleting an asset changed: live layers hidden, layers taken out of saved scenes. */
+export interface AssetRemoval {
+  hiddenLayers: string[];
+  removedFromScenes: SceneUse[];
+}
 
 /** Keeps file names to letters, digits, `.`, `_`, `-` (no path parts), at most 100 characters. */
 export function sanitizeName(name: string | null | undefined): string {
@@ -79,22 +95,37 @@ export class AssetService {
     return this.#files.path(id);
   }
 
-  /** Ids of the layers that use asset `id`. */
+  /** Ids of the live layers that use asset `id`. */
   usedBy(id: string): string[] {
-    return this.#state.scene.list().filter((l) => assetRefs(l).some((r) => r.ref === id)).map((l) => l.id);
+    return this.#state.scene.list().filter((l) => uses(l, id)).map((l) => l.id);
+  }
+
+  /** The saved scenes (`/scenes`) whose layers use asset `id`, with those layers' ids, by scene name. */
+  savedScenesUsing(id: string): SceneUse[] {
+    return Object.entries(this.#state.scenes.scenes)
+      .map(([name, layers]) => ({ name, layers: layers.filter((l) => uses(l, id)).map((l) => l.id) }))
+      .filter((u) => u.layers.length > 0)
+      .sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /**
-   * Deletes an asset. While layers use it: 409 with their ids, unless `force`, which hides them
-   * first (the stream keeps rendering without them).
-   * @returns the ids of the layers hidden
+   * Deletes an asset. While live layers or saved scenes use it: 409 with their ids (`details.layers`,
+   * `details.scenes`), unless `force`, which hides the live layers (the stream keeps rendering
+   * without them) and takes the layers out of the saved scenes (a scene with a missing asset could
+   * no longer be activated: activation checks every layer's assets).
+   * @returns the ids of the live layers hidden, and the layers taken out of each saved scene
    * @throws AppError SM_ERR_INVALID_ASSET_ID, SM_ERR_ASSET_UNKNOWN, SM_ERR_ASSET_IN_USE
    */
-  async remove(id: string, force: boolean): Promise<string[]> {
+  async remove(id: string, force: boolean): Promise<AssetRemoval> {
     this.get(id);
     const users = this.usedBy(id);
-    if (users.length && !force) {
-      throw new AppError('SM_ERR_ASSET_IN_USE', `Layers ${users.join(', ')} use this asset; hide or change them, or DELETE with ?force=true`, { layers: users });
+    const scenes = this.savedScenesUsing(id);
+    if ((users.length || scenes.length) && !force) {
+      const where = [
+        ...(users.length ? [`layers ${users.join(', ')}`] : []),
+        ...(scenes.length ? [`saved scenes ${scenes.map((u) => u.name).join(', ')}`] : []),
+      ].join(' and ');
+      throw new AppError('SM_ERR_ASSET_IN_USE', `This asset is used by ${where}; change them, or DELETE with ?force=true`, { layers: users, scenes });
     }
     const hidden: string[] = [];
     for (const layerId of users) {
@@ -103,10 +134,15 @@ export class AssetService {
         hidden.push(layerId);
       }
     }
+    if (scenes.length) {
+      const saved = this.#state.scenes;
+      const kept = Object.fromEntries(Object.entries(saved.scenes).map(([name, layers]) => [name, layers.filter((l) => !uses(l, id))]));
+      this.#state.setScenes({ ...saved, scenes: kept });
+    }
     this.#state.removeAsset(id);
     await this.#files.remove(id);
     this.#channel.postMessage({ evict: id } satisfies EvictMessage);
-    return hidden;
+    return { hiddenLayers: hidden, removedFromScenes: scenes };
   }
 
   close(): void {

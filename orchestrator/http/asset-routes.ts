@@ -81,8 +81,8 @@ export function assetRoutes(router: Router, assets: AssetService, maxBytes: numb
     ctx.body = createReadStream(assets.path(meta.id));
   });
   router.delete('/assets/:id', async (ctx) => {
-    const hidden = await assets.remove(ctx.params['id']!, ctx.query['force'] === 'true');
-    ctx.state['log']?.info({ assetId: ctx.params['id'], hidden }, 'asset deleted');
-    ctx.body = { deleted: ctx.params['id'], hiddenLayers: hidden };
+    const removal = await assets.remove(ctx.params['id']!, ctx.query['force'] === 'true');
+    ctx.state['log']?.info({ assetId: ctx.params['id'], ...removal }, 'asset deleted');
+    ctx.body = { deleted: ctx.params['id'], ...removal };
   });
 }
