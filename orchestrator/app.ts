@@ -199,7 +199,14 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
   });
   state.store.onReconnect(() => {
     void state.loadLate().then(
-      (adopted) => (adopted ? pipeline.applyConfig(state.config) : undefined),
+      (adopted) => {
+        if (!adopted) return undefined;
+        // Nothing was changed meanwhile, so the hub holds no outputs: take the stored ones (before
+        // its next change writes its list over them).
+        const lost = pipeline.hub.restore(state.outputs);
+        if (lost.length) log.error({ outputs: lost }, 'stored outputs are invalid; skipped');
+        return pipeline.applyConfig(state.config);
+      },
       (err: unknown) => log.error({ err }, 'late state load failed'),
     );
   });

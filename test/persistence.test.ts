@@ -91,6 +91,42 @@ t.test('redis killed mid-run: streaming goes on, health degraded, state back in 
   t.equal((await s.call('GET', '/health')).body.status, 'ok', 'health ok again');
 });
 
+t.test('booted while Redis was down: when it comes back, the stored scene and outputs are adopted and kept', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sm-late-'));
+  const redis = await startRedis(dir);
+  t.teardown(() => redis.stop());
+  const env = { STATE_STORE: 'redis', REDIS_URL: redis.url, REDIS_PREFIX: 'late:', RECORDINGS_DIR: join(dir, 'rec'), AUTOSTART: 'false' };
+  const first = await startChild(env);
+  t.equal((await first.call('POST', '/stream/outputs', { id: 'iso', kind: 'file', url: 'takes/iso.mkv', enabled: false })).status, 201);
+  t.equal((await first.call('PATCH', '/stream/layers/overlay', { content: { content: 'Stored bid: 3 ETH' } })).status, 200);
+  await sleep(300);
+  t.equal(await first.stop('SIGTERM'), 0);
+  const client = new Redis(redis.url, { lazyConnect: true, retryStrategy: () => 100 });
+  t.teardown(() => client.disconnect());
+  await client.connect();
+  await client.save();
+  await redis.kill();
+
+  const s = await startChild(env);
+  t.teardown(() => s.stop());
+  t.same((await s.call('GET', '/stream/outputs')).body.outputs.map((o: { id: string }) => o.id), ['main'], 'booted on defaults');
+  await redis.restart();
+  let ids: string[] = [];
+  for (let i = 0; i < 60 && !ids.includes('iso'); i++) {
+    await sleep(100);
+    ids = (await s.call('GET', '/stream/outputs')).body.outputs.map((o: { id: string }) => o.id);
+  }
+  t.same(ids, ['main', 'iso'], 'the stored output is back in /outputs');
+  t.equal((await s.call('GET', '/stream/layers/overlay')).body.content.content, 'Stored bid: 3 ETH', 'the stored scene is adopted');
+  t.equal((await s.call('POST', '/stream/outputs', { id: 'web', kind: 'hls', enabled: false })).status, 201);
+  let stored: string[] = [];
+  for (let i = 0; i < 40 && stored.length < 2; i++) {
+    await sleep(50);
+    stored = (JSON.parse((await client.get('late:stream:outputs')) ?? '[]') as { id: string }[]).map((o) => o.id);
+  }
+  t.same(stored, ['iso', 'web'], 'the next output change keeps the stored one in Redis');
+});
+
 t.test('a torn stored document: the server starts on defaults and logs what was wrong', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sm-torn-'));
   const data = join(dir, 'data');

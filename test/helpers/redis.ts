@@ -2,13 +2,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { freePort } from './rtmp-server.js';
 
-/** A real redis-server on a free loopback port, without persistence. */
+/** A real redis-server on a free loopback port, without persistence unless given a folder. */
 export interface RedisServer {
   port: number;
   url: string;
   /** Kills it without warning (SIGKILL), like a crash. */
   kill(): Promise<void>;
-  /** Starts it again on the same port (empty: no persistence). */
+  /** Starts it again on the same port (empty, unless `dir` was given and a SAVE wrote it there). */
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -23,13 +23,14 @@ function portOpen(port: number): Promise<boolean> {
 
 /**
  * Starts `redis-server` (Debian's redis-server package) on a free port.
+ * @param dir where an explicit SAVE writes `dump.rdb`, which a restart loads; none: nothing survives
  * @throws Error when it is not installed or does not come up within 5 s
  */
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(dir?: string): Promise<RedisServer> {
   const port = await freePort();
   let proc: ChildProcess | null = null;
   const up = async (): Promise<void> => {
-    proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...(dir ? ['--dir', dir] : [])], { stdio: 'ignore' });
     const p = proc;
     const failed = new Promise<never>((_, reject) => p.once('error', (err) => reject(new Error(`redis-server: ${err.message} (apt-get install redis-server)`))));
     const deadline = Date.now() + 5000;
