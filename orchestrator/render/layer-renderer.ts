@@ -1,17 +1,13 @@
 import type { Logger } from 'pino';
 import type { Canvas } from '../../shared/stream-config.js';
-import type { Layer } from '../../shared/scene.js';
 import type { RenderBatchResult, RenderDone } from '../../shared/messages.js';
 import type { LayerEntry } from '../scene/scene-store.js';
 import type { CompositeLayer } from '../../shared/compositor.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { isQueueFull, type RenderPool } from './render-pool.js';
-import { planBatches, UNKNOWN_COST_MS } from './render-batches.js';
+import { planBatches } from './render-batches.js';
+import { GHOST_SLOT, grownBuffer, isAnimated, newSlot, pixelsOf, renderKey, renderTarget, type LayerSlot, type Pixels } from './layer-slot.js';
 
-/** Bytes of a layer buffer before its first render tells the real size. */
-const INITIAL_LAYER_BYTES = 256 * 1024;
-/** Headroom when a buffer grows, so a text that gets a little longer does not grow it again. */
-const GROW_FACTOR = 1.25;
 /** Renders of unchanged static content tried after a failure before waiting for a change. */
 const STATIC_RETRIES = 3;
 
@@ -36,41 +32,6 @@ export interface LayerFault {
   failures: number;
 }
 
-/** A layer buffer and its word view. */
-interface Pixels {
-  buffer: SharedArrayBuffer;
-  words: Uint32Array;
-}
-
-/**
- * What the renderer keeps per layer between frames. Pixels are double-buffered: a render writes
- * `back` (the front buffer while there are no pixels yet) and, once it succeeds, swaps it to the
- * front; a frame still being composited keeps reading the old front. A layer drawn only once
- * never gets a back buffer.
- */
-interface LayerSlot {
-  front: Pixels;
-  back: Pixels | null;
-  /** Scene revision last looked at, and the render key it had. */
-  revision: number;
-  renderKey: string;
-  /** The last good pixels' geometry; kept when a later render fails. */
-  result: RenderDone | null;
-  /** The render key changed since `result` was drawn. */
-  stale: boolean;
-  /** Renders failed in a row (reported once when the run starts and when it ends). */
-  failures: number;
-  /** Renders of the current render key that failed (static layers stop retrying at STATIC_RETRIES). */
-  keyFailures: number;
-  /** Successful renders so far: tells the compositor's damage tracking the pixels changed. */
-  generation: number;
-  /** The last render's run time, ms: how renders are grouped into tasks (render-batches.ts). */
-  costMs: number;
-}
-
-/** Slot keys of a crossfade's outgoing layers start with this (layer ids cannot contain it). */
-export const GHOST_SLOT = '\u0000out:';
-
 /**
  * What draws a layer: the worker pool, or (single-thread bench baseline) a drawer on this thread.
  * With `renderBatch`, renders too small for a task each share one (at most `threads` tasks).
@@ -82,25 +43,6 @@ export interface RenderStats {
   rendered: number;
   reused: number;
   failed: number;
-}
-
-function pixelsOf(buffer: SharedArrayBuffer): Pixels {
-  return { buffer, words: new Uint32Array(buffer) };
-}
-
-/** Layers whose pixels change with time, re-rendered every frame. */
-function isAnimated(layer: Layer): boolean {
-  return layer.content.type === 'character';
-}
-
-/**
- * What a layer's pixels depend on: its content and its size, scale and rotation. Position,
- * opacity, zIndex and visibility are applied by the compositor, so changing them re-renders nothing.
- */
-function renderKey(layer: Layer, canvas: Canvas): string {
-  const { width, height, scale, rotation } = layer.transform;
-  const canvasSize = layer.content.type === 'color' ? `${canvas.width}x${canvas.height}` : '';
-  return JSON.stringify([layer.content, width, height, scale, rotation, canvasSize]);
 }
 
 /**
@@ -212,7 +154,7 @@ export class LayerRenderer {
   #slot(id: string): LayerSlot {
     let slot = this.#slots.get(id);
     if (!slot) {
-      slot = { front: pixelsOf(new SharedArrayBuffer(INITIAL_LAYER_BYTES)), back: null, revision: -1, renderKey: '', result: null, stale: true, failures: 0, keyFailures: 0, generation: 0, costMs: UNKNOWN_COST_MS };
+      slot = newSlot();
       this.#slots.set(id, slot);
     }
     return slot;
@@ -231,20 +173,14 @@ export class LayerRenderer {
     });
   }
 
-  /** The buffer a render of `slot` writes: the front one before the first render (nothing reads it), else the back one. */
-  #target(slot: LayerSlot): Pixels {
-    return slot.generation > 0 ? (slot.back ??= pixelsOf(new SharedArrayBuffer(slot.front.buffer.byteLength))) : slot.front;
-  }
-
   /**
    * Renders one layer into its slot (`grow`: first into a new buffer of at least that many
    * bytes); false when the pool's queue was full (nothing changed).
    */
   async #render(entry: LayerEntry, slot: LayerSlot, canvas: Canvas, timeMs: number, grow?: number): Promise<boolean> {
-    const target = this.#target(slot);
+    const target = renderTarget(slot);
     // Allocation on size change only, never per frame; the old pixels stay until this succeeds.
-    const grown = (bytes: number): SharedArrayBuffer => new SharedArrayBuffer(Math.ceil((bytes * GROW_FACTOR) / 4) * 4);
-    let buffer = grow === undefined ? target.buffer : grown(grow);
+    let buffer = grow === undefined ? target.buffer : grownBuffer(grow);
     try {
       for (let attempt = 0; attempt < 2; attempt++) {
         const result = await this.#pool.render({ layer: entry.layer, canvasWidth: canvas.width, canvasHeight: canvas.height, timeMs, buffer });
@@ -253,7 +189,7 @@ export class LayerRenderer {
           this.#done(entry, slot, target, buffer, result);
           return true;
         }
-        buffer = grown(result.bytes);
+        buffer = grownBuffer(result.bytes);
       }
       throw new Error('layer buffer still too small after growing');
     } catch (err) {
@@ -269,7 +205,7 @@ export class LayerRenderer {
    * fails each of its layers. False when the pool's queue was full.
    */
   async #renderBatch(items: ReadonlyArray<{ entry: LayerEntry; slot: LayerSlot }>, canvas: Canvas, timeMs: number): Promise<boolean> {
-    const targets = items.map(({ slot }) => this.#target(slot));
+    const targets = items.map(({ slot }) => renderTarget(slot));
     let batch: RenderBatchResult;
     try {
       batch = await this.#pool.renderBatch!({ tasks: items.map(({ entry }, k) => ({ layer: entry.layer, canvasWidth: canvas.width, canvasHeight: canvas.height, timeMs, buffer: targets[k]!.buffer })) });

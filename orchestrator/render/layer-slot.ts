@@ -1,0 +1,82 @@
+import type { Canvas } from '../../shared/stream-config.js';
+import type { Layer } from '../../shared/scene.js';
+import type { RenderDone } from '../../shared/messages.js';
+import { UNKNOWN_COST_MS } from './render-batches.js';
+
+/** Bytes of a layer buffer before its first render tells the real size. */
+const INITIAL_LAYER_BYTES = 256 * 1024;
+/** Headroom when a buffer grows, so a text that gets a little longer does not grow it again. */
+const GROW_FACTOR = 1.25;
+
+/** Slot keys of a crossfade's outgoing layers start with this (layer ids cannot contain it). */
+export const GHOST_SLOT = '\u0000out:';
+
+/** A layer buffer and its word view. */
+export interface Pixels {
+  buffer: SharedArrayBuffer;
+  words: Uint32Array;
+}
+
+/**
+ * What the renderer keeps per layer between frames. Pixels are double-buffered: a render writes
+ * `back` (the front buffer while there are no pixels yet) and, once it succeeds, swaps it to the
+ * front; a frame still being composited keeps reading the old front. A layer drawn only once
+ * never gets a back buffer.
+ */
+export interface LayerSlot {
+  front: Pixels;
+  back: Pixels | null;
+  /** Scene revision last looked at, and the render key it had. */
+  revision: number;
+  renderKey: string;
+  /** The last good pixels' geometry; kept when a later render fails. */
+  result: RenderDone | null;
+  /** The render key changed since `result` was drawn. */
+  stale: boolean;
+  /** Renders failed in a row (reported once when the run starts and when it ends). */
+  failures: number;
+  /** Renders of the current render key that failed (static layers stop retrying after a few). */
+  keyFailures: number;
+  /** Successful renders so far: tells the compositor's damage tracking the pixels changed. */
+  generation: number;
+  /** The last render's run time, ms: how renders are grouped into tasks (render-batches.ts). */
+  costMs: number;
+}
+
+/** A buffer and its Uint32 view (one word per RGBA pixel). */
+export function pixelsOf(buffer: SharedArrayBuffer): Pixels {
+  return { buffer, words: new Uint32Array(buffer) };
+}
+
+/** A slot not rendered yet: a front buffer of {@link INITIAL_LAYER_BYTES}, no back buffer. */
+export function newSlot(): LayerSlot {
+  return { front: pixelsOf(new SharedArrayBuffer(INITIAL_LAYER_BYTES)), back: null, revision: -1, renderKey: '', result: null, stale: true, failures: 0, keyFailures: 0, generation: 0, costMs: UNKNOWN_COST_MS };
+}
+
+/**
+ * The buffer a render of `slot` writes: the front one before the first render (nothing reads
+ * it), else the back one (made on first need, the front's size).
+ */
+export function renderTarget(slot: LayerSlot): Pixels {
+  return slot.generation > 0 ? (slot.back ??= pixelsOf(new SharedArrayBuffer(slot.front.buffer.byteLength))) : slot.front;
+}
+
+/** A new buffer for a render that needs `bytes`, with {@link GROW_FACTOR} headroom, a whole number of pixels. */
+export function grownBuffer(bytes: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(Math.ceil((bytes * GROW_FACTOR) / 4) * 4);
+}
+
+/** Layers whose pixels change with time, re-rendered every frame. */
+export function isAnimated(layer: Layer): boolean {
+  return layer.content.type === 'character';
+}
+
+/**
+ * What a layer's pixels depend on: its content and its size, scale and rotation. Position,
+ * opacity, zIndex and visibility are applied by the compositor, so changing them re-renders nothing.
+ */
+export function renderKey(layer: Layer, canvas: Canvas): string {
+  const { width, height, scale, rotation } = layer.transform;
+  const canvasSize = layer.content.type === 'color' ? `${canvas.width}x${canvas.height}` : '';
+  return JSON.stringify([layer.content, width, height, scale, rotation, canvasSize]);
+}
