@@ -9,11 +9,11 @@
  * Env: BENCH_SECONDS (60), BENCH_SIZES ("1920x1080,1280x720"), BENCH_SCENES ("S1,S2"), FPS (30).
  * Run: `npm run build && npm run bench:live`.
  */
-import { readFileSync } from 'node:fs';
 import type { FrameTimes } from '../orchestrator/pipeline.js';
 import { startLive } from './live-server.js';
 import { machineFacts, percentile, printTable, writeResult } from './report.js';
 import type { BenchScene } from './scenes.js';
+import { cpuSeconds } from './proc-cpu.js';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 60);
 const sizes = (process.env['BENCH_SIZES'] ?? '1920x1080,1280x720').split(',').map((s) => s.split('x').map(Number) as [number, number]);
@@ -21,19 +21,7 @@ const scenes = (process.env['BENCH_SCENES'] ?? 'S1,S2').split(',') as BenchScene
 const fps = Number(process.env['FPS'] ?? 30);
 /** RSS is compared from this many seconds in (caches and pools filled by then). */
 const SETTLE_S = 10;
-/** Linux clock ticks per second (`getconf CLK_TCK`). */
-const CLK_TCK = 100;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** User + system CPU seconds of a process, from /proc (NaN when it is gone). */
-function cpuSeconds(pid: number | undefined): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-  } catch {
-    return NaN;
-  }
-}
 
 async function once(scene: BenchScene, width: number, height: number): Promise<Record<string, number | string>> {
   const server = await startLive(scene, width, height, fps);

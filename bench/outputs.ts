@@ -8,29 +8,17 @@
  * Env: BENCH_SECONDS (15), BENCH_RUNS (3), WIDTH (1280), HEIGHT (720), FPS (30).
  * Run: `npm run build && npm run bench:outputs`.
  */
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApp } from '../orchestrator/app.js';
 import { loadConfig } from '../orchestrator/config/env.js';
 import { createLogger } from '../orchestrator/logger.js';
 import { machineFacts, printTable, summary, writeResult } from './report.js';
+import { cpuSeconds } from './proc-cpu.js';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 15);
 const runs = Number(process.env['BENCH_RUNS'] ?? 3);
-/** Linux clock ticks per second for /proc/<pid>/stat times (`getconf CLK_TCK`; 100 on x86-64 and arm64). */
-const CLK_TCK = 100;
-
-/** CPU seconds (user + system) of a process so far, or 0 when it is gone. */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-  } catch {
-    return 0;
-  }
-}
 
 interface Case {
   name: string;
@@ -53,10 +41,10 @@ async function once(c: Case): Promise<{ corePercent: number; encoders: number; p
     await app.pipeline.start();
     await new Promise((r) => setTimeout(r, 3000));
     const pids = app.pipeline.hub.pids();
-    const c0 = pids.map(cpuSeconds);
+    const c0 = pids.map((pid) => cpuSeconds(pid));
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, seconds * 1000));
-    const c1 = pids.map(cpuSeconds);
+    const c1 = pids.map((pid) => cpuSeconds(pid));
     const elapsed = (performance.now() - t0) / 1000;
     const used = c1.reduce((s, v, i) => s + v - c0[i]!, 0);
     return { corePercent: (100 * used) / elapsed, encoders: app.pipeline.hub.encoders, processes: pids.length };

@@ -7,24 +7,18 @@
  * Run: `npm run build && npm run bench:preview`.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { machineFacts, median, printTable, writeResult } from './report.js';
+import { cpuSeconds } from './proc-cpu.js';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 5);
 const WINDOWS = Number(process.env['BENCH_RUNS'] ?? 3);
 const ENCODED = /stream_manager_pool_tasks_total\{task="encodeImage",result="completed"\} (\d+)/;
-/** Linux clock ticks per second (`getconf CLK_TCK`, 100 on every common kernel). */
-const CLK_TCK = 100;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime + stime
-}
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {

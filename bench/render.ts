@@ -3,8 +3,9 @@
  * released (discarded). Scenes S1-S3 at 720p and 1080p with 1..N render workers, plus the
  * single-thread baseline (every layer drawn on the main thread, no pool), plus S2 as an FFmpeg
  * filter graph to `-f null` in its three input forms (bench/ffmpeg-graph.ts). Reports ratios
- * ours / FFmpeg at each size, the frame-time breakdown (render vs composite, medians) and the
- * scaling efficiency per worker count. Two frames are kept in flight (frame-composer.ts pipelines
+ * ours / FFmpeg at each size, the frame-time breakdown (render vs composite, medians), the main
+ * thread's CPU time per frame (what bounds the fps at many workers) and the scaling efficiency
+ * per worker count. Two frames are kept in flight (frame-composer.ts pipelines
  * them).
  *
  * Env: BENCH_SECONDS (2) per run, BENCH_RUNS (5), BENCH_WORKERS ("1,2,...,cores"),
@@ -14,6 +15,7 @@
 import { availableParallelism } from 'node:os';
 import { GRAPH_FORMS, graphArgs, runFfmpeg } from './ffmpeg-graph.js';
 import { openRig } from './offline.js';
+import { cpuSeconds } from './proc-cpu.js';
 import { machineFacts, printTable, summary, writeResult } from './report.js';
 import type { BenchScene } from './scenes.js';
 
@@ -38,6 +40,12 @@ interface Row {
   compositeMs?: number;
   /** Share of the run the main thread's event loop was busy (0..1, median of runs). */
   mainBusy?: number;
+  /**
+   * The main thread's own CPU time per frame, µs (median of runs; /proc, Linux). Unlike
+   * `mainBusy` it leaves out time the thread waited for a core, so it holds with more threads
+   * than cores; 1e6 / it bounds the fps any worker count can reach.
+   */
+  mainCpuUs?: number;
 }
 
 /** Frames/s of our render path over `seconds`, and median stage times. */
@@ -47,6 +55,7 @@ async function ours(scene: BenchScene, width: number, height: number, workers: n
   const render: number[] = [];
   const composite: number[] = [];
   const busy: number[] = [];
+  const mainCpu: number[] = [];
   try {
     // Warm-up: JIT, caches, first renders.
     for (let i = 0; i < 30; i++) {
@@ -56,6 +65,7 @@ async function ours(scene: BenchScene, width: number, height: number, workers: n
     for (let r = 0; r < runs; r++) {
       let frames = 0;
       const elu0 = performance.eventLoopUtilization();
+      const cpu0 = cpuSeconds(process.pid, process.pid);
       const t0 = performance.now();
       const end = t0 + seconds * 1000;
       // Two frames in flight: frame n+1 renders while frame n composites (frame-composer.ts).
@@ -71,11 +81,12 @@ async function ours(scene: BenchScene, width: number, height: number, workers: n
       }
       fps.push((frames * 1000) / (performance.now() - t0));
       busy.push(performance.eventLoopUtilization(elu0).utilization);
+      mainCpu.push(((cpuSeconds(process.pid, process.pid) - cpu0) * 1e6) / frames);
     }
   } finally {
     await rig.close();
   }
-  return { workers, fps: summary(fps), renderMs: summary(render).median, compositeMs: summary(composite).median, mainBusy: summary(busy).median };
+  return { workers, fps: summary(fps), renderMs: summary(render).median, compositeMs: summary(composite).median, mainBusy: summary(busy).median, mainCpuUs: summary(mainCpu).median };
 }
 
 const rows: Row[] = [];
@@ -128,7 +139,7 @@ for (const scene of scenes) {
   }
 }
 
-printTable(rows.map((r) => ({ scene: r.scene, size: r.size, contender: r.contender, 'fps (median)': r.fps.median, min: r.fps.min, max: r.fps.max, runs: r.fps.runs, 'render ms': r.renderMs ?? '', 'composite ms': r.compositeMs ?? '', 'main busy': r.mainBusy ?? '', efficiency: efficiency.find((e) => e.scene === r.scene && e.size === r.size && e.workers === r.workers)?.efficiency ?? '' })));
+printTable(rows.map((r) => ({ scene: r.scene, size: r.size, contender: r.contender, 'fps (median)': r.fps.median, min: r.fps.min, max: r.fps.max, runs: r.fps.runs, 'render ms': r.renderMs ?? '', 'composite ms': r.compositeMs ?? '', 'main busy': r.mainBusy ?? '', 'main CPU us/frame': r.mainCpuUs ?? '', efficiency: efficiency.find((e) => e.scene === r.scene && e.size === r.size && e.workers === r.workers)?.efficiency ?? '' })));
 process.stdout.write('\n');
 printTable(Object.entries(ratios).map(([k, v]) => ({ ratio: k, value: v })));
 const s3 = efficiency.find((e) => e.scene === 'S3' && e.size === '1920x1080' && e.workers === 8);
