@@ -1,3 +1,4 @@
+import type { BandRingInit } from './band-ring-layout.js';
 import type { LayerBounds } from './frame-layout.js';
 import type { Layer } from './scene.js';
 import type { BlockRect } from './yuv.js';
@@ -17,6 +18,8 @@ export interface WorkerInit {
   imageCacheBytes: number;
   /** BroadcastChannel on which the orchestrator names assets to forget (`{ evict: id }`). */
   evictionChannel: string;
+  /** The band ring to take composite bands from (shared/band-ring-layout.ts); none: bands come only as tasks. */
+  bandRing?: BandRingInit;
 }
 
 /** Render one layer into its buffer. Runs the worker's `render` export. */

@@ -10,6 +10,7 @@ import type { CompositeResult, CompositeTask, EncodeImageResult, EncodeImageTask
 import { compositeBand } from '../shared/composite-band.js';
 import { createDrawer } from './draw.js';
 import { forgetAssetFont } from './fonts.js';
+import { joinBandRing } from './band-ring-client.js';
 
 const init = workerData as WorkerInit;
 const drawer = createDrawer(init);
@@ -23,6 +24,8 @@ eviction.onmessage = (event: unknown) => {
   forgetAssetFont(id);
 };
 eviction.unref();
+
+if (init.bandRing) joinBandRing(init.bandRing);
 
 /**
  * Draws `task.layer` and writes its pixels to `task.buffer`.

@@ -38,9 +38,10 @@ export interface FrameComposerOptions {
   bands?: BandService | undefined;
 }
 
-/** Runs {@link CompositeTask}s: the render pool's `composite` and its thread count. */
+/** Runs {@link CompositeTask}s: the render pool's `compositeBands` and its thread count. */
 export interface BandService {
-  composite(task: CompositeTask): Promise<CompositeResult>;
+  /** Runs the bands of one stage in parallel; their times in order. */
+  compositeBands(tasks: readonly CompositeTask[]): Promise<CompositeResult[]>;
   readonly threads: number;
 }
 
@@ -244,7 +245,7 @@ export class FrameComposer {
         yuv: yuv ? (frame.yuv.buffer as SharedArrayBuffer) : null,
       });
     }
-    const results = service ? await Promise.all(tasks.map((t) => service.composite(t))) : tasks.map(compositeBand);
+    const results = service ? await service.compositeBands(tasks) : tasks.map(compositeBand);
     let convertMs = 0;
     for (const res of results) convertMs = Math.max(convertMs, res.convertMs);
     return convertMs;

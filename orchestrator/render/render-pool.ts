@@ -3,6 +3,7 @@ import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import { evictionChannelName, type CompositeResult, type CompositeTask, type EncodeImageResult, type EncodeImageTask, type RenderBatchResult, type RenderBatchTask, type RenderResult, type RenderTask, type WorkerInit } from '../../shared/messages.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { BandRing, BandTimeoutError } from './band-ring.js';
 
 /** What the pool needs to start its workers. */
 export interface RenderPoolOptions {
@@ -39,7 +40,7 @@ export function isQueueFull(err: unknown): boolean {
 
 /** True when `err` is a task that ran past its timeout (its worker was terminated). */
 export function isTimeout(err: unknown): boolean {
-  return err instanceof Error && err.name === 'AbortError';
+  return err instanceof BandTimeoutError || (err instanceof Error && err.name === 'AbortError');
 }
 
 /** The compiled worker module, next to this file's compiled folder. */
@@ -57,6 +58,8 @@ const WORKER_FILE = new URL('../../workers/render-worker.js', import.meta.url).h
  */
 export class RenderPool {
   readonly piscina: Piscina;
+  /** Where composite bands go without a message each (see {@link compositeBands}). */
+  readonly ring: BandRing;
   readonly #metrics: Metrics | undefined;
   readonly #timeoutMs: number;
   readonly #maxQueue: number;
@@ -68,12 +71,14 @@ export class RenderPool {
     this.#metrics = metrics;
     this.#timeoutMs = options.taskTimeoutMs ?? 2000;
     this.#maxQueue = options.maxQueue ?? 128;
+    this.ring = new BandRing({ timeoutMs: this.#timeoutMs, threads: () => this.piscina.threads, metrics, log });
     const assetStorage = resolve(options.assetStorage ?? resolve(options.assetRoot, 'data', 'assets'));
     const workerData: WorkerInit = {
       assetRoot: resolve(options.assetRoot),
       assetStorage,
       imageCacheBytes: options.imageCacheBytes ?? 256 * 1024 * 1024,
       evictionChannel: evictionChannelName(assetStorage),
+      bandRing: this.ring.init,
     };
     this.piscina = new Piscina({
       filename: WORKER_FILE,
@@ -83,13 +88,19 @@ export class RenderPool {
       maxQueue: this.#maxQueue,
       resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb ?? 1024 },
       workerData,
+      // Idle workers wait in their event loop, not in Atomics.wait, so that they hear the band ring.
+      atomics: 'disabled',
     });
     let created = 0;
-    this.piscina.on('workerCreate', () => {
+    this.piscina.on('workerCreate', (info: { id: number }) => {
       if (++created > threads) {
         metrics?.workerRestarts.inc();
         log?.warn({ threads: this.piscina.threads.length }, 'render worker replaced');
       }
+      // The band ring learns of an exit from the thread itself: Piscina's workerDestroy comes
+      // after the exit, when the Worker's threadId already reads -1.
+      const threadId = info.id;
+      this.piscina.threads.find((w) => w.threadId === threadId)?.once('exit', () => this.ring.threadGone(threadId));
     });
     this.piscina.on('error', (err: unknown) => log?.error({ err }, 'render worker error'));
   }
@@ -159,13 +170,23 @@ export class RenderPool {
     return this.#run<CompositeResult>(task, 'composite');
   }
 
+  /**
+   * Composites the bands of one frame stage: through the band ring (shared memory, no message
+   * per band) when it can take them, else as one `composite` task per band.
+   * @returns each band's times, in `tasks`' order
+   */
+  compositeBands(tasks: readonly CompositeTask[]): Promise<CompositeResult[]> {
+    return this.ring.run(tasks) ?? Promise.all(tasks.map((t) => this.composite(t)));
+  }
+
   /** Downscales and encodes a frame (worker export `encodeImage`). */
   encodeImage(task: EncodeImageTask): Promise<EncodeImageResult> {
     return this.#run<EncodeImageResult>(task, 'encodeImage');
   }
 
-  /** Waits for running tasks, then stops every thread. */
-  close(): Promise<void> {
-    return this.piscina.close();
+  /** Waits for running tasks and band jobs, then stops every thread. */
+  async close(): Promise<void> {
+    await this.ring.close();
+    await this.piscina.close();
   }
 }

@@ -1,0 +1,303 @@
+import { randomUUID } from 'node:crypto';
+import { BroadcastChannel, type Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { claimAt, CONTROL_BYTES, DATA_BYTES, doneAt, encodeBands, JOB_SLOTS, MESSAGE_BYTES, messageAt, ownerAt, readResult, SEQ, STOP, statusAt, type BandRingInit, type RingMessage } from '../../shared/band-ring-layout.js';
+import type { CompositeResult, CompositeTask } from '../../shared/messages.js';
+import type { Metrics } from '../metrics/metrics.js';
+
+/** A band that ran past the timeout; the thread running it was terminated. */
+export class BandTimeoutError extends Error {
+  readonly code = 'SM_ERR_BAND_TIMEOUT';
+  constructor(ms: number) {
+    super(`A composite band ran past ${ms} ms; its worker was terminated`);
+    // As Piscina's aborted tasks are named, so that isTimeout() knows both.
+    this.name = 'AbortError';
+  }
+}
+
+/** A band threw in its worker (a bug: bands are plain arithmetic on buffers). */
+export class BandFailedError extends Error {
+  readonly code = 'SM_ERR_BAND_FAILED';
+  constructor(message: string) {
+    super(`A composite band failed in its worker: ${message}`);
+    this.name = 'BandFailedError';
+  }
+}
+
+/** A thread exited in the middle of one of the job's bands (the pool replaces it). */
+export class BandWorkerExitError extends Error {
+  readonly code = 'SM_ERR_BAND_WORKER_EXIT';
+  constructor() {
+    super('A worker exited in the middle of a composite band');
+    this.name = 'BandWorkerExitError';
+  }
+}
+
+/** What a {@link BandRing} needs. */
+export interface BandRingOptions {
+  /** A job that has not finished after this long fails, ms. */
+  timeoutMs: number;
+  /** The worker threads now running (to terminate the one stuck in a band). */
+  threads: () => readonly Worker[];
+  metrics?: Metrics | undefined;
+  log?: Logger | undefined;
+}
+
+/**
+ * Hands composite bands to the render workers through shared memory: per job (the bands of one
+ * frame stage) one write of the bands' fields into a free job slot, one `Atomics.notify`, and one
+ * `Atomics.waitAsync` for the last band, instead of a message round trip per band (~40 µs of
+ * this thread's CPU per Piscina task, measured by bench:render's `main CPU us/frame`; this is
+ * ~5). Layout and protocol: shared/band-ring-layout.ts.
+ *
+ * The workers learn each SharedArrayBuffer once, on a BroadcastChannel, and forget it when this
+ * thread's copy is collected. A worker takes part from the time it has the list of buffers, so
+ * the ring takes jobs only once one worker has joined; until then, and when every slot is busy or
+ * a job is too big, {@link run} returns null and the caller sends the bands as pool tasks.
+ *
+ * Faults: a job that has not finished after `timeoutMs` fails with {@link BandTimeoutError};
+ * its unclaimed bands are withdrawn, the threads still in its bands are terminated (the pool
+ * replaces them), and its slot is reused once they have exited. A job one of whose bands was
+ * claimed by a thread that then exited ({@link threadGone}) fails at once with
+ * {@link BandWorkerExitError}; its slot is reused once its other bands are done.
+ */
+export class BandRing {
+  readonly init: BandRingInit;
+  readonly #o: BandRingOptions;
+  readonly #control: Int32Array;
+  readonly #words: Float64Array;
+  readonly #bytes: Uint8Array;
+  readonly #channel: BroadcastChannel;
+  readonly #free: number[] = [];
+  readonly #gen = new Uint16Array(JOB_SLOTS);
+  readonly #ids = new WeakMap<SharedArrayBuffer, number>();
+  readonly #live = new Map<number, WeakRef<SharedArrayBuffer>>();
+  readonly #collected = new FinalizationRegistry<number>((id) => {
+    this.#live.delete(id);
+    if (!this.#closed) this.#channel.postMessage({ forget: [id] } satisfies RingMessage);
+  });
+  #nextId = 1;
+  #added: Array<[number, SharedArrayBuffer]> = [];
+  #joined = false;
+  #closed = false;
+  #jobs = 0;
+  #hellos = 0;
+  readonly #inFlight = new Set<Promise<unknown>>();
+  /** Slots with a job in flight. */
+  readonly #busy = new Set<number>();
+  /** Threads that have exited (a few per fault; never reused ids). */
+  readonly #gone = new Set<number>();
+
+  constructor(options: BandRingOptions) {
+    this.#o = options;
+    const control = new SharedArrayBuffer(CONTROL_BYTES);
+    const data = new SharedArrayBuffer(DATA_BYTES);
+    this.init = { control, data, channel: `stream-manager-bands:${randomUUID()}` };
+    this.#control = new Int32Array(control);
+    this.#words = new Float64Array(data, 0, messageAt(0) / 8);
+    this.#bytes = new Uint8Array(data);
+    for (let j = JOB_SLOTS - 1; j >= 0; j--) this.#free.push(j);
+    this.#channel = new BroadcastChannel(this.init.channel);
+    this.#channel.onmessage = (event: unknown) => {
+      if ((event as { data: RingMessage }).data.hello === undefined || this.#closed) return;
+      const buffers: Array<[number, SharedArrayBuffer]> = [];
+      for (const [id, ref] of this.#live) {
+        const buffer = ref.deref();
+        if (buffer) buffers.push([id, buffer]);
+      }
+      this.#channel.postMessage({ buffers } satisfies RingMessage);
+      this.#joined = true;
+      this.#hellos++;
+    };
+    this.#channel.unref();
+  }
+
+  /** Jobs taken so far (not those {@link run} returned null for). */
+  get jobs(): number {
+    return this.#jobs;
+  }
+
+  /** Workers that have asked to join so far (replacements count again). */
+  get hellos(): number {
+    return this.#hellos;
+  }
+
+  #idOf = (buffer: SharedArrayBuffer): number => {
+    let id = this.#ids.get(buffer);
+    if (id === undefined) {
+      id = this.#nextId++;
+      this.#ids.set(buffer, id);
+      this.#live.set(id, new WeakRef(buffer));
+      this.#collected.register(buffer, id);
+      this.#added.push([id, buffer]);
+    }
+    return id;
+  };
+
+  /**
+   * Runs `tasks` (the bands of one stage; disjoint, so in any order and in parallel) on the
+   * workers.
+   * @returns each band's times in `tasks`' order, or null when the ring cannot take the job now
+   *   (no worker joined yet, every slot busy, or too many bands or rectangles for a slot)
+   * @throws BandTimeoutError (as a rejection) when the job ran past the timeout
+   * @throws BandFailedError (as a rejection) when a band threw in its worker
+   */
+  run(tasks: readonly CompositeTask[]): Promise<CompositeResult[]> | null {
+    if (!this.#joined || this.#closed || tasks.length === 0) return null;
+    const j = this.#free.pop();
+    if (j === undefined) return null;
+    if (!encodeBands(this.#words, j, tasks, this.#idOf)) {
+      this.#free.push(j);
+      this.#announce();
+      return null;
+    }
+    this.#announce();
+    const n = tasks.length;
+    const c = this.#control;
+    for (let i = 0; i < n; i++) {
+      Atomics.store(c, statusAt(j, i), 0);
+      Atomics.store(c, ownerAt(j, i), 0);
+    }
+    Atomics.store(c, doneAt(j), 0);
+    this.#gen[j] = (this.#gen[j]! + 1) & 0x7fff;
+    Atomics.store(c, claimAt(j), (this.#gen[j]! << 16) | (n << 8));
+    Atomics.add(c, SEQ, 1);
+    Atomics.notify(c, SEQ);
+    this.#jobs++;
+    this.#busy.add(j);
+    const job = this.#settle(j, n, performance.now());
+    this.#inFlight.add(job);
+    void job.then(
+      () => this.#inFlight.delete(job),
+      () => this.#inFlight.delete(job),
+    );
+    return job;
+  }
+
+  /** Posts the buffers named for the first time since the last post (before the job that uses them). */
+  #announce(): void {
+    if (this.#added.length === 0) return;
+    this.#channel.postMessage({ add: this.#added } satisfies RingMessage);
+    this.#added = [];
+  }
+
+  async #settle(j: number, n: number, started: number): Promise<CompositeResult[]> {
+    const deadline = started + this.#o.timeoutMs;
+    // Nothing else may hold the event loop open (idle pool threads are unref'd, and a pending
+    // Atomics.waitAsync does not count): a timer for the job's life does.
+    const alive = setTimeout(() => undefined, this.#o.timeoutMs + 1000);
+    try {
+      return await this.#wait(j, n, started, deadline);
+    } finally {
+      clearTimeout(alive);
+    }
+  }
+
+  async #wait(j: number, n: number, started: number, deadline: number): Promise<CompositeResult[]> {
+    const c = this.#control;
+    for (;;) {
+      const done = Atomics.load(c, doneAt(j));
+      if (done >= n) break;
+      if (this.#gone.size > 0 && this.#pending(j).some((owner) => this.#gone.has(owner))) {
+        await this.#abandon(j, deadline);
+        this.#o.metrics?.poolTasks.inc({ task: 'composite', result: 'failed' }, n);
+        throw new BandWorkerExitError();
+      }
+      const left = deadline - performance.now();
+      const wait = left > 0 ? Atomics.waitAsync(c, doneAt(j), done, left) : null;
+      if (wait === null || (wait.async ? await wait.value : wait.value) === 'timed-out') {
+        if (Atomics.load(c, doneAt(j)) >= n) break;
+        await this.#abandon(j, 0);
+        this.#o.metrics?.poolTasks.inc({ task: 'composite', result: 'timeout' }, n);
+        throw new BandTimeoutError(this.#o.timeoutMs);
+      }
+    }
+    const total = performance.now() - started;
+    const results: CompositeResult[] = [];
+    let failed: string | null = null;
+    for (let i = 0; i < n; i++) {
+      if (Atomics.load(c, statusAt(j, i)) === 2) failed ??= this.#message(j);
+      results.push(readResult(this.#words, j, i));
+    }
+    this.#free.push(j);
+    this.#busy.delete(j);
+    const m = this.#o.metrics;
+    if (failed !== null) {
+      m?.poolTasks.inc({ task: 'composite', result: 'failed' }, n);
+      throw new BandFailedError(failed);
+    }
+    if (m) {
+      for (const r of results) {
+        m.poolTaskRun.observe({ task: 'composite' }, r.runMs / 1000);
+        m.poolTaskWait.observe({ task: 'composite' }, Math.max(0, total - r.runMs) / 1000);
+      }
+      m.poolTasks.inc({ task: 'composite', result: 'completed' }, n);
+    }
+    return results;
+  }
+
+  #message(j: number): string {
+    const raw = this.#bytes.slice(messageAt(j), messageAt(j) + MESSAGE_BYTES);
+    const end = raw.indexOf(0);
+    return new TextDecoder().decode(end < 0 ? raw : raw.subarray(0, end));
+  }
+
+  /** The threads in slot `j`'s claimed bands that have not finished. */
+  #pending(j: number): number[] {
+    const c = this.#control;
+    const claimed = Atomics.load(c, claimAt(j)) & 0xff;
+    const owners: number[] = [];
+    for (let i = 0; i < claimed; i++) if (Atomics.load(c, statusAt(j, i)) === 0) owners.push(Atomics.load(c, ownerAt(j, i)));
+    return owners;
+  }
+
+  /**
+   * Withdraws slot `j`'s unclaimed bands, waits until `until` (performance.now() ms) for the
+   * live threads in its claimed bands, terminates those still in them, and frees the slot once
+   * they have exited (a band finishing later would write into a reused slot).
+   */
+  async #abandon(j: number, until: number): Promise<void> {
+    const c = this.#control;
+    const at = claimAt(j);
+    for (;;) {
+      const w = Atomics.load(c, at);
+      const claimed = w & 0xff;
+      if (Atomics.compareExchange(c, at, w, (w & ~0xffff) | (claimed << 8) | claimed) === w) break;
+    }
+    let live = this.#pending(j).filter((owner) => !this.#gone.has(owner));
+    while (live.length > 0 && performance.now() < until) {
+      const wait = Atomics.waitAsync(c, doneAt(j), Atomics.load(c, doneAt(j)), until - performance.now());
+      if (wait.async) await wait.value;
+      live = this.#pending(j).filter((owner) => !this.#gone.has(owner));
+    }
+    const exits: Array<Promise<unknown>> = [];
+    for (const worker of this.#o.threads()) {
+      if (!live.includes(worker.threadId)) continue;
+      exits.push(new Promise((resolve) => worker.once('exit', resolve)));
+      void worker.terminate();
+    }
+    this.#o.log?.warn({ slot: j, terminated: exits.length, timeoutMs: this.#o.timeoutMs }, 'composite bands abandoned');
+    await Promise.all(exits);
+    this.#free.push(j);
+    this.#busy.delete(j);
+  }
+
+  /**
+   * Tells the ring that thread `threadId` has exited (the pool's `workerDestroy`): a job waiting
+   * for a band that thread had claimed fails now, not at its timeout.
+   */
+  threadGone(threadId: number): void {
+    this.#gone.add(threadId);
+    for (const j of this.#busy) Atomics.notify(this.#control, doneAt(j));
+  }
+
+  /** Waits for the jobs in flight (each ends by its timeout at the latest), then stops the workers' waits. */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.#inFlight]);
+    this.#closed = true;
+    Atomics.store(this.#control, STOP, 1);
+    Atomics.add(this.#control, SEQ, 1);
+    Atomics.notify(this.#control, SEQ);
+    this.#channel.close();
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * The band ring (orchestrator/render/band-ring.ts, workers/band-ring-client.ts): composite bands
+ * handed to real worker threads through shared memory give the same pixels as the same bands
+ * run on this thread; a band that throws fails its job with the worker's message; a job past
+ * the timeout fails as a timeout, its thread is replaced, and the replacement, which joins
+ * later, still knows the buffers announced before it started.
+ */
+import t from 'tap';
+import fc from 'fast-check';
+import { compositeBand } from '../shared/composite-band.js';
+import type { BandLayer, CompositeTask } from '../shared/messages.js';
+import { i420Bytes } from '../shared/yuv.js';
+import { Metrics } from '../orchestrator/metrics/metrics.js';
+import { isTimeout, RenderPool } from '../orchestrator/render/render-pool.js';
+import { BandFailedError, BandWorkerExitError } from '../orchestrator/render/band-ring.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until `ok()` holds, up to `ms`. */
+async function until(ok: () => boolean, ms: number): Promise<boolean> {
+  const end = performance.now() + ms;
+  while (!ok() && performance.now() < end) await sleep(10);
+  return ok();
+}
+
+/** A layer buffer of `w`x`h` premultiplied pixels from `seed` (some opaque, some translucent, some clear). */
+function layerBuffer(w: number, h: number, seed: number): SharedArrayBuffer {
+  const buffer = new SharedArrayBuffer(w * h * 4);
+  const px = new Uint32Array(buffer);
+  let s = seed * 2654435761;
+  for (let i = 0; i < px.length; i++) {
+    s = (s * 1103515245 + 12345) >>> 0;
+    const a = [0, 128, 255][s % 3]!;
+    const c = (v: number): number => Math.round((v * a) / 255);
+    px[i] = ((a << 24) | (c((s >>> 8) & 255) << 16) | (c((s >>> 16) & 255) << 8) | c(s >>> 24)) >>> 0;
+  }
+  return buffer;
+}
+
+/** The bands of one frame of `w`x`h`: `bands` equal bands over `layers`, only inside `rects` (null: all). */
+function bandTasks(frame: SharedArrayBuffer, yuv: SharedArrayBuffer | null, w: number, h: number, layers: BandLayer[], rects: CompositeTask['rects'], bands: number): CompositeTask[] {
+  const tasks: CompositeTask[] = [];
+  for (let b = 0; b < bands; b++) {
+    const rowStart = Math.round((h * b) / bands / 2) * 2;
+    const rowEnd = b === bands - 1 ? h : Math.round((h * (b + 1)) / bands / 2) * 2;
+    tasks.push({ frame, width: w, height: h, rowStart, rowEnd, rects, paint: true, background: 0xff403020, layers: layers.filter((l) => l.y < rowEnd && l.y + l.height > rowStart), yuv });
+  }
+  return tasks;
+}
+
+t.test('bands through the ring equal the same bands composited on this thread', async (t) => {
+  const pool = new RenderPool({ threads: 3, assetRoot: '.' });
+  t.teardown(() => pool.close());
+  await pool.warmUp();
+  t.ok(await until(() => pool.ring.hellos >= 3, 10_000), 'every worker asks to join the ring');
+  const W = 160;
+  const H = 120;
+  const layerArb = fc.record({ x: fc.integer({ min: -40, max: 150 }), y: fc.integer({ min: -40, max: 110 }), w: fc.integer({ min: 1, max: 90 }), h: fc.integer({ min: 1, max: 90 }), opacity: fc.constantFrom(1, 0.5, 0.2), seed: fc.nat() });
+  const rectArb = fc.record({ x: fc.nat({ max: 70 }), y: fc.nat({ max: 50 }), w: fc.integer({ min: 1, max: 40 }), h: fc.integer({ min: 1, max: 30 }) }).map((r) => ({ x0: r.x * 2, y0: r.y * 2, x1: Math.min(W, (r.x + r.w) * 2), y1: Math.min(H, (r.y + r.h) * 2) }));
+  const jobArb = fc.record({ layers: fc.array(layerArb, { minLength: 0, maxLength: 6 }), rects: fc.option(fc.array(rectArb, { minLength: 1, maxLength: 5 })), bands: fc.integer({ min: 1, max: 5 }), yuv: fc.boolean() });
+  const jobs0 = pool.ring.jobs;
+  let frames = 0;
+  await fc.assert(
+    // Up to 12 jobs at once: more than the ring's 8 slots, so some go as pool tasks, and both ways agree.
+    fc.asyncProperty(fc.array(jobArb, { minLength: 1, maxLength: 12 }), async (jobs) => {
+      const runs = jobs.map((job) => {
+        const layers = job.layers.map((l): BandLayer => ({ buffer: layerBuffer(l.w, l.h, l.seed), x: l.x, y: l.y, width: l.w, height: l.h, opacity: l.opacity, opaque: false }));
+        const mine = { rgba: new SharedArrayBuffer(W * H * 4), yuv: new SharedArrayBuffer(i420Bytes(W, H)) };
+        const theirs = { rgba: new SharedArrayBuffer(W * H * 4), yuv: new SharedArrayBuffer(i420Bytes(W, H)) };
+        for (const task of bandTasks(mine.rgba, job.yuv ? mine.yuv : null, W, H, layers, job.rects, job.bands)) compositeBand(task);
+        return { mine, theirs, done: pool.compositeBands(bandTasks(theirs.rgba, job.yuv ? theirs.yuv : null, W, H, layers, job.rects, job.bands)) };
+      });
+      let same = true;
+      for (const run of runs) {
+        const results = await run.done;
+        if (results.some((r) => !(r.runMs >= 0))) same = false;
+        if (Buffer.compare(Buffer.from(run.mine.rgba), Buffer.from(run.theirs.rgba)) !== 0) same = false;
+        if (Buffer.compare(Buffer.from(run.mine.yuv), Buffer.from(run.theirs.yuv)) !== 0) same = false;
+        frames++;
+      }
+      return same;
+    }),
+    { numRuns: 60, seed: 7 },
+  );
+  t.ok(frames > 200, `${frames} frames: RGBA and I420 equal the bands run on this thread`);
+  t.ok(pool.ring.jobs - jobs0 > frames / 2, `${pool.ring.jobs - jobs0} of them went through the ring`);
+});
+
+t.test('a band that throws fails its job with the worker\'s message; the ring goes on', async (t) => {
+  const metrics = new Metrics();
+  const pool = new RenderPool({ threads: 2, assetRoot: '.' }, metrics);
+  t.teardown(() => pool.close());
+  await pool.warmUp();
+  t.ok(await until(() => pool.ring.hellos >= 2, 10_000), 'the workers joined');
+  const frame = new SharedArrayBuffer(64 * 64 * 4);
+  // 6 bytes: not whole pixels, so the worker's Uint32Array view of it throws a RangeError.
+  const bad: BandLayer = { buffer: new SharedArrayBuffer(6), x: 0, y: 0, width: 1, height: 1, opacity: 1, opaque: false };
+  const jobs0 = pool.ring.jobs;
+  const err = await pool.compositeBands(bandTasks(frame, null, 64, 64, [bad], null, 2)).catch((e: unknown) => e);
+  t.ok(err instanceof BandFailedError, 'the job fails as a failed band');
+  t.match((err as Error).message, /RangeError/, `with the worker's message: ${(err as Error).message}`);
+  t.equal(pool.ring.jobs, jobs0 + 1, 'it went through the ring');
+  const good: BandLayer = { buffer: layerBuffer(8, 8, 1), x: 4, y: 4, width: 8, height: 8, opacity: 1, opaque: false };
+  const results = await pool.compositeBands(bandTasks(frame, null, 64, 64, [good], null, 2));
+  t.equal(results.length, 2, 'the next job runs');
+  t.equal(new Uint32Array(frame)[0], 0xff403020, 'and paints the background');
+  const failed = (await metrics.registry.getSingleMetric('stream_manager_pool_tasks_total')?.get())?.values.find((v) => v.labels.task === 'composite' && v.labels.result === 'failed')?.value;
+  t.equal(failed, 2, 'both bands of the failed job are counted as failed');
+});
+
+t.test('a job past the timeout fails as a timeout; the thread is replaced and rejoins knowing every buffer', async (t) => {
+  const metrics = new Metrics();
+  const pool = new RenderPool({ threads: 1, assetRoot: '.', taskTimeoutMs: 250 }, metrics);
+  t.teardown(() => pool.close());
+  await pool.warmUp();
+  t.ok(await until(() => pool.ring.hellos >= 1, 10_000), 'the worker joined');
+  // Announced to the first thread only.
+  const small = { w: 64, h: 64 };
+  const frame = new SharedArrayBuffer(small.w * small.h * 4);
+  const layer: BandLayer = { buffer: layerBuffer(32, 32, 2), x: 8, y: 8, width: 32, height: 32, opacity: 0.5, opaque: false };
+  const expected = new SharedArrayBuffer(small.w * small.h * 4);
+  for (const task of bandTasks(expected, null, small.w, small.h, [layer], null, 1)) compositeBand(task);
+  await pool.compositeBands(bandTasks(frame, null, small.w, small.h, [layer], null, 1));
+  t.equal(Buffer.compare(Buffer.from(frame), Buffer.from(expected)), 0, 'a small job runs');
+
+  // 4K, the same translucent full-frame layer 24 times over, in I420 too: seconds of work in one band.
+  const W = 3840;
+  const H = 2160;
+  const big = new SharedArrayBuffer(W * H * 4);
+  new Uint32Array(big).fill(0x80402010);
+  const layers = Array.from({ length: 24 }, (): BandLayer => ({ buffer: big, x: 0, y: 0, width: W, height: H, opacity: 0.7, opaque: false }));
+  const [oldThread] = pool.piscina.threads.map((w) => w.threadId);
+  const started = performance.now();
+  const err = await pool.compositeBands(bandTasks(new SharedArrayBuffer(W * H * 4), new SharedArrayBuffer(i420Bytes(W, H)), W, H, layers, null, 1)).catch((e: unknown) => e);
+  const took = performance.now() - started;
+  t.ok(isTimeout(err), `the job fails as a timeout: ${(err as Error).message}`);
+  t.ok(took >= 240 && took < 5000, `after the timeout (${took.toFixed(0)} ms)`);
+  const timeouts = (await metrics.registry.getSingleMetric('stream_manager_pool_tasks_total')?.get())?.values.find((v) => v.labels.task === 'composite' && v.labels.result === 'timeout')?.value;
+  t.equal(timeouts, 1, 'counted as a timed-out band');
+
+  t.ok(await until(() => pool.piscina.threads.length === 1 && pool.piscina.threads[0]!.threadId !== oldThread, 10_000), 'the stuck thread was terminated and replaced');
+  await pool.warmUp();
+  t.ok(await until(() => pool.ring.hellos >= 2, 10_000), 'the replacement asked to join');
+  const restarts = (await metrics.registry.getSingleMetric('stream_manager_pool_worker_restarts_total')?.get())?.values[0]?.value;
+  t.equal(restarts, 1, 'the replacement is counted');
+  // The same buffers, not announced again: the replacement learnt them from the join answer.
+  new Uint32Array(frame).fill(0);
+  const jobs0 = pool.ring.jobs;
+  await pool.compositeBands(bandTasks(frame, null, small.w, small.h, [layer], null, 1));
+  t.equal(pool.ring.jobs, jobs0 + 1, 'the next job goes through the ring');
+  t.equal(Buffer.compare(Buffer.from(frame), Buffer.from(expected)), 0, 'and draws with the buffers announced before the replacement started');
+});
+
+t.test('a thread that exits in a band fails its job at once, not at the timeout', async (t) => {
+  const pool = new RenderPool({ threads: 1, assetRoot: '.', taskTimeoutMs: 20_000 });
+  t.teardown(() => pool.close());
+  await pool.warmUp();
+  t.ok(await until(() => pool.ring.hellos >= 1, 10_000), 'the worker joined');
+  const W = 3840;
+  const H = 2160;
+  const big = new SharedArrayBuffer(W * H * 4);
+  const layers = Array.from({ length: 24 }, (): BandLayer => ({ buffer: big, x: 0, y: 0, width: W, height: H, opacity: 0.7, opaque: false }));
+  const started = performance.now();
+  const job = pool.compositeBands(bandTasks(new SharedArrayBuffer(W * H * 4), null, W, H, layers, null, 1)).catch((e: unknown) => e);
+  await sleep(100);
+  void pool.piscina.threads[0]!.terminate();
+  const err = await job;
+  const took = performance.now() - started;
+  t.ok(err instanceof BandWorkerExitError, `the job fails as a lost band: ${(err as Error).message}`);
+  t.ok(took < 5000, `at once (${took.toFixed(0)} ms), not after the 20 s timeout`);
+  t.ok(await until(() => pool.ring.hellos >= 2, 10_000), 'a replacement joined');
+  const frame = new SharedArrayBuffer(64 * 64 * 4);
+  const results = await pool.compositeBands(bandTasks(frame, null, 64, 64, [], null, 2));
+  t.equal(results.length, 2, 'and the ring goes on');
+  t.equal(new Uint32Array(frame)[64 * 64 - 1], 0xff403020, 'painting');
+});

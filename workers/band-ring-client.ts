@@ -1,0 +1,107 @@
+/**
+ * A render worker's side of the band ring (shared/band-ring-layout.ts): between its pool tasks,
+ * the worker waits on the ring's sequence word with `Atomics.waitAsync` (so its event loop, and
+ * Piscina's messages, keep running), and when a job is published claims bands one at a time
+ * with a compare-and-swap on the job's claim word, composites them, and counts them done; the
+ * thread that finishes a job's last band wakes the orchestrator.
+ */
+import { BroadcastChannel, receiveMessageOnPort, threadId, type MessagePort } from 'node:worker_threads';
+import { compositeBand } from '../shared/composite-band.js';
+import { claimAt, decodeBand, doneAt, JOB_SLOTS, MESSAGE_BYTES, messageAt, ownerAt, SEQ, STOP, statusAt, writeResult, type BandRingInit, type RingMessage } from '../shared/band-ring-layout.js';
+
+/** A band named a buffer this worker was never told about (a bug, or a lost announcement). */
+export class UnknownBufferError extends Error {
+  readonly code = 'SM_ERR_BAND_BUFFER_UNKNOWN';
+  constructor(id: number) {
+    super(`Band names buffer ${id}, which this worker does not know`);
+    this.name = 'UnknownBufferError';
+  }
+}
+
+/**
+ * Joins the ring described by `init`: announces itself, and from the orchestrator's answer on
+ * (every buffer live) takes part in every job. Runs until the ring's STOP word is set.
+ */
+export function joinBandRing(init: BandRingInit): void {
+  const control = new Int32Array(init.control);
+  const words = new Float64Array(init.data, 0, messageAt(0) / 8);
+  const bytes = new Uint8Array(init.data);
+  const buffers = new Map<number, SharedArrayBuffer>();
+  const encoder = new TextEncoder();
+  let ready = false;
+
+  const channel = new BroadcastChannel(init.channel);
+  // Node reads a BroadcastChannel synchronously too (docs: receiveMessageOnPort); @types/node says MessagePort only.
+  const port = channel as unknown as MessagePort;
+  const handle = (m: RingMessage): void => {
+    const list = m.buffers ?? m.add;
+    for (const [id, buffer] of list ?? []) buffers.set(id, buffer);
+    for (const id of m.forget ?? []) buffers.delete(id);
+    if (m.buffers) ready = true;
+  };
+  const bufferOf = (id: number): SharedArrayBuffer => {
+    let buffer = buffers.get(id);
+    // An announcement posted before the job may not have been dispatched yet: read it now.
+    while (buffer === undefined) {
+      const entry = receiveMessageOnPort(port) as { message: RingMessage } | undefined;
+      if (entry === undefined) break;
+      handle(entry.message);
+      buffer = buffers.get(id);
+    }
+    if (buffer === undefined) throw new UnknownBufferError(id);
+    return buffer;
+  };
+
+  /** Claims and runs bands until no job has one left. */
+  const drain = (): void => {
+    for (let claimed = true; claimed; ) {
+      claimed = false;
+      for (let j = 0; j < JOB_SLOTS; j++) {
+        const at = claimAt(j);
+        for (;;) {
+          const w = Atomics.load(control, at);
+          const next = w & 0xff;
+          const count = (w >>> 8) & 0xff;
+          if (next >= count) break;
+          if (Atomics.compareExchange(control, at, w, w + 1) !== w) continue;
+          claimed = true;
+          runBand(j, next, count);
+        }
+      }
+    }
+  };
+
+  const runBand = (j: number, i: number, count: number): void => {
+    Atomics.store(control, ownerAt(j, i), threadId);
+    let status = 1;
+    try {
+      const result = compositeBand(decodeBand(words, j, i, bufferOf));
+      writeResult(words, j, i, result.runMs, result.convertMs);
+    } catch (err) {
+      status = 2;
+      const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      const out = bytes.subarray(messageAt(j), messageAt(j) + MESSAGE_BYTES);
+      out.fill(0);
+      encoder.encodeInto(text, out);
+    }
+    Atomics.store(control, statusAt(j, i), status);
+    if (Atomics.add(control, doneAt(j), 1) + 1 === count) Atomics.notify(control, doneAt(j));
+  };
+
+  channel.onmessage = (event: unknown) => {
+    handle((event as { data: RingMessage }).data);
+    if (ready) drain();
+  };
+  channel.unref();
+  channel.postMessage({ hello: threadId } satisfies RingMessage);
+
+  void (async () => {
+    while (Atomics.load(control, STOP) === 0) {
+      const seen = Atomics.load(control, SEQ);
+      if (ready) drain();
+      const wait = Atomics.waitAsync(control, SEQ, seen);
+      if (wait.async) await wait.value;
+    }
+    channel.close();
+  })();
+}
