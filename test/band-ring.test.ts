@@ -5,6 +5,8 @@
  * the timeout fails as a timeout, its thread is replaced, and the replacement, which joins
  * later, still knows the buffers announced before it started.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import t from 'tap';
 import fc from 'fast-check';
 import { compositeBand } from '../shared/composite-band.js';
@@ -173,4 +175,27 @@ t.test('a thread that exits in a band fails its job at once, not at the timeout'
   const results = await pool.compositeBands(bandTasks(frame, null, 64, 64, [], null, 2));
   t.equal(results.length, 2, 'and the ring goes on');
   t.equal(new Uint32Array(frame)[64 * 64 - 1], 0xff403020, 'painting');
+});
+
+t.test('buffers collected here are forgotten by the workers', async (t) => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const pool = new RenderPool({ threads: 1, assetRoot: '.' });
+  t.teardown(() => pool.close());
+  await pool.warmUp();
+  t.ok(await until(() => pool.ring.hellos >= 1, 10_000), 'the worker joined');
+  const frame = new SharedArrayBuffer(64 * 64 * 4);
+  const before = pool.ring.buffers;
+  // 20 jobs, each with a layer buffer of its own, dropped after its job (as a grown or deleted layer's is).
+  for (let i = 0; i < 20; i++) await pool.compositeBands(bandTasks(frame, null, 64, 64, [{ buffer: layerBuffer(16, 16, i), x: i, y: i, width: 16, height: 16, opacity: 1, opaque: false }], null, 1));
+  t.equal(pool.ring.buffers, before + 21, 'each buffer and the frame were announced once');
+  let after = pool.ring.buffers;
+  for (let i = 0; i < 50 && after > before + 1; i++) {
+    gc();
+    await sleep(20);
+    after = pool.ring.buffers;
+  }
+  t.equal(after, before + 1, 'the 20 dropped layer buffers were collected and forgotten; the frame, still held, was not');
+  const results = await pool.compositeBands(bandTasks(frame, null, 64, 64, [], null, 1));
+  t.equal(results.length, 1, 'the ring goes on');
 });

@@ -117,6 +117,11 @@ export class BandRing {
     return this.#jobs;
   }
 
+  /** Buffers announced to the workers and not yet collected here (each is forgotten there when it is). */
+  get buffers(): number {
+    return this.#live.size;
+  }
+
   /** Workers that have asked to join so far (replacements count again). */
   get hellos(): number {
     return this.#hellos;
