@@ -82,9 +82,19 @@ export class BandRing {
   #closed = false;
   #jobs = 0;
   #hellos = 0;
-  readonly #inFlight = new Set<Promise<unknown>>();
   /** Slots with a job in flight. */
   readonly #busy = new Set<number>();
+  /** When each slot's job times out, performance.now() ms. */
+  readonly #deadline = new Float64Array(JOB_SLOTS);
+  /**
+   * Wakes jobs past their deadline; ref'd only while jobs are in flight, since nothing else may
+   * hold the event loop open then (idle pool threads are unref'd, and a pending
+   * Atomics.waitAsync does not count). One timer for all jobs: a timer or a waitAsync timeout
+   * per job left garbage that V8 promoted, and the live bench's RSS crept up.
+   */
+  readonly #watchdog: NodeJS.Timeout;
+  /** Called when the last job in flight settles (close waits for it). */
+  #onIdle: (() => void) | null = null;
   /** Threads that have exited (a few per fault; never reused ids). */
   readonly #gone = new Set<number>();
 
@@ -110,6 +120,11 @@ export class BandRing {
       this.#hellos++;
     };
     this.#channel.unref();
+    this.#watchdog = setInterval(() => {
+      const now = performance.now();
+      for (const j of this.#busy) if (now >= this.#deadline[j]!) Atomics.notify(this.#control, doneAt(j));
+    }, Math.max(5, Math.min(250, this.#o.timeoutMs / 4)));
+    this.#watchdog.unref();
   }
 
   /** Jobs taken so far (not those {@link run} returned null for). */
@@ -169,14 +184,20 @@ export class BandRing {
     Atomics.add(c, SEQ, 1);
     Atomics.notify(c, SEQ);
     this.#jobs++;
+    if (this.#busy.size === 0) this.#watchdog.ref();
     this.#busy.add(j);
-    const job = this.#settle(j, n, performance.now());
-    this.#inFlight.add(job);
-    void job.then(
-      () => this.#inFlight.delete(job),
-      () => this.#inFlight.delete(job),
-    );
-    return job;
+    const started = performance.now();
+    this.#deadline[j] = started + this.#o.timeoutMs;
+    return this.#settle(j, n, started);
+  }
+
+  /** Slot `j` is free again. */
+  #release(j: number): void {
+    this.#free.push(j);
+    this.#busy.delete(j);
+    if (this.#busy.size > 0) return;
+    this.#watchdog.unref();
+    this.#onIdle?.();
   }
 
   /** Posts the buffers named for the first time since the last post (before the job that uses them). */
@@ -187,19 +208,8 @@ export class BandRing {
   }
 
   async #settle(j: number, n: number, started: number): Promise<CompositeResult[]> {
-    const deadline = started + this.#o.timeoutMs;
-    // Nothing else may hold the event loop open (idle pool threads are unref'd, and a pending
-    // Atomics.waitAsync does not count): a timer for the job's life does.
-    const alive = setTimeout(() => undefined, this.#o.timeoutMs + 1000);
-    try {
-      return await this.#wait(j, n, started, deadline);
-    } finally {
-      clearTimeout(alive);
-    }
-  }
-
-  async #wait(j: number, n: number, started: number, deadline: number): Promise<CompositeResult[]> {
     const c = this.#control;
+    const deadline = this.#deadline[j]!;
     for (;;) {
       const done = Atomics.load(c, doneAt(j));
       if (done >= n) break;
@@ -208,14 +218,14 @@ export class BandRing {
         this.#o.metrics?.poolTasks.inc({ task: 'composite', result: 'failed' }, n);
         throw new BandWorkerExitError();
       }
-      const left = deadline - performance.now();
-      const wait = left > 0 ? Atomics.waitAsync(c, doneAt(j), done, left) : null;
-      if (wait === null || (wait.async ? await wait.value : wait.value) === 'timed-out') {
-        if (Atomics.load(c, doneAt(j)) >= n) break;
+      if (performance.now() >= deadline) {
         await this.#abandon(j, 0);
         this.#o.metrics?.poolTasks.inc({ task: 'composite', result: 'timeout' }, n);
         throw new BandTimeoutError(this.#o.timeoutMs);
       }
+      // Woken by the last band, by the watchdog at the deadline, or by threadGone.
+      const wait = Atomics.waitAsync(c, doneAt(j), done);
+      if (wait.async) await wait.value;
     }
     const total = performance.now() - started;
     const results: CompositeResult[] = [];
@@ -224,8 +234,7 @@ export class BandRing {
       if (Atomics.load(c, statusAt(j, i)) === 2) failed ??= this.#message(j);
       results.push(readResult(this.#words, j, i));
     }
-    this.#free.push(j);
-    this.#busy.delete(j);
+    this.#release(j);
     const m = this.#o.metrics;
     if (failed !== null) {
       m?.poolTasks.inc({ task: 'composite', result: 'failed' }, n);
@@ -283,8 +292,7 @@ export class BandRing {
     }
     this.#o.log?.warn({ slot: j, terminated: exits.length, timeoutMs: this.#o.timeoutMs }, 'composite bands abandoned');
     await Promise.all(exits);
-    this.#free.push(j);
-    this.#busy.delete(j);
+    this.#release(j);
   }
 
   /**
@@ -298,7 +306,8 @@ export class BandRing {
 
   /** Waits for the jobs in flight (each ends by its timeout at the latest), then stops the workers' waits. */
   async close(): Promise<void> {
-    await Promise.allSettled([...this.#inFlight]);
+    if (this.#busy.size > 0) await new Promise<void>((resolve) => (this.#onIdle = resolve));
+    clearInterval(this.#watchdog);
     this.#closed = true;
     Atomics.store(this.#control, STOP, 1);
     Atomics.add(this.#control, SEQ, 1);

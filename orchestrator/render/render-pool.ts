@@ -88,8 +88,10 @@ export class RenderPool {
       maxQueue: this.#maxQueue,
       resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb ?? 1024 },
       workerData,
-      // Idle workers wait in their event loop, not in Atomics.wait, so that they hear the band ring.
-      atomics: 'disabled',
+      // Idle workers wait with Atomics.waitAsync, not in a blocking Atomics.wait, so that their
+      // event loop runs and they hear the band ring. ('async' over 'disabled': main-thread CPU per
+      // frame S3 1080p, 2 and 8 workers, ~155 / ~195 µs against ~200 / ~230 in runs half an hour apart.)
+      atomics: 'async',
     });
     let created = 0;
     this.piscina.on('workerCreate', (info: { id: number }) => {
