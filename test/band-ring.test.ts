@@ -14,7 +14,7 @@ import type { BandLayer, CompositeTask } from '../shared/messages.js';
 import { i420Bytes } from '../shared/yuv.js';
 import { Metrics } from '../orchestrator/metrics/metrics.js';
 import { isTimeout, RenderPool } from '../orchestrator/render/render-pool.js';
-import { BandFailedError, BandWorkerExitError } from '../orchestrator/render/band-ring.js';
+import { BandFailedError, BandWorkerExitError } from '../orchestrator/render/band-ring-errors.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -3,7 +3,8 @@ import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import { evictionChannelName, type CompositeResult, type CompositeTask, type EncodeImageResult, type EncodeImageTask, type RenderBatchResult, type RenderBatchTask, type RenderResult, type RenderTask, type WorkerInit } from '../../shared/messages.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { BandRing, BandTimeoutError } from './band-ring.js';
+import { BandRing } from './band-ring.js';
+import { BandTimeoutError } from './band-ring-errors.js';
 
 /** What the pool needs to start its workers. */
 export interface RenderPoolOptions {
