@@ -42,6 +42,8 @@ export const statusAt = (j: number, i: number): number => claimAt(j) + 4 + MAX_B
 export const CONTROL_BYTES = (HEADER_INTS + JOB_SLOTS * SLOT_INTS) * 4;
 export const DATA_BYTES = JOB_SLOTS * (SLOT_WORDS * 8 + MESSAGE_BYTES);
 
+/** The job slots' words of the `data` buffer (without the error messages after them). */
+export const slotWords = (data: SharedArrayBuffer): Float64Array => new Float64Array(data, 0, messageAt(0) / 8);
 /** Word offset of slot `j` in the `data` words. */
 export const slotBase = (j: number): number => j * SLOT_WORDS;
 /** Byte offset of slot `j`'s error message in `data`. */

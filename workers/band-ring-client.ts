@@ -7,7 +7,7 @@
  */
 import { BroadcastChannel, receiveMessageOnPort, threadId, type MessagePort } from 'node:worker_threads';
 import { compositeBand } from '../shared/composite-band.js';
-import { claimAt, decodeBand, doneAt, JOB_SLOTS, MESSAGE_BYTES, messageAt, ownerAt, SEQ, STOP, statusAt, writeResult, type BandRingInit, type RingMessage } from '../shared/band-ring-layout.js';
+import { claimAt, decodeBand, doneAt, JOB_SLOTS, MESSAGE_BYTES, messageAt, ownerAt, SEQ, slotWords, STOP, statusAt, writeResult, type BandRingInit, type RingMessage } from '../shared/band-ring-layout.js';
 
 /** A band named a buffer this worker was never told about (a bug, or a lost announcement). */
 export class UnknownBufferError extends Error {
@@ -24,7 +24,7 @@ export class UnknownBufferError extends Error {
  */
 export function joinBandRing(init: BandRingInit): void {
   const control = new Int32Array(init.control);
-  const words = new Float64Array(init.data, 0, messageAt(0) / 8);
+  const words = slotWords(init.data);
   const bytes = new Uint8Array(init.data);
   const buffers = new Map<number, SharedArrayBuffer>();
   const encoder = new TextEncoder();

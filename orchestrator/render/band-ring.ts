@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { BroadcastChannel, type Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { claimAt, CONTROL_BYTES, DATA_BYTES, doneAt, encodeBands, JOB_SLOTS, MESSAGE_BYTES, messageAt, ownerAt, readResult, SEQ, STOP, statusAt, type BandRingInit, type RingMessage } from '../../shared/band-ring-layout.js';
+import { claimAt, CONTROL_BYTES, DATA_BYTES, doneAt, encodeBands, JOB_SLOTS, MESSAGE_BYTES, messageAt, ownerAt, readResult, SEQ, slotWords, STOP, statusAt, type BandRingInit, type RingMessage } from '../../shared/band-ring-layout.js';
 import type { CompositeResult, CompositeTask } from '../../shared/messages.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { BandFailedError, BandTimeoutError, BandWorkerExitError } from './band-ring-errors.js';
@@ -51,7 +51,6 @@ export class BandRing {
   });
   #nextId = 1;
   #added: Array<[number, SharedArrayBuffer]> = [];
-  #joined = false;
   #closed = false;
   #jobs = 0;
   #hellos = 0;
@@ -77,7 +76,7 @@ export class BandRing {
     const data = new SharedArrayBuffer(DATA_BYTES);
     this.init = { control, data, channel: `stream-manager-bands:${randomUUID()}` };
     this.#control = new Int32Array(control);
-    this.#words = new Float64Array(data, 0, messageAt(0) / 8);
+    this.#words = slotWords(data);
     this.#bytes = new Uint8Array(data);
     for (let j = JOB_SLOTS - 1; j >= 0; j--) this.#free.push(j);
     this.#channel = new BroadcastChannel(this.init.channel);
@@ -89,7 +88,6 @@ export class BandRing {
         if (buffer) buffers.push([id, buffer]);
       }
       this.#channel.postMessage({ buffers } satisfies RingMessage);
-      this.#joined = true;
       this.#hellos++;
     };
     this.#channel.unref();
@@ -136,7 +134,7 @@ export class BandRing {
    * @throws BandFailedError (as a rejection) when a band threw in its worker
    */
   run(tasks: readonly CompositeTask[]): Promise<CompositeResult[]> | null {
-    if (!this.#joined || this.#closed || tasks.length === 0) return null;
+    if (this.#hellos === 0 || this.#closed || tasks.length === 0) return null;
     const j = this.#free.pop();
     if (j === undefined) return null;
     if (!encodeBands(this.#words, j, tasks, this.#idOf)) {
