@@ -6,8 +6,9 @@
  * Two SharedArrayBuffers:
  * - `control`, Int32 words: [SEQ] bumped on every job published (workers wait on it), [STOP],
  *   then per job slot {@link SLOT_INTS} words: [CLAIM] (generation << 16 | band count << 8 |
- *   next band), [DONE] bands finished, 2 spare, the claiming thread's id per band, the band's
- *   status per band (0 pending, 1 done, 2 failed).
+ *   next band), [DONE] bands finished, [KIND] what the slot holds (composite bands, or layer
+ *   renders: shared/render-ring-codec.ts), 1 spare, the claiming thread's id per band, the band's
+ *   status per band (0 pending, 1 done, 2 failed). ("Band" below is any task of a job.)
  * - `data`, Float64 words: per job slot {@link SLOT_WORDS} words (each band's `runMs` and
  *   `convertMs`, each band's record offset, then the records), then {@link MESSAGE_BYTES} bytes
  *   per slot for a failed band's error message (UTF-8).
@@ -34,6 +35,8 @@ export const SLOT_INTS = 4 + 2 * MAX_BANDS;
 export const claimAt = (j: number): number => HEADER_INTS + j * SLOT_INTS;
 /** Index of slot `j`'s finished-band count in `control`. */
 export const doneAt = (j: number): number => claimAt(j) + 1;
+/** Index of slot `j`'s kind word (0: composite bands, 1: layer renders; shared/render-ring-codec.ts). */
+export const kindAt = (j: number): number => claimAt(j) + 2;
 /** Index of the id of the thread that claimed band `i` of slot `j`. */
 export const ownerAt = (j: number, i: number): number => claimAt(j) + 4 + i;
 /** Index of the status (0 pending, 1 done, 2 failed) of band `i` of slot `j`. */
@@ -49,7 +52,11 @@ export const slotBase = (j: number): number => j * SLOT_WORDS;
 /** Byte offset of slot `j`'s error message in `data`. */
 export const messageAt = (j: number): number => JOB_SLOTS * SLOT_WORDS * 8 + j * MESSAGE_BYTES;
 /** Words before the band records: 2 results and 1 record offset per band. */
-const RECORDS = 3 * MAX_BANDS;
+export const RECORDS = 3 * MAX_BANDS;
+/** Slot `j`'s words: its first, the first of its records, and the one past its end. */
+export const slotSpan = (j: number): { base: number; records: number; end: number } => ({ base: slotBase(j), records: slotBase(j) + RECORDS, end: slotBase(j) + SLOT_WORDS });
+/** Index in the `data` words of band `i` of slot `j`'s record offset (from the slot's first word). */
+export const recordAt = (j: number, i: number): number => slotBase(j) + 2 * MAX_BANDS + i;
 /** Words of a record before its rectangles, and per rectangle and per layer. */
 const HEAD_WORDS = 9;
 const RECT_WORDS = 4;
@@ -82,14 +89,13 @@ export interface RingMessage {
  */
 export function encodeBands(words: Float64Array, j: number, tasks: readonly CompositeTask[], idOf: (buffer: SharedArrayBuffer) => number): boolean {
   if (tasks.length > MAX_BANDS) return false;
-  const base = slotBase(j);
-  const end = base + SLOT_WORDS;
-  let at = base + RECORDS;
+  const { base, records, end } = slotSpan(j);
+  let at = records;
   for (let i = 0; i < tasks.length; i++) {
     const t = tasks[i]!;
     const rects = t.rects;
     if (at + HEAD_WORDS + (rects?.length ?? 0) * RECT_WORDS + t.layers.length * LAYER_WORDS > end) return false;
-    words[base + 2 * MAX_BANDS + i] = at - base;
+    words[recordAt(j, i)] = at - base;
     words[at++] = idOf(t.frame);
     words[at++] = t.yuv ? idOf(t.yuv) : -1;
     words[at++] = t.width;
@@ -125,7 +131,7 @@ export function encodeBands(words: Float64Array, j: number, tasks: readonly Comp
  */
 export function decodeBand(words: Float64Array, j: number, i: number, bufferOf: (id: number) => SharedArrayBuffer): CompositeTask {
   const base = slotBase(j);
-  let at = base + words[base + 2 * MAX_BANDS + i]!;
+  let at = base + words[recordAt(j, i)]!;
   const frame = bufferOf(words[at++]!);
   const yuvId = words[at++]!;
   const head = { width: words[at++]!, height: words[at++]!, rowStart: words[at++]!, rowEnd: words[at++]!, paint: words[at++] === 1, background: words[at++]! };

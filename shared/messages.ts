@@ -18,7 +18,7 @@ export interface WorkerInit {
   imageCacheBytes: number;
   /** BroadcastChannel on which the orchestrator names assets to forget (`{ evict: id }`). */
   evictionChannel: string;
-  /** The band ring to take composite bands from (shared/band-ring-layout.ts); none: bands come only as tasks. */
+  /** The band ring to take composite bands and layer renders from (shared/band-ring-layout.ts); none: they come only as tasks. */
   bandRing?: BandRingInit;
 }
 

@@ -1,13 +1,16 @@
 /**
  * A render worker's side of the band ring (shared/band-ring-layout.ts): between its pool tasks,
  * the worker waits on the ring's sequence word with `Atomics.waitAsync` (so its event loop, and
- * Piscina's messages, keep running), and when a job is published claims bands one at a time
- * with a compare-and-swap on the job's claim word, composites them, and counts them done; the
- * thread that finishes a job's last band wakes the orchestrator.
+ * Piscina's messages, keep running), and when a job is published claims its tasks one at a time
+ * with a compare-and-swap on the job's claim word, runs them (composites a band, or draws a
+ * layer: shared/render-ring-codec.ts), and counts them done; the thread that finishes a job's
+ * last task wakes the orchestrator.
  */
 import { BroadcastChannel, receiveMessageOnPort, threadId, type MessagePort } from 'node:worker_threads';
 import { compositeBand } from '../shared/composite-band.js';
-import { claimAt, decodeBand, doneAt, JOB_SLOTS, MESSAGE_BYTES, messageAt, ownerAt, SEQ, slotWords, STOP, statusAt, writeResult, type BandRingInit, type RingMessage } from '../shared/band-ring-layout.js';
+import { claimAt, decodeBand, doneAt, JOB_SLOTS, kindAt, MESSAGE_BYTES, messageAt, ownerAt, SEQ, slotWords, STOP, statusAt, writeResult, type BandRingInit, type RingMessage } from '../shared/band-ring-layout.js';
+import { decodeRender, KIND_RENDERS, LayerDecoder, writeRenderResult } from '../shared/render-ring-codec.js';
+import type { RenderResult, RenderTask } from '../shared/messages.js';
 
 /** A band named a buffer this worker was never told about (a bug, or a lost announcement). */
 export class UnknownBufferError extends Error {
@@ -21,13 +24,15 @@ export class UnknownBufferError extends Error {
 /**
  * Joins the ring described by `init`: announces itself, and from the orchestrator's answer on
  * (every buffer live) takes part in every job. Runs until the ring's STOP word is set.
+ * @param render draws a layer (the worker's drawer); without it, jobs of renders fail here
  */
-export function joinBandRing(init: BandRingInit): void {
+export function joinBandRing(init: BandRingInit, render?: (task: RenderTask) => Promise<RenderResult>): void {
   const control = new Int32Array(init.control);
   const words = slotWords(init.data);
   const bytes = new Uint8Array(init.data);
   const buffers = new Map<number, SharedArrayBuffer>();
   const encoder = new TextEncoder();
+  const layers = new LayerDecoder();
   let ready = false;
 
   const channel = new BroadcastChannel(init.channel);
@@ -52,10 +57,24 @@ export function joinBandRing(init: BandRingInit): void {
     return buffer;
   };
 
-  /** Claims and runs bands until no job has one left. */
+  /** True while {@link drain} runs (it may wait for a render); `again`: a job came meanwhile. */
+  let draining = false;
+  let again = false;
+
+  /** Claims and runs tasks until no job has one left; one drain at a time. */
   const drain = (): void => {
-    for (let claimed = true; claimed; ) {
+    if (draining) {
+      again = true;
+      return;
+    }
+    draining = true;
+    void drainAll().finally(() => (draining = false));
+  };
+
+  const drainAll = async (): Promise<void> => {
+    for (let claimed = true; claimed || again; ) {
       claimed = false;
+      again = false;
       for (let j = 0; j < JOB_SLOTS; j++) {
         const at = claimAt(j);
         for (;;) {
@@ -65,14 +84,21 @@ export function joinBandRing(init: BandRingInit): void {
           if (next >= count) break;
           if (Atomics.compareExchange(control, at, w, w + 1) !== w) continue;
           claimed = true;
-          runBand(j, next, count);
+          Atomics.store(control, ownerAt(j, next), threadId);
+          if (Atomics.load(control, kindAt(j)) === KIND_RENDERS) await runRender(j, next, count);
+          else runBand(j, next, count);
         }
       }
     }
   };
 
+  /** Marks task `i` of slot `j` (of `count`) finished with `status` (1 done, 2 failed). */
+  const finish = (j: number, i: number, count: number, status: number): void => {
+    Atomics.store(control, statusAt(j, i), status);
+    if (Atomics.add(control, doneAt(j), 1) + 1 === count) Atomics.notify(control, doneAt(j));
+  };
+
   const runBand = (j: number, i: number, count: number): void => {
-    Atomics.store(control, ownerAt(j, i), threadId);
     let status = 1;
     try {
       const result = compositeBand(decodeBand(words, j, i, bufferOf));
@@ -84,8 +110,19 @@ export function joinBandRing(init: BandRingInit): void {
       out.fill(0);
       encoder.encodeInto(text, out);
     }
-    Atomics.store(control, statusAt(j, i), status);
-    if (Atomics.add(control, doneAt(j), 1) + 1 === count) Atomics.notify(control, doneAt(j));
+    finish(j, i, count, status);
+  };
+
+  /** Draws render `i` of slot `j`; a layer that throws gets an `error` result, as in a render batch. */
+  const runRender = async (j: number, i: number, count: number): Promise<void> => {
+    const started = performance.now();
+    try {
+      if (!render) throw new Error('this worker joined the ring without a drawer');
+      writeRenderResult(words, bytes, j, i, await render(decodeRender(words, bytes, j, i, bufferOf, layers.decode)), encoder);
+    } catch (err) {
+      writeRenderResult(words, bytes, j, i, { status: 'error', message: err instanceof Error ? err.message : String(err), runMs: performance.now() - started }, encoder);
+    }
+    finish(j, i, count, 1);
   };
 
   channel.onmessage = (event: unknown) => {

@@ -38,17 +38,19 @@ export function createDrawer(init: Pick<WorkerInit, 'assetRoot' | 'assetStorage'
   /** Canvases kept for reuse, by size; an animated layer draws into the same one every frame. */
   const CANVAS_CACHE_SIZE = 8;
   const canvases = new Map<string, Canvas>();
+  // encodeImage's own: a render from the band ring may run while an encode awaits its encoder.
+  const encodeCanvases = new Map<string, Canvas>();
 
-  function canvasOf(width: number, height: number): Canvas {
+  function canvasOf(width: number, height: number, cache = canvases): Canvas {
     const key = `${width}x${height}`;
-    let canvas = canvases.get(key);
+    let canvas = cache.get(key);
     if (canvas) {
-      canvases.delete(key);
+      cache.delete(key);
     } else {
       canvas = createCanvas(width, height);
-      if (canvases.size >= CANVAS_CACHE_SIZE) canvases.delete(canvases.keys().next().value as string);
+      if (cache.size >= CANVAS_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
     }
-    canvases.set(key, canvas);
+    cache.set(key, canvas);
     return canvas;
   }
 
@@ -139,7 +141,7 @@ export function createDrawer(init: Pick<WorkerInit, 'assetRoot' | 'assetStorage'
    */
   async function encodeImage(task: EncodeImageTask): Promise<EncodeImageResult> {
     const started = performance.now();
-    const full = canvasOf(task.width, task.height);
+    const full = canvasOf(task.width, task.height, encodeCanvases);
     // ImageData refuses shared memory: copy into this worker's scratch buffer (reused per size).
     const bytes = task.width * task.height * 4;
     if (scratch?.length !== bytes) scratch = new Uint8ClampedArray(bytes);
@@ -149,7 +151,7 @@ export function createDrawer(init: Pick<WorkerInit, 'assetRoot' | 'assetStorage'
     if (task.targetWidth < task.width) {
       const tw = Math.max(2, Math.round(task.targetWidth));
       const th = Math.max(2, Math.round((task.height * tw) / task.width));
-      source = canvasOf(tw, th);
+      source = canvasOf(tw, th, encodeCanvases);
       const ctx = source.getContext('2d');
       ctx.imageSmoothingQuality = 'medium';
       ctx.drawImage(full, 0, 0, tw, th);

@@ -1,8 +1,9 @@
 /**
  * The render worker: a Piscina worker module around one {@link createDrawer} drawer. `render`
- * draws one layer into its SharedArrayBuffer (`renderBatch` several); `composite` composites one band of a frame;
- * `encodeImage` encodes a preview frame; deleted
- * assets named on the eviction channel are forgotten (pixels and fonts).
+ * draws one layer into its SharedArrayBuffer (`renderBatch` several); `composite` composites one
+ * band of a frame; `encodeImage` encodes a preview frame. Between tasks it takes composite bands
+ * and layer renders from the band ring (band-ring-client.ts). Deleted assets named on the
+ * eviction channel are forgotten (pixels and fonts).
  */
 import { BroadcastChannel } from 'node:worker_threads';
 import { workerData } from 'piscina';
@@ -25,7 +26,7 @@ eviction.onmessage = (event: unknown) => {
 };
 eviction.unref();
 
-if (init.bandRing) joinBandRing(init.bandRing);
+if (init.bandRing) joinBandRing(init.bandRing, drawer.render);
 
 /**
  * Draws `task.layer` and writes its pixels to `task.buffer`.

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { BroadcastChannel, type Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { claimAt, CONTROL_BYTES, DATA_BYTES, doneAt, encodeBands, JOB_SLOTS, MESSAGE_BYTES, messageAt, ownerAt, readResult, SEQ, slotWords, STOP, statusAt, type BandRingInit, type RingMessage } from '../../shared/band-ring-layout.js';
-import type { CompositeResult, CompositeTask } from '../../shared/messages.js';
+import { claimAt, CONTROL_BYTES, DATA_BYTES, doneAt, encodeBands, JOB_SLOTS, kindAt, MESSAGE_BYTES, messageAt, ownerAt, readResult, SEQ, slotWords, STOP, statusAt, type BandRingInit } from '../../shared/band-ring-layout.js';
+import { encodeRenders, KIND_BANDS, KIND_RENDERS, LayerEncoder, readRenderResult } from '../../shared/render-ring-codec.js';
+import type { CompositeResult, CompositeTask, RenderFailed, RenderResult, RenderTask } from '../../shared/messages.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { BandFailedError, BandTimeoutError, BandWorkerExitError } from './band-ring-errors.js';
+import { RingBuffers } from './ring-buffers.js';
 
 /** What a {@link BandRing} needs. */
 export interface BandRingOptions {
@@ -17,22 +19,25 @@ export interface BandRingOptions {
 }
 
 /**
- * Hands composite bands to the render workers through shared memory: per job (the bands of one
- * frame stage) one write of the bands' fields into a free job slot, one `Atomics.notify`, and one
- * `Atomics.waitAsync` for the last band, instead of a message round trip per band (~40 µs of
- * this thread's CPU per Piscina task, measured by bench:render's `main CPU us/frame`; this is
- * ~5). Layout and protocol: shared/band-ring-layout.ts.
+ * Hands composite bands and layer renders to the render workers through shared memory: per job
+ * (the bands of one frame stage, or a frame's renders) one write of the tasks' fields into a free
+ * job slot, one `Atomics.notify`, and one `Atomics.waitAsync` for the last task, instead of a
+ * message round trip per task (~40 µs of this thread's CPU per Piscina task, measured by
+ * bench:render's `main CPU us/frame`; this is ~5). Layout and protocol:
+ * shared/band-ring-layout.ts, and shared/render-ring-codec.ts for renders (a layer goes as JSON,
+ * encoded once per layer object).
  *
- * The workers learn each SharedArrayBuffer once, on a BroadcastChannel, and forget it when this
- * thread's copy is collected. A worker takes part from the time it has the list of buffers, so
- * the ring takes jobs only once one worker has joined; until then, and when every slot is busy or
- * a job is too big, {@link run} returns null and the caller sends the bands as pool tasks.
+ * The workers learn each SharedArrayBuffer once ({@link RingBuffers}). A worker takes part from
+ * the time it has the list of buffers, so the ring takes jobs only once one worker has joined;
+ * until then, and when every slot is busy or a job is too big, {@link run} and
+ * {@link runRenders} return null and the caller sends the tasks to the pool.
  *
  * Faults: a job that has not finished after `timeoutMs` fails with {@link BandTimeoutError};
- * its unclaimed bands are withdrawn, the threads still in its bands are terminated (the pool
- * replaces them), and its slot is reused once they have exited. A job one of whose bands was
+ * its unclaimed tasks are withdrawn, the threads still in its tasks are terminated (the pool
+ * replaces them), and its slot is reused once they have exited. A job one of whose tasks was
  * claimed by a thread that then exited ({@link threadGone}) fails at once with
- * {@link BandWorkerExitError}; its slot is reused once its other bands are done.
+ * {@link BandWorkerExitError}; its slot is reused once its other tasks are done. A band that
+ * throws fails its job; a render that throws fails alone (an `error` result).
  */
 export class BandRing {
   readonly init: BandRingInit;
@@ -40,20 +45,12 @@ export class BandRing {
   readonly #control: Int32Array;
   readonly #words: Float64Array;
   readonly #bytes: Uint8Array;
-  readonly #channel: BroadcastChannel;
+  readonly #buffers: RingBuffers;
   readonly #free: number[] = [];
   readonly #gen = new Uint16Array(JOB_SLOTS);
-  readonly #ids = new WeakMap<SharedArrayBuffer, number>();
-  readonly #live = new Map<number, WeakRef<SharedArrayBuffer>>();
-  readonly #collected = new FinalizationRegistry<number>((id) => {
-    this.#live.delete(id);
-    if (!this.#closed) this.#channel.postMessage({ forget: [id] } satisfies RingMessage);
-  });
-  #nextId = 1;
-  #added: Array<[number, SharedArrayBuffer]> = [];
+  readonly #layers = new LayerEncoder();
   #closed = false;
   #jobs = 0;
-  #hellos = 0;
   /** Slots with a job in flight. */
   readonly #busy = new Set<number>();
   /** When each slot's job times out, performance.now() ms. */
@@ -79,18 +76,7 @@ export class BandRing {
     this.#words = slotWords(data);
     this.#bytes = new Uint8Array(data);
     for (let j = JOB_SLOTS - 1; j >= 0; j--) this.#free.push(j);
-    this.#channel = new BroadcastChannel(this.init.channel);
-    this.#channel.onmessage = (event: unknown) => {
-      if ((event as { data: RingMessage }).data.hello === undefined || this.#closed) return;
-      const buffers: Array<[number, SharedArrayBuffer]> = [];
-      for (const [id, ref] of this.#live) {
-        const buffer = ref.deref();
-        if (buffer) buffers.push([id, buffer]);
-      }
-      this.#channel.postMessage({ buffers } satisfies RingMessage);
-      this.#hellos++;
-    };
-    this.#channel.unref();
+    this.#buffers = new RingBuffers(this.init.channel);
     this.#watchdog = setInterval(() => {
       const now = performance.now();
       for (const j of this.#busy) if (now >= this.#deadline[j]!) Atomics.notify(this.#control, doneAt(j));
@@ -105,25 +91,13 @@ export class BandRing {
 
   /** Buffers announced to the workers and not yet collected here (each is forgotten there when it is). */
   get buffers(): number {
-    return this.#live.size;
+    return this.#buffers.size;
   }
 
   /** Workers that have asked to join so far (replacements count again). */
   get hellos(): number {
-    return this.#hellos;
+    return this.#buffers.hellos;
   }
-
-  #idOf = (buffer: SharedArrayBuffer): number => {
-    let id = this.#ids.get(buffer);
-    if (id === undefined) {
-      id = this.#nextId++;
-      this.#ids.set(buffer, id);
-      this.#live.set(id, new WeakRef(buffer));
-      this.#collected.register(buffer, id);
-      this.#added.push([id, buffer]);
-    }
-    return id;
-  };
 
   /**
    * Runs `tasks` (the bands of one stage; disjoint, so in any order and in parallel) on the
@@ -134,22 +108,61 @@ export class BandRing {
    * @throws BandFailedError (as a rejection) when a band threw in its worker
    */
   run(tasks: readonly CompositeTask[]): Promise<CompositeResult[]> | null {
-    if (this.#hellos === 0 || this.#closed || tasks.length === 0) return null;
-    const j = this.#free.pop();
+    const j = this.#take(tasks.length);
     if (j === undefined) return null;
-    if (!encodeBands(this.#words, j, tasks, this.#idOf)) {
-      this.#free.push(j);
-      this.#announce();
-      return null;
-    }
-    this.#announce();
-    const n = tasks.length;
+    if (!encodeBands(this.#words, j, tasks, this.#buffers.idOf)) return this.#refuse(j);
+    return this.#publish<CompositeResult[]>(j, KIND_BANDS, tasks.length, 'composite', (n) => {
+      const results: CompositeResult[] = [];
+      let failed: string | null = null;
+      for (let i = 0; i < n; i++) {
+        if (Atomics.load(this.#control, statusAt(j, i)) === 2) failed ??= this.#message(j);
+        results.push(readResult(this.#words, j, i));
+      }
+      return failed === null ? results : new BandFailedError(failed);
+    });
+  }
+
+  /**
+   * Draws `tasks` (layer renders of one frame, into distinct buffers) on the workers. Each
+   * layer travels as JSON, encoded once per layer object.
+   * @returns each render's result in `tasks`' order (one that threw: `status: 'error'`), or null
+   *   when the ring cannot take the job now (as for {@link run}, or layers too big for a slot)
+   * @throws BandTimeoutError (as a rejection) when the job ran past the timeout
+   * @throws BandWorkerExitError (as a rejection) when a thread exited in one of its renders
+   */
+  runRenders(tasks: readonly RenderTask[]): Promise<Array<RenderResult | RenderFailed>> | null {
+    const j = this.#take(tasks.length);
+    if (j === undefined) return null;
+    if (!encodeRenders(this.#words, this.#bytes, j, tasks, this.#buffers.idOf, this.#layers.encode)) return this.#refuse(j);
+    return this.#publish(j, KIND_RENDERS, tasks.length, 'render', (n) => Array.from({ length: n }, (_, i) => readRenderResult(this.#words, this.#bytes, j, i)));
+  }
+
+  /** A free slot for a job of `n` tasks, or undefined when the ring cannot take one now. */
+  #take(n: number): number | undefined {
+    if (this.#buffers.hellos === 0 || this.#closed || n === 0) return undefined;
+    return this.#free.pop();
+  }
+
+  /** Gives back slot `j`, whose job did not fit. */
+  #refuse(j: number): null {
+    this.#free.push(j);
+    this.#buffers.announce();
+    return null;
+  }
+
+  /**
+   * Publishes the job of `n` tasks of `kind` written into slot `j` and waits for it; `read`
+   * takes its results out of the slot before it is freed (an Error it returns is thrown).
+   */
+  #publish<R extends ReadonlyArray<{ runMs: number }>>(j: number, kind: number, n: number, task: string, read: (n: number) => R | Error): Promise<R> {
+    this.#buffers.announce();
     const c = this.#control;
     for (let i = 0; i < n; i++) {
       Atomics.store(c, statusAt(j, i), 0);
       Atomics.store(c, ownerAt(j, i), 0);
     }
     Atomics.store(c, doneAt(j), 0);
+    Atomics.store(c, kindAt(j), kind);
     this.#gen[j] = (this.#gen[j]! + 1) & 0x7fff;
     Atomics.store(c, claimAt(j), (this.#gen[j]! << 16) | (n << 8));
     Atomics.add(c, SEQ, 1);
@@ -159,7 +172,7 @@ export class BandRing {
     this.#busy.add(j);
     const started = performance.now();
     this.#deadline[j] = started + this.#o.timeoutMs;
-    return this.#settle(j, n, started);
+    return this.#settle(j, n, started, task, read);
   }
 
   /** Slot `j` is free again. */
@@ -171,27 +184,21 @@ export class BandRing {
     this.#onIdle?.();
   }
 
-  /** Posts the buffers named for the first time since the last post (before the job that uses them). */
-  #announce(): void {
-    if (this.#added.length === 0) return;
-    this.#channel.postMessage({ add: this.#added } satisfies RingMessage);
-    this.#added = [];
-  }
-
-  async #settle(j: number, n: number, started: number): Promise<CompositeResult[]> {
+  async #settle<R extends ReadonlyArray<{ runMs: number }>>(j: number, n: number, started: number, task: string, read: (n: number) => R | Error): Promise<R> {
     const c = this.#control;
     const deadline = this.#deadline[j]!;
+    const m = this.#o.metrics;
     for (;;) {
       const done = Atomics.load(c, doneAt(j));
       if (done >= n) break;
       if (this.#gone.size > 0 && this.#pending(j).some((owner) => this.#gone.has(owner))) {
         await this.#abandon(j, deadline);
-        this.#o.metrics?.poolTasks.inc({ task: 'composite', result: 'failed' }, n);
+        m?.poolTasks.inc({ task, result: 'failed' }, n);
         throw new BandWorkerExitError();
       }
       if (performance.now() >= deadline) {
         await this.#abandon(j, 0);
-        this.#o.metrics?.poolTasks.inc({ task: 'composite', result: 'timeout' }, n);
+        m?.poolTasks.inc({ task, result: 'timeout' }, n);
         throw new BandTimeoutError(this.#o.timeoutMs);
       }
       // Woken by the last band, by the watchdog at the deadline, or by threadGone.
@@ -199,24 +206,18 @@ export class BandRing {
       if (wait.async) await wait.value;
     }
     const total = performance.now() - started;
-    const results: CompositeResult[] = [];
-    let failed: string | null = null;
-    for (let i = 0; i < n; i++) {
-      if (Atomics.load(c, statusAt(j, i)) === 2) failed ??= this.#message(j);
-      results.push(readResult(this.#words, j, i));
-    }
+    const results = read(n);
     this.#release(j);
-    const m = this.#o.metrics;
-    if (failed !== null) {
-      m?.poolTasks.inc({ task: 'composite', result: 'failed' }, n);
-      throw new BandFailedError(failed);
+    if (results instanceof Error) {
+      m?.poolTasks.inc({ task, result: 'failed' }, n);
+      throw results;
     }
     if (m) {
-      for (const r of results) {
-        m.poolTaskRun.observe({ task: 'composite' }, r.runMs / 1000);
-        m.poolTaskWait.observe({ task: 'composite' }, Math.max(0, total - r.runMs) / 1000);
+      for (const { runMs } of results) {
+        m.poolTaskRun.observe({ task }, runMs / 1000);
+        m.poolTaskWait.observe({ task }, Math.max(0, total - runMs) / 1000);
       }
-      m.poolTasks.inc({ task: 'composite', result: 'completed' }, n);
+      m.poolTasks.inc({ task, result: 'completed' }, n);
     }
     return results;
   }
@@ -283,6 +284,6 @@ export class BandRing {
     Atomics.store(this.#control, STOP, 1);
     Atomics.add(this.#control, SEQ, 1);
     Atomics.notify(this.#control, SEQ);
-    this.#channel.close();
+    this.#buffers.close();
   }
 }

@@ -158,14 +158,40 @@ export class RenderPool {
     return this.piscina.threads.length;
   }
 
-  /** Draws one layer into its buffer (worker export `render`). */
-  render(task: RenderTask): Promise<RenderResult> {
-    return this.#run<RenderResult>(task, 'render');
+  /**
+   * Draws one layer into its buffer: through the ring when it can take it, else as a `render`
+   * task. Refused, as a task would be, while the pool's queue is full.
+   * @throws QueueFullError when the pool's queue is full
+   * @throws Error with the worker's message when the layer's render threw
+   */
+  async render(task: RenderTask): Promise<RenderResult> {
+    const ring = this.#ringRenders([task]);
+    if (!ring) return this.#run<RenderResult>(task, 'render');
+    const [result] = await ring;
+    if (result!.status === 'error') throw new Error(result!.message);
+    return result!;
   }
 
-  /** Draws several layers in one task (worker export `renderBatch`); one that throws fails alone. */
-  renderBatch(task: RenderBatchTask): Promise<RenderBatchResult> {
-    return this.#run<RenderBatchResult>(task, 'renderBatch');
+  /**
+   * Draws several layers: through the ring (each render claimed by whichever worker is free)
+   * when it can take them, else as one `renderBatch` task. A layer that throws fails alone.
+   * @throws QueueFullError when the pool's queue is full
+   */
+  async renderBatch(task: RenderBatchTask): Promise<RenderBatchResult> {
+    const started = performance.now();
+    const ring = this.#ringRenders(task.tasks);
+    if (!ring) return this.#run<RenderBatchResult>(task, 'renderBatch');
+    return { results: await ring, runMs: performance.now() - started };
+  }
+
+  /** `tasks` through the ring, or null when it cannot take them; refused while the queue is full. */
+  #ringRenders(tasks: readonly RenderTask[]): ReturnType<BandRing['runRenders']> {
+    // Renders in the ring still queue behind busy workers: the pool's bound holds for them too.
+    if (this.#pending >= this.piscina.threads.length + this.#maxQueue) {
+      this.#metrics?.poolTasks.inc({ task: 'render', result: 'rejected' });
+      throw new QueueFullError(this.#maxQueue);
+    }
+    return this.ring.runRenders(tasks);
   }
 
   /** Composites one band of a frame (worker export `composite`). */

@@ -1,0 +1,111 @@
+/**
+ * Layer renders through the band ring (shared/render-ring-codec.ts): real worker threads draw
+ * each layer, sent as JSON in shared memory, into the same pixels and report the same result as
+ * a drawer on this thread; a layer that throws fails alone with its message; a buffer too small
+ * asks to grow; a changed layer is drawn as changed; a job the ring cannot take goes as a task.
+ */
+import t from 'tap';
+import { LayerSchema, type Layer } from '../shared/scene.js';
+import type { RenderTask } from '../shared/messages.js';
+import { createDrawer } from '../workers/draw.js';
+import { Metrics } from '../orchestrator/metrics/metrics.js';
+import { RenderPool } from '../orchestrator/render/render-pool.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function until(ok: () => boolean, ms: number): Promise<boolean> {
+  const end = performance.now() + ms;
+  while (!ok() && performance.now() < end) await sleep(10);
+  return ok();
+}
+
+const W = 640;
+const H = 360;
+const layer = (l: unknown): Layer => LayerSchema.parse(l);
+const LAYERS: Layer[] = [
+  layer({ id: 'bg', content: { type: 'image', src: 'assets/backgrounds/studio.png' }, transform: { x: 0, y: 0, width: W, height: H } }),
+  layer({ id: 'host', content: { type: 'character', modelUrl: 'assets/characters/auctioneer.png', animations: { idle: 'idle', talking: 'talking' }, animation: 'talking' }, transform: { x: 20, y: 40, scale: 0.6 } }),
+  layer({ id: 'bid', content: { type: 'text', content: 'Current Bid: 1.5 ETH ✓', style: { font: 'Arial', fontSize: 24, color: '#ffffff', background: 'rgba(0,0,0,0.6)' } }, transform: { x: 300, y: 30, rotation: 12 } }),
+  layer({ id: 'box', content: { type: 'color', color: '#ff000080' }, transform: { x: 10, y: 10, width: 120, height: 60 } }),
+];
+
+const task = (l: Layer, timeMs: number, bytes = 4 * W * H): RenderTask => ({ layer: l, canvasWidth: W, canvasHeight: H, timeMs, buffer: new SharedArrayBuffer(bytes) });
+
+t.test('renders through the ring equal the same renders drawn on this thread', async (t) => {
+  const metrics = new Metrics();
+  const pool = new RenderPool({ threads: 2, assetRoot: '.' }, metrics);
+  t.teardown(() => pool.close());
+  await pool.warmUp();
+  t.ok(await until(() => pool.ring.hellos >= 2, 10_000), 'the workers joined');
+  const here = createDrawer({ assetRoot: '.', assetStorage: './data/assets', imageCacheBytes: 64 << 20 });
+  const jobs0 = pool.ring.jobs;
+  let compared = 0;
+  for (const timeMs of [0, 140, 1010]) {
+    const mine = LAYERS.map((l) => task(l, timeMs));
+    const theirs = LAYERS.map((l) => task(l, timeMs));
+    const expected = await Promise.all(mine.map((m) => here.render(m)));
+    // The batch (several workers claim its renders) and a single render.
+    const batch = await pool.renderBatch({ tasks: theirs.slice(1) });
+    const single = await pool.render(theirs[0]!);
+    const got = [single, ...batch.results];
+    for (let k = 0; k < LAYERS.length; k++) {
+      const e = expected[k]!;
+      const g = got[k]!;
+      t.match(g, { ...e, runMs: Number }, `${LAYERS[k]!.id} at ${timeMs} ms: the same result`);
+      if (e.status !== 'ok') continue;
+      const bytes = e.width * e.height * 4;
+      t.equal(Buffer.compare(Buffer.from(mine[k]!.buffer, 0, bytes), Buffer.from(theirs[k]!.buffer, 0, bytes)), 0, `${LAYERS[k]!.id} at ${timeMs} ms: the same pixels`);
+      compared++;
+    }
+  }
+  t.equal(compared, 12, 'every layer drew');
+  t.equal(pool.ring.jobs - jobs0, 6, 'every job went through the ring');
+  const done = (await metrics.registry.getSingleMetric('stream_manager_pool_tasks_total')?.get())?.values.find((v) => v.labels.task === 'render' && v.labels.result === 'completed')?.value;
+  t.equal(done, 12, 'each render is counted as a completed render task');
+});
+
+t.test('the host animates and a changed layer is drawn changed (no stale layer kept by a worker)', async (t) => {
+  const pool = new RenderPool({ threads: 1, assetRoot: '.' });
+  t.teardown(() => pool.close());
+  await pool.warmUp();
+  t.ok(await until(() => pool.ring.hellos >= 1, 10_000), 'the worker joined');
+  const host = LAYERS[1]!;
+  const a = task(host, 0);
+  const b = task(host, 180);
+  const ra = await pool.render(a);
+  const rb = await pool.render(b);
+  t.ok(ra.status === 'ok' && rb.status === 'ok', 'both drew');
+  const n = ra.status === 'ok' ? ra.width * ra.height * 4 : 0;
+  t.not(Buffer.compare(Buffer.from(a.buffer, 0, n), Buffer.from(b.buffer, 0, n)), 0, 'the same layer object at another time: other pixels (the mouth moved)');
+  const red = layer({ id: 'c', content: { type: 'color', color: '#ff0000' }, transform: { width: 4, height: 4 } });
+  const blue = { ...red, content: { ...red.content, color: '#0000ff' } } as Layer;
+  const r1 = task(red, 0);
+  const r2 = task(blue, 0);
+  await pool.render(r1);
+  await pool.render(r2);
+  t.equal(new Uint32Array(r1.buffer)[0], 0xff0000ff, 'red as premultiplied RGBA (little-endian word)');
+  t.equal(new Uint32Array(r2.buffer)[0], 0xffff0000, 'then the changed layer in blue');
+});
+
+t.test('a layer that throws fails alone; a small buffer asks to grow; a job too big for a slot goes as a task', async (t) => {
+  const pool = new RenderPool({ threads: 2, assetRoot: '.' });
+  t.teardown(() => pool.close());
+  await pool.warmUp();
+  t.ok(await until(() => pool.ring.hellos >= 2, 10_000), 'the workers joined');
+  const missing = layer({ id: 'gone', content: { type: 'image', src: 'assets/backgrounds/nothing-here.png' } });
+  const jobs0 = pool.ring.jobs;
+  const batch = await pool.renderBatch({ tasks: [task(LAYERS[3]!, 0), task(missing, 0), task(LAYERS[3]!, 0, 16)] });
+  t.equal(pool.ring.jobs, jobs0 + 1, 'through the ring');
+  t.match(batch.results[0], { status: 'ok', width: 120, height: 60 }, 'the good layer drew');
+  t.match(batch.results[1], { status: 'error', message: /nothing-here/ }, `the missing picture failed with its message: ${JSON.stringify(batch.results[1])}`);
+  t.match(batch.results[2], { status: 'grow', bytes: 120 * 60 * 4 }, 'the 16-byte buffer asks for 120x60x4 bytes');
+  await t.rejects(pool.render(task(missing, 0)), /nothing-here/, 'a single render that throws rejects with the message');
+
+  // 65 renders: more than a slot's 64 tasks.
+  const many = Array.from({ length: 65 }, (_, i) => task(layer({ id: `c${i}`, content: { type: 'color', color: '#00ff00' }, transform: { width: 2, height: 2 } }), 0, 16));
+  const jobs1 = pool.ring.jobs;
+  const out = await pool.renderBatch({ tasks: many });
+  t.equal(pool.ring.jobs, jobs1, 'not through the ring');
+  t.equal(out.results.filter((r) => r.status === 'ok').length, 65, 'but drawn, as one pool task');
+  t.equal(new Uint32Array(many[64]!.buffer)[3], 0xff00ff00, 'in green');
+});
