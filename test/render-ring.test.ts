@@ -2,7 +2,8 @@
  * Layer renders through the band ring (shared/render-ring-codec.ts): real worker threads draw
  * each layer, sent as JSON in shared memory, into the same pixels and report the same result as
  * a drawer on this thread; a layer that throws fails alone with its message; a buffer too small
- * asks to grow; a changed layer is drawn as changed; a job the ring cannot take goes as a task.
+ * asks to grow; a changed layer is drawn as changed; a job the ring cannot take goes as pool
+ * tasks, one per thread.
  */
 import t from 'tap';
 import { LayerSchema, type Layer } from '../shared/scene.js';
@@ -87,8 +88,9 @@ t.test('the host animates and a changed layer is drawn changed (no stale layer k
   t.equal(new Uint32Array(r2.buffer)[0], 0xffff0000, 'then the changed layer in blue');
 });
 
-t.test('a layer that throws fails alone; a small buffer asks to grow; a job too big for a slot goes as a task', async (t) => {
-  const pool = new RenderPool({ threads: 2, assetRoot: '.' });
+t.test('a layer that throws fails alone; a small buffer asks to grow; a job too big for a slot goes as pool tasks', async (t) => {
+  const metrics = new Metrics();
+  const pool = new RenderPool({ threads: 2, assetRoot: '.' }, metrics);
   t.teardown(() => pool.close());
   await pool.warmUp();
   t.ok(await until(() => pool.ring.hellos >= 2, 10_000), 'the workers joined');
@@ -106,6 +108,8 @@ t.test('a layer that throws fails alone; a small buffer asks to grow; a job too 
   const jobs1 = pool.ring.jobs;
   const out = await pool.renderBatch({ tasks: many });
   t.equal(pool.ring.jobs, jobs1, 'not through the ring');
-  t.equal(out.results.filter((r) => r.status === 'ok').length, 65, 'but drawn, as one pool task');
+  t.equal(out.results.filter((r) => r.status === 'ok').length, 65, 'but drawn');
   t.equal(new Uint32Array(many[64]!.buffer)[3], 0xff00ff00, 'in green');
+  const tasks = (await metrics.registry.getSingleMetric('stream_manager_pool_tasks_total')?.get())?.values.find((v) => v.labels.task === 'renderBatch' && v.labels.result === 'completed')?.value;
+  t.equal(tasks, 2, 'as pool tasks, one per thread');
 });

@@ -34,9 +34,11 @@ export interface LayerFault {
 
 /**
  * What draws a layer: the worker pool, or (single-thread bench baseline) a drawer on this thread.
- * With `renderBatch`, renders too small for a task each share one (at most `threads` tasks).
+ * With `renderBatch`, renders too small for a task each share one (at most `threads` tasks);
+ * with `spreadsBatches` too, a frame's renders go as one batch that the service spreads itself
+ * (the pool: through the band ring).
  */
-export type LayerDrawService = Pick<RenderPool, 'render'> & Partial<Pick<RenderPool, 'renderBatch' | 'threads'>>;
+export type LayerDrawService = Pick<RenderPool, 'render'> & Partial<Pick<RenderPool, 'renderBatch' | 'threads' | 'spreadsBatches'>>;
 
 /** Per-frame counts for metrics and tests. */
 export interface RenderStats {
@@ -160,10 +162,14 @@ export class LayerRenderer {
     return slot;
   }
 
-  /** Starts the renders of `todo`: one task each, or grouped (render-batches.ts) when the pool batches. */
+  /**
+   * Starts the renders of `todo`: one task each, or grouped (render-batches.ts) when the pool
+   * batches, or all in one batch when it spreads batches itself.
+   */
   #dispatch(todo: ReadonlyArray<{ entry: LayerEntry; slot: LayerSlot }>, canvas: Canvas, timeMs: number): Promise<boolean>[] {
     const pool = this.#pool;
     if (!pool.renderBatch || todo.length < 2) return todo.map(({ entry, slot }) => this.#render(entry, slot, canvas, timeMs));
+    if (pool.spreadsBatches) return [this.#renderBatch(todo, canvas, timeMs)];
     return planBatches(
       todo.map(({ slot }) => slot.costMs),
       pool.threads ?? 1,
@@ -208,7 +214,8 @@ export class LayerRenderer {
     const targets = items.map(({ slot }) => renderTarget(slot));
     let batch: RenderBatchResult;
     try {
-      batch = await this.#pool.renderBatch!({ tasks: items.map(({ entry }, k) => ({ layer: entry.layer, canvasWidth: canvas.width, canvasHeight: canvas.height, timeMs, buffer: targets[k]!.buffer })) });
+      const tasks = items.map(({ entry }, k) => ({ layer: entry.layer, canvasWidth: canvas.width, canvasHeight: canvas.height, timeMs, buffer: targets[k]!.buffer }));
+      batch = await this.#pool.renderBatch!({ tasks }, items.map(({ slot }) => slot.costMs));
     } catch (err) {
       if (isQueueFull(err)) return false;
       for (const { entry, slot } of items) this.#failed(entry, slot, err as Error);

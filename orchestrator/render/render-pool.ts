@@ -5,6 +5,7 @@ import { evictionChannelName, type CompositeResult, type CompositeTask, type Enc
 import type { Metrics } from '../metrics/metrics.js';
 import { BandRing } from './band-ring.js';
 import { BandTimeoutError } from './band-ring-errors.js';
+import { planBatches, UNKNOWN_COST_MS } from './render-batches.js';
 
 /** What the pool needs to start its workers. */
 export interface RenderPoolOptions {
@@ -158,6 +159,9 @@ export class RenderPool {
     return this.piscina.threads.length;
   }
 
+  /** {@link renderBatch} spreads one batch over the threads itself: a frame's renders go as one. */
+  readonly spreadsBatches = true;
+
   /**
    * Draws one layer into its buffer: through the ring when it can take it, else as a `render`
    * task. Refused, as a task would be, while the pool's queue is full.
@@ -173,15 +177,38 @@ export class RenderPool {
   }
 
   /**
-   * Draws several layers: through the ring (each render claimed by whichever worker is free)
-   * when it can take them, else as one `renderBatch` task. A layer that throws fails alone.
+   * Draws several layers, spread over the threads: through the ring (each render claimed by
+   * whichever worker is free) when it can take them, else as `renderBatch` tasks, at most one
+   * per thread, grouped by `costs` (render-batches.ts). A layer that throws fails alone, and so
+   * do the layers of a task that failed whole (its worker died or timed out).
+   * @param costs expected render time of each task, ms (default: all alike)
    * @throws QueueFullError when the pool's queue is full
    */
-  async renderBatch(task: RenderBatchTask): Promise<RenderBatchResult> {
+  async renderBatch(task: RenderBatchTask, costs?: readonly number[]): Promise<RenderBatchResult> {
     const started = performance.now();
     const ring = this.#ringRenders(task.tasks);
-    if (!ring) return this.#run<RenderBatchResult>(task, 'renderBatch');
-    return { results: await ring, runMs: performance.now() - started };
+    const results = ring ? await ring : await this.#renderGroups(task.tasks, costs ?? task.tasks.map(() => UNKNOWN_COST_MS));
+    return { results, runMs: performance.now() - started };
+  }
+
+  /** `tasks` as `renderBatch` pool tasks planned by `costs`, their results in `tasks`' order. */
+  async #renderGroups(tasks: readonly RenderTask[], costs: readonly number[]): Promise<RenderBatchResult['results']> {
+    const results: RenderBatchResult['results'] = new Array(tasks.length);
+    let full: unknown = null;
+    await Promise.all(
+      planBatches(costs, this.threads).map(async (group) => {
+        try {
+          const batch = await this.#run<RenderBatchResult>({ tasks: group.map((i) => tasks[i]!) } satisfies RenderBatchTask, 'renderBatch');
+          group.forEach((i, k) => (results[i] = batch.results[k]!));
+        } catch (err) {
+          if (isQueueFull(err)) full = err;
+          const message = err instanceof Error ? err.message : String(err);
+          for (const i of group) results[i] = { status: 'error', message, runMs: 0 };
+        }
+      }),
+    );
+    if (full !== null) throw full;
+    return results;
   }
 
   /** `tasks` through the ring, or null when it cannot take them; refused while the queue is full. */
