@@ -1,8 +1,9 @@
 /**
  * Layer renders grouped into pool tasks (orchestrator/render/render-batches.ts): the plan keeps
  * every layer once, never makes more tasks than threads and balances them; and frames rendered
- * in batches on real worker threads equal frames rendered one task per layer, while a layer
- * that throws inside a batch fails alone and one whose buffer is too small is grown.
+ * in batches on real worker threads (planned here, or one batch a frame spread by the pool)
+ * equal frames rendered one task per layer, while a layer that throws inside a batch fails
+ * alone and one whose buffer is too small is grown.
  */
 import t from 'tap';
 import fc from 'fast-check';
@@ -57,8 +58,16 @@ t.test('batched renders give the frames of one task per layer; a layer that thro
     renderBatch: (task) => (batches++, (batchedLayers += task.tasks.length), pool.renderBatch(task)),
     threads: pool.threads,
   };
-  const scenes = [new SceneStore(), new SceneStore()] as const;
-  const renderers = [new LayerRenderer(onePerLayer, log), new LayerRenderer(batching, log)] as const;
+  // As the server draws: a frame's renders in one batch, spread by the pool (the band ring).
+  let spread = 0;
+  const spreading: LayerDrawService = {
+    render: (task) => pool.render(task),
+    renderBatch: (task, costs) => (spread++, pool.renderBatch(task, costs)),
+    threads: pool.threads,
+    spreadsBatches: true,
+  };
+  const scenes = [new SceneStore(), new SceneStore(), new SceneStore()] as const;
+  const renderers = [new LayerRenderer(onePerLayer, log), new LayerRenderer(batching, log), new LayerRenderer(spreading, log)] as const;
   const composers = scenes.map((scene, i) => new FrameComposer({ renderer: renderers[i]!, scene }));
   const host = (x: number, scale: number) => ({ transform: { x, y: 10, scale }, content: { type: 'character' as const, modelUrl: 'assets/characters/auctioneer.png', animations: { idle: 'idle', talking: 'talking' }, animation: 'talking' as const } });
   for (const scene of scenes) {
@@ -68,28 +77,30 @@ t.test('batched renders give the frames of one task per layer; a layer that thro
     scene.create({ id: 'big', zIndex: 10, ...host(200, 0.5) });
     scene.create({ id: 'broken', zIndex: 11, transform: { x: 0, y: 0, width: 50, height: 50 }, content: { type: 'image', src: 'assets/bench/no-such-picture.png' } });
   }
-  const pools = [new FramePool(W, H, 2), new FramePool(W, H, 2)];
+  const pools = [new FramePool(W, H, 2), new FramePool(W, H, 2), new FramePool(W, H, 2)];
   let equal = 0;
   let moving = 0;
   let last: Buffer | null = null;
   const FRAMES = 20;
   for (let n = 0; n < FRAMES; n++) {
     const frames = await Promise.all(composers.map((c, i) => c.composite(pools[i]!, canvas, bg, n * 33)));
-    const [a, b] = frames;
-    if (!a || !b) throw new Error('no frame');
-    if (Buffer.compare(a.bytes, b.bytes) === 0) equal++;
+    const [a, b, c] = frames;
+    if (!a || !b || !c) throw new Error('no frame');
+    if (Buffer.compare(a.bytes, b.bytes) === 0 && Buffer.compare(a.bytes, c.bytes) === 0) equal++;
     if (last && Buffer.compare(last, b.bytes) !== 0) moving++;
     last = Buffer.from(b.bytes);
     frames.forEach((f, i) => pools[i]!.release(f!));
   }
-  t.equal(equal, FRAMES, `${FRAMES} frames: batched equals one task per layer, pixel for pixel`);
+  t.equal(equal, FRAMES, `${FRAMES} frames: batched and spread equal one task per layer, pixel for pixel`);
+  t.equal(spread, FRAMES, 'spread: one batch a frame');
   t.ok(moving >= FRAMES - 2, `${moving} frames differ from the one before: the hosts move, the check is not vacuous`);
   t.ok(batches >= FRAMES, `${batches} batch tasks carried ${batchedLayers} renders`);
   t.ok(batches / FRAMES <= pool.threads, `${(batches / FRAMES).toFixed(1)} batch tasks a frame for 7-8 renders: at most one per thread`);
   t.ok(single >= 7 * FRAMES, `one task per layer: ${(single / FRAMES).toFixed(1)} tasks a frame`);
   t.ok(batchedLayers / batches >= 3, `${(batchedLayers / batches).toFixed(1)} renders a batch`);
-  const [one, batched] = renderers;
+  const [one, batched, spreadOut] = renderers;
   t.ok(batched.stats.failed >= 1, `the broken picture failed ${batched.stats.failed} times (its retries), inside batches`);
   t.equal(batched.stats.failed, one.stats.failed, 'as often as one task per layer');
   t.equal(batched.stats.rendered, one.stats.rendered, `the others rendered alike (${batched.stats.rendered} renders), the grown one included`);
+  t.same([spreadOut.stats.failed, spreadOut.stats.rendered], [one.stats.failed, one.stats.rendered], 'and alike when spread');
 });
