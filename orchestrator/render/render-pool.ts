@@ -179,10 +179,12 @@ export class RenderPool {
   /**
    * Draws several layers, spread over the threads: through the ring (each render claimed by
    * whichever worker is free) when it can take them, else as `renderBatch` tasks, at most one
-   * per thread, grouped by `costs` (render-batches.ts). A layer that throws fails alone, and so
-   * do the layers of a task that failed whole (its worker died or timed out).
+   * per thread, grouped by `costs` (render-batches.ts). A layer that throws fails alone (an
+   * `error` result), and so do the layers of a pool task that failed whole.
    * @param costs expected render time of each task, ms (default: all alike)
    * @throws QueueFullError when the pool's queue is full
+   * @throws BandTimeoutError or BandWorkerExitError when the ring's job failed whole (it ran past
+   *   the timeout, or a thread exited in one of its renders)
    */
   async renderBatch(task: RenderBatchTask, costs?: readonly number[]): Promise<RenderBatchResult> {
     const started = performance.now();
