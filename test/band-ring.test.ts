@@ -13,17 +13,9 @@ import { compositeBand } from '../shared/composite-band.js';
 import type { BandLayer, CompositeTask } from '../shared/messages.js';
 import { i420Bytes } from '../shared/yuv.js';
 import { Metrics } from '../orchestrator/metrics/metrics.js';
-import { isTimeout, RenderPool } from '../orchestrator/render/render-pool.js';
+import { isTimeout } from '../orchestrator/render/render-pool.js';
+import { ringPool, sleep, until } from './helpers/ring-pool.js';
 import { BandFailedError, BandWorkerExitError } from '../orchestrator/render/band-ring-errors.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Waits until `ok()` holds, up to `ms`. */
-async function until(ok: () => boolean, ms: number): Promise<boolean> {
-  const end = performance.now() + ms;
-  while (!ok() && performance.now() < end) await sleep(10);
-  return ok();
-}
 
 /** A layer buffer of `w`x`h` premultiplied pixels from `seed` (some opaque, some translucent, some clear). */
 function layerBuffer(w: number, h: number, seed: number): SharedArrayBuffer {
@@ -51,10 +43,7 @@ function bandTasks(frame: SharedArrayBuffer, yuv: SharedArrayBuffer | null, w: n
 }
 
 t.test('bands through the ring equal the same bands composited on this thread', async (t) => {
-  const pool = new RenderPool({ threads: 3, assetRoot: '.' });
-  t.teardown(() => pool.close());
-  await pool.warmUp();
-  t.ok(await until(() => pool.ring.hellos >= 3, 10_000), 'every worker asks to join the ring');
+  const pool = await ringPool(t, { threads: 3 });
   const W = 160;
   const H = 120;
   const layerArb = fc.record({ x: fc.integer({ min: -40, max: 150 }), y: fc.integer({ min: -40, max: 110 }), w: fc.integer({ min: 1, max: 90 }), h: fc.integer({ min: 1, max: 90 }), opacity: fc.constantFrom(1, 0.5, 0.2), seed: fc.nat() });
@@ -90,10 +79,7 @@ t.test('bands through the ring equal the same bands composited on this thread', 
 
 t.test('a band that throws fails its job with the worker\'s message; the ring goes on', async (t) => {
   const metrics = new Metrics();
-  const pool = new RenderPool({ threads: 2, assetRoot: '.' }, metrics);
-  t.teardown(() => pool.close());
-  await pool.warmUp();
-  t.ok(await until(() => pool.ring.hellos >= 2, 10_000), 'the workers joined');
+  const pool = await ringPool(t, { threads: 2 }, metrics);
   const frame = new SharedArrayBuffer(64 * 64 * 4);
   // 6 bytes: not whole pixels, so the worker's Uint32Array view of it throws a RangeError.
   const bad: BandLayer = { buffer: new SharedArrayBuffer(6), x: 0, y: 0, width: 1, height: 1, opacity: 1, opaque: false };
@@ -112,10 +98,7 @@ t.test('a band that throws fails its job with the worker\'s message; the ring go
 
 t.test('a job past the timeout fails as a timeout; the thread is replaced and rejoins knowing every buffer', async (t) => {
   const metrics = new Metrics();
-  const pool = new RenderPool({ threads: 1, assetRoot: '.', taskTimeoutMs: 250 }, metrics);
-  t.teardown(() => pool.close());
-  await pool.warmUp();
-  t.ok(await until(() => pool.ring.hellos >= 1, 10_000), 'the worker joined');
+  const pool = await ringPool(t, { threads: 1, taskTimeoutMs: 250 }, metrics);
   // Announced to the first thread only.
   const small = { w: 64, h: 64 };
   const frame = new SharedArrayBuffer(small.w * small.h * 4);
@@ -154,10 +137,7 @@ t.test('a job past the timeout fails as a timeout; the thread is replaced and re
 });
 
 t.test('a thread that exits in a band fails its job at once, not at the timeout', async (t) => {
-  const pool = new RenderPool({ threads: 1, assetRoot: '.', taskTimeoutMs: 20_000 });
-  t.teardown(() => pool.close());
-  await pool.warmUp();
-  t.ok(await until(() => pool.ring.hellos >= 1, 10_000), 'the worker joined');
+  const pool = await ringPool(t, { threads: 1, taskTimeoutMs: 20_000 });
   const W = 3840;
   const H = 2160;
   const big = new SharedArrayBuffer(W * H * 4);
@@ -180,10 +160,7 @@ t.test('a thread that exits in a band fails its job at once, not at the timeout'
 t.test('buffers collected here are forgotten by the workers', async (t) => {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
-  const pool = new RenderPool({ threads: 1, assetRoot: '.' });
-  t.teardown(() => pool.close());
-  await pool.warmUp();
-  t.ok(await until(() => pool.ring.hellos >= 1, 10_000), 'the worker joined');
+  const pool = await ringPool(t, { threads: 1 });
   const frame = new SharedArrayBuffer(64 * 64 * 4);
   const before = pool.ring.buffers;
   // 20 jobs, each with a layer buffer of its own, dropped after its job (as a grown or deleted layer's is).

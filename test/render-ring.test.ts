@@ -10,15 +10,7 @@ import { LayerSchema, type Layer } from '../shared/scene.js';
 import type { RenderTask } from '../shared/messages.js';
 import { createDrawer } from '../workers/draw.js';
 import { Metrics } from '../orchestrator/metrics/metrics.js';
-import { RenderPool } from '../orchestrator/render/render-pool.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until(ok: () => boolean, ms: number): Promise<boolean> {
-  const end = performance.now() + ms;
-  while (!ok() && performance.now() < end) await sleep(10);
-  return ok();
-}
+import { ringPool } from './helpers/ring-pool.js';
 
 const W = 640;
 const H = 360;
@@ -34,10 +26,7 @@ const task = (l: Layer, timeMs: number, bytes = 4 * W * H): RenderTask => ({ lay
 
 t.test('renders through the ring equal the same renders drawn on this thread', async (t) => {
   const metrics = new Metrics();
-  const pool = new RenderPool({ threads: 2, assetRoot: '.' }, metrics);
-  t.teardown(() => pool.close());
-  await pool.warmUp();
-  t.ok(await until(() => pool.ring.hellos >= 2, 10_000), 'the workers joined');
+  const pool = await ringPool(t, { threads: 2 }, metrics);
   const here = createDrawer({ assetRoot: '.', assetStorage: './data/assets', imageCacheBytes: 64 << 20 });
   const jobs0 = pool.ring.jobs;
   let compared = 0;
@@ -66,10 +55,7 @@ t.test('renders through the ring equal the same renders drawn on this thread', a
 });
 
 t.test('the host animates and a changed layer is drawn changed (no stale layer kept by a worker)', async (t) => {
-  const pool = new RenderPool({ threads: 1, assetRoot: '.' });
-  t.teardown(() => pool.close());
-  await pool.warmUp();
-  t.ok(await until(() => pool.ring.hellos >= 1, 10_000), 'the worker joined');
+  const pool = await ringPool(t, { threads: 1 });
   const host = LAYERS[1]!;
   const a = task(host, 0);
   const b = task(host, 180);
@@ -90,10 +76,7 @@ t.test('the host animates and a changed layer is drawn changed (no stale layer k
 
 t.test('a layer that throws fails alone; a small buffer asks to grow; a job too big for a slot goes as pool tasks', async (t) => {
   const metrics = new Metrics();
-  const pool = new RenderPool({ threads: 2, assetRoot: '.' }, metrics);
-  t.teardown(() => pool.close());
-  await pool.warmUp();
-  t.ok(await until(() => pool.ring.hellos >= 2, 10_000), 'the workers joined');
+  const pool = await ringPool(t, { threads: 2 }, metrics);
   const missing = layer({ id: 'gone', content: { type: 'image', src: 'assets/backgrounds/nothing-here.png' } });
   const jobs0 = pool.ring.jobs;
   const batch = await pool.renderBatch({ tasks: [task(LAYERS[3]!, 0), task(missing, 0), task(LAYERS[3]!, 0, 16)] });
