@@ -3,13 +3,14 @@
  * each layer, sent as JSON in shared memory, into the same pixels and report the same result as
  * a drawer on this thread; a layer that throws fails alone with its message; a buffer too small
  * asks to grow; a changed layer is drawn as changed; a job the ring cannot take goes as pool
- * tasks, one per thread.
+ * tasks, one per thread; a job past the timeout fails as a timed-out layer render.
  */
 import t from 'tap';
 import { LayerSchema, type Layer } from '../shared/scene.js';
-import type { RenderTask } from '../shared/messages.js';
+import type { RenderResult, RenderTask } from '../shared/messages.js';
 import { createDrawer } from '../workers/draw.js';
 import { Metrics } from '../orchestrator/metrics/metrics.js';
+import { isTimeout } from '../orchestrator/render/render-pool.js';
 import { ringPool } from './helpers/ring-pool.js';
 
 const W = 640;
@@ -95,4 +96,18 @@ t.test('a layer that throws fails alone; a small buffer asks to grow; a job too 
   t.equal(new Uint32Array(many[64]!.buffer)[3], 0xff00ff00, 'in green');
   const tasks = (await metrics.registry.getSingleMetric('stream_manager_pool_tasks_total')?.get())?.values.find((v) => v.labels.task === 'renderBatch' && v.labels.result === 'completed')?.value;
   t.equal(tasks, 2, 'as pool tasks, one per thread');
+});
+
+t.test('a render job past the timeout fails as a timeout of a layer render', async (t) => {
+  const metrics = new Metrics();
+  const pool = await ringPool(t, { threads: 1, taskTimeoutMs: 5 }, metrics);
+  // The host at 4x: its picture scaled to ~2800x3700 for the first time, far past 5 ms.
+  const big = layer({ ...LAYERS[1]!, transform: { x: 0, y: 0, scale: 4 } });
+  // Sized first if need be (a 'grow' answer is quick), then drawn.
+  let err: unknown = await pool.render(task(big, 0, 4)).catch((e: unknown) => e);
+  if (!(err instanceof Error) && (err as RenderResult).status === 'grow') err = await pool.render(task(big, 0, (err as { bytes: number }).bytes)).catch((e: unknown) => e);
+  t.ok(isTimeout(err), `a timeout: ${(err as Error).message}`);
+  t.match((err as Error).message, /layer render/, 'named as a layer render');
+  const timeouts = (await metrics.registry.getSingleMetric('stream_manager_pool_tasks_total')?.get())?.values.find((v) => v.labels.task === 'render' && v.labels.result === 'timeout')?.value;
+  t.equal(timeouts, 1, 'counted as a timed-out render');
 });

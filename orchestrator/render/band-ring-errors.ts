@@ -1,10 +1,13 @@
-/** The errors a band ring job fails with (orchestrator/render/band-ring.ts). */
+/**
+ * The errors a band ring job fails with (orchestrator/render/band-ring.ts). `what` names the
+ * job's tasks in the message: 'composite band' or 'layer render'.
+ */
 
-/** A band that ran past the timeout; the thread running it was terminated. */
+/** A job that ran past the timeout; the threads still in it were terminated. */
 export class BandTimeoutError extends Error {
   readonly code = 'SM_ERR_BAND_TIMEOUT';
-  constructor(ms: number) {
-    super(`A composite band ran past ${ms} ms; its worker was terminated`);
+  constructor(ms: number, what = 'composite band') {
+    super(`A ${what} ran past ${ms} ms; its worker was terminated`);
     // As Piscina's aborted tasks are named, so that isTimeout() knows both.
     this.name = 'AbortError';
   }
@@ -19,11 +22,11 @@ export class BandFailedError extends Error {
   }
 }
 
-/** A thread exited in the middle of one of the job's bands (the pool replaces it). */
+/** A thread exited in the middle of one of the job's tasks (the pool replaces it). */
 export class BandWorkerExitError extends Error {
   readonly code = 'SM_ERR_BAND_WORKER_EXIT';
-  constructor() {
-    super('A worker exited in the middle of a composite band');
+  constructor(what = 'composite band') {
+    super(`A worker exited in the middle of a ${what}`);
     this.name = 'BandWorkerExitError';
   }
 }

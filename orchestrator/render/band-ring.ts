@@ -194,12 +194,12 @@ export class BandRing {
       if (this.#gone.size > 0 && this.#pending(j).some((owner) => this.#gone.has(owner))) {
         await this.#abandon(j, deadline);
         m?.poolTasks.inc({ task, result: 'failed' }, n);
-        throw new BandWorkerExitError();
+        throw new BandWorkerExitError(task === 'render' ? 'layer render' : undefined);
       }
       if (performance.now() >= deadline) {
         await this.#abandon(j, 0);
         m?.poolTasks.inc({ task, result: 'timeout' }, n);
-        throw new BandTimeoutError(this.#o.timeoutMs);
+        throw new BandTimeoutError(this.#o.timeoutMs, task === 'render' ? 'layer render' : undefined);
       }
       // Woken by the last band, by the watchdog at the deadline, or by threadGone.
       const wait = Atomics.waitAsync(c, doneAt(j), done);
