@@ -96,6 +96,30 @@ t.test('a band that throws fails its job with the worker\'s message; the ring go
   t.equal(failed, 2, 'both bands of the failed job are counted as failed');
 });
 
+t.test('one worker takes every job of a tight back-to-back run: no job waits unclaimed for its timeout', async (t) => {
+  // A job published just as the worker's drain found nothing left used to be lost until the next
+  // job came (here: never, so its 2 s timeout) whenever the drain ended in a later microtask.
+  const pool = await ringPool(t, { threads: 1, taskTimeoutMs: 1000 });
+  const frame = new SharedArrayBuffer(32 * 32 * 4);
+  const layer: BandLayer = { buffer: layerBuffer(8, 8, 2), x: 3, y: 5, width: 8, height: 8, opacity: 0.5, opaque: false };
+  const tasks = bandTasks(frame, null, 32, 32, [layer], null, 1);
+  // Before the fix about 1 job in 10^4 hit the window here: 20000 found it in 4 runs of 5.
+  const JOBS = 20_000;
+  const jobs0 = pool.ring.jobs;
+  const started = performance.now();
+  let done = 0;
+  let failure: unknown = null;
+  for (let i = 0; i < JOBS && failure === null; i++) {
+    await pool.compositeBands(tasks).then(
+      () => done++,
+      (err: unknown) => (failure = err),
+    );
+  }
+  t.equal(failure, null, `no job failed (${done} done in ${(performance.now() - started).toFixed(0)} ms)`);
+  t.equal(pool.ring.jobs - jobs0, JOBS, `all ${JOBS} went through the ring`);
+  t.equal(new Uint32Array(frame)[0], 0xff403020, 'and the last one painted the frame');
+});
+
 t.test('a job past the timeout fails as a timeout; the thread is replaced and rejoins knowing every buffer', async (t) => {
   const metrics = new Metrics();
   const pool = await ringPool(t, { threads: 1, taskTimeoutMs: 250 }, metrics);

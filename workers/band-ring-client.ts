@@ -68,27 +68,36 @@ export function joinBandRing(init: BandRingInit, render?: (task: RenderTask) => 
       return;
     }
     draining = true;
-    void drainAll().finally(() => (draining = false));
+    void drainAll();
   };
 
+  /**
+   * Clears `draining` in the same synchronous step in which it finds nothing left (not in a later
+   * microtask): a job published between that step and the clearing would set `again` after the
+   * last look at it, and wait, unclaimed, for its timeout.
+   */
   const drainAll = async (): Promise<void> => {
-    for (let claimed = true; claimed || again; ) {
-      claimed = false;
-      again = false;
-      for (let j = 0; j < JOB_SLOTS; j++) {
-        const at = claimAt(j);
-        for (;;) {
-          const w = Atomics.load(control, at);
-          const next = w & 0xff;
-          const count = (w >>> 8) & 0xff;
-          if (next >= count) break;
-          if (Atomics.compareExchange(control, at, w, w + 1) !== w) continue;
-          claimed = true;
-          Atomics.store(control, ownerAt(j, next), threadId);
-          if (Atomics.load(control, kindAt(j)) === KIND_RENDERS) await runRender(j, next, count);
-          else runBand(j, next, count);
+    try {
+      for (let claimed = true; claimed || again; ) {
+        claimed = false;
+        again = false;
+        for (let j = 0; j < JOB_SLOTS; j++) {
+          const at = claimAt(j);
+          for (;;) {
+            const w = Atomics.load(control, at);
+            const next = w & 0xff;
+            const count = (w >>> 8) & 0xff;
+            if (next >= count) break;
+            if (Atomics.compareExchange(control, at, w, w + 1) !== w) continue;
+            claimed = true;
+            Atomics.store(control, ownerAt(j, next), threadId);
+            if (Atomics.load(control, kindAt(j)) === KIND_RENDERS) await runRender(j, next, count);
+            else runBand(j, next, count);
+          }
         }
       }
+    } finally {
+      draining = false;
     }
   };
 
