@@ -11,12 +11,14 @@ import { rgbaToI420 } from './yuv.js';
 export const MIN_BAND_ROWS = 64;
 
 /**
- * Pixels to redraw per band: about 0.1 ms of compositing and I420 conversion on the reference
- * machine (bench/compositor.ts), about twice a task's round trip, so a frame that changed little
- * is one task, and on 16 cores 8 hosts moving along the bottom of a 1080p frame (~600k pixels)
- * split nine ways (bench:render S3: 256k pixels per band left the composite stage at 1.4 ms).
+ * Pixels to redraw per band: about 50 µs of compositing and I420 conversion on the reference
+ * machine (bench/compositor.ts), against ~3 µs of CPU a band costs through the band ring (the
+ * same 269k-pixel redraw of 24 layers on one worker took 0.60-0.65 ms a job as 1, 2, 4 or 8
+ * bands), so a frame that changed little is one or two tasks, and S3's 8 hosts moving along
+ * the bottom of a 1080p frame (~267k pixels a frame) split eight ways on 8 workers, where
+ * 64k pixels a band (sized for a ~50 µs pool task round trip) made 5 bands of ~0.12 ms.
  */
-export const BAND_PIXELS = 64 * 1024;
+export const BAND_PIXELS = 32 * 1024;
 
 /**
  * How many bands to split a frame's redraw into: one per {@link BAND_PIXELS} pixels, at least 1,
