@@ -14,6 +14,7 @@ import { availableParallelism } from 'node:os';
 import { loadConfig } from '../orchestrator/config/env.js';
 import { encodeArgs } from '../orchestrator/output/ffmpeg-args.js';
 import { graphArgs, runFfmpeg, type FfmpegRun } from './ffmpeg-graph.js';
+import { PIPELINE_DEPTH } from '../orchestrator/render/frame-composer.js';
 import { openRig } from './offline.js';
 import { machineFacts, printTable, summary, writeResult } from './report.js';
 
@@ -35,7 +36,7 @@ function codecArgs(): string[] {
 
 /**
  * Our frames into an ffmpeg that reads them on stdin: up to 3 frames written and not yet read,
- * as live, and two frames in the making (frame n+1 renders while frame n composites).
+ * as live, and PIPELINE_DEPTH frames in the making (frame n+1 renders while frame n composites).
  */
 async function ours(input: 'yuv420p' | 'rgba'): Promise<FfmpegRun> {
   const rig = await openRig({ scene: 'S2', width, height, fps, workers, yuv: input === 'yuv420p', poolFrames: 6 });
@@ -48,7 +49,7 @@ async function ours(input: 'yuv420p' | 'rgba'): Promise<FfmpegRun> {
   const making = [rig.next()];
   for (let i = 0; i < frames; i++) {
     while (inFlight >= 3) await new Promise<void>((r) => (wake = r));
-    if (i + 1 < frames) making.push(rig.next());
+    while (making.length < PIPELINE_DEPTH && i + making.length < frames) making.push(rig.next());
     const frame = await making.shift()!;
     if (!frame) throw new Error('frame pool ran dry');
     inFlight++;

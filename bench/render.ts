@@ -5,8 +5,8 @@
  * filter graph to `-f null` in its three input forms (bench/ffmpeg-graph.ts). Reports ratios
  * ours / FFmpeg at each size, the frame-time breakdown (render vs composite, medians), the main
  * thread's CPU time per frame (what bounds the fps at many workers) and the scaling efficiency
- * per worker count. Two frames are kept in flight (frame-composer.ts pipelines
- * them).
+ * per worker count. PIPELINE_DEPTH frames (3) are kept in flight, as many as frame-composer.ts
+ * pipelines.
  *
  * Env: BENCH_SECONDS (2) per run, BENCH_RUNS (5), BENCH_WORKERS ("1,2,...,cores"),
  * BENCH_SIZES ("1280x720,1920x1080"), BENCH_SCENES ("S1,S2,S3"), FFMPEG_PATH (ffmpeg).
@@ -14,6 +14,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { GRAPH_FORMS, graphArgs, runFfmpeg } from './ffmpeg-graph.js';
+import { PIPELINE_DEPTH } from '../orchestrator/render/frame-composer.js';
 import { openRig } from './offline.js';
 import { cpuSeconds } from './proc-cpu.js';
 import { machineFacts, printTable, summary, writeResult } from './report.js';
@@ -68,10 +69,10 @@ async function ours(scene: BenchScene, width: number, height: number, workers: n
       const cpu0 = cpuSeconds(process.pid, process.pid);
       const t0 = performance.now();
       const end = t0 + seconds * 1000;
-      // Two frames in flight: frame n+1 renders while frame n composites (frame-composer.ts).
+      // PIPELINE_DEPTH frames in flight: frame n+1 renders while frame n composites (frame-composer.ts).
       const inFlight = [rig.next()];
       while (inFlight.length) {
-        if (performance.now() < end) inFlight.push(rig.next());
+        while (inFlight.length < PIPELINE_DEPTH && performance.now() < end) inFlight.push(rig.next());
         const f = await inFlight.shift()!;
         if (!f) throw new Error('frame pool ran dry');
         rig.frames.release(f);

@@ -8,7 +8,7 @@
  *
  * Who writes which buffer when (frame-composer.ts makes frames in two stages that overlap):
  *
- *   render stage, frame N: render tasks ──► workers write the BACK buffer of each layer drawn
+ *   render stage, frame N: render tasks ──► workers write a SPARE buffer of each layer drawn
  *                          again (one writer each), then it becomes the layer's front buffer
  *                                                   │ all tasks settled
  *                                                   ▼
@@ -20,9 +20,11 @@
  *                     ▼                             ▼                      ▼
  *               ffmpeg stdin (reads)        preview task (reads)     /snapshot (reads)
  *
- * Frame N+1 may render while frame N composites: it writes only back buffers, and frame N reads
- * only front buffers. Frame N+2 renders only after frame N has been composited, since its back
- * buffers are frame N's front ones. Each buffer has one writer at a time and is read only after
+ * Frame N+1 may render while frames N and N-1 composite or wait to: it writes only spare buffers
+ * that no frame still being composited reads (each layer buffer records the last frame that
+ * reads it), and they read only the fronts they were handed. Frame N+3 renders only after frame
+ * N has been composited (PIPELINE_DEPTH in frame-composer.ts), so a layer has at most three
+ * buffers. Each buffer has one writer at a time and is read only after
  * its writer's task settled, so no lock or Atomics call is needed. A frame buffer is handed back
  * to its pool only when every reader has released it (a reference count on the main thread).
  */

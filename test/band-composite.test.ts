@@ -11,7 +11,7 @@ import { bandRows, MIN_BAND_ROWS } from '../shared/composite-band.js';
 import { premultipliedPixel } from '../shared/color.js';
 import type { StreamConfig } from '../shared/stream-config.js';
 import { createLogger } from '../orchestrator/logger.js';
-import { FrameComposer } from '../orchestrator/render/frame-composer.js';
+import { FrameComposer, PIPELINE_DEPTH } from '../orchestrator/render/frame-composer.js';
 import { FramePool, type Frame } from '../orchestrator/render/frame-pool.js';
 import { LayerRenderer } from '../orchestrator/render/layer-renderer.js';
 import { RenderPool } from '../orchestrator/render/render-pool.js';
@@ -103,7 +103,7 @@ t.test('banded, pipelined frames equal whole frames composited one at a time', a
         scene.create({ id: 'host', ...host });
         scene.create({ id: 'caption', zIndex: 50, transform: { x: 100, y: 180 }, content: { type: 'text', content: 'Bid', style: { font: 'Arial', fontSize: 28, color: '#ffffff' } } });
       }
-      // Banded: three frames in flight, each called before the one before it finished; the pool's
+      // Banded: PIPELINE_DEPTH + 1 frames in flight, each called before the one before it finished; the pool's
       // five buffers come back with old content, so most frames redraw only what changed.
       const inFlight: Array<Promise<Frame | null>> = [];
       const got: Array<{ rgba: Buffer; yuv: Buffer }> = [];
@@ -116,7 +116,7 @@ t.test('banded, pipelined frames equal whole frames composited one at a time', a
       for (let n = 0; n < ops.length; n++) {
         apply(bandScene, ops[n]!);
         inFlight.push(banded.composite(bandFrames, canvas, bg, n * 33));
-        if (inFlight.length === 3) await take();
+        if (inFlight.length === PIPELINE_DEPTH + 1) await take();
       }
       while (inFlight.length) await take();
       let ok = true;

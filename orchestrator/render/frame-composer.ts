@@ -51,6 +51,14 @@ function bandLayer(l: CompositeLayer): BandLayer {
   return { buffer: l.pixels.buffer as SharedArrayBuffer, x: b.x, y: b.y, width: b.width, height: b.height, opacity: l.opacity, opaque: l.opaque };
 }
 
+/**
+ * Frames in the making at once in a {@link FrameComposer}: frame n renders only once frame
+ * n - PIPELINE_DEPTH has been composited, so with 3, frame n+2 may render while frame n+1 waits
+ * to composite and frame n composites, and the render stage of the next frame need not wait for
+ * the composite stage of this one. Each layer then has up to this many buffers (layer-slot.ts).
+ */
+export const PIPELINE_DEPTH = 3;
+
 /** What one frame carries from its render stage to its composite stage. */
 interface Rendered {
   layers: CompositeLayer[];
@@ -68,8 +76,8 @@ interface Rendered {
  * pooled frame (its bands run alongside the new scene's) and mixed in on this thread.
  *
  * Frames pipeline: frame n+1 may render while frame n composites, since layer buffers are
- * double-buffered (layer-renderer.ts); frame n+2 renders only once frame n has been composited.
- * Stages of the same kind run in call order, one at a time. The scene is resolved when
+ * multi-buffered (layer-renderer.ts); frame n + {@link PIPELINE_DEPTH} renders only once frame n
+ * has been composited. Stages of the same kind run in call order, one at a time. The scene is resolved when
  * `composite` is called, so calls may overlap and each frame still shows the scene as it was at
  * its call.
  */
@@ -88,8 +96,10 @@ export class FrameComposer {
   #cost = new Float64Array(0);
   #rendering: Promise<unknown> = Promise.resolve();
   #compositing: Promise<unknown> = Promise.resolve();
-  /** Composite stages of the last two frames called (the render of a new frame waits for the older). */
-  #composited: [Promise<unknown>, Promise<unknown>] = [Promise.resolve(), Promise.resolve()];
+  /** Composite stages of the last {@link PIPELINE_DEPTH} frames called, oldest first (a new frame's render waits for the oldest). */
+  readonly #composited: Array<Promise<unknown>> = Array.from({ length: PIPELINE_DEPTH }, () => Promise.resolve());
+  /** Frames called so far: the sequence number of the last one. */
+  #seq = 0;
   /** The last frame called had a crossfade (its outgoing layers' buffers are freed when it ends). */
   #fading = false;
   readonly renderer: LayerRenderer;
@@ -124,17 +134,21 @@ export class FrameComposer {
       return Promise.reject(err as Error);
     }
     const resolveMs = performance.now() - t0;
+    const seq = ++this.#seq;
 
-    const rendered = Promise.all([this.#rendering, this.#composited[0]]).then(async (): Promise<Rendered> => {
+    const rendered = Promise.all([this.#rendering, this.#composited.shift()]).then(async (): Promise<Rendered> => {
       const t1 = performance.now();
       if (forgetGhosts) this.renderer.forgetGhosts();
-      const layers = await this.renderer.renderFrame(all, canvas, timeMs);
+      const layers = await this.renderer.renderFrame(all, canvas, timeMs, seq);
       return { layers, fade: fade !== null, mix: fade?.mix ?? 1, renderMs: resolveMs + performance.now() - t1 };
     });
     this.#rendering = rendered.catch(() => undefined);
-    const done = Promise.all([rendered, this.#compositing]).then(([r]) => this.#composite(frames, canvas, background, timeMs, r));
+    // After the composite stage before it, even when this frame's render failed: stages stay in order.
+    const done = this.#compositing
+      .then(() => rendered)
+      .then((r) => this.#composite(frames, canvas, background, timeMs, r).finally(() => this.renderer.composited(seq)));
     this.#compositing = done.catch(() => undefined);
-    this.#composited = [this.#composited[1], this.#compositing];
+    this.#composited.push(this.#compositing);
     return done;
   }
 

@@ -6,7 +6,7 @@ import type { CompositeLayer } from '../../shared/compositor.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { isQueueFull, type RenderPool } from './render-pool.js';
 import { planBatches } from './render-batches.js';
-import { GHOST_SLOT, grownBuffer, isAnimated, newSlot, pixelsOf, renderKey, renderTarget, type LayerSlot, type Pixels } from './layer-slot.js';
+import { GHOST_SLOT, grownBuffer, isAnimated, newSlot, pixelsOf, renderKey, renderTarget, swapFront, type LayerSlot, type Pixels } from './layer-slot.js';
 
 /** Renders of unchanged static content tried after a failure before waiting for a change. */
 const STATIC_RETRIES = 3;
@@ -49,11 +49,13 @@ export interface RenderStats {
 
 /**
  * Renders the layers of each frame on the worker pool: only those whose render key changed or
- * that are animated; the others reuse their last pixels. Each layer owns a front and (once drawn
- * twice) a back SharedArrayBuffer; a render writes the back one only while its task is in flight
- * and then swaps the two (see shared/frame-layout.ts), so the frame before may still be
- * composited from the old front while the next one renders. One `renderFrame` call at a time,
- * and not before the frame two back has been composited.
+ * that are animated; the others reuse their last pixels. Each layer owns a front SharedArrayBuffer
+ * and (once drawn twice) spares; a render writes a spare that no frame still being composited
+ * reads, and on success makes it the front (see shared/frame-layout.ts and layer-slot.ts), so
+ * earlier frames may still be composited from older fronts while the next one renders. One
+ * `renderFrame` call at a time, with rising frame sequence numbers; the caller reports each
+ * frame composited ({@link composited}), and a layer has as many buffers as frames are in the
+ * making at once.
  *
  * A render that fails (the worker threw, died, timed out) keeps the layer's last good pixels for
  * that frame: the worker writes the buffer only after drawing succeeded, and a grown buffer
@@ -66,6 +68,8 @@ export class LayerRenderer {
   readonly #log: Logger;
   readonly #slots = new Map<string, LayerSlot>();
   readonly stats: RenderStats = { rendered: 0, reused: 0, failed: 0 };
+  /** Every frame up to this sequence number has been composited: its buffers may be written again. */
+  #composited = 0;
 
   readonly #metrics: Metrics | undefined;
 
@@ -103,11 +107,21 @@ export class LayerRenderer {
   }
 
   /**
+   * Frame `seq` (and every one before it) has been composited: the layer buffers it read may be
+   * written again.
+   */
+  composited(seq: number): void {
+    if (seq > this.#composited) this.#composited = seq;
+  }
+
+  /**
    * Brings every visible layer's pixels up to date for frame time `timeMs` and returns them in
-   * compositing order. A layer whose render fails shows its last good pixels (none: left out).
+   * compositing order, as read by frame `seq` (a sequence number higher than any before; until
+   * {@link composited} says it is done, no render writes the buffers returned). A layer whose
+   * render fails shows its last good pixels (none: left out).
    * @throws RenderQueueFullError when the pool refused a task because its queue was full
    */
-  async renderFrame(entries: readonly LayerEntry[], canvas: Canvas, timeMs: number): Promise<CompositeLayer[]> {
+  async renderFrame(entries: readonly LayerEntry[], canvas: Canvas, timeMs: number, seq: number): Promise<CompositeLayer[]> {
     const visible = entries.filter((e) => e.layer.visible && e.layer.opacity > 0);
     const todo: Array<{ entry: LayerEntry; slot: LayerSlot }> = [];
     for (const entry of visible) {
@@ -138,6 +152,7 @@ export class LayerRenderer {
       const slot = this.#slots.get(key ?? layer.id);
       const r = slot?.result;
       if (!slot || !r) continue;
+      slot.front.readBy = seq;
       const x = Math.round(layer.transform.x) + r.offsetX;
       const y = Math.round(layer.transform.y) + r.offsetY;
       out.push({
@@ -184,7 +199,7 @@ export class LayerRenderer {
    * bytes); false when the pool's queue was full (nothing changed).
    */
   async #render(entry: LayerEntry, slot: LayerSlot, canvas: Canvas, timeMs: number, grow?: number): Promise<boolean> {
-    const target = renderTarget(slot);
+    const target = renderTarget(slot, this.#composited);
     // Allocation on size change only, never per frame; the old pixels stay until this succeeds.
     let buffer = grow === undefined ? target.buffer : grownBuffer(grow);
     try {
@@ -211,7 +226,7 @@ export class LayerRenderer {
    * fails each of its layers. False when the pool's queue was full.
    */
   async #renderBatch(items: ReadonlyArray<{ entry: LayerEntry; slot: LayerSlot }>, canvas: Canvas, timeMs: number): Promise<boolean> {
-    const targets = items.map(({ slot }) => renderTarget(slot));
+    const targets = items.map(({ slot }) => renderTarget(slot, this.#composited));
     let batch: RenderBatchResult;
     try {
       const tasks = items.map(({ entry }, k) => ({ layer: entry.layer, canvasWidth: canvas.width, canvasHeight: canvas.height, timeMs, buffer: targets[k]!.buffer }));
@@ -234,11 +249,7 @@ export class LayerRenderer {
 
   /** A render into `buffer` (the slot's `target`, or a grown one) succeeded: it becomes the front. */
   #done(entry: LayerEntry, slot: LayerSlot, target: Pixels, buffer: SharedArrayBuffer, result: RenderDone): void {
-    const drawn = buffer === target.buffer ? target : pixelsOf(buffer);
-    if (drawn !== slot.front) {
-      slot.back = slot.generation > 0 ? slot.front : null;
-      slot.front = drawn;
-    }
+    swapFront(slot, target, buffer === target.buffer ? target : pixelsOf(buffer));
     slot.result = result;
     slot.stale = false;
     slot.generation++;

@@ -11,21 +11,28 @@ const GROW_FACTOR = 1.25;
 /** Slot keys of a crossfade's outgoing layers start with this (layer ids cannot contain it). */
 export const GHOST_SLOT = '\u0000out:';
 
-/** A layer buffer and its word view. */
+/** A layer buffer, its word view, and the last frame that composites from it. */
 export interface Pixels {
   buffer: SharedArrayBuffer;
   words: Uint32Array;
+  /**
+   * Sequence number of the last frame whose layer list carries these pixels (0: none): a render
+   * may write them again only once that frame has been composited.
+   */
+  readBy: number;
 }
 
 /**
- * What the renderer keeps per layer between frames. Pixels are double-buffered: a render writes
- * `back` (the front buffer while there are no pixels yet) and, once it succeeds, swaps it to the
- * front; a frame still being composited keeps reading the old front. A layer drawn only once
- * never gets a back buffer.
+ * What the renderer keeps per layer between frames. Pixels are multi-buffered: a render writes a
+ * spare buffer that no frame still being composited reads (the front buffer while there are no
+ * pixels yet) and, once it succeeds, makes it the front; frames still being composited keep
+ * reading older fronts. A layer drawn only once never gets a spare; with at most `PIPELINE_DEPTH`
+ * frames in the making (frame-composer.ts), a layer has at most that many buffers.
  */
 export interface LayerSlot {
   front: Pixels;
-  back: Pixels | null;
+  /** Earlier fronts, written again once no frame in the making reads them. */
+  spares: Pixels[];
   /** Scene revision last looked at, and the render key it had. */
   revision: number;
   renderKey: string;
@@ -45,20 +52,42 @@ export interface LayerSlot {
 
 /** A buffer and its Uint32 view (one word per RGBA pixel). */
 export function pixelsOf(buffer: SharedArrayBuffer): Pixels {
-  return { buffer, words: new Uint32Array(buffer) };
+  return { buffer, words: new Uint32Array(buffer), readBy: 0 };
 }
 
-/** A slot not rendered yet: a front buffer of {@link INITIAL_LAYER_BYTES}, no back buffer. */
+/** A slot not rendered yet: a front buffer of {@link INITIAL_LAYER_BYTES}, no spares. */
 export function newSlot(): LayerSlot {
-  return { front: pixelsOf(new SharedArrayBuffer(INITIAL_LAYER_BYTES)), back: null, revision: -1, renderKey: '', result: null, stale: true, failures: 0, keyFailures: 0, generation: 0, costMs: UNKNOWN_COST_MS };
+  return { front: pixelsOf(new SharedArrayBuffer(INITIAL_LAYER_BYTES)), spares: [], revision: -1, renderKey: '', result: null, stale: true, failures: 0, keyFailures: 0, generation: 0, costMs: UNKNOWN_COST_MS };
 }
 
 /**
  * The buffer a render of `slot` writes: the front one before the first render (nothing reads
- * it), else the back one (made on first need, the front's size).
+ * it), else a spare that no frame after `composited` reads (made on first need, the front's
+ * size). Never the front once it holds pixels: a failed render keeps them.
+ * @param composited the sequence number up to which every frame has been composited
  */
-export function renderTarget(slot: LayerSlot): Pixels {
-  return slot.generation > 0 ? (slot.back ??= pixelsOf(new SharedArrayBuffer(slot.front.buffer.byteLength))) : slot.front;
+export function renderTarget(slot: LayerSlot, composited: number): Pixels {
+  if (slot.generation === 0) return slot.front;
+  for (const p of slot.spares) if (p.readBy <= composited) return p;
+  const made = pixelsOf(new SharedArrayBuffer(slot.front.buffer.byteLength));
+  slot.spares.push(made);
+  return made;
+}
+
+/**
+ * A render of `slot` into `target` (from {@link renderTarget}) succeeded, drawn into `drawn`
+ * (`target`, or a grown buffer when `target` was too small): `drawn` becomes the front, the old
+ * front a spare (if it held pixels), and a too-small spare is dropped.
+ */
+export function swapFront(slot: LayerSlot, target: Pixels, drawn: Pixels): void {
+  if (drawn === slot.front) return;
+  if (slot.generation > 0) {
+    // The old front takes the target's place (the target is the front now, or too small).
+    const i = slot.spares.indexOf(target);
+    if (i >= 0) slot.spares[i] = slot.front;
+    else slot.spares.push(slot.front);
+  }
+  slot.front = drawn;
 }
 
 /** A new buffer for a render that needs `bytes`, with {@link GROW_FACTOR} headroom, a whole number of pixels. */
