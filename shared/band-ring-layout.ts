@@ -126,7 +126,10 @@ export function encodeBands(words: Float64Array, j: number, tasks: readonly Comp
 }
 
 /**
- * Reads band `i` of slot `j`, as {@link encodeBands} wrote it.
+ * Reads band `i` of slot `j`, as {@link encodeBands} wrote it. Sizes, rows, rectangles and
+ * placements come back as int32 (`| 0`): read from a Float64Array they would be doubles, and the
+ * compositor's pixel loops index with them (a band of S3 1080p composited 11 % slower on a
+ * worker with doubles: 594-634 -> 530-562 µs, alternated 3 times).
  * @throws Error from `bufferOf` when a buffer's id is unknown
  */
 export function decodeBand(words: Float64Array, j: number, i: number, bufferOf: (id: number) => SharedArrayBuffer): CompositeTask {
@@ -134,17 +137,17 @@ export function decodeBand(words: Float64Array, j: number, i: number, bufferOf: 
   let at = base + words[recordAt(j, i)]!;
   const frame = bufferOf(words[at++]!);
   const yuvId = words[at++]!;
-  const head = { width: words[at++]!, height: words[at++]!, rowStart: words[at++]!, rowEnd: words[at++]!, paint: words[at++] === 1, background: words[at++]! };
+  const head = { width: words[at++]! | 0, height: words[at++]! | 0, rowStart: words[at++]! | 0, rowEnd: words[at++]! | 0, paint: words[at++] === 1, background: words[at++]! };
   const nRects = words[at++]!;
   let rects: CompositeTask['rects'] = null;
   if (nRects >= 0) {
     rects = [];
-    for (let r = 0; r < nRects; r++, at += RECT_WORDS) rects.push({ x0: words[at]!, y0: words[at + 1]!, x1: words[at + 2]!, y1: words[at + 3]! });
+    for (let r = 0; r < nRects; r++, at += RECT_WORDS) rects.push({ x0: words[at]! | 0, y0: words[at + 1]! | 0, x1: words[at + 2]! | 0, y1: words[at + 3]! | 0 });
   }
   const nLayers = words[at++]!;
   const layers: BandLayer[] = [];
   for (let l = 0; l < nLayers; l++, at += LAYER_WORDS) {
-    layers.push({ buffer: bufferOf(words[at]!), x: words[at + 1]!, y: words[at + 2]!, width: words[at + 3]!, height: words[at + 4]!, opacity: words[at + 5]!, opaque: words[at + 6] === 1 });
+    layers.push({ buffer: bufferOf(words[at]!), x: words[at + 1]! | 0, y: words[at + 2]! | 0, width: words[at + 3]! | 0, height: words[at + 4]! | 0, opacity: words[at + 5]!, opaque: words[at + 6] === 1 });
   }
   return { frame, ...head, rects, layers, yuv: yuvId >= 0 ? bufferOf(yuvId) : null };
 }

@@ -68,7 +68,8 @@ export function encodeRenders(words: Float64Array, bytes: Uint8Array, j: number,
 }
 
 /**
- * Reads render `i` of slot `j`, as {@link encodeRenders} wrote it.
+ * Reads render `i` of slot `j`, as {@link encodeRenders} wrote it (the canvas size as int32, as
+ * decodeBand in band-ring-layout.ts reads sizes).
  * @param layerOf the layer for a token, parsing `json` (the layer's UTF-8 JSON, a view of shared
  *   memory valid only during the call) when the token is new to the caller
  * @throws Error from `bufferOf` when a buffer's id is unknown
@@ -78,7 +79,7 @@ export function decodeRender(words: Float64Array, bytes: Uint8Array, j: number, 
   const f = at + RESULT_WORDS;
   const start = (at + HEAD_WORDS) * 8;
   const layer = layerOf(words[f + 4]!, bytes.subarray(start, start + words[f + 5]!));
-  return { layer, canvasWidth: words[f + 1]!, canvasHeight: words[f + 2]!, timeMs: words[f + 3]!, buffer: bufferOf(words[f]!) };
+  return { layer, canvasWidth: words[f + 1]! | 0, canvasHeight: words[f + 2]! | 0, timeMs: words[f + 3]!, buffer: bufferOf(words[f]!) };
 }
 
 /** Writes render `i`'s result into its record in slot `j` (an error's message cut to fit, UTF-8). */
@@ -107,7 +108,7 @@ export function writeRenderResult(words: Float64Array, bytes: Uint8Array, j: num
 }
 
 /**
- * Render `i`'s result from its record in slot `j`.
+ * Render `i`'s result from its record in slot `j` (sizes and offsets as int32).
  * @returns an `error` result with a note when no worker wrote one (cannot happen for a job that finished)
  */
 export function readRenderResult(words: Float64Array, bytes: Uint8Array, j: number, i: number): RenderResult | RenderFailed {
@@ -117,12 +118,12 @@ export function readRenderResult(words: Float64Array, bytes: Uint8Array, j: numb
     case 0:
       return {
         status: 'ok',
-        width: words[at + 1]!,
-        height: words[at + 2]!,
-        offsetX: words[at + 3]!,
-        offsetY: words[at + 4]!,
+        width: words[at + 1]! | 0,
+        height: words[at + 2]! | 0,
+        offsetX: words[at + 3]! | 0,
+        offsetY: words[at + 4]! | 0,
         opaque: words[at + 5] === 1,
-        content: { x: words[at + 6]!, y: words[at + 7]!, width: words[at + 8]!, height: words[at + 9]! },
+        content: { x: words[at + 6]! | 0, y: words[at + 7]! | 0, width: words[at + 8]! | 0, height: words[at + 9]! | 0 },
         runMs,
       };
     case 1:
