@@ -68,6 +68,11 @@ export interface BandRingInit {
   data: SharedArrayBuffer;
   /** BroadcastChannel on which buffers are announced ({@link RingMessage}). */
   channel: string;
+  /**
+   * How long a worker that found no task left polls the sequence word before it waits, µs (0:
+   * it waits at once). A job published meanwhile is claimed without a wake-up.
+   */
+  spinUs: number;
 }
 
 /**

@@ -5,6 +5,7 @@
  * the timeout fails as a timeout, its thread is replaced, and the replacement, which joins
  * later, still knows the buffers announced before it started.
  */
+import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import t from 'tap';
@@ -13,7 +14,7 @@ import { compositeBand } from '../shared/composite-band.js';
 import type { BandLayer, CompositeTask } from '../shared/messages.js';
 import { i420Bytes } from '../shared/yuv.js';
 import { Metrics } from '../orchestrator/metrics/metrics.js';
-import { isTimeout } from '../orchestrator/render/render-pool.js';
+import { isTimeout, RING_SPIN_US } from '../orchestrator/render/render-pool.js';
 import { ringPool, sleep, until } from './helpers/ring-pool.js';
 import { BandFailedError, BandWorkerExitError } from '../orchestrator/render/band-ring-errors.js';
 
@@ -96,28 +97,43 @@ t.test('a band that throws fails its job with the worker\'s message; the ring go
   t.equal(failed, 2, 'both bands of the failed job are counted as failed');
 });
 
-t.test('one worker takes every job of a tight back-to-back run: no job waits unclaimed for its timeout', async (t) => {
-  // A job published just as the worker's drain found nothing left used to be lost until the next
-  // job came (here: never, so its 2 s timeout) whenever the drain ended in a later microtask.
-  const pool = await ringPool(t, { threads: 1, taskTimeoutMs: 1000 });
-  const frame = new SharedArrayBuffer(32 * 32 * 4);
-  const layer: BandLayer = { buffer: layerBuffer(8, 8, 2), x: 3, y: 5, width: 8, height: 8, opacity: 0.5, opaque: false };
-  const tasks = bandTasks(frame, null, 32, 32, [layer], null, 1);
-  // Before the fix about 1 job in 10^4 hit the window here: 20000 found it in 4 runs of 5.
-  const JOBS = 20_000;
-  const jobs0 = pool.ring.jobs;
-  const started = performance.now();
-  let done = 0;
-  let failure: unknown = null;
-  for (let i = 0; i < JOBS && failure === null; i++) {
-    await pool.compositeBands(tasks).then(
-      () => done++,
-      (err: unknown) => (failure = err),
-    );
+t.test('one worker takes every job of a tight back-to-back run, polling or not: no job waits unclaimed for its timeout', async (t) => {
+  for (const ringSpinUs of [0, 500]) {
+    // A job published just as the worker's drain found nothing left used to be lost until the
+    // next job came (here: never, so its timeout) whenever the drain ended in a later microtask.
+    const pool = await ringPool(t, { threads: 1, taskTimeoutMs: 1000, ringSpinUs });
+    t.equal(pool.ring.init.spinUs, ringSpinUs, `workers poll ${ringSpinUs} µs before they sleep`);
+    const frame = new SharedArrayBuffer(32 * 32 * 4);
+    const layer: BandLayer = { buffer: layerBuffer(8, 8, 2), x: 3, y: 5, width: 8, height: 8, opacity: 0.5, opaque: false };
+    const tasks = bandTasks(frame, null, 32, 32, [layer], null, 1);
+    // Before the fix about 1 job in 10^4 hit the window here: 20000 found it in 4 runs of 5.
+    const JOBS = 20_000;
+    const jobs0 = pool.ring.jobs;
+    const started = performance.now();
+    let done = 0;
+    let failure: unknown = null;
+    for (let i = 0; i < JOBS && failure === null; i++) {
+      await pool.compositeBands(tasks).then(
+        () => done++,
+        (err: unknown) => (failure = err),
+      );
+    }
+    t.equal(failure, null, `no job failed (${done} done in ${(performance.now() - started).toFixed(0)} ms)`);
+    t.equal(pool.ring.jobs - jobs0, JOBS, `all ${JOBS} went through the ring`);
+    t.equal(new Uint32Array(frame)[0], 0xff403020, 'and the last one painted the frame');
+    // Between jobs the polling worker still runs pool tasks (its event loop turns when it sleeps).
+    await pool.warmUp();
+    await sleep(5);
+    t.equal((await pool.compositeBands(tasks)).length, 1, 'a job after a pause and a pool task is taken too');
   }
-  t.equal(failure, null, `no job failed (${done} done in ${(performance.now() - started).toFixed(0)} ms)`);
-  t.equal(pool.ring.jobs - jobs0, JOBS, `all ${JOBS} went through the ring`);
-  t.equal(new Uint32Array(frame)[0], 0xff403020, 'and the last one painted the frame');
+});
+
+t.test('workers poll for jobs only when the machine has a core for the main thread and each of them', async (t) => {
+  const cores = availableParallelism();
+  const few = await ringPool(t, { threads: 1 });
+  t.equal(few.ring.init.spinUs, cores > 1 ? RING_SPIN_US : 0, `1 worker on ${cores} cores`);
+  const many = await ringPool(t, { threads: cores });
+  t.equal(many.ring.init.spinUs, 0, `${cores} workers on ${cores} cores: they sleep at once`);
 });
 
 t.test('a job past the timeout fails as a timeout; the thread is replaced and rejoins knowing every buffer', async (t) => {

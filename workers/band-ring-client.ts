@@ -4,7 +4,8 @@
  * Piscina's messages, keep running), and when a job is published claims its tasks one at a time
  * with a compare-and-swap on the job's claim word, runs them (composites a band, or draws a
  * layer: shared/render-ring-codec.ts), and counts them done; the thread that finishes a job's
- * last task wakes the orchestrator.
+ * last task wakes the orchestrator. With `init.spinUs`, a worker that ran out of tasks polls the
+ * sequence word that long before it waits, so a job that follows at once needs no wake-up.
  */
 import { BroadcastChannel, receiveMessageOnPort, threadId, type MessagePort } from 'node:worker_threads';
 import { compositeBand } from '../shared/composite-band.js';
@@ -145,6 +146,11 @@ export function joinBandRing(init: BandRingInit, render?: (task: RenderTask) => 
     while (Atomics.load(control, STOP) === 0) {
       const seen = Atomics.load(control, SEQ);
       if (ready) drain();
+      // Poll a while before sleeping (init.spinUs); not while a render awaits, whose drain goes on.
+      if (init.spinUs > 0 && !draining) {
+        const end = performance.now() + init.spinUs / 1000;
+        while (Atomics.load(control, SEQ) === seen && performance.now() < end);
+      }
       const wait = Atomics.waitAsync(control, SEQ, seen);
       if (wait.async) await wait.value;
     }

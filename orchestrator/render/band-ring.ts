@@ -16,6 +16,8 @@ export interface BandRingOptions {
   threads: () => readonly Worker[];
   metrics?: Metrics | undefined;
   log?: Logger | undefined;
+  /** How long a worker polls for the next job before it waits, µs (default 0: never; see {@link BandRingInit}). */
+  spinUs?: number | undefined;
 }
 
 /**
@@ -71,7 +73,7 @@ export class BandRing {
     this.#o = options;
     const control = new SharedArrayBuffer(CONTROL_BYTES);
     const data = new SharedArrayBuffer(DATA_BYTES);
-    this.init = { control, data, channel: `stream-manager-bands:${randomUUID()}` };
+    this.init = { control, data, channel: `stream-manager-bands:${randomUUID()}`, spinUs: options.spinUs ?? 0 };
     this.#control = new Int32Array(control);
     this.#words = slotWords(data);
     this.#bytes = new Uint8Array(data);

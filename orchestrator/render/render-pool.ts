@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
@@ -23,7 +24,23 @@ export interface RenderPoolOptions {
   taskTimeoutMs?: number;
   /** V8 old-generation heap limit per worker, MiB; a worker over it dies and is replaced (default 1024). */
   maxHeapMb?: number;
+  /**
+   * How long a worker that ran out of band ring tasks polls for the next job before it sleeps,
+   * µs (default: {@link RING_SPIN_US} when the machine has a core for this thread and each
+   * worker, else 0, since a polling worker would take a core from one that has work).
+   */
+  ringSpinUs?: number;
 }
+
+/**
+ * A worker's poll for the next band ring job, µs, when cores are spare. Waking a worker that
+ * sleeps in `Atomics.waitAsync` took ~40 of the ~50 µs a one-band job's round trip took on the
+ * 2-core reference machine (1 worker: ~50 -> 5-10 µs with the poll); S2 1080p on 1 worker, whose
+ * frames are short enough that the wake-ups were on their critical path, went from 2464-2728 to
+ * 2802-3162 fps (alternated twice). 200 µs covers the main thread's turn between a frame's two
+ * stages; at 30 fps a worker polls at most ~2 x 200 µs a frame (~1 % of a core).
+ */
+export const RING_SPIN_US = 200;
 
 /** A task refused at once because `maxQueue` tasks already wait for a worker. */
 export class QueueFullError extends Error {
@@ -73,7 +90,8 @@ export class RenderPool {
     this.#metrics = metrics;
     this.#timeoutMs = options.taskTimeoutMs ?? 2000;
     this.#maxQueue = options.maxQueue ?? 128;
-    this.ring = new BandRing({ timeoutMs: this.#timeoutMs, threads: () => this.piscina.threads, metrics, log });
+    const spinUs = options.ringSpinUs ?? (availableParallelism() > threads ? RING_SPIN_US : 0);
+    this.ring = new BandRing({ timeoutMs: this.#timeoutMs, threads: () => this.piscina.threads, metrics, log, spinUs });
     const assetStorage = resolve(options.assetStorage ?? resolve(options.assetRoot, 'data', 'assets'));
     const workerData: WorkerInit = {
       assetRoot: resolve(options.assetRoot),
