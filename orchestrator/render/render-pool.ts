@@ -35,9 +35,9 @@ export interface RenderPoolOptions {
 /**
  * A worker's poll for the next band ring job, µs, when cores are spare. Waking a worker that
  * sleeps in `Atomics.waitAsync` took ~40 of the ~50 µs a one-band job's round trip took on the
- * 2-core reference machine (1 worker: ~50 -> 5-10 µs with the poll); S2 1080p on 1 worker, whose
- * frames are short enough that the wake-ups were on their critical path, went from 2464-2728 to
- * 2802-3162 fps (alternated twice). 200 µs covers the main thread's turn between a frame's two
+ * 2-core reference machine (1 worker, 20000 jobs: ~53 -> ~11 µs with the poll); S2 1080p on 1
+ * worker, whose frames are short enough that the wake-ups were on their critical path, went from
+ * 2725 / 2756 to 2922 / 3074 fps (medians, alternated twice). 200 µs covers the main thread's turn between a frame's two
  * stages; at 30 fps a worker polls at most ~2 x 200 µs a frame (~1 % of a core).
  */
 export const RING_SPIN_US = 200;
