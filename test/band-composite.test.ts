@@ -11,7 +11,7 @@ import { bandRows, MIN_BAND_ROWS } from '../shared/composite-band.js';
 import { premultipliedPixel } from '../shared/color.js';
 import type { StreamConfig } from '../shared/stream-config.js';
 import { createLogger } from '../orchestrator/logger.js';
-import { FrameComposer, PIPELINE_DEPTH } from '../orchestrator/render/frame-composer.js';
+import { FrameComposer, PIPELINE_DEPTH, type BandService } from '../orchestrator/render/frame-composer.js';
 import { FramePool, type Frame } from '../orchestrator/render/frame-pool.js';
 import { LayerRenderer } from '../orchestrator/render/layer-renderer.js';
 import { RenderPool } from '../orchestrator/render/render-pool.js';
@@ -138,4 +138,117 @@ t.test('banded, pipelined frames equal whole frames composited one at a time', a
   );
   t.ok(checked > 100, `${checked} frames: RGBA and I420 equal the frame drawn whole, one at a time`);
   t.ok(differing > checked / 2, `${differing} frames differ from the one before (the host moves): the check is not vacuous`);
+});
+
+t.test('composite stages overlap, yet frames end, and free their layer buffers, in call order', async (t) => {
+  const W = 320;
+  const H = 240;
+  const canvas = { width: W, height: H, targetFPS: 30, background: '#203040' } as StreamConfig;
+  const bg = premultipliedPixel(canvas.background);
+  const bandPool = new RenderPool({ threads: 2, assetRoot: '.' });
+  const wholePool = new RenderPool({ threads: 1, assetRoot: '.' });
+  t.teardown(async () => {
+    await bandPool.close();
+    await wholePool.close();
+  });
+  await Promise.all([bandPool.warmUp(), wholePool.warmUp()]);
+  const log = createLogger('silent');
+  const events: string[] = [];
+  /** The stage to hold back until the stage after it has ended, and whether it then fails. */
+  let hold = 0;
+  let failHeld = false;
+  let release = (): void => undefined;
+  let calls = 0;
+  // The real pool's bands, with one stage's end held back so the next stage can overtake it.
+  const service: BandService = {
+    threads: bandPool.threads,
+    async compositeBands(tasks) {
+      const n = ++calls;
+      events.push(`start ${n}`);
+      // Released when the next stage ends, or after 2 s if it never starts (stages one at a time).
+      const held =
+        n === hold
+          ? new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, 2000);
+              release = () => {
+                clearTimeout(timer);
+                resolve();
+              };
+            })
+          : null;
+      const results = await bandPool.compositeBands(tasks);
+      if (n === hold + 1) release();
+      if (held) await held;
+      events.push(`end ${n}`);
+      if (held && failHeld) throw new Error('band failed');
+      return results;
+    },
+  };
+  const renderer = new LayerRenderer(bandPool, log);
+  const mark = renderer.composited.bind(renderer);
+  renderer.composited = (seq) => {
+    events.push(`composited ${seq}`);
+    mark(seq);
+  };
+  const scenes = [new SceneStore(), new SceneStore()];
+  const banded = new FrameComposer({ renderer, scene: scenes[0]!, bands: service });
+  const whole = new FrameComposer({ renderer: new LayerRenderer(wholePool, log), scene: scenes[1]! });
+  const host = { id: 'host', zIndex: 5, transform: { x: 60, y: 40, scale: 0.3 }, content: { type: 'character', modelUrl: 'assets/characters/auctioneer.png', animations: { idle: 'idle-animation', talking: 'talking-animation' }, animation: 'talking' } };
+  for (const s of scenes) {
+    s.create(host);
+    s.create({ id: 'box', zIndex: 1, transform: { x: 10, y: 10, width: 100, height: 80 }, content: { type: 'color', color: '#ff000080' } });
+  }
+  const bandFrames = new FramePool(W, H, 4);
+  const wholeFrames = new FramePool(W, H, 2);
+  const frame = async (p: Promise<Frame | null>): Promise<Frame> => {
+    const f = await p;
+    if (!f) throw new Error('no frame');
+    return f;
+  };
+  const same = async (f: Frame, timeMs: number, x: number): Promise<boolean> => {
+    scenes[1]!.patch('box', { transform: { x } });
+    const a = await frame(whole.composite(wholeFrames, canvas, bg, timeMs));
+    const ok = Buffer.compare(a.bytes, f.bytes) === 0 && Buffer.compare(a.yuv, f.yuv) === 0;
+    a.drawnSeq = -1;
+    wholeFrames.release(a);
+    return ok;
+  };
+
+  // Frame 1 alone; then frames 2 and 3 called at once, frame 2's bands held until frame 3's end.
+  const f1 = await frame(banded.composite(bandFrames, canvas, bg, 0));
+  t.ok(await same(f1, 0, 10), 'frame 1 equals the frame drawn whole');
+  bandFrames.release(f1);
+  hold = 2;
+  events.length = 0;
+  scenes[0]!.patch('box', { transform: { x: 40 } });
+  const p2 = banded.composite(bandFrames, canvas, bg, 33);
+  scenes[0]!.patch('box', { transform: { x: 70 } });
+  const p3 = banded.composite(bandFrames, canvas, bg, 66);
+  void p2.then(() => events.push('resolved 2'));
+  void p3.then(() => events.push('resolved 3'));
+  const [f2, f3] = await Promise.all([frame(p2), frame(p3)]);
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(events, ['start 2', 'start 3', 'end 3', 'end 2', 'composited 2', 'resolved 2', 'composited 3', 'resolved 3'], "frame 3's stage ran alongside frame 2's and ended first; frame 2 still resolved first");
+  t.ok(await same(f2, 33, 40), 'frame 2 equals the frame drawn whole');
+  t.ok(await same(f3, 66, 70), 'frame 3 equals the frame drawn whole');
+  t.not(Buffer.compare(f2.bytes, f3.bytes), 0, 'frames 2 and 3 differ (the box moved): the comparison is not vacuous');
+  bandFrames.release(f2);
+  bandFrames.release(f3);
+
+  // Frame 4's stage fails after frame 5's ended: 4 fails, then 5 resolves, and both are marked in order.
+  hold = 4;
+  failHeld = true;
+  events.length = 0;
+  scenes[0]!.patch('box', { transform: { x: 100 } });
+  const p4 = banded.composite(bandFrames, canvas, bg, 99);
+  const p5 = banded.composite(bandFrames, canvas, bg, 132);
+  p4.catch(() => events.push('failed 4'));
+  void p5.then(() => events.push('resolved 5'));
+  await t.rejects(p4, { message: 'band failed' }, "frame 4 fails with its stage's error");
+  const f5 = await frame(p5);
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(events, ['start 4', 'start 5', 'end 5', 'end 4', 'composited 4', 'failed 4', 'composited 5', 'resolved 5'], 'a failed frame still ends before the frame after it');
+  t.ok(await same(f5, 132, 100), 'frame 5 equals the frame drawn whole');
+  bandFrames.release(f5);
+  t.ok([1, 2, 3, 4].every(() => bandFrames.acquire() !== null), "all 4 frame buffers are free again: the failed frame's went back to the pool");
 });

@@ -77,16 +77,19 @@ interface Rendered {
  *
  * Frames pipeline: frame n+1 may render while frame n composites, since layer buffers are
  * multi-buffered (layer-renderer.ts); frame n + {@link PIPELINE_DEPTH} renders only once frame n
- * has been composited. Stages of the same kind run in call order, one at a time. The scene is resolved when
- * `composite` is called, so calls may overlap and each frame still shows the scene as it was at
- * its call.
+ * has been composited. Render stages run in call order, one at a time. Composite stages start in
+ * call order (damage is tracked frame to frame) but may then run at once, each into its own frame
+ * buffer, so one frame's bands can fill threads the bands of the frame before leave idle; frames
+ * still resolve in call order. The scene is resolved when `composite` is called, so calls may
+ * overlap and each frame still shows the scene as it was at its call.
  */
 export class FrameComposer {
   /**
-   * The last finished frame's stage times, ms: resolving the scene and bringing layers up to
-   * date on the pool (`renderMs`), compositing (`compositeMs`, the band stage's wall time less
-   * `convertMs`) and converting the damaged part to I420 plus copying it into the frame
-   * (`convertMs`: the slowest band's share; the bands run in parallel).
+   * The last resolved frame's stage times, ms (each frame carries its own as `Frame.times`):
+   * resolving the scene and bringing layers up to date on the pool (`renderMs`), compositing
+   * (`compositeMs`, the band stage's wall time less `convertMs`) and converting the damaged part
+   * to I420 plus copying it into the frame (`convertMs`: the slowest band's share; the bands run
+   * in parallel).
    */
   readonly timing = { renderMs: 0, compositeMs: 0, convertMs: 0 };
   /** What changed from frame to frame, and over the last few frames (pooled buffers are redrawn only there). */
@@ -95,7 +98,10 @@ export class FrameComposer {
   /** Per-row redraw cost, reused (height + 1 entries). */
   #cost = new Float64Array(0);
   #rendering: Promise<unknown> = Promise.resolve();
+  /** The last frame called has ended (resolved or failed, after every frame before it). */
   #compositing: Promise<unknown> = Promise.resolve();
+  /** The last frame called has started its composite stage (or failed before it). */
+  #started: Promise<void> = Promise.resolve();
   /** Composite stages of the last {@link PIPELINE_DEPTH} frames called, oldest first (a new frame's render waits for the oldest). */
   readonly #composited: Array<Promise<unknown>> = Array.from({ length: PIPELINE_DEPTH }, () => Promise.resolve());
   /** Frames called so far: the sequence number of the last one. */
@@ -143,10 +149,38 @@ export class FrameComposer {
       return { layers, fade: fade !== null, mix: fade?.mix ?? 1, renderMs: resolveMs + performance.now() - t1 };
     });
     this.#rendering = rendered.catch(() => undefined);
-    // After the composite stage before it, even when this frame's render failed: stages stay in order.
-    const done = this.#compositing
+    // The composite stage starts once the one before it has started (its damage and buffer
+    // choices are made in order), even when this frame's render failed; it may then run
+    // alongside that one, on another frame buffer.
+    let began!: () => void;
+    const start = this.#started;
+    this.#started = new Promise<void>((resolve) => (began = resolve));
+    const work = start
       .then(() => rendered)
-      .then((r) => this.#composite(frames, canvas, background, timeMs, r).finally(() => this.renderer.composited(seq)));
+      .then(
+        (r) => {
+          try {
+            return this.#composite(frames, canvas, background, timeMs, r);
+          } finally {
+            began();
+          }
+        },
+        (err: unknown) => {
+          began();
+          throw err;
+        },
+      );
+    // Handled here and passed on below: it may fail before the frame before it has ended.
+    work.catch(() => undefined);
+    // Frames end in call order: one resolves, and its layer buffers are marked free, only after
+    // the frame before it has.
+    const done = this.#compositing
+      .then(() => work)
+      .then((frame) => {
+        if (frame) Object.assign(this.timing, frame.times);
+        return frame;
+      })
+      .finally(() => this.renderer.composited(seq));
     this.#compositing = done.catch(() => undefined);
     this.#composited.push(this.#compositing);
     return done;
@@ -204,13 +238,14 @@ export class FrameComposer {
     }
     frame.timeMs = timeMs;
     const wall = performance.now() - t1;
-    this.timing.renderMs = r.renderMs;
-    this.timing.compositeMs = Math.max(0, wall - convertMs);
-    this.timing.convertMs = convertMs;
+    const times = frame.times;
+    times.renderMs = r.renderMs;
+    times.compositeMs = Math.max(0, wall - convertMs);
+    times.convertMs = convertMs;
     const metrics = this.#o.metrics;
     if (metrics) {
       metrics.frameTime.observe({ stage: 'render' }, r.renderMs / 1000);
-      metrics.frameTime.observe({ stage: 'composite' }, this.timing.compositeMs / 1000);
+      metrics.frameTime.observe({ stage: 'composite' }, times.compositeMs / 1000);
     }
     return frame;
   }

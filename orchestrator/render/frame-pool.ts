@@ -28,6 +28,11 @@ export class Frame {
   /** @internal */ drawnSeq = -1;
   /** Its I420 buffer was drawn along with the RGBA that time. @internal */
   yuvDrawn = false;
+  /**
+   * How long this frame's stages took, ms (frame-composer.ts `timing`): set by the composer that
+   * drew it, so it stays this frame's even when the next frame's stages ended first.
+   */
+  readonly times = { renderMs: 0, compositeMs: 0, convertMs: 0 };
 
   constructor(readonly width: number, readonly height: number) {
     this.buffer = new SharedArrayBuffer(frameBytes(width, height));

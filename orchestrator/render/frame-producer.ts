@@ -199,7 +199,7 @@ export class FrameProducer {
     const ms = performance.now() - started;
     this.#o.stats.renderTime(ms);
     if (this.#o.wantsFrames()) {
-      const t = this.#o.composer.timing;
+      const t = frame.times;
       Object.assign(this.#times, { totalMs: ms, renderMs: t.renderMs, compositeMs: t.compositeMs, convertMs: t.convertMs });
       this.#o.onFrame(frame, this.#times);
     }
