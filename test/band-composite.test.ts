@@ -14,8 +14,8 @@ import { createLogger } from '../orchestrator/logger.js';
 import { FrameComposer, PIPELINE_DEPTH, type BandService } from '../orchestrator/render/frame-composer.js';
 import { FramePool, type Frame } from '../orchestrator/render/frame-pool.js';
 import { LayerRenderer } from '../orchestrator/render/layer-renderer.js';
-import { RenderPool } from '../orchestrator/render/render-pool.js';
 import { SceneStore } from '../orchestrator/scene/scene-store.js';
+import { ringPool } from './helpers/ring-pool.js';
 
 t.test('bandRows splits the rows into even, disjoint bands that cover the frame, by height or by cost', async (t) => {
   fc.assert(
@@ -49,20 +49,15 @@ t.test('bandRows splits the rows into even, disjoint bands that cover the frame,
   t.same(bandRows(100, 8), [[0, 100]], 'too few rows for two bands of 64: one band');
 });
 
+const W = 320;
+const H = 240;
+const canvas = { width: W, height: H, targetFPS: 30, background: '#203040' } as StreamConfig;
+const bg = premultipliedPixel(canvas.background);
+const log = createLogger('silent');
+
 t.test('banded, pipelined frames equal whole frames composited one at a time', async (t) => {
-  const W = 320;
-  const H = 240;
-  const canvas = { width: W, height: H, targetFPS: 30, background: '#203040' } as StreamConfig;
-  const bg = premultipliedPixel(canvas.background);
-  const wholePool = new RenderPool({ threads: 1, assetRoot: '.' });
-  const bandPool = new RenderPool({ threads: 3, assetRoot: '.' });
-  t.teardown(async () => {
-    await wholePool.close();
-    await bandPool.close();
-  });
-  // Started threads: a cold start (seconds under coverage) must not eat the first render's timeout.
-  await Promise.all([wholePool.warmUp(), bandPool.warmUp()]);
-  const log = createLogger('silent');
+  // Started threads that joined the ring: a cold start (seconds under coverage) must not eat the first render's timeout.
+  const [wholePool, bandPool] = await Promise.all([ringPool(t, { threads: 1 }), ringPool(t, { threads: 3 })]);
   const wholeScene = new SceneStore();
   const bandScene = new SceneStore();
   const whole = new FrameComposer({ renderer: new LayerRenderer(wholePool, log), scene: wholeScene });
@@ -141,18 +136,7 @@ t.test('banded, pipelined frames equal whole frames composited one at a time', a
 });
 
 t.test('composite stages overlap, yet frames end, and free their layer buffers, in call order', async (t) => {
-  const W = 320;
-  const H = 240;
-  const canvas = { width: W, height: H, targetFPS: 30, background: '#203040' } as StreamConfig;
-  const bg = premultipliedPixel(canvas.background);
-  const bandPool = new RenderPool({ threads: 2, assetRoot: '.' });
-  const wholePool = new RenderPool({ threads: 1, assetRoot: '.' });
-  t.teardown(async () => {
-    await bandPool.close();
-    await wholePool.close();
-  });
-  await Promise.all([bandPool.warmUp(), wholePool.warmUp()]);
-  const log = createLogger('silent');
+  const [wholePool, bandPool] = await Promise.all([ringPool(t, { threads: 1 }), ringPool(t, { threads: 2 })]);
   const events: string[] = [];
   /** The stage to hold back until the stage after it has ended, and whether it then fails. */
   let hold = 0;
