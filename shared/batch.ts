@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LIMITS } from './limits.js';
 import { LayerIdSchema } from './scene.js';
 
 /**
@@ -17,4 +18,4 @@ export const BatchOpSchema = z.discriminatedUnion('op', [
 export type BatchOp = z.infer<typeof BatchOpSchema>;
 
 /** At most 100 operations per batch. */
-export const BatchSchema = z.strictObject({ ops: z.array(BatchOpSchema).min(1).max(100) });
+export const BatchSchema = z.strictObject({ ops: z.array(BatchOpSchema).min(1).max(LIMITS.batchOps) });

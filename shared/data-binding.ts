@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LIMITS } from './limits.js';
 
 /**
  * Live data for text layers (issue: data-bound text). A text layer's `content` may hold
@@ -17,11 +18,11 @@ import { z } from 'zod';
 export const DataKeySchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'Expected a letter or "_" then up to 63 letters, digits or "_"');
 
 /** A data value: a finite number, a string of up to 256 characters, or a boolean. */
-export const DataValueSchema = z.union([z.number().finite(), z.string().max(256), z.boolean()]);
+export const DataValueSchema = z.union([z.number().finite(), z.string().max(LIMITS.dataStringChars), z.boolean()]);
 export type DataValue = z.infer<typeof DataValueSchema>;
 
 /** The data set: at most 256 keys. */
-export const DataSetSchema = z.record(DataKeySchema, DataValueSchema).refine((d) => Object.keys(d).length <= 256, { message: 'At most 256 keys' });
+export const DataSetSchema = z.record(DataKeySchema, DataValueSchema).refine((d) => Object.keys(d).length <= LIMITS.dataKeys, { message: `At most ${LIMITS.dataKeys} keys` });
 export type DataSet = z.infer<typeof DataSetSchema>;
 
 /** `PATCH /stream/data`: a JSON Merge Patch of the data set (`null` removes a key). */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ColorSchema } from './color.js';
 import { LayerTransitionsSchema, VisibilityTransitionSchema } from './animation.js';
+import { LIMITS } from './limits.js';
 
 /**
  * The scene model: the canvas and its layers. These zod schemas are the single source of truth
@@ -29,7 +30,7 @@ export function isAssetId(ref: string): boolean {
 export const AssetPathSchema = z
   .string()
   .min(1)
-  .max(512)
+  .max(LIMITS.assetPathChars)
   .refine((p) => ASSET_ID.test(p) || (p.startsWith('assets/') && !p.includes('\0') && !p.split(/[\\/]/).includes('..')), {
     message: 'Expected an asset id or a relative path under assets/ without ".." segments',
   });
@@ -42,9 +43,9 @@ export const AssetPathSchema = z
 export const TransformSchema = z.strictObject({
   x: z.number().finite().default(0),
   y: z.number().finite().default(0),
-  width: z.number().positive().max(16384).optional(),
-  height: z.number().positive().max(16384).optional(),
-  scale: z.number().positive().max(64).optional(),
+  width: z.number().positive().max(LIMITS.layerSizePx).optional(),
+  height: z.number().positive().max(LIMITS.layerSizePx).optional(),
+  scale: z.number().positive().max(LIMITS.scale).optional(),
   rotation: z.number().finite().optional(),
 });
 export type Transform = z.infer<typeof TransformSchema>;
@@ -66,12 +67,12 @@ export const ImageContentSchema = z.strictObject({
  * asset's id. `fontSize` and `strokeWidth` in pixels; `background` fills the text box.
  */
 export const TextStyleSchema = z.strictObject({
-  font: z.string().min(1).max(128),
-  fontSize: z.number().positive().max(1024),
+  font: z.string().min(1).max(LIMITS.fontNameChars),
+  fontSize: z.number().positive().max(LIMITS.fontSizePx),
   color: ColorSchema,
   align: z.enum(['left', 'center', 'right']).optional(),
   strokeColor: ColorSchema.optional(),
-  strokeWidth: z.number().nonnegative().max(256).optional(),
+  strokeWidth: z.number().nonnegative().max(LIMITS.strokeWidthPx).optional(),
   background: ColorSchema.optional(),
 });
 export type TextStyle = z.infer<typeof TextStyleSchema>;
@@ -79,7 +80,7 @@ export type TextStyle = z.infer<typeof TextStyleSchema>;
 /** A line (or lines, split on `\n`) of text. */
 export const TextContentSchema = z.strictObject({
   type: z.literal('text'),
-  content: z.string().max(4096),
+  content: z.string().max(LIMITS.textChars),
   style: TextStyleSchema,
 });
 
@@ -107,9 +108,9 @@ export type CharacterRig = z.infer<typeof CharacterRigSchema>;
  */
 export const SpriteSheetSchema = z.strictObject({
   src: AssetPathSchema,
-  frameWidth: z.number().int().positive().max(4096),
-  frameHeight: z.number().int().positive().max(4096),
-  frames: z.number().int().min(1).max(1024),
+  frameWidth: z.number().int().positive().max(LIMITS.spriteFramePx),
+  frameHeight: z.number().int().positive().max(LIMITS.spriteFramePx),
+  frames: z.number().int().min(1).max(LIMITS.spriteFrames),
   fps: z.number().positive().max(120).default(12),
 });
 export type SpriteSheet = z.infer<typeof SpriteSheetSchema>;
@@ -138,7 +139,7 @@ export const ChatContentSchema = z.strictObject({
   maxMessages: z.number().int().min(1).max(50).default(6),
   ttlMs: z.number().int().min(100).max(86_400_000).default(30_000),
   fadeMs: z.number().int().min(0).max(60_000).default(1000),
-  width: z.number().positive().max(16384).default(480),
+  width: z.number().positive().max(LIMITS.layerSizePx).default(480),
   style: TextStyleSchema,
   userColor: ColorSchema.optional(),
 });
@@ -156,7 +157,7 @@ export type LayerContent = z.infer<typeof LayerContentSchema>;
 /** A layer as stored and returned by the API. */
 export const LayerSchema = z.strictObject({
   id: LayerIdSchema,
-  name: z.string().max(256).default(''),
+  name: z.string().max(LIMITS.nameChars).default(''),
   zIndex: z.number().int().min(-1_000_000).max(1_000_000).default(0),
   visible: z.boolean().default(true),
   opacity: z.number().min(0).max(1).default(1),

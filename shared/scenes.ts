@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { EasingSchema } from './animation.js';
 import { StreamConfigSchema } from './stream-config.js';
 import { LayerCreateSchema, LayerSchema } from './scene.js';
+import { LIMITS } from './limits.js';
 
 /**
  * Named scenes: sets of layers saved in the state store (Redis key `stream:scenes`), plus the
@@ -12,7 +13,7 @@ import { LayerCreateSchema, LayerSchema } from './scene.js';
 export const SceneNameSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'Expected 1-64 characters of A-Z, a-z, 0-9, "_" or "-"');
 
 /** Most layers in one scene (as `PUT /stream/scene`). */
-const MAX_LAYERS = 1000;
+const MAX_LAYERS = LIMITS.layersPerScene;
 
 /** Unique ids in a list of layers. */
 function uniqueIds(layers: { id?: string | undefined }[], ctx: z.RefinementCtx): void {

@@ -5,6 +5,7 @@ import { StreamStateSchema } from './stream-state.js';
 import { OutputSpecSchema } from './outputs.js';
 import { DataSetSchema } from './data-binding.js';
 import { ScenesStateSchema } from './scenes.js';
+import { LIMITS } from './limits.js';
 
 /** Metadata of an uploaded asset (the assets issue fills these in). `bytes`: file size. */
 export const AssetMetaSchema = z.strictObject({
@@ -14,13 +15,13 @@ export const AssetMetaSchema = z.strictObject({
   width: z.number().int().positive().optional(),
   height: z.number().int().positive().optional(),
   bytes: z.number().int().nonnegative(),
-  name: z.string().max(256),
+  name: z.string().max(LIMITS.nameChars),
   createdAt: z.number().int().nonnegative(),
 });
 export type AssetMeta = z.infer<typeof AssetMetaSchema>;
 
 /** Layers in compositing order with unique ids. */
-export const LayerListSchema = z.array(LayerSchema).max(1000).superRefine((layers, ctx) => {
+export const LayerListSchema = z.array(LayerSchema).max(LIMITS.layersPerScene).superRefine((layers, ctx) => {
   const seen = new Set<string>();
   layers.forEach((l, i) => {
     if (seen.has(l.id)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `Duplicate layer id "${l.id}"` });
@@ -40,7 +41,7 @@ export const PersistedStateSchema = z.strictObject({
   assets: z.record(z.string(), AssetMetaSchema),
   stream: StreamStateSchema,
   /** Extra outputs (`/stream/outputs`), URLs in full: the store holds stream keys, as it does `config.output.url`. */
-  outputs: z.array(OutputSpecSchema).max(64).default([]),
+  outputs: z.array(OutputSpecSchema).max(LIMITS.outputs).default([]),
   /** Live data for text placeholders (`PATCH /stream/data`). */
   data: DataSetSchema.default({}),
   /** Saved named scenes and the one last activated (`/stream/scenes`). */

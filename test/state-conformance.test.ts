@@ -19,6 +19,8 @@ const defaults = { config: loadConfig({}).stream, layers: auctionScene(1280, 720
 interface Harness {
   open(): Promise<StateStore>;
   corruptLayers(): Promise<void>;
+  /** Layer ids loaded after corruptLayers: the valid ones kept, or the defaults when the whole document was unreadable. */
+  keptIds: string[];
   /** Where bad data was set aside, if anywhere visible. */
   setAside(): Promise<boolean>;
 }
@@ -89,11 +91,12 @@ function conformance(parent: Pick<typeof t, 'test'>, kind: string, h: Harness): 
       await state.close();
     });
 
-    await t.test('invalid stored layers: reported, set aside, defaults used; next start is clean', async (t) => {
+    await t.test('invalid stored layers: reported, set aside, the valid rest kept; next start is clean', async (t) => {
       await h.corruptLayers();
       const { state, problems } = await manager(h);
       t.ok(problems.length > 0, `problems reported: ${JSON.stringify(problems[0])}`);
-      t.same(state.scene.list().map((l) => l.id), ['background', 'host', 'overlay'], 'default layers');
+      t.same(state.scene.list().map((l) => l.id), h.keptIds, 'valid layers kept (defaults only for an unreadable document)');
+      t.same(state.health().loadProblems.count, problems.length, '/health counts them');
       t.ok(await h.setAside(), 'the bad document was set aside');
       await state.close();
       const again = await manager(h);
@@ -108,8 +111,9 @@ void conformance(t, 'memory', {
   open: async () => memory,
   corruptLayers: async () => {
     const doc = JSON.parse(memory.raw ?? '{}');
-    memory.raw = JSON.stringify({ ...doc, layers: [{ id: 'no content' }] });
+    memory.raw = JSON.stringify({ ...doc, layers: [doc.layers.find((l: { id: string }) => l.id === 'overlay'), { id: 'no content' }] });
   },
+  keptIds: ['overlay'],
   setAside: async () => true,
 });
 
@@ -117,6 +121,7 @@ const dir = mkdtempSync(join(tmpdir(), 'sm-state-'));
 void conformance(t, 'file', {
   open: async () => new FileStore(dir),
   corruptLayers: async () => writeFileSync(join(dir, STATE_FILE), '{"version": 3, "layers": [{"id": "torn'),
+  keptIds: ['background', 'host', 'overlay'],
   setAside: async () => readdirSync(dir).some((f) => f.startsWith(`${STATE_FILE}.corrupt-`)),
 });
 
@@ -133,7 +138,8 @@ t.test('redis store', async (t) => {
       await store.connect();
       return store;
     },
-    corruptLayers: async () => void (await probe.redis.set(prefix + REDIS_KEYS.layers, '[{"id": 5}]')),
+    corruptLayers: async () => void (await probe.redis.set(prefix + REDIS_KEYS.layers, '[{"id": 5}, {"id": "box", "content": {"type": "color", "color": "red"}}]')),
+    keptIds: ['box'],
     setAside: async () => (await probe.redis.exists(prefix + REDIS_KEYS.layers + ':corrupt')) === 1,
   });
 

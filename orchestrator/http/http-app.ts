@@ -14,6 +14,7 @@ import type { OriginPolicy } from '../auth/origin-policy.js';
 import { securityHeaders } from './security.js';
 import { dashboardRoutes } from '../dashboard/dashboard-routes.js';
 import { assetRoutes } from './asset-routes.js';
+import { durableWrites } from './durable-writes.js';
 import { errorMiddleware } from './error-middleware.js';
 import { healthRoutes } from './health.js';
 import { layerRoutes } from './layer-routes.js';
@@ -73,6 +74,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
   app.use(authenticate(deps.tokens));
   if (deps.rateLimit.max > 0) app.use(rateLimit({ ...deps.rateLimit, log: deps.log }));
   app.use(authorize(deps.tokens, deps.metrics));
+  app.use(durableWrites(deps.state));
   app.use(koaBody({ json: true, jsonLimit: JSON_LIMIT, jsonStrict: true, multipart: false, urlencoded: false, text: false }));
 
   const root = new Router();

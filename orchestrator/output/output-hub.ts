@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { AppError } from '../../shared/errors.js';
+import { LIMITS } from '../../shared/limits.js';
 import type { OutputStatus } from '../../shared/output-status.js';
 import { OutputCreateSchema, OutputPatchSchema, OutputSpecSchema, redactUrl, secretsOf, type OutputSpec, type OutputView } from '../../shared/outputs.js';
 import type { EncoderSettings } from '../../shared/stream-config.js';
@@ -121,6 +122,7 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
     let id = draft.id;
     while (!id || (!draft.id && this.#entries.has(id))) id = `out-${this.#nextId++}`;
     if (this.#entries.has(id)) throw new AppError('SM_ERR_OUTPUT_EXISTS', `An output "${id}" already exists`);
+    if (this.#entries.size >= LIMITS.outputs) throw new AppError('SM_ERR_LIMIT_REACHED', `At most ${LIMITS.outputs} extra outputs`, { limit: 'outputs', max: LIMITS.outputs });
     const entry = this.#add(parseOrThrow(OutputSpecSchema, { ...draft, id }, 'output'));
     this.emit('specs', this.specs());
     this.#reconcile();

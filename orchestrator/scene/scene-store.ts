@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { AppError } from '../../shared/errors.js';
 import { LayerCreateSchema, LayerSchema, VisibilityBodySchema, type Layer } from '../../shared/scene.js';
+import { LIMITS } from '../../shared/limits.js';
 import { parseOrThrow } from '../../shared/validation.js';
 import { BatchSchema, type BatchOp } from '../../shared/batch.js';
 import { AnimationBodySchema, TweenSchema, type AnimationBody, type Tween, type VisibilityTransition } from '../../shared/animation.js';
@@ -151,13 +152,17 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
 
   /**
    * Adds a layer from a `POST /layers` body; assigns an id when it has none.
-   * @throws AppError SM_ERR_VALIDATION, SM_ERR_LAYER_EXISTS
+   * @throws AppError SM_ERR_VALIDATION, SM_ERR_LAYER_EXISTS, SM_ERR_LIMIT_REACHED (the scene
+   *   already has LIMITS.layersPerScene layers)
    */
   create(body: unknown): Layer {
     const input = parseOrThrow(LayerCreateSchema, body, 'layer');
     const layer: Layer = { ...input, id: input.id ?? randomUUID() };
     if (this.#entries.has(layer.id)) {
       throw new AppError('SM_ERR_LAYER_EXISTS', `A layer with id "${layer.id}" already exists`);
+    }
+    if (this.#entries.size >= LIMITS.layersPerScene) {
+      throw new AppError('SM_ERR_LIMIT_REACHED', `The scene has ${this.#entries.size} layers; at most ${LIMITS.layersPerScene} are allowed`, { limit: 'layersPerScene', max: LIMITS.layersPerScene });
     }
     this.#check(layer);
     const version = this.#nextVersion();

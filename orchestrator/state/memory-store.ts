@@ -1,6 +1,6 @@
-import { PersistedStateSchema, type PersistedState } from '../../shared/state-doc.js';
+import type { PersistedState } from '../../shared/state-doc.js';
+import { parseParts } from './load-parts.js';
 import type { LoadResult, MetricsSnapshot, StateStore } from './store.js';
-import { parsePart } from './validate-parts.js';
 
 /** Keeps the document in process memory (tests, throwaway runs). A deep copy goes in and out. */
 export class MemoryStore implements StateStore {
@@ -19,9 +19,12 @@ export class MemoryStore implements StateStore {
     } catch (err) {
       return { state: null, problems: [{ where: 'memory', path: '', message: (err as Error).message }] };
     }
-    const state = parsePart(PersistedStateSchema, value, 'memory', problems);
-    if (!state) this.raw = null;
-    return { state: state ?? null, problems };
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      this.raw = null;
+      return { state: null, problems: [{ where: 'memory', path: '', message: 'Expected a JSON object' }] };
+    }
+    const { state } = parseParts(value as Record<string, unknown>, () => 'memory', problems);
+    return { state, problems };
   }
 
   async save(state: PersistedState): Promise<void> {

@@ -6,12 +6,20 @@ import type { StateStore } from './store.js';
 /** Retry period while the store keeps failing, ms (a reconnect also triggers a write at once). */
 const RETRY_MS = 1000;
 
+/** A caller waiting until a version is stored (see {@link Persister.durable}). */
+interface Waiter {
+  version: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
 /**
- * Writes the latest whole state document to the store, coalescing changes: at most one write is
- * in flight, and a change made meanwhile is written right after it. A failed write keeps the
- * state dirty and is retried (every second, and at once when the store reconnects); since
- * writes are whole documents, only the latest state is ever written. Nothing here blocks the
- * caller: the frame clock never waits on the store.
+ * Writes the latest whole state document to the store, coalescing changes (group commit): at most
+ * one write is in flight, and every change made meanwhile goes into the next write, whose
+ * success answers all of them at once (see {@link durable}). A failed write keeps the state
+ * dirty and is retried (every second, and at once when the store reconnects); since writes are
+ * whole documents, only the latest state is ever written. Nothing here blocks the frame clock:
+ * the store's I/O is asynchronous, and only callers that asked to wait do.
  */
 export class Persister {
   readonly #store: StateStore;
@@ -22,6 +30,9 @@ export class Persister {
   #retry: NodeJS.Timeout | null = null;
   #failing = false;
   #closed = false;
+  /** Version of the last document the store acknowledged. */
+  #stored = -1;
+  #waiters: Waiter[] = [];
   /** Writes done and failed, for metrics. */
   readonly counts = { writes: 0, failures: 0 };
 
@@ -48,6 +59,31 @@ export class Persister {
     return this.#failing;
   }
 
+  /** Version of the last document the store acknowledged (-1: none yet). */
+  get storedVersion(): number {
+    return this.#stored;
+  }
+
+  /** Notes that the store already holds `version` (what was just loaded from it). */
+  markStored(version: number): void {
+    this.#stored = Math.max(this.#stored, version);
+  }
+
+  /**
+   * Resolves once a document of `version` or later is acknowledged by the store (file: written
+   * and fsynced; Redis: EXEC returned). Changes made while a write is in flight share the next
+   * write.
+   * @throws Error (rejects) when the write that should carry it fails, or the persister closes
+   */
+  durable(version: number): Promise<void> {
+    if (this.#stored >= version) return Promise.resolve();
+    if (this.#closed) return Promise.reject(new Error('the persister is closed'));
+    return new Promise((resolve, reject) => {
+      this.#waiters.push({ version, resolve, reject });
+      if (!this.#writing) this.markDirty();
+    });
+  }
+
   /** Notes a change; a write follows on the next turn of the event loop. */
   markDirty(): void {
     this.#dirty = true;
@@ -67,6 +103,8 @@ export class Persister {
       const doc = this.#snapshot();
       this.#writing = this.#store.save(doc).then(
         () => {
+          this.#stored = Math.max(this.#stored, doc.version);
+          this.#settle((w) => w.version <= doc.version, null);
           this.counts.writes++;
           this.metrics?.storeOps.inc({ op: 'save' });
           if (this.#failing) this.#log.info({ version: doc.version }, 'state written again after failures');
@@ -79,6 +117,8 @@ export class Persister {
           this.#dirty = true;
           if (!this.#failing) this.#log.warn({ err, store: this.#store.kind }, 'state write failed; kept in memory, retrying');
           this.#failing = true;
+          // Every waiter fails now, not at the next retry: the store is down, their answer is 503.
+          this.#settle(() => true, err instanceof Error ? err : new Error(String(err)));
           this.#scheduleRetry();
         },
       );
@@ -88,10 +128,20 @@ export class Persister {
     }
   }
 
-  /** Stops retrying (after a last flush by the caller). */
+  /** Stops retrying (after a last flush by the caller); callers still waiting are rejected. */
   close(): void {
     this.#closed = true;
     if (this.#retry) clearTimeout(this.#retry);
+    this.#settle(() => true, new Error('the persister is closed'));
+  }
+
+  /** Resolves (err null) or rejects the waiters that `match`. */
+  #settle(match: (w: Waiter) => boolean, err: Error | null): void {
+    const done = this.#waiters.filter(match);
+    if (!done.length) return;
+    this.#waiters = this.#waiters.filter((w) => !match(w));
+    for (const w of done) if (err) w.reject(err);
+    else w.resolve();
   }
 
   #scheduleRetry(): void {

@@ -1,14 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { z } from 'zod';
-import { OutputSpecSchema } from '../../shared/outputs.js';
-import { ScenesStateSchema } from '../../shared/scenes.js';
-import { DataSetSchema } from '../../shared/data-binding.js';
-import { AssetMetaSchema, LayerListSchema, type PersistedState } from '../../shared/state-doc.js';
-import { StreamConfigSchema } from '../../shared/stream-config.js';
-import { StreamStateSchema } from '../../shared/stream-state.js';
+import type { PersistedState } from '../../shared/state-doc.js';
+import { parseParts, type PartName } from './load-parts.js';
 import type { LoadResult, MetricsSnapshot, StateStore } from './store.js';
-import { parseJson, parsePart } from './validate-parts.js';
+import { parseJson } from './validate-parts.js';
 
 /** Key names under the prefix. The first five are the seeds' (004_*.txt); TTLs are theirs too. */
 export const REDIS_KEYS = {
@@ -23,7 +19,24 @@ export const REDIS_KEYS = {
   scenes: 'stream:scenes',
   data: 'stream:data',
   version: 'state:version',
+  /** `<node id>:<version>` of the last write, in the same MULTI: its absence means Redis lost the state. */
+  epoch: 'state:epoch',
 } as const;
+
+/** How often a connected store checks that Redis still holds its epoch key, ms. */
+export const AMNESIA_CHECK_MS = 1000;
+
+/** The Redis key of each part of the persisted document. */
+const PART_KEYS: Record<PartName, string> = {
+  version: REDIS_KEYS.version,
+  config: REDIS_KEYS.streamConfig,
+  layers: REDIS_KEYS.layers,
+  assets: REDIS_KEYS.assets,
+  stream: REDIS_KEYS.streamState,
+  outputs: REDIS_KEYS.outputs,
+  data: REDIS_KEYS.data,
+  scenes: REDIS_KEYS.scenes,
+};
 
 /** TTLs in seconds (the seeds' `TTL` table). */
 export const REDIS_TTL_S = { streamMetrics: 60, systemHealth: 60, systemMetrics: 300 } as const;
@@ -42,14 +55,26 @@ export const REDIS_CLIENT_OPTIONS = {
   lazyConnect: true,
 } as const;
 
-/** The state under `prefix` in Redis; multi-key writes go in one MULTI/EXEC. */
+/**
+ * The state under `prefix` in Redis; multi-key writes go in one MULTI/EXEC, with an epoch key
+ * (`state:epoch` = this node's id and the version written). Once a second while connected, and
+ * at once on every reconnect, it reads the epoch back: missing (Redis restarted empty, FLUSHALL,
+ * eviction), or older than this node's last write (Redis restored an older snapshot), it calls
+ * the `onAmnesia` listeners, which write the whole state back.
+ */
 export class RedisStore implements StateStore {
   readonly kind = 'redis';
   readonly redis: Redis;
   readonly #prefix: string;
   readonly #log: Logger;
+  readonly #node = randomUUID();
   #connected = false;
   #listeners: (() => void)[] = [];
+  #amnesiaListeners: ((reason: string) => void)[] = [];
+  /** Version this node last wrote or loaded; null until then (nothing to lose yet). */
+  #written: number | null = null;
+  #checking = false;
+  #timer: NodeJS.Timeout | null = null;
 
   constructor(url: string, prefix: string, log: Logger) {
     this.#prefix = prefix;
@@ -60,6 +85,7 @@ export class RedisStore implements StateStore {
       this.#connected = true;
       log.info({ url: redactUrl(url) }, 'redis connected');
       if (!was) for (const l of this.#listeners) l();
+      void this.checkEpoch();
     });
     this.redis.on('close', () => {
       if (this.#connected) log.warn('redis connection lost; state is kept in memory until it is back');
@@ -74,6 +100,10 @@ export class RedisStore implements StateStore {
 
   /** Connects; resolves false (and keeps retrying in the background) when Redis is unreachable. */
   async connect(): Promise<boolean> {
+    if (!this.#timer) {
+      this.#timer = setInterval(() => void this.checkEpoch(), AMNESIA_CHECK_MS);
+      this.#timer.unref();
+    }
     try {
       await this.redis.connect();
       return true;
@@ -91,47 +121,58 @@ export class RedisStore implements StateStore {
     this.#listeners.push(listener);
   }
 
+  onAmnesia(listener: (reason: string) => void): void {
+    this.#amnesiaListeners.push(listener);
+  }
+
+  /**
+   * Reads the epoch key (one GET) and calls the amnesia listeners when Redis no longer holds what
+   * this node wrote. Replies come in command order on the one connection, so a write in flight
+   * cannot make it misread. Does nothing while disconnected or before the first write or load.
+   */
+  async checkEpoch(): Promise<void> {
+    if (!this.#connected || this.#written === null || this.#checking) return;
+    this.#checking = true;
+    try {
+      const epoch = await this.redis.get(this.key(REDIS_KEYS.epoch));
+      const written = this.#written;
+      let reason: string | null = null;
+      if (epoch === null) reason = 'the epoch key is missing (Redis restarted empty, was flushed or evicted the state)';
+      else {
+        const [node, version] = epoch.split(':');
+        if (node === this.#node && Number(version) < written) reason = `Redis holds version ${version}, older than ${written} written by this node (restored from an older snapshot)`;
+      }
+      if (reason) for (const l of this.#amnesiaListeners) l(reason);
+    } catch (err) {
+      this.#log.debug({ err }, 'epoch check failed');
+    } finally {
+      this.#checking = false;
+    }
+  }
+
   async load(): Promise<LoadResult> {
-    const names = [REDIS_KEYS.version, REDIS_KEYS.streamConfig, REDIS_KEYS.layers, REDIS_KEYS.assets, REDIS_KEYS.streamState, REDIS_KEYS.outputs, REDIS_KEYS.data, REDIS_KEYS.scenes] as const;
-    const values = await this.redis.mget(...names.map((n) => this.key(n)));
+    const parts = Object.keys(PART_KEYS) as PartName[];
+    const values = await this.redis.mget(...parts.map((p) => this.key(PART_KEYS[p])));
     if (values.every((v) => v === null)) return { state: null, problems: [] };
     const problems: LoadResult['problems'] = [];
-    const state: Partial<PersistedState> = {};
-    const schemas = {
-      [REDIS_KEYS.version]: z.number().int().nonnegative(),
-      [REDIS_KEYS.streamConfig]: StreamConfigSchema,
-      [REDIS_KEYS.layers]: LayerListSchema,
-      [REDIS_KEYS.assets]: z.record(z.string(), AssetMetaSchema),
-      [REDIS_KEYS.streamState]: StreamStateSchema,
-      [REDIS_KEYS.outputs]: z.array(OutputSpecSchema).max(64),
-      [REDIS_KEYS.data]: DataSetSchema,
-      [REDIS_KEYS.scenes]: ScenesStateSchema,
-    };
-    const field = {
-      [REDIS_KEYS.version]: 'version',
-      [REDIS_KEYS.streamConfig]: 'config',
-      [REDIS_KEYS.layers]: 'layers',
-      [REDIS_KEYS.assets]: 'assets',
-      [REDIS_KEYS.streamState]: 'stream',
-      [REDIS_KEYS.outputs]: 'outputs',
-      [REDIS_KEYS.data]: 'data',
-      [REDIS_KEYS.scenes]: 'scenes',
-    } as const;
-    for (const [i, name] of names.entries()) {
-      const raw = values[i];
-      if (raw === null || raw === undefined) continue;
-      const key = this.key(name);
-      const before = problems.length;
-      const json = parseJson(raw, key, problems);
-      const value = json.ok ? parsePart(schemas[name], json.value, key, problems) : undefined;
-      if (value !== undefined) {
-        (state as Record<string, unknown>)[field[name]] = value;
-      } else {
-        const aside = `${key}:corrupt`;
-        await this.redis.multi().set(aside, raw).del(key).exec();
-        for (const p of problems.slice(before)) p.setAsideTo = aside;
-      }
+    const raw: Partial<Record<PartName, unknown>> = {};
+    const bad = new Set<PartName>();
+    for (const [i, part] of parts.entries()) {
+      const text = values[i];
+      if (text === null || text === undefined) continue;
+      const json = parseJson(text, this.key(PART_KEYS[part]), problems);
+      if (json.ok) raw[part] = json.value;
+      else bad.add(part);
     }
+    const { state, damaged } = parseParts(raw, (p) => this.key(PART_KEYS[p]), problems);
+    // Each damaged key is copied aside as it was; the next save writes its valid part over it.
+    for (const part of new Set([...bad, ...damaged])) {
+      const key = this.key(PART_KEYS[part]);
+      const aside = `${key}:corrupt`;
+      await this.redis.set(aside, values[parts.indexOf(part)] ?? '');
+      for (const p of problems) if (p.where === key) p.setAsideTo = aside;
+    }
+    if (state.version !== undefined) this.#written = state.version;
     return { state, problems };
   }
 
@@ -146,9 +187,11 @@ export class RedisStore implements StateStore {
       .set(this.key(REDIS_KEYS.outputs), JSON.stringify(state.outputs))
       .set(this.key(REDIS_KEYS.data), JSON.stringify(state.data))
       .set(this.key(REDIS_KEYS.scenes), JSON.stringify(state.scenes))
+      .set(this.key(REDIS_KEYS.epoch), `${this.#node}:${state.version}`)
       .exec();
     const failed = result?.find(([err]) => err);
     if (!result || failed) throw failed?.[0] ?? new Error('MULTI aborted');
+    this.#written = state.version;
   }
 
   async saveMetrics(m: MetricsSnapshot): Promise<void> {
@@ -162,6 +205,8 @@ export class RedisStore implements StateStore {
 
   async close(): Promise<void> {
     this.#listeners = [];
+    this.#amnesiaListeners = [];
+    if (this.#timer) clearInterval(this.#timer);
     this.redis.disconnect();
   }
 }

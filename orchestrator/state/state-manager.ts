@@ -8,6 +8,7 @@ import type { ScenesState } from '../../shared/scenes.js';
 import { DataPatchSchema, DataSetSchema, type DataSet, type DataValue } from '../../shared/data-binding.js';
 import type { StreamConfig } from '../../shared/stream-config.js';
 import { initialStreamState, type StreamState } from '../../shared/stream-state.js';
+import { AppError } from '../../shared/errors.js';
 import { parseOrThrow } from '../../shared/validation.js';
 import { assertMatch, SceneStore, type SceneEvent } from '../scene/scene-store.js';
 import { Persister } from './persister.js';
@@ -30,7 +31,18 @@ export interface StoreHealth {
   status: 'ok' | 'degraded';
   connected: boolean;
   dirty: boolean;
+  /** What the last load found invalid and set aside (the first {@link MAX_REPORTED_PROBLEMS}), and how many in all. */
+  loadProblems: { count: number; items: LoadProblem[] };
 }
+
+/** Load problems listed by `/health` (all of them are in the log). */
+const MAX_REPORTED_PROBLEMS = 20;
+
+/** Longest a request waits for its change to be stored before it is answered 503, ms. */
+export const STORE_ACK_TIMEOUT_MS = 5000;
+
+/** The 503 message when a change was applied but could not be stored. */
+const HELD_MESSAGE = 'The change was applied but the state store could not be written; it is held in memory and will be written when the store is back (see /health)';
 
 export interface StateManagerOptions {
   store: StateStore;
@@ -70,6 +82,7 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
   /** Scene or config changed by a user before the stored state was read. */
   #touched = false;
   #lastMetrics = 0;
+  #loadProblems: LoadProblem[] = [];
   readonly #metrics: Metrics | undefined;
 
   constructor(options: StateManagerOptions) {
@@ -83,6 +96,11 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
     this.scene.on('change', (e) => this.#changed(e));
     this.#metrics = options.metrics;
     this.#persister = new Persister(options.store, () => this.document(), options.log, () => this.#loaded, options.metrics);
+    options.store.onAmnesia?.((reason) => {
+      if (!this.#loaded) return;
+      this.#log.warn({ reason, version: this.#version, store: this.store.kind }, 'the store lost the state; writing the whole state back');
+      this.#persister.markDirty();
+    });
   }
 
   /** The monotonic state version (every change bumps it). */
@@ -196,7 +214,8 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
       this.#metrics?.storeFailures.inc({ op: 'load' });
       throw err;
     });
-    for (const p of problems) this.#log.error(p, 'stored state is invalid; set aside, defaults used for this part');
+    for (const p of problems) this.#log.error(p, 'stored state is invalid; set aside, the valid rest is kept (defaults for a missing part)');
+    this.#loadProblems = problems;
     this.#loaded = true;
     if (!state) {
       this.#applyDefaults();
@@ -215,6 +234,7 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
     if (state.layers) this.scene.restore(state.layers, this.#version);
     else this.#restoreDefaultLayers();
     if (problems.length) this.#persister.markDirty();
+    else this.#persister.markStored(this.#version);
     if (emit) {
       this.emit('change', { type: 'sceneReplaced', layers: this.scene.list(), version: this.#version });
       this.emit('change', { type: 'config', config: this.#config, version: this.#version });
@@ -313,7 +333,45 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
   health(): StoreHealth {
     const connected = this.store.connected;
     const ok = connected && this.#loaded && !this.#persister.failing;
-    return { kind: this.store.kind, status: ok ? 'ok' : 'degraded', connected, dirty: this.#persister.dirty };
+    return {
+      kind: this.store.kind,
+      status: ok ? 'ok' : 'degraded',
+      connected,
+      dirty: this.#persister.dirty,
+      loadProblems: { count: this.#loadProblems.length, items: this.#loadProblems.slice(0, MAX_REPORTED_PROBLEMS) },
+    };
+  }
+
+  /**
+   * True when a change made now can be stored: the stored state was read, the store is reachable
+   * and its last write did not fail. Mutating requests are refused up front (503) otherwise.
+   */
+  get writable(): boolean {
+    return this.#loaded && this.store.connected && !this.#persister.failing;
+  }
+
+  /**
+   * Resolves once the store holds `version` (default: the current one): a 2xx may be answered.
+   * Changes made meanwhile by other requests share the same write (group commit).
+   * @throws AppError SM_ERR_STORE_UNAVAILABLE when the store is unreachable, the write fails or
+   *   takes over {@link STORE_ACK_TIMEOUT_MS}; the change stays in memory and is written later
+   */
+  async durable(version = this.#version): Promise<void> {
+    if (this.#persister.storedVersion >= version) return;
+    if (!this.#loaded || !this.store.connected) throw new AppError('SM_ERR_STORE_UNAVAILABLE', HELD_MESSAGE);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.#persister.durable(version),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`not stored within ${STORE_ACK_TIMEOUT_MS} ms`)), STORE_ACK_TIMEOUT_MS);
+        }),
+      ]);
+    } catch (err) {
+      throw new AppError('SM_ERR_STORE_UNAVAILABLE', HELD_MESSAGE, undefined, { cause: err });
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Persister counters (writes, failures). */

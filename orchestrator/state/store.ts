@@ -44,5 +44,10 @@ export interface StateStore {
   readonly connected: boolean;
   /** Called when the store comes back after being unreachable. */
   onReconnect(listener: () => void): void;
+  /**
+   * Called when the store is found to have lost what was written to it (Redis restarted empty):
+   * the listener writes the whole state back. Stores that cannot tell leave it out.
+   */
+  onAmnesia?(listener: (reason: string) => void): void;
   close(): Promise<void>;
 }
