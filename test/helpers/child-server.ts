@@ -66,7 +66,7 @@ export async function startChild(env: Record<string, string>): Promise<ChildServ
       return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
     },
     async stop(signal = 'SIGTERM') {
-      if (proc.exitCode !== null) return proc.exitCode;
+      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
       const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
       proc.kill(signal);
       return exited;
