@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { EasingSchema } from './animation.js';
 import { StreamConfigSchema } from './stream-config.js';
 import { LayerCreateSchema, LayerSchema } from './scene.js';
+import { ownRecord } from './own-record.js';
 
 /**
  * Named scenes: sets of layers saved in the state store (Redis key `stream:scenes`), plus the
@@ -41,10 +42,13 @@ export const SceneTemplateSchema = z
   .superRefine((b, ctx) => uniqueIds(b.layers, ctx));
 export type SceneTemplate = z.infer<typeof SceneTemplateSchema>;
 
-/** What the store keeps: saved scenes by name, and the name of the scene last activated. */
+/**
+ * What the store keeps: saved scenes by name (an object without prototype that keeps every name,
+ * `__proto__` and `constructor` included; see own-record.ts), and the name of the scene last activated.
+ */
 export const ScenesStateSchema = z.strictObject({
   active: SceneNameSchema.nullable(),
-  scenes: z.record(SceneNameSchema, z.array(LayerSchema).max(MAX_LAYERS)),
+  scenes: ownRecord(SceneNameSchema, z.array(LayerSchema).max(MAX_LAYERS)),
 });
 export type ScenesState = z.infer<typeof ScenesStateSchema>;
 
