@@ -7,6 +7,8 @@ import { z } from 'zod';
 import { ownRecord, ownValue } from '../shared/own-record.js';
 import { ScenesStateSchema } from '../shared/scenes.js';
 import { startChild, type ChildServer } from './helpers/child-server.js';
+import { startRedis } from './helpers/redis.js';
+import { startServer } from './helpers/server.js';
 
 /**
  * Names that are also properties of Object.prototype (`constructor`, `toString`, ...) or its
@@ -108,4 +110,21 @@ t.test('scene names, output ids and data keys named like Object.prototype member
   );
   t.equal((await b.call('GET', '/stream/outputs/__proto__')).status, 200);
   t.equal((await b.call('GET', '/stream/outputs/valueOf')).status, 404);
+});
+
+t.test('the Redis store keeps them too', async (t) => {
+  const redis = await startRedis();
+  t.teardown(() => redis.stop());
+  const env = { STATE_STORE: 'redis', REDIS_URL: redis.url, REDIS_PREFIX: 'own-names:' };
+  const a = await startServer(env);
+  for (const name of ['__proto__', 'constructor'] as const) t.equal((await a.call('PUT', `/stream/scenes/${name}`, { layers: layersOf(name) })).status, 200);
+  t.equal((await a.call('PATCH', '/stream/data', { toString: 'x' })).status, 200);
+  await a.close();
+  const b = await startServer(env);
+  t.teardown(() => b.close());
+  const saved = (await b.call('GET', '/stream/scenes')).body.scenes.filter((s: { template: boolean }) => !s.template).map((s: { name: string }) => s.name);
+  t.same(saved, ['__proto__', 'constructor'], 'both names back from Redis');
+  t.match((await b.call('GET', '/stream/scenes/__proto__')).body.layers, layersOf('__proto__'));
+  t.same((await b.call('GET', '/stream/data')).body.data, { toString: 'x' });
+  t.equal((await b.call('GET', '/stream/scenes/toString')).status, 404);
 });
