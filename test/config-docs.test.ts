@@ -68,7 +68,8 @@ t.test('README config table: every variable documented, every documented variabl
     HEIGHT: '198',
     FPS: '24',
     BACKGROUND: '#203040',
-    OUTPUT_URL: join(dir, 'out', 'program.mkv'),
+    // A network URL: valid whatever file outputs are confined to (never used: AUTOSTART=false).
+    OUTPUT_URL: 'rtmp://127.0.0.1:1935/live/config-docs',
     RECORDINGS_DIR: join(dir, 'recordings'),
     AUTOSTART: 'false',
     FFMPEG_PATH: ffmpeg,
