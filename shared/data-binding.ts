@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LIMITS } from './limits.js';
+import { ownRecord } from './own-record.js';
 
 /**
  * Live data for text layers (issue: data-bound text). A text layer's `content` may hold
@@ -14,19 +15,25 @@ import { LIMITS } from './limits.js';
  * silently vanishing. `{{` and `}}` write literal braces.
  */
 
-/** A data key: a letter or `_`, then up to 63 letters, digits or `_`. */
-export const DataKeySchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'Expected a letter or "_" then up to 63 letters, digits or "_"');
+/**
+ * A data key: a letter or `_`, then up to 63 letters, digits or `_`; not `__proto__` (JSON bodies
+ * carrying that key are refused by the body parser, so it could never be set).
+ */
+export const DataKeySchema = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'Expected a letter or "_" then up to 63 letters, digits or "_"')
+  .refine((k) => k !== '__proto__', '"__proto__" is not a data key');
 
 /** A data value: a finite number, a string of up to 256 characters, or a boolean. */
 export const DataValueSchema = z.union([z.number().finite(), z.string().max(LIMITS.dataStringChars), z.boolean()]);
 export type DataValue = z.infer<typeof DataValueSchema>;
 
-/** The data set: at most 256 keys. */
-export const DataSetSchema = z.record(DataKeySchema, DataValueSchema).refine((d) => Object.keys(d).length <= LIMITS.dataKeys, { message: `At most ${LIMITS.dataKeys} keys` });
+/** The data set: at most `LIMITS.dataKeys` keys (an object without prototype: `constructor` is a key like any other). */
+export const DataSetSchema = ownRecord(DataKeySchema, DataValueSchema).refine((d) => Object.keys(d).length <= LIMITS.dataKeys, { message: `At most ${LIMITS.dataKeys} keys` });
 export type DataSet = z.infer<typeof DataSetSchema>;
 
 /** `PATCH /stream/data`: a JSON Merge Patch of the data set (`null` removes a key). */
-export const DataPatchSchema = z.record(DataKeySchema, DataValueSchema.nullable());
+export const DataPatchSchema = ownRecord(DataKeySchema, DataValueSchema.nullable());
 
 const PLACEHOLDER = /\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]{0,63})(?::(,)?(?:\.(\d{1,2}))?)?\}/g;
 

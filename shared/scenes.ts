@@ -3,6 +3,7 @@ import { EasingSchema } from './animation.js';
 import { StreamConfigSchema } from './stream-config.js';
 import { LayerCreateSchema, LayerSchema } from './scene.js';
 import { LIMITS } from './limits.js';
+import { ownRecord } from './own-record.js';
 
 /**
  * Named scenes: sets of layers saved in the state store (Redis key `stream:scenes`), plus the
@@ -42,10 +43,13 @@ export const SceneTemplateSchema = z
   .superRefine((b, ctx) => uniqueIds(b.layers, ctx));
 export type SceneTemplate = z.infer<typeof SceneTemplateSchema>;
 
-/** What the store keeps: saved scenes by name, and the name of the scene last activated. */
+/**
+ * What the store keeps: saved scenes by name (an object without prototype that keeps every name,
+ * `__proto__` and `constructor` included; see own-record.ts), and the name of the scene last activated.
+ */
 export const ScenesStateSchema = z.strictObject({
   active: SceneNameSchema.nullable(),
-  scenes: z.record(SceneNameSchema, z.array(LayerSchema).max(MAX_LAYERS)),
+  scenes: ownRecord(SceneNameSchema, z.array(LayerSchema).max(MAX_LAYERS)),
 });
 export type ScenesState = z.infer<typeof ScenesStateSchema>;
 

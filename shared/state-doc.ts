@@ -6,6 +6,7 @@ import { OutputSpecSchema } from './outputs.js';
 import { DataSetSchema } from './data-binding.js';
 import { ScenesStateSchema } from './scenes.js';
 import { LIMITS } from './limits.js';
+import { ownRecord } from './own-record.js';
 
 /** Metadata of an uploaded asset (the assets issue fills these in). `bytes`: file size. */
 export const AssetMetaSchema = z.strictObject({
@@ -38,7 +39,7 @@ export const PersistedStateSchema = z.strictObject({
   version: z.number().int().nonnegative(),
   config: StreamConfigSchema,
   layers: LayerListSchema,
-  assets: z.record(z.string(), AssetMetaSchema),
+  assets: ownRecord(z.string().min(1).max(128), AssetMetaSchema),
   stream: StreamStateSchema,
   /** Extra outputs (`/stream/outputs`), URLs in full: the store holds stream keys, as it does `config.output.url`. */
   outputs: z.array(OutputSpecSchema).max(LIMITS.outputs).default([]),

@@ -68,6 +68,8 @@ t.test('an encoder that keeps dying is restarted with backoff, then given up on 
   }
   t.equal(state.isLive, false);
   t.match(state.error, /failed 2 restarts in a row.*simulated encoder crash/);
+  t.match((await s.call('GET', '/health')).body, { status: 'degraded', stream: { stoppedInError: true } }, '/health says so');
+  t.match(await s.call('GET', '/health/ready'), { status: 503, body: { failing: ['stream'] } }, '/health/ready too');
   const metrics = await (await fetch(`${s.base}/metrics`)).text();
   t.match(metrics, /stream_manager_encoder_restarts_total 2/, 'two restarts before giving up');
   t.equal((await s.call('POST', '/stream/start')).status, 200, 'can be started again');

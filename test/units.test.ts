@@ -32,6 +32,8 @@ t.test('config from env: defaults, coercion, every bad variable named', async (t
   t.equal(loadConfig({ PORT: '', FPS: '60' }).port, 4200, 'empty counts as unset');
   t.equal(loadConfig({ FPS: '60' }).stream.targetFPS, 60);
   t.equal(loadConfig({ OUTPUT_URL: 'rtmp://a/b' }).stream.output.url, 'rtmp://a/b');
+  t.equal(loadConfig({ VIDEO_BITRATE_KBPS: '3000' }).stream.encoder.bitrateKbps, 3000, 'VIDEO_BITRATE_KBPS is coerced like the other numbers');
+  t.throws(() => loadConfig({ VIDEO_BITRATE_KBPS: '50' }), /VIDEO_BITRATE_KBPS/, 'and bounded like the config field');
   try {
     loadConfig({ PORT: 'eighty', WIDTH: '1281', OUTPUT_URL: 'ftp://x', X264_PRESET: 'warp' });
     t.fail('should throw');

@@ -25,7 +25,8 @@ export const EnvSchema = z.object({
   RECORDINGS_DIR: z.string().min(1).default('recordings'),
   FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
   X264_PRESET: EncoderSettingsSchema.shape.preset.default('veryfast'),
-  VIDEO_BITRATE_KBPS: EncoderSettingsSchema.shape.bitrateKbps.default(2500),
+  // Coerced first: the shared schema expects a number, an env value is always a string.
+  VIDEO_BITRATE_KBPS: z.coerce.number().pipe(EncoderSettingsSchema.shape.bitrateKbps).default(2500),
   KEYFRAME_INTERVAL_S: z.coerce.number().positive().max(20).default(2),
   AUDIO: EncoderSettingsSchema.shape.audio.default('silent'),
   ENCODER_MAX_QUEUED_FRAMES: int(1, 30).default(3),

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { AppError } from '../../shared/errors.js';
 import { LayerSchema, type Layer, type LayerCreate } from '../../shared/scene.js';
 import { ActivateSceneSchema, SceneNameSchema, ScenePutSchema, SceneTemplateSchema, type SceneTemplate } from '../../shared/scenes.js';
+import { emptyRecord, ownValue } from '../../shared/own-record.js';
 import { LayerListSchema } from '../../shared/state-doc.js';
 import { parseOrThrow } from '../../shared/validation.js';
 import type { StateManager } from '../state/state-manager.js';
@@ -102,7 +103,7 @@ export class SceneLibrary {
    * @throws AppError SM_ERR_SCENE_NOT_FOUND
    */
   get(name: string): SceneView {
-    const saved = this.#state.scenes.scenes[name];
+    const saved = ownValue(this.#state.scenes.scenes, name);
     if (saved) return { name, layers: saved, template: false };
     const template = this.#templates.get(name);
     if (!template) throw new AppError('SM_ERR_SCENE_NOT_FOUND', `No scene is named "${name}"`);
@@ -120,7 +121,10 @@ export class SceneLibrary {
     const layers = put.layers ? toLayers(put.layers) : this.#state.scene.list();
     this.#state.scene.check(layers);
     const s = this.#state.scenes;
-    this.#state.setScenes({ ...s, scenes: { ...s.scenes, [name]: layers } });
+    // A copy without prototype: `__proto__` or `constructor` is a name like any other.
+    const scenes = Object.assign(emptyRecord<Layer[]>(), s.scenes);
+    scenes[name] = layers;
+    this.#state.setScenes({ ...s, scenes });
     return { name, layers, template: false };
   }
 
@@ -130,8 +134,8 @@ export class SceneLibrary {
    */
   remove(name: string): void {
     const s = this.#state.scenes;
-    if (!s.scenes[name]) throw new AppError('SM_ERR_SCENE_NOT_FOUND', `No saved scene is named "${name}"${this.#templates.has(name) ? ' (templates are read-only)' : ''}`);
-    const rest = { ...s.scenes };
+    if (!ownValue(s.scenes, name)) throw new AppError('SM_ERR_SCENE_NOT_FOUND', `No saved scene is named "${name}"${this.#templates.has(name) ? ' (templates are read-only)' : ''}`);
+    const rest = Object.assign(emptyRecord<Layer[]>(), s.scenes);
     delete rest[name];
     this.#state.setScenes({ active: s.active === name ? null : s.active, scenes: rest });
   }

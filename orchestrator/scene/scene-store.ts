@@ -37,13 +37,19 @@ export interface SceneStoreOptions {
   nextVersion?: () => number;
 }
 
+/** An If-Match precondition: the version a change expects, or a list of which any one will do. */
+export type IfMatch = number | readonly number[];
+
 /**
- * Throws SM_ERR_PRECONDITION_FAILED unless `ifMatch` is absent or equals `current`.
- * @param ifMatch the version from the request's If-Match header
+ * Throws SM_ERR_PRECONDITION_FAILED unless `ifMatch` is absent or is (or lists) `current`.
+ * @param ifMatch the version(s) from the request's If-Match header (an empty list never matches)
  */
-export function assertMatch(ifMatch: number | undefined, current: number, what: string): void {
-  if (ifMatch !== undefined && ifMatch !== current) {
-    throw new AppError('SM_ERR_PRECONDITION_FAILED', `${what} is at version ${current}, not ${ifMatch}`, { current });
+export function assertMatch(ifMatch: IfMatch | undefined, current: number, what: string): void {
+  if (ifMatch === undefined) return;
+  const listed = typeof ifMatch === 'number' ? [ifMatch] : ifMatch;
+  if (!listed.includes(current)) {
+    const named = listed.length ? listed.join(', ') : 'no strong version tag';
+    throw new AppError('SM_ERR_PRECONDITION_FAILED', `${what} is at version ${current}, not ${named}`, { current });
   }
 }
 
@@ -176,7 +182,7 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
    * Replaces a layer with a whole new one (`PUT`); a body id must match.
    * @throws AppError SM_ERR_LAYER_NOT_FOUND, SM_ERR_VALIDATION, SM_ERR_PRECONDITION_FAILED
    */
-  replace(id: string, body: unknown, ifMatch?: number): Layer {
+  replace(id: string, body: unknown, ifMatch?: IfMatch): Layer {
     assertMatch(ifMatch, this.#entry(id).revision, `Layer "${id}"`);
     const input = parseOrThrow(LayerCreateSchema, body, 'layer');
     if (input.id !== undefined && input.id !== id) {
@@ -192,7 +198,7 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
    * replaces the content rather than merging into the old one. The result is validated whole.
    * @throws AppError SM_ERR_LAYER_NOT_FOUND, SM_ERR_VALIDATION, SM_ERR_PRECONDITION_FAILED
    */
-  patch(id: string, body: unknown, ifMatch?: number): Layer {
+  patch(id: string, body: unknown, ifMatch?: IfMatch): Layer {
     const current = this.#entry(id).layer;
     assertMatch(ifMatch, this.#entry(id).revision, `Layer "${id}"`);
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -217,7 +223,7 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
    * Shows or hides a layer; with no `visible` in the body, toggles it.
    * @throws AppError SM_ERR_LAYER_NOT_FOUND, SM_ERR_VALIDATION, SM_ERR_PRECONDITION_FAILED
    */
-  setVisibility(id: string, body: unknown, ifMatch?: number): Layer {
+  setVisibility(id: string, body: unknown, ifMatch?: IfMatch): Layer {
     const current = this.#entry(id).layer;
     assertMatch(ifMatch, this.#entry(id).revision, `Layer "${id}"`);
     const { visible, transition } = parseOrThrow(VisibilityBodySchema, body ?? {}, 'visibility');
@@ -244,7 +250,7 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
    * Removes a layer.
    * @throws AppError SM_ERR_LAYER_NOT_FOUND, SM_ERR_PRECONDITION_FAILED
    */
-  delete(id: string, ifMatch?: number): Layer {
+  delete(id: string, ifMatch?: IfMatch): Layer {
     const { layer, revision } = this.#entry(id);
     assertMatch(ifMatch, revision, `Layer "${id}"`);
     this.#entries.delete(id);

@@ -10,7 +10,7 @@ import type { StreamConfig } from '../../shared/stream-config.js';
 import { initialStreamState, type StreamState } from '../../shared/stream-state.js';
 import { AppError } from '../../shared/errors.js';
 import { parseOrThrow } from '../../shared/validation.js';
-import { assertMatch, SceneStore, type SceneEvent } from '../scene/scene-store.js';
+import { assertMatch, SceneStore, type IfMatch, type SceneEvent } from '../scene/scene-store.js';
 import { Persister } from './persister.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { LoadProblem, StateStore } from './store.js';
@@ -269,7 +269,7 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
    * Replaces the stream config.
    * @throws AppError SM_ERR_PRECONDITION_FAILED when `ifMatch` is not the config's version
    */
-  setConfig(config: StreamConfig, ifMatch?: number): StreamConfig {
+  setConfig(config: StreamConfig, ifMatch?: IfMatch): StreamConfig {
     assertMatch(ifMatch, this.#configVersion, 'The config');
     this.#config = config;
     this.#configVersion = ++this.#version;
@@ -317,7 +317,7 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
    * Replaces canvas and layers from a scene document, all or nothing.
    * @throws AppError SM_ERR_VALIDATION, SM_ERR_ASSET_NOT_FOUND, SM_ERR_PRECONDITION_FAILED (against `version`)
    */
-  replaceScene(body: unknown, ifMatch?: number): SceneDocument {
+  replaceScene(body: unknown, ifMatch?: IfMatch): SceneDocument {
     const doc = parseOrThrow(SceneDocumentSchema, body, 'scene');
     assertMatch(ifMatch, this.#version, 'The scene');
     this.scene.replaceAll(doc.layers);
