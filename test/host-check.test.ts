@@ -93,7 +93,12 @@ t.test('auth off: WebSocket upgrades check Host and Origin', async (t) => {
     t.equal((await up(`127.0.0.1:${port}`, `http://127.0.0.1:${port}`)).status, 101, `${port}: the same origin`);
     t.equal((await up(`[::1]:${port}`)).status, 101, `${port}: [::1] without Origin`);
     t.equal((await up(`LOCALHOST:${port}`, `http://localhost:${port}`)).status, 101, `${port}: uppercase localhost`);
+    // Not a Host check, but an upgrade attack all the same: a URL that does not parse.
+    for (const path of ['//', '///', '//[']) {
+      t.equal((await raw(port, `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${UPGRADE}`)).status, 400, `${port}: upgrade of ${path}: 400`);
+    }
   }
+  t.equal((await s.call('GET', '/health')).status, 200, 'the server is still up');
 });
 
 t.test('ALLOWED_HOSTS adds names; with tokens the check is off unless ALLOWED_HOSTS is set', async (t) => {

@@ -98,6 +98,7 @@ export class WsHub implements PreviewSink {
   constructor(options: WsHubOptions) {
     this.#o = options;
     this.#messageLimit = new RateLimiterMemory({ points: options.messagesPerSecond, duration: 1, keyPrefix: 'ws' });
+    this.#wss.on('error', (err) => options.log.error({ err }, 'websocket server error'));
     this.#timers = [setInterval(() => this.#heartbeat(), options.heartbeatMs), setInterval(() => this.#checkCongestion(), CONGESTION_CHECK_MS)];
     for (const t of this.#timers) t.unref();
   }
@@ -117,7 +118,19 @@ export class WsHub implements PreviewSink {
   /** Routes `server`'s upgrades on `paths` (all paths when omitted) here; others get 404. */
   attach(server: Server, paths?: string[]): void {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const url = new URL(req.url ?? '/', 'http://localhost');
+      // Node takes its own error handler off an upgrading socket: without one, a peer resetting
+      // while we write a refusal would throw (ECONNRESET) out of the process.
+      socket.on('error', (err) => {
+        this.#o.log.debug({ err }, 'upgrading socket error');
+        socket.destroy();
+      });
+      let url: URL;
+      try {
+        url = new URL(req.url ?? '/', 'http://localhost');
+      } catch {
+        // `GET //` and the like: no URL at all (this threw out of the process before).
+        return refuseUpgrade(socket, 'SM_ERR_VALIDATION', 'Invalid request URL');
+      }
       if (paths && !paths.includes(url.pathname)) {
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
         return;
