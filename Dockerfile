@@ -30,6 +30,8 @@ RUN mkdir -p /data/recordings && chown -R node:node /data
 USER node
 VOLUME /data
 EXPOSE 4200 4201
+# The connection limit (MAX_CONNECTIONS) derives from the fd limit, which an image cannot set: run
+# with --ulimit nofile=65536:65536 (systemd: LimitNOFILE=65536), see README, Security.
 HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||4200)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # The young generation capped at 2 MB a semi-space and no post-start heap shrink: RSS holds
 # steady under a live stream (README, "Node flags"); keep in step with package.json "start".

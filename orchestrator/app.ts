@@ -5,7 +5,7 @@ import type { ServerConfig } from './config/env.js';
 import { AssetFiles } from './assets/asset-files.js';
 import { AssetService } from './assets/asset-service.js';
 import { BEARER_CHALLENGE, bearerToken } from './auth/credentials.js';
-import { createHttpApp } from './http/http-app.js';
+import { createHttpApp, listRoutes, type RouteInfo } from './http/http-app.js';
 import { OriginPolicy } from './auth/origin-policy.js';
 import { Metrics } from './metrics/metrics.js';
 import { redactOutput } from './output/encoder.js';
@@ -24,6 +24,8 @@ import { MonotonicClock, type SceneClock } from './animation/scene-clock.js';
 import { ChatFeed } from './chat/chat-feed.js';
 import { SceneLibrary } from './scene/scene-library.js';
 import { SceneSwitcher } from './scene/scene-switcher.js';
+import { HostPolicy } from './auth/host-policy.js';
+import { ConnectionBudget, defaultMaxConnections, fdLimit, serverOptions } from './http/connection-limits.js';
 
 /** A running Stream Manager: its parts, the ports it listens on, and `close()`. */
 export interface App {
@@ -42,6 +44,8 @@ export interface App {
   pool: RenderPool;
   http: Server;
   wsServer: Server | null;
+  /** Every HTTP route: method and path template (tests walk them). */
+  routes: RouteInfo[];
   /** Ports actually bound (useful with port 0). */
   port: number;
   wsPort: number | null;
@@ -143,12 +147,14 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
   pipeline.hub.on('specs', (specs) => state.setOutputs(specs));
   const { tokens } = config.auth;
   const origins = new OriginPolicy(config.auth.corsOrigins);
+  const hosts = new HostPolicy(config.net.allowedHosts, tokens.size === 0);
   if (tokens.size === 0) log.warn({ host: config.host }, 'no AUTH_TOKENS: authentication is off and the server listens on loopback only');
   const ws = new WsHub({
     log: log.child({ component: 'ws' }),
     metrics,
     tokens,
     origins,
+    hosts,
     fullState: () => ({ stream: pipeline.status(), version: state.version, config: state.config, layers: scene.list() }),
     ...config.ws,
   });
@@ -221,31 +227,36 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
     }
   }
 
-  const http = createServer(
-    createHttpApp({
-      state, pipeline, pool, metrics, assets, chat, scenes, maxUploadBytes: config.assets.maxUploadBytes, ffmpegPath: config.ffmpegPath, dataDir: config.state.dataDir, tokens, origins,
+  const netOptions = serverOptions(config.net);
+  const httpApp = createHttpApp({
+      state, pipeline, pool, metrics, assets, chat, scenes, maxUploadBytes: config.assets.maxUploadBytes, ffmpegPath: config.ffmpegPath, dataDir: config.state.dataDir, tokens, origins, hosts,
       rateLimit: {
         ...config.rateLimit,
         redis: state.store instanceof RedisStore ? { client: state.store.redis, prefix: config.state.redisPrefix, connected: () => state.store.connected } : null,
       },
       log: log.child({ component: 'http' }),
-    }).callback(),
-  );
+  });
+  const http = createServer(netOptions, httpApp.callback());
   ws.attach(http, WS_PATHS);
+  // Every server's connections come out of one budget under the fd limit: a flood of idle sockets
+  // gets new connections closed at once, never EMFILE for the stream's own files and pipes.
+  const budget = new ConnectionBudget(config.net.maxConnections ?? defaultMaxConnections(), log.child({ component: 'net' }));
   const port = await listen(http, config.port, config.host);
+  budget.attach(http, 'http');
   let wsServer: Server | null = null;
   let wsPort: number | null = null;
   if (config.wsPort !== null) {
-    wsServer = createServer((_req, res) => {
+    wsServer = createServer(netOptions, (_req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket only');
     });
     ws.attach(wsServer);
     wsPort = await listen(wsServer, config.wsPort, config.host);
+    budget.attach(wsServer, 'ws');
   }
   let metricsServer: Server | null = null;
   let metricsPort: number | null = null;
   if (config.metricsPort !== null) {
-    metricsServer = createServer((req, res) => {
+    metricsServer = createServer(netOptions, (req, res) => {
       if (req.url?.split('?')[0] !== '/metrics') return void res.writeHead(404).end();
       if (!tokens.mayReadMetrics(bearerToken(req.headers.authorization))) {
         metrics.authFailures.inc({ transport: 'http' });
@@ -254,8 +265,12 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
       void metrics.scrape().then(({ body, contentType }) => res.writeHead(200, { 'content-type': contentType }).end(body));
     });
     metricsPort = await listen(metricsServer, config.metricsPort, config.host);
+    budget.attach(metricsServer, 'metrics');
   }
-  log.info({ port, wsPort, metricsPort, host: config.host, workers: pool.threads, store: state.store.kind, restored }, 'stream manager listening');
+  log.info(
+    { port, wsPort, metricsPort, host: config.host, workers: pool.threads, store: state.store.kind, restored, maxConnections: budget.max, fdLimit: fdLimit() },
+    'stream manager listening',
+  );
 
   const closeServer = (s: Server | null): Promise<void> =>
     new Promise((resolve) => {
@@ -264,7 +279,7 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
       s.closeAllConnections();
     });
   return {
-    state, metrics, metricsPort, scene, clock, animator, chat, scenes, pipeline, ws, pool, http, wsServer, port, wsPort,
+    state, metrics, metricsPort, scene, clock, animator, chat, scenes, pipeline, ws, pool, http, wsServer, port, wsPort, routes: listRoutes(httpApp),
     async close() {
       // Remember whether we were live, so a restart resumes; then stop (ffmpeg writes its trailer).
       const live = pipeline.status().isLive;

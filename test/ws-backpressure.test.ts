@@ -155,6 +155,8 @@ t.test('a client that never reads: server memory stays bounded, 50 others keep t
   const s = await startChild({
     STATE_STORE: 'memory', AUTOSTART: 'true', WIDTH: '1280', HEIGHT: '720', PREVIEW_FPS: '10',
     PREVIEW_WIDTHS: '160,640,1280', PREVIEW_QUALITY: '90', WS_CONGESTION_CLOSE_MS: '600000', LOG_LEVEL: 'warn',
+    // 52 sockets from one address: above the default WS_MAX_PER_IP.
+    WS_MAX_PER_IP: '64',
   });
   t.teardown(() => s.stop());
   const url = s.base.replace('http', 'ws') + '/stream/ws?target=preview';

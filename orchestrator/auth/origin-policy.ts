@@ -16,7 +16,8 @@ export class OriginPolicy {
     if (!origin) return true;
     if (this.#allowed.has('*') || this.#allowed.has(origin)) return true;
     try {
-      return host !== undefined && new URL(origin).host === host;
+      // Host names compare without case (`Host: LOCALHOST:4200` is the origin http://localhost:4200).
+      return host !== undefined && new URL(origin).host === new URL(`http://${host}`).host;
     } catch {
       return false;
     }

@@ -71,6 +71,17 @@ export const EnvSchema = z.object({
   RATE_LIMIT_MAX: int(0, 1_000_000).default(600),
   RATE_LIMIT_WINDOW_MS: int(100, 86_400_000).default(60_000),
   WS_MESSAGE_RATE: int(1, 10_000).default(20),
+  MAX_CONNECTIONS: int(16, 10_000_000).optional(),
+  HEADERS_TIMEOUT_MS: int(1000, 600_000).default(10_000),
+  REQUEST_TIMEOUT_MS: int(1000, 3_600_000).default(60_000),
+  KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(5000),
+  WS_MAX_PER_IP: int(1, 1_000_000).default(32),
+  WS_MAX_PER_TOKEN: int(1, 1_000_000).default(64),
+  ALLOWED_HOSTS: z
+    .string()
+    .transform((s) => s.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))
+    .pipe(z.array(z.union([z.literal('*'), z.string().regex(/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$/, 'Expected host names like stream.example.com')])))
+    .default([]),
   LOG_PRETTY: z.enum(['0', '1']).default('0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -99,7 +110,13 @@ export interface ServerConfig {
    * WebSocket heartbeat interval, congestion threshold (bytes), how long congestion is tolerated
    * (ms), and messages per second one socket may send.
    */
-  ws: { heartbeatMs: number; maxBufferedBytes: number; congestionCloseMs: number; messagesPerSecond: number };
+  ws: { heartbeatMs: number; maxBufferedBytes: number; congestionCloseMs: number; messagesPerSecond: number; maxPerIp: number; maxPerToken: number };
+  /**
+   * Connections: the most open at once over all servers (null: derived from the fd limit), the
+   * header, request and keep-alive timeouts (ms), and the extra `Host` names served
+   * (ALLOWED_HOSTS; loopback names always are).
+   */
+  net: { maxConnections: number | null; headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number; allowedHosts: string[] };
   /**
    * Tokens and roles (empty: auth off, loopback only), and the origins allowed cross-origin
    * (CORS for HTTP, the `Origin` check on WebSocket upgrades).
@@ -157,6 +174,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       { path: 'HOST', message: `Binding to ${e.HOST} without tokens would let anyone on the network drive the stream: set AUTH_TOKENS or AUTH_TOKENS_FILE, or bind to 127.0.0.1` },
     ]);
   }
+  if (e.REQUEST_TIMEOUT_MS < e.HEADERS_TIMEOUT_MS) {
+    throw new ConfigError([{ path: 'REQUEST_TIMEOUT_MS', message: `Must be at least HEADERS_TIMEOUT_MS (${e.HEADERS_TIMEOUT_MS})` }]);
+  }
   return {
     port: e.PORT,
     wsPort: e.WS_PORT,
@@ -188,7 +208,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     workers: e.WORKERS,
     render: { maxQueue: e.RENDER_MAX_QUEUE, taskTimeoutMs: e.RENDER_TIMEOUT_MS, maxHeapMb: e.WORKER_MAX_HEAP_MB },
     preview: { fps: e.PREVIEW_FPS, widths: previewWidths(e.PREVIEW_WIDTHS), quality: e.PREVIEW_QUALITY },
-    ws: { heartbeatMs: e.WS_HEARTBEAT_MS, maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES, congestionCloseMs: e.WS_CONGESTION_CLOSE_MS, messagesPerSecond: e.WS_MESSAGE_RATE },
+    ws: { heartbeatMs: e.WS_HEARTBEAT_MS, maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES, congestionCloseMs: e.WS_CONGESTION_CLOSE_MS, messagesPerSecond: e.WS_MESSAGE_RATE, maxPerIp: e.WS_MAX_PER_IP, maxPerToken: e.WS_MAX_PER_TOKEN },
+    net: {
+      maxConnections: e.MAX_CONNECTIONS ?? null,
+      headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
+      allowedHosts: e.ALLOWED_HOSTS,
+    },
     auth: { tokens, corsOrigins: e.CORS_ORIGINS },
     rateLimit: { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW_MS },
     assetRoot: e.ASSET_ROOT,

@@ -1,6 +1,6 @@
 import { Router, type RouterMiddleware } from '@koa/router';
 import Koa from 'koa';
-import { koaBody } from 'koa-body';
+import { HttpMethodEnum, koaBody } from 'koa-body';
 import type { Logger } from 'pino';
 import type { AssetService } from '../assets/asset-service.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -26,6 +26,9 @@ import type { ChatFeed } from '../chat/chat-feed.js';
 import type { SceneLibrary } from '../scene/scene-library.js';
 import { requestContext } from './request-context.js';
 import { streamRoutes } from './stream-routes.js';
+import { jsonDepthLimit } from './json-depth-limit.js';
+import { hostCheck } from './host-check.js';
+import type { HostPolicy } from '../auth/host-policy.js';
 
 /** Largest JSON body, bytes. */
 const JSON_LIMIT = '1mb';
@@ -44,6 +47,8 @@ export interface HttpDeps {
   dataDir: string;
   tokens: TokenSet;
   origins: OriginPolicy;
+  /** `Host` names served (DNS rebinding defence; enforced with auth off or ALLOWED_HOSTS). */
+  hosts: HostPolicy;
   chat: ChatFeed;
   scenes: SceneLibrary;
   /** Rate limit per client; `max` 0: none. */
@@ -61,21 +66,24 @@ export function metricsRoute(metrics: Metrics): RouterMiddleware {
 }
 
 /**
- * The Koa application, in this order: request ids and logs, error mapping, security headers and
- * CORS, who is calling (token), rate limit (per token or IP), may they call this route (role),
- * JSON bodies (read only for allowed requests), then the stream and layer routes under both
+ * The Koa application, in this order: request ids and logs, error mapping, the `Host` (and, with
+ * the host check on, `Origin`) check, security headers and CORS, who is calling (token), rate limit (per token or IP), may they call this route (role),
+ * JSON bodies (read only for allowed requests; at most 64 levels deep), then the stream and layer routes under both
  * prefixes, health and readiness (also at the root and under `/api`), metrics, and the dashboard (`/`, `/ui/*`).
  */
 export function createHttpApp(deps: HttpDeps): Koa {
   const app = new Koa({ proxy: false });
   app.use(requestContext(deps.log, deps.metrics));
   app.use(errorMiddleware(deps.log));
+  app.use(hostCheck(deps.hosts, deps.origins));
   for (const m of securityHeaders(deps.origins)) app.use(m);
   app.use(authenticate(deps.tokens));
   if (deps.rateLimit.max > 0) app.use(rateLimit({ ...deps.rateLimit, log: deps.log }));
   app.use(authorize(deps.tokens, deps.metrics));
   app.use(durableWrites(deps.state));
-  app.use(koaBody({ json: true, jsonLimit: JSON_LIMIT, jsonStrict: true, multipart: false, urlencoded: false, text: false }));
+  // DELETE bodies are parsed too (and so depth-checked): a body on any mutating route is refused or used, never skipped unread.
+  app.use(koaBody({ json: true, jsonLimit: JSON_LIMIT, jsonStrict: true, multipart: false, urlencoded: false, text: false, parsedMethods: [HttpMethodEnum.POST, HttpMethodEnum.PUT, HttpMethodEnum.PATCH, HttpMethodEnum.DELETE] }));
+  app.use(jsonDepthLimit());
 
   const root = new Router();
   root.get('/metrics', metricsRoute(deps.metrics));
@@ -101,4 +109,28 @@ export function createHttpApp(deps: HttpDeps): Koa {
     app.use(router.allowedMethods());
   }
   return app;
+}
+
+/** One route: an HTTP method and its path template, e.g. `{ method: 'PATCH', path: '/stream/layers/:id' }`. */
+export interface RouteInfo {
+  method: string;
+  path: string;
+}
+
+/**
+ * Every route `app` serves, read from its routers (each `@koa/router` middleware carries its
+ * router): method and path template, once per method; HEAD (implied by GET) left out. For tests
+ * and tools that must cover every route without listing them by hand.
+ */
+export function listRoutes(app: Koa): RouteInfo[] {
+  const routes: RouteInfo[] = [];
+  for (const m of app.middleware as ((...args: never[]) => unknown)[]) {
+    const router = (m as { router?: Router }).router;
+    if (!router) continue;
+    for (const layer of router.stack) {
+      if (typeof layer.path !== 'string') continue;
+      for (const method of layer.methods) if (method !== 'HEAD') routes.push({ method, path: layer.path });
+    }
+  }
+  return routes;
 }

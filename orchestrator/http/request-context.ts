@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics/metrics.js';
+import { scrubUrl } from '../redact-url.js';
 
 /** A request id we accept from a client: printable, at most 128 characters. */
 const REQUEST_ID = /^[\w.:/-]{1,128}$/;
@@ -17,7 +18,8 @@ export interface RequestState {
 /**
  * Gives every request an id (the client's `X-Request-Id` when it is sane, else a new UUID) and a
  * child logger carrying it, logs one line per request, and records its duration by route
- * template (never the raw path, so label values stay bounded), method and status.
+ * template (never the raw path, so label values stay bounded), method and status. The logged
+ * `url` has its `?token=` values scrubbed.
  */
 export function requestContext(log: Logger, metrics?: Metrics): Middleware<RequestState> {
   return async (ctx, next) => {
@@ -34,7 +36,7 @@ export function requestContext(log: Logger, metrics?: Metrics): Middleware<Reque
       const matched = (ctx as unknown as { _matchedRoute?: string | RegExp })._matchedRoute;
       const route = typeof matched === 'string' ? matched : 'unmatched';
       metrics?.httpDuration.observe({ route, method: ctx.method, status: String(ctx.status) }, seconds);
-      ctx.state.log.info({ method: ctx.method, route, url: ctx.url, status: ctx.status, ms: Math.round(seconds * 10000) / 10 }, 'request');
+      ctx.state.log.info({ method: ctx.method, route, url: scrubUrl(ctx.url), status: ctx.status, ms: Math.round(seconds * 10000) / 10 }, 'request');
     }
   };
 }

@@ -83,6 +83,8 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
   #touched = false;
   #lastMetrics = 0;
   #loadProblems: LoadProblem[] = [];
+  /** The last metrics sample failed (logged once until one succeeds again). */
+  #sampleFailed = false;
   readonly #metrics: Metrics | undefined;
 
   constructor(options: StateManagerOptions) {
@@ -290,13 +292,23 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
     const now = Date.now();
     if (now - this.#lastMetrics >= METRICS_INTERVAL_MS && this.store.connected) {
       this.#lastMetrics = now;
-      const mem = process.memoryUsage();
-      this.store
-        .saveMetrics({
-          stream: { fps: s.fps, frameCount: s.frameCount, droppedFrames: s.droppedFrames, averageRenderTime: s.averageRenderTime, memoryUsage: mem.rss, timestamp: now },
+      let sample: Parameters<StateStore['saveMetrics']>[0];
+      try {
+        // process.memoryUsage() and os.* read /proc: they throw (EMFILE) when the fd table is
+        // full, and this runs in the stream's timer, where a throw would end the process.
+        sample = {
+          stream: { fps: s.fps, frameCount: s.frameCount, droppedFrames: s.droppedFrames, averageRenderTime: s.averageRenderTime, memoryUsage: process.memoryUsage.rss(), timestamp: now },
           system: { cpuCores: cpus().length, load1: loadavg()[0] ?? 0, memoryUsed: totalmem() - freemem(), memoryTotal: totalmem(), timestamp: now },
           health: { status: this.health().status, isLive: s.isLive, timestamp: now },
-        })
+        };
+      } catch (err) {
+        if (!this.#sampleFailed) this.#log.warn({ err }, 'metrics sample failed (fd table full?); skipped until it succeeds');
+        this.#sampleFailed = true;
+        return;
+      }
+      this.#sampleFailed = false;
+      this.store
+        .saveMetrics(sample)
         .then(
           () => this.#metrics?.storeOps.inc({ op: 'metrics' }),
           (err: unknown) => {

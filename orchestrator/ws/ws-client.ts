@@ -4,8 +4,8 @@ import type { PreviewQuality, WsChannel } from '../../shared/ws-messages.js';
 
 /**
  * One connected socket and what the hub knows of it: its channels, preview quality and format,
- * whether it answered the last heartbeat, and its congestion (bytes queued in `ws` beyond the
- * hub's threshold).
+ * whether it answered the last heartbeat, and its congestion (bytes sent and not yet confirmed
+ * read by the peer beyond the hub's threshold; see {@link WsClient.unconfirmed}).
  */
 export class WsClient {
   static #next = 0;
@@ -22,6 +22,12 @@ export class WsClient {
   needsFullState = false;
   /** Preview frames skipped for this socket because it was congested. */
   skipped = 0;
+  /** Bytes handed to the socket since it opened. */
+  sent = 0;
+  /** Bytes the peer has read, as far as we know: the mark of the last flow-control ping it answered. */
+  confirmed = 0;
+  /** `sent` when the last flow-control ping went out. */
+  #pinged = 0;
 
   constructor(readonly ws: WebSocket, channel: WsChannel, quality: PreviewQuality, binary: boolean, readonly maxBufferedBytes: number, readonly principal: Principal) {
     this.channels = new Set([channel]);
@@ -33,16 +39,43 @@ export class WsClient {
     return this.ws.readyState === this.ws.OPEN;
   }
 
-  /** More than the threshold is waiting to be written to this socket. */
+  /**
+   * Bytes sent that the peer has not been seen to read: queued in `ws`, in our kernel's send
+   * buffer, on the wire, or in the peer's receive buffer. The kernel's buffers are invisible to
+   * `bufferedAmount` (a peer that never reads lets them grow to several MB per socket); this
+   * counts them too.
+   */
+  get unconfirmed(): number {
+    return this.sent - this.confirmed;
+  }
+
+  /** More than the threshold is sent but not known to be read (or is waiting in `ws`). */
   get congested(): boolean {
-    return this.ws.bufferedAmount > this.maxBufferedBytes;
+    return this.unconfirmed > this.maxBufferedBytes || this.ws.bufferedAmount > this.maxBufferedBytes;
   }
 
   /**
    * Sends a text frame (a string, or UTF-8 bytes already encoded: no per-client encode) or, with
-   * `binary`, a binary frame.
+   * `binary`, a binary frame. Every `window` bytes (a quarter of the threshold, at most 64 KiB) a
+   * ping carrying the byte count follows the data: a peer answers a ping only once it has read
+   * everything before it (RFC 6455 section 5.5.2; browsers and `ws` answer on their own), so its
+   * pong confirms that count ({@link pong}).
    */
   send(data: string | Buffer, binary = false): void {
-    if (this.open) this.ws.send(data, { binary });
+    if (!this.open) return;
+    this.ws.send(data, { binary });
+    this.sent += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    if (this.sent - this.#pinged >= Math.min(64 * 1024, this.maxBufferedBytes / 4)) {
+      this.#pinged = this.sent;
+      this.ws.ping(String(this.sent));
+    }
+  }
+
+  /** A pong came: its payload, when it is one of our marks, is how many bytes the peer has read. */
+  pong(data: Buffer): void {
+    this.alive = true;
+    if (data.length === 0 || data.length > 16) return;
+    const n = Number(data.toString('latin1'));
+    if (Number.isSafeInteger(n) && n > this.confirmed && n <= this.sent) this.confirmed = n;
   }
 }

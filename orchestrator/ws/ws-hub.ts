@@ -20,6 +20,8 @@ import { WS_PROTOCOL, upgradeToken } from '../auth/credentials.js';
 import { refuseUpgrade } from './refuse-upgrade.js';
 import type { TokenSet } from '../auth/tokens.js';
 import type { OriginPolicy } from '../auth/origin-policy.js';
+import type { HostPolicy } from '../auth/host-policy.js';
+import { deeperThan, MAX_JSON_DEPTH } from '../../shared/json-depth.js';
 import { WsClient } from './ws-client.js';
 
 /** Largest client message, bytes; bigger closes the socket with 1009 (ws's maxPayload). */
@@ -59,6 +61,12 @@ export interface WsHubOptions {
   tokens: TokenSet;
   /** Browsers' `Origin` must be this server's own or allowed (cross-site WebSocket hijacking). */
   origins: OriginPolicy;
+  /** `Host` names served (DNS rebinding; enforced with auth off or ALLOWED_HOSTS). */
+  hosts: HostPolicy;
+  /** Sockets one remote address may hold at once (WS_MAX_PER_IP); more get 429. */
+  maxPerIp: number;
+  /** Sockets one token may hold at once, with auth on (WS_MAX_PER_TOKEN); more get 429. */
+  maxPerToken: number;
 }
 
 /** Message types that are state: never dropped for a congested socket, replaced by a full state. */
@@ -83,10 +91,14 @@ export class WsHub implements PreviewSink {
   readonly #o: WsHubOptions;
   readonly #timers: NodeJS.Timeout[];
   readonly #messageLimit: RateLimiterMemory;
+  /** Sockets (upgrading or open) per remote address and per token name. */
+  readonly #perIp = new Map<string, number>();
+  readonly #perToken = new Map<string, number>();
 
   constructor(options: WsHubOptions) {
     this.#o = options;
     this.#messageLimit = new RateLimiterMemory({ points: options.messagesPerSecond, duration: 1, keyPrefix: 'ws' });
+    this.#wss.on('error', (err) => options.log.error({ err }, 'websocket server error'));
     this.#timers = [setInterval(() => this.#heartbeat(), options.heartbeatMs), setInterval(() => this.#checkCongestion(), CONGESTION_CHECK_MS)];
     for (const t of this.#timers) t.unref();
   }
@@ -106,7 +118,19 @@ export class WsHub implements PreviewSink {
   /** Routes `server`'s upgrades on `paths` (all paths when omitted) here; others get 404. */
   attach(server: Server, paths?: string[]): void {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const url = new URL(req.url ?? '/', 'http://localhost');
+      // Node takes its own error handler off an upgrading socket: without one, a peer resetting
+      // while we write a refusal would throw (ECONNRESET) out of the process.
+      socket.on('error', (err) => {
+        this.#o.log.debug({ err }, 'upgrading socket error');
+        socket.destroy();
+      });
+      let url: URL;
+      try {
+        url = new URL(req.url ?? '/', 'http://localhost');
+      } catch {
+        // `GET //` and the like: no URL at all (this threw out of the process before).
+        return refuseUpgrade(socket, 'SM_ERR_VALIDATION', 'Invalid request URL');
+      }
       if (paths && !paths.includes(url.pathname)) {
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
         return;
@@ -117,20 +141,41 @@ export class WsHub implements PreviewSink {
 
   /**
    * Completes one upgrade, or refuses it before the 101 with an HTTP answer written to the socket:
-   * 403 for a foreign `Origin`, 401 without a valid token (any role may watch), 400 for an invalid
-   * query.
+   * 403 for a `Host` this server does not answer to or a foreign `Origin`, 401 without a valid
+   * token (any role may watch), 400 for an invalid query, 429 when the remote address or the
+   * token already holds its most sockets (WS_MAX_PER_IP, WS_MAX_PER_TOKEN).
    */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
-    if (!this.#o.origins.allows(req.headers.origin, req.headers.host)) return refuseUpgrade(socket, 'SM_ERR_ORIGIN_FORBIDDEN');
+    const refuse = (code: Parameters<typeof refuseUpgrade>[1], message?: string): void => {
+      // `url` is scrubbed of `?token=` by the logger's serializer.
+      this.#o.log.debug({ url: req.url, ip: req.socket.remoteAddress, code }, 'upgrade refused');
+      refuseUpgrade(socket, code, message);
+    };
+    if (!this.#o.hosts.allows(req.headers.host)) return refuse('SM_ERR_HOST_FORBIDDEN');
+    if (!this.#o.origins.allows(req.headers.origin, req.headers.host)) return refuse('SM_ERR_ORIGIN_FORBIDDEN');
     const principal = this.#o.tokens.authenticate(upgradeToken(req, url));
     if (!principal) {
       this.#o.metrics?.authFailures.inc({ transport: 'ws' });
-      return refuseUpgrade(socket, 'SM_ERR_UNAUTHORIZED');
+      return refuse('SM_ERR_UNAUTHORIZED');
     }
     url.searchParams.delete('token');
     const query = WsQuerySchema.safeParse(Object.fromEntries(url.searchParams));
-    if (!query.success) return refuseUpgrade(socket, 'SM_ERR_VALIDATION', `Invalid query: ${query.error.issues[0]?.message ?? ''}`);
+    if (!query.success) return refuse('SM_ERR_VALIDATION', `Invalid query: ${query.error.issues[0]?.message ?? ''}`);
+    const ip = req.socket.remoteAddress ?? 'unknown';
+    const token = this.#o.tokens.size > 0 ? principal.name : null;
+    if ((this.#perIp.get(ip) ?? 0) >= this.#o.maxPerIp) return refuse('SM_ERR_TOO_MANY_CONNECTIONS', `This address holds ${this.#o.maxPerIp} WebSocket connections already (WS_MAX_PER_IP)`);
+    if (token !== null && (this.#perToken.get(token) ?? 0) >= this.#o.maxPerToken) {
+      return refuse('SM_ERR_TOO_MANY_CONNECTIONS', `This token holds ${this.#o.maxPerToken} WebSocket connections already (WS_MAX_PER_TOKEN)`);
+    }
+    // Counted from now until the TCP socket closes, whether the handshake completes or not.
+    count(this.#perIp, ip, 1);
+    if (token !== null) count(this.#perToken, token, 1);
+    socket.once('close', () => {
+      count(this.#perIp, ip, -1);
+      if (token !== null) count(this.#perToken, token, -1);
+    });
     const { target, quality, format } = query.data;
+    this.#o.log.debug({ url: req.url, ip, client: principal.name }, 'upgrade');
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#connected(new WsClient(ws, target, quality, format === 'binary', this.#o.maxBufferedBytes, principal)));
   }
 
@@ -214,7 +259,7 @@ export class WsHub implements PreviewSink {
     this.#clients.add(client);
     ws.on('close', () => this.#clients.delete(client));
     ws.on('error', (err) => this.#o.log.debug({ err }, 'socket error'));
-    ws.on('pong', () => (client.alive = true));
+    ws.on('pong', (data) => client.pong(data));
     ws.on('message', (raw, isBinary) => {
       this.#messageLimit.consume(client.id).then(
         () => this.#message(client, isBinary ? '' : raw.toString()),
@@ -251,6 +296,10 @@ export class WsHub implements PreviewSink {
       json = JSON.parse(text);
     } catch {
       this.#send(client, { type: 'error', payload: { code: 'SM_ERR_INVALID_JSON', message: 'Message is not valid JSON' } });
+      return;
+    }
+    if (deeperThan(json)) {
+      this.#send(client, { type: 'error', payload: { code: 'SM_ERR_VALIDATION', message: `Message nests arrays or objects more than ${MAX_JSON_DEPTH} levels deep` } });
       return;
     }
     const parsed = ClientMessageSchema.safeParse(json);
@@ -316,4 +365,11 @@ export class WsHub implements PreviewSink {
       }
     }
   }
+}
+
+/** Adds `delta` to `key`'s count, deleting it at 0 (the maps stay as small as the open sockets). */
+function count(map: Map<string, number>, key: string, delta: number): void {
+  const n = (map.get(key) ?? 0) + delta;
+  if (n > 0) map.set(key, n);
+  else map.delete(key);
 }

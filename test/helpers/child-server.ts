@@ -29,12 +29,17 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 }
 
 /**
- * Starts the server with `env` on free ports and waits until `/health` answers.
+ * Starts the server with `env` on free ports and waits until `/health` answers; `options.nofile`
+ * lowers its fd limit.
  * @throws Error when it exits or does not answer within 20 s
  */
-export async function startChild(env: Record<string, string>): Promise<ChildServer> {
+export async function startChild(env: Record<string, string>, options: { nofile?: number } = {}): Promise<ChildServer> {
   const port = await freePort();
-  const proc = spawn(process.execPath, ['dist/orchestrator/main.js'], {
+  // With `nofile`, the server runs under `ulimit -n <nofile>` (soft and hard), as on a host with a low fd limit.
+  const [cmd, args] = options.nofile
+    ? ['bash', ['-c', `ulimit -n ${options.nofile} && exec "$0" dist/orchestrator/main.js`, process.execPath]]
+    : [process.execPath, ['dist/orchestrator/main.js']];
+  const proc = spawn(cmd, args, {
     env: { ...process.env, PORT: String(port), WS_PORT: '0', WIDTH: '320', HEIGHT: '180', LOG_LEVEL: 'info', ASSET_STORAGE_PATH: join(mkdtempSync(join(tmpdir(), 'sm-child-')), 'assets'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
