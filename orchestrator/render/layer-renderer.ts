@@ -24,10 +24,22 @@ export const FRAME_WAIT_FRACTION = 0.5;
  * time (the worker's, not its wait for one) is longer overran it, and counts as a failure.
  */
 export const LAYER_BUDGET_FRACTION = 1;
+/**
+ * Overruns in a row before a layer counts as failing (reported, backed off): one slow render (a
+ * first decode of a big picture, a busy machine) is counted but not reported.
+ */
+export const OVERRUNS_TO_FAIL = 3;
 /** After k failures in a row a layer is drawn again live no sooner than this x 2^(k-1) ms later... */
 const BACKOFF_BASE_MS = 250;
 /** ...and at most this long. */
 const BACKOFF_MAX_MS = 8000;
+
+/**
+ * A failing layer's run of failures ends (reported once, as a recovery) only once it has rendered
+ * without failing for this long, ms: a layer that fails every other frame is one long run,
+ * reported and logged once, retried less and less often, not reported twice a frame.
+ */
+export const RECOVERY_MS = 2000;
 
 /** A live frame's wait for its renders, ms, at `targetFPS` (see {@link FRAME_WAIT_FRACTION}). */
 export function frameWaitMs(targetFPS: number): number {
@@ -134,8 +146,10 @@ export interface RenderStats {
  * only on success. A live frame waits for its renders at most {@link frameWaitMs}; one still
  * running goes on in the background (the layer is not rendered again until it lands) and its
  * layer shows its last good pixels meanwhile; a render whose run time passes
- * {@link layerBudgetMs} counts as an `overrun`. Every failure is counted by reason; a run of
- * failures is logged and reported (`onFault`) once when it starts and once when it ends. After
+ * {@link layerBudgetMs} is an `overrun` (counted; {@link OVERRUNS_TO_FAIL} in a row fail the
+ * layer). Every failure is counted by reason; a run of
+ * failures is logged and reported (`onFault`) once when it starts and once when it ends, after
+ * {@link RECOVERY_MS} without one. After
  * a failure a layer is drawn live again only after {@link backoffMs}; at most half of the
  * threads draw layers known to be slow at once; static layers are tried
  * {@link STATIC_RETRIES} times, then again when their content changes.
@@ -241,8 +255,11 @@ export class LayerRenderer {
           slot.renderKey = key;
           slot.stale = true;
           slot.keyFailures = 0;
+          // New content is drawn at once, not after the old content's backoff.
+          slot.retryAt = 0;
         }
       }
+      if (slot.failures > 0 && slot.okSince > 0 && now - slot.okSince >= RECOVERY_MS) this.#recovered(entry, slot);
       // Drawn only where it was on the canvas, and moved since: draw the part now on it.
       if (slot.result && !slot.stale && !coversCanvas(slot.result, entry.layer.transform.x, entry.layer.transform.y, canvas)) slot.stale = true;
       if (slot.inflight) continue;
@@ -438,18 +455,28 @@ export class LayerRenderer {
     slot.costMs = result.runMs;
     this.stats.rendered++;
     this.#metrics?.layersRendered.inc();
-    if (!live) return;
+    if (!live) {
+      if (slot.failures > 0 && slot.okSince === 0) slot.okSince = performance.now();
+      return;
+    }
     slot.heavy = result.runMs > frameWaitMs(canvas.targetFPS);
     const budget = layerBudgetMs(canvas.targetFPS);
     if (result.runMs > budget) {
-      this.#failed(entry, slot, new Error(`The render took ${Math.round(result.runMs)} ms, over the layer's ${Math.round(budget)} ms budget`), 'overrun');
+      if (++slot.overruns >= OVERRUNS_TO_FAIL) {
+        this.#failed(entry, slot, new Error(`${slot.overruns} renders in a row took longer than the layer's ${Math.round(budget)} ms budget (the last ${Math.round(result.runMs)} ms)`), 'overrun');
+      } else this.#metrics?.layerFailures.inc({ type: entry.layer.content.type, reason: 'overrun' });
       return;
     }
-    if (slot.failures > 0) {
-      this.#log.info({ layerId: entry.layer.id, failures: slot.failures }, 'layer renders again');
-      this.#onFault?.({ id: entry.layer.id, message: null, failures: slot.failures, reason: null });
-      slot.failures = 0;
-    }
+    slot.overruns = 0;
+    if (slot.failures > 0 && slot.okSince === 0) slot.okSince = performance.now();
+  }
+
+  /** A failing layer has rendered without failing for {@link RECOVERY_MS}: its run ends, reported once. */
+  #recovered(entry: LayerEntry, slot: LayerSlot): void {
+    this.#log.info({ layerId: entry.layer.id, failures: slot.failures }, 'layer renders again');
+    this.#onFault?.({ id: entry.layer.id, message: null, failures: slot.failures, reason: null });
+    slot.failures = 0;
+    slot.okSince = 0;
   }
 
   /**
@@ -459,6 +486,7 @@ export class LayerRenderer {
    */
   #failed(entry: LayerEntry, slot: LayerSlot, err: Error, reason: LayerFailureReason): void {
     slot.failures++;
+    slot.okSince = 0;
     // An overrun drew the pixels; only failures that drew nothing count towards giving up.
     if (reason !== 'overrun') slot.keyFailures++;
     if (reason === 'timeout') slot.heavy = true;
