@@ -281,11 +281,11 @@ export class LayerRenderer {
     if (jobs.length) {
       const all = Promise.all(jobs);
       const settled = live ? await within(all, frameWaitMs(canvas.targetFPS)) : await all;
-      if (settled === null) {
-        // Past the frame's wait: take what is done; the rest lands in a later frame.
-        for (const p of this.#progress) p.flush?.();
-      } else if (settled.includes(false)) throw new RenderQueueFullError();
+      if (settled !== null && settled.includes(false)) throw new RenderQueueFullError();
     }
+    // Renders of jobs still running (this frame's past its wait, or earlier frames') that are
+    // done: take them now; the rest land in a later frame.
+    for (const p of this.#progress) p.flush?.();
 
     const out: CompositeLayer[] = [];
     for (const { layer, slot: key } of visible) {
