@@ -34,7 +34,12 @@ export interface RenderTask {
   buffer: SharedArrayBuffer;
 }
 
-/** The layer was drawn: its pixels are in the buffer. */
+/**
+ * The layer was drawn: its pixels are in the buffer. Only the part of the layer that lies on the
+ * canvas is drawn (at the layer's position in the task): `width` x `height` at `offsetX`,
+ * `offsetY` is that part, `full` the whole layer (both relative to the transform's rounded `x`,
+ * `y`); `width` or `height` 0 when none of it is on the canvas.
+ */
 export interface RenderDone {
   status: 'ok';
   /** Size of the pixels in the buffer, in pixels. */
@@ -43,6 +48,8 @@ export interface RenderDone {
   /** Where the buffer's top-left goes relative to the layer's transform `x`,`y` (rotation grows the box). */
   offsetX: number;
   offsetY: number;
+  /** The whole layer's buffer box, rotated, relative to the transform's `x`,`y`, pixels, of which the drawn pixels are the part on the canvas. */
+  full: LayerBounds;
   /** True when every pixel has alpha 255, so the compositor may copy rows instead of blending. */
   opaque: boolean;
   /** Where the visible pixels are, in buffer pixels: every pixel outside is transparent (shared/content-box.ts). */

@@ -6,7 +6,8 @@
  *
  * One render record, in the slot's Float64 words, at the offset the slot's offset table gives:
  * - {@link RESULT_WORDS} words of result: status (0 ok, 1 grow, 2 error), width, height,
- *   offsetX, offsetY, opaque, content x, y, width, height, runMs, bytes wanted (grow);
+ *   offsetX, offsetY, opaque, content x, y, width, height, runMs, bytes wanted (grow), the
+ *   unclipped buffer's x, y, width, height;
  * - the task: layer buffer id, canvas width, canvas height, frame time ms, layer token, layer
  *   JSON length in bytes;
  * - {@link MESSAGE_WORDS} words for the error message of a layer that threw (UTF-8);
@@ -25,7 +26,7 @@ export const KIND_BANDS = 0;
 export const KIND_RENDERS = 1;
 
 /** Words of a render record's result. */
-const RESULT_WORDS = 12;
+const RESULT_WORDS = 16;
 /** Words of a render record's task fields, after its result. */
 const TASK_WORDS = 6;
 /** Words (8 bytes each) for a failed render's error message. */
@@ -96,6 +97,10 @@ export function writeRenderResult(words: Float64Array, bytes: Uint8Array, j: num
     words[at + 7] = r.content.y;
     words[at + 8] = r.content.width;
     words[at + 9] = r.content.height;
+    words[at + 12] = r.full.x;
+    words[at + 13] = r.full.y;
+    words[at + 14] = r.full.width;
+    words[at + 15] = r.full.height;
   } else if (r.status === 'grow') {
     words[at + 11] = r.bytes;
   } else {
@@ -124,6 +129,7 @@ export function readRenderResult(words: Float64Array, bytes: Uint8Array, j: numb
         offsetY: words[at + 4]! | 0,
         opaque: words[at + 5] === 1,
         content: { x: words[at + 6]! | 0, y: words[at + 7]! | 0, width: words[at + 8]! | 0, height: words[at + 9]! | 0 },
+        full: { x: words[at + 12]! | 0, y: words[at + 13]! | 0, width: words[at + 14]! | 0, height: words[at + 15]! | 0 },
         runMs,
       };
     case 1:

@@ -86,12 +86,21 @@ export const PreviewMessageSchema = z.strictObject({
 });
 
 /**
- * A layer failed to render (`message` says why; sent once per run of failures, while the layer
- * shows its last good pixels) or renders again (`message` null, `failures` how many there were).
+ * Why a layer's render failed: it threw (`error`), ran past `RENDER_TIMEOUT_MS` and its worker was
+ * replaced (`timeout`), took longer than its render budget (`overrun`: its pixels were late), or
+ * asked for more memory than a layer may have (`memory`).
+ */
+export const LayerFailureReasonSchema = z.enum(['error', 'timeout', 'overrun', 'memory']);
+export type LayerFailureReason = z.infer<typeof LayerFailureReasonSchema>;
+
+/**
+ * A layer failed to render (`message` and `reason` say why; sent once per run of failures, while
+ * the layer shows its last good pixels) or renders again (`message` and `reason` null,
+ * `failures` how many there were).
  */
 export const LayerErrorMessageSchema = z.strictObject({
   type: z.literal('layerError'),
-  payload: z.strictObject({ id: z.string(), message: z.string().nullable(), failures: z.number().int().positive() }),
+  payload: z.strictObject({ id: z.string(), message: z.string().nullable(), failures: z.number().int().positive(), reason: LayerFailureReasonSchema.nullable() }),
 });
 
 /**

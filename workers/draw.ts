@@ -12,7 +12,7 @@ import type { Layer } from '../shared/scene.js';
 import type { EncodeImageResult, EncodeImageTask, RenderResult, RenderTask, WorkerInit } from '../shared/messages.js';
 import { ensureAssetFont, registerBundledFonts } from './fonts.js';
 import { ImageCache } from './images.js';
-import { boxSize, layerBox } from './layout.js';
+import { boxSize, boxView, layerBox, visiblePart } from './layout.js';
 import { prepareCharacter } from './renderers/character.js';
 import { prepareChat } from './renderers/chat.js';
 import { prepareColor } from './renderers/color.js';
@@ -65,11 +65,11 @@ export function createDrawer(init: Pick<WorkerInit, 'assetRoot' | 'assetStorage'
       case 'image':
         return prepareImage(content, env);
       case 'text':
-        return prepareText(content);
+        return prepareText(content, env);
       case 'character':
         return prepareCharacter(content, env);
       case 'chat':
-        return prepareChat(content);
+        return prepareChat(content, env);
     }
   }
 
@@ -90,46 +90,54 @@ export function createDrawer(init: Pick<WorkerInit, 'assetRoot' | 'assetStorage'
   }
 
   /**
-   * Draws `task.layer` and writes its pixels to `task.buffer`.
-   * @returns `ok` with the pixels' size and offset, or `grow` when the buffer is too small
+   * Draws the part of `task.layer` that lies on the canvas (workers/layout.ts `visiblePart`) and
+   * writes its pixels to `task.buffer`: a layer never costs more memory or drawing than the canvas.
+   * @returns `ok` with the pixels' size and offset (0 x 0 when no part is on the canvas), or
+   *   `grow` when the buffer is too small
    * @throws Error when the layer's asset is missing or does not decode
    */
   async function render(task: RenderTask): Promise<RenderResult> {
     const started = performance.now();
     const env: RenderEnv = { images, canvas: { width: task.canvasWidth, height: task.canvasHeight } };
     const prepared = await prepare(task.layer, env);
-    const size = boxSize(prepared.natural, task.layer.transform);
-    const box = layerBox(size, task.layer.transform.rotation ?? 0);
-    const bytes = box.bufferWidth * box.bufferHeight * 4;
+    const { transform } = task.layer;
+    const size = boxSize(prepared.natural, transform);
+    const box = layerBox(size, transform.rotation ?? 0);
+    const clip = visiblePart(box, transform.x, transform.y, task.canvasWidth, task.canvasHeight);
+    const full = { x: box.offsetX, y: box.offsetY, width: box.bufferWidth, height: box.bufferHeight };
+    const bytes = clip.width * clip.height * 4;
     if (bytes > task.buffer.byteLength) return { status: 'grow', bytes, runMs: performance.now() - started };
-
-    if (prepared.write && box.radians === 0) {
+    const placed = { width: clip.width, height: clip.height, offsetX: box.offsetX + clip.x, offsetY: box.offsetY + clip.y, full };
+    if (bytes === 0) return { status: 'ok', ...placed, opaque: false, content: { x: 0, y: 0, width: 0, height: 0 }, runMs: performance.now() - started };
+    if (prepared.write && box.radians === 0 && box.boxWidth * box.boxHeight <= task.canvasWidth * task.canvasHeight) {
       // Straight into the layer buffer: no canvas to clear, draw on and read back.
-      const words = new Uint32Array(task.buffer, 0, box.bufferWidth * box.bufferHeight);
-      const content = clipBox(prepared.write(words, box.bufferWidth, box.bufferHeight, box.boxWidth, box.boxHeight, task.timeMs), box.bufferWidth, box.bufferHeight);
-      return { status: 'ok', width: box.bufferWidth, height: box.bufferHeight, offsetX: box.offsetX, offsetY: box.offsetY, opaque: false, content, runMs: performance.now() - started };
+      const words = new Uint32Array(task.buffer, 0, clip.width * clip.height);
+      const content = clipBox(prepared.write(words, clip.width, clip.height, box.boxWidth, box.boxHeight, task.timeMs, clip.x, clip.y), clip.width, clip.height);
+      return { status: 'ok', ...placed, opaque: false, content, runMs: performance.now() - started };
     }
-    const canvas = canvasOf(box.bufferWidth, box.bufferHeight);
+    const canvas = canvasOf(clip.width, clip.height);
     const ctx = canvas.getContext('2d');
     ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, box.bufferWidth, box.bufferHeight);
+    ctx.clearRect(0, 0, clip.width, clip.height);
+    // Whole pixels, so the part drawn matches the same pixels of the whole layer exactly.
+    ctx.translate(-clip.x, -clip.y);
     if (box.radians !== 0) {
       ctx.translate(box.bufferWidth / 2, box.bufferHeight / 2);
       ctx.rotate(box.radians);
       ctx.translate(-box.boxWidth / 2, -box.boxHeight / 2);
     }
-    const drawn = prepared.draw(ctx, box.boxWidth, box.boxHeight, task.timeMs);
+    const drawn = prepared.draw(ctx, box.boxWidth, box.boxHeight, task.timeMs, boxView(box, clip));
 
     const pixels = canvas.data();
     new Uint8Array(task.buffer, 0, pixels.byteLength).set(pixels);
     const exact = box.radians === 0 && Number.isInteger(box.boxWidth) && Number.isInteger(box.boxHeight);
     const opaque = prepared.opaqueHint === true && exact ? true : task.layer.content.type !== 'character' && allOpaque(pixels);
     const content = opaque
-      ? { x: 0, y: 0, width: box.bufferWidth, height: box.bufferHeight }
+      ? { x: 0, y: 0, width: clip.width, height: clip.height }
       : drawn && box.radians === 0
-        ? clipBox(drawn, box.bufferWidth, box.bufferHeight)
-        : contentBox(new Uint32Array(task.buffer, 0, pixels.byteLength >>> 2), box.bufferWidth, box.bufferHeight);
-    return { status: 'ok', width: box.bufferWidth, height: box.bufferHeight, offsetX: box.offsetX, offsetY: box.offsetY, opaque, content, runMs: performance.now() - started };
+        ? clipBox({ x: drawn.x - clip.x, y: drawn.y - clip.y, width: drawn.width, height: drawn.height }, clip.width, clip.height)
+        : contentBox(new Uint32Array(task.buffer, 0, pixels.byteLength >>> 2), clip.width, clip.height);
+    return { status: 'ok', ...placed, opaque, content, runMs: performance.now() - started };
   }
 
   let scratch: Uint8ClampedArray | undefined;

@@ -44,7 +44,7 @@ export class Metrics {
   readonly frameTime: Histogram<'stage'>;
   readonly layerRender: Histogram<'type'>;
   readonly layersRendered: Counter;
-  readonly layerFailures: Counter<'type'>;
+  readonly layerFailures: Counter<'type' | 'reason'>;
   readonly layersReused: Counter;
   // Encoder
   readonly encoderStarts: Counter;
@@ -91,7 +91,7 @@ export class Metrics {
     this.frameTime = new Histogram({ name: `${PREFIX}frame_stage_seconds`, help: 'Time per frame by stage (render, composite, encode_write)', labelNames: ['stage'], buckets: FRAME_BUCKETS, registers });
     this.layerRender = new Histogram({ name: `${PREFIX}layer_render_seconds`, help: 'Worker time to render one layer, by layer type', labelNames: ['type'], buckets: FRAME_BUCKETS, registers });
     this.layersRendered = new Counter({ name: `${PREFIX}layers_rendered_total`, help: 'Layer renders (content changed or animated)', registers });
-    this.layerFailures = new Counter({ name: `${PREFIX}layer_render_failures_total`, help: 'Layer renders that failed (threw, worker died, timed out), by layer type; the last good pixels were shown', labelNames: ['type'], registers });
+    this.layerFailures = new Counter({ name: `${PREFIX}layer_render_failures_total`, help: 'Layer renders that failed, by layer type and reason (error: threw or its worker died, timeout, overrun: took longer than its render budget, memory); the last good pixels were shown', labelNames: ['type', 'reason'], registers });
     this.layersReused = new Counter({ name: `${PREFIX}layers_reused_total`, help: 'Layers composited from their last pixels without a render', registers });
 
     this.encoderStarts = new Counter({ name: `${PREFIX}encoder_starts_total`, help: 'ffmpeg processes started', registers });

@@ -8,6 +8,18 @@ import type { Metrics } from '../metrics/metrics.js';
 import { BandFailedError, BandTimeoutError, BandWorkerExitError } from './band-ring-errors.js';
 import { RingBuffers } from './ring-buffers.js';
 
+/**
+ * Lets the caller of {@link BandRing.runRenders} take the renders of a job that are done before
+ * the whole job is: the ring sets `flush` while the job runs; calling it hands `partial` the
+ * results known now. `partial` also gets those done before a job failed whole (timeout, exit).
+ */
+export interface RenderProgress {
+  /** Hands `partial` every render done so far; null when the job is not running (any more). */
+  flush: (() => void) | null;
+  /** Results by task index; undefined: not done (yet). A result may be handed more than once. */
+  partial(results: ReadonlyArray<RenderResult | RenderFailed | undefined>): void;
+}
+
 /** What a {@link BandRing} needs. */
 export interface BandRingOptions {
   /** A job that has not finished after this long fails, ms. */
@@ -132,11 +144,17 @@ export class BandRing {
    * @throws BandTimeoutError (as a rejection) when the job ran past the timeout
    * @throws BandWorkerExitError (as a rejection) when a thread exited in one of its renders
    */
-  runRenders(tasks: readonly RenderTask[]): Promise<Array<RenderResult | RenderFailed>> | null {
+  runRenders(tasks: readonly RenderTask[], progress?: RenderProgress): Promise<Array<RenderResult | RenderFailed>> | null {
     const j = this.#take(tasks.length);
     if (j === undefined) return null;
     if (!encodeRenders(this.#words, this.#bytes, j, tasks, this.#buffers.idOf, this.#layers.encode)) return this.#refuse(j);
-    return this.#publish(j, KIND_RENDERS, tasks.length, 'render', (n) => Array.from({ length: n }, (_, i) => readRenderResult(this.#words, this.#bytes, j, i)));
+    if (progress) progress.flush = () => progress.partial(this.#rendersDone(j, tasks.length));
+    return this.#publish(j, KIND_RENDERS, tasks.length, 'render', (n) => Array.from({ length: n }, (_, i) => readRenderResult(this.#words, this.#bytes, j, i)), progress);
+  }
+
+  /** The results of slot `j`'s renders that are done (undefined: not done). */
+  #rendersDone(j: number, n: number): Array<RenderResult | RenderFailed | undefined> {
+    return Array.from({ length: n }, (_, i) => (Atomics.load(this.#control, statusAt(j, i)) === 1 ? readRenderResult(this.#words, this.#bytes, j, i) : undefined));
   }
 
   /** A free slot for a job of `n` tasks, or undefined when the ring cannot take one now. */
@@ -156,7 +174,7 @@ export class BandRing {
    * Publishes the job of `n` tasks of `kind` written into slot `j` and waits for it; `read`
    * takes its results out of the slot before it is freed (an Error it returns is thrown).
    */
-  #publish<R extends ReadonlyArray<{ runMs: number }>>(j: number, kind: number, n: number, task: string, read: (n: number) => R | Error): Promise<R> {
+  #publish<R extends ReadonlyArray<{ runMs: number }>>(j: number, kind: number, n: number, task: string, read: (n: number) => R | Error, progress?: RenderProgress): Promise<R> {
     this.#buffers.announce();
     const c = this.#control;
     for (let i = 0; i < n; i++) {
@@ -174,7 +192,7 @@ export class BandRing {
     this.#busy.add(j);
     const started = performance.now();
     this.#deadline[j] = started + this.#o.timeoutMs;
-    return this.#settle(j, n, started, task, read);
+    return this.#settle(j, n, started, task, read, progress);
   }
 
   /** Slot `j` is free again. */
@@ -186,19 +204,27 @@ export class BandRing {
     this.#onIdle?.();
   }
 
-  async #settle<R extends ReadonlyArray<{ runMs: number }>>(j: number, n: number, started: number, task: string, read: (n: number) => R | Error): Promise<R> {
+  async #settle<R extends ReadonlyArray<{ runMs: number }>>(j: number, n: number, started: number, task: string, read: (n: number) => R | Error, progress?: RenderProgress): Promise<R> {
     const c = this.#control;
     const deadline = this.#deadline[j]!;
     const m = this.#o.metrics;
+    /** Before a failed job's slot is given up: the renders done so far still count. */
+    const salvage = (): void => {
+      if (!progress) return;
+      progress.flush = null;
+      progress.partial(this.#rendersDone(j, n));
+    };
     for (;;) {
       const done = Atomics.load(c, doneAt(j));
       if (done >= n) break;
       if (this.#gone.size > 0 && this.#pending(j).some((owner) => this.#gone.has(owner))) {
+        salvage();
         await this.#abandon(j, deadline);
         m?.poolTasks.inc({ task, result: 'failed' }, n);
         throw new BandWorkerExitError(task === 'render' ? 'layer render' : undefined);
       }
       if (performance.now() >= deadline) {
+        salvage();
         await this.#abandon(j, 0);
         m?.poolTasks.inc({ task, result: 'timeout' }, n);
         throw new BandTimeoutError(this.#o.timeoutMs, task === 'render' ? 'layer render' : undefined);
@@ -208,6 +234,7 @@ export class BandRing {
       if (wait.async) await wait.value;
     }
     const total = performance.now() - started;
+    if (progress) progress.flush = null;
     const results = read(n);
     this.#release(j);
     if (results instanceof Error) {

@@ -119,10 +119,11 @@ export class FrameComposer {
   /**
    * Renders and composites the frame at scene time `timeMs`. Calls may overlap (see the class).
    * @param background the canvas colour as one premultiplied pixel
+   * @param live a live frame: it waits for slow layers' renders only so long (layer-renderer.ts)
    * @returns a frame with one reference the caller owns, or null when the pool has no free buffer
    * @throws RenderQueueFullError when the render pool's queue was full
    */
-  composite(frames: FramePool, canvas: StreamConfig, background: number, timeMs: number): Promise<Frame | null> {
+  composite(frames: FramePool, canvas: StreamConfig, background: number, timeMs: number, live = false): Promise<Frame | null> {
     const t0 = performance.now();
     const motion = this.#o.motion;
     let all: readonly LayerEntry[];
@@ -145,7 +146,7 @@ export class FrameComposer {
     const rendered = Promise.all([this.#rendering, this.#composited.shift()]).then(async (): Promise<Rendered> => {
       const t1 = performance.now();
       if (forgetGhosts) this.renderer.forgetGhosts();
-      const layers = await this.renderer.renderFrame(all, canvas, timeMs, seq);
+      const layers = await this.renderer.renderFrame(all, canvas, timeMs, seq, live);
       return { layers, fade: fade !== null, mix: fade?.mix ?? 1, renderMs: resolveMs + performance.now() - t1 };
     });
     this.#rendering = rendered.catch(() => undefined);

@@ -181,7 +181,7 @@ export class FrameProducer {
     const timeMs = this.#startMs + (n * 1000) / this.#o.stream().targetFPS;
     let frame: Frame | null;
     try {
-      frame = await this.compose(timeMs);
+      frame = await this.compose(timeMs, true);
     } catch (err) {
       if (err instanceof RenderQueueFullError) {
         this.#o.stats.drop('render_queue_full');
@@ -210,9 +210,12 @@ export class FrameProducer {
     this.#o.preview.offer(frame, this.#o.frames(), this.#o.stream().targetFPS, started);
   }
 
-  /** One frame at scene time `timeMs`, from the composer; the caller owns the reference. Null: no free buffer. */
-  compose(timeMs: number): Promise<Frame | null> {
-    return this.#o.composer.composite(this.#o.frames(), this.#o.stream(), this.#o.background(), timeMs);
+  /**
+   * One frame at scene time `timeMs`, from the composer; the caller owns the reference. Null: no
+   * free buffer. `live`: a frame of the clock, which waits for slow layers only so long.
+   */
+  compose(timeMs: number, live = false): Promise<Frame | null> {
+    return this.#o.composer.composite(this.#o.frames(), this.#o.stream(), this.#o.background(), timeMs, live);
   }
 
   /** Keeps `frame` (whose reference passes to us) as the last frame. */

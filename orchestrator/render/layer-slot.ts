@@ -48,6 +48,23 @@ export interface LayerSlot {
   generation: number;
   /** The last render's run time, ms: how renders are grouped into tasks (render-batches.ts). */
   costMs: number;
+  /**
+   * The job of a render of this layer not yet settled (null: none). A layer is not rendered again
+   * while one is: a render that runs past the frame's wait goes on in the background and its
+   * layer shows its last good pixels until it lands (layer-renderer.ts).
+   */
+  inflight: Promise<unknown> | null;
+  /** No live render before this time (performance.now() ms): the backoff after a failure or overrun. */
+  retryAt: number;
+  /** The last render ran past the frame's wait: at most a few such layers render at once. */
+  heavy: boolean;
+  /**
+   * Since when (performance.now() ms) a failing layer has rendered without failing (0: it has not,
+   * or it is not failing): its run of failures ends once that has lasted a while.
+   */
+  okSince: number;
+  /** Live renders in a row that overran the layer's budget. */
+  overruns: number;
 }
 
 /** A buffer and its Uint32 view (one word per RGBA pixel). */
@@ -57,7 +74,7 @@ export function pixelsOf(buffer: SharedArrayBuffer): Pixels {
 
 /** A slot not rendered yet: a front buffer of {@link INITIAL_LAYER_BYTES}, no spares. */
 export function newSlot(): LayerSlot {
-  return { front: pixelsOf(new SharedArrayBuffer(INITIAL_LAYER_BYTES)), spares: [], revision: -1, renderKey: '', result: null, stale: true, failures: 0, keyFailures: 0, generation: 0, costMs: UNKNOWN_COST_MS };
+  return { front: pixelsOf(new SharedArrayBuffer(INITIAL_LAYER_BYTES)), spares: [], revision: -1, renderKey: '', result: null, stale: true, failures: 0, keyFailures: 0, generation: 0, costMs: UNKNOWN_COST_MS, inflight: null, retryAt: 0, heavy: false, okSince: 0, overruns: 0 };
 }
 
 /**
@@ -90,9 +107,41 @@ export function swapFront(slot: LayerSlot, target: Pixels, drawn: Pixels): void 
   slot.front = drawn;
 }
 
-/** A new buffer for a render that needs `bytes`, with {@link GROW_FACTOR} headroom, a whole number of pixels. */
-export function grownBuffer(bytes: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(Math.ceil((bytes * GROW_FACTOR) / 4) * 4);
+/**
+ * A new buffer for a render that needs `bytes`, with {@link GROW_FACTOR} headroom up to
+ * `maxBytes`, a whole number of pixels.
+ * @throws RangeError when the memory cannot be had
+ */
+export function grownBuffer(bytes: number, maxBytes = Infinity): SharedArrayBuffer {
+  return new SharedArrayBuffer(Math.ceil(Math.max(bytes, Math.min(maxBytes, bytes * GROW_FACTOR)) / 4) * 4);
+}
+
+/**
+ * Bytes a layer buffer may take: one canvas. The worker draws only the part of a layer on the
+ * canvas (workers/layout.ts `visiblePart`), so a render that asks for more is refused, never allocated.
+ */
+export function maxLayerBytes(canvas: Pick<Canvas, 'width' | 'height'>): number {
+  return canvas.width * canvas.height * 4;
+}
+
+/**
+ * True when the pixels of `result`, drawn with the layer at another position, still hold every
+ * pixel of the layer on the canvas with its transform at `x`, `y` (frame pixels): the worker drew
+ * only the part on the canvas where the layer was then, so a layer cut at the canvas's edge that
+ * moved may need drawing again. A layer drawn whole always covers.
+ */
+export function coversCanvas(result: RenderDone, x: number, y: number, canvas: Pick<Canvas, 'width' | 'height'>): boolean {
+  const f = result.full;
+  if (result.width === f.width && result.height === f.height) return true;
+  const left = Math.round(x);
+  const top = Math.round(y);
+  // The part of the whole layer on the canvas now, and the part drawn, relative to the transform.
+  const x0 = Math.max(f.x, -left);
+  const y0 = Math.max(f.y, -top);
+  const x1 = Math.min(f.x + f.width, canvas.width - left);
+  const y1 = Math.min(f.y + f.height, canvas.height - top);
+  if (x1 <= x0 || y1 <= y0) return true;
+  return x0 >= result.offsetX && y0 >= result.offsetY && x1 <= result.offsetX + result.width && y1 <= result.offsetY + result.height;
 }
 
 /** Layers whose pixels change with time, re-rendered every frame. */

@@ -4,7 +4,7 @@ import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import { evictionChannelName, type CompositeResult, type CompositeTask, type EncodeImageResult, type EncodeImageTask, type RenderBatchResult, type RenderBatchTask, type RenderResult, type RenderTask, type WorkerInit } from '../../shared/messages.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { BandRing } from './band-ring.js';
+import { BandRing, type RenderProgress } from './band-ring.js';
 import { BandTimeoutError } from './band-ring-errors.js';
 import { planBatches, UNKNOWN_COST_MS } from './render-batches.js';
 
@@ -200,19 +200,23 @@ export class RenderPool {
    * per thread, grouped by `costs` (render-batches.ts). A layer that throws fails alone (an
    * `error` result), and so do the layers of a pool task that failed whole.
    * @param costs expected render time of each task, ms (default: all alike)
+   * @param progress takes the renders done before the whole batch is (band-ring.ts)
    * @throws QueueFullError when the pool's queue is full
    * @throws BandTimeoutError or BandWorkerExitError when the ring's job failed whole (it ran past
    *   the timeout, or a thread exited in one of its renders)
    */
-  async renderBatch(task: RenderBatchTask, costs?: readonly number[]): Promise<RenderBatchResult> {
+  async renderBatch(task: RenderBatchTask, costs?: readonly number[], progress?: RenderProgress): Promise<RenderBatchResult> {
     const started = performance.now();
-    const ring = this.#ringRenders(task.tasks);
-    const results = ring ? await ring : await this.#renderGroups(task.tasks, costs ?? task.tasks.map(() => UNKNOWN_COST_MS));
+    const ring = this.#ringRenders(task.tasks, progress);
+    const results = ring ? await ring : await this.#renderGroups(task.tasks, costs ?? task.tasks.map(() => UNKNOWN_COST_MS), progress);
     return { results, runMs: performance.now() - started };
   }
 
-  /** `tasks` as `renderBatch` pool tasks planned by `costs`, their results in `tasks`' order. */
-  async #renderGroups(tasks: readonly RenderTask[], costs: readonly number[]): Promise<RenderBatchResult['results']> {
+  /**
+   * `tasks` as `renderBatch` pool tasks planned by `costs`, their results in `tasks`' order; each
+   * task's results go to `progress` as soon as it ends.
+   */
+  async #renderGroups(tasks: readonly RenderTask[], costs: readonly number[], progress?: RenderProgress): Promise<RenderBatchResult['results']> {
     const results: RenderBatchResult['results'] = new Array(tasks.length);
     let full: unknown = null;
     await Promise.all(
@@ -221,10 +225,14 @@ export class RenderPool {
           const batch = await this.#run<RenderBatchResult>({ tasks: group.map((i) => tasks[i]!) } satisfies RenderBatchTask, 'renderBatch');
           group.forEach((i, k) => (results[i] = batch.results[k]!));
         } catch (err) {
-          if (isQueueFull(err)) full = err;
+          if (isQueueFull(err)) {
+            full = err;
+            return;
+          }
           const message = err instanceof Error ? err.message : String(err);
           for (const i of group) results[i] = { status: 'error', message, runMs: 0 };
         }
+        progress?.partial(results);
       }),
     );
     if (full !== null) throw full;
@@ -232,13 +240,13 @@ export class RenderPool {
   }
 
   /** `tasks` through the ring, or null when it cannot take them; refused while the queue is full. */
-  #ringRenders(tasks: readonly RenderTask[]): ReturnType<BandRing['runRenders']> {
+  #ringRenders(tasks: readonly RenderTask[], progress?: RenderProgress): ReturnType<BandRing['runRenders']> {
     // Renders in the ring still queue behind busy workers: the pool's bound holds for them too.
     if (this.#pending >= this.piscina.threads.length + this.#maxQueue) {
       this.#metrics?.poolTasks.inc({ task: 'render', result: 'rejected' });
       throw new QueueFullError(this.#maxQueue);
     }
-    return this.ring.runRenders(tasks);
+    return this.ring.runRenders(tasks, progress);
   }
 
   /** Composites one band of a frame (worker export `composite`). */

@@ -169,18 +169,33 @@ export async function prepareCharacter(content: CharacterContent, env: RenderEnv
   return {
     natural: { width: image.width, height: image.height },
     draw(ctx, width, height, timeMs) {
+      if (width * height > env.canvas.width * env.canvas.height) {
+        // Bigger than the canvas: only its part on the canvas is drawn (the caller clips), so no
+        // scaled copy of the whole picture is made (a 64x host would be gigabytes); the worker scans.
+        const p = pose(animation, timeMs / 1000);
+        const dy = p.dy * height;
+        ctx.drawImage(image, 0, dy, width, height);
+        drawParts(ctx, rig, p, width, height, dy);
+        return;
+      }
       const { p, dy, whole, shift, picture } = place(width, height, timeMs);
-      // Only rotated hosts come here (the worker writes the others with `write`); the rotation resamples anyway.
+      // Only rotated or partly visible hosts come here (the worker writes the others with `write`).
       ctx.drawImage(scaledPicture(image, src, picture.width, picture.height - 1), 0, shift);
       drawParts(ctx, rig, p, width, height, dy);
       return visible(picture, whole, partsBox(rig, p, width, height, dy));
     },
-    write(target, bufferWidth, bufferHeight, width, height, timeMs) {
+    write(target, bufferWidth, bufferHeight, width, height, timeMs, originX = 0, originY = 0) {
       const { p, dy, whole, picture } = place(width, height, timeMs);
-      blit(target, bufferWidth, bufferHeight, picture, whole);
+      blit(target, bufferWidth, bufferHeight, picture, whole - originY, -originX);
       const parts = partsBox(rig, p, width, height, dy);
-      if (parts) overlayParts(target, bufferWidth, bufferHeight, parts, (ctx) => drawParts(ctx, rig, p, width, height, dy));
-      return visible(picture, whole, parts);
+      if (parts) {
+        overlayParts(target, bufferWidth, bufferHeight, { ...parts, x: parts.x - originX, y: parts.y - originY }, (ctx) => {
+          ctx.translate(-originX, -originY);
+          drawParts(ctx, rig, p, width, height, dy);
+        });
+      }
+      const v = visible(picture, whole, parts);
+      return { ...v, x: v.x - originX, y: v.y - originY };
     },
   };
 

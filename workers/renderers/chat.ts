@@ -2,7 +2,8 @@ import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
 import type { ChatLine } from '../../shared/chat.js';
 import type { LayerContent } from '../../shared/scene.js';
 import { cssFont } from './text.js';
-import type { PreparedContent } from './types.js';
+import { drawnTextStyle } from '../render-limits.js';
+import type { PreparedContent, RenderEnv } from './types.js';
 
 type ChatContent = Extract<LayerContent, { type: 'chat' }>;
 
@@ -35,8 +36,8 @@ function wrap(ctx: SKRSContext2D, text: string, maxWidth: number): string[] {
  * strip when the style has one, at its fade alpha. The orchestrator adds `lines` to the content at
  * each frame time (see orchestrator/chat/chat-feed.ts); older messages that do not fit are cut.
  */
-export function prepareChat(content: ChatContent): PreparedContent {
-  const { style } = content;
+export function prepareChat(content: ChatContent, env: RenderEnv): PreparedContent {
+  const style = drawnTextStyle(content.style, env.canvas);
   const lines: ChatLine[] = (content as ChatContent & { lines?: ChatLine[] }).lines ?? [];
   const fs = style.fontSize;
   const lineHeight = fs * LINE_HEIGHT;

@@ -102,15 +102,16 @@ export function shiftedPicture(image: Image, src: string, width: number, height:
 }
 
 /**
- * Writes `picture` into `target` (`width` x `height` words) with its top at row `top`, and zeros
- * every other pixel; only the picture's visible box is copied.
+ * Writes `picture` into `target` (`width` x `height` words) with its top at row `top` and its
+ * left edge at column `left` (<= 0: a layer cut at the canvas's left edge), and zeros every other
+ * pixel; only the picture's visible box is copied.
  */
-export function blit(target: Uint32Array, width: number, height: number, picture: Shifted, top: number): void {
+export function blit(target: Uint32Array, width: number, height: number, picture: Shifted, top: number, left = 0): void {
   const c = picture.content;
   const y0 = Math.max(0, top + c.y);
   const y1 = Math.min(height, top + c.y + c.height);
-  const x0 = Math.min(width, c.x);
-  const x1 = Math.min(width, c.x + c.width);
+  const x0 = Math.max(0, Math.min(width, left + c.x));
+  const x1 = Math.min(width, left + c.x + c.width);
   if (y1 <= y0 || x1 <= x0) {
     target.fill(0, 0, width * height);
     return;
@@ -119,7 +120,7 @@ export function blit(target: Uint32Array, width: number, height: number, picture
   for (let y = y0; y < y1; y++) {
     const d = y * width;
     target.fill(0, zeroFrom, d + x0);
-    const s = (y - top) * picture.width;
+    const s = (y - top) * picture.width - left;
     target.set(picture.pixels.subarray(s + x0, s + x1), d + x0);
     zeroFrom = d + x1;
   }

@@ -1,6 +1,7 @@
 import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
 import type { LayerContent, TextStyle } from '../../shared/scene.js';
-import type { PreparedContent } from './types.js';
+import { drawnTextStyle } from '../render-limits.js';
+import type { PreparedContent, RenderEnv } from './types.js';
 
 type TextContent = Extract<LayerContent, { type: 'text' }>;
 
@@ -18,10 +19,11 @@ export function cssFont(style: TextStyle): string {
 
 /**
  * Lines of text, optionally on a background box. Natural size: the widest line plus padding by
- * the lines' height; with a given box width the text is aligned inside it.
+ * the lines' height; with a given box width the text is aligned inside it. The font size and
+ * stroke are bounded by the canvas (render-limits.ts); only lines in view are drawn.
  */
-export function prepareText(content: TextContent): PreparedContent {
-  const { style } = content;
+export function prepareText(content: TextContent, env: RenderEnv): PreparedContent {
+  const style = drawnTextStyle(content.style, env.canvas);
   const lines = content.content.split('\n');
   measureCtx ??= createCanvas(1, 1).getContext('2d');
   measureCtx.font = cssFont(style);
@@ -31,7 +33,7 @@ export function prepareText(content: TextContent): PreparedContent {
   const lineHeight = style.fontSize * LINE_HEIGHT;
   return {
     natural: { width: Math.ceil(widest + 2 * pad), height: Math.ceil(lines.length * lineHeight + 2 * pad) },
-    draw(ctx, width, height) {
+    draw(ctx, width, height, _timeMs, view) {
       if (style.background) {
         ctx.fillStyle = style.background;
         ctx.fillRect(0, 0, width, height);
@@ -42,8 +44,13 @@ export function prepareText(content: TextContent): PreparedContent {
       ctx.textAlign = align;
       const x = align === 'left' ? pad : align === 'right' ? width - pad : width / 2;
       const top = (height - lines.length * lineHeight) / 2;
-      lines.forEach((line, i) => {
-        const y = top + (i + 0.5) * lineHeight;
+      // Only the lines that reach into the part of the box on the canvas (glyphs and stroke
+      // stay within a font size plus the stroke of their line's middle).
+      const reach = style.fontSize + stroke;
+      const first = view ? Math.max(0, Math.floor((view.y - reach - top) / lineHeight)) : 0;
+      const last = view ? Math.min(lines.length, Math.ceil((view.y + view.height + reach - top) / lineHeight)) : lines.length;
+      lines.slice(first, last).forEach((line, k) => {
+        const y = top + (first + k + 0.5) * lineHeight;
         if (stroke > 0 && style.strokeColor) {
           ctx.lineWidth = stroke;
           ctx.strokeStyle = style.strokeColor;
