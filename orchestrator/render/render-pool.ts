@@ -6,6 +6,7 @@ import { evictionChannelName, type CompositeResult, type CompositeTask, type Enc
 import type { Metrics } from '../metrics/metrics.js';
 import { BandRing } from './band-ring.js';
 import { BandTimeoutError } from './band-ring-errors.js';
+import { PoolUtilization } from './pool-utilization.js';
 import { planBatches, UNKNOWN_COST_MS } from './render-batches.js';
 
 /** What the pool needs to start its workers. */
@@ -84,6 +85,8 @@ export class RenderPool {
   readonly #maxQueue: number;
   /** Tasks submitted and not yet settled (running + waiting). */
   #pending = 0;
+  /** The workers' time on tasks, from Piscina tasks and band ring jobs alike. */
+  readonly #busy = new PoolUtilization();
 
   constructor(options: RenderPoolOptions, metrics?: Metrics, log?: Logger) {
     const threads = options.threads;
@@ -91,7 +94,7 @@ export class RenderPool {
     this.#timeoutMs = options.taskTimeoutMs ?? 2000;
     this.#maxQueue = options.maxQueue ?? 128;
     const spinUs = options.ringSpinUs ?? (availableParallelism() > threads ? RING_SPIN_US : 0);
-    this.ring = new BandRing({ timeoutMs: this.#timeoutMs, threads: () => this.piscina.threads, metrics, log, spinUs });
+    this.ring = new BandRing({ timeoutMs: this.#timeoutMs, threads: () => this.piscina.threads, metrics, log, spinUs, utilization: this.#busy });
     const assetStorage = resolve(options.assetStorage ?? resolve(options.assetRoot, 'data', 'assets'));
     const workerData: WorkerInit = {
       assetRoot: resolve(options.assetRoot),
@@ -127,9 +130,14 @@ export class RenderPool {
     this.piscina.on('error', (err: unknown) => log?.error({ err }, 'render worker error'));
   }
 
-  /** Pool gauges for the metrics scrape. */
-  stats(): { threads: number; utilization: number; queueSize: number } {
-    return { threads: this.piscina.threads.length, utilization: this.piscina.utilization, queueSize: Math.max(0, this.#pending - this.piscina.threads.length) };
+  /**
+   * Pool gauges for the metrics scrape and the WS `metricsUpdate`: threads, the workers' busy
+   * share over the last second or more (0..1, pool-utilization.ts: time on Piscina tasks and
+   * band ring jobs over wall time x threads), their busy time since start (s), and tasks waiting.
+   */
+  stats(): { threads: number; utilization: number; busySeconds: number; queueSize: number } {
+    const threads = this.piscina.threads.length;
+    return { threads, utilization: this.#busy.ratio(threads), busySeconds: this.#busy.busySeconds, queueSize: Math.max(0, this.#pending - threads) };
   }
 
   /**
@@ -155,6 +163,7 @@ export class RenderPool {
     const timer = setTimeout(() => abort.abort(), this.#timeoutMs);
     try {
       const result = (await this.piscina.run(task, { name, signal: abort.signal })) as R;
+      this.#busy.add(result.runMs);
       const m = this.#metrics;
       if (m) {
         const total = (performance.now() - started) / 1000;
