@@ -35,6 +35,7 @@ export const ERRORS = {
   SM_ERR_ENCODER: { status: 502, message: 'The encoder failed' },
   SM_ERR_RENDER: { status: 500, message: 'A layer failed to render' },
   SM_ERR_CONFIG: { status: 500, message: 'The configuration is invalid' },
+  SM_ERR_PORT_UNAVAILABLE: { status: 500, message: 'A port the configuration names cannot be bound' },
   SM_ERR_INTERNAL: { status: 500, message: 'Internal server error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
