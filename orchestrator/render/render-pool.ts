@@ -87,6 +87,13 @@ export class RenderPool {
   #pending = 0;
   /** The workers' time on tasks, from Piscina tasks and band ring jobs alike. */
   readonly #busy = new PoolUtilization();
+  /**
+   * Until every thread has started (loaded the worker module, its native canvas and image
+   * libraries: ~1 s on a loaded 2-core machine, more on a cold disk), the start-up warm-up;
+   * null after. A task submitted meanwhile starts its timeout only then: the timeout is for a
+   * render, not for a thread's start (worker-memory.test.ts timed out under CPU load so).
+   */
+  #starting: Promise<void> | null;
 
   constructor(options: RenderPoolOptions, metrics?: Metrics, log?: Logger) {
     const threads = options.threads;
@@ -128,6 +135,11 @@ export class RenderPool {
       this.piscina.threads.find((w) => w.threadId === threadId)?.once('exit', () => this.ring.threadGone(threadId));
     });
     this.piscina.on('error', (err: unknown) => log?.error({ err }, 'render worker error'));
+    // A thread that fails to start fails its tasks the usual way; the wait just ends.
+    this.#starting = this.#warmAll().then(
+      () => void (this.#starting = null),
+      () => void (this.#starting = null),
+    );
   }
 
   /**
@@ -141,10 +153,14 @@ export class RenderPool {
   }
 
   /**
-   * Waits until the threads have loaded the worker module (a no-op task each, no timeout), so
-   * that the first render's timeout does not include a cold thread's start (seconds on a cold disk).
+   * Waits until the threads have loaded the worker module (a no-op task each, no timeout; the pool
+   * starts one such round itself when it is made), e.g. before going live.
    */
   async warmUp(): Promise<void> {
+    await (this.#starting ?? this.#warmAll());
+  }
+
+  async #warmAll(): Promise<void> {
     await Promise.all(Array.from({ length: this.piscina.threads.length || 1 }, () => this.piscina.run(null, { name: 'warmUp' })));
   }
 
@@ -157,6 +173,8 @@ export class RenderPool {
       throw new QueueFullError(this.#maxQueue);
     }
     this.#pending++;
+    // The timeout is for the task, not for the threads' start (see #starting).
+    if (this.#starting) await this.#starting;
     // A timer cleared when the task settles: AbortSignal.timeout's would outlive every task by
     // the full timeout, ~180 timers and signals alive at 30 fps that the young GC promotes.
     const abort = new AbortController();
