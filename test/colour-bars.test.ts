@@ -115,3 +115,19 @@ t.test('COLOR_MATRIX=bt601 at 1080p converts and tags BT.601 (the config overrid
   const errors = patchErrors(await decodeFirst(file, 1920, 1080), 1920, 1080);
   t.ok(Math.max(...errors) <= 3, `every patch within 3 levels (worst ${Math.max(...errors)})`);
 });
+
+t.test('encoder.colorMatrix over the API: validated, kept by a patch that leaves it out, defaulted for an old stored config', async (t) => {
+  const s = await startServer();
+  t.teardown(() => s.close());
+  t.equal((await s.call('GET', '/stream/config')).body.encoder.colorMatrix, 'auto', 'default auto');
+  t.equal((await s.call('PATCH', '/stream/config', { encoder: { colorMatrix: 'bt709' } })).body.encoder.colorMatrix, 'bt709');
+  const kept = await s.call('PATCH', '/stream/config', { encoder: { bitrateKbps: 3000 } });
+  t.equal(kept.body.encoder.colorMatrix, 'bt709', 'a patch of another encoder field keeps it');
+  const bad = await s.call('PATCH', '/stream/config', { encoder: { colorMatrix: 'bt2020' } });
+  t.equal(bad.status, 400);
+  t.equal(bad.body.error.code, 'SM_ERR_VALIDATION');
+  t.equal((await s.call('GET', '/stream/config')).body.encoder.colorMatrix, 'bt709', 'unchanged by the refused patch');
+  const { StreamConfigSchema } = await import('../shared/stream-config.js');
+  const old = { width: 1280, height: 720, targetFPS: 30, background: '#000000', encoder: { preset: 'veryfast', bitrateKbps: 2500, keyframeIntervalSeconds: 2, audio: 'silent' }, output: { url: null } };
+  t.equal(StreamConfigSchema.parse(old).encoder.colorMatrix, 'auto', 'a config stored before the setting loads, as auto');
+});
