@@ -63,6 +63,14 @@ async function colourTags(file: string): Promise<Record<string, string>> {
   return (JSON.parse(stdout) as { streams: Array<Record<string, string>> }).streams[0]!;
 }
 
+/** The H.264 SPS VUI's colour fields, as ffmpeg's trace_headers prints them (what any decoder reads, container or not). */
+async function vui(file: string): Promise<Record<string, number>> {
+  const { stderr } = await run('ffmpeg', ['-v', 'info', '-i', file, '-frames:v', '1', '-c:v', 'copy', '-bsf:v', 'trace_headers', '-f', 'null', '-']);
+  const out: Record<string, number> = {};
+  for (const m of stderr.matchAll(/\b(video_full_range_flag|colour_primaries|transfer_characteristics|matrix_coefficients)\s+\d+ = (\d+)/g)) out[m[1]!] ??= Number(m[2]);
+  return out;
+}
+
 /** The first frame decoded to RGB24 by ffmpeg (`vf`: extra filters, e.g. a forced matrix). */
 async function decodeFirst(file: string, width: number, height: number, vf?: string, accurate = false): Promise<Buffer> {
   const { stdout } = await run('ffmpeg', ['-v', 'error', '-i', file, '-frames:v', '1', ...(vf ? ['-vf', vf] : []), ...(accurate ? ['-sws_flags', 'accurate_rnd+full_chroma_int'] : []), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { encoding: 'buffer', maxBuffer: width * height * 3 + 1024 });
@@ -95,6 +103,9 @@ for (const [width, height, tags] of [
   t.test(`${width}x${height}: colour patches survive the encode and a tag-following decode within 3 levels`, async (t) => {
     const file = await record(t, width, height);
     t.same(await colourTags(file), tags, `ffprobe: ${JSON.stringify(tags)}`);
+    // H.273 code points: 1 = BT.709, 6 = SMPTE 170M (BT.601 525-line); range 0 = limited.
+    const code = height >= 720 ? 1 : 6;
+    t.same(await vui(file), { video_full_range_flag: 0, colour_primaries: code, transfer_characteristics: code, matrix_coefficients: code }, 'x264 wrote the same into the stream (VUI)');
     const errors = patchErrors(await decodeFirst(file, width, height), width, height);
     errors.forEach((e, i) => t.ok(e <= 3, `patch ${hex(PATCHES[i]!)}: worst channel off by ${e}`));
     // swscale's default YUV -> RGB path alone is off by up to 3 (#bfbf00 from its exact Y'CbCr
