@@ -46,6 +46,8 @@ export interface Rig {
   next(): Promise<Frame | null>;
   /** The last frame's stage times (`convertMs`: 0 unless `yuv`). */
   readonly timing: FrameTiming & { convertMs: number };
+  /** The render pool (null for the single-thread baseline). */
+  readonly pool: RenderPool | null;
   close(): Promise<void>;
 }
 
@@ -82,6 +84,7 @@ export async function openRig(o: RigOptions): Promise<Rig> {
     canvas,
     next,
     timing: composer.timing,
+    pool,
     close: async () => {
       animator.close();
       await pool?.close();

@@ -1,12 +1,14 @@
 /**
  * Entry point: `node dist/orchestrator/main.js`. Reads the config from the environment (exit 1
- * with the reasons when invalid), starts the server (which goes live on a first boot unless
+ * with the reasons when invalid; a port that cannot be bound or another start-up failure: one
+ * `could not start` line, exit 1), starts the server (which goes live on a first boot unless
  * AUTOSTART=false, or resumes a stream that was live), and shuts down cleanly on SIGINT/SIGTERM
  * (the recording gets its trailer, the state is flushed).
  */
 import { ConfigError, loadConfig } from './config/env.js';
 import { startApp } from './app.js';
 import { createLogger } from './logger.js';
+import { checkPorts, logStartupFailure } from './startup.js';
 
 const bootLog = createLogger(process.env['LOG_LEVEL'] ?? 'info');
 let config;
@@ -20,7 +22,16 @@ try {
   throw err;
 }
 const log = createLogger(config.logLevel, config.logPretty);
-const app = await startApp(config, log);
+// A port in use (or any other start-up failure): one line, exit 1. Ports are checked before
+// anything starts, so a server that cannot run starts no encoder and writes no recording.
+let app;
+try {
+  await checkPorts(config);
+  app = await startApp(config, log);
+} catch (err) {
+  logStartupFailure(log, err);
+  process.exit(1);
+}
 
 let closing = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -58,7 +58,7 @@ export const slotSpan = (j: number): { base: number; records: number; end: numbe
 /** Index in the `data` words of band `i` of slot `j`'s record offset (from the slot's first word). */
 export const recordAt = (j: number, i: number): number => slotBase(j) + 2 * MAX_BANDS + i;
 /** Words of a record before its rectangles, and per rectangle and per layer. */
-const HEAD_WORDS = 9;
+const HEAD_WORDS = 10;
 const RECT_WORDS = 4;
 const LAYER_WORDS = 7;
 
@@ -109,6 +109,7 @@ export function encodeBands(words: Float64Array, j: number, tasks: readonly Comp
     words[at++] = t.rowEnd;
     words[at++] = t.paint ? 1 : 0;
     words[at++] = t.background;
+    words[at++] = t.matrix === 'bt709' ? 1 : 0;
     words[at++] = rects ? rects.length : -1;
     for (const r of rects ?? []) {
       words[at++] = r.x0;
@@ -142,7 +143,7 @@ export function decodeBand(words: Float64Array, j: number, i: number, bufferOf: 
   let at = base + words[recordAt(j, i)]!;
   const frame = bufferOf(words[at++]!);
   const yuvId = words[at++]!;
-  const head = { width: words[at++]! | 0, height: words[at++]! | 0, rowStart: words[at++]! | 0, rowEnd: words[at++]! | 0, paint: words[at++] === 1, background: words[at++]! };
+  const head = { width: words[at++]! | 0, height: words[at++]! | 0, rowStart: words[at++]! | 0, rowEnd: words[at++]! | 0, paint: words[at++] === 1, background: words[at++]!, matrix: words[at++] === 1 ? ('bt709' as const) : ('bt601' as const) };
   const nRects = words[at++]!;
   let rects: CompositeTask['rects'] = null;
   if (nRects >= 0) {

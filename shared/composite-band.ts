@@ -95,7 +95,7 @@ export function compositeBand(task: CompositeTask): CompositeResult {
   const converting = performance.now();
   if (task.yuv) {
     const yuv = new Uint8Array(task.yuv);
-    for (const clip of clips) rgbaToI420(frame, width, height, clip, yuv);
+    for (const clip of clips) rgbaToI420(frame, width, height, clip, yuv, task.matrix);
   }
   const end = performance.now();
   return { runMs: end - started, convertMs: task.yuv ? end - converting : 0 };

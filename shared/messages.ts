@@ -1,7 +1,7 @@
 import type { BandRingInit } from './band-ring-layout.js';
 import type { LayerBounds } from './frame-layout.js';
 import type { Layer } from './scene.js';
-import type { BlockRect } from './yuv.js';
+import type { BlockRect, YuvMatrix } from './yuv.js';
 
 /**
  * Messages between the orchestrator and the render workers (Piscina tasks). One file, so both
@@ -147,6 +147,8 @@ export interface CompositeTask {
   layers: BandLayer[];
   /** The frame's I420 buffer (shared/yuv.ts), whose old content matches the RGBA's; null: no I420 wanted. */
   yuv: SharedArrayBuffer | null;
+  /** The I420's matrix (shared/yuv.ts); the same for every band of a frame. */
+  matrix: YuvMatrix;
 }
 
 /** The worker's time on a {@link CompositeTask}, ms: all of it, and the I420 part of it. */

@@ -11,12 +11,16 @@ export const X264_PRESETS = [
  * bufsize = 2 x bitrate). `keyframeIntervalSeconds`: GOP length in seconds (GOP frames =
  * round(seconds x targetFPS)); 2 s is what Twitch and YouTube ask for. `audio`: `silent` adds a
  * silent AAC track (platforms refuse video-only RTMP), `none` writes video only.
+ * `colorMatrix`: the YCbCr matrix of the encoded picture (shared/yuv.ts), limited range; `auto`
+ * (default): BT.709 from 720 lines up, BT.601 below; the stream is tagged with it.
  */
 export const EncoderSettingsSchema = z.strictObject({
   preset: z.enum(X264_PRESETS),
   bitrateKbps: z.number().int().min(100).max(100_000),
   keyframeIntervalSeconds: z.number().positive().max(20),
   audio: z.enum(['silent', 'none']),
+  // A default, so that a config stored before the setting existed still loads.
+  colorMatrix: z.enum(['auto', 'bt709', 'bt601']).default('auto'),
 });
 export type EncoderSettings = z.infer<typeof EncoderSettingsSchema>;
 
@@ -56,7 +60,8 @@ export const StreamConfigPatchSchema = z.strictObject({
   height: StreamConfigSchema.shape.height.optional(),
   targetFPS: StreamConfigSchema.shape.targetFPS.optional(),
   background: ColorSchema.optional(),
-  encoder: EncoderSettingsSchema.partial().optional(),
+  // Without the default: a patch that leaves colorMatrix out must not reset it to `auto`.
+  encoder: EncoderSettingsSchema.partial().extend({ colorMatrix: EncoderSettingsSchema.shape.colorMatrix.unwrap().optional() }).optional(),
   output: OutputSettingsSchema.partial().optional(),
 });
 export type StreamConfigPatch = z.infer<typeof StreamConfigPatchSchema>;

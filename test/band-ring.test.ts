@@ -38,7 +38,7 @@ function bandTasks(frame: SharedArrayBuffer, yuv: SharedArrayBuffer | null, w: n
   for (let b = 0; b < bands; b++) {
     const rowStart = Math.round((h * b) / bands / 2) * 2;
     const rowEnd = b === bands - 1 ? h : Math.round((h * (b + 1)) / bands / 2) * 2;
-    tasks.push({ frame, width: w, height: h, rowStart, rowEnd, rects, paint: true, background: 0xff403020, layers: layers.filter((l) => l.y < rowEnd && l.y + l.height > rowStart), yuv });
+    tasks.push({ frame, width: w, height: h, rowStart, rowEnd, rects, paint: true, background: 0xff403020, layers: layers.filter((l) => l.y < rowEnd && l.y + l.height > rowStart), yuv, matrix: b % 2 ? 'bt709' : 'bt601' });
   }
   return tasks;
 }

@@ -16,8 +16,15 @@ export interface RequestState {
 }
 
 /**
+ * Scrapes and probes: `/metrics` and `/health`, `/health/ready` (also under `/api` and
+ * `/stream`), which Prometheus and orchestrators call every few seconds.
+ */
+const ROUTINE = /^(?:\/api|\/stream)?\/(?:metrics|health|health\/ready)$/;
+
+/**
  * Gives every request an id (the client's `X-Request-Id` when it is sane, else a new UUID) and a
- * child logger carrying it, logs one line per request, and records its duration by route
+ * child logger carrying it, logs one line per request (at debug for scrapes and probes, which
+ * come every few seconds: {@link ROUTINE}; info otherwise), and records its duration by route
  * template (never the raw path, so label values stay bounded), method and status. The logged
  * `url` has its `?token=` values scrubbed.
  */
@@ -36,7 +43,9 @@ export function requestContext(log: Logger, metrics?: Metrics): Middleware<Reque
       const matched = (ctx as unknown as { _matchedRoute?: string | RegExp })._matchedRoute;
       const route = typeof matched === 'string' ? matched : 'unmatched';
       metrics?.httpDuration.observe({ route, method: ctx.method, status: String(ctx.status) }, seconds);
-      ctx.state.log.info({ method: ctx.method, route, url: scrubUrl(ctx.url), status: ctx.status, ms: Math.round(seconds * 10000) / 10 }, 'request');
+      const line = { method: ctx.method, route, url: scrubUrl(ctx.url), status: ctx.status, ms: Math.round(seconds * 10000) / 10 };
+      if (ROUTINE.test(route)) ctx.state.log.debug(line, 'request');
+      else ctx.state.log.info(line, 'request');
     }
   };
 }

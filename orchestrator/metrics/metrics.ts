@@ -14,7 +14,7 @@ const DEFAULT_GAUGES_NAMED_TOTAL = ['nodejs_active_handles_total', 'nodejs_activ
 
 /** Values read at scrape time from the running parts. */
 export interface MetricSources {
-  pool?: () => { threads: number; utilization: number; queueSize: number };
+  pool?: () => { threads: number; utilization: number; busySeconds: number; queueSize: number };
   pipeline?: () => { fps: number; targetFPS: number; isLive: boolean; output: string | null };
   ws?: () => Record<string, number>;
   /** Bytes queued in `ws` for all sockets together. */
@@ -74,7 +74,14 @@ export class Metrics {
     for (const name of DEFAULT_GAUGES_NAMED_TOTAL) this.registry.removeSingleMetric(name);
 
     new Gauge({ name: `${PREFIX}pool_threads`, help: 'Render worker threads', registers, collect() { this.set(src.pool?.().threads ?? 0); } });
-    new Gauge({ name: `${PREFIX}pool_utilization_ratio`, help: "Share of the pool's capacity in use (piscina utilization, 0..1)", registers, collect() { this.set(src.pool?.().utilization ?? 0); } });
+    new Gauge({ name: `${PREFIX}pool_utilization_ratio`, help: "Workers' busy share over the last second or more: time on tasks (pool tasks and band ring jobs) / (wall time x threads), 0..1", registers, collect() { this.set(src.pool?.().utilization ?? 0); } });
+    new Counter({
+      name: `${PREFIX}pool_busy_seconds_total`, help: 'Time the render workers spent on tasks (pool tasks and band ring jobs), all threads together; rate() / pool_threads is the utilisation', registers,
+      collect() {
+        this.reset();
+        this.inc(src.pool?.().busySeconds ?? 0);
+      },
+    });
     new Gauge({ name: `${PREFIX}pool_queue_size`, help: 'Tasks waiting for a free worker', registers, collect() { this.set(src.pool?.().queueSize ?? 0); } });
     this.poolTaskWait = new Histogram({ name: `${PREFIX}pool_task_wait_seconds`, help: 'Time a task waited in the queue and in transit', labelNames: ['task'], buckets: FRAME_BUCKETS, registers });
     this.poolTaskRun = new Histogram({ name: `${PREFIX}pool_task_run_seconds`, help: 'Time a task ran in a worker', labelNames: ['task'], buckets: FRAME_BUCKETS, registers });

@@ -1,4 +1,5 @@
 import type { EncoderSettings } from '../../shared/stream-config.js';
+import { colorTags, resolveMatrix } from '../../shared/yuv.js';
 
 /** Everything the encoder command depends on. */
 export interface EncodeJob {
@@ -59,8 +60,26 @@ export function buildFfmpegArgs(job: EncodeJob): string[] {
 }
 
 /**
+ * The colour tags of an encode, for the input (what the raw frames are) and the encoder (what
+ * x264 writes into the stream's VUI, and the container's colour fields): the matrix the
+ * compositor converted with ({@link resolveMatrix}: the job's `colorMatrix` and height), its
+ * primaries and transfer, limited range. With `rgba` input, a scale filter converts with the
+ * same matrix (ffmpeg's default would be BT.601 whatever the tags say).
+ */
+export function colorArgs(job: Pick<EncodeJob, 'height' | 'encoder'>, input: 'yuv420p' | 'rgba'): { input: string[]; output: string[] } {
+  const matrix = resolveMatrix(job.encoder.colorMatrix, job.height);
+  const c = colorTags(matrix);
+  const tags = ['-colorspace', c.colorspace, '-color_primaries', c.primaries, '-color_trc', c.trc, '-color_range', c.range];
+  return {
+    input: input === 'yuv420p' ? tags : [],
+    output: [...(input === 'rgba' ? ['-vf', `scale=out_color_matrix=${matrix}:out_range=tv`] : []), ...tags],
+  };
+}
+
+/**
  * The input and codec part of an encode (no muxer, no output): raw frames on stdin plus the silent
- * source, libx264 with the job's settings, AAC when `audio` is `silent`.
+ * source, libx264 with the job's settings and colour tags ({@link colorArgs}), AAC when `audio`
+ * is `silent`.
  * @param input the raw frames' pixel format: `yuv420p` (what the pipeline writes, `frame.yuv`)
  *   or `rgba` (ffmpeg converts; the encode bench compares the two)
  */
@@ -69,7 +88,9 @@ export function encodeArgs(job: Omit<EncodeJob, 'output'>, input: 'yuv420p' | 'r
   const gop = Math.max(1, Math.round(encoder.keyframeIntervalSeconds * job.fps));
   const kbps = encoder.bitrateKbps;
   const withAudio = encoder.audio === 'silent';
+  const color = colorArgs(job, input);
   return [
+    ...color.input,
     '-f', 'rawvideo',
     '-pix_fmt', input,
     '-video_size', `${job.width}x${job.height}`,
@@ -88,6 +109,7 @@ export function encodeArgs(job: Omit<EncodeJob, 'output'>, input: 'yuv420p' | 'r
     '-g', String(gop),
     '-keyint_min', String(gop),
     '-sc_threshold', '0',
+    ...color.output,
     ...(withAudio ? ['-c:a', 'aac', '-b:a', AUDIO_BITRATE, '-ar', String(AUDIO_RATE_HZ)] : []),
     '-shortest',
   ];

@@ -6,6 +6,7 @@ import { encodeRenders, KIND_BANDS, KIND_RENDERS, LayerEncoder, readRenderResult
 import type { CompositeResult, CompositeTask, RenderFailed, RenderResult, RenderTask } from '../../shared/messages.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { BandFailedError, BandTimeoutError, BandWorkerExitError } from './band-ring-errors.js';
+import type { PoolUtilization } from './pool-utilization.js';
 import { RingBuffers } from './ring-buffers.js';
 
 /**
@@ -30,6 +31,8 @@ export interface BandRingOptions {
   log?: Logger | undefined;
   /** How long a worker polls for the next job before it waits, µs (default 0: never; see {@link BandRingInit}). */
   spinUs?: number | undefined;
+  /** Where each finished task's worker time goes (the pool's utilisation). */
+  utilization?: PoolUtilization | undefined;
 }
 
 /**
@@ -241,6 +244,8 @@ export class BandRing {
       m?.poolTasks.inc({ task, result: 'failed' }, n);
       throw results;
     }
+    const busy = this.#o.utilization;
+    if (busy) for (const { runMs } of results) busy.add(runMs);
     if (m) {
       for (const { runMs } of results) {
         m.poolTaskRun.observe({ task }, runMs / 1000);

@@ -7,7 +7,7 @@ import type { SceneSwitcher } from '../scene/scene-switcher.js';
 import { mixFrames, type CompositeLayer } from '../../shared/compositor.js';
 import { bandCount, bandRows, compositeBand } from '../../shared/composite-band.js';
 import type { BandLayer, CompositeResult, CompositeTask } from '../../shared/messages.js';
-import type { BlockRect } from '../../shared/yuv.js';
+import { resolveMatrix, type BlockRect, type YuvMatrix } from '../../shared/yuv.js';
 import type { Frame, FramePool } from './frame-pool.js';
 import { RenderQueueFullError, type LayerRenderer } from './layer-renderer.js';
 import { isQueueFull } from './render-pool.js';
@@ -204,6 +204,8 @@ export class FrameComposer {
     if (!frame) return null;
     const { width, height } = canvas;
     const wantYuv = this.#o.yuv !== false;
+    // Chosen once per frame (shared/yuv.ts); a canvas without encoder settings (a bare canvas) gets `auto`.
+    const matrix = resolveMatrix(canvas.encoder?.colorMatrix ?? 'auto', height);
     let convertMs = 0;
     try {
       if (r.fade) {
@@ -213,25 +215,27 @@ export class FrameComposer {
         frame.drawnSeq = -1;
         const outgoing = frames.acquire();
         try {
-          const incoming = this.#bands(frame, canvas, background, r.layers.filter((l) => !l.ghost), null, false);
+          const incoming = this.#bands(frame, canvas, background, r.layers.filter((l) => !l.ghost), null, null);
           if (outgoing) {
             outgoing.drawnSeq = -1;
-            await Promise.all([incoming, this.#bands(outgoing, canvas, background, r.layers.filter((l) => l.ghost), null, false)]);
+            await Promise.all([incoming, this.#bands(outgoing, canvas, background, r.layers.filter((l) => l.ghost), null, null)]);
             mixFrames(frame.words, outgoing.words, r.mix);
           } else await incoming;
         } finally {
           if (outgoing) frames.release(outgoing);
         }
-        if (wantYuv) convertMs = await this.#bands(frame, canvas, background, null, null, true);
+        if (wantYuv) convertMs = await this.#bands(frame, canvas, background, null, null, matrix);
       } else {
         const seq = this.#history.push(this.#damage.update(r.layers, width, height, background, false));
-        // The buffer still holds the frame it was last drawn with: redraw only what changed since.
-        const rects = frame.drawnBy === this && frame.yuvDrawn === wantYuv ? this.#history.since(frame.drawnSeq, width, height) : null;
+        // The buffer still holds the frame it was last drawn with: redraw only what changed since
+        // (all of it when its I420 was not drawn, or drawn with another matrix).
+        const yuv = wantYuv ? matrix : null;
+        const rects = frame.drawnBy === this && frame.yuvDrawn === yuv ? this.#history.since(frame.drawnSeq, width, height) : null;
         frame.drawnSeq = -1;
-        convertMs = await this.#bands(frame, canvas, background, r.layers, rects, wantYuv);
+        convertMs = await this.#bands(frame, canvas, background, r.layers, rects, yuv);
         frame.drawnBy = this;
         frame.drawnSeq = seq;
-        frame.yuvDrawn = wantYuv;
+        frame.yuvDrawn = yuv;
       }
     } catch (err) {
       frames.release(frame);
@@ -265,10 +269,11 @@ export class FrameComposer {
 
   /**
    * Composites `layers` into `frame` band by band, only inside `rects` (null: everything), and
-   * with `yuv` converts the same pixels into the frame's I420 buffer (`layers` null: the RGBA is
-   * drawn already, by a crossfade's mix; only convert). Returns the slowest band's I420 time, ms.
+   * with a `yuv` matrix converts the same pixels into the frame's I420 buffer with it (`layers`
+   * null: the RGBA is drawn already, by a crossfade's mix; only convert). Returns the slowest
+   * band's I420 time, ms.
    */
-  async #bands(frame: Frame, canvas: StreamConfig, background: number, layers: readonly CompositeLayer[] | null, rects: readonly BlockRect[] | null, yuv: boolean): Promise<number> {
+  async #bands(frame: Frame, canvas: StreamConfig, background: number, layers: readonly CompositeLayer[] | null, rects: readonly BlockRect[] | null, yuv: YuvMatrix | null): Promise<number> {
     const { width, height } = canvas;
     const service = this.#o.bands;
     const all = layers ? layers.map(bandLayer) : [];
@@ -293,6 +298,7 @@ export class FrameComposer {
         background,
         layers: all.filter((l) => l.y < rowEnd && l.y + l.height > rowStart),
         yuv: yuv ? (frame.yuv.buffer as SharedArrayBuffer) : null,
+        matrix: yuv ?? 'bt601',
       });
     }
     const results = service ? await service.compositeBands(tasks) : tasks.map(compositeBand);

@@ -1,5 +1,5 @@
 import { frameBytes } from '../../shared/frame-layout.js';
-import { i420Bytes } from '../../shared/yuv.js';
+import { i420Bytes, type YuvMatrix } from '../../shared/yuv.js';
 
 /**
  * One composited frame: a SharedArrayBuffer of premultiplied RGBA (shared/frame-layout.ts) with
@@ -26,8 +26,8 @@ export class Frame {
    */
   drawnBy: object | null = null;
   /** @internal */ drawnSeq = -1;
-  /** Its I420 buffer was drawn along with the RGBA that time. @internal */
-  yuvDrawn = false;
+  /** The matrix its I420 buffer was drawn with along with the RGBA that time; null: not drawn. @internal */
+  yuvDrawn: YuvMatrix | null = null;
   /**
    * How long this frame's stages took, ms (frame-composer.ts `timing`): set by the composer that
    * drew it, so it stays this frame's even when the next frame's stages ended first.

@@ -6,6 +6,7 @@ import { evictionChannelName, type CompositeResult, type CompositeTask, type Enc
 import type { Metrics } from '../metrics/metrics.js';
 import { BandRing, type RenderProgress } from './band-ring.js';
 import { BandTimeoutError } from './band-ring-errors.js';
+import { PoolUtilization } from './pool-utilization.js';
 import { planBatches, UNKNOWN_COST_MS } from './render-batches.js';
 
 /** What the pool needs to start its workers. */
@@ -84,6 +85,15 @@ export class RenderPool {
   readonly #maxQueue: number;
   /** Tasks submitted and not yet settled (running + waiting). */
   #pending = 0;
+  /** The workers' time on tasks, from Piscina tasks and band ring jobs alike. */
+  readonly #busy = new PoolUtilization();
+  /**
+   * Until every thread has started (loaded the worker module, its native canvas and image
+   * libraries: ~1 s on a loaded 2-core machine, more on a cold disk), the start-up warm-up;
+   * null after. A task submitted meanwhile starts its timeout only then: the timeout is for a
+   * render, not for a thread's start (worker-memory.test.ts timed out under CPU load so).
+   */
+  #starting: Promise<void> | null;
 
   constructor(options: RenderPoolOptions, metrics?: Metrics, log?: Logger) {
     const threads = options.threads;
@@ -91,7 +101,7 @@ export class RenderPool {
     this.#timeoutMs = options.taskTimeoutMs ?? 2000;
     this.#maxQueue = options.maxQueue ?? 128;
     const spinUs = options.ringSpinUs ?? (availableParallelism() > threads ? RING_SPIN_US : 0);
-    this.ring = new BandRing({ timeoutMs: this.#timeoutMs, threads: () => this.piscina.threads, metrics, log, spinUs });
+    this.ring = new BandRing({ timeoutMs: this.#timeoutMs, threads: () => this.piscina.threads, metrics, log, spinUs, utilization: this.#busy });
     const assetStorage = resolve(options.assetStorage ?? resolve(options.assetRoot, 'data', 'assets'));
     const workerData: WorkerInit = {
       assetRoot: resolve(options.assetRoot),
@@ -125,18 +135,32 @@ export class RenderPool {
       this.piscina.threads.find((w) => w.threadId === threadId)?.once('exit', () => this.ring.threadGone(threadId));
     });
     this.piscina.on('error', (err: unknown) => log?.error({ err }, 'render worker error'));
-  }
-
-  /** Pool gauges for the metrics scrape. */
-  stats(): { threads: number; utilization: number; queueSize: number } {
-    return { threads: this.piscina.threads.length, utilization: this.piscina.utilization, queueSize: Math.max(0, this.#pending - this.piscina.threads.length) };
+    // A thread that fails to start fails its tasks the usual way; the wait just ends.
+    this.#starting = this.#warmAll().then(
+      () => void (this.#starting = null),
+      () => void (this.#starting = null),
+    );
   }
 
   /**
-   * Waits until the threads have loaded the worker module (a no-op task each, no timeout), so
-   * that the first render's timeout does not include a cold thread's start (seconds on a cold disk).
+   * Pool gauges for the metrics scrape and the WS `metricsUpdate`: threads, the workers' busy
+   * share over the last second or more (0..1, pool-utilization.ts: time on Piscina tasks and
+   * band ring jobs over wall time x threads), their busy time since start (s), and tasks waiting.
+   */
+  stats(): { threads: number; utilization: number; busySeconds: number; queueSize: number } {
+    const threads = this.piscina.threads.length;
+    return { threads, utilization: this.#busy.ratio(threads), busySeconds: this.#busy.busySeconds, queueSize: Math.max(0, this.#pending - threads) };
+  }
+
+  /**
+   * Waits until the threads have loaded the worker module (a no-op task each, no timeout; the pool
+   * starts one such round itself when it is made), e.g. before going live.
    */
   async warmUp(): Promise<void> {
+    await (this.#starting ?? this.#warmAll());
+  }
+
+  async #warmAll(): Promise<void> {
     await Promise.all(Array.from({ length: this.piscina.threads.length || 1 }, () => this.piscina.run(null, { name: 'warmUp' })));
   }
 
@@ -149,12 +173,15 @@ export class RenderPool {
       throw new QueueFullError(this.#maxQueue);
     }
     this.#pending++;
+    // The timeout is for the task, not for the threads' start (see #starting).
+    if (this.#starting) await this.#starting;
     // A timer cleared when the task settles: AbortSignal.timeout's would outlive every task by
     // the full timeout, ~180 timers and signals alive at 30 fps that the young GC promotes.
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), this.#timeoutMs);
     try {
       const result = (await this.piscina.run(task, { name, signal: abort.signal })) as R;
+      this.#busy.add(result.runMs);
       const m = this.#metrics;
       if (m) {
         const total = (performance.now() - started) / 1000;
