@@ -35,6 +35,7 @@ export const ERRORS = {
   SM_ERR_ENCODER: { status: 502, message: 'The encoder failed' },
   SM_ERR_RENDER: { status: 500, message: 'A layer failed to render' },
   SM_ERR_CONFIG: { status: 500, message: 'The configuration is invalid' },
+  SM_ERR_OUTPUT_URL: { status: 400, message: 'File outputs are written under RECORDINGS_DIR or an OUTPUT_DIRS folder only' },
   SM_ERR_INTERNAL: { status: 500, message: 'Internal server error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
