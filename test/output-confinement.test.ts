@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { ConfigError, loadConfig } from '../orchestrator/config/env.js';
+import { ffmpegTarget, OutputPolicy } from '../orchestrator/output/output-path.js';
+import { AppError } from '../shared/errors.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
 /**
@@ -202,6 +204,23 @@ t.test('output URL attacks: 400 at every entry, nothing spawned, written or conn
   t.equal(s.app.pipeline.output, join(rec, 'trap-1.mp4'), 'recording goes to trap-1.mp4');
   t.same(tree(outside), [], 'still nothing written outside');
   t.equal((await s.call('POST', '/stream/stop')).status, 200);
+});
+
+t.test('unicode look-alikes stay names inside RECORDINGS_DIR; ffmpeg gets file:<absolute path>', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sm-confine-uni-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const rec = join(dir, 'rec');
+  const paths = new OutputPolicy(rec);
+  // Fullwidth solidus and full stops, one-dot leaders, a combining dot, NFD: names, not separators or `..`.
+  for (const url of ['\uFF0E\uFF0E\uFF0Fx.mp4', '\u2025/x.mp4', '\u2024\u2024/x.ts', '.\u0307./x.mkv', 'e\u0301t\u00E9.flv', '\u30C6\u30B9\u30C8.ts']) {
+    const path = paths.filePath(url);
+    t.ok(path.startsWith(`${rec}/`), `${show(url)} stays under RECORDINGS_DIR`);
+  }
+  const claimed = paths.claim('sub/x.mp4');
+  t.equal(ffmpegTarget(claimed), `file:${claimed}`, 'a file is passed as file:<absolute path>');
+  t.equal(ffmpegTarget('RTMP://h/app/KeY'), 'rtmp://h/app/KeY', 'a scheme is passed in lower case, the key as is');
+  t.throws(() => paths.filePath('/etc/passwd.ts'), AppError);
+  t.same(tree(dir), ['rec', 'rec/sub', 'rec/sub/x.mp4'], 'checks create nothing; a claim creates its file');
 });
 
 t.test('OUTPUT_URL from the environment is checked as strictly; the server exits 1 with the reason', async (t) => {

@@ -21,17 +21,17 @@ export function ffprobeFor(ffmpegPath: string): string {
 }
 
 /**
- * Video packets ffprobe reads in `path`, 0 when it cannot read the file, or null when ffprobe
- * itself could not run.
+ * Whether ffprobe can open `path` and finds a video stream in it: true, false (ffprobe ran and
+ * refused it, or found no video), or null when that could not be told (ffprobe missing, killed
+ * by the timeout, failed to spawn), in which case the file is kept.
  */
-function videoPackets(ffprobePath: string, path: string): Promise<number | null> {
-  const args = ['-v', 'error', '-select_streams', 'v:0', '-count_packets', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', `file:${path}`];
+function hasVideo(ffprobePath: string, path: string): Promise<boolean | null> {
+  const args = ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_type', '-of', 'csv=p=0', `file:${path}`];
   return new Promise((resolve) => {
     execFile(ffprobePath, args, { timeout: PROBE_TIMEOUT_MS, encoding: 'utf8' }, (err, stdout) => {
-      if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') return resolve(null);
-      if (err) return resolve(0);
-      const n = Number.parseInt(stdout.trim(), 10);
-      resolve(Number.isFinite(n) ? n : 0);
+      if (!err) return resolve(stdout.includes('video'));
+      // A numeric code is ffprobe's own exit status: it ran and could not read the file.
+      resolve(typeof (err as { code?: unknown }).code === 'number' && !(err as { killed?: boolean }).killed ? false : null);
     });
   });
 }
@@ -39,8 +39,10 @@ function videoPackets(ffprobePath: string, path: string): Promise<number | null>
 /**
  * Removes recordings that an ffmpeg left unreadable: called when an encoder or file muxer exits
  * (a clean stop, a crash, a restart on a full disk). A file of 0 bytes is removed; one of up to
- * {@link PROBE_MAX_BYTES} is removed when ffprobe finds no video packet in it (an MP4 without
- * its header, a muxer that never got input); bigger files are kept. Never throws.
+ * {@link PROBE_MAX_BYTES} is removed when ffprobe cannot open it or finds no video stream in it
+ * (an MP4 cut inside its header, a muxer that never got input); bigger files are kept. A
+ * fragmented MP4 with its header but no fragment yet (an encoder killed in its first GOP) opens
+ * and is kept. Never throws.
  */
 export class RecordingJanitor {
   /** Files removed so far. */
@@ -61,9 +63,9 @@ export class RecordingJanitor {
       const st = await stat(path);
       if (!st.isFile()) return 'kept';
       if (st.size > PROBE_MAX_BYTES) return 'kept';
-      const packets = st.size === 0 ? 0 : await videoPackets(this.ffprobePath, path);
-      // No ffprobe: only an empty file is known to be unreadable.
-      if (packets === null || packets > 0) return 'kept';
+      const readable = st.size === 0 ? false : await hasVideo(this.ffprobePath, path);
+      // No verdict (no ffprobe, a timeout): only an empty file is known to be unreadable.
+      if (readable !== false) return 'kept';
       await unlink(path);
       this.removed++;
       this.onRemoved?.(path);
