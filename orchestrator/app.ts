@@ -9,6 +9,7 @@ import { createHttpApp, listRoutes, type RouteInfo } from './http/http-app.js';
 import { OriginPolicy } from './auth/origin-policy.js';
 import { Metrics } from './metrics/metrics.js';
 import { redactOutput } from './output/encoder.js';
+import { confineStoredOutput, OutputPolicy } from './output/output-path.js';
 import { StreamPipeline } from './pipeline.js';
 import { RenderPool } from './render/render-pool.js';
 import { assetsExist } from './scene/asset-check.js';
@@ -103,6 +104,7 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
     log: log.child({ component: 'state' }),
   });
   const restored = await loadState(state, log);
+  confineStoredOutput(state, new OutputPolicy(config.recordingsDir, config.outputDirs), log);
   const wasLive = state.stream.isLive;
   const scene = state.scene;
   const files = new AssetFiles(config.assets.storagePath);
@@ -132,6 +134,7 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
     stream: state.config,
     ffmpegPath: config.ffmpegPath,
     recordingsDir: config.recordingsDir,
+    outputDirs: config.outputDirs,
     dataDir: config.state.dataDir,
     encoderMaxQueuedFrames: config.encoderMaxQueuedFrames,
     restartPolicy: config.encoderRestart,
@@ -164,6 +167,7 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
   metrics.sources.ws = () => ws.counts();
   metrics.sources.wsBuffered = () => ws.bufferedBytes();
   metrics.sources.store = () => ({ connected: state.store.connected });
+  metrics.sources.dirs = () => ({ data: config.state.dataDir, recordings: config.recordingsDir });
   pipeline.preview = ws;
   pipeline.on('state', (stream) => {
     state.observeStream(stream);
@@ -211,6 +215,7 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
         // its next change writes its list over them).
         const lost = pipeline.hub.restore(state.outputs);
         if (lost.length) log.error({ outputs: lost }, 'stored outputs are invalid; skipped');
+        confineStoredOutput(state, pipeline.outputPaths, log);
         return pipeline.applyConfig(state.config);
       },
       (err: unknown) => log.error({ err }, 'late state load failed'),

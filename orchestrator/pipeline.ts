@@ -12,7 +12,8 @@ import { EncoderSupervisor, type OutputEvent, type RestartPolicy } from './outpu
 import { GROUP_MAX_QUEUED_FRAMES } from './output/group-encoder.js';
 import { OutputHub } from './output/output-hub.js';
 import type { BoundData } from './render/bind-data.js';
-import { resolveOutput } from './output/output-path.js';
+import { isNetworkOutput, OutputPolicy } from './output/output-path.js';
+import { ffprobeFor, RecordingJanitor } from './output/recording-check.js';
 import { FrameComposer, type Motion } from './render/frame-composer.js';
 import { MonotonicClock, type SceneClock } from './animation/scene-clock.js';
 import { FramePool, type Frame } from './render/frame-pool.js';
@@ -32,6 +33,8 @@ export interface PipelineOptions {
   stream: StreamConfig;
   ffmpegPath: string;
   recordingsDir: string;
+  /** OUTPUT_DIRS: folders besides `recordingsDir` that absolute file outputs may be written under. */
+  outputDirs?: string[];
   /** Extra outputs' working files (HLS playlists and segments) go under it. */
   dataDir: string;
   encoderMaxQueuedFrames: number;
@@ -87,6 +90,10 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
   readonly #sceneClock: SceneClock;
   /** The extra outputs (`/stream/outputs`), fed the same composited frames as the main output. */
   readonly hub: OutputHub;
+  /** Where file outputs may be written (RECORDINGS_DIR, OUTPUT_DIRS): every entry checks an output URL against it. */
+  readonly outputPaths: OutputPolicy;
+  /** Removes recordings an ffmpeg left unreadable when it exits. */
+  readonly #janitor: RecordingJanitor;
   /** Serialises start/stop/restart so two admin calls never interleave. */
   #control: Promise<unknown> = Promise.resolve();
 
@@ -106,10 +113,13 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
     this.#stats = new FrameStats(options.stream.targetFPS, options.metrics);
     this.#bgPixel = premultipliedPixel(options.stream.background);
     this.#preview = new PreviewEncoder(options.pool, options.preview, options.log.child({ component: 'preview' }));
+    this.outputPaths = new OutputPolicy(options.recordingsDir, options.outputDirs);
+    this.#janitor = new RecordingJanitor(ffprobeFor(options.ffmpegPath), options.log.child({ component: 'recordings' }), () => options.metrics?.recordingsRemoved.inc());
     this.hub = new OutputHub({
       ffmpegPath: options.ffmpegPath,
       dataDir: options.dataDir,
-      recordingsDir: options.recordingsDir,
+      paths: this.outputPaths,
+      onFileExit: (path) => void this.#janitor.afterExit(path),
       job: () => ({ width: this.#stream.width, height: this.#stream.height, fps: this.#stream.targetFPS, encoder: this.#stream.encoder }),
       pool: () => this.#frames,
       policy: options.restartPolicy,
@@ -338,7 +348,10 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
     const s = this.#stream;
     const supervisor = new EncoderSupervisor({
       ffmpegPath: this.#o.ffmpegPath,
-      job: () => ({ width: s.width, height: s.height, fps: s.targetFPS, encoder: s.encoder, output: resolveOutput(s.output.url, this.#o.recordingsDir) }),
+      job: () => ({ width: s.width, height: s.height, fps: s.targetFPS, encoder: s.encoder, output: this.outputPaths.resolveOutput(s.output.url) }),
+      onExit: (output) => {
+        if (!isNetworkOutput(output)) void this.#janitor.afterExit(output);
+      },
       pool: () => this.#frames,
       policy: this.#o.restartPolicy,
       log: this.#o.log.child({ component: 'encoder' }),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EncoderSettingsSchema } from './stream-config.js';
 import { OutputStatusSchema } from './output-status.js';
+import { outputUrlProblem } from './output-url.js';
 
 /**
  * Extra outputs (`/stream/outputs`): one render sent to several destinations. Each output has an
@@ -21,24 +22,16 @@ export const OutputIdSchema = z
 /** Encoder overrides: outputs with other settings than the config's get an encode of their own. */
 export const OutputEncoderSchema = EncoderSettingsSchema.pick({ bitrateKbps: true, preset: true }).partial();
 
-const FILE_EXT = /\.(mp4|mkv|flv|ts)$/i;
-
 /**
- * The URL (or path) a kind needs: rtmp(s):// for `rtmp`, srt:// for `srt`, a file path ending in
- * .mp4/.mkv/.flv/.ts for `file` (each start records `<name>-<ISO time>.<ext>` beside it), none for
+ * The URL (or path) a kind needs (see `outputUrlProblem`): rtmp(s):// for `rtmp`, srt:// for
+ * `srt`, a file path ending in .mp4/.mkv/.flv/.ts for `file` (each start records
+ * `<name>-<ISO time>.<ext>` beside it, under RECORDINGS_DIR or an OUTPUT_DIRS folder), none for
  * `hls` (its files go under `DATA_DIR/hls/<id>/`).
  */
 function urlProblem(kind: OutputKind, url: string | null | undefined): string | null {
-  switch (kind) {
-    case 'rtmp':
-      return url && /^rtmps?:\/\/[^/\s]+\/\S+$/i.test(url) ? null : 'an rtmp output needs url rtmp://host[:port]/app/key';
-    case 'srt':
-      return url && /^srt:\/\/[^/\s]+/i.test(url) ? null : 'an srt output needs url srt://host:port[?streamid=...]';
-    case 'file':
-      return url && FILE_EXT.test(url) && !url.includes('\0') && !url.split(/[\\/]/).includes('..') ? null : 'a file output needs url: a path ending in .mp4, .mkv, .flv or .ts, without ".." segments';
-    case 'hls':
-      return url === null || url === undefined ? null : 'an hls output takes no url (its playlist is served at /stream/hls/:id/index.m3u8)';
-  }
+  if (kind === 'hls') return url === null || url === undefined ? null : 'an hls output takes no url (its playlist is served at /stream/hls/:id/index.m3u8)';
+  if (!url) return `a${kind === 'rtmp' ? 'n rtmp' : kind === 'srt' ? 'n srt' : ' file'} output needs a url`;
+  return outputUrlProblem(kind, url);
 }
 
 const OutputFields = {
@@ -79,34 +72,69 @@ export const OutputViewSchema = OutputStatusSchema.extend({
 });
 export type OutputView = z.infer<typeof OutputViewSchema>;
 
+/** A URL split where secrets sit: scheme, user info, host, path, query pairs, fragment. */
+function splitUrl(url: string): { scheme: string; user: string | null; host: string; path: string; query: string[] | null; fragment: string | null } | null {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)([^?#]*)(?:\?([^#]*))?(?:#(.*))?$/is.exec(url);
+  if (!m) return null;
+  const authority = m[2]!;
+  const at = authority.lastIndexOf('@');
+  return {
+    scheme: m[1]!,
+    user: at >= 0 ? authority.slice(0, at) : null,
+    host: at >= 0 ? authority.slice(at + 1) : authority,
+    path: m[3]!,
+    query: m[4] === undefined ? null : m[4].split('&'),
+    fragment: m[5] ?? null,
+  };
+}
+
+/** An RTMP URL's stream key: the last segment of its path (`rtmp://host/app/KEY`), or null. */
+function rtmpKey(scheme: string, path: string): string | null {
+  if (!/^rtmps?:/i.test(scheme)) return null;
+  return /\/([^/]+)\/?$/.exec(path)?.[1] ?? null;
+}
+
 /**
  * An output URL with its secrets replaced by `***`: an RTMP URL's last path segment (the stream
- * key), and every query value (SRT `streamid`, `passphrase`, tokens). Paths are kept.
+ * key), user info (`//***@host`), every query value (SRT `streamid`, `passphrase`, tokens; a
+ * bare parameter entirely) and any fragment. File paths and hosts are kept. This is the one
+ * redaction of output URLs: `/status`, `/outputs` and logs always use it; `/config` and the
+ * WebSocket state use it for every role but admin (see `redactConfig`).
  */
 export function redactUrl(url: string): string {
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return url;
-  let out = url.replace(/([?&][^=&#]+)=[^&#]*/g, '$1=***');
-  if (/^rtmps?:\/\//i.test(out)) out = out.replace(/^(rtmps?:\/\/[^?#]*\/)[^/?#]+/i, '$1***');
-  return out.replace(/\/\/[^/@]*@/, '//***@');
+  const u = splitUrl(url);
+  if (!u) return url;
+  const key = rtmpKey(u.scheme, u.path);
+  const path = key === null ? u.path : u.path.replace(/\/[^/]+(\/?)$/, '/***$1');
+  const query = u.query?.map((p) => {
+    const i = p.indexOf('=');
+    return i < 0 ? (p ? '***' : p) : `${p.slice(0, i)}=***`;
+  });
+  return `${u.scheme}${u.user === null ? '' : '***@'}${u.host}${path}${query ? `?${query.join('&')}` : ''}${u.fragment === null ? '' : '#***'}`;
+}
+
+/** A stream config as a caller without the admin role sees it: its output URL redacted ({@link redactUrl}). */
+export function redactConfig<C extends { output: { url: string | null } }>(config: C): C {
+  return config.output.url === null ? config : { ...config, output: { ...config.output, url: redactUrl(config.output.url) } };
 }
 
 /**
  * The secret parts of an output URL, longest first: an RTMP URL's stream key (last path
- * segment), query values and user info. Used to scrub ffmpeg's messages, which quote the URL.
+ * segment), query values, user info and fragment. Used to scrub ffmpeg's messages, which quote the URL.
  */
 export function secretsOf(url: string): string[] {
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return [];
+  const u = splitUrl(url);
+  if (!u) return [];
   const out: string[] = [];
-  const q = url.indexOf('?');
-  if (q >= 0) for (const m of url.slice(q + 1).matchAll(/[^=&#]+=([^&#]+)/g)) out.push(m[1]!);
-  const base = q >= 0 ? url.slice(0, q) : url;
-  if (/^rtmps?:\/\//i.test(base)) {
-    const key = /\/([^/]+)$/.exec(base.replace(/^rtmps?:\/\/[^/]+/i, ''))?.[1];
-    if (key) out.push(key);
+  for (const p of u.query ?? []) {
+    const i = p.indexOf('=');
+    out.push(i < 0 ? p : p.slice(i + 1));
   }
-  const user = /^[a-z][a-z0-9+.-]*:\/\/([^/@]+)@/i.exec(url)?.[1];
-  if (user) out.push(user);
-  return out.filter((s) => s.length >= 3).sort((a, b) => b.length - a.length);
+  const key = rtmpKey(u.scheme, u.path);
+  if (key) out.push(key);
+  if (u.user) out.push(u.user, ...u.user.split(':'));
+  if (u.fragment) out.push(u.fragment);
+  return [...new Set(out)].filter((s) => s.length >= 3).sort((a, b) => b.length - a.length);
 }
 
 /** `text` with every secret replaced by `***`. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ColorSchema } from './color.js';
+import { mainOutputUrlProblem } from './output-url.js';
 
 /** x264 presets, fastest first (source: `x264 --fullhelp`). */
 export const X264_PRESETS = [
@@ -26,7 +27,9 @@ export type EncoderSettings = z.infer<typeof EncoderSettingsSchema>;
 
 /**
  * Where the encoded stream goes: an `rtmp://`/`rtmps://` URL (FLV), or a file path whose extension
- * picks the container (`.mp4`, `.flv`, `.ts`, `.mkv`). `null` (or absent): a new recording
+ * picks the container (`.mp4`, `.flv`, `.ts`, `.mkv`): relative to RECORDINGS_DIR, or absolute
+ * under it or an OUTPUT_DIRS folder (checked by the server's `OutputPolicy`; see
+ * `mainOutputUrlProblem` for what is refused here). `null` (or absent): a new recording
  * `recordings/stream-<ISO time>.mp4` at each start.
  */
 export const OutputSettingsSchema = z.strictObject({
@@ -34,8 +37,9 @@ export const OutputSettingsSchema = z.strictObject({
     .string()
     .min(1)
     .max(2048)
-    .refine((u) => /^rtmps?:\/\//.test(u) || /\.(mp4|flv|ts|mkv)$/i.test(u), {
-      message: 'Expected an rtmp:// or rtmps:// URL, or a file path ending in .mp4, .flv, .ts or .mkv',
+    .superRefine((u, ctx) => {
+      const problem = mainOutputUrlProblem(u);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
     })
     .nullable()
     // JSON Merge Patch removes a member set to null: `{"output":{"url":null}}` means "back to recordings".

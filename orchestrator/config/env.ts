@@ -1,8 +1,10 @@
 import { availableParallelism } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { ColorSchema } from '../../shared/color.js';
 import { EncoderSettingsSchema, OutputSettingsSchema, type StreamConfig } from '../../shared/stream-config.js';
 import { formatIssues } from '../../shared/validation.js';
+import { OutputPolicy } from '../output/output-path.js';
 import { AuthTokensEnvSchema, TokenSchema, TokenSet, isLoopback, readTokensFile } from '../auth/tokens.js';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -23,6 +25,11 @@ export const EnvSchema = z.object({
   BACKGROUND: ColorSchema.default('#101018'),
   OUTPUT_URL: OutputSettingsSchema.shape.url.unwrap().unwrap().optional(),
   RECORDINGS_DIR: z.string().min(1).default('recordings'),
+  OUTPUT_DIRS: z
+    .string()
+    .transform((s) => s.split(',').map((d) => d.trim()).filter(Boolean))
+    .pipe(z.array(z.string().refine((d) => isAbsolute(d) && resolve(d) !== '/' && !d.includes('\0'), 'Expected absolute folders other than "/", comma-separated, e.g. /srv/media,/mnt/archive')))
+    .default([]),
   FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
   X264_PRESET: EncoderSettingsSchema.shape.preset.default('veryfast'),
   // Coerced first: the shared schema expects a number, an env value is always a string.
@@ -97,6 +104,8 @@ export interface ServerConfig {
   host: string;
   stream: StreamConfig;
   recordingsDir: string;
+  /** Folders besides `recordingsDir` that absolute file output paths may point into (OUTPUT_DIRS). */
+  outputDirs: string[];
   ffmpegPath: string;
   /** Frames written to ffmpeg but not yet consumed, above which a new frame is dropped. */
   encoderMaxQueuedFrames: number;
@@ -156,8 +165,9 @@ export class ConfigError extends Error {
  * Reads and validates the configuration from `env` (default `process.env`). Empty strings count
  * as unset.
  * Builds the token set (AUTH_TOKENS, AUTH_TOKENS_FILE, METRICS_TOKEN; digests only).
- * @throws ConfigError naming every invalid variable, an unreadable or invalid tokens file, and a
- *   HOST other than loopback when no tokens are configured
+ * @throws ConfigError naming every invalid variable, an unreadable or invalid tokens file, a
+ *   HOST other than loopback when no tokens are configured, and an OUTPUT_URL file path outside
+ *   RECORDINGS_DIR and OUTPUT_DIRS
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): ServerConfig {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
@@ -169,6 +179,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tokens = TokenSet.from(e.AUTH_TOKENS ?? [], e.AUTH_TOKENS_FILE ? readTokensFile(e.AUTH_TOKENS_FILE) : null, e.METRICS_TOKEN ?? null);
   } catch (err) {
     throw new ConfigError([{ path: e.AUTH_TOKENS_FILE ? 'AUTH_TOKENS_FILE' : 'AUTH_TOKENS', message: (err as Error).message }]);
+  }
+  if (e.OUTPUT_URL) {
+    try {
+      new OutputPolicy(e.RECORDINGS_DIR, e.OUTPUT_DIRS).check(e.OUTPUT_URL);
+    } catch (err) {
+      throw new ConfigError([{ path: 'OUTPUT_URL', message: (err as Error).message }]);
+    }
   }
   if (tokens.size === 0 && !isLoopback(e.HOST)) {
     throw new ConfigError([
@@ -198,6 +215,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       output: { url: e.OUTPUT_URL ?? null },
     },
     recordingsDir: e.RECORDINGS_DIR,
+    outputDirs: e.OUTPUT_DIRS,
     ffmpegPath: e.FFMPEG_PATH,
     encoderMaxQueuedFrames: e.ENCODER_MAX_QUEUED_FRAMES,
     encoderRestart: {

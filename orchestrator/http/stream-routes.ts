@@ -1,18 +1,26 @@
 import type { Router } from '@koa/router';
 import { z } from 'zod';
-import { StreamConfigPatchSchema, StreamConfigSchema } from '../../shared/stream-config.js';
+import { redactConfig } from '../../shared/outputs.js';
+import { StreamConfigPatchSchema, StreamConfigSchema, type StreamConfig } from '../../shared/stream-config.js';
 import { parseOrThrow } from '../../shared/validation.js';
 import type { StreamPipeline } from '../pipeline.js';
 import { mergePatch } from '../scene/merge-patch.js';
 import type { StateManager } from '../state/state-manager.js';
+import { seesSecrets } from '../auth/policy.js';
+import type { AuthState } from './auth-middleware.js';
 import { ifMatch, setEtag } from './etag.js';
+
+/** The config as this caller may see it: the output URL's stream key redacted for all but admins. */
+function configFor(ctx: { state: Partial<AuthState> }, config: StreamConfig): StreamConfig {
+  return seesSecrets(ctx.state.principal) ? config : redactConfig(config);
+}
 
 const SnapshotQuerySchema = z.strictObject({ width: z.coerce.number().int().min(16).max(7680).optional() });
 
 /**
  * Stream control, config and scene documents: `GET /status`, `POST /start|stop|pause|resume|reset`,
  * `GET|PATCH /config`, `GET|PUT /scene`, `GET /snapshot` (PNG, `?width=` downscales). Config and
- * scene carry ETags and honour If-Match.
+ * scene carry ETags and honour If-Match. The config's output URL is redacted for every role but admin.
  */
 export function streamRoutes(router: Router, pipeline: StreamPipeline, state: StateManager): void {
   router.get('/status', (ctx) => {
@@ -35,16 +43,18 @@ export function streamRoutes(router: Router, pipeline: StreamPipeline, state: St
   });
   router.get('/config', (ctx) => {
     setEtag(ctx, state.configVersion);
-    ctx.body = state.config;
+    ctx.body = configFor(ctx, state.config);
   });
   router.patch('/config', async (ctx) => {
     const patch = parseOrThrow(StreamConfigPatchSchema, ctx.request.body ?? {}, 'config');
     const next = parseOrThrow(StreamConfigSchema, mergePatch(state.config, patch), 'config');
+    // A file output outside RECORDINGS_DIR/OUTPUT_DIRS: 400 SM_ERR_OUTPUT_URL, nothing changed or spawned.
+    pipeline.outputPaths.check(next.output.url);
     state.setConfig(next, ifMatch(ctx));
     const version = state.configVersion;
     await pipeline.applyConfig(next);
     setEtag(ctx, version);
-    ctx.body = next;
+    ctx.body = configFor(ctx, next);
   });
   router.get('/scene', (ctx) => {
     const doc = state.sceneDocument();

@@ -1,3 +1,5 @@
+import { statfs } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { OutputStateSchema } from '../../shared/output-status.js';
 
@@ -21,6 +23,24 @@ export interface MetricSources {
   wsBuffered?: () => number;
   store?: () => { connected: boolean };
   outputs?: () => { id: string; state: string; restarts: number; bytes: number; bitrateBps: number | null }[];
+  /** Folders whose free disk space is reported, by label (`data`: DATA_DIR, `recordings`: RECORDINGS_DIR). */
+  dirs?: () => Record<string, string>;
+}
+
+/**
+ * Bytes free to unprivileged users (statfs `bavail` x `bsize`, what `df` calls Avail) on the
+ * filesystem of `dir`, or of its deepest existing ancestor when it does not exist yet; null when
+ * statfs fails. Called at scrape time only (one statfs per folder), never on the frame path.
+ */
+export async function diskFreeBytes(dir: string): Promise<number | null> {
+  for (let p = resolve(dir); ; p = dirname(p)) {
+    try {
+      const s = await statfs(p);
+      return s.bavail * s.bsize;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(p) === p) return null;
+    }
+  }
 }
 
 /**
@@ -64,6 +84,8 @@ export class Metrics {
   // State store
   readonly storeOps: Counter<'op'>;
   readonly storeFailures: Counter<'op'>;
+  // Disk
+  readonly recordingsRemoved: Counter;
 
   constructor() {
     const registers = [this.registry];
@@ -162,6 +184,19 @@ export class Metrics {
     this.storeOps = new Counter({ name: `${PREFIX}store_operations_total`, help: 'State store operations (save|load|metrics)', labelNames: ['op'], registers });
     this.storeFailures = new Counter({ name: `${PREFIX}store_failures_total`, help: 'Failed state store operations', labelNames: ['op'], registers });
     new Gauge({ name: `${PREFIX}store_connected`, help: '1 while the state store is reachable', registers, collect() { this.set(src.store?.().connected ? 1 : 0); } });
+
+    new Gauge({
+      name: `${PREFIX}disk_free_bytes`, help: 'Bytes free for the server on the filesystem of DATA_DIR (dir="data") and RECORDINGS_DIR (dir="recordings"), statfs at scrape time', labelNames: ['dir'], registers,
+      async collect() {
+        const dirs = Object.entries(src.dirs?.() ?? {});
+        const free = await Promise.all(dirs.map(([, path]) => diskFreeBytes(path)));
+        this.reset();
+        dirs.forEach(([dir], i) => {
+          if (free[i] !== null) this.set({ dir }, free[i]!);
+        });
+      },
+    });
+    this.recordingsRemoved = new Counter({ name: `${PREFIX}recordings_removed_total`, help: 'Recordings removed because the ffmpeg that wrote them exited leaving them empty or unreadable (e.g. restarts on a full disk)', registers });
   }
 
   /** The exposition text and its content type. */

@@ -29,6 +29,8 @@ export interface SupervisorOptions {
   metrics?: Metrics;
   /** Called once when the encoder is given up on (max retries); the pipeline stops with this error. */
   onFailed: (message: string) => void;
+  /** Called with its output each time an encoder exits (a stop, a crash, a restart): recordings are checked then. */
+  onExit?: (output: string) => void;
 }
 
 /**
@@ -167,12 +169,18 @@ export class EncoderSupervisor extends EventEmitter<{ output: [OutputEvent] }> {
     }
   }
 
+  /**
+   * Starts an encoder for the next job.
+   * @throws Error from the job (AppError SM_ERR_OUTPUT_URL: a file output not allowed; a folder
+   *   or file that cannot be created) or from the encoder (no container for the output)
+   */
   #spawn(): Encoder {
     const job = this.#o.job();
     const encoder = new Encoder(this.#o.ffmpegPath, job, this.#o.pool(), this.#o.log, this.#o.metrics);
     this.#encoder = encoder;
     this.#output = job.output;
     void encoder.exited.then((exit) => {
+      this.#o.onExit?.(job.output);
       if (this.#stopping || this.#encoder !== encoder) return;
       this.#encoder = null;
       const message = exit.state === 'failed' ? exit.message : 'ffmpeg exited while live';
@@ -201,7 +209,12 @@ export class EncoderSupervisor extends EventEmitter<{ output: [OutputEvent] }> {
       this.#restarts++;
       this.#o.metrics?.encoderRestarts.inc();
       // A start failure shows up as an exit, which schedules the next attempt.
-      this.#spawn().started.catch(() => undefined);
+      try {
+        this.#spawn().started.catch(() => undefined);
+      } catch (err) {
+        // No output to write to (a full disk, a folder gone): try again later, never spawn blind.
+        this.#scheduleRestart(`cannot write the output: ${(err as Error).message}`);
+      }
     }, delay);
   }
 

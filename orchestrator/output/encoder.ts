@@ -46,7 +46,8 @@ export class Encoder {
   constructor(ffmpegPath: string, job: EncodeJob, private readonly pool: FramePool, log: Logger, metrics?: Metrics) {
     this.args = buildFfmpegArgs(job);
     this.#metrics = metrics;
-    log.info({ cmd: ffmpegPath, args: this.args.map((a) => (a === job.output ? redactOutput(a) : a)) }, 'starting encoder');
+    // Every argument that is a URL is redacted (the output is passed as ffmpegTarget(output), not verbatim).
+    log.info({ cmd: ffmpegPath, args: this.args.map((a) => redactOutput(a)) }, 'starting encoder');
     this.#proc = spawn(ffmpegPath, this.args, { stdio: ['pipe', 'pipe', 'pipe'] });
     metrics?.encoderStarts.inc();
     const progress = new ProgressParser();

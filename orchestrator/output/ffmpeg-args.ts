@@ -1,5 +1,6 @@
 import type { EncoderSettings } from '../../shared/stream-config.js';
 import { colorTags, resolveMatrix } from '../../shared/yuv.js';
+import { ffmpegTarget, isNetworkOutput } from './output-path.js';
 
 /** Everything the encoder command depends on. */
 export interface EncodeJob {
@@ -8,7 +9,7 @@ export interface EncodeJob {
   height: number;
   fps: number;
   encoder: EncoderSettings;
-  /** An `rtmp(s)://` URL or a file path. */
+  /** An `rtmp(s)://` URL or a file path (passed to ffmpeg as `file:<path>`). */
   output: string;
 }
 
@@ -18,7 +19,7 @@ const AUDIO_BITRATE = '128k';
 
 /** The muxer and its options for an output, from its scheme or file extension. */
 export function muxerFor(output: string): string[] {
-  if (/^rtmps?:\/\//i.test(output)) return ['-f', 'flv', '-flvflags', 'no_duration_filesize'];
+  if (isNetworkOutput(output)) return ['-f', 'flv', '-flvflags', 'no_duration_filesize'];
   const ext = /\.([a-z0-9]+)$/i.exec(output)?.[1]?.toLowerCase();
   switch (ext) {
     case 'mp4':
@@ -55,7 +56,8 @@ export function buildFfmpegArgs(job: EncodeJob): string[] {
     ...encodeArgs(job),
     ...muxerFor(job.output),
     '-y',
-    job.output,
+    // `file:<path>`, never a bare path: ffmpeg would read `-x.mp4` as an option, `a:b.ts` as a protocol.
+    ffmpegTarget(job.output),
   ];
 }
 

@@ -11,6 +11,7 @@ import { restartDelay, type OutputEvent, type OutputState, type RestartPolicy } 
 import { GroupEncoder } from './group-encoder.js';
 import { Muxer } from './muxer.js';
 import { muxerArgs } from './muxer-args.js';
+import type { OutputPolicy } from './output-path.js';
 
 /** How often outputs are looked at for progress and stalls, ms. */
 const WATCHDOG_MS = 500;
@@ -19,13 +20,15 @@ export interface OutputHubOptions {
   ffmpegPath: string;
   /** HLS outputs write under `<dataDir>/hls/<id>/`. */
   dataDir: string;
-  /** Relative file outputs are resolved against this folder. */
-  recordingsDir: string;
+  /** Where file outputs may be written (RECORDINGS_DIR, OUTPUT_DIRS); checked at every entry and before each start. */
+  paths: OutputPolicy;
   /** The canvas and the config's encoder settings of the next encode. */
   job: () => { width: number; height: number; fps: number; encoder: EncoderSettings };
   pool: () => FramePool;
   policy: RestartPolicy;
   log: Logger;
+  /** Called with a file output's recording each time its muxer exits (unreadable ones are removed). */
+  onFileExit?: (path: string) => void;
 }
 
 interface Entry {
@@ -95,8 +98,11 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
     const skipped: string[] = [];
     for (const spec of specs) {
       try {
-        this.#add(parseOrThrow(OutputSpecSchema, spec, 'output'));
-      } catch {
+        const parsed = parseOrThrow(OutputSpecSchema, spec, 'output');
+        this.#o.paths.check(parsed.url);
+        this.#add(parsed);
+      } catch (err) {
+        this.#o.log.error({ output: spec.id, reason: (err as Error).message }, 'stored output is invalid; skipped');
         skipped.push(spec.id);
       }
     }
@@ -115,7 +121,8 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
 
   /**
    * Adds an output; it starts at once when the stream is live and it is enabled.
-   * @throws AppError SM_ERR_VALIDATION, SM_ERR_OUTPUT_EXISTS
+   * @throws AppError SM_ERR_VALIDATION, SM_ERR_OUTPUT_EXISTS, SM_ERR_OUTPUT_URL (a file outside
+   *   RECORDINGS_DIR and OUTPUT_DIRS)
    */
   create(body: unknown): OutputView {
     const draft = parseOrThrow(OutputCreateSchema, body, 'output');
@@ -123,7 +130,9 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
     while (!id || (!draft.id && this.#entries.has(id))) id = `out-${this.#nextId++}`;
     if (this.#entries.has(id)) throw new AppError('SM_ERR_OUTPUT_EXISTS', `An output "${id}" already exists`);
     if (this.#entries.size >= LIMITS.outputs) throw new AppError('SM_ERR_LIMIT_REACHED', `At most ${LIMITS.outputs} extra outputs`, { limit: 'outputs', max: LIMITS.outputs });
-    const entry = this.#add(parseOrThrow(OutputSpecSchema, { ...draft, id }, 'output'));
+    const spec = parseOrThrow(OutputSpecSchema, { ...draft, id }, 'output');
+    this.#o.paths.check(spec.url);
+    const entry = this.#add(spec);
     this.emit('specs', this.specs());
     this.#reconcile();
     return this.#view(entry);
@@ -139,12 +148,13 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
 
   /**
    * Changes an output's url, enabled flag or encoder overrides; a running output restarts with them.
-   * @throws AppError SM_ERR_OUTPUT_NOT_FOUND, SM_ERR_VALIDATION
+   * @throws AppError SM_ERR_OUTPUT_NOT_FOUND, SM_ERR_VALIDATION, SM_ERR_OUTPUT_URL
    */
   async patch(id: string, body: unknown): Promise<OutputView> {
     const entry = this.#entry(id);
     const patch = parseOrThrow(OutputPatchSchema, body, 'output patch');
     const spec = parseOrThrow(OutputSpecSchema, { ...entry.spec, ...patch, encoder: { ...entry.spec.encoder, ...patch.encoder } }, 'output');
+    this.#o.paths.check(spec.url);
     await this.#stopEntry(entry);
     entry.spec = spec;
     this.emit('specs', this.specs());
@@ -259,9 +269,21 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
   }
 
   #spawn(e: Entry): void {
+    let target: ReturnType<typeof muxerArgs>;
+    try {
+      target = muxerArgs(e.spec, this.#o);
+    } catch (err) {
+      // Not allowed (a symlink now leads out of RECORDINGS_DIR): nothing is spawned, the output
+      // fails and says why. Not creatable (disk full): retried like a muxer that died.
+      e.lastError = `cannot write the output: ${(err as Error).message}`;
+      this.#o.log.error({ output: e.spec.id, reason: e.lastError }, 'output not started');
+      if (err instanceof AppError) this.#set(e, 'failed', 'failed', { reason: e.lastError });
+      else this.#retryLater(e);
+      return;
+    }
+    const { args, location } = target;
     const key = this.#groupKey(e.spec);
     const group = this.#group(key, e.spec);
-    const { args, location } = muxerArgs(e.spec, this.#o);
     e.location = location;
     const muxer = new Muxer(this.#o.ffmpegPath, args, this.#o.log.child({ component: 'muxer', output: e.spec.id }), secretsOf(e.spec.url ?? ''));
     e.muxer = muxer;
@@ -270,23 +292,29 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
     if (e.attempt === 0) this.#set(e, 'connecting', 'connecting');
     void muxer.exited.then((exit) => {
       group.fanout.remove(muxer);
+      if (location && e.spec.kind === 'file') this.#o.onFileExit?.(location);
       if (e.muxer !== muxer) return;
       e.muxer = null;
       if (!this.#live || !e.spec.enabled || !this.#entries.has(e.spec.id)) return;
       e.lastError = exit.message ?? 'muxer exited';
-      e.attempt++;
-      if (e.attempt > this.#o.policy.maxRetries) {
-        this.#set(e, 'failed', 'failed', { reason: e.lastError });
-        return;
-      }
-      const delayMs = restartDelay(this.#o.policy, e.attempt);
-      this.#set(e, 'reconnecting', 'reconnecting', { delayMs, reason: e.lastError });
-      e.retry = setTimeout(() => {
-        e.retry = null;
-        e.restarts++;
-        this.#reconcile();
-      }, delayMs);
+      this.#retryLater(e);
     });
+  }
+
+  /** Schedules the next start of an output that went down (`lastError` says why), or gives up on it. */
+  #retryLater(e: Entry): void {
+    e.attempt++;
+    if (e.attempt > this.#o.policy.maxRetries) {
+      this.#set(e, 'failed', 'failed', { reason: e.lastError ?? undefined });
+      return;
+    }
+    const delayMs = restartDelay(this.#o.policy, e.attempt);
+    this.#set(e, 'reconnecting', 'reconnecting', { delayMs, reason: e.lastError ?? undefined });
+    e.retry = setTimeout(() => {
+      e.retry = null;
+      e.restarts++;
+      this.#reconcile();
+    }, delayMs);
   }
 
   /** Ends an output's muxer (a file gets its trailer) and cancels a scheduled retry. */

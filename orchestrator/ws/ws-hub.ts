@@ -18,6 +18,8 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { PreviewSink } from '../pipeline.js';
 import { WS_PROTOCOL, upgradeToken } from '../auth/credentials.js';
 import { refuseUpgrade } from './refuse-upgrade.js';
+import { seesSecrets } from '../auth/policy.js';
+import { redactConfig } from '../../shared/outputs.js';
 import type { TokenSet } from '../auth/tokens.js';
 import type { OriginPolicy } from '../auth/origin-policy.js';
 import type { HostPolicy } from '../auth/host-policy.js';
@@ -67,6 +69,16 @@ export interface WsHubOptions {
   maxPerIp: number;
   /** Sockets one token may hold at once, with auth on (WS_MAX_PER_TOKEN); more get 429. */
   maxPerToken: number;
+}
+
+/**
+ * A message as a socket without the admin role may see it: a config it carries (the welcome
+ * `stateUpdate`, a full state after congestion) has its output URL redacted. Output events carry
+ * redacted URLs for everyone already.
+ */
+function withoutSecrets(message: ServerMessage): ServerMessage {
+  if (message.type === 'stateUpdate' && message.payload.config) return { ...message, payload: { ...message.payload, config: redactConfig(message.payload.config) } };
+  return message;
 }
 
 /** Message types that are state: never dropped for a congested socket, replaced by a full state. */
@@ -185,6 +197,7 @@ export class WsHub implements PreviewSink {
    */
   broadcast(channels: readonly WsChannel[], message: ServerMessage): void {
     let data: string | null = null;
+    let redacted: string | null = null;
     const isState = STATE_TYPES.has(message.type);
     for (const c of this.#clients) {
       if (!c.open || !channels.some((ch) => c.channels.has(ch))) continue;
@@ -192,8 +205,9 @@ export class WsHub implements PreviewSink {
         if (isState) c.needsFullState = true;
         continue;
       }
-      data ??= JSON.stringify(message);
-      c.send(data);
+      if (seesSecrets(c.principal)) data ??= JSON.stringify(message);
+      else redacted ??= JSON.stringify(withoutSecrets(message));
+      c.send(seesSecrets(c.principal) ? data! : redacted!);
       this.#o.metrics?.wsMessages.inc({ type: message.type });
     }
   }
@@ -287,7 +301,8 @@ export class WsHub implements PreviewSink {
 
   #sendFullState(client: WsClient): void {
     client.needsFullState = false;
-    this.#send(client, { type: 'stateUpdate', payload: this.#o.fullState() });
+    const message: ServerMessage = { type: 'stateUpdate', payload: this.#o.fullState() };
+    this.#send(client, seesSecrets(client.principal) ? message : withoutSecrets(message));
   }
 
   #message(client: WsClient, text: string): void {
