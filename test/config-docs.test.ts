@@ -115,6 +115,9 @@ t.test('README config table: every variable documented, every documented variabl
     RATE_LIMIT_MAX: '5000',
     RATE_LIMIT_WINDOW_MS: '30000',
     WS_MESSAGE_RATE: '10',
+    MAX_CONNECTIONS: '400',
+    ALLOWED_HOSTS: 'stream.example.com',
+    OUTPUT_DIRS: join(dir, 'extra-recordings'),
   };
   const env: Record<string, string> = {};
   const missing: string[] = [];
