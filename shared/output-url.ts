@@ -50,7 +50,7 @@ export function outputUrlProblem(kind: 'rtmp' | 'srt' | 'file', url: string): st
     for (const seg of url.split('/')) {
       if (seg === '..') return 'a file output path may not contain ".." segments';
       if (seg.startsWith('-')) return 'a file output path may not have a name starting with "-" (ffmpeg would read it as an option)';
-      if (Buffer.byteLength(seg) > MAX_SEGMENT_BYTES) return `a file output path may not have a name longer than ${MAX_SEGMENT_BYTES} bytes`;
+      if (UTF8.encode(seg).length > MAX_SEGMENT_BYTES) return `a file output path may not have a name longer than ${MAX_SEGMENT_BYTES} bytes`;
     }
     return null;
   }
