@@ -15,6 +15,8 @@ export const FILE_EXTENSIONS = ['mp4', 'mkv', 'flv', 'ts'] as const;
 
 /** Longest name of one path segment, bytes (Linux NAME_MAX is 255; 40 are kept for `-<ISO time>` and `-<n>`). */
 export const MAX_SEGMENT_BYTES = 215;
+/** Measures names in bytes as the file system does (UTF-8); shared code, so no Node Buffer. */
+const UTF8 = new TextEncoder();
 
 /** Control (Cc), format (Cf: bidi overrides, zero-width) and line/paragraph separator characters. */
 const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
