@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import t from 'tap';
 import { createLogger } from '../orchestrator/logger.js';
-import { frameWaitMs, LayerRenderer, OVERRUNS_TO_FAIL, RECOVERY_MS, type LayerDrawService, type LayerFault } from '../orchestrator/render/layer-renderer.js';
+import { frameWaitMs, LayerRenderer, OVERRUNS_TO_FAIL, RECOVERY_MS, SCENE_LAYER_CANVASES, SCENE_LAYER_MIN_BYTES, type LayerDrawService, type LayerFault } from '../orchestrator/render/layer-renderer.js';
 import { coversCanvas } from '../orchestrator/render/layer-slot.js';
 import { RenderPool } from '../orchestrator/render/render-pool.js';
 import type { LayerEntry } from '../orchestrator/scene/scene-store.js';
@@ -169,6 +169,24 @@ t.test('a render that asks for more than one canvas fails with reason memory; no
   t.same(out, [], 'the frame goes on');
   t.match(faults, [{ id: 'huge', reason: 'memory' }, { id: 'huge2', reason: 'memory' }]);
   t.match(faults[0]!.message, /one canvas/);
+});
+
+t.test('the scene\'s layers together: past the scene budget the next layer fails with reason memory, the others keep drawing', async (t) => {
+  // 1920x1080: one canvas is 8 MB, the budget max(24 canvases, 256 MiB) = 256 MiB, so 32 full-canvas layers fit and the 33rd does not.
+  const big: Canvas = { width: 1920, height: 1080, targetFPS: 30, background: '#000000' };
+  const one = big.width * big.height * 4;
+  const fit = Math.floor(SCENE_LAYER_MIN_BYTES / one);
+  t.equal(fit, 32, 'the floor decides at 1080p');
+  const faults: LayerFault[] = [];
+  // Each layer asks for one whole canvas on its first render, then draws into it.
+  const service = scripted((_id, call) => (call === 1 ? { status: 'grow', bytes: one, runMs: 0 } : { ...done(0), width: 1920, height: 1080 }));
+  const r = new LayerRenderer(service, log, undefined, (f) => faults.push(f));
+  const entries = Array.from({ length: fit + 3 }, (_, i) => entry(`full${i}`, { type: 'color', color: '#00ff00' }, { x: 0, y: 0, width: 1920, height: 1080 }));
+  const out = await r.renderFrame(entries, big, 0, 1, false);
+  t.equal(out.length, fit, `${fit} layers drawn`);
+  t.same(faults.map((f) => f.id), ['full32', 'full33', 'full34'], 'the layers past the budget failed, alone');
+  t.ok(faults.every((f) => f.reason === 'memory' && /the scene's layers may have/.test(f.message ?? '')), 'with reason memory, naming the scene budget');
+  t.ok(SCENE_LAYER_CANVASES * one < SCENE_LAYER_MIN_BYTES, 'at 1080p 24 canvases are below the floor');
 });
 
 t.test('coversCanvas: a layer drawn only where it was on the canvas is drawn again when it moves into parts not drawn', async (t) => {

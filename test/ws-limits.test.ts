@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync , mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect as tcp } from 'node:net';
 import t from 'tap';
 import { WebSocket } from 'ws';
@@ -30,7 +32,7 @@ const MB = 1024 * 1024;
 
 t.test('200 never-reading preview sockets from one address: refused past WS_MAX_PER_IP, kernel socket memory bounded', async (t) => {
   const s = await startChild({
-    STATE_STORE: 'memory', AUTOSTART: 'true', OUTPUT_URL: '/dev/null.flv', WIDTH: '1280', HEIGHT: '720', FPS: '10',
+    STATE_STORE: 'memory', AUTOSTART: 'true', OUTPUT_URL: 'program.flv', RECORDINGS_DIR: mkdtempSync(join(tmpdir(), 'sm-rec-')), WIDTH: '1280', HEIGHT: '720', FPS: '10',
     PREVIEW_FPS: '10', PREVIEW_WIDTHS: '160,640,1280', PREVIEW_QUALITY: '95', WS_CONGESTION_CLOSE_MS: '600000', WORKERS: '1', LOG_LEVEL: 'warn',
   });
   t.teardown(() => s.stop('SIGKILL'));

@@ -56,11 +56,26 @@ export function backoffMs(failures: number): number {
   return Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, Math.min(20, failures - 1)));
 }
 
-/** A render asked for a bigger buffer than a layer may have ({@link maxLayerBytes}); nothing was allocated. */
+/**
+ * Bytes all drawn layers' front buffers may take together, in canvases ({@link maxLayerBytes}
+ * each), but never less than {@link SCENE_LAYER_MIN_BYTES}. Every layer is cut to the canvas, but
+ * 1000 layers of one canvas each would still be 8 GB at 1080p (and up to three times that with
+ * spares, see layer-slot.ts): past this a layer's render fails with reason `memory` and the others
+ * keep drawing. 24 full-canvas layers is far more than a scene shows at once (overlays are
+ * small); at 1080p the floor decides (256 MiB, 32 canvases), at 2160p it is 796 MB.
+ */
+export const SCENE_LAYER_CANVASES = 24;
+/** The least {@link SCENE_LAYER_CANVASES} allows, bytes, so small canvases keep room for many layers. */
+export const SCENE_LAYER_MIN_BYTES = 256 * 1024 * 1024;
+
+/**
+ * A render asked for a bigger buffer than a layer may have ({@link maxLayerBytes}), or one that
+ * would take the scene's layers past {@link SCENE_LAYER_CANVASES}; nothing was allocated.
+ */
 export class LayerMemoryError extends Error {
   readonly code = 'SM_ERR_LAYER_MEMORY';
-  constructor(bytes: number, max: number) {
-    super(`The layer needs a ${bytes}-byte buffer; a layer may have ${max} bytes (one canvas)`);
+  constructor(bytes: number, max: number, scene = false) {
+    super(scene ? `The layer needs a ${bytes}-byte buffer; the scene's layers may have ${max} bytes together and the others hold the rest` : `The layer needs a ${bytes}-byte buffer; a layer may have ${max} bytes (one canvas)`);
     this.name = 'LayerMemoryError';
   }
 }
@@ -335,11 +350,16 @@ export class LayerRenderer {
     });
   }
 
-  /** A new buffer of at least `bytes` for a layer on `canvas`. @throws LayerMemoryError past {@link maxLayerBytes}; RangeError when memory is short */
-  #grown(bytes: number, canvas: Canvas): SharedArrayBuffer {
+  /** A new buffer of at least `bytes` for `slot`'s layer on `canvas`. @throws LayerMemoryError past {@link maxLayerBytes} or {@link SCENE_LAYER_CANVASES}; RangeError when memory is short */
+  #grown(bytes: number, canvas: Canvas, slot: LayerSlot): SharedArrayBuffer {
     const max = maxLayerBytes(canvas);
     if (bytes > max) throw new LayerMemoryError(bytes, max);
-    return grownBuffer(bytes, max);
+    // Growth is rare (a size change), so summing the fronts here costs nothing per frame.
+    const sceneMax = Math.max(max * SCENE_LAYER_CANVASES, SCENE_LAYER_MIN_BYTES);
+    let others = 0;
+    for (const s of this.#slots.values()) if (s !== slot && s.generation > 0) others += s.front.buffer.byteLength;
+    if (others + bytes > sceneMax) throw new LayerMemoryError(bytes, sceneMax, true);
+    return grownBuffer(bytes, Math.min(max, sceneMax - others));
   }
 
   /** Marks `slot` busy with `job` until it settles. */
@@ -366,7 +386,7 @@ export class LayerRenderer {
     try {
       // Allocation on size change only, never per frame; the old pixels stay until this succeeds.
       const target = renderTarget(slot, this.#composited);
-      let buffer = grow === undefined ? target.buffer : this.#grown(grow, canvas);
+      let buffer = grow === undefined ? target.buffer : this.#grown(grow, canvas, slot);
       for (let attempt = 0; attempt < 2; attempt++) {
         const result = await this.#pool.render({ layer: entry.layer, canvasWidth: canvas.width, canvasHeight: canvas.height, timeMs, buffer });
         this.#metrics?.layerRender.observe({ type: entry.layer.content.type }, result.runMs / 1000);
@@ -375,7 +395,7 @@ export class LayerRenderer {
           this.#done(entry, slot, target, buffer, result, key, canvas, live);
           return true;
         }
-        buffer = this.#grown(result.bytes, canvas);
+        buffer = this.#grown(result.bytes, canvas, slot);
       }
       throw new Error('layer buffer still too small after growing');
     } catch (err) {
