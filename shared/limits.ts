@@ -27,6 +27,13 @@ export const LIMITS = {
   spriteFrames: 1024,
   /** Characters of an asset path (`assets/...`). */
   assetPathChars: 512,
+  /** Saved scenes (`PUT /stream/scenes/:name`); templates do not count. */
+  savedScenes: 100,
+  /**
+   * Layers of all saved scenes together: the store writes the whole document on every change,
+   * so this bounds what each write costs (about 0.5 KB a layer: 5 MB).
+   */
+  savedSceneLayers: 10000,
   /** Extra outputs (`/stream/outputs`). */
   outputs: 64,
   /** Operations in one `POST /stream/batch`. */

@@ -49,7 +49,9 @@ export type SceneTemplate = z.infer<typeof SceneTemplateSchema>;
  */
 export const ScenesStateSchema = z.strictObject({
   active: SceneNameSchema.nullable(),
-  scenes: ownRecord(SceneNameSchema, z.array(LayerSchema).max(MAX_LAYERS)),
+  scenes: ownRecord(SceneNameSchema, z.array(LayerSchema).max(MAX_LAYERS))
+    .refine((s) => Object.keys(s).length <= LIMITS.savedScenes, { message: `At most ${LIMITS.savedScenes} saved scenes` })
+    .refine((s) => Object.values(s).reduce((n, l) => n + l.length, 0) <= LIMITS.savedSceneLayers, { message: `At most ${LIMITS.savedSceneLayers} layers in all saved scenes together` }),
 });
 export type ScenesState = z.infer<typeof ScenesStateSchema>;
 

@@ -95,3 +95,39 @@ t.test('Redis load: an invalid layer in the live scene and in a saved scene cost
   await state.flush();
   t.equal(JSON.parse((await store.redis.get(`ll:${REDIS_KEYS.layers}`))!).length, 2, 'and the valid state written back');
 });
+
+t.test(`saved scenes: at most ${LIMITS.savedScenes}, and ${LIMITS.savedSceneLayers} layers in all of them; a stored document past either loads up to it`, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sm-limits-scenes-'));
+  const data = join(dir, 'data');
+  const env = { STATE_STORE: 'file', DATA_DIR: data, RECORDINGS_DIR: join(dir, 'rec'), AUTOSTART: 'false', WORKERS: '1', LOG_LEVEL: 'warn', DEFAULT_SCENE: 'empty' };
+  const s = await startChild(env);
+  t.teardown(() => s.stop());
+  // Nine scenes of 1000 layers and one of 999: 9999 layers, one short of the total.
+  const full = Array.from({ length: MAX }, (_, i) => layer(i));
+  for (let i = 0; i < 9; i++) t.equal((await s.call('PUT', `/stream/scenes/big${i}`, { layers: full })).status, 200, `big${i} saved`);
+  t.equal((await s.call('PUT', '/stream/scenes/big9', { layers: full.slice(0, MAX - 1) })).status, 200, 'big9 saved (9999 layers in all)');
+  const tooMany = await s.call('PUT', '/stream/scenes/big10', { layers: [layer(0), layer(1)] });
+  t.equal(tooMany.status, 409, 'two more layers would pass the total');
+  t.match(tooMany.body, { error: { code: 'SM_ERR_LIMIT_REACHED', details: { limit: 'savedSceneLayers' } } });
+  t.equal((await s.call('PUT', '/stream/scenes/big9', { layers: full })).status, 200, 'replacing a scene counts its new layers only: 10000 exactly');
+  t.equal((await s.call('GET', '/stream/scenes/big10')).status, 404, 'the refused scene was not saved');
+  for (let i = 0; i < 10; i++) t.equal((await s.call('DELETE', `/stream/scenes/big${i}`)).status, 204);
+  for (let i = 0; i < LIMITS.savedScenes; i++) if ((await s.call('PUT', `/stream/scenes/s${i}`, { layers: [layer(i)] })).status !== 200) t.fail(`s${i} not saved`);
+  const over = await s.call('PUT', '/stream/scenes/one-more', { layers: [layer(1)] });
+  t.equal(over.status, 409, `scene ${LIMITS.savedScenes + 1} is refused`);
+  t.match(over.body, { error: { code: 'SM_ERR_LIMIT_REACHED', details: { limit: 'savedScenes' } } });
+  t.equal((await s.call('PUT', '/stream/scenes/s0', { layers: [layer(2)] })).status, 200, 'an existing one can still be replaced');
+  t.equal(await s.stop('SIGTERM'), 0);
+
+  // A stored document from before the caps: 105 scenes; the first 100 load, 5 are reported.
+  const file = join(data, 'state.json');
+  const doc = JSON.parse(readFileSync(file, 'utf8'));
+  for (let i = 0; i < 5; i++) doc.scenes.scenes[`extra${i}`] = [{ ...layer(i), name: '', visible: true, opacity: 1 }];
+  writeFileSync(file, JSON.stringify(doc));
+  const s2 = await startChild(env);
+  t.teardown(() => s2.stop());
+  const names = (await s2.call('GET', '/stream/scenes')).body.scenes.filter((x: { template: boolean }) => !x.template).map((x: { name: string }) => x.name);
+  t.equal(names.length, LIMITS.savedScenes, `${LIMITS.savedScenes} saved scenes loaded`);
+  t.notOk(names.some((n: string) => n.startsWith('extra')), 'the ones past the cap (last in stored order) were set aside');
+  t.equal((await s2.call('GET', '/health')).body.store.loadProblems.count, 5, 'and reported');
+});

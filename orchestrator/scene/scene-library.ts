@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { AppError } from '../../shared/errors.js';
 import { LayerSchema, type Layer, type LayerCreate } from '../../shared/scene.js';
 import { ActivateSceneSchema, SceneNameSchema, ScenePutSchema, SceneTemplateSchema, type SceneTemplate } from '../../shared/scenes.js';
+import { LIMITS } from '../../shared/limits.js';
 import { emptyRecord, ownValue } from '../../shared/own-record.js';
 import { LayerListSchema } from '../../shared/state-doc.js';
 import { parseOrThrow } from '../../shared/validation.js';
@@ -113,7 +114,8 @@ export class SceneLibrary {
 
   /**
    * Saves a scene: `{layers}`, or `{}` for the live layers as they are now.
-   * @throws AppError SM_ERR_VALIDATION (name, body, duplicate ids), SM_ERR_ASSET_NOT_FOUND
+   * @throws AppError SM_ERR_VALIDATION (name, body, duplicate ids), SM_ERR_ASSET_NOT_FOUND,
+   *   SM_ERR_LIMIT_REACHED (LIMITS.savedScenes, LIMITS.savedSceneLayers)
    */
   save(name: string, body: unknown): SceneView {
     parseOrThrow(SceneNameSchema, name, 'scene name');
@@ -121,6 +123,10 @@ export class SceneLibrary {
     const layers = put.layers ? toLayers(put.layers) : this.#state.scene.list();
     this.#state.scene.check(layers);
     const s = this.#state.scenes;
+    const others = Object.entries(s.scenes).filter(([n]) => n !== name);
+    if (others.length >= LIMITS.savedScenes) throw new AppError('SM_ERR_LIMIT_REACHED', `At most ${LIMITS.savedScenes} saved scenes; delete one first`, { limit: 'savedScenes', max: LIMITS.savedScenes });
+    const total = others.reduce((n, [, l]) => n + l.length, layers.length);
+    if (total > LIMITS.savedSceneLayers) throw new AppError('SM_ERR_LIMIT_REACHED', `Saved scenes may hold ${LIMITS.savedSceneLayers} layers together; this would make ${total}`, { limit: 'savedSceneLayers', max: LIMITS.savedSceneLayers });
     // A copy without prototype: `__proto__` or `constructor` is a name like any other.
     const scenes = Object.assign(emptyRecord<Layer[]>(), s.scenes);
     scenes[name] = layers;

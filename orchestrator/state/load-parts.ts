@@ -147,11 +147,23 @@ function scenesPart(value: unknown, where: string, problems: LoadProblem[]): Sce
     if (!SceneNameSchema.safeParse(name).success) return void problems.push({ where, path, message: 'Invalid scene name; set aside' });
     return layerList(v, where, path, problems);
   });
+  // The same caps as the write path (scene-library.ts): scenes past them are set aside, in stored order.
+  const kept: [string, Layer[]][] = [];
+  let layers = 0;
+  for (const [name, list] of entries ?? []) {
+    const path = `scenes.scenes.${name}`;
+    if (kept.length >= LIMITS.savedScenes) problems.push({ where, path, message: `Over the limit of ${LIMITS.savedScenes} saved scenes; set aside` });
+    else if (layers + list.length > LIMITS.savedSceneLayers) problems.push({ where, path, message: `Over the limit of ${LIMITS.savedSceneLayers} layers in all saved scenes; set aside` });
+    else {
+      kept.push([name, list]);
+      layers += list.length;
+    }
+  }
   let active: string | null = null;
   if (value['active'] !== undefined && value['active'] !== null) {
     const ok = SceneNameSchema.safeParse(value['active']);
     if (ok.success) active = ok.data;
     else problems.push({ where, path: 'scenes.active', message: 'Invalid scene name; set to none' });
   }
-  return { active, scenes: Object.fromEntries(entries ?? []) as Record<string, Layer[]> };
+  return { active, scenes: Object.fromEntries(kept) as Record<string, Layer[]> };
 }
