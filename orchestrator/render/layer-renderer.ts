@@ -57,7 +57,8 @@ export function backoffMs(failures: number): number {
 }
 
 /**
- * Bytes all drawn layers' front buffers may take together, in canvases ({@link maxLayerBytes}
+ * Bytes all layers' grown buffers may take together (the largest each layer was given; a layer
+ * starts with a small buffer and grows it to what its render needs), in canvases ({@link maxLayerBytes}
  * each), but never less than {@link SCENE_LAYER_MIN_BYTES}. Every layer is cut to the canvas, but
  * 1000 layers of one canvas each would still be 8 GB at 1080p (and up to three times that with
  * spares, see layer-slot.ts): past this a layer's render fails with reason `memory` and the others
@@ -354,12 +355,15 @@ export class LayerRenderer {
   #grown(bytes: number, canvas: Canvas, slot: LayerSlot): SharedArrayBuffer {
     const max = maxLayerBytes(canvas);
     if (bytes > max) throw new LayerMemoryError(bytes, max);
-    // Growth is rare (a size change), so summing the fronts here costs nothing per frame.
+    // Growth is rare (a size change), so summing here costs nothing per frame. Grown buffers count
+    // from the moment they are made, so renders growing at once cannot all pass the check.
     const sceneMax = Math.max(max * SCENE_LAYER_CANVASES, SCENE_LAYER_MIN_BYTES);
     let others = 0;
-    for (const s of this.#slots.values()) if (s !== slot && s.generation > 0) others += s.front.buffer.byteLength;
+    for (const s of this.#slots.values()) if (s !== slot) others += s.grownBytes;
     if (others + bytes > sceneMax) throw new LayerMemoryError(bytes, sceneMax, true);
-    return grownBuffer(bytes, Math.min(max, sceneMax - others));
+    const buffer = grownBuffer(bytes, Math.min(max, sceneMax - others));
+    slot.grownBytes = Math.max(slot.grownBytes, buffer.byteLength);
+    return buffer;
   }
 
   /** Marks `slot` busy with `job` until it settles. */

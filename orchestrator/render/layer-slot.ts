@@ -58,6 +58,8 @@ export interface LayerSlot {
   retryAt: number;
   /** The last render ran past the frame's wait: at most a few such layers render at once. */
   heavy: boolean;
+  /** Bytes of the largest buffer grown for this layer (0: none yet), counted against the scene's layer memory. */
+  grownBytes: number;
   /**
    * Since when (performance.now() ms) a failing layer has rendered without failing (0: it has not,
    * or it is not failing): its run of failures ends once that has lasted a while.
@@ -74,7 +76,7 @@ export function pixelsOf(buffer: SharedArrayBuffer): Pixels {
 
 /** A slot not rendered yet: a front buffer of {@link INITIAL_LAYER_BYTES}, no spares. */
 export function newSlot(): LayerSlot {
-  return { front: pixelsOf(new SharedArrayBuffer(INITIAL_LAYER_BYTES)), spares: [], revision: -1, renderKey: '', result: null, stale: true, failures: 0, keyFailures: 0, generation: 0, costMs: UNKNOWN_COST_MS, inflight: null, retryAt: 0, heavy: false, okSince: 0, overruns: 0 };
+  return { front: pixelsOf(new SharedArrayBuffer(INITIAL_LAYER_BYTES)), spares: [], revision: -1, renderKey: '', result: null, stale: true, failures: 0, keyFailures: 0, generation: 0, costMs: UNKNOWN_COST_MS, inflight: null, retryAt: 0, heavy: false, grownBytes: 0, okSince: 0, overruns: 0 };
 }
 
 /**
