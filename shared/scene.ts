@@ -63,11 +63,19 @@ export const ImageContentSchema = z.strictObject({
 });
 
 /**
+ * The family a text style without `font` is drawn in: `sans-serif`, which workers/fonts.ts gives
+ * to the bundled Liberation Sans (assets/fonts) only. (The name `Liberation Sans` itself may find
+ * a system copy of another version first, where one is installed.)
+ */
+export const DEFAULT_FONT = 'sans-serif';
+
+/**
  * Text style. `font`: a family name (the bundled Liberation Sans answers to Arial) or a font
- * asset's id. `fontSize` and `strokeWidth` in pixels; `background` fills the text box.
+ * asset's id; default {@link DEFAULT_FONT}, filled in when the style is parsed, so stored and
+ * returned layers always name it. `fontSize` and `strokeWidth` in pixels; `background` fills the text box.
  */
 export const TextStyleSchema = z.strictObject({
-  font: z.string().min(1).max(LIMITS.fontNameChars),
+  font: z.string().min(1).max(LIMITS.fontNameChars).default(DEFAULT_FONT),
   fontSize: z.number().positive().max(LIMITS.fontSizePx),
   color: ColorSchema,
   align: z.enum(['left', 'center', 'right']).optional(),
@@ -129,9 +137,14 @@ export const CharacterContentSchema = z.strictObject({
   sprites: z.strictObject({ idle: SpriteSheetSchema.optional(), talking: SpriteSheetSchema.optional() }).optional(),
 });
 
+/** A chat layer's style when it gives none: 24 px white bundled sans on a translucent black strip. */
+export const DEFAULT_CHAT_STYLE = { font: DEFAULT_FONT, fontSize: 24, color: '#ffffff', background: 'rgba(0,0,0,0.6)' } as const;
+
 /**
  * A chat overlay: the last `maxMessages` messages posted to `POST /stream/chat`, newest at the
- * bottom, wrapped to `width` pixels; each fades out over `fadeMs` once it is `ttlMs` old.
+ * bottom, wrapped to `width` pixels; each fades out over `fadeMs` once it is `ttlMs` old. Its box
+ * is `width` by `maxMessages` one-line messages high (workers/renderers/chat.ts), so that many short
+ * messages always show whole. `style` defaults to {@link DEFAULT_CHAT_STYLE}.
  * `userColor` colours the names (default: the text colour).
  */
 export const ChatContentSchema = z.strictObject({
@@ -140,7 +153,7 @@ export const ChatContentSchema = z.strictObject({
   ttlMs: z.number().int().min(100).max(86_400_000).default(30_000),
   fadeMs: z.number().int().min(0).max(60_000).default(1000),
   width: z.number().positive().max(LIMITS.layerSizePx).default(480),
-  style: TextStyleSchema,
+  style: TextStyleSchema.default(() => ({ ...DEFAULT_CHAT_STYLE })),
   userColor: ColorSchema.optional(),
 });
 

@@ -31,10 +31,13 @@ function wrap(ctx: SKRSContext2D, text: string, maxWidth: number): string[] {
 }
 
 /**
- * The chat overlay: a fixed box `width` wide and `maxMessages` lines high; messages stack up
- * from the bottom (newest last), each as `user: text` wrapped to the box, on its own background
- * strip when the style has one, at its fade alpha. The orchestrator adds `lines` to the content at
- * each frame time (see orchestrator/chat/chat-feed.ts); older messages that do not fit are cut.
+ * The chat overlay: a fixed box `width` wide and high enough for `maxMessages` one-line messages,
+ * each with its padding above and below and a gap between them, so that many short messages always
+ * show whole. Messages stack up from the bottom (newest last), each as `user: text` wrapped to
+ * the box, on its own background strip when the style has one, at its fade alpha. The orchestrator
+ * adds `lines` to the content at each frame time (see orchestrator/chat/chat-feed.ts). An older
+ * message that does not fit whole (the newer ones wrapped to more lines) is left out rather than
+ * cut; only a newest message too tall for the box on its own is cut, to the rows that fit.
  */
 export function prepareChat(content: ChatContent, env: RenderEnv): PreparedContent {
   const style = drawnTextStyle(content.style, env.canvas);
@@ -42,7 +45,10 @@ export function prepareChat(content: ChatContent, env: RenderEnv): PreparedConte
   const fs = style.fontSize;
   const lineHeight = fs * LINE_HEIGHT;
   const pad = Math.round(fs * PADDING);
-  const height = Math.ceil(content.maxMessages * lineHeight + 2 * pad);
+  const gap = Math.round(fs * GAP);
+  /** A message of `rows` lines, padding included (pixels). */
+  const blockHeight = (rows: number): number => rows * lineHeight + 2 * pad;
+  const height = Math.ceil(content.maxMessages * blockHeight(1) + (content.maxMessages - 1) * gap);
   measureCtx ??= createCanvas(1, 1).getContext('2d');
   const ctx0 = measureCtx;
   ctx0.font = cssFont(style);
@@ -58,14 +64,20 @@ export function prepareChat(content: ChatContent, env: RenderEnv): PreparedConte
       ctx.textBaseline = 'middle';
       ctx.textAlign = 'left';
       let bottom = height;
-      for (let i = blocks.length - 1; i >= 0 && bottom > 0; i--) {
-        const { line, rows, userWidth } = blocks[i]!;
-        const blockHeight = rows.length * lineHeight + 2 * pad;
-        const top = bottom - blockHeight;
+      for (let i = blocks.length - 1; i >= 0; i--) {
+        const { line, userWidth } = blocks[i]!;
+        let rows = blocks[i]!.rows;
+        // Rounding slack: the box is whole pixels, the line height need not be.
+        if (blockHeight(rows.length) > bottom + 1e-6) {
+          if (i < blocks.length - 1) break;
+          rows = rows.slice(0, Math.floor((bottom - 2 * pad + 1e-6) / lineHeight));
+          if (rows.length === 0) break;
+        }
+        const top = bottom - blockHeight(rows.length);
         ctx.globalAlpha = line.alpha;
         if (style.background) {
           ctx.fillStyle = style.background;
-          ctx.fillRect(0, top, content.width, blockHeight);
+          ctx.fillRect(0, top, content.width, blockHeight(rows.length));
         }
         rows.forEach((row, r) => {
           const y = top + pad + (r + 0.5) * lineHeight;
@@ -77,7 +89,8 @@ export function prepareChat(content: ChatContent, env: RenderEnv): PreparedConte
             ctx.fillText(row.slice(line.user.length + 1), pad + userWidth, y);
           } else ctx.fillText(row, pad, y);
         });
-        bottom = top - fs * GAP;
+        bottom = top - gap;
+        if (bottom <= 0) break;
       }
       ctx.restore();
     },
