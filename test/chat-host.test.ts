@@ -45,7 +45,7 @@ t.test('a chat message appears in the chat layer, fades after its TTL, and goes 
     content: { type: 'chat', maxMessages: 4, ttlMs: 5000, fadeMs: 1000, width: 320, style: { font: 'Arial', fontSize: 20, color: '#ffffff' }, userColor: '#ffcc00' },
   });
   t.equal(created.status, 201);
-  t.equal(lit(await s.snapshot(), 0, 0, 320, 130), 0, 'no messages: nothing drawn');
+  t.equal(lit(await s.snapshot(), 0, 0, 320, 170), 0, 'no messages: nothing drawn');
 
   const posted = await s.call('POST', '/stream/chat', { user: 'ada', text: 'bid\u0007 two\nETH!' });
   t.equal(posted.status, 201);
@@ -55,23 +55,23 @@ t.test('a chat message appears in the chat layer, fades after its TTL, and goes 
 
   clock.set(10_100);
   let shot = await s.snapshot();
-  const shown = lit(shot, 0, 0, 320, 130);
+  const shown = lit(shot, 0, 0, 320, 170);
   t.ok(shown > 100, `the message is in the chat layer's pixels (${shown} lit pixels)`);
-  t.ok(lit(shot, 0, 90, 320, 40) > 50, 'newest message at the bottom of the box');
+  t.ok(lit(shot, 0, 125, 320, 40) > 50, 'newest message at the bottom of the box (4 messages of 20 px type: 163 px high)');
   t.ok(shot.at(0, 0) && lit(shot, 0, 0, 320, 60) === 0, 'the top of the box is still empty');
 
   clock.set(15_500);
   shot = await s.snapshot();
-  const fading = lit(shot, 0, 0, 320, 130);
+  const fading = lit(shot, 0, 0, 320, 170);
   t.ok(fading < shown && fading > 0, `half way through the fade: dimmer (${fading} lit of ${shown})`);
   clock.set(16_000);
-  t.equal(lit(await s.snapshot(), 0, 0, 320, 130), 0, 'after TTL + fade: gone');
+  t.equal(lit(await s.snapshot(), 0, 0, 320, 170), 0, 'after TTL + fade: gone');
   t.equal((await s.call('GET', '/stream/chat')).body.messages.length, 1, 'GET /stream/chat still lists it');
 
   // Newest N only.
   for (let i = 0; i < 6; i++) await s.call('POST', '/stream/chat', { user: `u${i}`, text: `message ${i}` });
   clock.set(16_100);
-  t.ok(lit(await s.snapshot(), 0, 0, 320, 130) > 200, 'the newest messages fill the box');
+  t.ok(lit(await s.snapshot(), 0, 0, 320, 170) > 200, 'the newest messages fill the box');
 
   for (const bad of [{ user: 'a', text: '' }, { user: 'a', text: '\u0007\u0008' }, { user: '', text: 'x' }, { user: 'a', text: 'x'.repeat(281) }, { user: 'x'.repeat(33), text: 'x' }, { user: 'a', text: 'x', extra: 1 }, { text: 'x' }]) {
     const r = await s.call('POST', '/stream/chat', bad);
