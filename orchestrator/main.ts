@@ -43,8 +43,8 @@ if (envFile) log.info({ file: envFile.path, variables: envFile.names }, 'read th
 // writes no recording.
 let app;
 try {
-  checkWritableDirs(config);
   await checkPorts(config);
+  checkWritableDirs(config);
   app = await startApp(config, log);
 } catch (err) {
   logStartupFailure(log, err);
