@@ -20,13 +20,17 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 # Binding 0.0.0.0 needs tokens: run with -e AUTH_TOKENS=admin:<token> (or AUTH_TOKENS_FILE); without
-# them the server refuses to start rather than expose an unauthenticated API.
+# them the server refuses to start rather than expose an unauthenticated API (README, Docker).
 ENV NODE_ENV=production HOST=0.0.0.0 RECORDINGS_DIR=/data/recordings DATA_DIR=/data/state ASSET_STORAGE_PATH=/data/assets
+# node_modules as pruned to production dependencies (pino-pretty is one: LOG_PRETTY=1 works here).
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY assets ./assets
-RUN mkdir -p /data/recordings && chown -R node:node /data
+# Runs as the non-root user `node` (uid 1000). /data is the one volume: a named volume starts out
+# owned by `node`; a bind-mounted host folder must be writable by uid 1000, else the start stops
+# with one line naming the folder (SM_ERR_DIR_NOT_WRITABLE).
+RUN mkdir -p /data/recordings /data/state /data/assets && chown -R node:node /data
 USER node
 VOLUME /data
 EXPOSE 4200 4201

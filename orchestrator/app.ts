@@ -27,6 +27,7 @@ import { SceneLibrary } from './scene/scene-library.js';
 import { SceneSwitcher } from './scene/scene-switcher.js';
 import { HostPolicy } from './auth/host-policy.js';
 import { ConnectionBudget, defaultMaxConnections, fdLimit, serverOptions } from './http/connection-limits.js';
+import { applyEnvPrecedence } from './config/precedence.js';
 
 /** A running Stream Manager: its parts, the ports it listens on, and `close()`. */
 export interface App {
@@ -104,6 +105,8 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
     log: log.child({ component: 'state' }),
   });
   const restored = await loadState(state, log);
+  // Explicit environment > stored state > defaults, logged (README, Configuration).
+  applyEnvPrecedence(state, config.stream, config.explicit, log);
   confineStoredOutput(state, new OutputPolicy(config.recordingsDir, config.outputDirs), log);
   const wasLive = state.stream.isLive;
   const scene = state.scene;
@@ -211,6 +214,7 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
     void state.loadLate().then(
       (adopted) => {
         if (!adopted) return undefined;
+        applyEnvPrecedence(state, config.stream, config.explicit, log);
         // Nothing was changed meanwhile, so the hub holds no outputs: take the stored ones (before
         // its next change writes its list over them).
         const lost = pipeline.hub.restore(state.outputs);

@@ -41,6 +41,7 @@ export const ERRORS = {
   SM_ERR_TOO_MANY_CONNECTIONS: { status: 429, message: 'Too many WebSocket connections from this address or token (WS_MAX_PER_IP, WS_MAX_PER_TOKEN)' },
   SM_ERR_PORT_UNAVAILABLE: { status: 500, message: 'A port the configuration names cannot be bound' },
   SM_ERR_OUTPUT_URL: { status: 400, message: 'File outputs are written under RECORDINGS_DIR or an OUTPUT_DIRS folder only' },
+  SM_ERR_DIR_NOT_WRITABLE: { status: 500, message: 'A folder the configuration names (DATA_DIR, RECORDINGS_DIR, ASSET_STORAGE_PATH) cannot be written' },
   SM_ERR_INTERNAL: { status: 500, message: 'Internal server error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -56,6 +56,8 @@ t.test('README config table: every variable documented, every documented variabl
   mkdirSync(join(dir, 'root'));
   const tokensFile = join(dir, 'tokens.json');
   writeFileSync(tokensFile, JSON.stringify({ tokens: [{ name: 'deck', role: 'operator', token: NAMED }] }));
+  // ENV_FILE: a file that sets nothing the environment does not (every variable is set here).
+  writeFileSync(join(dir, 'docs.env'), '# read at start\nLOG_LEVEL=debug\n');
   const wsPort = await freePort();
   const metricsPort = await freePort();
   const ffmpeg = ['/usr/bin/ffmpeg', '/usr/local/bin/ffmpeg'].find((p) => existsSync(p)) ?? 'ffmpeg';
@@ -118,6 +120,7 @@ t.test('README config table: every variable documented, every documented variabl
     MAX_CONNECTIONS: '400',
     ALLOWED_HOSTS: 'stream.example.com',
     OUTPUT_DIRS: join(dir, 'extra-recordings'),
+    ENV_FILE: join(dir, 'docs.env'),
   };
   const env: Record<string, string> = {};
   const missing: string[] = [];

@@ -92,6 +92,8 @@ export const EnvSchema = z.object({
     .default([]),
   LOG_PRETTY: z.enum(['0', '1']).default('0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Read by main.ts before this schema (config/dotenv.ts): the env file, `none` for none.
+  ENV_FILE: z.string().min(1).default('.env'),
 });
 
 /** Server configuration: fixed at start, except `stream`, which `PATCH /config` may change. */
@@ -150,6 +152,11 @@ export interface ServerConfig {
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   /** Human-readable logs (pino-pretty) instead of JSON lines. */
   logPretty: boolean;
+  /**
+   * The variables set (non-empty) in the environment: they win over the stored state at start
+   * (config/precedence.ts); the rest of `stream` is defaults, which the stored state overrides.
+   */
+  explicit: ReadonlySet<string>;
 }
 
 /** Thrown by {@link loadConfig} when the environment is invalid; `issues` names each variable. */
@@ -257,6 +264,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     logLevel: e.LOG_LEVEL,
     logPretty: e.LOG_PRETTY === '1',
+    explicit: new Set(Object.keys(cleaned).filter((k) => Object.hasOwn(EnvSchema.shape, k))),
   };
 }
 

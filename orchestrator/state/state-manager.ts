@@ -79,6 +79,7 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
   #scenes: ScenesState = { active: null, scenes: {} };
   #dataVersion = 0;
   #loaded = false;
+  #configStored = false;
   /** Scene or config changed by a user before the stored state was read. */
   #touched = false;
   #lastMetrics = 0;
@@ -122,6 +123,11 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
   /** The stream state at its last transition (live, paused, error), as persisted. */
   get stream(): StreamState {
     return this.#stream;
+  }
+
+  /** True when the config in effect was read from the store (false: the defaults). */
+  get configStored(): boolean {
+    return this.#configStored;
   }
 
   /** True once stored state has been read (or found absent). */
@@ -219,6 +225,7 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
     for (const p of problems) this.#log.error(p, 'stored state is invalid; set aside, the valid rest is kept (defaults for a missing part)');
     this.#loadProblems = problems;
     this.#loaded = true;
+    this.#configStored = Boolean(state?.config);
     if (!state) {
       this.#applyDefaults();
       this.#persister.markDirty();

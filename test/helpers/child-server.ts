@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { freePort } from './rtmp-server.js';
 
 /** Stream Manager as a real child process (`node dist/orchestrator/main.js`). */
@@ -30,17 +30,32 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 
 /**
  * Starts the server with `env` on free ports and waits until `/health` answers; `options.nofile`
- * lowers its fd limit.
+ * lowers its fd limit; `options.cwd` runs it in another working directory (ASSET_ROOT then
+ * defaults to this checkout). No env file is read unless `env` sets ENV_FILE (a developer's
+ * `.env` must not change the tests).
  * @throws Error when it exits or does not answer within 20 s
  */
-export async function startChild(env: Record<string, string>, options: { nofile?: number } = {}): Promise<ChildServer> {
+export async function startChild(env: Record<string, string>, options: { nofile?: number; cwd?: string } = {}): Promise<ChildServer> {
   const port = await freePort();
+  const main = resolve('dist/orchestrator/main.js');
   // With `nofile`, the server runs under `ulimit -n <nofile>` (soft and hard), as on a host with a low fd limit.
   const [cmd, args] = options.nofile
-    ? ['bash', ['-c', `ulimit -n ${options.nofile} && exec "$0" dist/orchestrator/main.js`, process.execPath]]
-    : [process.execPath, ['dist/orchestrator/main.js']];
+    ? ['bash', ['-c', `ulimit -n ${options.nofile} && exec "$0" "$1"`, process.execPath, main]]
+    : [process.execPath, [main]];
   const proc = spawn(cmd, args, {
-    env: { ...process.env, PORT: String(port), WS_PORT: '0', WIDTH: '320', HEIGHT: '180', LOG_LEVEL: 'info', ASSET_STORAGE_PATH: join(mkdtempSync(join(tmpdir(), 'sm-child-')), 'assets'), ...env },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      WS_PORT: '0',
+      WIDTH: '320',
+      HEIGHT: '180',
+      LOG_LEVEL: 'info',
+      ENV_FILE: 'none',
+      ASSET_STORAGE_PATH: join(mkdtempSync(join(tmpdir(), 'sm-child-')), 'assets'),
+      ...(options.cwd ? { ASSET_ROOT: process.cwd() } : {}),
+      ...env,
+    },
+    cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(proc);

@@ -49,7 +49,9 @@ export async function decode(bytes: Uint8Array): Promise<Pixels> {
  */
 export async function startServer(env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'sm-test-'));
-  const config = loadConfig({
+  // The baseline below stands for defaults (a stored state wins over it); only `env` counts as
+  // set in the environment, which wins over the stored state (config/precedence.ts).
+  const loaded = loadConfig({
     PORT: '0',
     WS_PORT: '0',
     WIDTH: '320',
@@ -67,6 +69,7 @@ export async function startServer(env: Record<string, string> = {}, options: Sta
     LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
     ...env,
   });
+  const config: ServerConfig = { ...loaded, explicit: new Set(Object.keys(env).filter((k) => env[k] !== '')) };
   const app = await startApp(config, createLogger(config.logLevel), options);
   const base = `http://127.0.0.1:${app.port}`;
   const call: TestServer['call'] = async (method, path, body, headers = {}) => {
