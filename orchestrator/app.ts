@@ -148,6 +148,8 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
   const skipped = pipeline.hub.restore(state.outputs);
   if (skipped.length) log.error({ outputs: skipped }, 'stored outputs are invalid; skipped');
   pipeline.hub.on('specs', (specs) => state.setOutputs(specs));
+  // A layer whose asset was deleted (with force) must not show the deleted picture again from its buffer.
+  assets.on('removed', ({ layers }) => pipeline.forgetLayerPixels(layers));
   const { tokens } = config.auth;
   const origins = new OriginPolicy(config.auth.corsOrigins);
   const hosts = new HostPolicy(config.net.allowedHosts, tokens.size === 0);

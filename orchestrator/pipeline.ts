@@ -182,6 +182,14 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
     };
   }
 
+  /**
+   * Forgets the rendered pixels of these layers (their asset was deleted): the next render of
+   * each reads its assets again, and fails (`layerError`) when one is gone.
+   */
+  forgetLayerPixels(ids: readonly string[]): void {
+    for (const id of ids) this.#renderer.forget(id);
+  }
+
   /** The current stream configuration. */
   get config(): StreamConfig {
     return this.#stream;
@@ -377,6 +385,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
     this.hub.goLive();
     // Frame n is at scene time startMs + n x interval: the frame clock starts now, so frames track scene time.
     this.#producer.start(supervisor, this.#sceneClock.now());
+    this.#stats.openWindow();
     this.#sampler = setInterval(() => {
       this.#stats.sample();
       this.#emit();

@@ -41,6 +41,8 @@ export const ERRORS = {
   SM_ERR_TOO_MANY_CONNECTIONS: { status: 429, message: 'Too many WebSocket connections from this address or token (WS_MAX_PER_IP, WS_MAX_PER_TOKEN)' },
   SM_ERR_PORT_UNAVAILABLE: { status: 500, message: 'A port the configuration names cannot be bound' },
   SM_ERR_OUTPUT_URL: { status: 400, message: 'File outputs are written under RECORDINGS_DIR or an OUTPUT_DIRS folder only' },
+  SM_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'This route does not answer this method; the Allow header lists those it does' },
+  SM_ERR_NOT_IMPLEMENTED: { status: 501, message: 'This server does not implement this HTTP method' },
   SM_ERR_INTERNAL: { status: 500, message: 'Internal server error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
