@@ -84,6 +84,8 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
   #bgPixel: number;
   #encoder: EncoderSupervisor | null = null;
   #sampler: NodeJS.Timeout | null = null;
+  /** The main output's current or last recording (absolute path), or null. */
+  #mainFile: string | null = null;
   readonly #preview: PreviewEncoder;
   /** The frame clock's side: which frame to make at each tick, and where it goes. */
   readonly #producer: FrameProducer;
@@ -167,10 +169,14 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
     return [this.#mainOutput(), ...this.hub.list()];
   }
 
-  #mainOutput(): OutputStatus {
-    const e = this.#encoder;
+  /**
+   * The main output's status, from `e` (the running supervisor; the one sending an event, which
+   * may not be `#encoder` yet while it starts). `file`: the recording being (or last) written.
+   */
+  #mainOutput(e: EncoderSupervisor | null = this.#encoder): OutputStatus {
     const url = e?.output ?? this.#stream.output.url;
     const p = e?.progress ?? null;
+    if (e) this.#mainFile = e.file;
     return {
       id: 'main',
       url: url === null ? null : redactOutput(url),
@@ -179,6 +185,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
       lastError: e?.lastError ?? null,
       bytes: p?.totalSizeBytes ?? 0,
       bitrateBps: p && Number.isFinite(p.bitrateBps) ? p.bitrateBps : null,
+      file: this.#mainFile,
     };
   }
 
@@ -373,7 +380,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
       },
     });
     supervisor.on('output', (event) => {
-      if (this.#encoder === supervisor || this.#encoder === null) this.emit('output', { ...this.#mainOutput(), ...event, state: event.state });
+      if (this.#encoder === supervisor || this.#encoder === null) this.emit('output', { ...this.#mainOutput(supervisor), ...event, state: event.state });
     });
     await supervisor.start();
     if (this.#stats.state.isLive) this.#o.metrics?.encoderRestarts.inc();

@@ -5,6 +5,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { Frame, FramePool } from '../render/frame-pool.js';
 import { Encoder } from './encoder.js';
 import type { EncodeJob } from './ffmpeg-args.js';
+import { isNetworkOutput } from './output-path.js';
 import type { EncoderProgress } from './progress.js';
 
 /** Restart policy: the delay before restart n (1-based) is first x factor^(n-1), capped, +-20 % jitter. */
@@ -117,6 +118,14 @@ export class EncoderSupervisor extends EventEmitter<{ output: [OutputEvent] }> {
   /** Where the current encoder writes. */
   get output(): string | null {
     return this.#encoder ? this.#output : null;
+  }
+
+  /**
+   * A file output: the file the current encoder writes (a fresh name at each spawn), or the last
+   * one after a stop or exit; null for a network output or before the first spawn.
+   */
+  get file(): string | null {
+    return this.#output !== null && !isNetworkOutput(this.#output) ? this.#output : null;
   }
 
   /** The current ffmpeg's last `-progress` report (bytes, bitrate, speed), or null. */
