@@ -163,6 +163,21 @@ export class EncoderSupervisor extends EventEmitter<{ output: [OutputEvent] }> {
     return this.#encoder?.write(frame) ?? false;
   }
 
+  /**
+   * Before the frame clock starts: writes `frame` `count` times and waits, at most `timeoutMs`,
+   * until ffmpeg has read them. ffmpeg reads its first frame, then opens the encoder and the
+   * output (libx264's start-up: 50-300 ms on a busy 2-core machine) before it reads on; the
+   * clock's first frames would otherwise find it not reading and be dropped.
+   * @returns the frames written (0 when the encoder is not running)
+   */
+  async prime(frame: Frame, count: number, timeoutMs: number): Promise<number> {
+    let written = 0;
+    for (let i = 0; i < count; i++) if (this.write(frame)) written++;
+    const until = performance.now() + timeoutMs;
+    while (this.queued > 0 && this.running && performance.now() < until) await new Promise((r) => setTimeout(r, 5));
+    return written;
+  }
+
   /** Stops supervising and ends the current encoder cleanly (it writes its trailer). */
   async stop(): Promise<void> {
     this.#stopping = true;
