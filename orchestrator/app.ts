@@ -151,6 +151,8 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
   const skipped = pipeline.hub.restore(state.outputs);
   if (skipped.length) log.error({ outputs: skipped }, 'stored outputs are invalid; skipped');
   pipeline.hub.on('specs', (specs) => state.setOutputs(specs));
+  // A layer whose asset was deleted (with force) must not show the deleted picture again from its buffer.
+  assets.on('removed', ({ layers }) => pipeline.forgetLayerPixels(layers));
   const { tokens } = config.auth;
   const origins = new OriginPolicy(config.auth.corsOrigins);
   const hosts = new HostPolicy(config.net.allowedHosts, tokens.size === 0);
@@ -226,16 +228,6 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
     );
   });
 
-  // Go live before listening, so the first answer a client gets already says so.
-  if (restored ? config.state.resumeOnStart && wasLive : config.autostart) {
-    try {
-      await pipeline.start();
-      log.info({ output: redactOutput(pipeline.output ?? ''), resumed: restored }, 'stream is live');
-    } catch (err) {
-      log.error({ err }, 'could not go live; the API is up, POST /stream/start to retry');
-    }
-  }
-
   const netOptions = serverOptions(config.net);
   const httpApp = createHttpApp({
       state, pipeline, pool, metrics, assets, chat, scenes, maxUploadBytes: config.assets.maxUploadBytes, ffmpegPath: config.ffmpegPath, dataDir: config.state.dataDir, tokens, origins, hosts,
@@ -250,6 +242,17 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
   // Every server's connections come out of one budget under the fd limit: a flood of idle sockets
   // gets new connections closed at once, never EMFILE for the stream's own files and pipes.
   const budget = new ConnectionBudget(config.net.maxConnections ?? defaultMaxConnections(), log.child({ component: 'net' }));
+  // Go live before listening, so the first answer a client gets already says so; after the HTTP
+  // app is built, so that its set-up does not hold up the first frames of the clock.
+  if (restored ? config.state.resumeOnStart && wasLive : config.autostart) {
+    try {
+      await pipeline.start();
+      log.info({ output: redactOutput(pipeline.output ?? ''), resumed: restored }, 'stream is live');
+    } catch (err) {
+      log.error({ err }, 'could not go live; the API is up, POST /stream/start to retry');
+    }
+  }
+
   const port = await listen(http, config.port, config.host);
   budget.attach(http, 'http');
   let wsServer: Server | null = null;

@@ -58,6 +58,18 @@ export type { FrameTimes } from './render/frame-producer.js';
 /** Frame buffers beyond the encoder queue: the last frame, those being made, a preview, a snapshot. */
 const EXTRA_FRAMES = 3 + MAX_MAKING;
 /**
+ * Frame buffers drawn before a start's clock runs (frame-producer.ts `warmUp`): those in use at
+ * once in steady state, the frames in the making, the last frame, and one ffmpeg is reading.
+ */
+const WARM_FRAMES = MAX_MAKING + 2;
+/**
+ * Copies of the first frame handed to ffmpeg before the clock starts, and how long a start waits
+ * for it to read them, ms (encoder-supervisor.ts `prime`): the first is read before ffmpeg opens
+ * its encoder and output, the second after.
+ */
+const PRIME_FRAMES = 2;
+const PRIME_TIMEOUT_MS = 1000;
+/**
  * Frame buffers the extra outputs' shared encoders may hold (up to 3 each, for up to 4 encode
  * groups). The pool allocates lazily, so these cost memory only while encoders lag.
  */
@@ -84,6 +96,8 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
   #bgPixel: number;
   #encoder: EncoderSupervisor | null = null;
   #sampler: NodeJS.Timeout | null = null;
+  /** The main output's current or last recording (absolute path), or null. */
+  #mainFile: string | null = null;
   readonly #preview: PreviewEncoder;
   /** The frame clock's side: which frame to make at each tick, and where it goes. */
   readonly #producer: FrameProducer;
@@ -167,10 +181,14 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
     return [this.#mainOutput(), ...this.hub.list()];
   }
 
-  #mainOutput(): OutputStatus {
-    const e = this.#encoder;
+  /**
+   * The main output's status, from `e` (the running supervisor; the one sending an event, which
+   * may not be `#encoder` yet while it starts). `file`: the recording being (or last) written.
+   */
+  #mainOutput(e: EncoderSupervisor | null = this.#encoder): OutputStatus {
     const url = e?.output ?? this.#stream.output.url;
     const p = e?.progress ?? null;
+    if (e) this.#mainFile = e.file;
     return {
       id: 'main',
       url: url === null ? null : redactOutput(url),
@@ -179,7 +197,16 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
       lastError: e?.lastError ?? null,
       bytes: p?.totalSizeBytes ?? 0,
       bitrateBps: p && Number.isFinite(p.bitrateBps) ? p.bitrateBps : null,
+      file: this.#mainFile,
     };
+  }
+
+  /**
+   * Forgets the rendered pixels of these layers (their asset was deleted): the next render of
+   * each reads its assets again, and fails (`layerError`) when one is gone.
+   */
+  forgetLayerPixels(ids: readonly string[]): void {
+    for (const id of ids) this.#renderer.forget(id);
   }
 
   /** The current stream configuration. */
@@ -365,18 +392,25 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
       },
     });
     supervisor.on('output', (event) => {
-      if (this.#encoder === supervisor || this.#encoder === null) this.emit('output', { ...this.#mainOutput(), ...event, state: event.state });
+      if (this.#encoder === supervisor || this.#encoder === null) this.emit('output', { ...this.#mainOutput(supervisor), ...event, state: event.state });
     });
     await supervisor.start();
     if (this.#stats.state.isLive) this.#o.metrics?.encoderRestarts.inc();
     this.#encoder = supervisor;
-    // Render one frame before the clock starts: first-time image decodes and cold workers would
-    // otherwise make the first frames late.
-    const first = await this.#producer.compose(this.#sceneClock.now());
-    if (first) this.#producer.setLast(first);
+    // Draw the frame buffers the first live frames take before the clock starts: first-time
+    // image decodes, cold workers and a never-drawn buffer's whole-frame composite and I420
+    // conversion (steady frames redraw only what changed) would otherwise make them late.
+    await this.#producer.warmUp(WARM_FRAMES, this.#sceneClock.now());
+    const first = this.#producer.last;
+    if (first) {
+      // ffmpeg's own start-up, past its first frames, before the clock: they open the stream.
+      const primed = await supervisor.prime(first, PRIME_FRAMES, PRIME_TIMEOUT_MS);
+      for (let i = 0; i < primed; i++) this.#stats.delivered(false);
+    }
     this.hub.goLive();
     // Frame n is at scene time startMs + n x interval: the frame clock starts now, so frames track scene time.
     this.#producer.start(supervisor, this.#sceneClock.now());
+    this.#stats.openWindow();
     this.#sampler = setInterval(() => {
       this.#stats.sample();
       this.#emit();

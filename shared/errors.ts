@@ -42,6 +42,8 @@ export const ERRORS = {
   SM_ERR_PORT_UNAVAILABLE: { status: 500, message: 'A port the configuration names cannot be bound' },
   SM_ERR_OUTPUT_URL: { status: 400, message: 'File outputs are written under RECORDINGS_DIR or an OUTPUT_DIRS folder only' },
   SM_ERR_DIR_NOT_WRITABLE: { status: 500, message: 'A folder the configuration names (DATA_DIR, RECORDINGS_DIR, ASSET_STORAGE_PATH) cannot be written' },
+  SM_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'This route does not answer this method; the Allow header lists those it does' },
+  SM_ERR_NOT_IMPLEMENTED: { status: 501, message: 'This server does not implement this HTTP method' },
   SM_ERR_INTERNAL: { status: 500, message: 'Internal server error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

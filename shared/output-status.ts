@@ -6,7 +6,7 @@ export const OutputStateSchema = z.enum(['connecting', 'live', 'reconnecting', '
 /**
  * One output in `GET /stream/status`'s `outputs` and WS `outputUpdate`: its id, where it goes
  * (stream key redacted: `rtmp://host/app/***`), its state, restarts in this live session, and why
- * it last went down, bytes written and the measured bitrate.
+ * it last went down, bytes written, the measured bitrate, and the file being written.
  */
 export const OutputStatusSchema = z.strictObject({
   id: z.string(),
@@ -18,5 +18,11 @@ export const OutputStatusSchema = z.strictObject({
   bytes: z.number().int().nonnegative(),
   /** Output bitrate, bits per second, as ffmpeg last reported it; null before its first report. */
   bitrateBps: z.number().nonnegative().nullable(),
+  /**
+   * A file output: the absolute path of the file being written (the one of this start, with its
+   * `-<ISO time>` or `-N` suffix, not the configured name), or of the last one once stopped; null
+   * for network and HLS outputs and before a first start.
+   */
+  file: z.string().nullable(),
 });
 export type OutputStatus = z.infer<typeof OutputStatusSchema>;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { BroadcastChannel } from 'node:worker_threads';
 import { AppError } from '../../shared/errors.js';
 import { evictionChannelName, type EvictMessage } from '../../shared/messages.js';
@@ -34,15 +35,18 @@ export function sanitizeName(name: string | null | undefined): string {
 
 /**
  * Uploaded assets: validation, content-addressed storage, metadata in the state, use by layers,
- * and eviction from every render worker's caches when one is deleted.
+ * and eviction from every render worker's caches when one is deleted. Emits `removed` with the
+ * asset id and the ids of the live layers that used it (their rendered pixels must go too: a
+ * layer shown again must not bring back the deleted picture).
  */
-export class AssetService {
+export class AssetService extends EventEmitter<{ removed: [{ id: string; layers: string[] }] }> {
   readonly #files: AssetFiles;
   readonly #state: StateManager;
   readonly #limits: InspectLimits;
   readonly #channel: BroadcastChannel;
 
   constructor(files: AssetFiles, state: StateManager, limits: InspectLimits) {
+    super();
     this.#files = files;
     this.#state = state;
     this.#limits = limits;
@@ -142,6 +146,7 @@ export class AssetService {
     this.#state.removeAsset(id);
     await this.#files.remove(id);
     this.#channel.postMessage({ evict: id } satisfies EvictMessage);
+    this.emit('removed', { id, layers: users });
     return { hiddenLayers: hidden, removedFromScenes: scenes };
   }
 

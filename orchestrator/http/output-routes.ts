@@ -13,7 +13,7 @@ const MAIN = 'main';
 function mainView(pipeline: StreamPipeline): OutputView {
   const m = pipeline.outputs()[0]!;
   const rtmp = m.url !== null && /^rtmps?:\/\//i.test(m.url);
-  return { ...m, kind: rtmp ? 'rtmp' : 'file', enabled: true, encoder: {}, encodeGroup: MAIN, location: rtmp ? null : m.url };
+  return { ...m, kind: rtmp ? 'rtmp' : 'file', enabled: true, encoder: {}, encodeGroup: MAIN, location: rtmp ? null : (m.file ?? m.url) };
 }
 
 function notMain(id: string): string {

@@ -5,6 +5,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { Frame, FramePool } from '../render/frame-pool.js';
 import { Encoder } from './encoder.js';
 import type { EncodeJob } from './ffmpeg-args.js';
+import { isNetworkOutput } from './output-path.js';
 import type { EncoderProgress } from './progress.js';
 
 /** Restart policy: the delay before restart n (1-based) is first x factor^(n-1), capped, +-20 % jitter. */
@@ -119,6 +120,14 @@ export class EncoderSupervisor extends EventEmitter<{ output: [OutputEvent] }> {
     return this.#encoder ? this.#output : null;
   }
 
+  /**
+   * A file output: the file the current encoder writes (a fresh name at each spawn), or the last
+   * one after a stop or exit; null for a network output or before the first spawn.
+   */
+  get file(): string | null {
+    return this.#output !== null && !isNetworkOutput(this.#output) ? this.#output : null;
+  }
+
   /** The current ffmpeg's last `-progress` report (bytes, bitrate, speed), or null. */
   get progress(): EncoderProgress | null {
     return this.#encoder?.progress ?? null;
@@ -152,6 +161,21 @@ export class EncoderSupervisor extends EventEmitter<{ output: [OutputEvent] }> {
   /** Hands a frame to the current encoder; false when none is running. */
   write(frame: Frame): boolean {
     return this.#encoder?.write(frame) ?? false;
+  }
+
+  /**
+   * Before the frame clock starts: writes `frame` `count` times and waits, at most `timeoutMs`,
+   * until ffmpeg has read them. ffmpeg reads its first frame, then opens the encoder and the
+   * output (libx264's start-up: 50-300 ms on a busy 2-core machine) before it reads on; the
+   * clock's first frames would otherwise find it not reading and be dropped.
+   * @returns the frames written (0 when the encoder is not running)
+   */
+  async prime(frame: Frame, count: number, timeoutMs: number): Promise<number> {
+    let written = 0;
+    for (let i = 0; i < count; i++) if (this.write(frame)) written++;
+    const until = performance.now() + timeoutMs;
+    while (this.queued > 0 && this.running && performance.now() < until) await new Promise((r) => setTimeout(r, 5));
+    return written;
   }
 
   /** Stops supervising and ends the current encoder cleanly (it writes its trailer). */

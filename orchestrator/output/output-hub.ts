@@ -218,6 +218,7 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
       bytes: e.muxer?.bytes ?? 0,
       bitrateBps: e.muxer?.bitrateBps ?? null,
       location: e.location,
+      file: e.spec.kind === 'file' ? e.location : null,
     };
   }
 
@@ -230,7 +231,7 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
     e.state = state;
     const v = this.#view(e);
     this.#o.log.info({ output: v.id, state, event, attempt: e.attempt, ...extra }, 'output state');
-    this.emit('output', { id: v.id, url: v.url, state, restarts: v.restarts, lastError: v.lastError, bytes: v.bytes, bitrateBps: v.bitrateBps, event, attempt: e.attempt, ...extra });
+    this.emit('output', { id: v.id, url: v.url, state, restarts: v.restarts, lastError: v.lastError, bytes: v.bytes, bitrateBps: v.bitrateBps, file: v.file, event, attempt: e.attempt, ...extra });
   }
 
   /** Starts what should run and ends shared encoders nobody uses. */

@@ -218,6 +218,20 @@ export class FrameProducer {
     return this.#o.composer.composite(this.#o.frames(), this.#o.stream(), this.#o.background(), timeMs, live);
   }
 
+  /**
+   * Before the clock starts: composites `count` frames at scene time `timeMs` at once, each into
+   * its own buffer, and keeps the last as the last frame. A buffer never drawn costs a whole-frame
+   * composite and I420 conversion (later frames redraw only what changed), and the first renders
+   * decode images on cold workers; done here, the first live frames are not late. A buffer drawn
+   * already (a second start) costs only what changed since.
+   */
+  async warmUp(count: number, timeMs: number): Promise<void> {
+    const made = (await Promise.all(Array.from({ length: count }, () => this.compose(timeMs)))).filter((f): f is Frame => f !== null);
+    const last = made.pop();
+    for (const f of made) this.#o.frames().release(f);
+    if (last) this.setLast(last);
+  }
+
   /** Keeps `frame` (whose reference passes to us) as the last frame. */
   setLast(frame: Frame | null): void {
     if (this.#last) this.#o.frames().release(this.#last);

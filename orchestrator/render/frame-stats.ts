@@ -46,10 +46,19 @@ export class FrameStats {
     this.#windowStart = now;
   }
 
-  /** Back to a stopped state with zero counters. */
+  /**
+   * Back to a stopped state with zero counters: `fps` 0 and an empty measuring window (closing
+   * the old window here would put the last second's frames back into `fps`).
+   */
   reset(targetFPS: number): void {
     this.state = initialStreamState(targetFPS);
     for (const k of Object.keys(this.dropped) as DropReason[]) this.dropped[k] = 0;
-    this.sample();
+    this.openWindow();
+  }
+
+  /** Starts a new, empty measuring window (at a start, so that frames of an earlier run do not count). */
+  openWindow(now = performance.now()): void {
+    this.#windowFrames = 0;
+    this.#windowStart = now;
   }
 }

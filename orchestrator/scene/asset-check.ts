@@ -30,12 +30,19 @@ export function assetRefs(layer: Layer): AssetRef[] {
  * A scene-store check refusing layers whose assets do not exist: an uploaded asset of the right
  * kind (looked up with `asset`), or a file under `assetRoot`. A typo is a 400 at the API, not a
  * render error on every frame.
+ *
+ * With `previous` (the layer as stored before this change), a reference the layer already had
+ * (same ref and kind) passes even when missing: after `DELETE /assets/:id?force=true` the layer
+ * that used it can still be hidden, renamed, moved or given a new asset; only a change that
+ * brings in a missing asset is refused. Such a layer renders as failed (`layerError`).
  * @throws AppError SM_ERR_ASSET_NOT_FOUND
  */
-export function assetsExist(assetRoot: string, asset: (id: string) => AssetMeta | undefined = () => undefined): (layer: Layer) => void {
+export function assetsExist(assetRoot: string, asset: (id: string) => AssetMeta | undefined = () => undefined): (layer: Layer, previous?: Layer) => void {
   const root = resolve(assetRoot);
-  return (layer) => {
+  return (layer, previous) => {
+    const had = new Set(previous ? assetRefs(previous).map((r) => `${r.kind}\u0000${r.ref}`) : []);
     for (const r of assetRefs(layer)) {
+      if (had.has(`${r.kind}\u0000${r.ref}`)) continue;
       const ok = isAssetId(r.ref) ? asset(r.ref)?.kind === r.kind : existsSync(resolve(root, r.ref));
       if (!ok) {
         throw new AppError('SM_ERR_ASSET_NOT_FOUND', `No ${r.kind} asset "${r.ref}"`, [{ path: r.field, message: `Expected an uploaded ${r.kind} asset id or a file under assets/` }]);

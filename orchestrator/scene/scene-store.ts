@@ -30,9 +30,11 @@ export type SceneEvent =
 export interface SceneStoreOptions {
   /**
    * Runs on every layer about to be stored, after schema validation; throws an AppError to
-   * refuse it (e.g. an asset that does not exist).
+   * refuse it (e.g. an asset that does not exist). `previous`: the stored layer it replaces (a
+   * change to a layer, or a scene replacement keeping its id), so that a check can let through
+   * what the layer already had (an asset deleted with force) and refuse only what is new.
    */
-  check?: (layer: Layer) => void;
+  check?: (layer: Layer, previous?: Layer) => void;
   /** Hands out the next state version (the state manager's counter); default: a counter of its own. */
   nextVersion?: () => number;
 }
@@ -81,7 +83,7 @@ export function freshRevision(): number {
  * layer's revision (optimistic concurrency).
  */
 export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
-  readonly #check: (layer: Layer) => void;
+  readonly #check: (layer: Layer, previous?: Layer) => void;
   readonly #nextVersion: () => number;
   #entries = new Map<string, LayerEntry>();
   #ordered: LayerEntry[] | null = [];
@@ -126,7 +128,7 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
    * @throws AppError from the check (nothing changes)
    */
   replaceAll(layers: readonly Layer[]): void {
-    for (const layer of layers) this.#check(layer);
+    for (const layer of layers) this.#check(layer, this.#entries.get(layer.id)?.layer);
     const version = this.#nextVersion();
     this.#entries.clear();
     this.#seq = 0;
@@ -327,7 +329,7 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
 
   #update(id: string, layer: Layer, extra: { tween?: Tween; reveal?: VisibilityTransition; play?: AnimationBody } = {}): Layer {
     const entry = this.#entry(id);
-    this.#check(layer);
+    this.#check(layer, entry.layer);
     const previous = entry.layer;
     const version = this.#nextVersion();
     this.#entries.set(id, { layer, revision: version, seq: entry.seq });

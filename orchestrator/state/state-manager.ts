@@ -49,7 +49,7 @@ export interface StateManagerOptions {
   /** First-boot values, used for whatever the store does not hold. */
   defaults: { config: StreamConfig; layers: LayerCreate[] };
   /** Layer check (asset existence), see SceneStore. */
-  check?: (layer: Layer) => void;
+  check?: (layer: Layer, previous?: Layer) => void;
   log: Logger;
   metrics?: Metrics;
 }

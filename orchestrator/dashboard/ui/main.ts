@@ -104,7 +104,7 @@ function onMessage(msg: ServerMessage): void {
       break;
     case 'outputUpdate': {
       const p = msg.payload;
-      const output = { id: p.id, url: p.url, state: p.state, restarts: p.restarts, lastError: p.lastError, bytes: p.bytes, bitrateBps: p.bitrateBps };
+      const output = { id: p.id, url: p.url, state: p.state, restarts: p.restarts, lastError: p.lastError, bytes: p.bytes, bitrateBps: p.bitrateBps, file: p.file };
       model.outputs = [...model.outputs.filter((o) => o.id !== output.id), output];
       renderStatus();
       break;
