@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,33 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 interface UploadedFile {
   filepath: string;
   originalFilename?: string | null;
+}
+
+/** A refused upload up to this many bytes over the limit is read and dropped before the 413 (nginx's lingering close). */
+const LINGER_BYTES = 1024 * 1024;
+/** Longest such a drain may take, ms. */
+const LINGER_MS = 2000;
+
+/**
+ * Reads and drops a refused request's body: at most `max` bytes, for at most `ms`. Closing a
+ * socket with unread bytes makes the kernel send a reset, which the client may see before the
+ * answer.
+ */
+function drain(req: IncomingMessage, max: number, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    let seen = 0;
+    const done = (): void => {
+      clearTimeout(timer);
+      req.off('data', onData).off('end', done).off('error', done);
+      resolve();
+    };
+    const onData = (chunk: Buffer): void => {
+      seen += chunk.length;
+      if (seen > max) done();
+    };
+    const timer = setTimeout(done, ms);
+    req.on('data', onData).once('end', done).once('error', done);
+  });
 }
 
 /** formidable's size errors carry httpCode 413; its other refusals are the client's fault. */
@@ -33,8 +61,12 @@ function uploadError(err: unknown, maxBytes: number): AppError {
  */
 export function assetRoutes(router: Router, assets: AssetService, maxBytes: number): void {
   router.post('/assets/upload', async (ctx) => {
-    if (Number(ctx.get('content-length')) > maxBytes) {
+    const announced = Number(ctx.get('content-length'));
+    if (announced > maxBytes) {
       ctx.set('Connection', 'close');
+      // A body just over the limit is read and dropped first, so the client (still sending) reads
+      // the 413 instead of a reset; a far larger one is not worth the bytes.
+      if (announced <= maxBytes + LINGER_BYTES) await drain(ctx.req, LINGER_BYTES + maxBytes, LINGER_MS);
       throw new AppError('SM_ERR_UPLOAD_TOO_LARGE', `The upload is over ${maxBytes} bytes (MAX_UPLOAD_SIZE)`);
     }
     if (!ctx.is('multipart')) throw new AppError('SM_ERR_VALIDATION', 'Expected a multipart/form-data body with one file');
