@@ -101,11 +101,14 @@ t.test('a layer that throws fails alone; a small buffer asks to grow; a job too 
 t.test('a render job past the timeout fails as a timeout of a layer render', async (t) => {
   const metrics = new Metrics();
   const pool = await ringPool(t, { threads: 1, taskTimeoutMs: 5 }, metrics);
-  // The host at 4x: its picture scaled to ~2800x3700 for the first time, far past 5 ms.
+  // The host at 4x on a canvas it fits whole: its picture scaled to ~2800x3700 for the first
+  // time, far past 5 ms (on the test's 640x360 canvas only the part in view is drawn, which can
+  // be quick enough to beat the timeout).
   const big = layer({ ...LAYERS[1]!, transform: { x: 0, y: 0, scale: 4 } });
+  const huge = (bytes: number): RenderTask => ({ ...task(big, 0, bytes), canvasWidth: 4096, canvasHeight: 4096 });
   // Sized first if need be (a 'grow' answer is quick), then drawn.
-  let err: unknown = await pool.render(task(big, 0, 4)).catch((e: unknown) => e);
-  if (!(err instanceof Error) && (err as RenderResult).status === 'grow') err = await pool.render(task(big, 0, (err as { bytes: number }).bytes)).catch((e: unknown) => e);
+  let err: unknown = await pool.render(huge(4)).catch((e: unknown) => e);
+  if (!(err instanceof Error) && (err as RenderResult).status === 'grow') err = await pool.render(huge((err as { bytes: number }).bytes)).catch((e: unknown) => e);
   t.ok(isTimeout(err), `a timeout: ${(err as Error).message}`);
   t.match((err as Error).message, /layer render/, 'named as a layer render');
   const timeouts = (await metrics.registry.getSingleMetric('stream_manager_pool_tasks_total')?.get())?.values.find((v) => v.labels.task === 'render' && v.labels.result === 'timeout')?.value;
