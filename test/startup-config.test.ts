@@ -5,7 +5,6 @@
  * in what the environment does not set; a folder the server cannot write stops the start with
  * one clear line.
  */
-import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import t, { type Test } from 'tap';
 import { loadEnvFile } from '../orchestrator/config/dotenv.js';
 import { resolveStreamConfig } from '../orchestrator/config/precedence.js';
 import { loadConfig } from '../orchestrator/config/env.js';
+import { runMain } from './helpers/run-main.js';
 import { startChild, type ChildServer } from './helpers/child-server.js';
 import { probeVideo } from './helpers/media.js';
 
@@ -148,26 +148,6 @@ t.test('.env in the working directory fills in what the environment does not set
   t.throws(() => loadEnvFile({ ENV_FILE: join(cwd, 'missing.env') }), /ENV_FILE .*missing\.env cannot be read \(ENOENT\)/, 'a named file that is missing is an error');
 });
 
-/** Runs main.js with `env` (as `uid`, when given) until it exits; its exit code and output. */
-function runMain(env: Record<string, string>, uid?: number): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    // As another user, without tap's coverage hooks (which tap adds to NODE_OPTIONS of every
-    // child and which write under .tap/): `env -u` drops them just before node starts.
-    const [cmd, args] = uid === undefined ? [process.execPath, ['dist/orchestrator/main.js']] : ['env', ['-u', 'NODE_OPTIONS', process.execPath, 'dist/orchestrator/main.js']];
-    const proc = spawn(cmd, args, { env: { ...process.env, ENV_FILE: 'none', PORT: '0', WS_PORT: '0', ...env }, uid, gid: uid, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error(`main.js did not exit: ${out}`));
-    }, 20_000);
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
-}
 
 /** Asserts one fatal line matching `re`, no stack, exit 1. */
 function oneLine(t: Test, { code, out }: { code: number | null; out: string }, re: RegExp): void {

@@ -3,31 +3,14 @@
  * start-up failures (a port in use, a bad config) as one clear line and exit code 1, against the
  * real entry point in a child process.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
+import { runMain } from './helpers/run-main.js';
 import { startChild } from './helpers/child-server.js';
 
-/** Runs main.js with `env` until it exits (20 s at most); its exit code and output lines. */
-function runMain(env: Record<string, string>): Promise<{ code: number | null; lines: string[] }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['dist/orchestrator/main.js'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error(`main.js did not exit: ${out}`));
-    }, 20_000);
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, lines: out.split('\n').filter(Boolean) });
-    });
-  });
-}
 
 /** A TCP server holding a free port on 127.0.0.1 (closed when `t` ends). */
 async function occupy(t: Test): Promise<number> {
