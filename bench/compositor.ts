@@ -4,7 +4,7 @@
  * 400x80 text box. Medians of BENCH_ITERATIONS (200) timed calls after a warm-up.
  * Run: `npm run build && npm run bench:compositor`.
  */
-import { blendLayer, clearFrame, type CompositeLayer } from '../shared/compositor.js';
+import { blendLayer, clearFrame, type CompositeLayer } from '../pixels/compositor.js';
 import { machineFacts, printTable, summary, writeResult } from './report.js';
 
 const iterations = Number(process.env['BENCH_ITERATIONS'] ?? 200);

@@ -2,7 +2,7 @@
  * `encode`: frames/s as fast as they go into libx264 (X264_PRESET, default veryfast) at 1080p for
  * S2, ours vs the FFmpeg filter graph, with the same encoder arguments (`encodeArgs`, the
  * pipeline's own) and ffmpeg writing to `-f null`. Ours in two forms: I420 converted by us
- * (what the pipeline does: only the damaged blocks, shared/yuv.ts) and raw RGBA that ffmpeg
+ * (what the pipeline does: only the damaged blocks, pixels/yuv.ts) and raw RGBA that ffmpeg
  * converts (what it did before). Frames/s are measured the same way for every contender: from
  * ffmpeg's progress reports after a warm-up (bench/ffmpeg-graph.ts `runFfmpeg`).
  *

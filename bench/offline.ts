@@ -8,13 +8,13 @@
 import { resolve } from 'node:path';
 import { premultipliedPixel } from '../shared/color.js';
 import type { StreamConfig } from '../shared/stream-config.js';
-import { Animator } from '../orchestrator/animation/animator.js';
-import { ManualClock } from '../orchestrator/animation/scene-clock.js';
+import { Animator } from '../orchestrator/motion/animator.js';
+import { ManualClock } from '../orchestrator/motion/scene-clock.js';
 import { createLogger } from '../orchestrator/logger.js';
 import { FrameComposer } from '../orchestrator/render/frame-composer.js';
 import { FramePool, type Frame } from '../orchestrator/render/frame-pool.js';
 import { LayerRenderer, type LayerDrawService } from '../orchestrator/render/layer-renderer.js';
-import { RenderPool } from '../orchestrator/render/render-pool.js';
+import { RenderPool } from '../pool/render-pool.js';
 import { SceneStore } from '../orchestrator/scene/scene-store.js';
 import { createDrawer } from '../workers/draw.js';
 import { MOVING, movingX, sceneDocument, sceneLayers, type BenchScene } from './scenes.js';

@@ -5,7 +5,7 @@
  * Run: `npm run build && npm run bench:preview`.
  */
 import sharp from 'sharp';
-import { RenderPool } from '../orchestrator/render/render-pool.js';
+import { RenderPool } from '../pool/render-pool.js';
 import { machineFacts, printTable, summary, writeResult } from './report.js';
 
 const iterations = Number(process.env['BENCH_ITERATIONS'] ?? 30);

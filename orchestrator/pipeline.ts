@@ -15,19 +15,19 @@ import type { BoundData } from './render/bind-data.js';
 import { isNetworkOutput, OutputPolicy } from './output/output-path.js';
 import { ffprobeFor, RecordingJanitor } from './output/recording-check.js';
 import { FrameComposer, type Motion } from './render/frame-composer.js';
-import { MonotonicClock, type SceneClock } from './animation/scene-clock.js';
+import { MonotonicClock, type SceneClock } from './motion/scene-clock.js';
 import { FramePool, type Frame } from './render/frame-pool.js';
 import { FrameStats } from './render/frame-stats.js';
 import { FrameProducer, MAX_MAKING, type FrameTimes } from './render/frame-producer.js';
 import { LayerRenderer, type LayerFault } from './render/layer-renderer.js';
-import { PreviewEncoder, type PreviewSettings, type PreviewSink } from './render/preview-encoder.js';
-import type { RenderPool } from './render/render-pool.js';
-import { encodeSnapshot } from './render/snapshot.js';
+import { PreviewEncoder, type PreviewSettings, type PreviewSink } from './output/preview-encoder.js';
+import type { RenderPool } from '../pool/render-pool.js';
+import { encodeSnapshot } from './output/snapshot.js';
 import type { SceneStore } from './scene/scene-store.js';
 
 if (endianness() !== 'LE') throw new Error('Stream Manager needs a little-endian CPU (frame words are RGBA in LE order)');
 
-export type { PreviewSink } from './render/preview-encoder.js';
+export type { PreviewSink } from './output/preview-encoder.js';
 
 export interface PipelineOptions {
   stream: StreamConfig;

@@ -12,7 +12,7 @@ export const X264_PRESETS = [
  * bufsize = 2 x bitrate). `keyframeIntervalSeconds`: GOP length in seconds (GOP frames =
  * round(seconds x targetFPS)); 2 s is what Twitch and YouTube ask for. `audio`: `silent` adds a
  * silent AAC track (platforms refuse video-only RTMP), `none` writes video only.
- * `colorMatrix`: the YCbCr matrix of the encoded picture (shared/yuv.ts), limited range; `auto`
+ * `colorMatrix`: the YCbCr matrix of the encoded picture (pixels/yuv.ts), limited range; `auto`
  * (default): BT.709 from 720 lines up, BT.601 below; the stream is tagged with it.
  */
 export const EncoderSettingsSchema = z.strictObject({

@@ -7,7 +7,7 @@
  */
 import t from 'tap';
 import fc from 'fast-check';
-import { bandRows, MIN_BAND_ROWS } from '../shared/composite-band.js';
+import { bandRows, MIN_BAND_ROWS } from '../pixels/composite-band.js';
 import { premultipliedPixel } from '../shared/color.js';
 import type { StreamConfig } from '../shared/stream-config.js';
 import { createLogger } from '../orchestrator/logger.js';

@@ -1,5 +1,5 @@
 /**
- * The band ring (orchestrator/render/band-ring.ts, workers/band-ring-client.ts): composite bands
+ * The band ring (pool/band-ring.ts, pool/band-ring-client.ts): composite bands
  * handed to real worker threads through shared memory give the same pixels as the same bands
  * run on this thread; a band that throws fails its job with the worker's message; a job past
  * the timeout fails as a timeout, its thread is replaced, and the replacement, which joins
@@ -10,13 +10,13 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import t from 'tap';
 import fc from 'fast-check';
-import { compositeBand } from '../shared/composite-band.js';
-import type { BandLayer, CompositeTask } from '../shared/messages.js';
-import { i420Bytes } from '../shared/yuv.js';
+import { compositeBand } from '../pixels/composite-band.js';
+import type { BandLayer, CompositeTask } from '../pool/messages.js';
+import { i420Bytes } from '../pixels/yuv.js';
 import { Metrics } from '../orchestrator/metrics/metrics.js';
-import { isTimeout, RING_SPIN_US } from '../orchestrator/render/render-pool.js';
+import { isTimeout, RING_SPIN_US } from '../pool/render-pool.js';
 import { ringPool, sleep, until } from './helpers/ring-pool.js';
-import { BandFailedError, BandWorkerExitError } from '../orchestrator/render/band-ring-errors.js';
+import { BandFailedError, BandWorkerExitError } from '../pool/band-ring-errors.js';
 
 /** A layer buffer of `w`x`h` premultiplied pixels from `seed` (some opaque, some translucent, some clear). */
 function layerBuffer(w: number, h: number, seed: number): SharedArrayBuffer {

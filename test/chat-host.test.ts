@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import t from 'tap';
-import { ManualClock } from '../orchestrator/animation/scene-clock.js';
+import { ManualClock } from '../orchestrator/motion/scene-clock.js';
 import { cleanChatText } from '../shared/chat.js';
 import { connect } from './helpers/ws-client.js';
 import { startServer, type Pixels } from './helpers/server.js';

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { blendLayer } from '../shared/compositor.js';
+import { blendLayer } from '../pixels/compositor.js';
 
 /** Packs straight RGBA (0..255) into a premultiplied little-endian word. */
 function pm(r: number, g: number, b: number, a: number): number {

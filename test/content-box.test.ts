@@ -6,7 +6,7 @@
 import t from 'tap';
 import fc from 'fast-check';
 import { resolve } from 'node:path';
-import { contentBox } from '../shared/content-box.js';
+import { contentBox } from '../pixels/content-box.js';
 import { LayerSchema } from '../shared/scene.js';
 import { createDrawer } from '../workers/draw.js';
 

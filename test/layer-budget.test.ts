@@ -14,10 +14,10 @@ import t from 'tap';
 import { createLogger } from '../orchestrator/logger.js';
 import { frameWaitMs, LayerRenderer, OVERRUNS_TO_FAIL, RECOVERY_MS, SCENE_LAYER_CANVASES, SCENE_LAYER_MIN_BYTES, type LayerDrawService, type LayerFault } from '../orchestrator/render/layer-renderer.js';
 import { coversCanvas } from '../orchestrator/render/layer-slot.js';
-import { RenderPool } from '../orchestrator/render/render-pool.js';
+import { RenderPool } from '../pool/render-pool.js';
 import type { LayerEntry } from '../orchestrator/scene/scene-store.js';
-import type { RenderDone, RenderResult, RenderTask } from '../shared/messages.js';
-import type { CompositeLayer } from '../shared/compositor.js';
+import type { RenderDone, RenderResult, RenderTask } from '../pool/messages.js';
+import type { CompositeLayer } from '../pixels/compositor.js';
 import { LayerSchema } from '../shared/scene.js';
 import type { Canvas } from '../shared/stream-config.js';
 

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { ManualClock } from '../orchestrator/animation/scene-clock.js';
-import { easingFn } from '../orchestrator/animation/easing.js';
+import { ManualClock } from '../orchestrator/motion/scene-clock.js';
+import { easingFn } from '../orchestrator/motion/easing.js';
 import { EASING_NAMES } from '../shared/animation.js';
 import { connect } from './helpers/ws-client.js';
 import { startServer, type Pixels } from './helpers/server.js';

@@ -14,7 +14,7 @@ import t, { type Test } from 'tap';
 import { openRig, type Rig } from '../bench/offline.js';
 import { PIPELINE_DEPTH } from '../orchestrator/render/frame-composer.js';
 import { Metrics } from '../orchestrator/metrics/metrics.js';
-import { PoolUtilization, WINDOW_MS } from '../orchestrator/render/pool-utilization.js';
+import { PoolUtilization, WINDOW_MS } from '../pool/pool-utilization.js';
 import { freePort } from './helpers/rtmp-server.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -1,5 +1,5 @@
 /**
- * Layer renders grouped into pool tasks (orchestrator/render/render-batches.ts): the plan keeps
+ * Layer renders grouped into pool tasks (pool/render-batches.ts): the plan keeps
  * every layer once, never makes more tasks than threads and balances them; and frames rendered
  * in batches on real worker threads (planned here, or one batch a frame spread by the pool)
  * equal frames rendered one task per layer, while a layer that throws inside a batch fails
@@ -13,8 +13,8 @@ import { createLogger } from '../orchestrator/logger.js';
 import { FrameComposer } from '../orchestrator/render/frame-composer.js';
 import { FramePool } from '../orchestrator/render/frame-pool.js';
 import { LayerRenderer, type LayerDrawService } from '../orchestrator/render/layer-renderer.js';
-import { MIN_TASK_MS, planBatches } from '../orchestrator/render/render-batches.js';
-import { RenderPool } from '../orchestrator/render/render-pool.js';
+import { MIN_TASK_MS, planBatches } from '../pool/render-batches.js';
+import { RenderPool } from '../pool/render-pool.js';
 import { SceneStore } from '../orchestrator/scene/scene-store.js';
 
 t.test('planBatches: every layer once, at most one task per thread, small renders share a task, loads balanced', async (t) => {

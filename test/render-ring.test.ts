@@ -1,5 +1,5 @@
 /**
- * Layer renders through the band ring (shared/render-ring-codec.ts): real worker threads draw
+ * Layer renders through the band ring (pool/render-ring-codec.ts): real worker threads draw
  * each layer, sent as JSON in shared memory, into the same pixels and report the same result as
  * a drawer on this thread; a layer that throws fails alone with its message; a buffer too small
  * asks to grow; a changed layer is drawn as changed; a job the ring cannot take goes as pool
@@ -7,10 +7,10 @@
  */
 import t from 'tap';
 import { LayerSchema, type Layer } from '../shared/scene.js';
-import type { RenderResult, RenderTask } from '../shared/messages.js';
+import type { RenderResult, RenderTask } from '../pool/messages.js';
 import { createDrawer } from '../workers/draw.js';
 import { Metrics } from '../orchestrator/metrics/metrics.js';
-import { isTimeout } from '../orchestrator/render/render-pool.js';
+import { isTimeout } from '../pool/render-pool.js';
 import { ringPool } from './helpers/ring-pool.js';
 
 const W = 640;

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { ManualClock } from '../orchestrator/animation/scene-clock.js';
+import { ManualClock } from '../orchestrator/motion/scene-clock.js';
 import { auctionScene } from '../orchestrator/scene/default-scene.js';
 import { fitTemplate } from '../orchestrator/scene/scene-library.js';
 import { SceneTemplateSchema } from '../shared/scenes.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { ManualClock } from '../orchestrator/animation/scene-clock.js';
+import { ManualClock } from '../orchestrator/motion/scene-clock.js';
 import { DEFAULT_CHAT_STYLE, DEFAULT_FONT } from '../shared/scene.js';
 import { startServer, type Pixels } from './helpers/server.js';
 

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import t from 'tap';
-import { RenderPool } from '../orchestrator/render/render-pool.js';
+import { RenderPool } from '../pool/render-pool.js';
 import type { Layer } from '../shared/scene.js';
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The I420 conversion the encoders are fed (shared/yuv.ts) and its damage tracking
+ * The I420 conversion the encoders are fed (pixels/yuv.ts) and its damage tracking
  * (orchestrator/render/damage.ts): the colours match ffmpeg's own rgba -> yuv420p conversion
  * with the same matrix (BT.601 and BT.709),
  * and a frame converted only where it changed equals the whole frame converted, over a random
@@ -8,12 +8,12 @@
 import { spawnSync } from 'node:child_process';
 import t from 'tap';
 import fc from 'fast-check';
-import { HD_MIN_HEIGHT, i420Bytes, resolveMatrix, rgbaToI420, type YuvMatrix } from '../shared/yuv.js';
+import { HD_MIN_HEIGHT, i420Bytes, resolveMatrix, rgbaToI420, type YuvMatrix } from '../pixels/yuv.js';
 import { createLogger } from '../orchestrator/logger.js';
 import { FrameComposer } from '../orchestrator/render/frame-composer.js';
 import { FramePool } from '../orchestrator/render/frame-pool.js';
 import { LayerRenderer } from '../orchestrator/render/layer-renderer.js';
-import { RenderPool } from '../orchestrator/render/render-pool.js';
+import { RenderPool } from '../pool/render-pool.js';
 import { SceneStore } from '../orchestrator/scene/scene-store.js';
 import { premultipliedPixel } from '../shared/color.js';
 import type { StreamConfig } from '../shared/stream-config.js';

@@ -1,15 +1,15 @@
 /**
  * Drawing on whichever thread calls it: `render` draws one layer with @napi-rs/canvas into the
- * layer's SharedArrayBuffer as premultiplied RGBA (see shared/frame-layout.ts); `encodeImage`
+ * layer's SharedArrayBuffer as premultiplied RGBA (see pixels/frame-layout.ts); `encodeImage`
  * downscales a composited frame and encodes it as JPEG or PNG. The render worker
  * (render-worker.ts) wraps one; the single-thread bench baseline calls one on the main thread.
  */
 import { createCanvas, ImageData, type Canvas } from '@napi-rs/canvas';
-import { contentBox } from '../shared/content-box.js';
+import { contentBox } from '../pixels/content-box.js';
 import { isAssetId } from '../shared/scene.js';
-import type { LayerBounds } from '../shared/frame-layout.js';
+import type { LayerBounds } from '../pixels/frame-layout.js';
 import type { Layer } from '../shared/scene.js';
-import type { EncodeImageResult, EncodeImageTask, RenderResult, RenderTask, WorkerInit } from '../shared/messages.js';
+import type { EncodeImageResult, EncodeImageTask, RenderResult, RenderTask, WorkerInit } from '../pool/messages.js';
 import { ensureAssetFont, registerBundledFonts } from './fonts.js';
 import { ImageCache } from './images.js';
 import { boxSize, boxView, layerBox, visiblePart } from './layout.js';

@@ -7,11 +7,11 @@
  */
 import { BroadcastChannel } from 'node:worker_threads';
 import { workerData } from 'piscina';
-import type { CompositeResult, CompositeTask, EncodeImageResult, EncodeImageTask, EvictMessage, RenderBatchResult, RenderBatchTask, RenderResult, RenderTask, WorkerInit } from '../shared/messages.js';
-import { compositeBand } from '../shared/composite-band.js';
+import type { CompositeResult, CompositeTask, EncodeImageResult, EncodeImageTask, EvictMessage, RenderBatchResult, RenderBatchTask, RenderResult, RenderTask, WorkerInit } from '../pool/messages.js';
+import { compositeBand } from '../pixels/composite-band.js';
 import { createDrawer } from './draw.js';
 import { forgetAssetFont } from './fonts.js';
-import { joinBandRing } from './band-ring-client.js';
+import { joinBandRing } from '../pool/band-ring-client.js';
 
 const init = workerData as WorkerInit;
 const drawer = createDrawer(init);

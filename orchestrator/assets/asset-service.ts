@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { BroadcastChannel } from 'node:worker_threads';
 import { AppError } from '../../shared/errors.js';
-import { evictionChannelName, type EvictMessage } from '../../shared/messages.js';
+import { evictionChannelName, type EvictMessage } from '../../pool/messages.js';
 import { ASSET_ID, type Layer } from '../../shared/scene.js';
 import type { AssetMeta } from '../../shared/state-doc.js';
 import { assetRefs } from '../scene/asset-check.js';

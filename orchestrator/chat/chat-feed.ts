@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { ChatPostSchema, type ChatLine, type ChatMessage } from '../../shared/chat.js';
 import { parseOrThrow } from '../../shared/validation.js';
-import type { SceneClock } from '../animation/scene-clock.js';
+import type { SceneClock } from '../motion/scene-clock.js';
 import { freshRevision, type LayerEntry } from '../scene/scene-store.js';
 
 /** Messages kept in memory (the longest chat layer shows 50). */

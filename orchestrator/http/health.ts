@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import type { Router } from '@koa/router';
-import type { RenderPool } from '../render/render-pool.js';
+import type { RenderPool } from '../../pool/render-pool.js';
 import type { StreamPipeline } from '../pipeline.js';
 import type { StateManager } from '../state/state-manager.js';
 

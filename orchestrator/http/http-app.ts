@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { AssetService } from '../assets/asset-service.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { StreamPipeline } from '../pipeline.js';
-import type { RenderPool } from '../render/render-pool.js';
+import type { RenderPool } from '../../pool/render-pool.js';
 import type { StateManager } from '../state/state-manager.js';
 import type { TokenSet } from '../auth/tokens.js';
 import { authenticate, authorize } from './auth-middleware.js';

@@ -1,5 +1,5 @@
 import type { EncoderSettings } from '../../shared/stream-config.js';
-import { colorTags, resolveMatrix } from '../../shared/yuv.js';
+import { colorTags, resolveMatrix } from '../../pixels/yuv.js';
 import { ffmpegTarget, isNetworkOutput } from './output-path.js';
 
 /** Everything the encoder command depends on. */
@@ -38,7 +38,7 @@ export function muxerFor(output: string): string[] {
 
 /**
  * The ffmpeg argument array (never a shell string) for one encode: raw I420 frames on stdin
- * (converted by the compositor, shared/yuv.ts, so ffmpeg runs no colour conversion),
+ * (converted by the compositor, pixels/yuv.ts, so ffmpeg runs no colour conversion),
  * H.264 (libx264, yuv420p) at the configured preset and bitrate, GOP = keyframe interval x fps
  * with scene-cut keyframes off so keyframes land exactly on the interval, plus a silent AAC track
  * when `audio` is `silent`. A second input (the silent source) also makes ffmpeg read stdin on a

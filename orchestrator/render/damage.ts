@@ -1,6 +1,6 @@
-import type { BlockRect } from '../../shared/yuv.js';
-import type { CompositeLayer } from '../../shared/compositor.js';
-import type { LayerBounds } from '../../shared/frame-layout.js';
+import type { BlockRect } from '../../pixels/yuv.js';
+import type { CompositeLayer } from '../../pixels/compositor.js';
+import type { LayerBounds } from '../../pixels/frame-layout.js';
 
 /** What the compositor drew for one layer, kept to compare with the next frame. */
 interface Drawn {

@@ -1,16 +1,16 @@
 import type { StreamConfig } from '../../shared/stream-config.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { LayerEntry, SceneStore } from '../scene/scene-store.js';
-import type { Animator } from '../animation/animator.js';
+import type { Animator } from '../motion/animator.js';
 import type { ChatFeed } from '../chat/chat-feed.js';
-import type { SceneSwitcher } from '../scene/scene-switcher.js';
-import { mixFrames, type CompositeLayer } from '../../shared/compositor.js';
-import { bandCount, bandRows, compositeBand } from '../../shared/composite-band.js';
-import type { BandLayer, CompositeResult, CompositeTask } from '../../shared/messages.js';
-import { resolveMatrix, type BlockRect, type YuvMatrix } from '../../shared/yuv.js';
+import type { SceneSwitcher } from '../motion/scene-switcher.js';
+import { mixFrames, type CompositeLayer } from '../../pixels/compositor.js';
+import { bandCount, bandRows, compositeBand } from '../../pixels/composite-band.js';
+import type { BandLayer, CompositeResult, CompositeTask } from '../../pool/messages.js';
+import { resolveMatrix, type BlockRect, type YuvMatrix } from '../../pixels/yuv.js';
 import type { Frame, FramePool } from './frame-pool.js';
 import { RenderQueueFullError, type LayerRenderer } from './layer-renderer.js';
-import { isQueueFull } from './render-pool.js';
+import { isQueueFull } from '../../pool/render-pool.js';
 import { bindData, type BoundData } from './bind-data.js';
 import { DamageHistory, DamageTracker } from './damage.js';
 
@@ -204,7 +204,7 @@ export class FrameComposer {
     if (!frame) return null;
     const { width, height } = canvas;
     const wantYuv = this.#o.yuv !== false;
-    // Chosen once per frame (shared/yuv.ts); a canvas without encoder settings (a bare canvas) gets `auto`.
+    // Chosen once per frame (pixels/yuv.ts); a canvas without encoder settings (a bare canvas) gets `auto`.
     const matrix = resolveMatrix(canvas.encoder?.colorMatrix ?? 'auto', height);
     let convertMs = 0;
     try {

@@ -1,10 +1,10 @@
-import { frameBytes } from '../../shared/frame-layout.js';
-import { i420Bytes, type YuvMatrix } from '../../shared/yuv.js';
+import { frameBytes } from '../../pixels/frame-layout.js';
+import { i420Bytes, type YuvMatrix } from '../../pixels/yuv.js';
 
 /**
- * One composited frame: a SharedArrayBuffer of premultiplied RGBA (shared/frame-layout.ts) with
+ * One composited frame: a SharedArrayBuffer of premultiplied RGBA (pixels/frame-layout.ts) with
  * a view for the compositor (`words`) and one for previews and snapshots (`bytes`), plus the same
- * picture as I420 (shared/yuv.ts) for the encoders (`yuv`). Reference counted: every reader
+ * picture as I420 (pixels/yuv.ts) for the encoders (`yuv`). Reference counted: every reader
  * (encoder write, preview task, snapshot, "last frame") holds one reference.
  */
 export class Frame {

@@ -8,7 +8,7 @@ import type { FrameComposer } from './frame-composer.js';
 import type { Frame, FramePool } from './frame-pool.js';
 import type { FrameStats } from './frame-stats.js';
 import { RenderQueueFullError } from './layer-renderer.js';
-import type { PreviewEncoder } from './preview-encoder.js';
+import type { PreviewEncoder } from '../output/preview-encoder.js';
 
 /** Frames in the making at once: a frame that runs past its interval overlaps the next (frame-composer.ts). */
 export const MAX_MAKING = 2;

@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
 import type { Canvas } from '../../shared/stream-config.js';
-import type { RenderDone, RenderFailed, RenderResult } from '../../shared/messages.js';
+import type { RenderDone, RenderFailed, RenderResult } from '../../pool/messages.js';
 import type { LayerEntry } from '../scene/scene-store.js';
-import type { CompositeLayer } from '../../shared/compositor.js';
+import type { CompositeLayer } from '../../pixels/compositor.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { isQueueFull, isTimeout, type RenderPool } from './render-pool.js';
-import type { RenderProgress } from './band-ring.js';
+import { isQueueFull, isTimeout, type RenderPool } from '../../pool/render-pool.js';
+import type { RenderProgress } from '../../pool/band-ring.js';
 import type { LayerFailureReason } from '../../shared/ws-messages.js';
-import { planBatches } from './render-batches.js';
+import { planBatches } from '../../pool/render-batches.js';
 import { coversCanvas, GHOST_SLOT, grownBuffer, isAnimated, maxLayerBytes, newSlot, pixelsOf, renderKey, renderTarget, swapFront, type LayerSlot, type Pixels } from './layer-slot.js';
 
 /** Renders of unchanged static content tried after a failure before waiting for a change. */
@@ -150,7 +150,7 @@ export interface RenderStats {
  * are animated, or that moved so that a part of them now on the canvas was not drawn (a worker
  * draws only a layer's part on the canvas); the others reuse their last pixels. Each layer owns a
  * front SharedArrayBuffer and (once drawn twice) spares; a render writes a spare that no frame
- * still being composited reads, and on success makes it the front (see shared/frame-layout.ts
+ * still being composited reads, and on success makes it the front (see pixels/frame-layout.ts
  * and layer-slot.ts), so earlier frames may still be composited from older fronts while the next
  * one renders. One `renderFrame` call at a time, with rising frame sequence numbers; the caller
  * reports each frame composited ({@link composited}), and a layer has as many buffers as frames

@@ -1,7 +1,7 @@
 import type { Canvas } from '../../shared/stream-config.js';
 import type { Layer } from '../../shared/scene.js';
-import type { RenderDone } from '../../shared/messages.js';
-import { UNKNOWN_COST_MS } from './render-batches.js';
+import type { RenderDone } from '../../pool/messages.js';
+import { UNKNOWN_COST_MS } from '../../pool/render-batches.js';
 
 /** Bytes of a layer buffer before its first render tells the real size. */
 const INITIAL_LAYER_BYTES = 256 * 1024;

@@ -10,7 +10,7 @@ import { emptyRecord, ownValue } from '../../shared/own-record.js';
 import { LayerListSchema } from '../../shared/state-doc.js';
 import { parseOrThrow } from '../../shared/validation.js';
 import type { StateManager } from '../state/state-manager.js';
-import type { SceneSwitcher } from './scene-switcher.js';
+import type { SceneSwitcher } from '../motion/scene-switcher.js';
 
 /** A scene as the API shows it. `template`: it comes from `assets/scenes/` (read-only). */
 export interface SceneView {

@@ -1,6 +1,6 @@
 import type { Test } from 'tap';
 import type { Metrics } from '../../orchestrator/metrics/metrics.js';
-import { RenderPool, type RenderPoolOptions } from '../../orchestrator/render/render-pool.js';
+import { RenderPool, type RenderPoolOptions } from '../../pool/render-pool.js';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -1,6 +1,6 @@
 import type { SKRSContext2D } from '@napi-rs/canvas';
 import type { CharacterRig, LayerContent } from '../../shared/scene.js';
-import type { LayerBounds } from '../../shared/frame-layout.js';
+import type { LayerBounds } from '../../pixels/frame-layout.js';
 import type { PreparedContent, RenderEnv } from './types.js';
 import { blit, overlayParts, phaseCount, scaledPicture, shiftedPicture, type Shifted } from './shifted-picture.js';
 

@@ -4,9 +4,9 @@
  * back: a shifted picture's rows (`blit`), small parts drawn over them (`overlayParts`).
  */
 import { createCanvas, type Canvas, type Image, type SKRSContext2D } from '@napi-rs/canvas';
-import { blendLayer } from '../../shared/compositor.js';
-import { contentBox } from '../../shared/content-box.js';
-import type { LayerBounds } from '../../shared/frame-layout.js';
+import { blendLayer } from '../../pixels/compositor.js';
+import { contentBox } from '../../pixels/content-box.js';
+import type { LayerBounds } from '../../pixels/frame-layout.js';
 
 /** Bytes of scaled (and sub-pixel shifted) character pictures kept per worker, least recent out first. */
 const SCALED_CACHE_BYTES = 64 * 1024 * 1024;
@@ -18,7 +18,7 @@ const SCALED_CACHE_BYTES = 64 * 1024 * 1024;
  */
 const PHASE_BUDGET_BYTES = 16 * 1024 * 1024;
 const MAX_PHASES = 16;
-/** A scaled, shifted copy's pixels (premultiplied RGBA words, `width` per row) and the box of its visible pixels (shared/content-box.ts). */
+/** A scaled, shifted copy's pixels (premultiplied RGBA words, `width` per row) and the box of its visible pixels (pixels/content-box.ts). */
 export interface Shifted {
   pixels: Uint32Array;
   width: number;

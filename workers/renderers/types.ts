@@ -1,5 +1,5 @@
 import type { SKRSContext2D } from '@napi-rs/canvas';
-import type { LayerBounds } from '../../shared/frame-layout.js';
+import type { LayerBounds } from '../../pixels/frame-layout.js';
 import type { ImageCache } from '../images.js';
 import type { Size } from '../layout.js';
 

@@ -1,17 +1,17 @@
 /**
- * A render worker's side of the band ring (shared/band-ring-layout.ts): between its pool tasks,
+ * A render worker's side of the band ring (pool/band-ring-layout.ts): between its pool tasks,
  * the worker waits on the ring's sequence word with `Atomics.waitAsync` (so its event loop, and
  * Piscina's messages, keep running), and when a job is published claims its tasks one at a time
  * with a compare-and-swap on the job's claim word, runs them (composites a band, or draws a
- * layer: shared/render-ring-codec.ts), and counts them done; the thread that finishes a job's
+ * layer: pool/render-ring-codec.ts), and counts them done; the thread that finishes a job's
  * last task wakes the orchestrator. With `init.spinUs`, a worker that ran out of tasks polls the
  * sequence word that long before it waits, so a job that follows at once needs no wake-up.
  */
 import { BroadcastChannel, receiveMessageOnPort, threadId, type MessagePort } from 'node:worker_threads';
-import { compositeBand } from '../shared/composite-band.js';
-import { claimAt, decodeBand, doneAt, JOB_SLOTS, kindAt, MESSAGE_BYTES, messageAt, ownerAt, SEQ, slotWords, STOP, statusAt, writeResult, type BandRingInit, type RingMessage } from '../shared/band-ring-layout.js';
-import { decodeRender, KIND_RENDERS, LayerDecoder, writeRenderResult } from '../shared/render-ring-codec.js';
-import type { RenderResult, RenderTask } from '../shared/messages.js';
+import { compositeBand } from '../pixels/composite-band.js';
+import { claimAt, decodeBand, doneAt, JOB_SLOTS, kindAt, MESSAGE_BYTES, messageAt, ownerAt, SEQ, slotWords, STOP, statusAt, writeResult, type BandRingInit, type RingMessage } from './band-ring-layout.js';
+import { decodeRender, KIND_RENDERS, LayerDecoder, writeRenderResult } from './render-ring-codec.js';
+import type { RenderResult, RenderTask } from './messages.js';
 
 /** A band named a buffer this worker was never told about (a bug, or a lost announcement). */
 export class UnknownBufferError extends Error {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { PreviewQuality } from '../../shared/ws-messages.js';
-import type { Frame, FramePool } from './frame-pool.js';
-import type { RenderPool } from './render-pool.js';
+import type { Frame, FramePool } from '../render/frame-pool.js';
+import type { RenderPool } from '../../pool/render-pool.js';
 
 /** Where preview frames go (the WebSocket hub). */
 export interface PreviewSink {

@@ -2,8 +2,8 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
-import { evictionChannelName, type CompositeResult, type CompositeTask, type EncodeImageResult, type EncodeImageTask, type RenderBatchResult, type RenderBatchTask, type RenderResult, type RenderTask, type WorkerInit } from '../../shared/messages.js';
-import type { Metrics } from '../metrics/metrics.js';
+import { evictionChannelName, type CompositeResult, type CompositeTask, type EncodeImageResult, type EncodeImageTask, type RenderBatchResult, type RenderBatchTask, type RenderResult, type RenderTask, type WorkerInit } from './messages.js';
+import type { Metrics } from '../orchestrator/metrics/metrics.js';
 import { BandRing, type RenderProgress } from './band-ring.js';
 import { BandTimeoutError } from './band-ring-errors.js';
 import { PoolUtilization } from './pool-utilization.js';
@@ -64,7 +64,7 @@ export function isTimeout(err: unknown): boolean {
 }
 
 /** The compiled worker module, next to this file's compiled folder. */
-const WORKER_FILE = new URL('../../workers/render-worker.js', import.meta.url).href;
+const WORKER_FILE = new URL('../workers/render-worker.js', import.meta.url).href;
 
 /**
  * The Piscina pool of render workers. Fixed size (min = max threads) so no thread starts on the

@@ -1,7 +1,7 @@
 import type { BandRingInit } from './band-ring-layout.js';
-import type { LayerBounds } from './frame-layout.js';
-import type { Layer } from './scene.js';
-import type { BlockRect, YuvMatrix } from './yuv.js';
+import type { LayerBounds } from '../pixels/frame-layout.js';
+import type { Layer } from '../shared/scene.js';
+import type { BlockRect, YuvMatrix } from '../pixels/yuv.js';
 
 /**
  * Messages between the orchestrator and the render workers (Piscina tasks). One file, so both
@@ -18,7 +18,7 @@ export interface WorkerInit {
   imageCacheBytes: number;
   /** BroadcastChannel on which the orchestrator names assets to forget (`{ evict: id }`). */
   evictionChannel: string;
-  /** The band ring to take composite bands and layer renders from (shared/band-ring-layout.ts); none: they come only as tasks. */
+  /** The band ring to take composite bands and layer renders from (pool/band-ring-layout.ts); none: they come only as tasks. */
   bandRing?: BandRingInit;
 }
 
@@ -52,7 +52,7 @@ export interface RenderDone {
   full: LayerBounds;
   /** True when every pixel has alpha 255, so the compositor may copy rows instead of blending. */
   opaque: boolean;
-  /** Where the visible pixels are, in buffer pixels: every pixel outside is transparent (shared/content-box.ts). */
+  /** Where the visible pixels are, in buffer pixels: every pixel outside is transparent (pixels/content-box.ts). */
   content: LayerBounds;
   /** Time the worker spent on the task, ms. */
   runMs: number;
@@ -69,7 +69,7 @@ export type RenderResult = RenderDone | RenderNeedsBuffer;
 
 /**
  * Several layers rendered one after another by one task (the worker's `renderBatch` export):
- * small animated layers share a round trip (orchestrator/render/render-batches.ts).
+ * small animated layers share a round trip (pool/render-batches.ts).
  */
 export interface RenderBatchTask {
   tasks: RenderTask[];
@@ -129,7 +129,7 @@ export interface BandLayer {
  * Runs the worker's `composite` export; the main thread runs the same code when there is no pool.
  */
 export interface CompositeTask {
-  /** The pooled frame's RGBA buffer (shared/frame-layout.ts). */
+  /** The pooled frame's RGBA buffer (pixels/frame-layout.ts). */
   frame: SharedArrayBuffer;
   /** Frame size in pixels (both even). */
   width: number;
@@ -145,9 +145,9 @@ export interface CompositeTask {
   background: number;
   /** The layers that reach into the band, bottom to top. */
   layers: BandLayer[];
-  /** The frame's I420 buffer (shared/yuv.ts), whose old content matches the RGBA's; null: no I420 wanted. */
+  /** The frame's I420 buffer (pixels/yuv.ts), whose old content matches the RGBA's; null: no I420 wanted. */
   yuv: SharedArrayBuffer | null;
-  /** The I420's matrix (shared/yuv.ts); the same for every band of a frame. */
+  /** The I420's matrix (pixels/yuv.ts); the same for every band of a frame. */
   matrix: YuvMatrix;
 }
 

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { claimAt, CONTROL_BYTES, DATA_BYTES, doneAt, encodeBands, JOB_SLOTS, kindAt, MESSAGE_BYTES, messageAt, ownerAt, readResult, SEQ, slotWords, STOP, statusAt, type BandRingInit } from '../../shared/band-ring-layout.js';
-import { encodeRenders, KIND_BANDS, KIND_RENDERS, LayerEncoder, readRenderResult } from '../../shared/render-ring-codec.js';
-import type { CompositeResult, CompositeTask, RenderFailed, RenderResult, RenderTask } from '../../shared/messages.js';
-import type { Metrics } from '../metrics/metrics.js';
+import { claimAt, CONTROL_BYTES, DATA_BYTES, doneAt, encodeBands, JOB_SLOTS, kindAt, MESSAGE_BYTES, messageAt, ownerAt, readResult, SEQ, slotWords, STOP, statusAt, type BandRingInit } from './band-ring-layout.js';
+import { encodeRenders, KIND_BANDS, KIND_RENDERS, LayerEncoder, readRenderResult } from './render-ring-codec.js';
+import type { CompositeResult, CompositeTask, RenderFailed, RenderResult, RenderTask } from './messages.js';
+import type { Metrics } from '../orchestrator/metrics/metrics.js';
 import { BandFailedError, BandTimeoutError, BandWorkerExitError } from './band-ring-errors.js';
 import type { PoolUtilization } from './pool-utilization.js';
 import { RingBuffers } from './ring-buffers.js';
@@ -41,7 +41,7 @@ export interface BandRingOptions {
  * job slot, one `Atomics.notify`, and one `Atomics.waitAsync` for the last task, instead of a
  * message round trip per task (~40 µs of this thread's CPU per Piscina task, measured by
  * bench:render's `main CPU us/frame`; this is ~5). Layout and protocol:
- * shared/band-ring-layout.ts, and shared/render-ring-codec.ts for renders (a layer goes as JSON,
+ * pool/band-ring-layout.ts, and pool/render-ring-codec.ts for renders (a layer goes as JSON,
  * encoded once per layer object).
  *
  * The workers learn each SharedArrayBuffer once ({@link RingBuffers}). A worker takes part from

@@ -1,13 +1,13 @@
 /**
  * The shared-memory layout of the band ring: how the orchestrator hands a frame's composite
- * bands to the render workers without a message per band (orchestrator/render/band-ring.ts
- * writes, workers/band-ring-client.ts reads). Both sides use the constants and codecs here.
+ * bands to the render workers without a message per band (pool/band-ring.ts
+ * writes, pool/band-ring-client.ts reads). Both sides use the constants and codecs here.
  *
  * Two SharedArrayBuffers:
  * - `control`, Int32 words: [SEQ] bumped on every job published (workers wait on it), [STOP],
  *   then per job slot {@link SLOT_INTS} words: [CLAIM] (generation << 16 | band count << 8 |
  *   next band), [DONE] bands finished, [KIND] what the slot holds (composite bands, or layer
- *   renders: shared/render-ring-codec.ts), 1 spare, the claiming thread's id per band, the band's
+ *   renders: pool/render-ring-codec.ts), 1 spare, the claiming thread's id per band, the band's
  *   status per band (0 pending, 1 done, 2 failed). ("Band" below is any task of a job.)
  * - `data`, Float64 words: per job slot {@link SLOT_WORDS} words (each band's `runMs` and
  *   `convertMs`, each band's record offset, then the records), then {@link MESSAGE_BYTES} bytes
@@ -35,7 +35,7 @@ export const SLOT_INTS = 4 + 2 * MAX_BANDS;
 export const claimAt = (j: number): number => HEADER_INTS + j * SLOT_INTS;
 /** Index of slot `j`'s finished-band count in `control`. */
 export const doneAt = (j: number): number => claimAt(j) + 1;
-/** Index of slot `j`'s kind word (0: composite bands, 1: layer renders; shared/render-ring-codec.ts). */
+/** Index of slot `j`'s kind word (0: composite bands, 1: layer renders; pool/render-ring-codec.ts). */
 export const kindAt = (j: number): number => claimAt(j) + 2;
 /** Index of the id of the thread that claimed band `i` of slot `j`. */
 export const ownerAt = (j: number, i: number): number => claimAt(j) + 4 + i;

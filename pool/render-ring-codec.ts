@@ -1,8 +1,8 @@
 /**
- * Layer renders in the band ring's job slots (shared/band-ring-layout.ts): a slot whose kind word
+ * Layer renders in the band ring's job slots (pool/band-ring-layout.ts): a slot whose kind word
  * says {@link KIND_RENDERS} holds render tasks instead of composite bands. The orchestrator
- * writes them (orchestrator/render/band-ring.ts), a worker draws each one it claims and writes
- * the result into the task's own record (workers/band-ring-client.ts).
+ * writes them (pool/band-ring.ts), a worker draws each one it claims and writes
+ * the result into the task's own record (pool/band-ring-client.ts).
  *
  * One render record, in the slot's Float64 words, at the offset the slot's offset table gives:
  * - {@link RESULT_WORDS} words of result: status (0 ok, 1 grow, 2 error), width, height,
@@ -17,7 +17,7 @@
  * (one per encoding) lets a worker keep the parsed layer and skip parsing a layer it has seen.
  */
 import { TextEncoder } from 'node:util';
-import type { Layer } from './scene.js';
+import type { Layer } from '../shared/scene.js';
 import type { RenderFailed, RenderResult, RenderTask } from './messages.js';
 import { MAX_BANDS, recordAt, slotBase, slotSpan } from './band-ring-layout.js';
 

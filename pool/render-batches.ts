@@ -1,6 +1,6 @@
 /**
  * How a frame's layer renders are split into pool tasks when they go as tasks (the band ring
- * takes them as one job when it can: orchestrator/render/band-ring.ts). Every task costs a
+ * takes them as one job when it can: pool/band-ring.ts). Every task costs a
  * round trip: on the 2-core reference machine ~40-70 µs of the main thread's time to post and
  * settle, plus the worker's wake-up; with 8 workers the main thread spent most of a frame
  * dispatching (bench `render` S3). Renders too small to pay for their own trip share one, and

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import type { Frame } from './frame-pool.js';
+import type { Frame } from '../render/frame-pool.js';
 
 /**
  * Encodes a composited frame as PNG with sharp, un-premultiplying on the way (sharp's raw input

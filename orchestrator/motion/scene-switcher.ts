@@ -1,10 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { AnimationEndedPayload } from '../../shared/animation.js';
 import type { ActivateScene } from '../../shared/scenes.js';
-import { easingFn, type EasingFn } from '../animation/easing.js';
-import type { SceneClock } from '../animation/scene-clock.js';
+import { easingFn, type EasingFn } from './easing.js';
+import type { SceneClock } from './scene-clock.js';
 import { GHOST_SLOT } from '../render/layer-slot.js';
-import type { LayerEntry } from './scene-store.js';
+import type { LayerEntry } from '../scene/scene-store.js';
 
 /** A crossfade in progress: the outgoing scene's layers and the time span. */
 interface Crossfade {

@@ -1,5 +1,5 @@
 /**
- * The errors a band ring job fails with (orchestrator/render/band-ring.ts). `what` names the
+ * The errors a band ring job fails with (pool/band-ring.ts). `what` names the
  * job's tasks in the message: 'composite band' or 'layer render'.
  */
 

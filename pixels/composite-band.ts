@@ -1,10 +1,10 @@
 /**
  * One band of a frame: the compositing step that the render workers run in parallel (each band
- * a task), and the main thread runs whole when there is no pool. See shared/frame-layout.ts for
+ * a task), and the main thread runs whole when there is no pool. See pixels/frame-layout.ts for
  * who writes which buffer when.
  */
 import { blendLayer, clearFrame, type ClipRect, type CompositeLayer } from './compositor.js';
-import type { BandLayer, CompositeResult, CompositeTask } from './messages.js';
+import type { BandLayer, CompositeResult, CompositeTask } from '../pool/messages.js';
 import { rgbaToI420 } from './yuv.js';
 
 /** Fewest rows in a band: below this a task's fixed cost (~50 µs per round trip) outweighs the work. */

@@ -1,8 +1,8 @@
 import { BroadcastChannel } from 'node:worker_threads';
-import type { RingMessage } from '../../shared/band-ring-layout.js';
+import type { RingMessage } from './band-ring-layout.js';
 
 /**
- * The band ring's SharedArrayBuffers as the workers know them (shared/band-ring-layout.ts): each
+ * The band ring's SharedArrayBuffers as the workers know them (pool/band-ring-layout.ts): each
  * gets an id the first time a job names it, is announced on the ring's BroadcastChannel before
  * that job is published ({@link announce}), and is forgotten there once this thread's copy is
  * collected (a FinalizationRegistry). A worker that says hello gets every live buffer.
