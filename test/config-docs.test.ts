@@ -9,7 +9,7 @@ import { startChild } from './helpers/child-server.js';
 import { freePort } from './helpers/rtmp-server.js';
 
 /**
- * The README's configuration table is the contract: every variable it documents is started with a
+ * The configuration table in docs/configuration.md is the contract: every variable it documents is started with a
  * valid value in one real server (a child process), and every variable the server reads is in it.
  */
 
@@ -18,13 +18,13 @@ interface Row {
   defaults: string[];
 }
 
-/** The rows of the env-var table in README.md's "Configuration" section. */
-function readmeRows(): Row[] {
-  const readme = readFileSync('README.md', 'utf8');
-  const start = readme.indexOf('\n## Configuration\n');
-  if (start < 0) throw new Error('README.md has no "## Configuration" section');
-  const end = readme.slice(start + 1).search(/\n##+ /);
-  const section = end < 0 ? readme.slice(start) : readme.slice(start, start + 1 + end);
+/** The rows of the env-var table in docs/configuration.md's "Environment variables" section. */
+function configTableRows(): Row[] {
+  const doc = readFileSync('docs/configuration.md', 'utf8');
+  const start = doc.indexOf('\n## Environment variables\n');
+  if (start < 0) throw new Error('docs/configuration.md has no "## Environment variables" section');
+  const end = doc.slice(start + 1).search(/\n##+ /);
+  const section = end < 0 ? doc.slice(start) : doc.slice(start, start + 1 + end);
   const rows: Row[] = [];
   for (const line of section.split('\n')) {
     const cells = line.split('|').slice(1, -1).map((c) => c.trim());
@@ -40,15 +40,15 @@ const ADMIN = 'admin-token-0123456789abcdef';
 const NAMED = 'named-operator-token-0123456789';
 const METRICS = 'metrics-token-0123456789abcdef';
 
-t.test('README config table: every variable documented, every documented variable accepted and in effect', async (t) => {
-  const rows = readmeRows();
+t.test('docs/configuration.md table: every variable documented, every documented variable accepted and in effect', async (t) => {
+  const rows = configTableRows();
   const documented = rows.flatMap((r) => r.names);
   t.ok(documented.length > 40, `${documented.length} variables in the table`);
   t.same(documented.filter((n, i) => documented.indexOf(n) !== i), [], 'no variable documented twice');
 
   const read = Object.keys(EnvSchema.shape);
-  t.same(read.filter((n) => !documented.includes(n)), [], 'every variable env.ts reads is in the README table');
-  t.same(documented.filter((n) => !read.includes(n)), [], 'every variable in the README table is read by env.ts');
+  t.same(read.filter((n) => !documented.includes(n)), [], 'every variable env.ts reads is in the docs/configuration.md table');
+  t.same(documented.filter((n) => !read.includes(n)), [], 'every variable in the docs/configuration.md table is read by env.ts');
   const example = [...readFileSync('.env.example', 'utf8').matchAll(/^#? ?([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]!);
   t.same(read.filter((n) => !example.includes(n)), [], 'every variable env.ts reads is in .env.example');
 
