@@ -20,7 +20,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 # Binding 0.0.0.0 needs tokens: run with -e AUTH_TOKENS=admin:<token> (or AUTH_TOKENS_FILE); without
-# them the server refuses to start rather than expose an unauthenticated API (README, Docker).
+# them the server refuses to start rather than expose an unauthenticated API (docs/operations.md, Docker).
 ENV NODE_ENV=production HOST=0.0.0.0 RECORDINGS_DIR=/data/recordings DATA_DIR=/data/state ASSET_STORAGE_PATH=/data/assets
 # node_modules as pruned to production dependencies (pino-pretty is one: LOG_PRETTY=1 works here).
 COPY --from=build /app/node_modules ./node_modules
@@ -35,8 +35,8 @@ USER node
 VOLUME /data
 EXPOSE 4200 4201
 # The connection limit (MAX_CONNECTIONS) derives from the fd limit, which an image cannot set: run
-# with --ulimit nofile=65536:65536 (systemd: LimitNOFILE=65536), see README, Security.
+# with --ulimit nofile=65536:65536 (systemd: LimitNOFILE=65536), see docs/operations.md, Security.
 HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||4200)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # The young generation capped at 2 MB a semi-space and no post-start heap shrink: RSS holds
-# steady under a live stream (README, "Node flags"); keep in step with package.json "start".
+# steady under a live stream (docs/configuration.md, "Node flags"); keep in step with package.json "start".
 CMD ["node", "--max-semi-space-size=2", "--no-memory-reducer", "dist/orchestrator/main.js"]

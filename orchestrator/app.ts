@@ -105,7 +105,7 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
     log: log.child({ component: 'state' }),
   });
   const restored = await loadState(state, log);
-  // Explicit environment > stored state > defaults, logged (README, Configuration).
+  // Explicit environment > stored state > defaults, logged (docs/configuration.md, Precedence).
   applyEnvPrecedence(state, config.stream, config.explicit, log);
   confineStoredOutput(state, new OutputPolicy(config.recordingsDir, config.outputDirs), log);
   const wasLive = state.stream.isLive;

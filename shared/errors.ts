@@ -35,7 +35,7 @@ export const ERRORS = {
   SM_ERR_ENCODER: { status: 502, message: 'The encoder failed' },
   SM_ERR_RENDER: { status: 500, message: 'A layer failed to render' },
   SM_ERR_CONFIG: { status: 500, message: 'The configuration is invalid' },
-  SM_ERR_LIMIT_REACHED: { status: 409, message: 'This would go past one of the limits in the README (e.g. 1000 layers per scene)' },
+  SM_ERR_LIMIT_REACHED: { status: 409, message: 'This would go past one of the limits in docs/api.md#limits (e.g. 1000 layers per scene)' },
   SM_ERR_STORE_UNAVAILABLE: { status: 503, message: 'The state store cannot be written right now; retry when /health shows the store ok' },
   SM_ERR_HOST_FORBIDDEN: { status: 403, message: 'This Host is not one this server answers to: a loopback name or one in ALLOWED_HOSTS' },
   SM_ERR_TOO_MANY_CONNECTIONS: { status: 429, message: 'Too many WebSocket connections from this address or token (WS_MAX_PER_IP, WS_MAX_PER_TOKEN)' },

@@ -1,7 +1,7 @@
 /**
  * The one set of limits on what Stream Manager accepts and keeps. The zod schemas of the write
  * paths (HTTP bodies) and of the load paths (the stored document, file or Redis) read them from
- * here, so whatever was accepted loads again. The README's "Limits" table lists them; change a
+ * here, so whatever was accepted loads again. The "Limits" table in docs/api.md lists them; change a
  * value here and there together.
  */
 export const LIMITS = {

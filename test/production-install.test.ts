@@ -4,7 +4,7 @@
  * as the build stage's `npm prune --omit=dev` leaves it) in a temp folder holding what the image
  * holds (package.json, the lock, `assets/`, the compiled `dist/`, built by `npm run build` as the
  * Dockerfile does), started with the Dockerfile's ENV and CMD, `LOG_PRETTY=1` and the tokens the
- * README's `docker run` line passes: it must answer `/health`, and the Dockerfile's HEALTHCHECK
+ * `docker run` line in docs/operations.md (Docker) passes: it must answer `/health`, and the Dockerfile's HEALTHCHECK
  * command must pass. Needs the npm registry (or npm's cache) like `npm ci`; about 10 s with a warm cache.
  */
 import { execFile, spawn } from 'node:child_process';

@@ -11,8 +11,8 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 const port = int(0, 65535);
 
 /**
- * Every environment variable the server reads, with its default. `.env.example` and the README's
- * config table list the same names; keep the three in step.
+ * Every environment variable the server reads, with its default. `.env.example` and the table in
+ * docs/configuration.md list the same names; keep the three in step.
  */
 export const EnvSchema = z.object({
   PORT: port.default(4200),

@@ -1,6 +1,6 @@
 /**
  * Which value each stream setting takes at start: an environment variable that is set wins over
- * the stored state, which wins over the defaults (README, Configuration). Only the stream config
+ * the stored state, which wins over the defaults (docs/configuration.md, Precedence). Only the stream config
  * is both set by the environment and stored (`PATCH /stream/config` changes it); every other
  * setting comes from the environment or its default.
  */

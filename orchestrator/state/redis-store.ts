@@ -41,7 +41,7 @@ const PART_KEYS: Record<PartName, string> = {
 /** TTLs in seconds (the seeds' `TTL` table). */
 export const REDIS_TTL_S = { streamMetrics: 60, systemHealth: 60, systemMetrics: 300 } as const;
 
-/** Client options chosen on purpose; see the README's "State" section. */
+/** Client options chosen on purpose; see docs/operations.md, "State". */
 export const REDIS_CLIENT_OPTIONS = {
   /** Fail fast while disconnected: the persister keeps one dirty whole document instead of ioredis queueing every command. */
   enableOfflineQueue: false,
