@@ -1,22 +1,59 @@
 /**
  * One band of a frame: the compositing step that the render workers run in parallel (each band
- * a task), and the main thread runs whole when there is no pool. See pixels/frame-layout.ts for
+ * a task of a job ring job), and the main thread runs whole when there is no pool. See pixels/frame-layout.ts for
  * who writes which buffer when.
  */
 import { blendLayer, clearFrame, type ClipRect, type CompositeLayer } from './compositor.js';
-import type { BandLayer, CompositeResult, CompositeTask } from '../pool/messages.js';
-import { rgbaToI420 } from './yuv.js';
+import { rgbaToI420, type BlockRect, type YuvMatrix } from './yuv.js';
 
-/** Fewest rows in a band: below this a task's fixed cost (~50 µs per round trip) outweighs the work. */
+/**
+ * Composite rows `rowStart`..`rowEnd` of a frame (one band; the bands of a frame are disjoint and
+ * run in parallel): only `rects` of it, where the pooled frame buffer's old content differs from
+ * the new frame, or all of it. With `yuv`, convert the same pixels into the frame's I420 buffer.
+ * A task of a job ring job (pool/job-ring-layout.ts); the main thread runs the same code when
+ * there is no pool.
+ */
+export interface CompositeTask {
+  /** The pooled frame's RGBA buffer (pixels/frame-layout.ts). */
+  frame: SharedArrayBuffer;
+  /** Frame size in pixels (both even). */
+  width: number;
+  height: number;
+  /** First row (even) and the row past the last (even, or the frame height). */
+  rowStart: number;
+  rowEnd: number;
+  /** What to redraw (whole 2x2 blocks, clipped to the band here); null: the whole band. */
+  rects: BlockRect[] | null;
+  /** False: the RGBA is drawn already (a crossfade's mix), only convert it to I420. */
+  paint: boolean;
+  /** The canvas colour as one premultiplied pixel, under the bottom layer. */
+  background: number;
+  /**
+   * The layers that reach into the band, bottom to top. Through the job ring each goes as its
+   * pixels' SharedArrayBuffer (the words from offset 0) and its bounds, opacity and opaque flag.
+   */
+  layers: readonly CompositeLayer[];
+  /** The frame's I420 buffer (pixels/yuv.ts), whose old content matches the RGBA's; null: no I420 wanted. */
+  yuv: SharedArrayBuffer | null;
+  /** The I420's matrix (pixels/yuv.ts); the same for every band of a frame. */
+  matrix: YuvMatrix;
+}
+
+/** The worker's time on a {@link CompositeTask}, ms: all of it, and the I420 part of it. */
+export interface CompositeResult {
+  runMs: number;
+  convertMs: number;
+}
+
+/** Fewest rows in a band: below this a band's fixed cost (handing it to a worker and back) outweighs the work. */
 export const MIN_BAND_ROWS = 64;
 
 /**
- * Pixels to redraw per band: about 50 µs of compositing and I420 conversion on the reference
- * machine (bench/compositor.ts), against ~3 µs of CPU a band costs through the band ring (the
- * same 269k-pixel redraw of 24 layers on one worker took 0.60-0.65 ms a job as 1, 2, 4 or 8
- * bands), so a frame that changed little is one or two tasks, and S3's 8 hosts moving along
- * the bottom of a 1080p frame (~267k pixels a frame) split eight ways on 8 workers, where
- * 64k pixels a band (sized for a ~50 µs pool task round trip) made 5 bands of ~0.12 ms.
+ * Pixels to redraw per band: enough compositing and I420 conversion to outweigh what a band
+ * costs through the job ring many times over (a job's bands cost about the same split 1 or 8
+ * ways; measured in bench/compositor.ts and bench/render.ts), so a frame that changed little is
+ * one or two tasks, and a redraw along a few rows (S3's hosts moving along the bottom of the
+ * frame) still splits over every worker.
  */
 export const BAND_PIXELS = 32 * 1024;
 
@@ -66,8 +103,10 @@ export function bandRows(height: number, bands: number, cost?: ArrayLike<number>
 }
 
 /** True when `l` is opaque at opacity 1 and covers all of `r`. */
-function covers(l: BandLayer | undefined, r: ClipRect): boolean {
-  return l !== undefined && l.opaque && l.opacity === 1 && l.x <= r.x0 && l.y <= r.y0 && l.x + l.width >= r.x1 && l.y + l.height >= r.y1;
+function covers(l: CompositeLayer | undefined, r: ClipRect): boolean {
+  if (l === undefined || !l.opaque || l.opacity !== 1) return false;
+  const b = l.bounds;
+  return b.x <= r.x0 && b.y <= r.y0 && b.x + b.width >= r.x1 && b.y + b.height >= r.y1;
 }
 
 /**
@@ -87,7 +126,7 @@ export function compositeBand(task: CompositeTask): CompositeResult {
     const y1 = Math.min(r.y1, rowEnd);
     if (y1 > y0 && r.x1 > r.x0) clips.push({ x0: r.x0, y0, x1: r.x1, y1 });
   }
-  const layers: CompositeLayer[] = task.layers.map((l) => ({ pixels: new Uint32Array(l.buffer), bounds: { x: l.x, y: l.y, width: l.width, height: l.height }, opacity: l.opacity, opaque: l.opaque }));
+  const layers = task.layers;
   for (const clip of task.paint ? clips : []) {
     if (!covers(task.layers[0], clip)) clearFrame(frame, task.background, clip, width);
     for (const layer of layers) blendLayer(frame, width, height, layer, clip);

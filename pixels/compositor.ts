@@ -1,8 +1,14 @@
 import type { LayerBounds } from './frame-layout.js';
 
-/** A rendered layer ready to be blended. */
+/**
+ * A rendered layer ready to be blended: on this thread, and (its first four fields) as a layer
+ * of a composite band in a worker (pixels/composite-band.ts).
+ */
 export interface CompositeLayer {
-  /** The layer's pixels, premultiplied RGBA words, `bounds.width` per row. */
+  /**
+   * The layer's pixels, premultiplied RGBA words, `bounds.width` per row; for a band that goes
+   * to a worker, a view of a SharedArrayBuffer from its offset 0 (the worker sees the buffer).
+   */
   pixels: Uint32Array;
   /** Where they go on the frame (may overhang; clipped here). */
   bounds: LayerBounds;

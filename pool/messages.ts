@@ -1,11 +1,12 @@
-import type { BandRingInit } from './band-ring-layout.js';
+import type { JobRingInit } from './job-ring-layout.js';
+export type { CompositeResult, CompositeTask } from '../pixels/composite-band.js';
 import type { LayerBounds } from '../pixels/frame-layout.js';
 import type { Layer } from '../shared/scene.js';
-import type { BlockRect, YuvMatrix } from '../pixels/yuv.js';
 
 /**
- * Messages between the orchestrator and the render workers (Piscina tasks). One file, so both
- * sides agree on every field. Buffers are SharedArrayBuffers: posting one shares it, no copy.
+ * What the orchestrator and the render workers exchange: layer renders and composite bands
+ * (through the job ring, pool/job-ring.ts) and preview encodes (Piscina tasks). One file, so
+ * both sides agree on every field. Buffers are SharedArrayBuffers: shared, never copied.
  */
 
 /** Data every worker gets at start (Piscina `workerData`). */
@@ -18,11 +19,11 @@ export interface WorkerInit {
   imageCacheBytes: number;
   /** BroadcastChannel on which the orchestrator names assets to forget (`{ evict: id }`). */
   evictionChannel: string;
-  /** The band ring to take composite bands and layer renders from (pool/band-ring-layout.ts); none: they come only as tasks. */
-  bandRing?: BandRingInit;
+  /** The job ring to take composite bands and layer renders from (pool/job-ring-layout.ts). */
+  jobRing: JobRingInit;
 }
 
-/** Render one layer into its buffer. Runs the worker's `render` export. */
+/** Render one layer into its buffer (a task of a job ring job, pool/render-ring-codec.ts). */
 export interface RenderTask {
   layer: Layer;
   /** Canvas size in pixels (a colour layer without a size fills it). */
@@ -67,15 +68,12 @@ export interface RenderNeedsBuffer {
 
 export type RenderResult = RenderDone | RenderNeedsBuffer;
 
-/**
- * Several layers rendered one after another by one task (the worker's `renderBatch` export):
- * small animated layers share a round trip (pool/render-batches.ts).
- */
+/** Several layers rendered as one job ring job (the workers share it out: pool/job-ring.ts). */
 export interface RenderBatchTask {
   tasks: RenderTask[];
 }
 
-/** A layer of a batch whose render threw; the batch's other layers still count. Nothing was written. */
+/** A layer whose render threw; the other layers of its batch still count. Nothing was written. */
 export interface RenderFailed {
   status: 'error';
   message: string;
@@ -106,55 +104,6 @@ export interface EncodeImageResult {
   data: Uint8Array;
   /** Time the worker spent on the task, ms. */
   runMs: number;
-}
-
-/** One layer of a {@link CompositeTask}: its buffer and where its pixels go, in frame pixels. */
-export interface BandLayer {
-  /** The layer's buffer: premultiplied RGBA words, `width` per row, from offset 0. */
-  buffer: SharedArrayBuffer;
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-  /** 0..1, multiplied into every pixel. */
-  opacity: number;
-  /** Every pixel has alpha 255. */
-  opaque: boolean;
-}
-
-/**
- * Composite rows `rowStart`..`rowEnd` of a frame (one band; the bands of a frame are disjoint and
- * run in parallel): only `rects` of it, where the pooled frame buffer's old content differs from
- * the new frame, or all of it. With `yuv`, convert the same pixels into the frame's I420 buffer.
- * Runs the worker's `composite` export; the main thread runs the same code when there is no pool.
- */
-export interface CompositeTask {
-  /** The pooled frame's RGBA buffer (pixels/frame-layout.ts). */
-  frame: SharedArrayBuffer;
-  /** Frame size in pixels (both even). */
-  width: number;
-  height: number;
-  /** First row (even) and the row past the last (even, or the frame height). */
-  rowStart: number;
-  rowEnd: number;
-  /** What to redraw (whole 2x2 blocks, clipped to the band here); null: the whole band. */
-  rects: BlockRect[] | null;
-  /** False: the RGBA is drawn already (a crossfade's mix), only convert it to I420. */
-  paint: boolean;
-  /** The canvas colour as one premultiplied pixel, under the bottom layer. */
-  background: number;
-  /** The layers that reach into the band, bottom to top. */
-  layers: BandLayer[];
-  /** The frame's I420 buffer (pixels/yuv.ts), whose old content matches the RGBA's; null: no I420 wanted. */
-  yuv: SharedArrayBuffer | null;
-  /** The I420's matrix (pixels/yuv.ts); the same for every band of a frame. */
-  matrix: YuvMatrix;
-}
-
-/** The worker's time on a {@link CompositeTask}, ms: all of it, and the I420 part of it. */
-export interface CompositeResult {
-  runMs: number;
-  convertMs: number;
 }
 
 /** Name of the BroadcastChannel on which workers hear which assets to forget (one per storage folder). */

@@ -1,9 +1,9 @@
 /**
- * How busy the render workers are, from the tasks they actually ran: every task (a Piscina task
- * or a band ring job's band or render) reports the time its worker spent on it (`runMs`, measured
- * in the worker around the task), and the pool adds it here when the task settles. Piscina's own
- * `utilization` counts only Piscina tasks, and the band ring (where nearly all work goes) bypasses
- * it, so it read ~0 while both workers were busy.
+ * How busy the render workers are, from the tasks they actually ran: every task (a job ring
+ * job's band or render, or a Piscina task) reports the time its worker spent on it (`runMs`,
+ * measured in the worker around the task), and the pool adds it here when the task settles.
+ * Piscina's own `utilization` counts only Piscina tasks, and the job ring (where nearly all
+ * work goes) bypasses it, so it read ~0 while every worker was busy.
  *
  * Utilisation = busy time summed over the threads / (wall time x threads), over a window of at
  * least {@link WINDOW_MS}. A task counts when it ends, so a window may hold a task that began in

@@ -1,10 +1,9 @@
 /**
- * How a frame's layer renders are split into pool tasks when they go as tasks (the band ring
- * takes them as one job when it can: pool/band-ring.ts). Every task costs a
- * round trip: on the 2-core reference machine ~40-70 µs of the main thread's time to post and
- * settle, plus the worker's wake-up; with 8 workers the main thread spent most of a frame
- * dispatching (bench `render` S3). Renders too small to pay for their own trip share one, and
- * no more tasks are made than there are threads.
+ * How a frame's layer renders are grouped when the drawing service takes them group by group
+ * (orchestrator/render/layer-renderer.ts, for a service that does not spread a batch itself;
+ * the render pool does, through the job ring: pool/job-ring.ts). Every group costs a round trip
+ * (posting it and settling it on the main thread, waking a worker), so renders too small to pay
+ * for their own trip share one, and no more groups are made than there are threads.
  */
 
 /** Least render work a task should carry, ms: a few round trips' worth. */

@@ -1,17 +1,19 @@
 /**
- * Layer renders in the band ring's job slots (pool/band-ring-layout.ts): a slot whose kind word
+ * Layer renders in the job ring's slots (pool/job-ring-layout.ts): a slot whose kind word
  * says {@link KIND_RENDERS} holds render tasks instead of composite bands. The orchestrator
- * writes them (pool/band-ring.ts), a worker draws each one it claims and writes
- * the result into the task's own record (pool/band-ring-client.ts).
+ * writes them (pool/job-ring.ts), a worker draws each one it claims and writes
+ * the result into the task's own record (pool/job-ring-client.ts).
  *
  * One render record, in the slot's Float64 words, at the offset the slot's offset table gives:
  * - {@link RESULT_WORDS} words of result: status (0 ok, 1 grow, 2 error), width, height,
  *   offsetX, offsetY, opaque, content x, y, width, height, runMs, bytes wanted (grow), the
  *   unclipped buffer's x, y, width, height;
  * - the task: layer buffer id, canvas width, canvas height, frame time ms, layer token, layer
- *   JSON length in bytes;
+ *   JSON length in bytes, the id of the buffer that holds the JSON (-1: it follows in the record);
  * - {@link MESSAGE_WORDS} words for the error message of a layer that threw (UTF-8);
- * - the layer as JSON (UTF-8), padded to whole words.
+ * - the layer as JSON (UTF-8), padded to whole words, unless it is longer than
+ *   {@link INLINE_LAYER_BYTES}: then it has a SharedArrayBuffer of its own, named by id like the
+ *   layer buffers, so that every render fits a slot and none needs another way to a worker.
  *
  * A layer travels as JSON, encoded once per layer object on the orchestrator's side; its token
  * (one per encoding) lets a worker keep the parsed layer and skip parsing a layer it has seen.
@@ -19,7 +21,7 @@
 import { TextEncoder } from 'node:util';
 import type { Layer } from '../shared/scene.js';
 import type { RenderFailed, RenderResult, RenderTask } from './messages.js';
-import { MAX_BANDS, recordAt, slotBase, slotSpan } from './band-ring-layout.js';
+import { MAX_BANDS, recordAt, slotBase, slotSpan } from './job-ring-layout.js';
 
 /** Kind word values: a slot of composite bands, or of layer renders. */
 export const KIND_BANDS = 0;
@@ -28,31 +30,43 @@ export const KIND_RENDERS = 1;
 /** Words of a render record's result. */
 const RESULT_WORDS = 16;
 /** Words of a render record's task fields, after its result. */
-const TASK_WORDS = 6;
+const TASK_WORDS = 7;
 /** Words (8 bytes each) for a failed render's error message. */
 const MESSAGE_WORDS = 32;
 const HEAD_WORDS = RESULT_WORDS + TASK_WORDS + MESSAGE_WORDS;
+/**
+ * Longest layer JSON that travels in the slot itself, bytes; a longer one (a long text, a chat
+ * layer's many lines) gets a SharedArrayBuffer of its own. Any one render record then fits an
+ * empty slot (pool/job-ring-layout.ts SLOT_WORDS), and typical layers (well under 1 KiB) fill
+ * a slot 64 at a time.
+ */
+export const INLINE_LAYER_BYTES = 16 * 1024;
 
-/** A layer as the ring carries it: its JSON's UTF-8 bytes and the token naming that encoding. */
+/**
+ * A layer as the ring carries it: its JSON's UTF-8 bytes, the token naming that encoding, and the
+ * SharedArrayBuffer that holds the bytes when they are too long for the slot (else null).
+ */
 export interface EncodedLayer {
   token: number;
   bytes: Uint8Array;
+  shared: SharedArrayBuffer | null;
 }
 
 /**
- * Writes `tasks` into slot `j` (`words` and `bytes`: views of the ring's `data` buffer, from
- * offset 0), naming each buffer by `idOf` and each layer by `layerOf`.
- * @returns false when they do not fit (more than {@link MAX_BANDS} tasks, or too many bytes of layers)
+ * Writes `tasks` from index `from` on into slot `j` (`words` and `bytes`: views of the ring's
+ * `data` buffer, from offset 0), as many as fit, naming each buffer by `idOf` and each layer by
+ * `layerOf`.
+ * @returns how many were written: at most {@link MAX_BANDS}, and no more than fit the slot
  */
-export function encodeRenders(words: Float64Array, bytes: Uint8Array, j: number, tasks: readonly RenderTask[], idOf: (buffer: SharedArrayBuffer) => number, layerOf: (layer: Layer) => EncodedLayer): boolean {
-  if (tasks.length > MAX_BANDS) return false;
+export function encodeRenders(words: Float64Array, bytes: Uint8Array, j: number, tasks: readonly RenderTask[], from: number, idOf: (buffer: SharedArrayBuffer) => number, layerOf: (layer: Layer) => EncodedLayer): number {
+  const n = Math.min(tasks.length - from, MAX_BANDS);
   const { base, records, end } = slotSpan(j);
   let at = records;
-  for (let i = 0; i < tasks.length; i++) {
-    const t = tasks[i]!;
+  for (let i = 0; i < n; i++) {
+    const t = tasks[from + i]!;
     const layer = layerOf(t.layer);
-    const next = at + HEAD_WORDS + Math.ceil(layer.bytes.length / 8);
-    if (next > end) return false;
+    const next = at + HEAD_WORDS + (layer.shared ? 0 : Math.ceil(layer.bytes.length / 8));
+    if (next > end) return i;
     words[recordAt(j, i)] = at - base;
     words[at] = -1;
     const f = at + RESULT_WORDS;
@@ -62,24 +76,27 @@ export function encodeRenders(words: Float64Array, bytes: Uint8Array, j: number,
     words[f + 3] = t.timeMs;
     words[f + 4] = layer.token;
     words[f + 5] = layer.bytes.length;
-    bytes.set(layer.bytes, (at + HEAD_WORDS) * 8);
+    words[f + 6] = layer.shared ? idOf(layer.shared) : -1;
+    if (!layer.shared) bytes.set(layer.bytes, (at + HEAD_WORDS) * 8);
     at = next;
   }
-  return true;
+  return n;
 }
 
 /**
  * Reads render `i` of slot `j`, as {@link encodeRenders} wrote it (the canvas size as int32, as
- * decodeBand in band-ring-layout.ts reads sizes).
- * @param layerOf the layer for a token, parsing `json` (the layer's UTF-8 JSON, a view of shared
+ * decodeBand in job-ring-layout.ts reads sizes).
+ * @param layerOf the layer for a token, parsing `json()` (the layer's UTF-8 JSON, a view of shared
  *   memory valid only during the call) when the token is new to the caller
- * @throws Error from `bufferOf` when a buffer's id is unknown
+ * @throws UnknownBufferError from `bufferOf` when a buffer's id is unknown
  */
-export function decodeRender(words: Float64Array, bytes: Uint8Array, j: number, i: number, bufferOf: (id: number) => SharedArrayBuffer, layerOf: (token: number, json: Uint8Array) => Layer): RenderTask {
+export function decodeRender(words: Float64Array, bytes: Uint8Array, j: number, i: number, bufferOf: (id: number) => SharedArrayBuffer, layerOf: (token: number, json: () => Uint8Array) => Layer): RenderTask {
   const at = slotBase(j) + words[recordAt(j, i)]!;
   const f = at + RESULT_WORDS;
+  const length = words[f + 5]!;
+  const shared = words[f + 6]!;
   const start = (at + HEAD_WORDS) * 8;
-  const layer = layerOf(words[f + 4]!, bytes.subarray(start, start + words[f + 5]!));
+  const layer = layerOf(words[f + 4]!, () => (shared >= 0 ? new Uint8Array(bufferOf(shared), 0, length) : bytes.subarray(start, start + length)));
   return { layer, canvasWidth: words[f + 1]! | 0, canvasHeight: words[f + 2]! | 0, timeMs: words[f + 3]!, buffer: bufferOf(words[f]!) };
 }
 
@@ -154,11 +171,17 @@ export class LayerEncoder {
   readonly #encoder = new TextEncoder();
   #nextToken = 1;
 
-  /** `layer` as JSON bytes, and its token. */
+  /** `layer` as JSON bytes, its token, and (past {@link INLINE_LAYER_BYTES}) a shared copy of the bytes. */
   encode = (layer: Layer): EncodedLayer => {
     let e = this.#encoded.get(layer);
     if (e === undefined) {
-      e = { token: this.#nextToken++, bytes: this.#encoder.encode(JSON.stringify(layer)) };
+      const bytes = this.#encoder.encode(JSON.stringify(layer));
+      let shared: SharedArrayBuffer | null = null;
+      if (bytes.length > INLINE_LAYER_BYTES) {
+        shared = new SharedArrayBuffer(bytes.length);
+        new Uint8Array(shared).set(bytes);
+      }
+      e = { token: this.#nextToken++, bytes, shared };
       this.#encoded.set(layer, e);
     }
     return e;
@@ -172,11 +195,12 @@ const DECODED_LAYERS = 64;
 export class LayerDecoder {
   readonly #layers = new Map<number, Layer>();
 
-  /** The layer named `token`, parsed from `json` (its UTF-8 JSON) when not kept. */
-  decode = (token: number, json: Uint8Array): Layer => {
+  /** The layer named `token`, parsed from `json()` (its UTF-8 JSON) when not kept. */
+  decode = (token: number, json: () => Uint8Array): Layer => {
     let layer = this.#layers.get(token);
     if (layer === undefined) {
-      layer = JSON.parse(Buffer.from(json.buffer, json.byteOffset, json.length).toString('utf8')) as Layer;
+      const raw = json();
+      layer = JSON.parse(Buffer.from(raw.buffer, raw.byteOffset, raw.length).toString('utf8')) as Layer;
       if (this.#layers.size >= DECODED_LAYERS) this.#layers.clear();
       this.#layers.set(token, layer);
     }

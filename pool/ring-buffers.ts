@@ -1,8 +1,8 @@
 import { BroadcastChannel } from 'node:worker_threads';
-import type { RingMessage } from './band-ring-layout.js';
+import type { RingMessage } from './job-ring-layout.js';
 
 /**
- * The band ring's SharedArrayBuffers as the workers know them (pool/band-ring-layout.ts): each
+ * The job ring's SharedArrayBuffers as the workers know them (pool/job-ring-layout.ts): each
  * gets an id the first time a job names it, is announced on the ring's BroadcastChannel before
  * that job is published ({@link announce}), and is forgotten there once this thread's copy is
  * collected (a FinalizationRegistry). A worker that says hello gets every live buffer.
@@ -20,8 +20,11 @@ export class RingBuffers {
   #closed = false;
   #hellos = 0;
 
-  /** @param channel the ring's BroadcastChannel name */
-  constructor(channel: string) {
+  /**
+   * @param channel the ring's BroadcastChannel name
+   * @param onHello called after each worker's hello has been answered
+   */
+  constructor(channel: string, onHello?: () => void) {
     this.#channel = new BroadcastChannel(channel);
     this.#channel.onmessage = (event: unknown) => {
       if ((event as { data: RingMessage }).data.hello === undefined || this.#closed) return;
@@ -32,6 +35,7 @@ export class RingBuffers {
       }
       this.#channel.postMessage({ buffers } satisfies RingMessage);
       this.#hellos++;
+      onHello?.();
     };
     this.#channel.unref();
   }

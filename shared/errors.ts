@@ -44,6 +44,13 @@ export const ERRORS = {
   SM_ERR_DIR_NOT_WRITABLE: { status: 500, message: 'A folder the configuration names (DATA_DIR, RECORDINGS_DIR, ASSET_STORAGE_PATH) cannot be written' },
   SM_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'This route does not answer this method; the Allow header lists those it does' },
   SM_ERR_NOT_IMPLEMENTED: { status: 501, message: 'This server does not implement this HTTP method' },
+  SM_ERR_RENDER_QUEUE_FULL: { status: 503, message: 'The render queue is full; the frame was dropped' },
+  SM_ERR_WORKER_TIMEOUT: { status: 500, message: 'Work in a render worker ran past RENDER_TIMEOUT_MS; the worker was replaced' },
+  SM_ERR_WORKER_EXIT: { status: 500, message: 'A render worker exited in the middle of its work; it was replaced' },
+  SM_ERR_BAND_FAILED: { status: 500, message: 'A composite band failed in its worker' },
+  SM_ERR_RING_BUFFER_UNKNOWN: { status: 500, message: 'A job named a buffer its worker was never told about' },
+  SM_ERR_JOB_TOO_LARGE: { status: 500, message: 'A task does not fit a job slot of the worker ring' },
+  SM_ERR_POOL_CLOSED: { status: 503, message: 'The render pool is closed' },
   SM_ERR_INTERNAL: { status: 500, message: 'Internal server error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

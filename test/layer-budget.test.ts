@@ -3,7 +3,7 @@
  * a slow render only so long and the layer shows its last good pixels; overruns, throws and
  * memory asks are counted by reason, reported once per run and retried with backoff, whatever
  * the pattern (every other frame, many layers at once). The policy runs against a scripted draw
- * service (what a render takes and returns is the point here); the band ring's hand-over of the
+ * service (what a render takes and returns is the point here); the job ring's hand-over of the
  * renders done before a whole job is runs on real worker threads with a real slow decode.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -214,7 +214,7 @@ t.test('on real workers: the renders of a job done before its slow one are taken
   const faults: LayerFault[] = [];
   const r = new LayerRenderer(pool, log, undefined, (f) => faults.push(f));
   const entries = [entry('pic', { type: 'image', src: 'assets/noise.png' }, { x: 0, y: 0, width: 320, height: 180 }), entry('a'), entry('b', undefined, { x: 20, y: 0, width: 10, height: 10 })];
-  // The first job may go as pool tasks before a worker joined the ring: wait until it has.
+  // The first job would wait for a worker to join the ring (not what is timed here): wait until both have.
   for (let i = 0; i < 50 && pool.ring.hellos < 2; i++) await sleep(20);
   const t0 = performance.now();
   await r.renderFrame(entries, canvas, 0, 1, true);

@@ -1,7 +1,7 @@
 /**
  * Pool utilisation from the real transport: with 2 workers busy on the S3 bench scene (built as
  * bench/render.ts builds it), `stream_manager_pool_utilization_ratio` and the busy-seconds
- * counter read > 0.5, where Piscina's own figure (the band ring bypasses it) read ~0.00002; and
+ * counter read > 0.5, where Piscina's own figure (the job ring bypasses it) read ~0.00002; and
  * the Grafana dashboard's pool panel, evaluated by a real Prometheus scraping the busy pool,
  * reads > 0.5 too.
  */
@@ -137,7 +137,7 @@ t.test('2 workers busy on S3 1080p: utilisation > 0.5 (gauge, counter and the Gr
   checkAgainstKernel(t, 'rate(stream_manager_pool_busy_seconds_total) / threads', counter, kernel);
   checkAgainstKernel(t, 'stream_manager_pool_utilization_ratio', gauge, kernel);
   t.ok(gauge <= 1 && counter <= 1.05, 'not over the capacity');
-  t.ok(pool.piscina.utilization < 0.1, "Piscina's own figure misses the band ring (why this measure exists)");
+  t.ok(pool.piscina.utilization < 0.1, "Piscina's own figure misses the job ring (why this measure exists)");
 
   // The dashboard's own expression, evaluated by Prometheus on scrapes of this busy pool, with
   // $__rate_interval as Grafana sets it for a 1 s scrape interval (4 x the interval).

@@ -1,5 +1,5 @@
 /**
- * Layer renders grouped into pool tasks (pool/render-batches.ts): the plan keeps
+ * Layer renders grouped into batches (pool/render-batches.ts): the plan keeps
  * every layer once, never makes more tasks than threads and balances them; and frames rendered
  * in batches on real worker threads (planned here, or one batch a frame spread by the pool)
  * equal frames rendered one task per layer, while a layer that throws inside a batch fails
@@ -58,11 +58,11 @@ t.test('batched renders give the frames of one task per layer; a layer that thro
     renderBatch: (task) => (batches++, (batchedLayers += task.tasks.length), pool.renderBatch(task)),
     threads: pool.threads,
   };
-  // As the server draws: a frame's renders in one batch, spread by the pool (the band ring).
+  // As the server draws: a frame's renders in one batch, spread by the pool (the job ring).
   let spread = 0;
   const spreading: LayerDrawService = {
     render: (task) => pool.render(task),
-    renderBatch: (task, costs) => (spread++, pool.renderBatch(task, costs)),
+    renderBatch: (task, progress) => (spread++, pool.renderBatch(task, progress)),
     threads: pool.threads,
     spreadsBatches: true,
   };

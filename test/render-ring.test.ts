@@ -1,16 +1,18 @@
 /**
- * Layer renders through the band ring (pool/render-ring-codec.ts): real worker threads draw
+ * Layer renders through the job ring (pool/render-ring-codec.ts): real worker threads draw
  * each layer, sent as JSON in shared memory, into the same pixels and report the same result as
  * a drawer on this thread; a layer that throws fails alone with its message; a buffer too small
- * asks to grow; a changed layer is drawn as changed; a job the ring cannot take goes as pool
- * tasks, one per thread; a job past the timeout fails as a timed-out layer render.
+ * asks to grow; a changed layer is drawn as changed; more renders than fit one slot go as
+ * several jobs, and a layer whose JSON is too long for a slot in a buffer of its own; a job past
+ * the timeout fails as a timed-out layer render.
  */
 import t from 'tap';
 import { LayerSchema, type Layer } from '../shared/scene.js';
 import type { RenderResult, RenderTask } from '../pool/messages.js';
 import { createDrawer } from '../workers/draw.js';
 import { Metrics } from '../orchestrator/metrics/metrics.js';
-import { isTimeout } from '../pool/render-pool.js';
+import { WorkerTimeoutError } from '../pool/pool-errors.js';
+import { INLINE_LAYER_BYTES } from '../pool/render-ring-codec.js';
 import { ringPool } from './helpers/ring-pool.js';
 
 const W = 640;
@@ -75,7 +77,7 @@ t.test('the host animates and a changed layer is drawn changed (no stale layer k
   t.equal(new Uint32Array(r2.buffer)[0], 0xffff0000, 'then the changed layer in blue');
 });
 
-t.test('a layer that throws fails alone; a small buffer asks to grow; a job too big for a slot goes as pool tasks', async (t) => {
+t.test('a layer that throws fails alone; a small buffer asks to grow; a job too big for a slot goes as several', async (t) => {
   const metrics = new Metrics();
   const pool = await ringPool(t, { threads: 2 }, metrics);
   const missing = layer({ id: 'gone', content: { type: 'image', src: 'assets/backgrounds/nothing-here.png' } });
@@ -89,13 +91,27 @@ t.test('a layer that throws fails alone; a small buffer asks to grow; a job too 
 
   // 65 renders: more than a slot's 64 tasks.
   const many = Array.from({ length: 65 }, (_, i) => task(layer({ id: `c${i}`, content: { type: 'color', color: '#00ff00' }, transform: { width: 2, height: 2 } }), 0, 16));
+  const completed = async (): Promise<number> => (await metrics.registry.getSingleMetric('stream_manager_pool_tasks_total')?.get())?.values.find((v) => v.labels.task === 'render' && v.labels.result === 'completed')?.value ?? 0;
   const jobs1 = pool.ring.jobs;
+  const done1 = await completed();
   const out = await pool.renderBatch({ tasks: many });
-  t.equal(pool.ring.jobs, jobs1, 'not through the ring');
-  t.equal(out.results.filter((r) => r.status === 'ok').length, 65, 'but drawn');
+  t.equal(pool.ring.jobs, jobs1 + 2, 'through the ring, as two jobs (64 + 1)');
+  t.equal(out.results.filter((r) => r.status === 'ok').length, 65, 'every one drawn');
   t.equal(new Uint32Array(many[64]!.buffer)[3], 0xff00ff00, 'in green');
-  const tasks = (await metrics.registry.getSingleMetric('stream_manager_pool_tasks_total')?.get())?.values.find((v) => v.labels.task === 'renderBatch' && v.labels.result === 'completed')?.value;
-  t.equal(tasks, 2, 'as pool tasks, one per thread');
+  t.equal((await completed()) - done1, 65, 'each counted as a completed render');
+
+  // A layer whose JSON is longer than a slot carries inline has a buffer of its own (a long
+  // name, past the API's limit, stands in for a chat layer's many lines or a long bound text).
+  const long: Layer = { ...LAYERS[3]!, id: 'long', name: 'n'.repeat(2 * INLINE_LAYER_BYTES) };
+  t.ok(Buffer.byteLength(JSON.stringify(long)) > INLINE_LAYER_BYTES, 'the layer is longer than a slot carries inline');
+  const here = createDrawer({ assetRoot: '.', assetStorage: './data/assets', imageCacheBytes: 64 << 20 });
+  const mine = task(long, 0);
+  const theirs = task(long, 0);
+  const expected = await here.render(mine);
+  const got = await pool.renderBatch({ tasks: [task(LAYERS[3]!, 0), theirs] });
+  t.match(got.results[1], { ...expected, runMs: Number }, 'drawn through the ring with the same result');
+  const bytes = expected.status === 'ok' ? expected.width * expected.height * 4 : 0;
+  t.ok(bytes > 0 && Buffer.compare(Buffer.from(mine.buffer, 0, bytes), Buffer.from(theirs.buffer, 0, bytes)) === 0, 'and the same pixels');
 });
 
 t.test('a render job past the timeout fails as a timeout of a layer render', async (t) => {
@@ -109,7 +125,7 @@ t.test('a render job past the timeout fails as a timeout of a layer render', asy
   // Sized first if need be (a 'grow' answer is quick), then drawn.
   let err: unknown = await pool.render(huge(4)).catch((e: unknown) => e);
   if (!(err instanceof Error) && (err as RenderResult).status === 'grow') err = await pool.render(huge((err as { bytes: number }).bytes)).catch((e: unknown) => e);
-  t.ok(isTimeout(err), `a timeout: ${(err as Error).message}`);
+  t.ok(err instanceof WorkerTimeoutError, `a timeout: ${(err as Error).message}`);
   t.match((err as Error).message, /layer render/, 'named as a layer render');
   const timeouts = (await metrics.registry.getSingleMetric('stream_manager_pool_tasks_total')?.get())?.values.find((v) => v.labels.task === 'render' && v.labels.result === 'timeout')?.value;
   t.equal(timeouts, 1, 'counted as a timed-out render');

@@ -137,8 +137,8 @@ t.test('a full render queue drops the frame and counts it', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sm-queue-'));
   // One worker and room for one waiting task, shared with preview encoding: three preview
   // qualities of a 4K canvas, every frame (~25 ms an encode), keep the queue full when the next
-  // frame's renders are asked for. (A frame's own renders cannot fill it: they go out as at most
-  // one task per thread, render-batches.ts.)
+  // frame's renders are asked for. (A frame's own renders cannot fill it: they go out as one
+  // job ring job, which waits only when all of the ring's slots are busy.)
   const s = await startChild({ STATE_STORE: 'memory', AUTOSTART: 'true', DEFAULT_SCENE: 'empty', RECORDINGS_DIR: join(dir, 'rec'), WORKERS: '1', RENDER_MAX_QUEUE: '1', WIDTH: '3840', HEIGHT: '2160', PREVIEW_FPS: '30' });
   t.teardown(() => s.stop('SIGKILL'));
   for (let i = 0; i < 2; i++) {
@@ -156,7 +156,7 @@ t.test('a full render queue drops the frame and counts it', async (t) => {
     const text = await (await fetch(`${s.base}/metrics`)).text();
     return [...text.matchAll(/^stream_manager_pool_tasks_total\{task="[^"]+",result="rejected"\} (\S+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
   };
-  // Composite bands do not queue (the band ring), so only renders are refused: a few per second.
+  // Refused while the preview encodes fill the queue: a few frames per second.
   let drops = 0;
   for (let i = 0; i < 60 && drops <= 10; i++) {
     await sleep(100);

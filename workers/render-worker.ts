@@ -1,17 +1,15 @@
 /**
- * The render worker: a Piscina worker module around one {@link createDrawer} drawer. `render`
- * draws one layer into its SharedArrayBuffer (`renderBatch` several); `composite` composites one
- * band of a frame; `encodeImage` encodes a preview frame. Between tasks it takes composite bands
- * and layer renders from the band ring (band-ring-client.ts). Deleted assets named on the
+ * The render worker: a Piscina worker module around one {@link createDrawer} drawer. It takes
+ * layer renders and composite bands from the job ring (pool/job-ring-client.ts); its Piscina
+ * exports are `encodeImage` (a preview frame) and `warmUp`. Deleted assets named on the
  * eviction channel are forgotten (pixels and fonts).
  */
 import { BroadcastChannel } from 'node:worker_threads';
 import { workerData } from 'piscina';
-import type { CompositeResult, CompositeTask, EncodeImageResult, EncodeImageTask, EvictMessage, RenderBatchResult, RenderBatchTask, RenderResult, RenderTask, WorkerInit } from '../pool/messages.js';
-import { compositeBand } from '../pixels/composite-band.js';
+import type { EncodeImageResult, EncodeImageTask, EvictMessage, WorkerInit } from '../pool/messages.js';
 import { createDrawer } from './draw.js';
 import { forgetAssetFont } from './fonts.js';
-import { joinBandRing } from '../pool/band-ring-client.js';
+import { joinJobRing } from '../pool/job-ring-client.js';
 
 const init = workerData as WorkerInit;
 const drawer = createDrawer(init);
@@ -26,43 +24,7 @@ eviction.onmessage = (event: unknown) => {
 };
 eviction.unref();
 
-if (init.bandRing) joinBandRing(init.bandRing, drawer.render);
-
-/**
- * Draws `task.layer` and writes its pixels to `task.buffer`.
- * @returns `ok` with the pixels' size and offset, or `grow` when the buffer is too small
- * @throws Error when the layer's asset is missing or does not decode
- */
-export function render(task: RenderTask): Promise<RenderResult> {
-  return drawer.render(task);
-}
-
-/**
- * Draws each of `task.tasks` in turn, as `render` does. A layer that throws gets a `status:
- * 'error'` result and the others are still drawn.
- * @returns the results in the tasks' order
- */
-export async function renderBatch(task: RenderBatchTask): Promise<RenderBatchResult> {
-  const started = performance.now();
-  const results: RenderBatchResult['results'] = [];
-  for (const t of task.tasks) {
-    const t0 = performance.now();
-    try {
-      results.push(await drawer.render(t));
-    } catch (err) {
-      results.push({ status: 'error', message: err instanceof Error ? err.message : String(err), runMs: performance.now() - t0 });
-    }
-  }
-  return { results, runMs: performance.now() - started };
-}
-
-/**
- * Composites one band of a frame (and its I420 rows) from the layers' buffers into the frame's.
- * @returns the time spent, ms, and the I420 part of it
- */
-export function composite(task: CompositeTask): CompositeResult {
-  return compositeBand(task);
-}
+joinJobRing(init.jobRing, drawer.render);
 
 /**
  * Downscales a composited frame with Skia and encodes it.

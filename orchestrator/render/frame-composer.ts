@@ -6,11 +6,10 @@ import type { ChatFeed } from '../chat/chat-feed.js';
 import type { SceneSwitcher } from '../motion/scene-switcher.js';
 import { mixFrames, type CompositeLayer } from '../../pixels/compositor.js';
 import { bandCount, bandRows, compositeBand } from '../../pixels/composite-band.js';
-import type { BandLayer, CompositeResult, CompositeTask } from '../../pool/messages.js';
+import type { CompositeResult, CompositeTask } from '../../pool/messages.js';
 import { resolveMatrix, type BlockRect, type YuvMatrix } from '../../pixels/yuv.js';
 import type { Frame, FramePool } from './frame-pool.js';
-import { RenderQueueFullError, type LayerRenderer } from './layer-renderer.js';
-import { isQueueFull } from '../../pool/render-pool.js';
+import type { LayerRenderer } from './layer-renderer.js';
 import { bindData, type BoundData } from './bind-data.js';
 import { DamageHistory, DamageTracker } from './damage.js';
 
@@ -43,12 +42,6 @@ export interface BandService {
   /** Runs the bands of one stage in parallel; their times in order. */
   compositeBands(tasks: readonly CompositeTask[]): Promise<CompositeResult[]>;
   readonly threads: number;
-}
-
-/** A layer as a band task carries it: its buffer (shared, not copied) and its placement. */
-function bandLayer(l: CompositeLayer): BandLayer {
-  const b = l.bounds;
-  return { buffer: l.pixels.buffer as SharedArrayBuffer, x: b.x, y: b.y, width: b.width, height: b.height, opacity: l.opacity, opaque: l.opaque };
 }
 
 /**
@@ -239,7 +232,7 @@ export class FrameComposer {
       }
     } catch (err) {
       frames.release(frame);
-      throw isQueueFull(err) ? new RenderQueueFullError() : err;
+      throw err;
     }
     frame.timeMs = timeMs;
     const wall = performance.now() - t1;
@@ -276,7 +269,7 @@ export class FrameComposer {
   async #bands(frame: Frame, canvas: StreamConfig, background: number, layers: readonly CompositeLayer[] | null, rects: readonly BlockRect[] | null, yuv: YuvMatrix | null): Promise<number> {
     const { width, height } = canvas;
     const service = this.#o.bands;
-    const all = layers ? layers.map(bandLayer) : [];
+    const all = layers ?? [];
     const tasks: CompositeTask[] = [];
     let pixels = width * height;
     if (rects !== null) {
@@ -296,7 +289,7 @@ export class FrameComposer {
         rects: mine,
         paint: layers !== null,
         background,
-        layers: all.filter((l) => l.y < rowEnd && l.y + l.height > rowStart),
+        layers: all.filter((l) => l.bounds.y < rowEnd && l.bounds.y + l.bounds.height > rowStart),
         yuv: yuv ? (frame.yuv.buffer as SharedArrayBuffer) : null,
         matrix: yuv ?? 'bt601',
       });

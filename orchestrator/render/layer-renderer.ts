@@ -4,8 +4,9 @@ import type { RenderDone, RenderFailed, RenderResult } from '../../pool/messages
 import type { LayerEntry } from '../scene/scene-store.js';
 import type { CompositeLayer } from '../../pixels/compositor.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { isQueueFull, isTimeout, type RenderPool } from '../../pool/render-pool.js';
-import type { RenderProgress } from '../../pool/band-ring.js';
+import type { RenderPool } from '../../pool/render-pool.js';
+import type { RenderProgress } from '../../pool/job-ring.js';
+import { RenderQueueFullError, WorkerTimeoutError } from '../../pool/pool-errors.js';
 import type { LayerFailureReason } from '../../shared/ws-messages.js';
 import { planBatches } from '../../pool/render-batches.js';
 import { coversCanvas, GHOST_SLOT, grownBuffer, isAnimated, maxLayerBytes, newSlot, pixelsOf, renderKey, renderTarget, swapFront, type LayerSlot, type Pixels } from './layer-slot.js';
@@ -84,20 +85,15 @@ export class LayerMemoryError extends Error {
 /** Why `err` failed a render (see {@link LayerFailureReason}). */
 function reasonOf(err: unknown): LayerFailureReason {
   if (err instanceof LayerMemoryError || err instanceof RangeError) return 'memory';
-  return isTimeout(err) ? 'timeout' : 'error';
+  return err instanceof WorkerTimeoutError ? 'timeout' : 'error';
 }
 
 /**
- * Thrown by {@link LayerRenderer.renderFrame} when the pool's task queue was full: the frame is
- * dropped (and counted) rather than queued behind the backlog.
+ * Thrown by {@link LayerRenderer.renderFrame} when the pool's queue was full: the frame is
+ * dropped (and counted) rather than queued behind the backlog. (The pool's own error, one class
+ * for the code; exported here too for the frame producer.)
  */
-export class RenderQueueFullError extends Error {
-  readonly code = 'SM_ERR_RENDER_QUEUE_FULL';
-  constructor() {
-    super('The render queue is full; frame dropped');
-    this.name = 'RenderQueueFullError';
-  }
-}
+export { RenderQueueFullError };
 
 /** A layer started failing (sent once per run of failures) or rendered again after failing. */
 export interface LayerFault {
@@ -128,7 +124,7 @@ interface Item {
  * What draws a layer: the worker pool, or (single-thread bench baseline) a drawer on this thread.
  * With `renderBatch`, renders too small for a task each share one (at most `threads` tasks);
  * with `spreadsBatches` too, a frame's renders go as one batch that the service spreads itself
- * (the pool: through the band ring).
+ * (the pool: through the job ring).
  */
 export type LayerDrawService = Pick<RenderPool, 'render'> & Partial<Pick<RenderPool, 'renderBatch' | 'threads' | 'spreadsBatches'>>;
 
@@ -403,7 +399,7 @@ export class LayerRenderer {
       }
       throw new Error('layer buffer still too small after growing');
     } catch (err) {
-      if (isQueueFull(err)) return false;
+      if (err instanceof RenderQueueFullError) return false;
       if (epoch === this.#epoch) this.#failed(entry, slot, err as Error, reasonOf(err));
       return true;
     }
@@ -445,9 +441,9 @@ export class LayerRenderer {
       this.#progress.add(progress);
       try {
         const tasks = items.map(({ entry, target }) => ({ layer: entry.layer, canvasWidth: canvas.width, canvasHeight: canvas.height, timeMs, buffer: target.buffer }));
-        take((await this.#pool.renderBatch!({ tasks }, items.map(({ slot }) => slot.costMs), progress)).results);
+        take((await this.#pool.renderBatch!({ tasks }, progress)).results);
       } catch (err) {
-        full = isQueueFull(err);
+        full = err instanceof RenderQueueFullError;
         for (const item of items) {
           if (item.taken) continue;
           item.taken = true;

@@ -13,12 +13,12 @@ export async function until(ok: () => boolean, ms: number): Promise<boolean> {
 
 /**
  * A real render pool on this repository's assets, closed when `t` ends, returned once every
- * worker has joined its band ring (asserted on `t`, 10 s at most).
+ * worker has joined its job ring (asserted on `t`, 10 s at most).
  */
 export async function ringPool(t: Test, options: Omit<RenderPoolOptions, 'assetRoot'>, metrics?: Metrics): Promise<RenderPool> {
   const pool = new RenderPool({ assetRoot: '.', ...options }, metrics);
   t.teardown(() => pool.close());
   await pool.warmUp();
-  t.ok(await until(() => pool.ring.hellos >= options.threads, 10_000), `every worker (${options.threads}) joined the band ring`);
+  t.ok(await until(() => pool.ring.hellos >= options.threads, 10_000), `every worker (${options.threads}) joined the job ring`);
   return pool;
 }

@@ -1,7 +1,7 @@
 /**
- * The shared-memory layout of the band ring: how the orchestrator hands a frame's composite
- * bands to the render workers without a message per band (pool/band-ring.ts
- * writes, pool/band-ring-client.ts reads). Both sides use the constants and codecs here.
+ * The shared-memory layout of the job ring: how the orchestrator hands a frame's composite
+ * bands and layer renders to the render workers without a message per task (pool/job-ring.ts
+ * writes, pool/job-ring-client.ts reads). Both sides use the constants and codecs here.
  *
  * Two SharedArrayBuffers:
  * - `control`, Int32 words: [SEQ] bumped on every job published (workers wait on it), [STOP],
@@ -16,9 +16,10 @@
  * A band names its buffers by id; the SharedArrayBuffers themselves reach the workers once, on
  * a BroadcastChannel ({@link RingMessage}).
  */
-import type { BandLayer, CompositeTask } from './messages.js';
+import type { CompositeLayer } from '../pixels/compositor.js';
+import type { CompositeTask } from './messages.js';
 
-/** Jobs (sets of bands) that may be in flight at once. */
+/** Jobs (sets of tasks) that may be in flight at once. */
 export const JOB_SLOTS = 8;
 /** Bands in one job, at most (the claim word holds the band count in 8 bits). */
 export const MAX_BANDS = 64;
@@ -63,7 +64,7 @@ const RECT_WORDS = 4;
 const LAYER_WORDS = 7;
 
 /** What a worker needs to join the ring (part of its `workerData`). */
-export interface BandRingInit {
+export interface JobRingInit {
   control: SharedArrayBuffer;
   data: SharedArrayBuffer;
   /** BroadcastChannel on which buffers are announced ({@link RingMessage}). */
@@ -88,18 +89,20 @@ export interface RingMessage {
 }
 
 /**
- * Writes `tasks` into slot `j` of `words` (the `data` SharedArrayBuffer as Float64), naming each
- * SharedArrayBuffer by `idOf`.
- * @returns false when they do not fit (more than {@link MAX_BANDS} bands or {@link SLOT_WORDS} words)
+ * Writes `tasks` from index `from` on into slot `j` of `words` (the `data` SharedArrayBuffer as
+ * Float64), as many as fit, naming each SharedArrayBuffer by `idOf` (a layer's by its pixels'
+ * buffer, whose words start at offset 0).
+ * @returns how many were written: at most {@link MAX_BANDS}, and no more than fit
+ *   {@link SLOT_WORDS} words (0: not even the first)
  */
-export function encodeBands(words: Float64Array, j: number, tasks: readonly CompositeTask[], idOf: (buffer: SharedArrayBuffer) => number): boolean {
-  if (tasks.length > MAX_BANDS) return false;
+export function encodeBands(words: Float64Array, j: number, tasks: readonly CompositeTask[], from: number, idOf: (buffer: SharedArrayBuffer) => number): number {
+  const n = Math.min(tasks.length - from, MAX_BANDS);
   const { base, records, end } = slotSpan(j);
   let at = records;
-  for (let i = 0; i < tasks.length; i++) {
-    const t = tasks[i]!;
+  for (let i = 0; i < n; i++) {
+    const t = tasks[from + i]!;
     const rects = t.rects;
-    if (at + HEAD_WORDS + (rects?.length ?? 0) * RECT_WORDS + t.layers.length * LAYER_WORDS > end) return false;
+    if (at + HEAD_WORDS + (rects?.length ?? 0) * RECT_WORDS + t.layers.length * LAYER_WORDS > end) return i;
     words[recordAt(j, i)] = at - base;
     words[at++] = idOf(t.frame);
     words[at++] = t.yuv ? idOf(t.yuv) : -1;
@@ -119,24 +122,25 @@ export function encodeBands(words: Float64Array, j: number, tasks: readonly Comp
     }
     words[at++] = t.layers.length;
     for (const l of t.layers) {
-      words[at++] = idOf(l.buffer);
-      words[at++] = l.x;
-      words[at++] = l.y;
-      words[at++] = l.width;
-      words[at++] = l.height;
+      const b = l.bounds;
+      words[at++] = idOf(l.pixels.buffer as SharedArrayBuffer);
+      words[at++] = b.x;
+      words[at++] = b.y;
+      words[at++] = b.width;
+      words[at++] = b.height;
       words[at++] = l.opacity;
       words[at++] = l.opaque ? 1 : 0;
     }
   }
-  return true;
+  return n;
 }
 
 /**
  * Reads band `i` of slot `j`, as {@link encodeBands} wrote it. Sizes, rows, rectangles and
  * placements come back as int32 (`| 0`): read from a Float64Array they would be doubles, and the
- * compositor's pixel loops index with them (a band of S3 1080p composited 11 % slower on a
- * worker with doubles: 594-634 -> 530-562 µs, alternated 3 times).
- * @throws Error from `bufferOf` when a buffer's id is unknown
+ * compositor's pixel loops, which index with them, ran measurably slower so (bench/render.ts).
+ * @throws UnknownBufferError from `bufferOf` when a buffer's id is unknown
+ * @throws RangeError when a layer's buffer is not whole pixels
  */
 export function decodeBand(words: Float64Array, j: number, i: number, bufferOf: (id: number) => SharedArrayBuffer): CompositeTask {
   const base = slotBase(j);
@@ -151,9 +155,9 @@ export function decodeBand(words: Float64Array, j: number, i: number, bufferOf: 
     for (let r = 0; r < nRects; r++, at += RECT_WORDS) rects.push({ x0: words[at]! | 0, y0: words[at + 1]! | 0, x1: words[at + 2]! | 0, y1: words[at + 3]! | 0 });
   }
   const nLayers = words[at++]!;
-  const layers: BandLayer[] = [];
+  const layers: CompositeLayer[] = [];
   for (let l = 0; l < nLayers; l++, at += LAYER_WORDS) {
-    layers.push({ buffer: bufferOf(words[at]!), x: words[at + 1]! | 0, y: words[at + 2]! | 0, width: words[at + 3]! | 0, height: words[at + 4]! | 0, opacity: words[at + 5]!, opaque: words[at + 6] === 1 });
+    layers.push({ pixels: new Uint32Array(bufferOf(words[at]!)), bounds: { x: words[at + 1]! | 0, y: words[at + 2]! | 0, width: words[at + 3]! | 0, height: words[at + 4]! | 0 }, opacity: words[at + 5]!, opaque: words[at + 6] === 1 });
   }
   return { frame, ...head, rects, layers, yuv: yuvId >= 0 ? bufferOf(yuvId) : null };
 }

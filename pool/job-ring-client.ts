@@ -1,33 +1,25 @@
 /**
- * A render worker's side of the band ring (pool/band-ring-layout.ts): between its pool tasks,
- * the worker waits on the ring's sequence word with `Atomics.waitAsync` (so its event loop, and
- * Piscina's messages, keep running), and when a job is published claims its tasks one at a time
- * with a compare-and-swap on the job's claim word, runs them (composites a band, or draws a
- * layer: pool/render-ring-codec.ts), and counts them done; the thread that finishes a job's
- * last task wakes the orchestrator. With `init.spinUs`, a worker that ran out of tasks polls the
+ * A render worker's side of the job ring (pool/job-ring-layout.ts): between its Piscina tasks
+ * (preview encodes), the worker waits on the ring's sequence word with `Atomics.waitAsync` (so
+ * its event loop, and Piscina's messages, keep running), and when a job is published claims its
+ * tasks one at a time with a compare-and-swap on the job's claim word, runs them (composites a
+ * band, or draws a layer: pool/render-ring-codec.ts), and counts them done; the thread that
+ * finishes a job's last task wakes the orchestrator. With `init.spinUs`, a worker that ran out of tasks polls the
  * sequence word that long before it waits, so a job that follows at once needs no wake-up.
  */
 import { BroadcastChannel, receiveMessageOnPort, threadId, type MessagePort } from 'node:worker_threads';
 import { compositeBand } from '../pixels/composite-band.js';
-import { claimAt, decodeBand, doneAt, JOB_SLOTS, kindAt, MESSAGE_BYTES, messageAt, ownerAt, SEQ, slotWords, STOP, statusAt, writeResult, type BandRingInit, type RingMessage } from './band-ring-layout.js';
+import { claimAt, decodeBand, doneAt, JOB_SLOTS, kindAt, MESSAGE_BYTES, messageAt, ownerAt, SEQ, slotWords, STOP, statusAt, writeResult, type JobRingInit, type RingMessage } from './job-ring-layout.js';
 import { decodeRender, KIND_RENDERS, LayerDecoder, writeRenderResult } from './render-ring-codec.js';
 import type { RenderResult, RenderTask } from './messages.js';
-
-/** A band named a buffer this worker was never told about (a bug, or a lost announcement). */
-export class UnknownBufferError extends Error {
-  readonly code = 'SM_ERR_BAND_BUFFER_UNKNOWN';
-  constructor(id: number) {
-    super(`Band names buffer ${id}, which this worker does not know`);
-    this.name = 'UnknownBufferError';
-  }
-}
+import { UnknownBufferError } from './pool-errors.js';
 
 /**
  * Joins the ring described by `init`: announces itself, and from the orchestrator's answer on
  * (every buffer live) takes part in every job. Runs until the ring's STOP word is set.
  * @param render draws a layer (the worker's drawer); without it, jobs of renders fail here
  */
-export function joinBandRing(init: BandRingInit, render?: (task: RenderTask) => Promise<RenderResult>): void {
+export function joinJobRing(init: JobRingInit, render?: (task: RenderTask) => Promise<RenderResult>): void {
   const control = new Int32Array(init.control);
   const words = slotWords(init.data);
   const bytes = new Uint8Array(init.data);

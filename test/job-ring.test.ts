@@ -1,5 +1,5 @@
 /**
- * The band ring (pool/band-ring.ts, pool/band-ring-client.ts): composite bands
+ * The job ring (pool/job-ring.ts, pool/job-ring-client.ts): composite bands
  * handed to real worker threads through shared memory give the same pixels as the same bands
  * run on this thread; a band that throws fails its job with the worker's message; a job past
  * the timeout fails as a timeout, its thread is replaced, and the replacement, which joins
@@ -11,12 +11,14 @@ import { runInNewContext } from 'node:vm';
 import t from 'tap';
 import fc from 'fast-check';
 import { compositeBand } from '../pixels/composite-band.js';
-import type { BandLayer, CompositeTask } from '../pool/messages.js';
+import type { CompositeTask } from '../pool/messages.js';
+import type { CompositeLayer } from '../pixels/compositor.js';
 import { i420Bytes } from '../pixels/yuv.js';
 import { Metrics } from '../orchestrator/metrics/metrics.js';
-import { isTimeout, RING_SPIN_US } from '../pool/render-pool.js';
+import { RING_SPIN_US } from '../pool/render-pool.js';
 import { ringPool, sleep, until } from './helpers/ring-pool.js';
-import { BandFailedError, BandWorkerExitError } from '../pool/band-ring-errors.js';
+import { BandFailedError, RenderQueueFullError, WorkerExitError, WorkerTimeoutError } from '../pool/pool-errors.js';
+import { JOB_SLOTS } from '../pool/job-ring-layout.js';
 
 /** A layer buffer of `w`x`h` premultiplied pixels from `seed` (some opaque, some translucent, some clear). */
 function layerBuffer(w: number, h: number, seed: number): SharedArrayBuffer {
@@ -33,12 +35,12 @@ function layerBuffer(w: number, h: number, seed: number): SharedArrayBuffer {
 }
 
 /** The bands of one frame of `w`x`h`: `bands` equal bands over `layers`, only inside `rects` (null: all). */
-function bandTasks(frame: SharedArrayBuffer, yuv: SharedArrayBuffer | null, w: number, h: number, layers: BandLayer[], rects: CompositeTask['rects'], bands: number): CompositeTask[] {
+function bandTasks(frame: SharedArrayBuffer, yuv: SharedArrayBuffer | null, w: number, h: number, layers: CompositeLayer[], rects: CompositeTask['rects'], bands: number): CompositeTask[] {
   const tasks: CompositeTask[] = [];
   for (let b = 0; b < bands; b++) {
     const rowStart = Math.round((h * b) / bands / 2) * 2;
     const rowEnd = b === bands - 1 ? h : Math.round((h * (b + 1)) / bands / 2) * 2;
-    tasks.push({ frame, width: w, height: h, rowStart, rowEnd, rects, paint: true, background: 0xff403020, layers: layers.filter((l) => l.y < rowEnd && l.y + l.height > rowStart), yuv, matrix: b % 2 ? 'bt709' : 'bt601' });
+    tasks.push({ frame, width: w, height: h, rowStart, rowEnd, rects, paint: true, background: 0xff403020, layers: layers.filter((l) => l.bounds.y < rowEnd && l.bounds.y + l.bounds.height > rowStart), yuv, matrix: b % 2 ? 'bt709' : 'bt601' });
   }
   return tasks;
 }
@@ -53,10 +55,10 @@ t.test('bands through the ring equal the same bands composited on this thread', 
   const jobs0 = pool.ring.jobs;
   let frames = 0;
   await fc.assert(
-    // Up to 12 jobs at once: more than the ring's 8 slots, so some go as pool tasks, and both ways agree.
+    // Up to 12 jobs at once: more than the ring's 8 slots, so some wait for a slot.
     fc.asyncProperty(fc.array(jobArb, { minLength: 1, maxLength: 12 }), async (jobs) => {
       const runs = jobs.map((job) => {
-        const layers = job.layers.map((l): BandLayer => ({ buffer: layerBuffer(l.w, l.h, l.seed), x: l.x, y: l.y, width: l.w, height: l.h, opacity: l.opacity, opaque: false }));
+        const layers = job.layers.map((l): CompositeLayer => ({ pixels: new Uint32Array(layerBuffer(l.w, l.h, l.seed)), bounds: { x: l.x, y: l.y, width: l.w, height: l.h }, opacity: l.opacity, opaque: false }));
         const mine = { rgba: new SharedArrayBuffer(W * H * 4), yuv: new SharedArrayBuffer(i420Bytes(W, H)) };
         const theirs = { rgba: new SharedArrayBuffer(W * H * 4), yuv: new SharedArrayBuffer(i420Bytes(W, H)) };
         for (const task of bandTasks(mine.rgba, job.yuv ? mine.yuv : null, W, H, layers, job.rects, job.bands)) compositeBand(task);
@@ -83,13 +85,13 @@ t.test('a band that throws fails its job with the worker\'s message; the ring go
   const pool = await ringPool(t, { threads: 2 }, metrics);
   const frame = new SharedArrayBuffer(64 * 64 * 4);
   // 6 bytes: not whole pixels, so the worker's Uint32Array view of it throws a RangeError.
-  const bad: BandLayer = { buffer: new SharedArrayBuffer(6), x: 0, y: 0, width: 1, height: 1, opacity: 1, opaque: false };
+  const bad: CompositeLayer = { pixels: new Uint32Array(new SharedArrayBuffer(6), 0, 1), bounds: { x: 0, y: 0, width: 1, height: 1 }, opacity: 1, opaque: false };
   const jobs0 = pool.ring.jobs;
   const err = await pool.compositeBands(bandTasks(frame, null, 64, 64, [bad], null, 2)).catch((e: unknown) => e);
   t.ok(err instanceof BandFailedError, 'the job fails as a failed band');
   t.match((err as Error).message, /RangeError/, `with the worker's message: ${(err as Error).message}`);
   t.equal(pool.ring.jobs, jobs0 + 1, 'it went through the ring');
-  const good: BandLayer = { buffer: layerBuffer(8, 8, 1), x: 4, y: 4, width: 8, height: 8, opacity: 1, opaque: false };
+  const good: CompositeLayer = { pixels: new Uint32Array(layerBuffer(8, 8, 1)), bounds: { x: 4, y: 4, width: 8, height: 8 }, opacity: 1, opaque: false };
   const results = await pool.compositeBands(bandTasks(frame, null, 64, 64, [good], null, 2));
   t.equal(results.length, 2, 'the next job runs');
   t.equal(new Uint32Array(frame)[0], 0xff403020, 'and paints the background');
@@ -104,7 +106,7 @@ t.test('one worker takes every job of a tight back-to-back run, polling or not: 
     const pool = await ringPool(t, { threads: 1, taskTimeoutMs: 1000, ringSpinUs });
     t.equal(pool.ring.init.spinUs, ringSpinUs, `workers poll ${ringSpinUs} µs before they sleep`);
     const frame = new SharedArrayBuffer(32 * 32 * 4);
-    const layer: BandLayer = { buffer: layerBuffer(8, 8, 2), x: 3, y: 5, width: 8, height: 8, opacity: 0.5, opaque: false };
+    const layer: CompositeLayer = { pixels: new Uint32Array(layerBuffer(8, 8, 2)), bounds: { x: 3, y: 5, width: 8, height: 8 }, opacity: 0.5, opaque: false };
     const tasks = bandTasks(frame, null, 32, 32, [layer], null, 1);
     // Before the fix about 1 job in 10^4 hit the window here: 20000 found it in 4 runs of 5.
     const JOBS = 20_000;
@@ -128,6 +130,54 @@ t.test('one worker takes every job of a tight back-to-back run, polling or not: 
   }
 });
 
+t.test('a job waits for a free slot; with maxQueue jobs waiting, the next is refused at once', async (t) => {
+  const metrics = new Metrics();
+  const pool = await ringPool(t, { threads: 1, maxQueue: 2, taskTimeoutMs: 20_000 }, metrics);
+  // 1080p, 6 translucent full-frame layers in one band: tens of ms a job on the one worker.
+  const W = 1920;
+  const H = 1080;
+  const big = new SharedArrayBuffer(W * H * 4);
+  new Uint32Array(big).fill(0x80402010);
+  const layers = Array.from({ length: 6 }, (): CompositeLayer => ({ pixels: new Uint32Array(big), bounds: { x: 0, y: 0, width: W, height: H }, opacity: 0.7, opaque: false }));
+  const frames = Array.from({ length: JOB_SLOTS + 2 }, () => new SharedArrayBuffer(W * H * 4));
+  const jobs0 = pool.ring.jobs;
+  const jobs = frames.map((frame) => pool.compositeBands(bandTasks(frame, null, W, H, layers, null, 1)));
+  t.equal(pool.ring.waiting, 2, `the two jobs past the ring's ${JOB_SLOTS} slots wait for one`);
+  t.equal(pool.stats().queueSize, 2, 'and are the pool queue');
+  const started = performance.now();
+  const refused = await pool.compositeBands(bandTasks(new SharedArrayBuffer(64 * 64 * 4), null, 64, 64, [], null, 1)).catch((e: unknown) => e);
+  t.ok(refused instanceof RenderQueueFullError, `the next is refused: ${(refused as Error).message}`);
+  t.equal((refused as RenderQueueFullError).code, 'SM_ERR_RENDER_QUEUE_FULL', 'with its code');
+  t.ok(performance.now() - started < 100, `at once (${(performance.now() - started).toFixed(1)} ms)`);
+  const results = await Promise.all(jobs);
+  t.equal(results.length, JOB_SLOTS + 2, 'every job that waited ran');
+  t.equal(pool.ring.jobs - jobs0, JOB_SLOTS + 2, 'each through the ring');
+  const expected = new SharedArrayBuffer(W * H * 4);
+  for (const task of bandTasks(expected, null, W, H, layers, null, 1)) compositeBand(task);
+  t.equal(Buffer.compare(Buffer.from(frames.at(-1)!), Buffer.from(expected)), 0, 'the last one to get a slot drew the right pixels');
+  t.equal(pool.ring.waiting, 0, 'nothing waits any more');
+  const rejected = (await metrics.registry.getSingleMetric('stream_manager_pool_tasks_total')?.get())?.values.find((v) => v.labels.task === 'composite' && v.labels.result === 'rejected')?.value;
+  t.equal(rejected, 1, 'the refusal is counted');
+  t.equal((await pool.compositeBands(bandTasks(new SharedArrayBuffer(64 * 64 * 4), null, 64, 64, [], null, 1))).length, 1, 'and work is taken again');
+});
+
+t.test('a job of more bands than a slot holds goes as several, in order', async (t) => {
+  const pool = await ringPool(t, { threads: 2 });
+  const W = 64;
+  const H = 4 * 65;
+  const layer: CompositeLayer = { pixels: new Uint32Array(layerBuffer(W, H, 3)), bounds: { x: 0, y: 0, width: W, height: H }, opacity: 0.5, opaque: false };
+  const frame = new SharedArrayBuffer(W * H * 4);
+  const expected = new SharedArrayBuffer(W * H * 4);
+  // 65 bands of 4 rows: one more than a slot's 64.
+  const tasks = bandTasks(frame, null, W, H, [layer], null, 65);
+  for (const task of bandTasks(expected, null, W, H, [layer], null, 65)) compositeBand(task);
+  const jobs0 = pool.ring.jobs;
+  const results = await pool.compositeBands(tasks);
+  t.equal(results.length, 65, 'a result per band');
+  t.equal(pool.ring.jobs - jobs0, 2, 'as two jobs');
+  t.equal(Buffer.compare(Buffer.from(frame), Buffer.from(expected)), 0, 'the same pixels as on this thread');
+});
+
 t.test('workers poll for jobs only when the machine has a core for the main thread and each of them', async (t) => {
   const cores = availableParallelism();
   const few = await ringPool(t, { threads: 1 });
@@ -142,7 +192,7 @@ t.test('a job past the timeout fails as a timeout; the thread is replaced and re
   // Announced to the first thread only.
   const small = { w: 64, h: 64 };
   const frame = new SharedArrayBuffer(small.w * small.h * 4);
-  const layer: BandLayer = { buffer: layerBuffer(32, 32, 2), x: 8, y: 8, width: 32, height: 32, opacity: 0.5, opaque: false };
+  const layer: CompositeLayer = { pixels: new Uint32Array(layerBuffer(32, 32, 2)), bounds: { x: 8, y: 8, width: 32, height: 32 }, opacity: 0.5, opaque: false };
   const expected = new SharedArrayBuffer(small.w * small.h * 4);
   for (const task of bandTasks(expected, null, small.w, small.h, [layer], null, 1)) compositeBand(task);
   await pool.compositeBands(bandTasks(frame, null, small.w, small.h, [layer], null, 1));
@@ -153,12 +203,12 @@ t.test('a job past the timeout fails as a timeout; the thread is replaced and re
   const H = 2160;
   const big = new SharedArrayBuffer(W * H * 4);
   new Uint32Array(big).fill(0x80402010);
-  const layers = Array.from({ length: 24 }, (): BandLayer => ({ buffer: big, x: 0, y: 0, width: W, height: H, opacity: 0.7, opaque: false }));
+  const layers = Array.from({ length: 24 }, (): CompositeLayer => ({ pixels: new Uint32Array(big), bounds: { x: 0, y: 0, width: W, height: H }, opacity: 0.7, opaque: false }));
   const [oldThread] = pool.piscina.threads.map((w) => w.threadId);
   const started = performance.now();
   const err = await pool.compositeBands(bandTasks(new SharedArrayBuffer(W * H * 4), new SharedArrayBuffer(i420Bytes(W, H)), W, H, layers, null, 1)).catch((e: unknown) => e);
   const took = performance.now() - started;
-  t.ok(isTimeout(err), `the job fails as a timeout: ${(err as Error).message}`);
+  t.ok(err instanceof WorkerTimeoutError, `the job fails as a timeout: ${(err as Error).message}`);
   t.ok(took >= 240 && took < 5000, `after the timeout (${took.toFixed(0)} ms)`);
   const timeouts = (await metrics.registry.getSingleMetric('stream_manager_pool_tasks_total')?.get())?.values.find((v) => v.labels.task === 'composite' && v.labels.result === 'timeout')?.value;
   t.equal(timeouts, 1, 'counted as a timed-out band');
@@ -181,14 +231,14 @@ t.test('a thread that exits in a band fails its job at once, not at the timeout'
   const W = 3840;
   const H = 2160;
   const big = new SharedArrayBuffer(W * H * 4);
-  const layers = Array.from({ length: 24 }, (): BandLayer => ({ buffer: big, x: 0, y: 0, width: W, height: H, opacity: 0.7, opaque: false }));
+  const layers = Array.from({ length: 24 }, (): CompositeLayer => ({ pixels: new Uint32Array(big), bounds: { x: 0, y: 0, width: W, height: H }, opacity: 0.7, opaque: false }));
   const started = performance.now();
   const job = pool.compositeBands(bandTasks(new SharedArrayBuffer(W * H * 4), null, W, H, layers, null, 1)).catch((e: unknown) => e);
   await sleep(100);
   void pool.piscina.threads[0]!.terminate();
   const err = await job;
   const took = performance.now() - started;
-  t.ok(err instanceof BandWorkerExitError, `the job fails as a lost band: ${(err as Error).message}`);
+  t.ok(err instanceof WorkerExitError, `the job fails as a lost band: ${(err as Error).message}`);
   t.ok(took < 5000, `at once (${took.toFixed(0)} ms), not after the 20 s timeout`);
   t.ok(await until(() => pool.ring.hellos >= 2, 10_000), 'a replacement joined');
   const frame = new SharedArrayBuffer(64 * 64 * 4);
@@ -204,7 +254,7 @@ t.test('buffers collected here are forgotten by the workers', async (t) => {
   const frame = new SharedArrayBuffer(64 * 64 * 4);
   const before = pool.ring.buffers;
   // 20 jobs, each with a layer buffer of its own, dropped after its job (as a grown or deleted layer's is).
-  for (let i = 0; i < 20; i++) await pool.compositeBands(bandTasks(frame, null, 64, 64, [{ buffer: layerBuffer(16, 16, i), x: i, y: i, width: 16, height: 16, opacity: 1, opaque: false }], null, 1));
+  for (let i = 0; i < 20; i++) await pool.compositeBands(bandTasks(frame, null, 64, 64, [{ pixels: new Uint32Array(layerBuffer(16, 16, i)), bounds: { x: i, y: i, width: 16, height: 16 }, opacity: 1, opaque: false }], null, 1));
   t.equal(pool.ring.buffers, before + 21, 'each buffer and the frame were announced once');
   let after = pool.ring.buffers;
   for (let i = 0; i < 50 && after > before + 1; i++) {
