@@ -38,7 +38,7 @@ export function createDrawer(init: Pick<WorkerInit, 'assetRoot' | 'assetStorage'
   /** Canvases kept for reuse, by size; an animated layer draws into the same one every frame. */
   const CANVAS_CACHE_SIZE = 8;
   const canvases = new Map<string, Canvas>();
-  // encodeImage's own: a render from the band ring may run while an encode awaits its encoder.
+  // encodeImage's own: a render from the job ring may run while an encode awaits its encoder.
   const encodeCanvases = new Map<string, Canvas>();
 
   function canvasOf(width: number, height: number, cache = canvases): Canvas {

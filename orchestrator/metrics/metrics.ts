@@ -96,15 +96,15 @@ export class Metrics {
     for (const name of DEFAULT_GAUGES_NAMED_TOTAL) this.registry.removeSingleMetric(name);
 
     new Gauge({ name: `${PREFIX}pool_threads`, help: 'Render worker threads', registers, collect() { this.set(src.pool?.().threads ?? 0); } });
-    new Gauge({ name: `${PREFIX}pool_utilization_ratio`, help: "Workers' busy share over the last second or more: time on tasks (pool tasks and band ring jobs) / (wall time x threads), 0..1", registers, collect() { this.set(src.pool?.().utilization ?? 0); } });
+    new Gauge({ name: `${PREFIX}pool_utilization_ratio`, help: "Workers' busy share over the last second or more: time on tasks (job ring jobs and preview encodes) / (wall time x threads), 0..1", registers, collect() { this.set(src.pool?.().utilization ?? 0); } });
     new Counter({
-      name: `${PREFIX}pool_busy_seconds_total`, help: 'Time the render workers spent on tasks (pool tasks and band ring jobs), all threads together; rate() / pool_threads is the utilisation', registers,
+      name: `${PREFIX}pool_busy_seconds_total`, help: 'Time the render workers spent on tasks (job ring jobs and preview encodes), all threads together; rate() / pool_threads is the utilisation', registers,
       collect() {
         this.reset();
         this.inc(src.pool?.().busySeconds ?? 0);
       },
     });
-    new Gauge({ name: `${PREFIX}pool_queue_size`, help: 'Tasks waiting for a free worker', registers, collect() { this.set(src.pool?.().queueSize ?? 0); } });
+    new Gauge({ name: `${PREFIX}pool_queue_size`, help: 'Jobs waiting for a job ring slot, a free worker or the threads to start', registers, collect() { this.set(src.pool?.().queueSize ?? 0); } });
     this.poolTaskWait = new Histogram({ name: `${PREFIX}pool_task_wait_seconds`, help: 'Time a task waited in the queue and in transit', labelNames: ['task'], buckets: FRAME_BUCKETS, registers });
     this.poolTaskRun = new Histogram({ name: `${PREFIX}pool_task_run_seconds`, help: 'Time a task ran in a worker', labelNames: ['task'], buckets: FRAME_BUCKETS, registers });
     this.poolTasks = new Counter({ name: `${PREFIX}pool_tasks_total`, help: 'Tasks finished, by task and result (completed|failed|timeout|rejected: queue full)', labelNames: ['task', 'result'], registers });
