@@ -17,7 +17,7 @@
  * a BroadcastChannel ({@link RingMessage}).
  */
 import type { CompositeLayer } from '../pixels/compositor.js';
-import type { CompositeTask } from './messages.js';
+import type { CompositeTask } from '../pixels/composite-band.js';
 
 /** Jobs (sets of tasks) that may be in flight at once. */
 export const JOB_SLOTS = 8;
