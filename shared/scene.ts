@@ -92,7 +92,7 @@ export const TextContentSchema = z.strictObject({
   style: TextStyleSchema,
 });
 
-/** Names of the character's animations, as the seeds give them. */
+/** Names of the character's animations, as the API contract names them. */
 export const CharacterAnimationsSchema = z.strictObject({
   idle: z.string().min(1).max(128),
   talking: z.string().min(1).max(128),
@@ -124,7 +124,7 @@ export const SpriteSheetSchema = z.strictObject({
 export type SpriteSheet = z.infer<typeof SpriteSheetSchema>;
 
 /**
- * The seeds' animated host. Each animation is drawn from its sprite sheet in `sprites` when it has
+ * The contract's animated host. Each animation is drawn from its sprite sheet in `sprites` when it has
  * one; otherwise from the `modelUrl` picture, rigged: idle breathes and blinks, talking bobs and
  * moves the mouth.
  */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The seeds' `StreamState`, exactly its fields (contract: `GET /stream/status`, WS `stateUpdate`).
+ * The contract's `StreamState`, exactly its fields (contract: `GET /stream/status`, WS `stateUpdate`).
  * - `fps`: frames delivered to the output in the last second, measured.
  * - `frameCount`: frames delivered to the output since start.
  * - `droppedFrames`: frame intervals that got no new frame (render late, encoder backpressure, error).

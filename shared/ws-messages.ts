@@ -8,7 +8,7 @@ import { StreamConfigSchema } from './stream-config.js';
 import { StreamStateSchema } from './stream-state.js';
 
 /**
- * WebSocket messages (the seeds' types, 000_* and 001_*). Server-to-client messages are built
+ * WebSocket messages (the API contract's types). Server-to-client messages are built
  * from these schemas' types; client messages are parsed with `ClientMessageSchema`.
  */
 
@@ -31,7 +31,7 @@ export const WelcomeMessageSchema = z.strictObject({
 });
 
 /**
- * Stream state (the seeds' payload `{stream}`). The first one after connecting, and the one a
+ * Stream state (the contract's payload `{stream}`). The first one after connecting, and the one a
  * congested client gets when it drains, also carries the whole state: `version`, `config`, `layers`.
  */
 export const StateUpdateMessageSchema = z.strictObject({

@@ -40,7 +40,7 @@ t.test('layer API', async (t) => {
     t.equal((await s.call('GET', `/stream/layers/${id}`)).body.error.code, 'SM_ERR_LAYER_NOT_FOUND');
   });
 
-  await t.test('the seeds default layers fit the model as given', async (t) => {
+  await t.test('the contract default layers fit the model as given', async (t) => {
     const host = await s.call('POST', '/stream/layers', {
       id: 'host',
       content: {
@@ -107,7 +107,7 @@ t.test('layer API', async (t) => {
 
   await t.test('stream control state machine', async (t) => {
     const status = await s.call('GET', '/stream/status');
-    t.same(Object.keys(status.body).sort(), ['averageRenderTime', 'droppedFrames', 'error', 'fps', 'frameCount', 'isLive', 'isPaused', 'outputs', 'startTime', 'targetFPS'], "the seeds' fields, plus outputs (issue 8)");
+    t.same(Object.keys(status.body).sort(), ['averageRenderTime', 'droppedFrames', 'error', 'fps', 'frameCount', 'isLive', 'isPaused', 'outputs', 'startTime', 'targetFPS'], "the contract's fields, plus outputs (issue 8)");
     t.same(status.body.outputs, [{ id: 'main', url: null, state: 'stopped', restarts: 0, lastError: null, bytes: 0, bitrateBps: null, file: null }]);
     t.equal((await s.call('POST', '/stream/stop')).body.error.code, 'SM_ERR_STREAM_NOT_LIVE');
     t.equal((await s.call('POST', '/stream/pause')).status, 409);

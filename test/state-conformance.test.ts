@@ -143,7 +143,7 @@ t.test('redis store', async (t) => {
     setAside: async () => (await probe.redis.exists(prefix + REDIS_KEYS.layers + ':corrupt')) === 1,
   });
 
-  await t.test('redis keys: the seeds names under the prefix, metrics with TTLs', async (t) => {
+  await t.test('redis keys: the contract names under the prefix, metrics with TTLs', async (t) => {
     const store = new RedisStore(server.url, prefix, log);
     await store.connect();
     await store.saveMetrics({ stream: { fps: 30 }, system: { cpuCores: 2 }, health: { status: 'ok' } });

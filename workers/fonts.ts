@@ -4,7 +4,7 @@ import { GlobalFonts } from '@napi-rs/canvas';
 
 /**
  * Family aliases for the fonts we ship: Liberation Sans is metric-compatible with Arial (same
- * advance widths), so the seeds' `font: 'Arial'` lays out as it would with Arial.
+ * advance widths), so the contract's `font: 'Arial'` lays out as it would with Arial.
  */
 const ALIASES: Record<string, string[]> = {
   LiberationSans: ['Liberation Sans', 'Arial', 'Helvetica', 'sans-serif'],

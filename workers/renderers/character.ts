@@ -111,7 +111,7 @@ function drawParts(ctx: SKRSContext2D, rig: CharacterRig, p: Pose, width: number
 }
 
 /**
- * The seeds' host: the current animation's sprite sheet frame at `timeMs` when it has one; else the
+ * The contract's host: the current animation's sprite sheet frame at `timeMs` when it has one; else the
  * character picture (scaled once per size and sub-pixel phase, {@link shiftedPicture}), breathing and blinking when
  * idle, bobbing and moving its mouth when talking. A frame is a pure function of
  * `timeMs`.

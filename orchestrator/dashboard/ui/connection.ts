@@ -6,7 +6,7 @@ import { ApiError, type Api } from './api.js';
 /**
  * The dashboard's live link: one WebSocket (`/stream/ws`, binary preview frames, the `state`,
  * `layers` and `preview` channels). When it drops, it reconnects with exponential backoff and, while
- * it is down, polls `GET /stream/status` every second so the numbers stay current (the seeds' "fallback
+ * it is down, polls `GET /stream/status` every second so the numbers stay current (the contract's "fallback
  * to polling").
  */
 
