@@ -5,11 +5,12 @@
  */
 import { createServer } from 'node:net';
 import type { Logger } from 'pino';
+import type { ErrorCode } from '../shared/errors.js';
 import type { ServerConfig } from './config/env.js';
 
 /** A port named by the configuration cannot be bound (in use, or not allowed). */
 export class PortUnavailableError extends Error {
-  readonly code = 'SM_ERR_PORT_UNAVAILABLE';
+  readonly code = 'SM_ERR_PORT_UNAVAILABLE' satisfies ErrorCode;
   /**
    * @param setting the variable that names the port (`PORT`, `WS_PORT`, `METRICS_PORT`)
    * @param reason  the system's code: `EADDRINUSE`, `EACCES` (a port below 1024 without the

@@ -33,7 +33,6 @@ export const ERRORS = {
   SM_ERR_STREAM_NOT_PAUSED: { status: 409, message: 'The stream is not paused' },
   SM_ERR_NO_FRAME: { status: 503, message: 'No frame has been composited yet' },
   SM_ERR_ENCODER: { status: 502, message: 'The encoder failed' },
-  SM_ERR_RENDER: { status: 500, message: 'A layer failed to render' },
   SM_ERR_CONFIG: { status: 500, message: 'The configuration is invalid' },
   SM_ERR_LIMIT_REACHED: { status: 409, message: 'This would go past one of the limits in the README (e.g. 1000 layers per scene)' },
   SM_ERR_STORE_UNAVAILABLE: { status: 503, message: 'The state store cannot be written right now; retry when /health shows the store ok' },
@@ -44,6 +43,8 @@ export const ERRORS = {
   SM_ERR_DIR_NOT_WRITABLE: { status: 500, message: 'A folder the configuration names (DATA_DIR, RECORDINGS_DIR, ASSET_STORAGE_PATH) cannot be written' },
   SM_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'This route does not answer this method; the Allow header lists those it does' },
   SM_ERR_NOT_IMPLEMENTED: { status: 501, message: 'This server does not implement this HTTP method' },
+  SM_ERR_LAYER_MEMORY: { status: 500, message: 'A layer needs a bigger pixel buffer than a layer (or the scene) may have' },
+  SM_ERR_ENV_FILE: { status: 500, message: 'The env file (ENV_FILE) cannot be read or parsed' },
   SM_ERR_INTERNAL: { status: 500, message: 'Internal server error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ColorSchema } from '../../shared/color.js';
 import { EncoderSettingsSchema, OutputSettingsSchema, type StreamConfig } from '../../shared/stream-config.js';
 import { formatIssues } from '../../shared/validation.js';
+import type { ErrorCode } from '../../shared/errors.js';
 import { OutputPolicy } from '../output/output-path.js';
 import { AuthTokensEnvSchema, TokenSchema, TokenSet, isLoopback, readTokensFile } from '../auth/tokens.js';
 
@@ -161,7 +162,7 @@ export interface ServerConfig {
 
 /** Thrown by {@link loadConfig} when the environment is invalid; `issues` names each variable. */
 export class ConfigError extends Error {
-  readonly code = 'SM_ERR_CONFIG';
+  readonly code = 'SM_ERR_CONFIG' satisfies ErrorCode;
   constructor(readonly issues: { path: string; message: string }[]) {
     super(`Invalid configuration: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
     this.name = 'ConfigError';

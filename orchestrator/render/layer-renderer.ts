@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Canvas } from '../../shared/stream-config.js';
+import type { ErrorCode } from '../../shared/errors.js';
 import type { RenderDone, RenderFailed, RenderResult } from '../../pool/messages.js';
 import type { LayerEntry } from '../scene/scene-store.js';
 import type { CompositeLayer } from '../../pixels/compositor.js';
@@ -74,7 +75,7 @@ export const SCENE_LAYER_MIN_BYTES = 256 * 1024 * 1024;
  * would take the scene's layers past {@link SCENE_LAYER_CANVASES}; nothing was allocated.
  */
 export class LayerMemoryError extends Error {
-  readonly code = 'SM_ERR_LAYER_MEMORY';
+  readonly code = 'SM_ERR_LAYER_MEMORY' satisfies ErrorCode;
   constructor(bytes: number, max: number, scene = false) {
     super(scene ? `The layer needs a ${bytes}-byte buffer; the scene's layers may have ${max} bytes together and the others hold the rest` : `The layer needs a ${bytes}-byte buffer; a layer may have ${max} bytes (one canvas)`);
     this.name = 'LayerMemoryError';
