@@ -9,7 +9,8 @@ import { isQueueFull, isTimeout, type RenderPool } from '../../pool/render-pool.
 import type { RenderProgress } from '../../pool/band-ring.js';
 import type { LayerFailureReason } from '../../shared/ws-messages.js';
 import { planBatches } from '../../pool/render-batches.js';
-import { coversCanvas, GHOST_SLOT, grownBuffer, isAnimated, maxLayerBytes, newSlot, pixelsOf, renderKey, renderTarget, swapFront, type LayerSlot, type Pixels } from './layer-slot.js';
+import { coversCanvas, grownBuffer, isAnimated, maxLayerBytes, newSlot, pixelsOf, renderKey, renderTarget, swapFront, type LayerSlot, type Pixels } from './layer-slot.js';
+import { GHOST_SLOT } from '../motion/scene-switcher.js';
 
 /** Renders of unchanged static content tried after a failure before waiting for a change. */
 const STATIC_RETRIES = 3;
