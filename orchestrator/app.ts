@@ -1,33 +1,37 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+/**
+ * The composition root: builds the parts of a running Stream Manager and connects them. What a
+ * part does is in its own module; this file says only which part is given to which.
+ */
+import type { Server } from 'node:http';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { ServerConfig } from './config/env.js';
+import { RenderPool } from '../pool/render-pool.js';
 import { AssetFiles } from './assets/asset-files.js';
 import { AssetService } from './assets/asset-service.js';
-import { BEARER_CHALLENGE, bearerToken } from './auth/credentials.js';
-import { createHttpApp, listRoutes, type RouteInfo } from './http/http-app.js';
-import { OriginPolicy } from './auth/origin-policy.js';
-import { Metrics } from './metrics/metrics.js';
-import { redactOutput } from './output/encoder.js';
-import { confineStoredOutput, OutputPolicy } from './output/output-path.js';
-import { StreamPipeline } from './pipeline.js';
-import { RenderPool } from '../pool/render-pool.js';
-import { assetsExist } from './scene/asset-check.js';
-import { auctionScene } from './scene/default-scene.js';
-import type { SceneStore } from './scene/scene-store.js';
-import { createStore } from './state/create-store.js';
-import { RedisStore } from './state/redis-store.js';
-import { StateManager } from './state/state-manager.js';
-import { WS_PATHS, WsHub } from './ws/ws-hub.js';
-import { join } from 'node:path';
-import { Animator } from './motion/animator.js';
-import { MonotonicClock, type SceneClock } from './motion/scene-clock.js';
+import { accessFor } from './auth/access.js';
 import { ChatFeed } from './chat/chat-feed.js';
-import { SceneLibrary } from './scene/scene-library.js';
-import { SceneSwitcher } from './motion/scene-switcher.js';
-import { HostPolicy } from './auth/host-policy.js';
-import { ConnectionBudget, defaultMaxConnections, fdLimit, serverOptions } from './http/connection-limits.js';
+import type { ServerConfig } from './config/env.js';
+import { confineStoredOutput, OutputPolicy } from './config/output-dirs.js';
 import { applyEnvPrecedence } from './config/precedence.js';
+import { createHttpApp, listRoutes, type RouteInfo } from './http/http-app.js';
+import { Servers } from './http/servers.js';
+import { fdLimit } from './http/connection-limits.js';
+import { metricsListener } from './metrics/metrics-server.js';
+import { Metrics } from './metrics/metrics.js';
+import { Animator } from './motion/animator.js';
+import { idleHostsAfterAnimations } from './motion/host-idle.js';
+import { MonotonicClock, type SceneClock } from './motion/scene-clock.js';
+import { SceneSwitcher } from './motion/scene-switcher.js';
+import { StreamPipeline } from './pipeline.js';
+import { SceneLibrary } from './scene/scene-library.js';
+import type { SceneStore } from './scene/scene-store.js';
+import { shutdown } from './shutdown.js';
+import { goLiveAtStart } from './startup.js';
+import { createState, loadState, sharedRedis } from './state/open-state.js';
+import type { StateManager } from './state/state-manager.js';
+import { syncState } from './state-sync.js';
+import { broadcastChanges } from './ws/broadcasts.js';
+import { WsHub } from './ws/ws-hub.js';
 
 /** A running Stream Manager: its parts, the ports it listens on, and `close()`. */
 export interface App {
@@ -55,30 +59,6 @@ export interface App {
   close(): Promise<void>;
 }
 
-function listen(server: Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
-
-/** Loads the stored state; when the store is unreachable, starts on defaults and loads it later. */
-async function loadState(state: StateManager, log: Logger): Promise<boolean> {
-  const store = state.store;
-  try {
-    if (store instanceof RedisStore && !(await store.connect())) throw new Error('redis unreachable');
-    const { restored } = await state.load();
-    return restored;
-  } catch (err) {
-    log.warn({ err }, 'stored state could not be read; running on defaults until the store is back');
-    state.useDefaults();
-    return false;
-  }
-}
-
 /** Options for embedding and tests. */
 export interface StartOptions {
   /** Scene time source (default: monotonic); tests pass a ManualClock to render frames at chosen times. */
@@ -94,16 +74,7 @@ export interface StartOptions {
 export async function startApp(config: ServerConfig, log: Logger, options: StartOptions = {}): Promise<App> {
   const clock = options.clock ?? new MonotonicClock();
   const metrics = new Metrics();
-  const state: StateManager = new StateManager({
-    metrics,
-    store: createStore(config.state, log.child({ component: 'state' })),
-    defaults: {
-      config: config.stream,
-      layers: config.defaultScene === 'auction' ? auctionScene(config.stream.width, config.stream.height) : [],
-    },
-    check: assetsExist(config.assetRoot, (id) => state.asset(id)),
-    log: log.child({ component: 'state' }),
-  });
+  const state = createState(config, metrics, log);
   const restored = await loadState(state, log);
   // Explicit environment > stored state > defaults, logged (docs/configuration.md, Precedence).
   applyEnvPrecedence(state, config.stream, config.explicit, log);
@@ -122,15 +93,7 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
   const switcher = new SceneSwitcher(clock);
   const chat = new ChatFeed(clock);
   const scenes = new SceneLibrary(state, switcher, join(config.assetRoot, 'assets', 'scenes'), log.child({ component: 'scenes' }));
-  // A host whose timed animation is over goes back to idle in the state too.
-  animator.on('revert', (id) => {
-    try {
-      const layer = scene.get(id);
-      if (layer.content.type === 'character' && layer.content.animation !== 'idle') scene.patch(id, { content: { animation: 'idle' } });
-    } catch (err) {
-      log.debug({ err, layerId: id }, 'host animation revert skipped');
-    }
-  });
+  idleHostsAfterAnimations(animator, scene, log);
   const pipeline = new StreamPipeline({
     clock,
     motion: { animator, chat, scenes: switcher },
@@ -148,15 +111,10 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
     log,
     metrics,
   });
-  const skipped = pipeline.hub.restore(state.outputs);
-  if (skipped.length) log.error({ outputs: skipped }, 'stored outputs are invalid; skipped');
-  pipeline.hub.on('specs', (specs) => state.setOutputs(specs));
+  const configFollower = syncState(state, pipeline, config, log);
   // A layer whose asset was deleted (with force) must not show the deleted picture again from its buffer.
   assets.on('removed', ({ layers }) => pipeline.forgetLayerPixels(layers));
-  const { tokens } = config.auth;
-  const origins = new OriginPolicy(config.auth.corsOrigins);
-  const hosts = new HostPolicy(config.net.allowedHosts, tokens.size === 0);
-  if (tokens.size === 0) log.warn({ host: config.host }, 'no AUTH_TOKENS: authentication is off and the server listens on loopback only');
+  const { tokens, origins, hosts } = accessFor(config, log);
   const ws = new WsHub({
     log: log.child({ component: 'ws' }),
     metrics,
@@ -166,144 +124,36 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
     fullState: () => ({ stream: pipeline.status(), version: state.version, config: state.config, layers: scene.list() }),
     ...config.ws,
   });
-  metrics.sources.pool = () => pool.stats();
-  metrics.sources.pipeline = () => ({ ...pipeline.status(), output: pipeline.output });
-  metrics.sources.outputs = () => pipeline.outputs();
-  metrics.sources.ws = () => ws.counts();
-  metrics.sources.wsBuffered = () => ws.bufferedBytes();
-  metrics.sources.store = () => ({ connected: state.store.connected });
-  metrics.sources.dirs = () => ({ data: config.state.dataDir, recordings: config.recordingsDir });
+  Object.assign(metrics.sources, {
+    pool: () => pool.stats(),
+    pipeline: () => ({ ...pipeline.status(), output: pipeline.output }),
+    outputs: () => pipeline.outputs(),
+    ws: () => ws.counts(),
+    wsBuffered: () => ws.bufferedBytes(),
+    store: () => ({ connected: state.store.connected }),
+    dirs: () => ({ data: config.state.dataDir, recordings: config.recordingsDir }),
+  } satisfies Metrics['sources']);
   pipeline.preview = ws;
-  pipeline.on('state', (stream) => {
-    state.observeStream(stream);
-    ws.broadcast(['state'], { type: 'stateUpdate', payload: { stream, version: state.version } });
-    if (stream.isLive) {
-      ws.broadcast(['state'], {
-        type: 'metricsUpdate',
-        payload: {
-          fps: stream.fps,
-          targetFPS: stream.targetFPS,
-          droppedFrames: stream.droppedFrames,
-          averageRenderTime: stream.averageRenderTime,
-          poolUtilization: pool.stats().utilization,
-          viewers: ws.count('preview'),
-          bitrateBps: pipeline.outputs()[0]?.bitrateBps ?? null,
-          timestamp: Date.now(),
-        },
-      });
-    }
-  });
-  animator.on('ended', (payload) => ws.broadcast(['state', 'layers'], { type: 'animationEnded', payload }));
-  switcher.on('ended', (payload) => ws.broadcast(['state', 'layers'], { type: 'animationEnded', payload }));
-  chat.on('message', (payload) => ws.broadcast(['chat'], { type: 'chat', payload }));
-  pipeline.on('layerFault', (fault) => ws.broadcast(['state', 'layers'], { type: 'layerError', payload: fault }));
-  pipeline.on('output', (payload) => ws.broadcast(['state'], { type: 'outputUpdate', payload }));
-  scene.on('change', (e) => {
-    const payloads =
-      e.type === 'sceneReplaced'
-        ? e.layers.map((layer) => ({ id: layer.id, layer, version: e.version }))
-        : [e.type === 'layerRemoved' ? { id: e.layer.id, removed: true, version: e.version } : { id: e.layer.id, layer: e.layer, version: e.version }];
-    for (const payload of payloads) ws.broadcast(['state', 'layers'], { type: 'layerUpdate', payload });
-    if (e.type === 'layerUpdated' && e.layer.visible !== e.previous.visible) {
-      ws.broadcast(['state', 'layers'], { type: 'layerVisibility', payload: { id: e.layer.id, visible: e.layer.visible, version: e.version } });
-    }
-  });
-  state.on('change', (e) => {
-    if (e.type !== 'stream') pipeline.changed();
-    if (e.type === 'data') ws.broadcast(['state', 'layers'], { type: 'dataUpdate', payload: { data: e.data, version: e.version } });
-  });
-  state.store.onReconnect(() => {
-    void state.loadLate().then(
-      (adopted) => {
-        if (!adopted) return undefined;
-        applyEnvPrecedence(state, config.stream, config.explicit, log);
-        // Nothing was changed meanwhile, so the hub holds no outputs: take the stored ones (before
-        // its next change writes its list over them).
-        const lost = pipeline.hub.restore(state.outputs);
-        if (lost.length) log.error({ outputs: lost }, 'stored outputs are invalid; skipped');
-        confineStoredOutput(state, pipeline.outputPaths, log);
-        return pipeline.applyConfig(state.config);
-      },
-      (err: unknown) => log.error({ err }, 'late state load failed'),
-    );
-  });
+  broadcastChanges(ws, { state, pipeline, animations: [animator, switcher], chat, poolUtilization: () => pool.stats().utilization });
 
-  const netOptions = serverOptions(config.net);
   const httpApp = createHttpApp({
-      state, pipeline, pool, metrics, assets, chat, scenes, maxUploadBytes: config.assets.maxUploadBytes, ffmpegPath: config.ffmpegPath, dataDir: config.state.dataDir, tokens, origins, hosts,
-      rateLimit: {
-        ...config.rateLimit,
-        redis: state.store instanceof RedisStore ? { client: state.store.redis, prefix: config.state.redisPrefix, connected: () => state.store.connected } : null,
-      },
-      log: log.child({ component: 'http' }),
+    state, configFollower, pipeline, pool, metrics, assets, chat, scenes, tokens, origins, hosts,
+    maxUploadBytes: config.assets.maxUploadBytes,
+    ffmpegPath: config.ffmpegPath,
+    dataDir: config.state.dataDir,
+    rateLimit: { ...config.rateLimit, redis: sharedRedis(state, config.state.redisPrefix) },
+    log: log.child({ component: 'http' }),
   });
-  const http = createServer(netOptions, httpApp.callback());
-  ws.attach(http, WS_PATHS);
-  // Every server's connections come out of one budget under the fd limit: a flood of idle sockets
-  // gets new connections closed at once, never EMFILE for the stream's own files and pipes.
-  const budget = new ConnectionBudget(config.net.maxConnections ?? defaultMaxConnections(), log.child({ component: 'net' }));
+  const servers = new Servers(config, { api: httpApp.callback(), ws, metrics: metricsListener(metrics, tokens) }, log);
   // Go live before listening, so the first answer a client gets already says so; after the HTTP
   // app is built, so that its set-up does not hold up the first frames of the clock.
-  if (restored ? config.state.resumeOnStart && wasLive : config.autostart) {
-    try {
-      await pipeline.start();
-      log.info({ output: redactOutput(pipeline.output ?? ''), resumed: restored }, 'stream is live');
-    } catch (err) {
-      log.error({ err }, 'could not go live; the API is up, POST /stream/start to retry');
-    }
-  }
+  await goLiveAtStart(pipeline, config, restored, wasLive, log);
+  await servers.listen();
+  const { port, wsPort, metricsPort, budget } = servers;
+  log.info({ port, wsPort, metricsPort, host: config.host, workers: pool.threads, store: state.store.kind, restored, maxConnections: budget.max, fdLimit: fdLimit() }, 'stream manager listening');
 
-  const port = await listen(http, config.port, config.host);
-  budget.attach(http, 'http');
-  let wsServer: Server | null = null;
-  let wsPort: number | null = null;
-  if (config.wsPort !== null) {
-    wsServer = createServer(netOptions, (_req, res) => {
-      res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket only');
-    });
-    ws.attach(wsServer);
-    wsPort = await listen(wsServer, config.wsPort, config.host);
-    budget.attach(wsServer, 'ws');
-  }
-  let metricsServer: Server | null = null;
-  let metricsPort: number | null = null;
-  if (config.metricsPort !== null) {
-    metricsServer = createServer(netOptions, (req, res) => {
-      if (req.url?.split('?')[0] !== '/metrics') return void res.writeHead(404).end();
-      if (!tokens.mayReadMetrics(bearerToken(req.headers.authorization))) {
-        metrics.authFailures.inc({ transport: 'http' });
-        return void res.writeHead(401, { 'www-authenticate': BEARER_CHALLENGE }).end();
-      }
-      void metrics.scrape().then(({ body, contentType }) => res.writeHead(200, { 'content-type': contentType }).end(body));
-    });
-    metricsPort = await listen(metricsServer, config.metricsPort, config.host);
-    budget.attach(metricsServer, 'metrics');
-  }
-  log.info(
-    { port, wsPort, metricsPort, host: config.host, workers: pool.threads, store: state.store.kind, restored, maxConnections: budget.max, fdLimit: fdLimit() },
-    'stream manager listening',
-  );
-
-  const closeServer = (s: Server | null): Promise<void> =>
-    new Promise((resolve) => {
-      if (!s) return resolve();
-      s.close(() => resolve());
-      s.closeAllConnections();
-    });
   return {
-    state, metrics, metricsPort, scene, clock, animator, chat, scenes, pipeline, ws, pool, http, wsServer, port, wsPort, routes: listRoutes(httpApp),
-    async close() {
-      // Remember whether we were live, so a restart resumes; then stop (ffmpeg writes its trailer).
-      const live = pipeline.status().isLive;
-      await pipeline.close();
-      animator.close();
-      switcher.close();
-      if (live) state.observeStream({ ...pipeline.status(), isLive: true });
-      ws.close();
-      await Promise.all([closeServer(http), closeServer(wsServer), closeServer(metricsServer)]);
-      await pool.close();
-      assets.close();
-      await state.close();
-    },
+    state, metrics, metricsPort, scene, clock, animator, chat, scenes, pipeline, ws, pool, http: servers.http, wsServer: servers.wsServer, port, wsPort, routes: listRoutes(httpApp),
+    close: () => shutdown({ pipeline, animator, switcher, state, ws, servers, pool, assets }),
   };
 }

@@ -1,15 +1,19 @@
 /**
- * Start-up failures as one clear log line: a port that cannot be bound, checked before anything
- * starts (no pool, no ffmpeg, no recording file for a server that cannot run), and any other
- * error that stops the start, without a stack trace (the stack only at LOG_LEVEL=debug).
+ * Start-up: whether the stream goes live at start, and failures as one clear log line: a port
+ * that cannot be bound, checked before anything starts (no pool, no ffmpeg, no recording file
+ * for a server that cannot run), and any other error that stops the start, without a stack trace
+ * (the stack only at LOG_LEVEL=debug).
  */
 import { createServer } from 'node:net';
 import type { Logger } from 'pino';
+import type { ErrorCode } from '../shared/errors.js';
 import type { ServerConfig } from './config/env.js';
+import { redactOutput } from './output/encoder.js';
+import type { StreamPipeline } from './pipeline.js';
 
 /** A port named by the configuration cannot be bound (in use, or not allowed). */
 export class PortUnavailableError extends Error {
-  readonly code = 'SM_ERR_PORT_UNAVAILABLE';
+  readonly code = 'SM_ERR_PORT_UNAVAILABLE' satisfies ErrorCode;
   /**
    * @param setting the variable that names the port (`PORT`, `WS_PORT`, `METRICS_PORT`)
    * @param reason  the system's code: `EADDRINUSE`, `EACCES` (a port below 1024 without the
@@ -68,4 +72,21 @@ export function logStartupFailure(log: Logger, err: unknown): void {
   else if (bind) Object.assign(fields, { port: e.port, host: e.address });
   if (log.isLevelEnabled('debug')) fields['stack'] = e.stack;
   log.fatal(fields, `could not start: ${bind ? `port ${e.port} on ${e.address} cannot be bound (${e.code})` : e.message}`);
+}
+
+/**
+ * Goes live at start when the stored stream was live (RESUME_ON_START) or, on a first boot (no
+ * stored state), with AUTOSTART. A failure is logged and the server starts anyway: the API is up,
+ * and `POST /stream/start` retries.
+ * @param restored whether a stored state was read
+ * @param wasLive whether the stored stream was live when it was stored
+ */
+export async function goLiveAtStart(pipeline: Pick<StreamPipeline, 'start' | 'output'>, config: Pick<ServerConfig, 'state' | 'autostart'>, restored: boolean, wasLive: boolean, log: Logger): Promise<void> {
+  if (!(restored ? config.state.resumeOnStart && wasLive : config.autostart)) return;
+  try {
+    await pipeline.start();
+    log.info({ output: redactOutput(pipeline.output ?? ''), resumed: restored }, 'stream is live');
+  } catch (err) {
+    log.error({ err }, 'could not go live; the API is up, POST /stream/start to retry');
+  }
 }

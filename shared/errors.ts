@@ -51,6 +51,8 @@ export const ERRORS = {
   SM_ERR_RING_BUFFER_UNKNOWN: { status: 500, message: 'A job named a buffer its worker was never told about' },
   SM_ERR_JOB_TOO_LARGE: { status: 500, message: 'A task does not fit a job slot of the worker ring' },
   SM_ERR_POOL_CLOSED: { status: 503, message: 'The render pool is closed' },
+  SM_ERR_LAYER_MEMORY: { status: 500, message: 'A layer needs a bigger pixel buffer than a layer (or the scene) may have' },
+  SM_ERR_ENV_FILE: { status: 500, message: 'The env file (ENV_FILE) cannot be read or parsed' },
   SM_ERR_INTERNAL: { status: 500, message: 'Internal server error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -51,6 +51,8 @@ interface Scan {
 }
 
 function codeOf(node: ts.Node | undefined): string | undefined {
+  // `'SM_ERR_X' satisfies ErrorCode` and `'SM_ERR_X' as const` claim the literal inside.
+  while (node && (ts.isSatisfiesExpression(node) || ts.isAsExpression(node) || ts.isParenthesizedExpression(node))) node = node.expression;
   return node && ts.isStringLiteralLike(node) && CODE.test(node.text) ? node.text : undefined;
 }
 

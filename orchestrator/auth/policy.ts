@@ -1,5 +1,12 @@
-import { isDashboardPath } from '../dashboard/dashboard-routes.js';
 import type { Role } from './tokens.js';
+
+/** A file name the dashboard may have: no folders, no hidden files, no `..`. */
+export const DASHBOARD_FILE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
+
+/** URL paths of the dashboard: the page at `/` and its files under `/ui/`. They hold no secrets. */
+export function isDashboardPath(path: string): boolean {
+  return path === '/' || (path.startsWith('/ui/') && DASHBOARD_FILE_NAME.test(path.slice(4)));
+}
 
 /** What a route needs: nothing, the metrics token (or admin), or a token of at least a role. */
 export type Access = 'open' | 'metrics' | Role;

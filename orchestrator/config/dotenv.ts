@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as util from 'node:util';
+import type { ErrorCode } from '../../shared/errors.js';
 
 /** The file {@link loadEnvFile} read, and the variables it set (names only: values may be secrets). */
 export interface EnvFileResult {
@@ -14,7 +15,7 @@ export interface EnvFileResult {
 
 /** The env file cannot be read or parsed, or this Node cannot parse it. */
 export class EnvFileError extends Error {
-  readonly code = 'SM_ERR_CONFIG';
+  readonly code = 'SM_ERR_ENV_FILE' satisfies ErrorCode;
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'EnvFileError';

@@ -4,8 +4,9 @@ import { z } from 'zod';
 import { ColorSchema } from '../../shared/color.js';
 import { EncoderSettingsSchema, OutputSettingsSchema, type StreamConfig } from '../../shared/stream-config.js';
 import { formatIssues } from '../../shared/validation.js';
-import { OutputPolicy } from '../output/output-path.js';
-import { AuthTokensEnvSchema, TokenSchema, TokenSet, isLoopback, readTokensFile } from '../auth/tokens.js';
+import type { ErrorCode } from '../../shared/errors.js';
+import { OutputPolicy } from './output-dirs.js';
+import { AuthTokensEnvSchema, TokenSchema, isLoopback, readTokensFile, tokenDigest, tokenEntries, type TokenEntry } from './tokens.js';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const port = int(0, 65535);
@@ -130,10 +131,11 @@ export interface ServerConfig {
    */
   net: { maxConnections: number | null; headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number; allowedHosts: string[] };
   /**
-   * Tokens and roles (empty: auth off, loopback only), and the origins allowed cross-origin
-   * (CORS for HTTP, the `Origin` check on WebSocket upgrades).
+   * Tokens and roles as digests (empty: auth off, loopback only; auth/'s `TokenSet` checks
+   * them), the digest of METRICS_TOKEN (null: `/metrics` is open), and the origins allowed
+   * cross-origin (CORS for HTTP, the `Origin` check on WebSocket upgrades).
    */
-  auth: { tokens: TokenSet; corsOrigins: string[] };
+  auth: { tokens: TokenEntry[]; metricsToken: Buffer | null; corsOrigins: string[] };
   /** HTTP requests per client (token or IP) per window; `max` 0 turns the limit off. */
   rateLimit: { max: number; windowMs: number };
   /** Absolute-or-relative folder that holds `assets/`. */
@@ -161,7 +163,7 @@ export interface ServerConfig {
 
 /** Thrown by {@link loadConfig} when the environment is invalid; `issues` names each variable. */
 export class ConfigError extends Error {
-  readonly code = 'SM_ERR_CONFIG';
+  readonly code = 'SM_ERR_CONFIG' satisfies ErrorCode;
   constructor(readonly issues: { path: string; message: string }[]) {
     super(`Invalid configuration: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
     this.name = 'ConfigError';
@@ -171,7 +173,7 @@ export class ConfigError extends Error {
 /**
  * Reads and validates the configuration from `env` (default `process.env`). Empty strings count
  * as unset.
- * Builds the token set (AUTH_TOKENS, AUTH_TOKENS_FILE, METRICS_TOKEN; digests only).
+ * Reads the tokens (AUTH_TOKENS, AUTH_TOKENS_FILE, METRICS_TOKEN) as digests only.
  * @throws ConfigError naming every invalid variable, an unreadable or invalid tokens file, a
  *   HOST other than loopback when no tokens are configured, and an OUTPUT_URL file path outside
  *   RECORDINGS_DIR and OUTPUT_DIRS
@@ -181,9 +183,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const parsed = EnvSchema.safeParse(cleaned);
   if (!parsed.success) throw new ConfigError(formatIssues(parsed.error));
   const e = parsed.data;
-  let tokens: TokenSet;
+  let tokens: TokenEntry[];
   try {
-    tokens = TokenSet.from(e.AUTH_TOKENS ?? [], e.AUTH_TOKENS_FILE ? readTokensFile(e.AUTH_TOKENS_FILE) : null, e.METRICS_TOKEN ?? null);
+    tokens = tokenEntries(e.AUTH_TOKENS ?? [], e.AUTH_TOKENS_FILE ? readTokensFile(e.AUTH_TOKENS_FILE) : null);
   } catch (err) {
     throw new ConfigError([{ path: e.AUTH_TOKENS_FILE ? 'AUTH_TOKENS_FILE' : 'AUTH_TOKENS', message: (err as Error).message }]);
   }
@@ -194,7 +196,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       throw new ConfigError([{ path: 'OUTPUT_URL', message: (err as Error).message }]);
     }
   }
-  if (tokens.size === 0 && !isLoopback(e.HOST)) {
+  if (tokens.length === 0 && !isLoopback(e.HOST)) {
     throw new ConfigError([
       { path: 'HOST', message: `Binding to ${e.HOST} without tokens would let anyone on the network drive the stream: set AUTH_TOKENS or AUTH_TOKENS_FILE, or bind to 127.0.0.1` },
     ]);
@@ -243,7 +245,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
       allowedHosts: e.ALLOWED_HOSTS,
     },
-    auth: { tokens, corsOrigins: e.CORS_ORIGINS },
+    auth: { tokens, metricsToken: e.METRICS_TOKEN ? tokenDigest(e.METRICS_TOKEN) : null, corsOrigins: e.CORS_ORIGINS },
     rateLimit: { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW_MS },
     assetRoot: e.ASSET_ROOT,
     assets: {

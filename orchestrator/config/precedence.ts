@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { EncoderSettings, StreamConfig } from '../../shared/stream-config.js';
-import { redactOutput } from '../output/encoder.js';
+import { redactUrl } from '../../shared/outputs.js';
 
 /** Where a setting's value came from. */
 export type SettingSource = 'env' | 'stored' | 'default';
@@ -89,7 +89,7 @@ export function applyEnvPrecedence(state: ConfigHolder, fromEnv: StreamConfig, e
   const resolved = resolveStreamConfig(state.config, fromEnv, explicit, state.configStored);
   if (resolved.config !== state.config) state.setConfig(resolved.config);
   const values = Object.fromEntries(Object.entries(STREAM_ENV_SETTINGS).map(([name, s]) => [name, s.get(resolved.config)]));
-  if (typeof values['OUTPUT_URL'] === 'string') values['OUTPUT_URL'] = redactOutput(values['OUTPUT_URL']);
+  if (typeof values['OUTPUT_URL'] === 'string') values['OUTPUT_URL'] = redactUrl(values['OUTPUT_URL']);
   log.info(
     { sources: resolved.sources, values, overridden: resolved.overridden },
     'stream settings: environment > stored state > defaults (sources: env, stored, default)',

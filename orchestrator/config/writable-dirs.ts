@@ -5,11 +5,12 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { ErrorCode } from '../../shared/errors.js';
 import type { ServerConfig } from './env.js';
 
 /** A folder named by the configuration cannot be created or written by this process. */
 export class DirNotWritableError extends Error {
-  readonly code = 'SM_ERR_DIR_NOT_WRITABLE';
+  readonly code = 'SM_ERR_DIR_NOT_WRITABLE' satisfies ErrorCode;
   /**
    * @param setting the variable that names the folder (`DATA_DIR`, `RECORDINGS_DIR`, `ASSET_STORAGE_PATH`)
    * @param dir     the folder, absolute

@@ -3,6 +3,7 @@ import type { Router } from '@koa/router';
 import { send } from '@koa/send';
 import type { Context } from 'koa';
 import { AppError } from '../../shared/errors.js';
+import { DASHBOARD_FILE_NAME } from '../auth/policy.js';
 
 /**
  * Where `npm run build` puts the dashboard (`tsc -p orchestrator/dashboard/ui` plus its HTML and
@@ -13,24 +14,17 @@ export const DASHBOARD_ROOT = fileURLToPath(new URL('../../ui/orchestrator/dashb
 /** The page's files change with each build and carry no hash in their names: browsers revalidate. */
 const REVALIDATE = 'no-cache';
 
-/** A file name the dashboard may have: no folders, no hidden files, no `..`. */
-const FILE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
-
-/** URL paths of the dashboard: the page at `/` and its files under `/ui/`. They hold no secrets. */
-export function isDashboardPath(path: string): boolean {
-  return path === '/' || (path.startsWith('/ui/') && FILE_NAME.test(path.slice(4)));
-}
-
 /**
  * The admin dashboard: `GET /` answers `index.html`, `GET /ui/<file>` its scripts and styles, from
- * `root` (default `DASHBOARD_ROOT`). A name that is not a file there is a 404 (`@koa/send` refuses
- * hidden files and paths leaving `root`). The page asks for a token itself when the API wants one.
+ * `root` (default `DASHBOARD_ROOT`); that these paths are open to all is the access policy's
+ * (`isDashboardPath` in auth/policy.ts). A name that is not a file there is a 404 (`@koa/send`
+ * refuses hidden files and paths leaving `root`). The page asks for a token itself when the API wants one.
  */
 export function dashboardRoutes(router: Router, root = DASHBOARD_ROOT): void {
   const opts = { root, index: false as const, hidden: false, setHeaders: (res: { setHeader(name: string, value: string): void }) => res.setHeader('Cache-Control', REVALIDATE) };
   const serve = async (ctx: Context, file: string): Promise<void> => {
     try {
-      if (!FILE_NAME.test(file)) throw new Error('not a dashboard file name');
+      if (!DASHBOARD_FILE_NAME.test(file)) throw new Error('not a dashboard file name');
       await send(ctx, file, opts);
     } catch {
       // Whatever the reason (no such file, a refused name, no build), say only that it is not here.

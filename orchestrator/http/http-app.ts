@@ -7,6 +7,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { StreamPipeline } from '../pipeline.js';
 import type { RenderPool } from '../../pool/render-pool.js';
 import type { StateManager } from '../state/state-manager.js';
+import type { ConfigFollower } from '../state-sync.js';
 import type { TokenSet } from '../auth/tokens.js';
 import { authenticate, authorize } from './auth-middleware.js';
 import { rateLimit, type RateLimitOptions } from './rate-limit.js';
@@ -32,11 +33,13 @@ import type { HostPolicy } from '../auth/host-policy.js';
 
 /** Largest JSON body, bytes. */
 const JSON_LIMIT = '1mb';
-/** The REST API is served under both prefixes (the seeds use both). */
+/** The REST API is served under both prefixes (clients in use call either). */
 const PREFIXES = ['/stream', '/api/stream'];
 
 export interface HttpDeps {
   state: StateManager;
+  /** Applies config changes to the stream; a request that made one awaits `applied()`. */
+  configFollower: Pick<ConfigFollower, 'applied'>;
   pipeline: StreamPipeline;
   pool: RenderPool;
   metrics: Metrics;
@@ -98,7 +101,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
   for (const prefix of PREFIXES) {
     const router = new Router({ prefix });
     healthRoutes(router, deps);
-    streamRoutes(router, deps.pipeline, deps.state);
+    streamRoutes(router, deps.pipeline, deps.state, deps.configFollower);
     layerRoutes(router, deps.state);
     outputRoutes(router, deps.pipeline, deps.dataDir);
     dataRoutes(router, deps.state);

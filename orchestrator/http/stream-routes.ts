@@ -6,6 +6,7 @@ import { parseOrThrow } from '../../shared/validation.js';
 import type { StreamPipeline } from '../pipeline.js';
 import { mergePatch } from '../scene/merge-patch.js';
 import type { StateManager } from '../state/state-manager.js';
+import type { ConfigFollower } from '../state-sync.js';
 import { seesSecrets } from '../auth/policy.js';
 import type { AuthState } from './auth-middleware.js';
 import { ifMatch, setEtag } from './etag.js';
@@ -21,8 +22,9 @@ const SnapshotQuerySchema = z.strictObject({ width: z.coerce.number().int().min(
  * Stream control, config and scene documents: `GET /status`, `POST /start|stop|pause|resume|reset`,
  * `GET|PATCH /config`, `GET|PUT /scene`, `GET /snapshot` (PNG, `?width=` downscales). Config and
  * scene carry ETags and honour If-Match. The config's output URL is redacted for every role but admin.
+ * A config change is answered once `config` (the one subscriber that applies it) has it in effect.
  */
-export function streamRoutes(router: Router, pipeline: StreamPipeline, state: StateManager): void {
+export function streamRoutes(router: Router, pipeline: StreamPipeline, state: StateManager, config: Pick<ConfigFollower, 'applied'>): void {
   router.get('/status', (ctx) => {
     ctx.body = { ...pipeline.status(), outputs: pipeline.outputs() };
   });
@@ -52,7 +54,7 @@ export function streamRoutes(router: Router, pipeline: StreamPipeline, state: St
     pipeline.outputPaths.check(next.output.url);
     state.setConfig(next, ifMatch(ctx));
     const version = state.configVersion;
-    await pipeline.applyConfig(next);
+    await config.applied();
     setEtag(ctx, version);
     ctx.body = configFor(ctx, next);
   });
@@ -63,7 +65,7 @@ export function streamRoutes(router: Router, pipeline: StreamPipeline, state: St
   });
   router.put('/scene', async (ctx) => {
     const doc = state.replaceScene(ctx.request.body, ifMatch(ctx));
-    await pipeline.applyConfig(state.config);
+    await config.applied();
     setEtag(ctx, doc.version ?? state.version);
     ctx.body = doc;
   });

@@ -3,8 +3,13 @@ import type { AnimationEndedPayload } from '../../shared/animation.js';
 import type { ActivateScene } from '../../shared/scenes.js';
 import { easingFn, type EasingFn } from './easing.js';
 import type { SceneClock } from './scene-clock.js';
-import { GHOST_SLOT } from '../render/layer-slot.js';
 import type { LayerEntry } from '../scene/scene-store.js';
+
+/**
+ * Slot keys of a crossfade's outgoing layers start with this (layer ids cannot contain it): the
+ * renderer keeps their buffers apart from the live layers' and drops them when the fade ends.
+ */
+export const GHOST_SLOT = '\u0000out:';
 
 /** A crossfade in progress: the outgoing scene's layers and the time span. */
 interface Crossfade {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Canvas } from '../../shared/stream-config.js';
+import type { ErrorCode } from '../../shared/errors.js';
 import type { RenderDone, RenderFailed, RenderResult } from '../../pool/messages.js';
 import type { LayerEntry } from '../scene/scene-store.js';
 import type { CompositeLayer } from '../../pixels/compositor.js';
@@ -9,7 +10,8 @@ import type { RenderProgress } from '../../pool/job-ring.js';
 import { RenderQueueFullError, WorkerTimeoutError } from '../../pool/pool-errors.js';
 import type { LayerFailureReason } from '../../shared/ws-messages.js';
 import { planBatches } from '../../pool/render-batches.js';
-import { coversCanvas, GHOST_SLOT, grownBuffer, isAnimated, maxLayerBytes, newSlot, pixelsOf, renderKey, renderTarget, swapFront, type LayerSlot, type Pixels } from './layer-slot.js';
+import { coversCanvas, grownBuffer, isAnimated, maxLayerBytes, newSlot, pixelsOf, renderKey, renderTarget, swapFront, type LayerSlot, type Pixels } from './layer-slot.js';
+import { GHOST_SLOT } from '../motion/scene-switcher.js';
 
 /** Renders of unchanged static content tried after a failure before waiting for a change. */
 const STATIC_RETRIES = 3;
@@ -75,7 +77,7 @@ export const SCENE_LAYER_MIN_BYTES = 256 * 1024 * 1024;
  * would take the scene's layers past {@link SCENE_LAYER_CANVASES}; nothing was allocated.
  */
 export class LayerMemoryError extends Error {
-  readonly code = 'SM_ERR_LAYER_MEMORY';
+  readonly code = 'SM_ERR_LAYER_MEMORY' satisfies ErrorCode;
   constructor(bytes: number, max: number, scene = false) {
     super(scene ? `The layer needs a ${bytes}-byte buffer; the scene's layers may have ${max} bytes together and the others hold the rest` : `The layer needs a ${bytes}-byte buffer; a layer may have ${max} bytes (one canvas)`);
     this.name = 'LayerMemoryError';

@@ -8,9 +8,6 @@ const INITIAL_LAYER_BYTES = 256 * 1024;
 /** Headroom when a buffer grows, so a text that gets a little longer does not grow it again. */
 const GROW_FACTOR = 1.25;
 
-/** Slot keys of a crossfade's outgoing layers start with this (layer ids cannot contain it). */
-export const GHOST_SLOT = '\u0000out:';
-
 /** A layer buffer, its word view, and the last frame that composites from it. */
 export interface Pixels {
   buffer: SharedArrayBuffer;

@@ -4,10 +4,9 @@ import type { LayerCreate } from '../../shared/scene.js';
 const HOST_SIZE = { width: 400, height: 520 };
 
 /**
- * The seeds' default auction scene, laid out for a `width` x `height` canvas: the studio
- * background, the host character (the seeds' `host.character`) at the left, and the bid
- * overlay (the seeds' `overlay.content`, "Current Bid: 1.5 ETH", Arial 24 white) at the top right
- * on a dark box so it reads over any background.
+ * The default auction scene, laid out for a `width` x `height` canvas: the studio background,
+ * the host character (layer `host`) at the left, and the bid overlay (layer `overlay`, "Current
+ * Bid: 1.5 ETH", Arial 24 white) at the top right on a dark box so it reads over any background.
  */
 export function auctionScene(width: number, height: number): LayerCreate[] {
   const hostScale = Math.round(((height * 0.85) / HOST_SIZE.height) * 100) / 100;

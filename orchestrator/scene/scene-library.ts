@@ -4,13 +4,12 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AppError } from '../../shared/errors.js';
 import { LayerSchema, type Layer, type LayerCreate } from '../../shared/scene.js';
-import { ActivateSceneSchema, SceneNameSchema, ScenePutSchema, SceneTemplateSchema, type SceneTemplate } from '../../shared/scenes.js';
+import { ActivateSceneSchema, SceneNameSchema, ScenePutSchema, SceneTemplateSchema, type ActivateScene, type SceneTemplate, type ScenesState } from '../../shared/scenes.js';
 import { LIMITS } from '../../shared/limits.js';
 import { emptyRecord, ownValue } from '../../shared/own-record.js';
 import { LayerListSchema } from '../../shared/state-doc.js';
 import { parseOrThrow } from '../../shared/validation.js';
-import type { StateManager } from '../state/state-manager.js';
-import type { SceneSwitcher } from '../motion/scene-switcher.js';
+import type { LayerEntry, SceneStore } from './scene-store.js';
 
 /** A scene as the API shows it. `template`: it comes from `assets/scenes/` (read-only). */
 export interface SceneView {
@@ -54,20 +53,38 @@ function toLayers(bodies: readonly LayerCreate[]): Layer[] {
 }
 
 /**
+ * What the library needs of the state: the saved scenes, the live layers, the canvas size and the
+ * state version. The state manager is one (the state is above the scene, which it holds).
+ */
+export interface SceneLibraryState {
+  readonly scenes: ScenesState;
+  setScenes(scenes: ScenesState): unknown;
+  readonly scene: SceneStore;
+  readonly config: { readonly width: number; readonly height: number };
+  readonly version: number;
+}
+
+/** What the library needs to crossfade: motion/'s scene switcher is one. */
+export interface SceneTransition {
+  /** Starts a crossfade from `outgoing` (the live layers before the switch) to scene `name`, activated at `version`. */
+  begin(outgoing: readonly LayerEntry[], name: string, version: number, options: ActivateScene): void;
+}
+
+/**
  * Named scenes (OBS's scene list, CasparCG's saved layouts): saved in the state store, plus the
  * templates in `assets/scenes/*.json` (read at start; a saved scene of the same name wins).
  * Activating one replaces the live layers in one change, with a cut or a crossfade.
  */
 export class SceneLibrary {
-  readonly #state: StateManager;
-  readonly #switcher: SceneSwitcher;
+  readonly #state: SceneLibraryState;
+  readonly #switcher: SceneTransition;
   readonly #templates = new Map<string, SceneTemplate>();
 
   /**
    * @param templatesDir folder of `*.json` scene templates (`assets/scenes`); unreadable or
    *   invalid files are logged and skipped
    */
-  constructor(state: StateManager, switcher: SceneSwitcher, templatesDir: string, log: Logger) {
+  constructor(state: SceneLibraryState, switcher: SceneTransition, templatesDir: string, log: Logger) {
     this.#state = state;
     this.#switcher = switcher;
     let files: string[] = [];

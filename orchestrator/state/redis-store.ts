@@ -6,7 +6,7 @@ import { parseParts, type PartName } from './load-parts.js';
 import type { LoadResult, MetricsSnapshot, StateStore } from './store.js';
 import { parseJson } from './validate-parts.js';
 
-/** Key names under the prefix. The first five are the seeds' (004_*.txt); TTLs are theirs too. */
+/** Key names under the prefix. The first five and their TTLs are a fixed contract: never rename one. */
 export const REDIS_KEYS = {
   streamState: 'stream:state',
   streamConfig: 'stream:config',
@@ -38,7 +38,7 @@ const PART_KEYS: Record<PartName, string> = {
   scenes: REDIS_KEYS.scenes,
 };
 
-/** TTLs in seconds (the seeds' `TTL` table). */
+/** TTLs in seconds: live figures expire when nothing writes them any more. */
 export const REDIS_TTL_S = { streamMetrics: 60, systemHealth: 60, systemMetrics: 300 } as const;
 
 /** Client options chosen on purpose; see docs/operations.md, "State". */

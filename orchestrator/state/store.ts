@@ -18,7 +18,7 @@ export interface LoadResult {
   problems: LoadProblem[];
 }
 
-/** Live figures written at most once a second with a TTL (the seeds' metrics keys). */
+/** Live figures written at most once a second with a TTL (the `stream:metrics`, `system:*` keys). */
 export interface MetricsSnapshot {
   stream: Record<string, number>;
   system: Record<string, number>;

@@ -1,0 +1,69 @@
+/**
+ * What the WebSocket clients hear: each event of the running parts as the message the protocol
+ * (shared/ws-messages.ts) defines, on the channels that carry it.
+ */
+import type { AnimationEndedPayload } from '../../shared/animation.js';
+import type { ChatMessage } from '../../shared/chat.js';
+import type { StreamState } from '../../shared/stream-state.js';
+import type { MetricsUpdateMessage } from '../../shared/ws-messages.js';
+import type { StreamPipeline } from '../pipeline.js';
+import type { StateManager } from '../state/state-manager.js';
+import type { WsHub } from './ws-hub.js';
+
+/** Anything that emits `ended` when an animation or a scene crossfade is over. */
+interface EndsAnimations {
+  on(event: 'ended', listener: (payload: AnimationEndedPayload) => void): unknown;
+}
+
+/** The parts whose events are broadcast. */
+export interface BroadcastSources {
+  state: StateManager;
+  pipeline: StreamPipeline;
+  /** The animator and the scene switcher. */
+  animations: readonly EndsAnimations[];
+  chat: { on(event: 'message', listener: (payload: ChatMessage) => void): unknown };
+  /** Share of the render workers' time busy, 0..1, for `metricsUpdate`. */
+  poolUtilization: () => number;
+}
+
+/**
+ * Subscribes `ws` to the parts' events: stream state (and, while live, `metricsUpdate`), layer
+ * changes (`layerUpdate`, and `layerVisibility` when only visibility flipped), data, chat, layer
+ * faults, output changes and the end of animations.
+ */
+export function broadcastChanges(ws: WsHub, { state, pipeline, animations, chat, poolUtilization }: BroadcastSources): void {
+  pipeline.on('state', (stream) => {
+    ws.broadcast(['state'], { type: 'stateUpdate', payload: { stream, version: state.version } });
+    if (stream.isLive) ws.broadcast(['state'], { type: 'metricsUpdate', payload: metricsPayload(stream, ws, pipeline, poolUtilization) });
+  });
+  for (const a of animations) a.on('ended', (payload) => ws.broadcast(['state', 'layers'], { type: 'animationEnded', payload }));
+  chat.on('message', (payload) => ws.broadcast(['chat'], { type: 'chat', payload }));
+  pipeline.on('layerFault', (fault) => ws.broadcast(['state', 'layers'], { type: 'layerError', payload: fault }));
+  pipeline.on('output', (payload) => ws.broadcast(['state'], { type: 'outputUpdate', payload }));
+  state.scene.on('change', (e) => {
+    const payloads =
+      e.type === 'sceneReplaced'
+        ? e.layers.map((layer) => ({ id: layer.id, layer, version: e.version }))
+        : [e.type === 'layerRemoved' ? { id: e.layer.id, removed: true, version: e.version } : { id: e.layer.id, layer: e.layer, version: e.version }];
+    for (const payload of payloads) ws.broadcast(['state', 'layers'], { type: 'layerUpdate', payload });
+    if (e.type === 'layerUpdated' && e.layer.visible !== e.previous.visible) {
+      ws.broadcast(['state', 'layers'], { type: 'layerVisibility', payload: { id: e.layer.id, visible: e.layer.visible, version: e.version } });
+    }
+  });
+  state.on('change', (e) => {
+    if (e.type === 'data') ws.broadcast(['state', 'layers'], { type: 'dataUpdate', payload: { data: e.data, version: e.version } });
+  });
+}
+
+function metricsPayload(stream: StreamState, ws: WsHub, pipeline: StreamPipeline, poolUtilization: () => number): MetricsUpdateMessage['payload'] {
+  return {
+    fps: stream.fps,
+    targetFPS: stream.targetFPS,
+    droppedFrames: stream.droppedFrames,
+    averageRenderTime: stream.averageRenderTime,
+    poolUtilization: poolUtilization(),
+    viewers: ws.count('preview'),
+    bitrateBps: pipeline.outputs()[0]?.bitrateBps ?? null,
+    timestamp: Date.now(),
+  };
+}
