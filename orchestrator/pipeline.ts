@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import { endianness } from 'node:os';
 import type { Logger } from 'pino';
 import { premultipliedPixel } from '../shared/color.js';
 import { AppError } from '../shared/errors.js';
@@ -22,8 +21,6 @@ import type { PreviewSettings, PreviewSink } from './output/preview-encoder.js';
 import type { RenderPool } from '../pool/render-pool.js';
 import { takeSnapshot } from './output/snapshot.js';
 import type { SceneStore } from './scene/scene-store.js';
-
-if (endianness() !== 'LE') throw new Error('Stream Manager needs a little-endian CPU (frame words are RGBA in LE order)');
 
 export type { PreviewSink } from './output/preview-encoder.js';
 
@@ -51,8 +48,6 @@ export interface PipelineOptions {
   motion?: Motion;
 }
 
-export type { FrameTimes } from './render/frame-producer.js';
-
 /** Frame buffers beyond the encoder queue: the last frame, those being made, a preview, a snapshot. */
 const EXTRA_FRAMES = 3 + MAX_MAKING;
 
@@ -71,7 +66,6 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
   #o: PipelineOptions;
   #stream: StreamConfig;
   #renderer: LayerRenderer;
-  readonly #composer: FrameComposer;
   #frames: FramePool;
   #stats: FrameStats;
   #bgPixel: number;
@@ -96,7 +90,6 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
     this.#stream = options.stream;
     this.#renderer = new LayerRenderer(options.pool, options.log.child({ component: 'render' }), options.metrics, (fault) => this.emit('layerFault', fault));
     this.#sceneClock = options.clock ?? new MonotonicClock();
-    this.#composer = new FrameComposer({ renderer: this.#renderer, scene: options.scene, metrics: options.metrics, data: options.data, motion: options.motion, bands: options.pool });
     this.#frames = this.#newPool();
     this.#stats = new FrameStats(options.stream.targetFPS, options.metrics);
     this.#bgPixel = premultipliedPixel(options.stream.background);
@@ -114,14 +107,14 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
       preview: { pool: options.pool, settings: options.preview },
       onMainFailed: (message) => void this.#serial(async () => {
         // Unless the stream was stopped or started again meanwhile.
-        if (!this.#stats.state.isLive || this.hub.statuses()[0]!.state !== 'failed') return;
+        if (!this.#stats.state.isLive || !this.hub.mainFailed) return;
         await this.#stopOutput();
         this.#markStopped(message);
       }),
     });
     this.hub.on('output', (e) => this.emit('output', e));
     this.#producer = new FrameProducer({
-      composer: this.#composer,
+      composer: new FrameComposer({ renderer: this.#renderer, scene: options.scene, metrics: options.metrics, data: options.data, motion: options.motion, bands: options.pool }),
       stats: this.#stats,
       sink: this.hub,
       frames,

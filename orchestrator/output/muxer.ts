@@ -81,8 +81,8 @@ export class Muxer implements TsSink, OutputProcess {
 
   /**
    * Bytes this output has written: ffmpeg's `total_size`. Where ffmpeg reports none (its HLS
-   * muxer says N/A), the MPEG-TS bytes passed to it instead; `-c copy` into TS segments writes
-   * about as many (a 3 s test stream: 141 kB in, 131 kB of segments).
+   * muxer says N/A), the MPEG-TS bytes passed to it instead: `-c copy` into TS segments writes
+   * about as many.
    */
   get bytes(): number {
     const p = this.progress;

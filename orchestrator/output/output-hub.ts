@@ -3,21 +3,20 @@ import type { Logger } from 'pino';
 import { AppError } from '../../shared/errors.js';
 import { LIMITS } from '../../shared/limits.js';
 import type { OutputStatus } from '../../shared/output-status.js';
-import { OutputCreateSchema, OutputPatchSchema, OutputSpecSchema, redactUrl, secretsOf, type OutputSpec, type OutputView } from '../../shared/outputs.js';
-import type { EncoderSettings, StreamConfig } from '../../shared/stream-config.js';
+import { OutputCreateSchema, OutputPatchSchema, OutputSpecSchema, redactUrl, type OutputSpec, type OutputView } from '../../shared/outputs.js';
+import type { StreamConfig } from '../../shared/stream-config.js';
 import type { RenderPool } from '../../pool/render-pool.js';
 import { parseOrThrow } from '../../shared/validation.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Frame, FramePool } from '../render/frame-pool.js';
 import type { FrameSink } from '../render/frame-sink.js';
-import { GROUP_MAX_QUEUED_FRAMES, GroupEncoder } from './group-encoder.js';
+import { EncodeGroups, encodeGroupKey, GROUP_MAX_QUEUED_FRAMES } from './group-encoder.js';
+import { ExtraOutput } from './extra-output.js';
 import { MainOutput } from './main-output.js';
-import { Muxer } from './muxer.js';
-import { muxerArgs } from './muxer-args.js';
 import type { OutputPolicy } from './output-path.js';
 import { PreviewEncoder, type PreviewSettings } from './preview-encoder.js';
 import { ffprobeFor, RecordingJanitor } from './recording-check.js';
-import { SupervisedOutput, type OutputEvent, type RestartPolicy } from './supervised-output.js';
+import type { OutputEvent, RestartPolicy } from './supervised-output.js';
 
 /** How often outputs are looked at for progress and stalls, ms. */
 const WATCHDOG_MS = 500;
@@ -47,20 +46,6 @@ export interface OutputHubOptions {
   onMainFailed: (message: string) => void;
 }
 
-/** An extra output: its spec and the muxer that copies its encode group's stream into its destination. */
-interface Entry {
-  spec: OutputSpec;
-  readonly sup: SupervisedOutput<Muxer>;
-  /** The encode group its muxer reads, and where that writes (a file, a playlist), or null. */
-  group: string | null;
-  location: string | null;
-}
-
-/** Effective encoder settings of an output: the config's, overridden by its own. */
-function effectiveEncoder(base: EncoderSettings, spec: OutputSpec): EncoderSettings {
-  return { ...base, ...spec.encoder };
-}
-
 /**
  * Every output of the stream, supervised alike (output/supervised-output.ts): `main`, the
  * config's own (output/main-output.ts), and the extra ones (`/stream/outputs`). Each extra
@@ -76,8 +61,8 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
   readonly #o: OutputHubOptions;
   readonly #log: Logger;
   readonly #main: MainOutput;
-  readonly #entries = new Map<string, Entry>();
-  readonly #groups = new Map<string, GroupEncoder>();
+  readonly #entries = new Map<string, ExtraOutput>();
+  readonly #groups: EncodeGroups;
   /** Removes recordings an ffmpeg left unreadable when it exits. */
   readonly #janitor: RecordingJanitor;
   #live = false;
@@ -91,6 +76,10 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
     this.#o = options;
     this.#log = options.log.child({ component: 'outputs' });
     const metrics = options.metrics;
+    // A shared encode that died: its muxers lose their input and go through their own reconnects.
+    this.#groups = new EncodeGroups(options.ffmpegPath, options.pool, this.#log, (key) => {
+      for (const e of this.#entries.values()) if (e.group === key) e.sup.process?.kill();
+    });
     this.preview = new PreviewEncoder(options.preview.pool, options.preview.settings, options.log.child({ component: 'preview' }), options.pool, () => options.stream().targetFPS);
     this.#janitor = new RecordingJanitor(ffprobeFor(options.ffmpegPath), options.log.child({ component: 'recordings' }), () => metrics?.recordingsRemoved.inc());
     this.#main = new MainOutput({
@@ -119,13 +108,17 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
 
   /** True while at least one shared encoder runs (frames are wanted even while the main output is down). */
   get othersActive(): boolean {
-    for (const g of this.#groups.values()) if (g.running) return true;
-    return false;
+    return this.#groups.running;
   }
 
   /** Where the main encoder writes (a network URL or a recording's absolute path), or null while it is down. */
   get mainOutput(): string | null {
     return this.#main.encoder?.output ?? null;
+  }
+
+  /** The main output was given up on (it stays so until the stream stops). */
+  get mainFailed(): boolean {
+    return this.#main.status().state === 'failed';
   }
 
   /** The main encoder's pid, or undefined. */
@@ -140,8 +133,7 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
 
   /** Process ids of the extra outputs' shared encoders and muxers (the bench measures their CPU). */
   pids(): number[] {
-    const out: number[] = [];
-    for (const g of this.#groups.values()) if (g.pid) out.push(g.pid);
+    const out = this.#groups.pids();
     for (const e of this.#entries.values()) if (e.sup.process?.pid) out.push(e.sup.process.pid);
     return out;
   }
@@ -175,12 +167,12 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
 
   /** The extra outputs. */
   list(): OutputView[] {
-    return [...this.#entries.values()].map((e) => this.#view(e));
+    return [...this.#entries.values()].map((e) => e.view());
   }
 
   /** @throws AppError SM_ERR_OUTPUT_NOT_FOUND */
   get(id: string): OutputView {
-    return this.#view(this.#entry(id));
+    return this.#entry(id).view();
   }
 
   /**
@@ -199,27 +191,24 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
     const entry = this.#add(spec);
     this.emit('specs', this.specs());
     this.#reconcile();
-    return this.#view(entry);
+    return entry.view();
   }
 
-  #add(spec: OutputSpec): Entry {
+  #add(spec: OutputSpec): ExtraOutput {
     if (this.#entries.has(spec.id)) throw new AppError('SM_ERR_OUTPUT_EXISTS', `An output "${spec.id}" already exists`);
-    const entry: Entry = {
-      spec,
-      group: null,
-      location: null,
-      sup: new SupervisedOutput<Muxer>({
-        id: spec.id,
-        policy: this.#o.policy,
-        log: this.#log,
-        spawn: () => this.#spawn(entry),
-        wanted: () => this.#live && entry.spec.enabled && this.#entries.get(entry.spec.id) === entry,
-        onChange: (event) => {
-          const v = this.#view(entry);
-          this.emit('output', { id: v.id, url: v.url, restarts: v.restarts, lastError: v.lastError, bytes: v.bytes, bitrateBps: v.bitrateBps, file: v.file, ...event });
-        },
-      }),
-    };
+    const { ffmpegPath, dataDir, paths, stream, policy } = this.#o;
+    const entry: ExtraOutput = new ExtraOutput(spec, {
+      ffmpegPath,
+      dataDir,
+      paths,
+      stream,
+      policy,
+      groups: this.#groups,
+      log: this.#log,
+      wanted: () => this.#live && entry.spec.enabled && this.#entries.get(entry.spec.id) === entry,
+      onChange: (e) => this.emit('output', e),
+      onFileExit: (path) => void this.#janitor.afterExit(path),
+    });
     this.#entries.set(spec.id, entry);
     this.#log.info({ output: spec.id, kind: spec.kind, url: spec.url && redactUrl(spec.url) }, 'output added');
     return entry;
@@ -238,7 +227,7 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
     entry.spec = spec;
     this.emit('specs', this.specs());
     this.#reconcile();
-    return this.#view(entry);
+    return entry.view();
   }
 
   /** Starts (`enabled: true`) or stops (`false`) one output; a stopped recording is a finished file. */
@@ -285,8 +274,7 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
     this.#live = false;
     if (this.#watchdog) clearInterval(this.#watchdog);
     this.#watchdog = null;
-    await Promise.all([this.#main.stop(), ...[...this.#groups.values()].map((g) => g.end())]);
-    this.#groups.clear();
+    await Promise.all([this.#main.stop(), this.#groups.endAll()]);
     await Promise.all([...this.#entries.values()].map((e) => e.sup.stop()));
   }
 
@@ -294,7 +282,7 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
   write(frame: Frame): boolean {
     const main = this.#main.encoder;
     const took = main?.running === true && main.write(frame);
-    for (const g of this.#groups.values()) g.write(frame);
+    this.#groups.write(frame);
     return took;
   }
 
@@ -303,34 +291,10 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
     this.preview.offer(frame, startedAt);
   }
 
-  #entry(id: string): Entry {
+  #entry(id: string): ExtraOutput {
     const e = this.#entries.get(id);
     if (!e) throw new AppError('SM_ERR_OUTPUT_NOT_FOUND', `No output has id "${id}"`);
     return e;
-  }
-
-  #view(e: Entry): OutputView {
-    const muxer = e.sup.process;
-    return {
-      id: e.spec.id,
-      kind: e.spec.kind,
-      url: e.spec.url === null ? null : redactUrl(e.spec.url),
-      enabled: e.spec.enabled,
-      encoder: e.spec.encoder,
-      encodeGroup: this.#groupKey(e.spec),
-      state: e.sup.state,
-      restarts: e.sup.restarts,
-      lastError: e.sup.lastError,
-      bytes: muxer?.bytes ?? 0,
-      bitrateBps: muxer?.bitrateBps ?? null,
-      location: e.location,
-      file: e.spec.kind === 'file' ? e.location : null,
-    };
-  }
-
-  #groupKey(spec: OutputSpec): string {
-    const enc = effectiveEncoder(this.#o.stream().encoder, spec);
-    return `${enc.preset}-${enc.bitrateKbps}k-gop${enc.keyframeIntervalSeconds}s-${enc.audio}`;
   }
 
   /** Starts what should run and ends shared encoders nobody uses. */
@@ -339,54 +303,11 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
     if (this.#live) {
       for (const e of this.#entries.values()) {
         if (!e.spec.enabled || e.sup.state === 'failed') continue;
-        wanted.add(this.#groupKey(e.spec));
+        wanted.add(encodeGroupKey(e.encoder));
         e.sup.run();
       }
     }
-    for (const [key, g] of this.#groups) {
-      if (!wanted.has(key)) {
-        this.#groups.delete(key);
-        void g.end();
-      }
-    }
-  }
-
-  #group(key: string, spec: OutputSpec): GroupEncoder {
-    let g = this.#groups.get(key);
-    if (g?.running) return g;
-    const s = this.#o.stream();
-    const job = { width: s.width, height: s.height, targetFPS: s.targetFPS, encoder: effectiveEncoder(s.encoder, spec) };
-    g = new GroupEncoder(this.#o.ffmpegPath, job, this.#o.pool(), this.#log.child({ component: 'shared-encoder', group: key }));
-    this.#groups.set(key, g);
-    const mine = g;
-    void g.exited.then((reason) => {
-      if (this.#groups.get(key) !== mine || reason === null) return;
-      // The shared encode died: its muxers lose their input; they go through their own reconnects.
-      this.#log.warn({ group: key, reason }, 'shared encoder exited');
-      this.#groups.delete(key);
-      for (const e of this.#entries.values()) if (e.group === key) e.sup.process?.kill();
-    });
-    return g;
-  }
-
-  /**
-   * A muxer for one start of an extra output, fed by its encode group.
-   * @throws AppError SM_ERR_OUTPUT_URL (a symlink now leads out of RECORDINGS_DIR); Error when
-   *   its file or folder cannot be created
-   */
-  #spawn(e: Entry): Muxer {
-    const { args, location } = muxerArgs(e.spec, this.#o);
-    const key = this.#groupKey(e.spec);
-    const group = this.#group(key, e.spec);
-    e.location = location;
-    const muxer = new Muxer(this.#o.ffmpegPath, args, this.#log.child({ component: 'muxer', output: e.spec.id }), secretsOf(e.spec.url ?? ''));
-    e.group = key;
-    group.fanout.add(muxer);
-    void muxer.exited.then(() => {
-      group.fanout.remove(muxer);
-      if (location && e.spec.kind === 'file') void this.#janitor.afterExit(location);
-    });
-    return muxer;
+    this.#groups.keep(wanted);
   }
 
   /** Each output: live when its progress flows; killed (and so restarted) when it stalls. */

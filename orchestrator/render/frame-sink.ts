@@ -2,7 +2,7 @@ import type { Frame } from './frame-pool.js';
 
 /**
  * Where the frame producer hands its frames: the render side's view of the outputs, which the
- * output side implements (output/output-hub.ts), so that render never imports an encoder.
+ * output side implements (the output hub), so that render never imports an encoder.
  * "Main" is the stream's own output (`config.output.url`): its encoder sets the pace, and its
  * backpressure and outages are what the producer counts as delivered or dropped frames.
  */

@@ -2,7 +2,7 @@ import { AppError } from '../../shared/errors.js';
 import { initialStreamState, type StreamState } from '../../shared/stream-state.js';
 import type { Metrics } from '../metrics/metrics.js';
 
-/** Why a frame interval got no new frame (the metrics issue labels counters with these). */
+/** Why a frame interval got no new frame (the `frames_dropped_total` metric's `reason` label). */
 export type DropReason = 'render_late' | 'render_queue_full' | 'encoder_backpressure' | 'error';
 
 /**
