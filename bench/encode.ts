@@ -25,7 +25,7 @@ const width = Number(process.env['WIDTH'] ?? 1920);
 const height = Number(process.env['HEIGHT'] ?? 1080);
 const workers = Number(process.env['WORKERS'] ?? availableParallelism());
 const fps = 30;
-const job = { width, height, fps, encoder: { ...config.stream.encoder, audio: 'none' as const } };
+const job = { width, height, targetFPS: fps, encoder: { ...config.stream.encoder, audio: 'none' as const } };
 const OUT = ['-f', 'null', '-'];
 
 /** The codec part of our encode arguments (from `-c:v` on), shared by every contender. */

@@ -9,7 +9,7 @@
  * Env: BENCH_SECONDS (60), BENCH_SIZES ("1920x1080,1280x720"), BENCH_SCENES ("S1,S2"), FPS (30).
  * Run: `npm run build && npm run bench:live`.
  */
-import type { FrameTimes } from '../orchestrator/pipeline.js';
+import type { FrameTimes } from '../orchestrator/render/frame-producer.js';
 import { startLive } from './live-server.js';
 import { machineFacts, percentile, printTable, writeResult } from './report.js';
 import type { BenchScene } from './scenes.js';

@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import { endianness } from 'node:os';
 import type { Logger } from 'pino';
 import { premultipliedPixel } from '../shared/color.js';
 import { AppError } from '../shared/errors.js';
@@ -7,25 +6,21 @@ import type { StreamConfig } from '../shared/stream-config.js';
 import type { StreamState } from '../shared/stream-state.js';
 import type { Metrics } from './metrics/metrics.js';
 import type { OutputStatus } from '../shared/output-status.js';
-import { redactOutput } from './output/encoder.js';
-import { EncoderSupervisor, type OutputEvent, type RestartPolicy } from './output/encoder-supervisor.js';
-import { GROUP_MAX_QUEUED_FRAMES } from './output/group-encoder.js';
-import { OutputHub } from './output/output-hub.js';
+import { mainOutputChanged } from './output/main-output.js';
+import { OUTPUT_FRAMES, OutputHub } from './output/output-hub.js';
 import type { BoundData } from './render/bind-data.js';
-import { isNetworkOutput, OutputPolicy } from './output/output-path.js';
-import { ffprobeFor, RecordingJanitor } from './output/recording-check.js';
+import { OutputPolicy } from './output/output-path.js';
+import type { OutputEvent, RestartPolicy } from './output/supervised-output.js';
 import { FrameComposer, type Motion } from './render/frame-composer.js';
 import { MonotonicClock, type SceneClock } from './motion/scene-clock.js';
 import { FramePool, type Frame } from './render/frame-pool.js';
 import { FrameStats } from './render/frame-stats.js';
 import { FrameProducer, MAX_MAKING, type FrameTimes } from './render/frame-producer.js';
 import { LayerRenderer, type LayerFault } from './render/layer-renderer.js';
-import { PreviewEncoder, type PreviewSettings, type PreviewSink } from './output/preview-encoder.js';
+import type { PreviewSettings, PreviewSink } from './output/preview-encoder.js';
 import type { RenderPool } from '../pool/render-pool.js';
-import { encodeSnapshot } from './output/snapshot.js';
+import { takeSnapshot } from './output/snapshot.js';
 import type { SceneStore } from './scene/scene-store.js';
-
-if (endianness() !== 'LE') throw new Error('Stream Manager needs a little-endian CPU (frame words are RGBA in LE order)');
 
 export type { PreviewSink } from './output/preview-encoder.js';
 
@@ -53,67 +48,40 @@ export interface PipelineOptions {
   motion?: Motion;
 }
 
-export type { FrameTimes } from './render/frame-producer.js';
-
 /** Frame buffers beyond the encoder queue: the last frame, those being made, a preview, a snapshot. */
 const EXTRA_FRAMES = 3 + MAX_MAKING;
-/**
- * Frame buffers drawn before a start's clock runs (frame-producer.ts `warmUp`): those in use at
- * once in steady state, the frames in the making, the last frame, and one ffmpeg is reading.
- */
-const WARM_FRAMES = MAX_MAKING + 2;
-/**
- * Copies of the first frame handed to ffmpeg before the clock starts, and how long a start waits
- * for it to read them, ms (encoder-supervisor.ts `prime`): the first is read before ffmpeg opens
- * its encoder and output, the second after.
- */
-const PRIME_FRAMES = 2;
-const PRIME_TIMEOUT_MS = 1000;
-/**
- * Frame buffers the extra outputs' shared encoders may hold (up to 3 each, for up to 4 encode
- * groups). The pool allocates lazily, so these cost memory only while encoders lag.
- */
-const OUTPUT_FRAMES = GROUP_MAX_QUEUED_FRAMES * 4;
 
 /**
- * The live pipeline: frame clock -> layer renders on the pool -> compositor -> ffmpeg, plus
- * previews and snapshots. Exactly one frame goes to the output per frame interval: a new one,
- * the held one while paused, or a repeat of the last one when rendering ran late (counted as
- * dropped). When ffmpeg cannot keep up (`encoderMaxQueuedFrames` unread) the frame is dropped,
- * never queued without bound. Which frame each tick makes, render ahead and the drops are the
- * {@link FrameProducer}'s (render/frame-producer.ts); this class holds the control: start, stop,
- * pause, configuration, snapshots and outputs. Emits `state` on every change of live state and once a second, and
- * `frame` for each new live frame with the ms it took to produce and its stages; a `frame`
- * listener may read the frame and the times only during the call (both are reused).
+ * The live pipeline: frame clock -> layer renders on the pool -> compositor -> the outputs
+ * (ffmpeg), previews and snapshots. Which frame each tick makes, render ahead and the drops are
+ * the {@link FrameProducer}'s (render/frame-producer.ts); the outputs, their encoders and the
+ * preview are the {@link OutputHub}'s (output/output-hub.ts), which the producer sees only as a
+ * `FrameSink`. This class wires them and holds the control: start, stop, pause, configuration
+ * and snapshots. Emits `state` on every change of live state and once a second, `output` on
+ * every output's state change, and `frame` for each new live frame with the ms it took to
+ * produce and its stages; a `frame` listener may read the frame and the times only during the
+ * call (both are reused).
  */
 export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFault: [LayerFault]; output: [OutputStatus & OutputEvent]; frame: [Frame, FrameTimes] }> {
   #o: PipelineOptions;
   #stream: StreamConfig;
   #renderer: LayerRenderer;
-  readonly #composer: FrameComposer;
   #frames: FramePool;
   #stats: FrameStats;
   #bgPixel: number;
-  #encoder: EncoderSupervisor | null = null;
-  #sampler: NodeJS.Timeout | null = null;
-  /** The main output's current or last recording (absolute path), or null. */
-  #mainFile: string | null = null;
-  readonly #preview: PreviewEncoder;
   /** The frame clock's side: which frame to make at each tick, and where it goes. */
   readonly #producer: FrameProducer;
   readonly #sceneClock: SceneClock;
-  /** The extra outputs (`/stream/outputs`), fed the same composited frames as the main output. */
+  /** Every output: `main` (the config's) and the extra ones (`/stream/outputs`), fed the same composited frames. */
   readonly hub: OutputHub;
   /** Where file outputs may be written (RECORDINGS_DIR, OUTPUT_DIRS): every entry checks an output URL against it. */
   readonly outputPaths: OutputPolicy;
-  /** Removes recordings an ffmpeg left unreadable when it exits. */
-  readonly #janitor: RecordingJanitor;
   /** Serialises start/stop/restart so two admin calls never interleave. */
   #control: Promise<unknown> = Promise.resolve();
 
   /** Where preview frames go (the WebSocket hub); null: no previews are encoded. */
   set preview(sink: PreviewSink | null) {
-    this.#preview.sink = sink;
+    this.hub.preview.sink = sink;
   }
 
   constructor(options: PipelineOptions) {
@@ -122,30 +90,34 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
     this.#stream = options.stream;
     this.#renderer = new LayerRenderer(options.pool, options.log.child({ component: 'render' }), options.metrics, (fault) => this.emit('layerFault', fault));
     this.#sceneClock = options.clock ?? new MonotonicClock();
-    this.#composer = new FrameComposer({ renderer: this.#renderer, scene: options.scene, metrics: options.metrics, data: options.data, motion: options.motion, bands: options.pool });
     this.#frames = this.#newPool();
     this.#stats = new FrameStats(options.stream.targetFPS, options.metrics);
     this.#bgPixel = premultipliedPixel(options.stream.background);
-    this.#preview = new PreviewEncoder(options.pool, options.preview, options.log.child({ component: 'preview' }));
+    const frames = (): FramePool => this.#frames;
     this.outputPaths = new OutputPolicy(options.recordingsDir, options.outputDirs);
-    this.#janitor = new RecordingJanitor(ffprobeFor(options.ffmpegPath), options.log.child({ component: 'recordings' }), () => options.metrics?.recordingsRemoved.inc());
     this.hub = new OutputHub({
       ffmpegPath: options.ffmpegPath,
       dataDir: options.dataDir,
       paths: this.outputPaths,
-      onFileExit: (path) => void this.#janitor.afterExit(path),
-      job: () => ({ width: this.#stream.width, height: this.#stream.height, fps: this.#stream.targetFPS, encoder: this.#stream.encoder }),
-      pool: () => this.#frames,
+      stream: () => this.#stream,
+      pool: frames,
       policy: options.restartPolicy,
-      log: options.log.child({ component: 'outputs' }),
+      log: options.log,
+      metrics: options.metrics,
+      preview: { pool: options.pool, settings: options.preview },
+      onMainFailed: (message) => void this.#serial(async () => {
+        // Unless the stream was stopped or started again meanwhile.
+        if (!this.#stats.state.isLive || !this.hub.mainFailed) return;
+        await this.#stopOutput();
+        this.#markStopped(message);
+      }),
     });
     this.hub.on('output', (e) => this.emit('output', e));
     this.#producer = new FrameProducer({
-      composer: this.#composer,
+      composer: new FrameComposer({ renderer: this.#renderer, scene: options.scene, metrics: options.metrics, data: options.data, motion: options.motion, bands: options.pool }),
       stats: this.#stats,
-      preview: this.#preview,
-      hub: this.hub,
-      frames: () => this.#frames,
+      sink: this.hub,
+      frames,
       stream: () => this.#stream,
       background: () => this.#bgPixel,
       encoderMaxQueuedFrames: options.encoderMaxQueuedFrames,
@@ -167,7 +139,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
    * than one frame interval; a change while a frame is being made waits for it to finish.
    */
   changed(): void {
-    this.#preview.changed();
+    this.hub.preview.changed();
     this.#producer.changed();
   }
 
@@ -178,27 +150,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
 
   /** The outputs and their states: `main` (the config's), then the extra ones; stream keys redacted. */
   outputs(): OutputStatus[] {
-    return [this.#mainOutput(), ...this.hub.list()];
-  }
-
-  /**
-   * The main output's status, from `e` (the running supervisor; the one sending an event, which
-   * may not be `#encoder` yet while it starts). `file`: the recording being (or last) written.
-   */
-  #mainOutput(e: EncoderSupervisor | null = this.#encoder): OutputStatus {
-    const url = e?.output ?? this.#stream.output.url;
-    const p = e?.progress ?? null;
-    if (e) this.#mainFile = e.file;
-    return {
-      id: 'main',
-      url: url === null ? null : redactOutput(url),
-      state: e?.state ?? 'stopped',
-      restarts: e?.restarts ?? 0,
-      lastError: e?.lastError ?? null,
-      bytes: p?.totalSizeBytes ?? 0,
-      bitrateBps: p && Number.isFinite(p.bitrateBps) ? p.bitrateBps : null,
-      file: this.#mainFile,
-    };
+    return this.hub.statuses();
   }
 
   /**
@@ -219,14 +171,14 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
     return this.#producer.msSinceTick();
   }
 
-  /** Where the running encoder writes, or null. */
+  /** Where the main output's running encoder writes, or null. */
   get output(): string | null {
-    return this.#encoder?.output ?? null;
+    return this.hub.mainOutput;
   }
 
-  /** The running ffmpeg's pid, or undefined. */
+  /** The main output's running ffmpeg's pid, or undefined. */
   get encoderPid(): number | undefined {
-    return this.#encoder?.pid;
+    return this.hub.mainPid;
   }
 
   /** Render counts (layers rendered vs reused) and drops by reason. */
@@ -242,11 +194,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
     return this.#serial(async () => {
       if (this.#stats.state.isLive) throw new AppError('SM_ERR_STREAM_LIVE');
       await this.#startOutput();
-      const s = this.#stats.state;
-      s.isLive = true;
-      s.isPaused = false;
-      s.startTime = Date.now();
-      s.error = null;
+      this.#stats.markLive();
       this.#emit();
       return this.status();
     });
@@ -270,20 +218,14 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
    * @throws AppError SM_ERR_STREAM_NOT_LIVE, SM_ERR_STREAM_PAUSED
    */
   pause(): StreamState {
-    const s = this.#stats.state;
-    if (!s.isLive) throw new AppError('SM_ERR_STREAM_NOT_LIVE');
-    if (s.isPaused) throw new AppError('SM_ERR_STREAM_PAUSED');
-    s.isPaused = true;
+    this.#stats.setPaused(true);
     this.#emit();
     return this.status();
   }
 
   /** @throws AppError SM_ERR_STREAM_NOT_LIVE, SM_ERR_STREAM_NOT_PAUSED */
   resume(): StreamState {
-    const s = this.#stats.state;
-    if (!s.isLive) throw new AppError('SM_ERR_STREAM_NOT_LIVE');
-    if (!s.isPaused) throw new AppError('SM_ERR_STREAM_NOT_PAUSED');
-    s.isPaused = false;
+    this.#stats.setPaused(false);
     this.#emit();
     return this.status();
   }
@@ -306,13 +248,7 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
     return this.#serial(async () => {
       const prev = this.#stream;
       if (JSON.stringify(prev) === JSON.stringify(next)) return next;
-      const restart =
-        this.#stats.state.isLive &&
-        (prev.width !== next.width ||
-          prev.height !== next.height ||
-          prev.targetFPS !== next.targetFPS ||
-          JSON.stringify(prev.encoder) !== JSON.stringify(next.encoder) ||
-          prev.output.url !== next.output.url);
+      const restart = this.#stats.state.isLive && mainOutputChanged(prev, next);
       if (restart) await this.#stopOutput();
       this.#stream = next;
       this.#bgPixel = premultipliedPixel(next.background);
@@ -334,20 +270,8 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
    * @param width downscale to this many pixels wide
    * @throws AppError SM_ERR_NO_FRAME when no frame buffer is free
    */
-  async snapshot(width?: number): Promise<Buffer> {
-    const inflight = this.#producer.inflight;
-    if (inflight) await inflight;
-    const last = this.#producer.last;
-    let frame = last && this.#stats.state.isLive ? this.#frames.retain(last) : null;
-    if (!frame) {
-      frame = await this.#producer.compose(this.#sceneClock.now());
-      if (!frame) throw new AppError('SM_ERR_NO_FRAME', 'No frame buffer is free; try again');
-    }
-    try {
-      return await encodeSnapshot(frame, width);
-    } finally {
-      this.#frames.release(frame);
-    }
+  snapshot(width?: number): Promise<Buffer> {
+    return takeSnapshot(this.#producer, this.#frames, this.#stats.state.isLive, () => this.#sceneClock.now(), width);
   }
 
   /** Stops the stream if live (for shutdown). */
@@ -372,68 +296,22 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
   }
 
   async #startOutput(): Promise<void> {
-    const s = this.#stream;
-    const supervisor = new EncoderSupervisor({
-      ffmpegPath: this.#o.ffmpegPath,
-      job: () => ({ width: s.width, height: s.height, fps: s.targetFPS, encoder: s.encoder, output: this.outputPaths.resolveOutput(s.output.url) }),
-      onExit: (output) => {
-        if (!isNetworkOutput(output)) void this.#janitor.afterExit(output);
-      },
-      pool: () => this.#frames,
-      policy: this.#o.restartPolicy,
-      log: this.#o.log.child({ component: 'encoder' }),
-      metrics: this.#o.metrics,
-      onFailed: (message) => {
-        void this.#serial(async () => {
-          if (this.#encoder !== supervisor) return;
-          await this.#stopOutput();
-          this.#markStopped(message);
-        });
-      },
-    });
-    supervisor.on('output', (event) => {
-      if (this.#encoder === supervisor || this.#encoder === null) this.emit('output', { ...this.#mainOutput(supervisor), ...event, state: event.state });
-    });
-    await supervisor.start();
+    await this.hub.startMain();
     if (this.#stats.state.isLive) this.#o.metrics?.encoderRestarts.inc();
-    this.#encoder = supervisor;
-    // Draw the frame buffers the first live frames take before the clock starts: first-time
-    // image decodes, cold workers and a never-drawn buffer's whole-frame composite and I420
-    // conversion (steady frames redraw only what changed) would otherwise make them late.
-    await this.#producer.warmUp(WARM_FRAMES, this.#sceneClock.now());
-    const first = this.#producer.last;
-    if (first) {
-      // ffmpeg's own start-up, past its first frames, before the clock: they open the stream.
-      const primed = await supervisor.prime(first, PRIME_FRAMES, PRIME_TIMEOUT_MS);
-      for (let i = 0; i < primed; i++) this.#stats.delivered(false);
-    }
+    await this.#producer.start(() => this.#sceneClock.now());
     this.hub.goLive();
-    // Frame n is at scene time startMs + n x interval: the frame clock starts now, so frames track scene time.
-    this.#producer.start(supervisor, this.#sceneClock.now());
-    this.#stats.openWindow();
-    this.#sampler = setInterval(() => {
-      this.#stats.sample();
-      this.#emit();
-    }, 1000);
+    this.#stats.sampleEverySecond(() => this.#emit());
   }
 
   async #stopOutput(): Promise<void> {
     const stopping = this.#producer.stop();
-    if (this.#sampler) clearInterval(this.#sampler);
-    this.#sampler = null;
+    this.#stats.sampleEverySecond(null);
     await stopping;
-    const encoder = this.#encoder;
-    this.#encoder = null;
-    await Promise.all([encoder?.stop(), this.hub.stopAll()]);
+    await this.hub.stopAll();
   }
 
   #markStopped(error: string | null = null): void {
-    const s = this.#stats.state;
-    s.isLive = false;
-    s.isPaused = false;
-    s.fps = 0;
-    s.startTime = null;
-    if (error) s.error = error;
+    this.#stats.markStopped(error);
     this.#emit();
   }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** An output's state; see orchestrator/output/encoder-supervisor.ts for the transitions. */
+/** An output's state; see orchestrator/output/supervised-output.ts for the transitions. */
 export const OutputStateSchema = z.enum(['connecting', 'live', 'reconnecting', 'failed', 'stopped']);
 
 /**

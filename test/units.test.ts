@@ -53,7 +53,7 @@ t.test('the server exits 1 with a clear message on invalid env', async (t) => {
 
 t.test('ffmpeg arguments', async (t) => {
   const args = buildFfmpegArgs({
-    width: 1280, height: 720, fps: 30, output: 'rtmp://live/app/key',
+    width: 1280, height: 720, targetFPS: 30, output: 'rtmp://live/app/key',
     encoder: { preset: 'veryfast', bitrateKbps: 3000, keyframeIntervalSeconds: 2, audio: 'silent', colorMatrix: 'auto' },
   });
   const after = (flag: string): string | undefined => args[args.indexOf(flag) + 1];
@@ -71,7 +71,7 @@ t.test('ffmpeg arguments', async (t) => {
   t.equal(after('-colorspace'), 'bt709', '720p is HD: tagged BT.709');
   t.equal(after('-color_range'), 'tv');
   t.equal(args.filter((a) => a === '-color_primaries').length, 2, 'tags on the raw input and on the encoder');
-  const noAudio = buildFfmpegArgs({ width: 2, height: 2, fps: 25, output: 'a.mkv', encoder: { preset: 'fast', bitrateKbps: 500, keyframeIntervalSeconds: 1, audio: 'none', colorMatrix: 'auto' } });
+  const noAudio = buildFfmpegArgs({ width: 2, height: 2, targetFPS: 25, output: 'a.mkv', encoder: { preset: 'fast', bitrateKbps: 500, keyframeIntervalSeconds: 1, audio: 'none', colorMatrix: 'auto' } });
   t.equal(noAudio[noAudio.indexOf('-colorspace') + 1], 'smpte170m', 'below 720 lines: BT.601 (SMPTE 170M)');
   t.notOk(noAudio.includes('aac'));
   t.notOk(noAudio.includes('1:a:0'));

@@ -7,6 +7,7 @@ import { redactUrl, secretsOf } from '../../shared/outputs.js';
 import { StderrTail } from './stderr-tail.js';
 import { buildFfmpegArgs, type EncodeJob } from './ffmpeg-args.js';
 import { ProgressParser, type EncoderProgress } from './progress.js';
+import type { OutputProcess } from './supervised-output.js';
 
 /** How an encoder process ended, as a tagged union. */
 export type EncoderExit =
@@ -15,6 +16,8 @@ export type EncoderExit =
 
 /** Lines of ffmpeg's stderr kept for error reports. */
 const STDERR_LINES = 20;
+/** An encoder counts as flowing while its last rising progress report is younger than this, ms (ffmpeg reports each second). */
+const FLOWING_MS = 2000;
 
 /**
  * One ffmpeg process encoding raw frames from stdin. `write` hands it a pooled frame and keeps a
@@ -22,8 +25,10 @@ const STDERR_LINES = 20;
  * the pipeline uses as its backpressure signal (a pipe write of a whole frame always exceeds the
  * stream's highWaterMark, so `write()`'s return value says nothing useful here).
  */
-export class Encoder {
+export class Encoder implements OutputProcess {
   readonly args: string[];
+  /** Where it writes: a network URL or an absolute file path. */
+  readonly output: string;
   readonly exited: Promise<EncoderExit>;
   /** Resolves once the process is running; rejects with the reason when it could not start. */
   readonly started: Promise<void>;
@@ -45,6 +50,7 @@ export class Encoder {
    */
   constructor(ffmpegPath: string, job: EncodeJob, private readonly pool: FramePool, log: Logger, metrics?: Metrics) {
     this.args = buildFfmpegArgs(job);
+    this.output = job.output;
     this.#metrics = metrics;
     // Every argument that is a URL is redacted (the output is passed as ffmpegTarget(output), not verbatim).
     log.info({ cmd: ffmpegPath, args: this.args.map((a) => redactOutput(a)) }, 'starting encoder');
@@ -93,6 +99,16 @@ export class Encoder {
   /** Kills ffmpeg at once (a stalled or wedged encoder); `exited` reports it as failed. */
   kill(): void {
     this.#proc.kill('SIGKILL');
+  }
+
+  /** Its frame count rose within the last 2 s. */
+  get flowing(): boolean {
+    return this.progress !== null && this.progress.frame > 0 && performance.now() - this.lastProgressAt < FLOWING_MS;
+  }
+
+  /** A fresh ffmpeg (still connecting to an RTMP server, say) gets twice as long before its first report. */
+  stallLimitMs(stallMs: number): number {
+    return (this.progress ? 1 : 2) * stallMs;
   }
 
   /** Frames written but not yet read by ffmpeg. */

@@ -7,7 +7,7 @@ export interface EncodeJob {
   /** Frame size in pixels and rate in frames per second of the raw I420 frames on stdin. */
   width: number;
   height: number;
-  fps: number;
+  targetFPS: number;
   encoder: EncoderSettings;
   /** An `rtmp(s)://` URL or a file path (passed to ffmpeg as `file:<path>`). */
   output: string;
@@ -39,7 +39,7 @@ export function muxerFor(output: string): string[] {
 /**
  * The ffmpeg argument array (never a shell string) for one encode: raw I420 frames on stdin
  * (converted by the compositor, pixels/yuv.ts, so ffmpeg runs no colour conversion),
- * H.264 (libx264, yuv420p) at the configured preset and bitrate, GOP = keyframe interval x fps
+ * H.264 (libx264, yuv420p) at the configured preset and bitrate, GOP = keyframe interval x targetFPS
  * with scene-cut keyframes off so keyframes land exactly on the interval, plus a silent AAC track
  * when `audio` is `silent`. A second input (the silent source) also makes ffmpeg read stdin on a
  * thread of its own; with `audio: none` it is still opened but not mapped, for that reason alone.
@@ -87,7 +87,7 @@ export function colorArgs(job: Pick<EncodeJob, 'height' | 'encoder'>, input: 'yu
  */
 export function encodeArgs(job: Omit<EncodeJob, 'output'>, input: 'yuv420p' | 'rgba' = 'yuv420p'): string[] {
   const { encoder } = job;
-  const gop = Math.max(1, Math.round(encoder.keyframeIntervalSeconds * job.fps));
+  const gop = Math.max(1, Math.round(encoder.keyframeIntervalSeconds * job.targetFPS));
   const kbps = encoder.bitrateKbps;
   const withAudio = encoder.audio === 'silent';
   const color = colorArgs(job, input);
@@ -96,7 +96,7 @@ export function encodeArgs(job: Omit<EncodeJob, 'output'>, input: 'yuv420p' | 'r
     '-f', 'rawvideo',
     '-pix_fmt', input,
     '-video_size', `${job.width}x${job.height}`,
-    '-framerate', String(job.fps),
+    '-framerate', String(job.targetFPS),
     '-i', 'pipe:0',
     '-f', 'lavfi',
     '-i', `anullsrc=channel_layout=stereo:sample_rate=${AUDIO_RATE_HZ}`,

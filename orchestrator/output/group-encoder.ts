@@ -1,5 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Logger } from 'pino';
+import type { EncoderSettings } from '../../shared/stream-config.js';
 import type { Frame, FramePool } from '../render/frame-pool.js';
 import { encodeArgs, type EncodeJob } from './ffmpeg-args.js';
 import { StderrTail } from './stderr-tail.js';
@@ -89,5 +90,78 @@ export class GroupEncoder {
 
   kill(): void {
     this.#proc.kill('SIGKILL');
+  }
+}
+
+/** The encoder settings two outputs must share to share an encode. */
+export function encodeGroupKey(enc: EncoderSettings): string {
+  return `${enc.preset}-${enc.bitrateKbps}k-gop${enc.keyframeIntervalSeconds}s-${enc.audio}`;
+}
+
+/**
+ * The shared encodes, one per set of encoder settings in use ({@link encodeGroupKey}). A shared
+ * encode that dies is forgotten and `onDied` is told, so its muxers go through their reconnects
+ * (the next start of one makes a new encode).
+ */
+export class EncodeGroups {
+  readonly #groups = new Map<string, GroupEncoder>();
+
+  constructor(
+    private readonly ffmpegPath: string,
+    private readonly pool: () => FramePool,
+    private readonly log: Logger,
+    private readonly onDied: (key: string) => void,
+  ) {}
+
+  /** True while at least one shared encode runs. */
+  get running(): boolean {
+    for (const g of this.#groups.values()) if (g.running) return true;
+    return false;
+  }
+
+  get size(): number {
+    return this.#groups.size;
+  }
+
+  pids(): number[] {
+    return [...this.#groups.values()].flatMap((g) => (g.pid ? [g.pid] : []));
+  }
+
+  /** The running encode for `job`'s settings, started now when there is none. */
+  get(job: Omit<EncodeJob, 'output'>): GroupEncoder {
+    const key = encodeGroupKey(job.encoder);
+    let g = this.#groups.get(key);
+    if (g?.running) return g;
+    g = new GroupEncoder(this.ffmpegPath, job, this.pool(), this.log.child({ component: 'shared-encoder', group: key }));
+    this.#groups.set(key, g);
+    const mine = g;
+    void g.exited.then((reason) => {
+      if (this.#groups.get(key) !== mine || reason === null) return;
+      this.log.warn({ group: key, reason }, 'shared encoder exited');
+      this.#groups.delete(key);
+      this.onDied(key);
+    });
+    return g;
+  }
+
+  /** Ends the encodes whose key is not in `wanted`. */
+  keep(wanted: ReadonlySet<string>): void {
+    for (const [key, g] of this.#groups) {
+      if (wanted.has(key)) continue;
+      this.#groups.delete(key);
+      void g.end();
+    }
+  }
+
+  /** Offers one frame to every shared encode (each drops it when its queue is full). */
+  write(frame: Frame): void {
+    for (const g of this.#groups.values()) g.write(frame);
+  }
+
+  /** Ends every encode (their muxers get the rest of the stream). */
+  async endAll(): Promise<void> {
+    const all = [...this.#groups.values()];
+    this.#groups.clear();
+    await Promise.all(all.map((g) => g.end()));
   }
 }

@@ -2,6 +2,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Logger } from 'pino';
 import { ProgressParser, type EncoderProgress } from './progress.js';
 import { StderrTail } from './stderr-tail.js';
+import type { OutputProcess } from './supervised-output.js';
 import type { TsSink } from './ts-fanout.js';
 
 /** Bytes waiting for a muxer's stdin above which it is killed (a destination that stopped reading). */
@@ -26,7 +27,7 @@ export interface MuxerExit {
  * re-encoding (`-c copy`): an RTMP server, an SRT peer, a file, an HLS playlist. Its `-progress`
  * reports (bytes written, bitrate) tell whether the destination takes data.
  */
-export class Muxer implements TsSink {
+export class Muxer implements TsSink, OutputProcess {
   readonly #proc: ChildProcessWithoutNullStreams;
   readonly exited: Promise<MuxerExit>;
   /** The last `-progress` report, or null. */
@@ -80,8 +81,8 @@ export class Muxer implements TsSink {
 
   /**
    * Bytes this output has written: ffmpeg's `total_size`. Where ffmpeg reports none (its HLS
-   * muxer says N/A), the MPEG-TS bytes passed to it instead; `-c copy` into TS segments writes
-   * about as many (a 3 s test stream: 141 kB in, 131 kB of segments).
+   * muxer says N/A), the MPEG-TS bytes passed to it instead: `-c copy` into TS segments writes
+   * about as many.
    */
   get bytes(): number {
     const p = this.progress;
@@ -103,6 +104,11 @@ export class Muxer implements TsSink {
 
   get running(): boolean {
     return !this.#done && !this.#ending;
+  }
+
+  /** Killed when no byte or frame was written for the policy's whole stall time. */
+  stallLimitMs(stallMs: number): number {
+    return stallMs;
   }
 
   /** Passes TS bytes on; a muxer whose stdin backlog passes 16 MB is killed (it then exits as failed). */

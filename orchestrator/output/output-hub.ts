@@ -3,18 +3,28 @@ import type { Logger } from 'pino';
 import { AppError } from '../../shared/errors.js';
 import { LIMITS } from '../../shared/limits.js';
 import type { OutputStatus } from '../../shared/output-status.js';
-import { OutputCreateSchema, OutputPatchSchema, OutputSpecSchema, redactUrl, secretsOf, type OutputSpec, type OutputView } from '../../shared/outputs.js';
-import type { EncoderSettings } from '../../shared/stream-config.js';
+import { OutputCreateSchema, OutputPatchSchema, OutputSpecSchema, redactUrl, type OutputSpec, type OutputView } from '../../shared/outputs.js';
+import type { StreamConfig } from '../../shared/stream-config.js';
+import type { RenderPool } from '../../pool/render-pool.js';
 import { parseOrThrow } from '../../shared/validation.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { Frame, FramePool } from '../render/frame-pool.js';
-import { restartDelay, type OutputEvent, type OutputState, type RestartPolicy } from './encoder-supervisor.js';
-import { GroupEncoder } from './group-encoder.js';
-import { Muxer } from './muxer.js';
-import { muxerArgs } from './muxer-args.js';
+import type { FrameSink } from '../render/frame-sink.js';
+import { EncodeGroups, encodeGroupKey, GROUP_MAX_QUEUED_FRAMES } from './group-encoder.js';
+import { ExtraOutput } from './extra-output.js';
+import { MainOutput } from './main-output.js';
 import type { OutputPolicy } from './output-path.js';
+import { PreviewEncoder, type PreviewSettings } from './preview-encoder.js';
+import { ffprobeFor, RecordingJanitor } from './recording-check.js';
+import type { OutputEvent, RestartPolicy } from './supervised-output.js';
 
 /** How often outputs are looked at for progress and stalls, ms. */
 const WATCHDOG_MS = 500;
+/**
+ * Frame buffers the extra outputs' shared encoders may hold (up to 3 each, for up to 4 encode
+ * groups). The pool allocates lazily, so these cost memory only while encoders lag.
+ */
+export const OUTPUT_FRAMES = GROUP_MAX_QUEUED_FRAMES * 4;
 
 export interface OutputHubOptions {
   ffmpegPath: string;
@@ -22,57 +32,98 @@ export interface OutputHubOptions {
   dataDir: string;
   /** Where file outputs may be written (RECORDINGS_DIR, OUTPUT_DIRS); checked at every entry and before each start. */
   paths: OutputPolicy;
-  /** The canvas and the config's encoder settings of the next encode. */
-  job: () => { width: number; height: number; fps: number; encoder: EncoderSettings };
+  /** The stream configuration now: canvas, rate, the config's encoder settings and the main output's URL. */
+  stream: () => StreamConfig;
   pool: () => FramePool;
+  /** How a dead or stalled ffmpeg is restarted while live. */
   policy: RestartPolicy;
+  /** The root logger (each part logs under its own `component`). */
   log: Logger;
-  /** Called with a file output's recording each time its muxer exits (unreadable ones are removed). */
-  onFileExit?: (path: string) => void;
-}
-
-interface Entry {
-  spec: OutputSpec;
-  muxer: Muxer | null;
-  group: string | null;
-  state: OutputState;
-  attempt: number;
-  restarts: number;
-  lastError: string | null;
-  retry: NodeJS.Timeout | null;
-  location: string | null;
-}
-
-/** Effective encoder settings of an output: the config's, overridden by its own. */
-function effectiveEncoder(base: EncoderSettings, spec: OutputSpec): EncoderSettings {
-  return { ...base, ...spec.encoder };
+  metrics?: Metrics;
+  /** Dashboard previews: encoded on the render pool, with these settings. */
+  preview: { pool: RenderPool; settings: PreviewSettings };
+  /** The main output was given up on (max retries): the stream stops with this error. */
+  onMainFailed: (message: string) => void;
 }
 
 /**
- * The extra outputs (`/stream/outputs`): each is one ffmpeg muxer that copies a shared encode
- * into its destination. Outputs with equal effective encoder settings share one `GroupEncoder`;
- * each muxer is supervised on its own (a dead destination reconnects with the restart policy's
- * backoff while the others keep streaming), so adding, removing or losing one output never
- * touches the others. Emits `output` on every state change (URLs redacted) and `specs` when the
- * set of outputs or their settings changed (to be persisted).
+ * Every output of the stream, supervised alike (output/supervised-output.ts): `main`, the
+ * config's own (output/main-output.ts), and the extra ones (`/stream/outputs`). Each extra
+ * output is one ffmpeg muxer that copies a shared encode into its destination; extra outputs
+ * with equal effective encoder settings share one `GroupEncoder`. Each output restarts on its
+ * own (a dead destination reconnects with the restart policy's backoff while the others keep
+ * streaming), so adding, removing or losing one never touches the others. The hub is the
+ * render side's {@link FrameSink}: every frame goes to the main encoder, the shared encoders and
+ * the preview. Emits `output` on every state change (URLs redacted) and `specs` when the set of
+ * extra outputs or their settings changed (to be persisted).
  */
-export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEvent]; specs: [OutputSpec[]] }> {
+export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEvent]; specs: [OutputSpec[]] }> implements FrameSink {
   readonly #o: OutputHubOptions;
-  readonly #entries = new Map<string, Entry>();
-  readonly #groups = new Map<string, GroupEncoder>();
+  readonly #log: Logger;
+  readonly #main: MainOutput;
+  readonly #entries = new Map<string, ExtraOutput>();
+  readonly #groups: EncodeGroups;
+  /** Removes recordings an ffmpeg left unreadable when it exits. */
+  readonly #janitor: RecordingJanitor;
   #live = false;
   #watchdog: NodeJS.Timeout | null = null;
   #nextId = 1;
+  /** Turns composited frames into dashboard previews (its `sink`: where they go; null: none are made). */
+  readonly preview: PreviewEncoder;
 
   constructor(options: OutputHubOptions) {
     super();
     this.#o = options;
+    this.#log = options.log.child({ component: 'outputs' });
+    const metrics = options.metrics;
+    // A shared encode that died: its muxers lose their input and go through their own reconnects.
+    this.#groups = new EncodeGroups(options.ffmpegPath, options.pool, this.#log, (key) => {
+      for (const e of this.#entries.values()) if (e.group === key) e.sup.process?.kill();
+    });
+    this.preview = new PreviewEncoder(options.preview.pool, options.preview.settings, options.log.child({ component: 'preview' }), options.pool, () => options.stream().targetFPS);
+    this.#janitor = new RecordingJanitor(ffprobeFor(options.ffmpegPath), options.log.child({ component: 'recordings' }), () => metrics?.recordingsRemoved.inc());
+    this.#main = new MainOutput({
+      ffmpegPath: options.ffmpegPath,
+      stream: options.stream,
+      paths: options.paths,
+      pool: options.pool,
+      policy: options.policy,
+      log: options.log.child({ component: 'encoder' }),
+      metrics,
+      onFileExit: (path) => void this.#janitor.afterExit(path),
+      onChange: (e) => this.emit('output', e),
+      onFailed: options.onMainFailed,
+    });
   }
 
-  /** True while at least one shared encoder runs (the pipeline then has frames to make). */
-  get active(): boolean {
-    for (const g of this.#groups.values()) if (g.running) return true;
-    return false;
+  /** The main output is up and takes frames. */
+  get ready(): boolean {
+    return this.#main.encoder?.running ?? false;
+  }
+
+  /** Frames the main encoder has not read yet (0 while down). */
+  get queued(): number {
+    return this.#main.encoder?.queued ?? 0;
+  }
+
+  /** True while at least one shared encoder runs (frames are wanted even while the main output is down). */
+  get othersActive(): boolean {
+    return this.#groups.running;
+  }
+
+  /** Where the main encoder writes (a network URL or a recording's absolute path), or null while it is down. */
+  get mainOutput(): string | null {
+    return this.#main.encoder?.output ?? null;
+  }
+
+  /** The main output was given up on (it stays so until the stream stops). */
+  get mainFailed(): boolean {
+    return this.#main.status().state === 'failed';
+  }
+
+  /** The main encoder's pid, or undefined. */
+  get mainPid(): number | undefined {
+    return this.#main.encoder?.pid;
   }
 
   /** Shared encoders running now (for tests and the bench: outputs with equal settings share one). */
@@ -80,15 +131,19 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
     return this.#groups.size;
   }
 
-  /** Process ids of the shared encoders and muxers (the bench measures their CPU). */
+  /** Process ids of the extra outputs' shared encoders and muxers (the bench measures their CPU). */
   pids(): number[] {
-    const out: number[] = [];
-    for (const g of this.#groups.values()) if (g.pid) out.push(g.pid);
-    for (const e of this.#entries.values()) if (e.muxer?.pid) out.push(e.muxer.pid);
+    const out = this.#groups.pids();
+    for (const e of this.#entries.values()) if (e.sup.process?.pid) out.push(e.sup.process.pid);
     return out;
   }
 
-  /** The outputs as stored (URLs not redacted: for persistence only). */
+  /** Every output's status: `main` first, then the extra ones; stream keys redacted. */
+  statuses(): OutputStatus[] {
+    return [this.#main.status(), ...this.list()];
+  }
+
+  /** The extra outputs as stored (URLs not redacted: for persistence only). */
   specs(): OutputSpec[] {
     return [...this.#entries.values()].map((e) => e.spec);
   }
@@ -102,7 +157,7 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
         this.#o.paths.check(parsed.url);
         this.#add(parsed);
       } catch (err) {
-        this.#o.log.error({ output: spec.id, reason: (err as Error).message }, 'stored output is invalid; skipped');
+        this.#log.error({ output: spec.id, reason: (err as Error).message }, 'stored output is invalid; skipped');
         skipped.push(spec.id);
       }
     }
@@ -110,13 +165,14 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
     return skipped;
   }
 
+  /** The extra outputs. */
   list(): OutputView[] {
-    return [...this.#entries.values()].map((e) => this.#view(e));
+    return [...this.#entries.values()].map((e) => e.view());
   }
 
   /** @throws AppError SM_ERR_OUTPUT_NOT_FOUND */
   get(id: string): OutputView {
-    return this.#view(this.#entry(id));
+    return this.#entry(id).view();
   }
 
   /**
@@ -135,14 +191,26 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
     const entry = this.#add(spec);
     this.emit('specs', this.specs());
     this.#reconcile();
-    return this.#view(entry);
+    return entry.view();
   }
 
-  #add(spec: OutputSpec): Entry {
+  #add(spec: OutputSpec): ExtraOutput {
     if (this.#entries.has(spec.id)) throw new AppError('SM_ERR_OUTPUT_EXISTS', `An output "${spec.id}" already exists`);
-    const entry: Entry = { spec, muxer: null, group: null, state: 'stopped', attempt: 0, restarts: 0, lastError: null, retry: null, location: null };
+    const { ffmpegPath, dataDir, paths, stream, policy } = this.#o;
+    const entry: ExtraOutput = new ExtraOutput(spec, {
+      ffmpegPath,
+      dataDir,
+      paths,
+      stream,
+      policy,
+      groups: this.#groups,
+      log: this.#log,
+      wanted: () => this.#live && entry.spec.enabled && this.#entries.get(entry.spec.id) === entry,
+      onChange: (e) => this.emit('output', e),
+      onFileExit: (path) => void this.#janitor.afterExit(path),
+    });
     this.#entries.set(spec.id, entry);
-    this.#o.log.info({ output: spec.id, kind: spec.kind, url: spec.url && redactUrl(spec.url) }, 'output added');
+    this.#log.info({ output: spec.id, kind: spec.kind, url: spec.url && redactUrl(spec.url) }, 'output added');
     return entry;
   }
 
@@ -155,11 +223,11 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
     const patch = parseOrThrow(OutputPatchSchema, body, 'output patch');
     const spec = parseOrThrow(OutputSpecSchema, { ...entry.spec, ...patch, encoder: { ...entry.spec.encoder, ...patch.encoder } }, 'output');
     this.#o.paths.check(spec.url);
-    await this.#stopEntry(entry);
+    await entry.sup.stop();
     entry.spec = spec;
     this.emit('specs', this.specs());
     this.#reconcile();
-    return this.#view(entry);
+    return entry.view();
   }
 
   /** Starts (`enabled: true`) or stops (`false`) one output; a stopped recording is a finished file. */
@@ -170,68 +238,63 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
   /** @throws AppError SM_ERR_OUTPUT_NOT_FOUND */
   async remove(id: string): Promise<void> {
     const entry = this.#entry(id);
-    await this.#stopEntry(entry);
+    await entry.sup.stop();
     this.#entries.delete(id);
     this.emit('specs', this.specs());
     this.#reconcile();
   }
 
-  /** The stream went live: start every enabled output. */
+  /**
+   * Starts the main output's encoder, at a start of the stream (the extra outputs follow at {@link goLive}).
+   * @throws AppError SM_ERR_ENCODER when ffmpeg cannot start; SM_ERR_OUTPUT_URL or a file system
+   *   error when its recording cannot be claimed
+   */
+  async startMain(): Promise<void> {
+    await this.#main.start();
+    this.#watchdog ??= setInterval(() => this.#watch(), WATCHDOG_MS);
+  }
+
+  /** Writes the first frame to the main encoder ahead of the clock (see `MainOutput.prime`); returns the copies written. */
+  prime(frame: Frame): Promise<number> {
+    return this.#main.prime(frame);
+  }
+
+  /** The stream went live: start every enabled extra output. */
   goLive(): void {
     this.#live = true;
     this.#watchdog ??= setInterval(() => this.#watch(), WATCHDOG_MS);
     this.#reconcile();
   }
 
-  /** The stream stops: end the shared encoders (their muxers get the rest), then every muxer (files are finalised). */
+  /**
+   * The stream stops: the main encoder and the shared encoders end (the muxers get the rest of
+   * their stream), then every muxer (files are finalised).
+   */
   async stopAll(): Promise<void> {
     this.#live = false;
     if (this.#watchdog) clearInterval(this.#watchdog);
     this.#watchdog = null;
-    await Promise.all([...this.#groups.values()].map((g) => g.end()));
-    this.#groups.clear();
-    await Promise.all([...this.#entries.values()].map((e) => this.#stopEntry(e)));
+    await Promise.all([this.#main.stop(), this.#groups.endAll()]);
+    await Promise.all([...this.#entries.values()].map((e) => e.sup.stop()));
   }
 
-  /** Offers one composited frame to every shared encoder. */
-  write(frame: Frame): void {
-    for (const g of this.#groups.values()) g.write(frame);
+  /** Offers one frame to the main encoder and every shared encoder; true when the main one took it. */
+  write(frame: Frame): boolean {
+    const main = this.#main.encoder;
+    const took = main?.running === true && main.write(frame);
+    this.#groups.write(frame);
+    return took;
   }
 
-  #entry(id: string): Entry {
+  /** A newly composited frame: the preview samples it. */
+  made(frame: Frame, startedAt: number): void {
+    this.preview.offer(frame, startedAt);
+  }
+
+  #entry(id: string): ExtraOutput {
     const e = this.#entries.get(id);
     if (!e) throw new AppError('SM_ERR_OUTPUT_NOT_FOUND', `No output has id "${id}"`);
     return e;
-  }
-
-  #view(e: Entry): OutputView {
-    return {
-      id: e.spec.id,
-      kind: e.spec.kind,
-      url: e.spec.url === null ? null : redactUrl(e.spec.url),
-      enabled: e.spec.enabled,
-      encoder: e.spec.encoder,
-      encodeGroup: this.#groupKey(e.spec),
-      state: e.state,
-      restarts: e.restarts,
-      lastError: e.lastError,
-      bytes: e.muxer?.bytes ?? 0,
-      bitrateBps: e.muxer?.bitrateBps ?? null,
-      location: e.location,
-      file: e.spec.kind === 'file' ? e.location : null,
-    };
-  }
-
-  #groupKey(spec: OutputSpec): string {
-    const enc = effectiveEncoder(this.#o.job().encoder, spec);
-    return `${enc.preset}-${enc.bitrateKbps}k-gop${enc.keyframeIntervalSeconds}s-${enc.audio}`;
-  }
-
-  #set(e: Entry, state: OutputState, event: OutputEvent['event'], extra: Pick<OutputEvent, 'delayMs' | 'reason'> = {}): void {
-    e.state = state;
-    const v = this.#view(e);
-    this.#o.log.info({ output: v.id, state, event, attempt: e.attempt, ...extra }, 'output state');
-    this.emit('output', { id: v.id, url: v.url, state, restarts: v.restarts, lastError: v.lastError, bytes: v.bytes, bitrateBps: v.bitrateBps, file: v.file, event, attempt: e.attempt, ...extra });
   }
 
   /** Starts what should run and ends shared encoders nobody uses. */
@@ -239,110 +302,17 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
     const wanted = new Set<string>();
     if (this.#live) {
       for (const e of this.#entries.values()) {
-        if (!e.spec.enabled || e.state === 'failed') continue;
-        wanted.add(this.#groupKey(e.spec));
-        if (!e.muxer && !e.retry) this.#spawn(e);
+        if (!e.spec.enabled || e.sup.state === 'failed') continue;
+        wanted.add(encodeGroupKey(e.encoder));
+        e.sup.run();
       }
     }
-    for (const [key, g] of this.#groups) {
-      if (!wanted.has(key)) {
-        this.#groups.delete(key);
-        void g.end();
-      }
-    }
+    this.#groups.keep(wanted);
   }
 
-  #group(key: string, spec: OutputSpec): GroupEncoder {
-    let g = this.#groups.get(key);
-    if (g?.running) return g;
-    const job = this.#o.job();
-    g = new GroupEncoder(this.#o.ffmpegPath, { ...job, encoder: effectiveEncoder(job.encoder, spec) }, this.#o.pool(), this.#o.log.child({ component: 'shared-encoder', group: key }));
-    this.#groups.set(key, g);
-    const mine = g;
-    void g.exited.then((reason) => {
-      if (this.#groups.get(key) !== mine || reason === null) return;
-      // The shared encode died: its muxers lose their input; they go through their own reconnects.
-      this.#o.log.warn({ group: key, reason }, 'shared encoder exited');
-      this.#groups.delete(key);
-      for (const e of this.#entries.values()) if (e.group === key) e.muxer?.kill();
-    });
-    return g;
-  }
-
-  #spawn(e: Entry): void {
-    let target: ReturnType<typeof muxerArgs>;
-    try {
-      target = muxerArgs(e.spec, this.#o);
-    } catch (err) {
-      // Not allowed (a symlink now leads out of RECORDINGS_DIR): nothing is spawned, the output
-      // fails and says why. Not creatable (disk full): retried like a muxer that died.
-      e.lastError = `cannot write the output: ${(err as Error).message}`;
-      this.#o.log.error({ output: e.spec.id, reason: e.lastError }, 'output not started');
-      if (err instanceof AppError) this.#set(e, 'failed', 'failed', { reason: e.lastError });
-      else this.#retryLater(e);
-      return;
-    }
-    const { args, location } = target;
-    const key = this.#groupKey(e.spec);
-    const group = this.#group(key, e.spec);
-    e.location = location;
-    const muxer = new Muxer(this.#o.ffmpegPath, args, this.#o.log.child({ component: 'muxer', output: e.spec.id }), secretsOf(e.spec.url ?? ''));
-    e.muxer = muxer;
-    e.group = key;
-    group.fanout.add(muxer);
-    if (e.attempt === 0) this.#set(e, 'connecting', 'connecting');
-    void muxer.exited.then((exit) => {
-      group.fanout.remove(muxer);
-      if (location && e.spec.kind === 'file') this.#o.onFileExit?.(location);
-      if (e.muxer !== muxer) return;
-      e.muxer = null;
-      if (!this.#live || !e.spec.enabled || !this.#entries.has(e.spec.id)) return;
-      e.lastError = exit.message ?? 'muxer exited';
-      this.#retryLater(e);
-    });
-  }
-
-  /** Schedules the next start of an output that went down (`lastError` says why), or gives up on it. */
-  #retryLater(e: Entry): void {
-    e.attempt++;
-    if (e.attempt > this.#o.policy.maxRetries) {
-      this.#set(e, 'failed', 'failed', { reason: e.lastError ?? undefined });
-      return;
-    }
-    const delayMs = restartDelay(this.#o.policy, e.attempt);
-    this.#set(e, 'reconnecting', 'reconnecting', { delayMs, reason: e.lastError ?? undefined });
-    e.retry = setTimeout(() => {
-      e.retry = null;
-      e.restarts++;
-      this.#reconcile();
-    }, delayMs);
-  }
-
-  /** Ends an output's muxer (a file gets its trailer) and cancels a scheduled retry. */
-  async #stopEntry(e: Entry): Promise<void> {
-    if (e.retry) clearTimeout(e.retry);
-    e.retry = null;
-    const m = e.muxer;
-    e.muxer = null;
-    e.attempt = 0;
-    if (m) await m.end();
-    if (e.state !== 'stopped') this.#set(e, 'stopped', 'stopped');
-  }
-
-  /** Live when bytes flow; killed (and so reconnected) when they stop for the policy's stall time. */
+  /** Each output: live when its progress flows; killed (and so restarted) when it stalls. */
   #watch(): void {
-    const now = performance.now();
-    for (const e of this.#entries.values()) {
-      const m = e.muxer;
-      if (!m || !m.running) continue;
-      if (m.flowing && (e.state === 'connecting' || e.state === 'reconnecting')) {
-        const again = e.state === 'reconnecting';
-        e.attempt = 0;
-        this.#set(e, 'live', again ? 'reconnected' : 'live');
-      } else if (now - m.lastProgressAt > this.#o.policy.stallMs) {
-        e.lastError = `no bytes written for ${this.#o.policy.stallMs} ms`;
-        m.kill();
-      }
-    }
+    this.#main.watch();
+    for (const e of this.#entries.values()) e.sup.watch();
   }
 }

@@ -19,7 +19,7 @@ export interface PreviewSettings {
 }
 
 /**
- * Turns every Nth composited frame (N = targetFPS / preview fps) into one JPEG per quality level
+ * Turns every Nth composited frame (N = the stream's targetFPS / preview fps) into one JPEG per quality level
  * in use, on the render pool, and hands them to the sink. After a change to the scene or the
  * data ({@link changed}), the first frame composited after it is previewed at once rather than
  * at its turn, so an admin sees the change within about one frame interval plus the encode; such
@@ -36,10 +36,16 @@ export class PreviewEncoder {
   /** When the last preview was started. */
   #lastAt = -Infinity;
 
+  /**
+   * @param frames the frame pool now (each frame's reference goes back to it)
+   * @param targetFPS the stream's frame rate now
+   */
   constructor(
     private readonly pool: RenderPool,
     private readonly settings: PreviewSettings,
     private readonly log: Logger,
+    private readonly frames: () => FramePool,
+    private readonly targetFPS: () => number,
   ) {}
 
   /** The scene or the data changed: preview the next frame that shows it without waiting for its turn. */
@@ -48,14 +54,14 @@ export class PreviewEncoder {
   }
 
   /**
-   * Called with each new frame; `frames` is the pool the frame came from (for its reference).
+   * Called with each new frame.
    * @param startedAt when the frame's composition started (`performance.now()`), to tell whether it shows a change
    */
-  offer(frame: Frame, frames: FramePool, targetFPS: number, startedAt: number): void {
+  offer(frame: Frame, startedAt: number): void {
     const sink = this.sink;
     if (!sink || this.#busy) return;
     const now = performance.now();
-    const every = Math.max(1, Math.round(targetFPS / this.settings.fps));
+    const every = Math.max(1, Math.round(this.targetFPS() / this.settings.fps));
     const shows = this.#changedAt !== null && startedAt >= this.#changedAt;
     const early = shows && now - this.#lastAt >= 500 / this.settings.fps;
     if (frame.index % every !== 0 && !early) return;
@@ -64,6 +70,7 @@ export class PreviewEncoder {
     if (shows) this.#changedAt = null;
     this.#lastAt = now;
     this.#busy = true;
+    const frames = this.frames();
     frames.retain(frame);
     const { widths, quality } = this.settings;
     const timestamp = Date.now();

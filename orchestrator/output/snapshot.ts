@@ -1,5 +1,38 @@
 import sharp from 'sharp';
-import type { Frame } from '../render/frame-pool.js';
+import { AppError } from '../../shared/errors.js';
+import type { Frame, FramePool } from '../render/frame-pool.js';
+
+/** Where a snapshot's frame comes from (the frame producer): the last live frame, or one composed now. */
+export interface SnapshotSource {
+  /** Settles when the newest frame in the making is done (null: none is). */
+  readonly inflight: Promise<void> | null;
+  /** The last frame made, or null. */
+  readonly last: Frame | null;
+  /** One frame at scene time `timeMs` (ms) with a reference for the caller; null: no free buffer. */
+  compose(timeMs: number): Promise<Frame | null>;
+}
+
+/**
+ * A PNG of the picture now: the last live frame (after the one in the making) while live; when
+ * not live, the scene composed once at scene time `timeMs()`.
+ * @param width downscale to this many pixels wide
+ * @throws AppError SM_ERR_NO_FRAME when no frame buffer is free
+ */
+export async function takeSnapshot(source: SnapshotSource, frames: FramePool, live: boolean, timeMs: () => number, width?: number): Promise<Buffer> {
+  const inflight = source.inflight;
+  if (inflight) await inflight;
+  const last = source.last;
+  let frame = last && live ? frames.retain(last) : null;
+  if (!frame) {
+    frame = await source.compose(timeMs());
+    if (!frame) throw new AppError('SM_ERR_NO_FRAME', 'No frame buffer is free; try again');
+  }
+  try {
+    return await encodeSnapshot(frame, width);
+  } finally {
+    frames.release(frame);
+  }
+}
 
 /**
  * Encodes a composited frame as PNG with sharp, un-premultiplying on the way (sharp's raw input

@@ -1,14 +1,20 @@
+/** The frame interval at `targetFPS` frames per second, ms: the one place it is computed. */
+export function frameIntervalMs(targetFPS: number): number {
+  return 1000 / targetFPS;
+}
+
 /** Called once per frame interval with the frame number and how many intervals were skipped. */
 export type TickHandler = (frameIndex: number, skipped: number) => void;
 
 /**
- * A frame clock at a target FPS with drift correction: tick `n` is due at `t0 + n x interval`
- * (interval = 1000 / fps ms), and each timer is set for the next due time, so timer lateness never
+ * A frame clock at the stream's `targetFPS` with drift correction: tick `n` is due at
+ * `t0 + n x interval` ({@link frameIntervalMs}), and each timer is set for the next due time, so timer lateness never
  * accumulates. When the event loop was blocked past one or more due times, the missed ticks are
  * not replayed: the next tick reports how many were skipped.
  */
 export class FrameClock {
-  readonly #fps: number;
+  /** Frame interval, ms. */
+  readonly intervalMs: number;
   readonly #onTick: TickHandler;
   readonly #now: () => number;
   #timer: NodeJS.Timeout | null = null;
@@ -16,18 +22,13 @@ export class FrameClock {
   #next = 0;
 
   /**
-   * @param fps target frames per second
+   * @param targetFPS frames per second (the stream config's `targetFPS`)
    * @param now monotonic ms clock (default `performance.now`)
    */
-  constructor(fps: number, onTick: TickHandler, now: () => number = () => performance.now()) {
-    this.#fps = fps;
+  constructor(targetFPS: number, onTick: TickHandler, now: () => number = () => performance.now()) {
+    this.intervalMs = frameIntervalMs(targetFPS);
     this.#onTick = onTick;
     this.#now = now;
-  }
-
-  /** Frame interval in ms. */
-  get intervalMs(): number {
-    return 1000 / this.#fps;
   }
 
   get running(): boolean {

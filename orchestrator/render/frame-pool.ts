@@ -1,5 +1,8 @@
+import { endianness } from 'node:os';
 import { frameBytes } from '../../pixels/frame-layout.js';
 import { i420Bytes, type YuvMatrix } from '../../pixels/yuv.js';
+
+if (endianness() !== 'LE') throw new Error('Stream Manager needs a little-endian CPU (frame words are RGBA in LE order)');
 
 /**
  * One composited frame: a SharedArrayBuffer of premultiplied RGBA (pixels/frame-layout.ts) with
@@ -45,8 +48,7 @@ export class Frame {
 /**
  * A pool of frame-sized buffers, so the hot path allocates none: a buffer is allocated the first
  * time the pool runs dry (up to `max`) and reused for the life of the pool. Freshly allocated
- * buffers are touched once up front so the first frames do not pay for page faults (~6 ms per
- * 8 MB on the reference machine).
+ * buffers are touched once up front so the first frames do not pay for their page faults.
  */
 export class FramePool {
   readonly #free: Frame[] = [];

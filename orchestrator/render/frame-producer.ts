@@ -1,17 +1,20 @@
 import type { Logger } from 'pino';
 import type { StreamConfig } from '../../shared/stream-config.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { EncoderSupervisor } from '../output/encoder-supervisor.js';
-import type { OutputHub } from '../output/output-hub.js';
 import { FrameClock } from './frame-clock.js';
 import type { FrameComposer } from './frame-composer.js';
 import type { Frame, FramePool } from './frame-pool.js';
+import type { FrameSink } from './frame-sink.js';
 import type { FrameStats } from './frame-stats.js';
 import { RenderQueueFullError } from './layer-renderer.js';
-import type { PreviewEncoder } from '../output/preview-encoder.js';
 
 /** Frames in the making at once: a frame that runs past its interval overlaps the next (frame-composer.ts). */
 export const MAX_MAKING = 2;
+/**
+ * Frame buffers drawn before a start's clock runs ({@link FrameProducer.warmUp}): those in use at
+ * once in steady state, the frames in the making, the last frame, and one ffmpeg is reading.
+ */
+const WARM_FRAMES = MAX_MAKING + 2;
 
 /** How long the last live frame took, ms: in all (render + composite + I420), and by stage. */
 export interface FrameTimes {
@@ -25,14 +28,13 @@ export interface FrameTimes {
 export interface FrameProducerOptions {
   composer: FrameComposer;
   stats: FrameStats;
-  preview: PreviewEncoder;
-  /** The extra outputs: every new frame (or the repeated last one) goes to them too. */
-  hub: OutputHub;
+  /** The outputs (the output side implements it): every new frame, or the repeated last one, goes there. */
+  sink: FrameSink;
   /** The frame pool, stream configuration and background pixel now (a new config replaces them). */
   frames(): FramePool;
   stream(): StreamConfig;
   background(): number;
-  /** Frames ffmpeg may hold unread before a frame is dropped (`encoder_backpressure`). */
+  /** Frames the main output may hold unread before a frame is dropped (`encoder_backpressure`). */
   encoderMaxQueuedFrames: number;
   log: Logger;
   metrics?: Metrics;
@@ -46,12 +48,12 @@ export interface FrameProducerOptions {
  * goes. Exactly one frame goes to the output per frame interval: a new one, the held one while
  * paused, or a repeat of the last one when rendering ran late (counted as dropped). Up to
  * {@link MAX_MAKING} frames are in the making at once; a scene or data change makes the next
- * frame ahead of its tick (render ahead), at most one frame ahead of the clock. When ffmpeg
- * cannot keep up (`encoderMaxQueuedFrames` unread) the frame is dropped, never queued.
+ * frame ahead of its tick (render ahead), at most one frame ahead of the clock. When the main
+ * output cannot keep up (`encoderMaxQueuedFrames` unread) the frame is dropped, never queued.
  */
 export class FrameProducer {
   readonly #o: FrameProducerOptions;
-  #encoder: EncoderSupervisor | null = null;
+  /** The running frame clock; null when stopped. */
   #clock: FrameClock | null = null;
   #last: Frame | null = null;
   /** The newest frame being made (it finishes after any older one), and how many are. */
@@ -88,16 +90,26 @@ export class FrameProducer {
   }
 
   /**
-   * Starts the frame clock at the stream's target FPS: frame n is made at scene time
-   * `startMs + n x frame interval` and written to `encoder` and the extra outputs.
+   * Goes live: draws the first frames ({@link warmUp}), primes the sink with the last, then
+   * starts the frame clock at the stream's `targetFPS`: frame n is made at scene time
+   * `startMs + n x frame interval`, where `startMs` is `now()` when the clock starts, so that
+   * frames track scene time.
    */
-  start(encoder: EncoderSupervisor, startMs: number): void {
-    this.#encoder = encoder;
+  async start(now: () => number): Promise<void> {
+    // Draw the frame buffers the first live frames take before the clock starts: first-time
+    // image decodes, cold workers and a never-drawn buffer's whole-frame composite and I420
+    // conversion (steady frames redraw only what changed) would otherwise make them late.
+    await this.warmUp(WARM_FRAMES, now());
+    if (this.#last) {
+      // ffmpeg's own start-up, past its first frames, before the clock: they open the stream.
+      const primed = await this.#o.sink.prime(this.#last);
+      for (let i = 0; i < primed; i++) this.#o.stats.delivered(false);
+    }
     this.#tickN = -1;
     this.#madeUpTo = -1;
     this.#changePending = false;
     this.#clock = new FrameClock(this.#o.stream().targetFPS, (n, skipped) => this.#tick(n, skipped));
-    this.#startMs = startMs;
+    this.#startMs = now();
     this.#clock.start();
   }
 
@@ -106,7 +118,6 @@ export class FrameProducer {
     this.#clock?.stop();
     this.#clock = null;
     if (this.#inflight) await this.#inflight;
-    this.#encoder = null;
   }
 
   /**
@@ -118,23 +129,23 @@ export class FrameProducer {
   }
 
   #renderAhead(): void {
-    const encoder = this.#encoder;
-    if (!this.#clock || !encoder?.running || this.#o.stats.state.isPaused) return;
+    const sink = this.#o.sink;
+    if (!this.#clock || !sink.ready || this.#o.stats.state.isPaused) return;
     const n = this.#tickN + 1;
     if (this.#making > 0 || n <= this.#madeUpTo) {
       this.#changePending = true;
       return;
     }
-    if (this.#tickN < 0 || encoder.queued >= this.#o.encoderMaxQueuedFrames) return;
-    this.#make(n, encoder);
+    if (this.#tickN < 0 || sink.queued >= this.#o.encoderMaxQueuedFrames) return;
+    this.#make(n);
   }
 
   /** Starts making frame `n`; a change that came meanwhile makes the next one ahead when it is done. */
-  #make(n: number, encoder: EncoderSupervisor): void {
+  #make(n: number): void {
     this.#changePending = false;
     this.#madeUpTo = Math.max(this.#madeUpTo, n);
     this.#making++;
-    const run: Promise<void> = this.#produce(n, encoder).finally(() => {
+    const run: Promise<void> = this.#produce(n, this.#startMs + n * this.#clock!.intervalMs).finally(() => {
       this.#making--;
       if (this.#inflight === run) this.#inflight = null;
       if (this.#changePending && this.#making === 0) this.#renderAhead();
@@ -145,14 +156,13 @@ export class FrameProducer {
   #tick(n: number, skipped: number): void {
     this.#lastTick = performance.now();
     this.#tickN = n;
-    const encoder = this.#encoder;
-    if (!encoder) return;
-    if (!encoder.running) {
-      // ffmpeg is down and being restarted: the interval gets no frame, and nothing queues.
+    const sink = this.#o.sink;
+    if (!sink.ready) {
+      // The main output's ffmpeg is down and being restarted: the interval gets no frame, and nothing queues.
       this.#o.stats.drop('error', 1 + skipped);
-      // The extra outputs do not depend on the main one: they still get frames.
-      if (this.#o.hub.active && this.#making === 0 && !this.#o.stats.state.isPaused) this.#make(n, encoder);
-      else if (this.#o.hub.active && this.#last) this.#o.hub.write(this.#last);
+      // The other outputs do not depend on the main one: they still get frames.
+      if (sink.othersActive && this.#making === 0 && !this.#o.stats.state.isPaused) this.#make(n);
+      else if (sink.othersActive && this.#last) sink.write(this.#last);
       return;
     }
     if (skipped > 0) this.#o.stats.drop('render_late', skipped);
@@ -161,7 +171,7 @@ export class FrameProducer {
       if (this.#changePending && this.#making === 0) this.#renderAhead();
       return;
     }
-    if (encoder.queued >= this.#o.encoderMaxQueuedFrames) {
+    if (sink.queued >= this.#o.encoderMaxQueuedFrames) {
       this.#o.stats.drop('encoder_backpressure');
       return;
     }
@@ -169,16 +179,15 @@ export class FrameProducer {
     // composites, and is written after it); two already: this interval repeats the last frame.
     if (this.#o.stats.state.isPaused || this.#making >= MAX_MAKING) {
       if (!this.#o.stats.state.isPaused) this.#o.stats.drop('render_late');
-      if (this.#last && encoder.write(this.#last)) this.#o.stats.delivered(this.#o.stats.state.isPaused);
-      if (this.#last) this.#o.hub.write(this.#last);
+      if (this.#last && sink.write(this.#last)) this.#o.stats.delivered(this.#o.stats.state.isPaused);
       return;
     }
-    this.#make(n, encoder);
+    this.#make(n);
   }
 
-  async #produce(n: number, encoder: EncoderSupervisor): Promise<void> {
+  /** Makes frame `n`, at scene time `timeMs`, and hands it to the sink. */
+  async #produce(n: number, timeMs: number): Promise<void> {
     const started = performance.now();
-    const timeMs = this.#startMs + (n * 1000) / this.#o.stream().targetFPS;
     let frame: Frame | null;
     try {
       frame = await this.compose(timeMs, true);
@@ -205,9 +214,8 @@ export class FrameProducer {
     }
     this.#o.metrics?.framesRendered.inc();
     this.setLast(frame);
-    if (encoder.running && encoder.write(frame)) this.#o.stats.delivered(true);
-    this.#o.hub.write(frame);
-    this.#o.preview.offer(frame, this.#o.frames(), this.#o.stream().targetFPS, started);
+    if (this.#o.sink.write(frame)) this.#o.stats.delivered(true);
+    this.#o.sink.made(frame, started);
   }
 
   /**
