@@ -22,18 +22,30 @@ function time(fn: () => void): ReturnType<typeof summary> {
 
 const rows: Record<string, string | number>[] = [];
 const results: Record<string, unknown> = {};
-for (const [w, h] of [[1280, 720], [1920, 1080]] as const) {
+for (const [w, h] of [
+  [1280, 720],
+  [1920, 1080],
+] as const) {
   const frame = new Uint32Array(new SharedArrayBuffer(w * h * 4));
   const full = new Uint32Array(new SharedArrayBuffer(w * h * 4)).fill(0xff336699);
   const semi = new Uint32Array(new SharedArrayBuffer(w * h * 4)).fill(0x80204060);
   const box = new Uint32Array(400 * 80).map((_, i) => (i % 7 === 0 ? 0 : 0xccffffff));
   const layer = (pixels: Uint32Array, width: number, height: number, opacity: number, opaque: boolean): CompositeLayer => ({
-    pixels, bounds: { x: 40, y: 40, width, height }, opacity, opaque,
+    pixels,
+    bounds: { x: 40, y: 40, width, height },
+    opacity,
+    opaque,
   });
   const cases: [string, () => void][] = [
     ['clear (background fill)', () => clearFrame(frame, 0xff101018)],
-    ['opaque full frame, opacity 1 (row copy)', () => blendLayer(frame, w, h, { ...layer(full, w, h, 1, true), bounds: { x: 0, y: 0, width: w, height: h } })],
-    ['semi-transparent full frame, opacity 0.5', () => blendLayer(frame, w, h, { ...layer(semi, w, h, 0.5, false), bounds: { x: 0, y: 0, width: w, height: h } })],
+    [
+      'opaque full frame, opacity 1 (row copy)',
+      () => blendLayer(frame, w, h, { ...layer(full, w, h, 1, true), bounds: { x: 0, y: 0, width: w, height: h } }),
+    ],
+    [
+      'semi-transparent full frame, opacity 0.5',
+      () => blendLayer(frame, w, h, { ...layer(semi, w, h, 0.5, false), bounds: { x: 0, y: 0, width: w, height: h } }),
+    ],
     ['400x80 text box, opacity 1', () => blendLayer(frame, w, h, layer(box, 400, 80, 1, false))],
   ];
   for (const [name, fn] of cases) {

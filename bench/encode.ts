@@ -69,8 +69,28 @@ async function ours(input: 'yuv420p' | 'rgba'): Promise<FfmpegRun> {
 const contenders: [string, () => Promise<FfmpegRun>][] = [
   ['ours, I420 by us (pipeline)', () => ours('yuv420p')],
   ['ours, RGBA converted by ffmpeg', () => ours('rgba')],
-  ['ffmpeg decoded-once-yuv', async () => runFfmpeg(config.ffmpegPath, [...(await graphArgs('S2', 'decoded-once-yuv', width, height, fps)), '-frames:v', String(frames), ...codecArgs(), ...OUT])],
-  ['ffmpeg decoded-once', async () => runFfmpeg(config.ffmpegPath, [...(await graphArgs('S2', 'decoded-once', width, height, fps)), '-frames:v', String(frames), ...codecArgs(), ...OUT])],
+  [
+    'ffmpeg decoded-once-yuv',
+    async () =>
+      runFfmpeg(config.ffmpegPath, [
+        ...(await graphArgs('S2', 'decoded-once-yuv', width, height, fps)),
+        '-frames:v',
+        String(frames),
+        ...codecArgs(),
+        ...OUT,
+      ]),
+  ],
+  [
+    'ffmpeg decoded-once',
+    async () =>
+      runFfmpeg(config.ffmpegPath, [
+        ...(await graphArgs('S2', 'decoded-once', width, height, fps)),
+        '-frames:v',
+        String(frames),
+        ...codecArgs(),
+        ...OUT,
+      ]),
+  ],
 ];
 const samples = new Map<string, number[]>(contenders.map(([name]) => [name, []]));
 // Interleaved, so a noisy neighbour hits every contender alike.
@@ -92,5 +112,9 @@ printTable(rows.map((r) => ({ contender: r.contender, 'fps (median)': r.fps.medi
 process.stdout.write('\n');
 printTable(Object.entries(ratios).map(([ratio, value]) => ({ ratio, value })));
 const pass = ratios['ours/ffmpeg decoded-once-yuv'] >= 1;
-process.stdout.write(`\nS2 ${width}x${height} ${job.encoder.preset}: ours/ffmpeg decoded-once-yuv = ${ratios['ours/ffmpeg decoded-once-yuv'].toFixed(2)} -> ${pass ? 'PASS' : 'FAIL'} (goal >= 1.0)\n`);
-process.stdout.write(`wrote ${writeResult('encode', { bench: 'encode', machine: machineFacts(config.ffmpegPath), width, height, frames, workers, encoder: job.encoder, args: codecArgs(), rows, ratios, pass })}\n`);
+process.stdout.write(
+  `\nS2 ${width}x${height} ${job.encoder.preset}: ours/ffmpeg decoded-once-yuv = ${ratios['ours/ffmpeg decoded-once-yuv'].toFixed(2)} -> ${pass ? 'PASS' : 'FAIL'} (goal >= 1.0)\n`,
+);
+process.stdout.write(
+  `wrote ${writeResult('encode', { bench: 'encode', machine: machineFacts(config.ffmpegPath), width, height, frames, workers, encoder: job.encoder, args: codecArgs(), rows, ratios, pass })}\n`,
+);

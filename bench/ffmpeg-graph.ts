@@ -101,7 +101,11 @@ export interface FfmpegRun {
  */
 export function runFfmpeg(ffmpegPath: string, args: string[], warmupS = 0.5, feed?: (stdin: Writable) => void): Promise<FfmpegRun> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(ffmpegPath, ['-hide_banner', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', '-stats_period', '0.25', ...args], { stdio: [feed ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      ffmpegPath,
+      ['-hide_banner', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1', '-stats_period', '0.25', ...args],
+      { stdio: [feed ? 'pipe' : 'ignore', 'pipe', 'pipe'] },
+    );
     if (feed && child.stdin) feed(child.stdin);
     const started = performance.now();
     let first: { t: number; frame: number } | null = null;

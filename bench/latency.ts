@@ -24,15 +24,32 @@ const fps = Number(process.env['FPS'] ?? 30);
 const scene = (process.env['BENCH_SCENE'] ?? 'S1') as BenchScene;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 /** Probe colours, far apart so JPEG never mistakes one for another. */
-const COLORS: [number, number, number][] = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0], [255, 0, 255], [0, 255, 255]];
+const COLORS: [number, number, number][] = [
+  [255, 0, 0],
+  [0, 255, 0],
+  [0, 0, 255],
+  [255, 255, 0],
+  [255, 0, 255],
+  [0, 255, 255],
+];
 const hex = (c: number[]): string => '#' + c.map((v) => v.toString(16).padStart(2, '0')).join('');
-const near = (a: ArrayLike<number>, b: number[], tol: number): boolean => Math.abs(a[0]! - b[0]!) <= tol && Math.abs(a[1]! - b[1]!) <= tol && Math.abs(a[2]! - b[2]!) <= tol;
+const near = (a: ArrayLike<number>, b: number[], tol: number): boolean =>
+  Math.abs(a[0]! - b[0]!) <= tol && Math.abs(a[1]! - b[1]!) <= tol && Math.abs(a[2]! - b[2]!) <= tol;
 
 const server = await startLive(scene, width, height, fps);
 const { app, base, headers } = server;
 const box = Math.round(height / 6);
 const probe = { x: width - box - 20, y: 20 };
-let res = await fetch(`${base}/stream/layers`, { method: 'POST', headers, body: JSON.stringify({ id: 'probe', zIndex: 1000, transform: { x: probe.x, y: probe.y, width: box, height: box }, content: { type: 'color', color: '#000000' } }) });
+let res = await fetch(`${base}/stream/layers`, {
+  method: 'POST',
+  headers,
+  body: JSON.stringify({
+    id: 'probe',
+    zIndex: 1000,
+    transform: { x: probe.x, y: probe.y, width: box, height: box },
+    content: { type: 'color', color: '#000000' },
+  }),
+});
 if (!res.ok) throw new Error(`probe layer: ${res.status} ${await res.text()}`);
 
 /** The change being waited for: its colour, when it was sent, and what has seen it. */
@@ -50,11 +67,14 @@ ws.on('message', (data: Buffer, isBinary: boolean) => {
   const p = pending;
   const arrived = performance.now();
   const { jpeg } = parseBinaryPreview(data);
-  void sharp(jpeg).raw().toBuffer({ resolveWithObject: true }).then(({ data: raw, info }) => {
-    const s = info.width / width;
-    const i = (Math.round((probe.y + box / 2) * s) * info.width + Math.round((probe.x + box / 2) * s)) * info.channels;
-    if (p.preview === null && near(raw.subarray(i, i + 3), p.color, 48)) p.preview = arrived - p.t0;
-  });
+  void sharp(jpeg)
+    .raw()
+    .toBuffer({ resolveWithObject: true })
+    .then(({ data: raw, info }) => {
+      const s = info.width / width;
+      const i = (Math.round((probe.y + box / 2) * s) * info.width + Math.round((probe.x + box / 2) * s)) * info.channels;
+      if (p.preview === null && near(raw.subarray(i, i + 3), p.color, 48)) p.preview = arrived - p.t0;
+    });
 });
 
 const toFrame: number[] = [];
@@ -80,11 +100,29 @@ const interval = 1000 / fps;
 toFrame.sort((a, b) => a - b);
 toPreview.sort((a, b) => a - b);
 const rows = [
-  { path: 'HTTP change -> composited frame', n: toFrame.length, 'p50 ms': percentile(toFrame, 50), 'p95 ms': percentile(toFrame, 95), 'max ms': Math.max(...toFrame), 'goal p95 ms': interval + 5 },
-  { path: 'HTTP change -> WS preview frame', n: toPreview.length, 'p50 ms': percentile(toPreview, 50), 'p95 ms': percentile(toPreview, 95), 'max ms': Math.max(...toPreview), 'goal p95 ms': 100 },
+  {
+    path: 'HTTP change -> composited frame',
+    n: toFrame.length,
+    'p50 ms': percentile(toFrame, 50),
+    'p95 ms': percentile(toFrame, 95),
+    'max ms': Math.max(...toFrame),
+    'goal p95 ms': interval + 5,
+  },
+  {
+    path: 'HTTP change -> WS preview frame',
+    n: toPreview.length,
+    'p50 ms': percentile(toPreview, 50),
+    'p95 ms': percentile(toPreview, 95),
+    'max ms': Math.max(...toPreview),
+    'goal p95 ms': 100,
+  },
 ];
 printTable(rows);
 const pass = missed === 0 && rows[0]!['p95 ms'] <= interval + 5 && rows[1]!['p95 ms'] <= 100;
-process.stdout.write(`\n${width}x${height}@${fps} ${scene}, ${changes} changes, ${missed} not seen within 2 s -> ${pass ? 'PASS' : 'FAIL'}\n`);
-process.stdout.write(`wrote ${writeResult('latency', { bench: 'latency', machine: machineFacts(), width, height, fps, scene, changes, missed, toFrame: summary(toFrame), toPreview: summary(toPreview), rows, pass })}\n`);
+process.stdout.write(
+  `\n${width}x${height}@${fps} ${scene}, ${changes} changes, ${missed} not seen within 2 s -> ${pass ? 'PASS' : 'FAIL'}\n`,
+);
+process.stdout.write(
+  `wrote ${writeResult('latency', { bench: 'latency', machine: machineFacts(), width, height, fps, scene, changes, missed, toFrame: summary(toFrame), toPreview: summary(toPreview), rows, pass })}\n`,
+);
 process.exitCode = pass ? 0 : 1;

@@ -24,12 +24,31 @@ export interface LiveServer {
  * Starts the server at `width` x `height` and `fps` with `scene` active and goes live.
  * @param env extra environment (config) for loadConfig
  */
-export async function startLive(scene: BenchScene, width: number, height: number, fps: number, env: Record<string, string> = {}): Promise<LiveServer> {
+export async function startLive(
+  scene: BenchScene,
+  width: number,
+  height: number,
+  fps: number,
+  env: Record<string, string> = {},
+): Promise<LiveServer> {
   const dir = mkdtempSync(join(tmpdir(), 'sm-bench-live-'));
   const rest = { ...process.env };
   delete rest['AUTH_TOKENS'];
   delete rest['AUTH_TOKENS_FILE'];
-  const config = loadConfig({ ...rest, PORT: '0', WS_PORT: '0', RECORDINGS_DIR: dir, LOG_LEVEL: 'warn', AUTOSTART: 'false', STATE_STORE: 'memory', WIDTH: String(width), HEIGHT: String(height), FPS: String(fps), DEFAULT_SCENE: 'auction', ...env });
+  const config = loadConfig({
+    ...rest,
+    PORT: '0',
+    WS_PORT: '0',
+    RECORDINGS_DIR: dir,
+    LOG_LEVEL: 'warn',
+    AUTOSTART: 'false',
+    STATE_STORE: 'memory',
+    WIDTH: String(width),
+    HEIGHT: String(height),
+    FPS: String(fps),
+    DEFAULT_SCENE: 'auction',
+    ...env,
+  });
   const app = await startApp(config, createLogger(config.logLevel));
   const base = `http://127.0.0.1:${app.port}`;
   // No tokens: the server binds to 127.0.0.1, where the API is open.
@@ -46,7 +65,11 @@ export async function startLive(scene: BenchScene, width: number, height: number
     for (const m of movers) {
       const x = m.right ? m.x0 + MOVE_RANGE_PX * sx : m.x0;
       m.right = !m.right;
-      await fetch(`${base}/stream/layers/${m.id}`, { method: 'PATCH', headers, body: JSON.stringify({ transform: { x }, transition: { durationMs: legMs, easing: 'linear' } }) });
+      await fetch(`${base}/stream/layers/${m.id}`, {
+        method: 'PATCH',
+        headers,
+        body: JSON.stringify({ transform: { x }, transition: { durationMs: legMs, easing: 'linear' } }),
+      });
     }
   };
   await move();

@@ -28,7 +28,12 @@ async function once(scene: BenchScene, width: number, height: number): Promise<R
   const { pipeline } = server.app;
   const cap = Math.ceil(seconds * fps * 1.2) + 64;
   const times = new Float64Array(cap);
-  const stages = { render: new Float64Array(cap), composite: new Float64Array(cap), convert: new Float64Array(cap), rc: new Float64Array(cap) };
+  const stages = {
+    render: new Float64Array(cap),
+    composite: new Float64Array(cap),
+    convert: new Float64Array(cap),
+    rc: new Float64Array(cap),
+  };
   let n = 0;
   try {
     await sleep(1000);
@@ -57,7 +62,9 @@ async function once(scene: BenchScene, width: number, height: number): Promise<R
     const s1 = pipeline.status();
     const c1 = pipeline.counters;
     const dropped = s1.droppedFrames - s0.droppedFrames;
-    const byReason = Object.entries(c1.dropped).map(([k, v]) => [k, v - c0.dropped[k as keyof typeof c0.dropped]] as const).filter(([, v]) => v > 0);
+    const byReason = Object.entries(c1.dropped)
+      .map(([k, v]) => [k, v - c0.dropped[k as keyof typeof c0.dropped]] as const)
+      .filter(([, v]) => v > 0);
     const sorted = times.slice(0, n).sort();
     const p50 = (a: Float64Array): number => percentile(a.slice(0, n).sort(), 50);
     const rc = stages.rc.slice(0, n).sort();
@@ -75,7 +82,7 @@ async function once(scene: BenchScene, width: number, height: number): Promise<R
       'render p50': p50(stages.render),
       'composite p50': p50(stages.composite),
       'i420 p50': p50(stages.convert),
-      'cpu ours %': ((cpu1.user + cpu1.system) / 1e4) / elapsed,
+      'cpu ours %': (cpu1.user + cpu1.system) / 1e4 / elapsed,
       'cpu ffmpeg %': (100 * (ff1 - ff0)) / elapsed,
       'rss 10s MB': rssSettled / 2 ** 20,
       'rss end MB': rssEnd / 2 ** 20,
@@ -87,15 +94,26 @@ async function once(scene: BenchScene, width: number, height: number): Promise<R
 }
 
 const rows: Record<string, number | string>[] = [];
-for (const [w, h] of sizes) for (const scene of scenes) {
-  const r = await once(scene, w, h);
-  rows.push(r);
-  process.stderr.write(`${scene} ${w}x${h}: ${JSON.stringify(r)}\n`);
-}
+for (const [w, h] of sizes)
+  for (const scene of scenes) {
+    const r = await once(scene, w, h);
+    rows.push(r);
+    process.stderr.write(`${scene} ${w}x${h}: ${JSON.stringify(r)}\n`);
+  }
 printTable(rows);
 const goals = rows
   .filter((r) => r['size'] === '1920x1080')
-  .map((r) => ({ scene: r['scene'], dropped: r['dropped'] === 0, p99: (r['r+c p99 ms'] as number) < 10, rss: Math.abs(r['rss growth %'] as number) <= 5 }));
+  .map((r) => ({
+    scene: r['scene'],
+    dropped: r['dropped'] === 0,
+    p99: (r['r+c p99 ms'] as number) < 10,
+    rss: Math.abs(r['rss growth %'] as number) <= 5,
+  }));
 const pass = goals.length > 0 && goals.every((g) => g.dropped && g.p99 && g.rss);
-for (const g of goals) process.stdout.write(`1080p${fps} ${g.scene}: 0 dropped ${g.dropped ? 'yes' : 'NO'}, p99 < 10 ms ${g.p99 ? 'yes' : 'NO'}, RSS within 5% ${g.rss ? 'yes' : 'NO'}\n`);
-process.stdout.write(`-> ${pass ? 'PASS' : 'FAIL'}\nwrote ${writeResult('live', { bench: 'live', machine: machineFacts(), seconds, fps, rows, goals, pass })}\n`);
+for (const g of goals)
+  process.stdout.write(
+    `1080p${fps} ${g.scene}: 0 dropped ${g.dropped ? 'yes' : 'NO'}, p99 < 10 ms ${g.p99 ? 'yes' : 'NO'}, RSS within 5% ${g.rss ? 'yes' : 'NO'}\n`,
+  );
+process.stdout.write(
+  `-> ${pass ? 'PASS' : 'FAIL'}\nwrote ${writeResult('live', { bench: 'live', machine: machineFacts(), seconds, fps, rows, goals, pass })}\n`,
+);

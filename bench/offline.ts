@@ -56,7 +56,9 @@ export async function openRig(o: RigOptions): Promise<Rig> {
   const log = createLogger('warn');
   const pool = o.workers > 0 ? new RenderPool({ threads: o.workers, assetRoot: '.' }) : null;
   if (pool) await pool.warmUp();
-  const drawer = pool ? null : createDrawer({ assetRoot: resolve('.'), assetStorage: resolve('data', 'assets'), imageCacheBytes: 256 * 1024 * 1024 });
+  const drawer = pool
+    ? null
+    : createDrawer({ assetRoot: resolve('.'), assetStorage: resolve('data', 'assets'), imageCacheBytes: 256 * 1024 * 1024 });
   const draw: LayerDrawService = pool ?? { render: (task) => drawer!.render(task) };
   const clock = new ManualClock(0);
   const scene = new SceneStore();

@@ -34,10 +34,22 @@ const CASES: Case[] = [
 
 async function once(c: Case): Promise<{ corePercent: number; encoders: number; processes: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'sm-bench-out-'));
-  const config = loadConfig({ ...process.env, PORT: '0', WS_PORT: '0', RECORDINGS_DIR: dir, DATA_DIR: dir, LOG_LEVEL: 'warn', DEFAULT_SCENE: 'auction', AUTOSTART: 'false', STATE_STORE: 'memory' });
+  const config = loadConfig({
+    ...process.env,
+    PORT: '0',
+    WS_PORT: '0',
+    RECORDINGS_DIR: dir,
+    DATA_DIR: dir,
+    LOG_LEVEL: 'warn',
+    DEFAULT_SCENE: 'auction',
+    AUTOSTART: 'false',
+    STATE_STORE: 'memory',
+  });
   const app = await startApp(config, createLogger(config.logLevel));
   try {
-    c.bitrates.forEach((kbps, i) => app.pipeline.hub.create({ id: `o${i}`, kind: 'file', url: `o${i}.ts`, encoder: { bitrateKbps: kbps } }));
+    c.bitrates.forEach((kbps, i) =>
+      app.pipeline.hub.create({ id: `o${i}`, kind: 'file', url: `o${i}.ts`, encoder: { bitrateKbps: kbps } }),
+    );
     await app.pipeline.start();
     await new Promise((r) => setTimeout(r, 3000));
     const pids = app.pipeline.hub.pids();
@@ -62,7 +74,14 @@ for (const c of CASES) {
   for (let i = 0; i < runs; i++) r.push(await once(c));
   const cpu = summary(r.map((x) => x.corePercent));
   results[c.name] = { corePercent: cpu, encoders: r[0]!.encoders, processes: r[0]!.processes };
-  rows.push({ case: c.name, encoders: r[0]!.encoders, 'ffmpeg processes': r[0]!.processes, 'CPU % of a core (median)': cpu.median, min: cpu.min, max: cpu.max });
+  rows.push({
+    case: c.name,
+    encoders: r[0]!.encoders,
+    'ffmpeg processes': r[0]!.processes,
+    'CPU % of a core (median)': cpu.median,
+    min: cpu.min,
+    max: cpu.max,
+  });
 }
 printTable(rows);
 const one = results['1 output']!.corePercent.median;
@@ -76,7 +95,14 @@ process.stdout.write(
 const path = writeResult('outputs', {
   bench: 'outputs',
   machine: machineFacts(config.ffmpegPath),
-  config: { width: config.stream.width, height: config.stream.height, fps: config.stream.targetFPS, seconds, runs, encoder: config.stream.encoder },
+  config: {
+    width: config.stream.width,
+    height: config.stream.height,
+    fps: config.stream.targetFPS,
+    seconds,
+    runs,
+    encoder: config.stream.encoder,
+  },
   cases: results,
   sharedRatio,
   separateRatio: separate / one,

@@ -31,14 +31,27 @@ const pool = new RenderPool({ threads: 1, assetRoot: '.' });
 await pool.warmUp();
 const rows: Record<string, string | number>[] = [];
 const results: Record<string, unknown> = {};
-for (const [w, h] of [[1280, 720], [1920, 1080]] as const) {
+for (const [w, h] of [
+  [1280, 720],
+  [1920, 1080],
+] as const) {
   const frame = new SharedArrayBuffer(w * h * 4);
   const words = new Uint32Array(frame);
-  for (let i = 0; i < words.length; i++) words[i] = 0xff000000 | ((i * 2654435761) >>> 8 & 0x3f3f3f) | (i % w) << 8;
+  for (let i = 0; i < words.length; i++) words[i] = 0xff000000 | (((i * 2654435761) >>> 8) & 0x3f3f3f) | ((i % w) << 8);
   const bytes = Buffer.from(frame);
   const cases: [string, () => Promise<unknown>][] = [
-    ['Skia in a worker', () => pool.encodeImage({ frame, width: w, height: h, targetWidth: TARGET_WIDTH, format: 'jpeg', quality: QUALITY })],
-    ['sharp', () => sharp(bytes, { raw: { width: w, height: h, channels: 4 } }).resize({ width: TARGET_WIDTH }).jpeg({ quality: QUALITY }).toBuffer()],
+    [
+      'Skia in a worker',
+      () => pool.encodeImage({ frame, width: w, height: h, targetWidth: TARGET_WIDTH, format: 'jpeg', quality: QUALITY }),
+    ],
+    [
+      'sharp',
+      () =>
+        sharp(bytes, { raw: { width: w, height: h, channels: 4 } })
+          .resize({ width: TARGET_WIDTH })
+          .jpeg({ quality: QUALITY })
+          .toBuffer(),
+    ],
   ];
   for (const [name, fn] of cases) {
     const s = await time(fn);
@@ -48,4 +61,6 @@ for (const [w, h] of [[1280, 720], [1920, 1080]] as const) {
 }
 await pool.close();
 printTable(rows);
-process.stdout.write(`wrote ${writeResult('preview-encode', { bench: 'preview-encode', machine: machineFacts(), iterations, targetWidth: TARGET_WIDTH, results })}\n`);
+process.stdout.write(
+  `wrote ${writeResult('preview-encode', { bench: 'preview-encode', machine: machineFacts(), iterations, targetWidth: TARGET_WIDTH, results })}\n`,
+);

@@ -36,12 +36,26 @@ async function metric(base: string, re: RegExp): Promise<number> {
 const port = await freePort();
 const dir = mkdtempSync(join(tmpdir(), 'sm-bench-ws-'));
 const server = spawn(process.execPath, ['dist/orchestrator/main.js'], {
-  env: { ...process.env, PORT: String(port), WS_PORT: '0', STATE_STORE: 'memory', RECORDINGS_DIR: dir, LOG_LEVEL: 'warn', AUTOSTART: 'true' },
+  env: {
+    ...process.env,
+    PORT: String(port),
+    WS_PORT: '0',
+    STATE_STORE: 'memory',
+    RECORDINGS_DIR: dir,
+    LOG_LEVEL: 'warn',
+    AUTOSTART: 'true',
+  },
   stdio: 'ignore',
 });
 const base = `http://127.0.0.1:${port}`;
 for (let i = 0; i < 100; i++) {
-  if (await fetch(`${base}/health`).then((r) => r.ok, () => false)) break;
+  if (
+    await fetch(`${base}/health`).then(
+      (r) => r.ok,
+      () => false,
+    )
+  )
+    break;
   await sleep(100);
 }
 await sleep(1000);
@@ -54,12 +68,16 @@ for (const format of ['json', 'binary'] as const) {
     if (n === 0 && format === 'binary') continue;
     let received = 0;
     const clients = await Promise.all(
-      Array.from({ length: n }, () => new Promise<WebSocket>((resolve, reject) => {
-        const ws = new WebSocket(`ws://127.0.0.1:${port}/stream/ws?target=preview&quality=medium&format=${format}`);
-        ws.on('message', (_d, bin) => (bin || format === 'json') && received++);
-        ws.once('open', () => resolve(ws));
-        ws.once('error', reject);
-      })),
+      Array.from(
+        { length: n },
+        () =>
+          new Promise<WebSocket>((resolve, reject) => {
+            const ws = new WebSocket(`ws://127.0.0.1:${port}/stream/ws?target=preview&quality=medium&format=${format}`);
+            ws.on('message', (_d, bin) => (bin || format === 'json') && received++);
+            ws.once('open', () => resolve(ws));
+            ws.once('error', reject);
+          }),
+      ),
     );
     await sleep(1000);
     // Median of WINDOWS windows: these machines are shared and noisy.
@@ -78,7 +96,16 @@ for (const format of ['json', 'binary'] as const) {
     const encoded = median(encodedCounts);
     if (n === 0) baseline = cpuPct;
     const perFrameMs = encoded > 0 ? (((cpuPct - baseline) / 100) * seconds * 1000) / encoded : 0;
-    const r = { format, clients: n, 'server cpu % (median)': cpuPct, 'min': Math.min(...cpuPcts), 'max': Math.max(...cpuPcts), 'preview frames/window': encoded, 'frames/client/s': n ? received / n / (seconds * WINDOWS) : 0, 'cpu ms per preview frame': perFrameMs };
+    const r = {
+      format,
+      clients: n,
+      'server cpu % (median)': cpuPct,
+      min: Math.min(...cpuPcts),
+      max: Math.max(...cpuPcts),
+      'preview frames/window': encoded,
+      'frames/client/s': n ? received / n / (seconds * WINDOWS) : 0,
+      'cpu ms per preview frame': perFrameMs,
+    };
     rows.push(r);
     results.push({ ...r, cpuPercentWindows: cpuPcts });
   }
@@ -87,10 +114,15 @@ server.kill('SIGTERM');
 await new Promise((r) => server.once('exit', r));
 rmSync(dir, { recursive: true, force: true });
 printTable(rows);
-const cpuAt = (format: string, n: number): number => Number(rows.find((r) => r['format'] === format && r['clients'] === n)?.['server cpu % (median)'] ?? NaN);
+const cpuAt = (format: string, n: number): number =>
+  Number(rows.find((r) => r['format'] === format && r['clients'] === n)?.['server cpu % (median)'] ?? NaN);
 const extra = Object.fromEntries(['json', 'binary'].map((f) => [f, cpuAt(f, 100) - cpuAt(f, 1)]));
 const pass = Object.values(extra).every((v) => v <= 5);
 for (const [f, v] of Object.entries(extra)) process.stdout.write(`${f}: 100 clients cost ${v.toFixed(1)}% of a core more than 1 client\n`);
 process.stdout.write(`-> ${pass ? 'PASS' : 'FAIL'} (goal <= 5%)\n`);
-process.stdout.write(`\nCPU per preview frame = (server CPU - 0-client baseline) / preview frames encoded; it includes the JPEG encode (once per frame) and the fan-out.\n`);
-process.stdout.write(`wrote ${writeResult('preview', { bench: 'preview', machine: machineFacts(), seconds, results, extraCpuPercent100vs1: extra, pass })}\n`);
+process.stdout.write(
+  `\nCPU per preview frame = (server CPU - 0-client baseline) / preview frames encoded; it includes the JPEG encode (once per frame) and the fan-out.\n`,
+);
+process.stdout.write(
+  `wrote ${writeResult('preview', { bench: 'preview', machine: machineFacts(), seconds, results, extraCpuPercent100vs1: extra, pass })}\n`,
+);

@@ -87,7 +87,14 @@ async function ours(scene: BenchScene, width: number, height: number, workers: n
   } finally {
     await rig.close();
   }
-  return { workers, fps: summary(fps), renderMs: summary(render).median, compositeMs: summary(composite).median, mainBusy: summary(busy).median, mainCpuUs: summary(mainCpu).median };
+  return {
+    workers,
+    fps: summary(fps),
+    renderMs: summary(render).median,
+    compositeMs: summary(composite).median,
+    mainBusy: summary(busy).median,
+    mainCpuUs: summary(mainCpu).median,
+  };
 }
 
 const rows: Row[] = [];
@@ -96,7 +103,12 @@ for (const scene of scenes) {
     const size = `${w}x${h}`;
     for (const workers of [0, ...workerCounts]) {
       const r = await ours(scene, w, h, workers);
-      rows.push({ scene, size, contender: workers === 0 ? 'ours, main thread only' : `ours, ${workers} worker${workers > 1 ? 's' : ''}`, ...r });
+      rows.push({
+        scene,
+        size,
+        contender: workers === 0 ? 'ours, main thread only' : `ours, ${workers} worker${workers > 1 ? 's' : ''}`,
+        ...r,
+      });
       process.stderr.write(`${scene} ${size} workers=${workers}: ${r.fps.median.toFixed(1)} fps\n`);
     }
     if (scene !== 'S2') continue;
@@ -107,7 +119,8 @@ for (const scene of scenes) {
       for (let r = 0; r < runs; r++) {
         // A run too short for a steady-state window (NaN) is run again, 4x as long.
         let run = NaN;
-        for (let n = frames, tries = 0; Number.isNaN(run) && tries < 3; n *= 4, tries++) run = (await runFfmpeg(ffmpegPath, [...args, '-frames:v', String(n), '-f', 'null', '-'])).fps;
+        for (let n = frames, tries = 0; Number.isNaN(run) && tries < 3; n *= 4, tries++)
+          run = (await runFfmpeg(ffmpegPath, [...args, '-frames:v', String(n), '-f', 'null', '-'])).fps;
         fps.push(run);
       }
       rows.push({ scene, size, contender: `ffmpeg ${form}`, workers: null, fps: summary(fps) });
@@ -140,12 +153,32 @@ for (const scene of scenes) {
   }
 }
 
-printTable(rows.map((r) => ({ scene: r.scene, size: r.size, contender: r.contender, 'fps (median)': r.fps.median, min: r.fps.min, max: r.fps.max, runs: r.fps.runs, 'render ms': r.renderMs ?? '', 'composite ms': r.compositeMs ?? '', 'main busy': r.mainBusy ?? '', 'main CPU us/frame': r.mainCpuUs ?? '', efficiency: efficiency.find((e) => e.scene === r.scene && e.size === r.size && e.workers === r.workers)?.efficiency ?? '' })));
+printTable(
+  rows.map((r) => ({
+    scene: r.scene,
+    size: r.size,
+    contender: r.contender,
+    'fps (median)': r.fps.median,
+    min: r.fps.min,
+    max: r.fps.max,
+    runs: r.fps.runs,
+    'render ms': r.renderMs ?? '',
+    'composite ms': r.compositeMs ?? '',
+    'main busy': r.mainBusy ?? '',
+    'main CPU us/frame': r.mainCpuUs ?? '',
+    efficiency: efficiency.find((e) => e.scene === r.scene && e.size === r.size && e.workers === r.workers)?.efficiency ?? '',
+  })),
+);
 process.stdout.write('\n');
 printTable(Object.entries(ratios).map(([k, v]) => ({ ratio: k, value: v })));
 const s3 = efficiency.find((e) => e.scene === 'S3' && e.size === '1920x1080' && e.workers === 8);
-if (s3) process.stdout.write(`\nS3 1920x1080 efficiency at 8 workers = ${(s3.efficiency * 100).toFixed(0)}% -> ${s3.efficiency >= 0.7 ? 'PASS' : 'FAIL'} (goal >= 70%)\n`);
+if (s3)
+  process.stdout.write(
+    `\nS3 1920x1080 efficiency at 8 workers = ${(s3.efficiency * 100).toFixed(0)}% -> ${s3.efficiency >= 0.7 ? 'PASS' : 'FAIL'} (goal >= 70%)\n`,
+  );
 const key = 'S2 1920x1080 ours/ffmpeg decoded-once-yuv';
 const pass = ratios[key] !== undefined ? ratios[key] >= 1.6 : null;
 if (pass !== null) process.stdout.write(`\n${key} = ${ratios[key]!.toFixed(2)} -> ${pass ? 'PASS' : 'FAIL'} (goal >= 1.6)\n`);
-process.stdout.write(`wrote ${writeResult('render', { bench: 'render', machine: machineFacts(ffmpegPath), seconds, runs, fps: FPS, rows, ratios, efficiency, pass })}\n`);
+process.stdout.write(
+  `wrote ${writeResult('render', { bench: 'render', machine: machineFacts(ffmpegPath), seconds, runs, fps: FPS, rows, ratios, efficiency, pass })}\n`,
+);

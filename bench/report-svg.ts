@@ -16,7 +16,9 @@ const DIR = join('bench', 'results');
 /** The newest result of `bench`, or null. */
 function latest<T>(bench: string): T | null {
   const name = new RegExp(`^${bench}-\\d{4}-.*\\.json$`);
-  const files = readdirSync(DIR).filter((f) => name.test(f)).sort();
+  const files = readdirSync(DIR)
+    .filter((f) => name.test(f))
+    .sort();
   const file = files.at(-1);
   return file ? (JSON.parse(readFileSync(join(DIR, file), 'utf8')) as T) : null;
 }
@@ -38,16 +40,34 @@ const live = latest<LiveResult>('live');
 const specs: object[] = [];
 
 if (render) {
-  const ours = render.rows.filter((r) => r.workers !== null).map((r) => ({ series: `${r.scene} ${r.size}`, workers: r.workers, fps: r.fps.median }));
+  const ours = render.rows
+    .filter((r) => r.workers !== null)
+    .map((r) => ({ series: `${r.scene} ${r.size}`, workers: r.workers, fps: r.fps.median }));
   const ff = render.rows.filter((r) => r.workers === null).map((r) => ({ series: `${r.contender} (S2 ${r.size})`, fps: r.fps.median }));
   specs.push({
     title: 'render: frames/s without encoding, by render workers (0 = main thread only)',
     width: 520,
     height: 260,
     layer: [
-      { data: { values: ours }, mark: { type: 'line', point: true }, encoding: { x: { field: 'workers', type: 'ordinal', title: 'render workers' }, y: { field: 'fps', type: 'quantitative', title: 'frames/s (median)', scale: { type: 'log' } }, color: { field: 'series', type: 'nominal', title: 'ours' } } },
-      { data: { values: ff }, mark: { type: 'rule', strokeDash: [4, 3] }, encoding: { y: { field: 'fps', type: 'quantitative' }, color: { value: '#888' }, tooltip: { field: 'series' } } },
-      { data: { values: ff }, mark: { type: 'text', align: 'left', dx: 4, dy: -5, fontSize: 9, color: '#555' }, encoding: { y: { field: 'fps', type: 'quantitative' }, x: { value: 0 }, text: { field: 'series' } } },
+      {
+        data: { values: ours },
+        mark: { type: 'line', point: true },
+        encoding: {
+          x: { field: 'workers', type: 'ordinal', title: 'render workers' },
+          y: { field: 'fps', type: 'quantitative', title: 'frames/s (median)', scale: { type: 'log' } },
+          color: { field: 'series', type: 'nominal', title: 'ours' },
+        },
+      },
+      {
+        data: { values: ff },
+        mark: { type: 'rule', strokeDash: [4, 3] },
+        encoding: { y: { field: 'fps', type: 'quantitative' }, color: { value: '#888' }, tooltip: { field: 'series' } },
+      },
+      {
+        data: { values: ff },
+        mark: { type: 'text', align: 'left', dx: 4, dy: -5, fontSize: 9, color: '#555' },
+        encoding: { y: { field: 'fps', type: 'quantitative' }, x: { value: 0 }, text: { field: 'series' } },
+      },
     ],
   });
 }
@@ -58,7 +78,10 @@ if (encode) {
     height: 120,
     data: { values: encode.rows.map((r) => ({ contender: r.contender, fps: r.fps.median })) },
     mark: 'bar',
-    encoding: { y: { field: 'contender', type: 'nominal', sort: '-x', title: null }, x: { field: 'fps', type: 'quantitative', title: 'frames/s (median)' } },
+    encoding: {
+      y: { field: 'contender', type: 'nominal', sort: '-x', title: null },
+      x: { field: 'fps', type: 'quantitative', title: 'frames/s (median)' },
+    },
   });
 }
 if (live) {
@@ -73,7 +96,11 @@ if (live) {
     height: 140,
     data: { values: stages },
     mark: 'bar',
-    encoding: { y: { field: 'run', type: 'nominal', title: null }, x: { field: 'ms', type: 'quantitative', stack: 'zero', title: 'ms per frame' }, color: { field: 'stage', type: 'nominal' } },
+    encoding: {
+      y: { field: 'run', type: 'nominal', title: null },
+      x: { field: 'ms', type: 'quantitative', stack: 'zero', title: 'ms per frame' },
+      color: { field: 'stage', type: 'nominal' },
+    },
   });
 }
 if (!specs.length) throw new Error(`No bench results in ${DIR}: run the benches first (npm run bench)`);

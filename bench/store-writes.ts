@@ -34,11 +34,32 @@ function freePort(): Promise<number> {
 
 async function startServer(dir: string): Promise<{ base: string; proc: ChildProcess }> {
   const port = await freePort();
-  const env = { ...process.env, PORT: String(port), WS_PORT: '0', WIDTH: '1280', HEIGHT: '720', LOG_LEVEL: 'warn', AUTOSTART: 'false', DEFAULT_SCENE: 'empty', RATE_LIMIT_MAX: '0', STATE_STORE: store, DATA_DIR: join(dir, 'data'), RECORDINGS_DIR: join(dir, 'rec'), ASSET_STORAGE_PATH: join(dir, 'assets'), REDIS_PREFIX: `bench-${port}:` };
+  const env = {
+    ...process.env,
+    PORT: String(port),
+    WS_PORT: '0',
+    WIDTH: '1280',
+    HEIGHT: '720',
+    LOG_LEVEL: 'warn',
+    AUTOSTART: 'false',
+    DEFAULT_SCENE: 'empty',
+    RATE_LIMIT_MAX: '0',
+    STATE_STORE: store,
+    DATA_DIR: join(dir, 'data'),
+    RECORDINGS_DIR: join(dir, 'rec'),
+    ASSET_STORAGE_PATH: join(dir, 'assets'),
+    REDIS_PREFIX: `bench-${port}:`,
+  };
   const proc = spawn(process.execPath, ['dist/orchestrator/main.js'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
-    if (await fetch(`${base}/health`).then((r) => r.ok, () => false)) return { base, proc };
+    if (
+      await fetch(`${base}/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return { base, proc };
     await new Promise((r) => setTimeout(r, 100));
   }
   proc.kill('SIGKILL');
@@ -62,10 +83,24 @@ async function run(layers: number): Promise<Record<string, string | number>> {
   const { base, proc } = await startServer(dir);
   try {
     for (let b = 0; b < layers; b += 100) {
-      const ops = Array.from({ length: Math.min(100, layers - b) }, (_, k) => ({ op: 'create', layer: { id: `l${b + k}`, name: 'x'.repeat(100), transform: { x: k, y: b / 100, width: 40, height: 20 }, content: { type: 'text', content: `Layer ${b + k} text that is long enough to look real`, style: { font: 'Arial', fontSize: 12, color: '#ffffff' } } } }));
+      const ops = Array.from({ length: Math.min(100, layers - b) }, (_, k) => ({
+        op: 'create',
+        layer: {
+          id: `l${b + k}`,
+          name: 'x'.repeat(100),
+          transform: { x: k, y: b / 100, width: 40, height: 20 },
+          content: {
+            type: 'text',
+            content: `Layer ${b + k} text that is long enough to look real`,
+            style: { font: 'Arial', fontSize: 12, color: '#ffffff' },
+          },
+        },
+      }));
       if ((await call(base, 'POST', '/stream/batch', { ops })) !== 200) throw new Error('setup batch failed');
     }
-    for (let c = 0; c < clients; c++) if ((await call(base, 'POST', '/stream/layers', { id: `c${c}`, content: { type: 'color', color: '#123456' } })) !== 201) throw new Error('setup failed');
+    for (let c = 0; c < clients; c++)
+      if ((await call(base, 'POST', '/stream/layers', { id: `c${c}`, content: { type: 'color', color: '#123456' } })) !== 201)
+        throw new Error('setup failed');
     const writes0 = await metric(base, 'stream_manager_store_operations_total', 'op="save"');
     const latencies: number[] = [];
     let ok = 0;
@@ -76,7 +111,10 @@ async function run(layers: number): Promise<Record<string, string | number>> {
       Array.from({ length: clients }, async (_, c) => {
         for (let i = 0; performance.now() < end; i++) {
           const t = performance.now();
-          const status = i % 2 ? await call(base, 'PATCH', `/stream/layers/c${c}`, { transform: { x: i } }) : await call(base, 'PATCH', '/stream/data', { [`c${c}`]: i });
+          const status =
+            i % 2
+              ? await call(base, 'PATCH', `/stream/layers/c${c}`, { transform: { x: i } })
+              : await call(base, 'PATCH', '/stream/data', { [`c${c}`]: i });
           latencies.push(performance.now() - t);
           if (status >= 200 && status < 300) ok++;
           else failed++;

@@ -84,7 +84,13 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
   const files = new AssetFiles(config.assets.storagePath);
   const assets = new AssetService(files, state, { limitInputPixels: config.assets.limitInputPixels, allowSvg: config.assets.allowSvg });
   const pool = new RenderPool(
-    { threads: config.workers, assetRoot: config.assetRoot, assetStorage: files.dir, imageCacheBytes: config.assets.imageCacheBytes, ...config.render },
+    {
+      threads: config.workers,
+      assetRoot: config.assetRoot,
+      assetStorage: files.dir,
+      imageCacheBytes: config.assets.imageCacheBytes,
+      ...config.render,
+    },
     metrics,
     log.child({ component: 'pool' }),
   );
@@ -137,7 +143,17 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
   broadcastChanges(ws, { state, pipeline, animations: [animator, switcher], chat, poolUtilization: () => pool.stats().utilization });
 
   const httpApp = createHttpApp({
-    state, configFollower, pipeline, pool, metrics, assets, chat, scenes, tokens, origins, hosts,
+    state,
+    configFollower,
+    pipeline,
+    pool,
+    metrics,
+    assets,
+    chat,
+    scenes,
+    tokens,
+    origins,
+    hosts,
     maxUploadBytes: config.assets.maxUploadBytes,
     ffmpegPath: config.ffmpegPath,
     dataDir: config.state.dataDir,
@@ -150,10 +166,38 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
   await goLiveAtStart(pipeline, config, restored, wasLive, log);
   await servers.listen();
   const { port, wsPort, metricsPort, budget } = servers;
-  log.info({ port, wsPort, metricsPort, host: config.host, workers: pool.threads, store: state.store.kind, restored, maxConnections: budget.max, fdLimit: fdLimit() }, 'stream manager listening');
+  log.info(
+    {
+      port,
+      wsPort,
+      metricsPort,
+      host: config.host,
+      workers: pool.threads,
+      store: state.store.kind,
+      restored,
+      maxConnections: budget.max,
+      fdLimit: fdLimit(),
+    },
+    'stream manager listening',
+  );
 
   return {
-    state, metrics, metricsPort, scene, clock, animator, chat, scenes, pipeline, ws, pool, http: servers.http, wsServer: servers.wsServer, port, wsPort, routes: listRoutes(httpApp),
+    state,
+    metrics,
+    metricsPort,
+    scene,
+    clock,
+    animator,
+    chat,
+    scenes,
+    pipeline,
+    ws,
+    pool,
+    http: servers.http,
+    wsServer: servers.wsServer,
+    port,
+    wsPort,
+    routes: listRoutes(httpApp),
     close: () => shutdown({ pipeline, animator, switcher, state, ws, servers, pool, assets }),
   };
 }

@@ -37,7 +37,8 @@ try {
   throw err;
 }
 const log = createLogger(config.logLevel, config.logPretty);
-if (envFile) log.info({ file: envFile.path, variables: envFile.names }, 'read the env file (variables already in the environment are kept)');
+if (envFile)
+  log.info({ file: envFile.path, variables: envFile.names }, 'read the env file (variables already in the environment are kept)');
 // A port in use, a folder that cannot be written (or any other start-up failure): one line, exit
 // 1. Both are checked before anything starts, so a server that cannot run starts no encoder and
 // writes no recording.

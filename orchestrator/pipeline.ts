@@ -62,7 +62,12 @@ const EXTRA_FRAMES = 3 + MAX_MAKING;
  * produce and its stages; a `frame` listener may read the frame and the times only during the
  * call (both are reused).
  */
-export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFault: [LayerFault]; output: [OutputStatus & OutputEvent]; frame: [Frame, FrameTimes] }> {
+export class StreamPipeline extends EventEmitter<{
+  state: [StreamState];
+  layerFault: [LayerFault];
+  output: [OutputStatus & OutputEvent];
+  frame: [Frame, FrameTimes];
+}> {
   #o: PipelineOptions;
   #stream: StreamConfig;
   #renderer: LayerRenderer;
@@ -88,7 +93,9 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
     super();
     this.#o = options;
     this.#stream = options.stream;
-    this.#renderer = new LayerRenderer(options.pool, options.log.child({ component: 'render' }), options.metrics, (fault) => this.emit('layerFault', fault));
+    this.#renderer = new LayerRenderer(options.pool, options.log.child({ component: 'render' }), options.metrics, (fault) =>
+      this.emit('layerFault', fault),
+    );
     this.#sceneClock = options.clock ?? new MonotonicClock();
     this.#frames = this.#newPool();
     this.#stats = new FrameStats(options.stream.targetFPS, options.metrics);
@@ -105,16 +112,24 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
       log: options.log,
       metrics: options.metrics,
       preview: { pool: options.pool, settings: options.preview },
-      onMainFailed: (message) => void this.#serial(async () => {
-        // Unless the stream was stopped or started again meanwhile.
-        if (!this.#stats.state.isLive || !this.hub.mainFailed) return;
-        await this.#stopOutput();
-        this.#markStopped(message);
-      }),
+      onMainFailed: (message) =>
+        void this.#serial(async () => {
+          // Unless the stream was stopped or started again meanwhile.
+          if (!this.#stats.state.isLive || !this.hub.mainFailed) return;
+          await this.#stopOutput();
+          this.#markStopped(message);
+        }),
     });
     this.hub.on('output', (e) => this.emit('output', e));
     this.#producer = new FrameProducer({
-      composer: new FrameComposer({ renderer: this.#renderer, scene: options.scene, metrics: options.metrics, data: options.data, motion: options.motion, bands: options.pool }),
+      composer: new FrameComposer({
+        renderer: this.#renderer,
+        scene: options.scene,
+        metrics: options.metrics,
+        data: options.data,
+        motion: options.motion,
+        bands: options.pool,
+      }),
       stats: this.#stats,
       sink: this.hub,
       frames,
@@ -318,5 +333,4 @@ export class StreamPipeline extends EventEmitter<{ state: [StreamState]; layerFa
   #emit(): void {
     this.emit('state', this.status());
   }
-
 }

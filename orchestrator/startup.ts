@@ -81,7 +81,13 @@ export function logStartupFailure(log: Logger, err: unknown): void {
  * @param restored whether a stored state was read
  * @param wasLive whether the stored stream was live when it was stored
  */
-export async function goLiveAtStart(pipeline: Pick<StreamPipeline, 'start' | 'output'>, config: Pick<ServerConfig, 'state' | 'autostart'>, restored: boolean, wasLive: boolean, log: Logger): Promise<void> {
+export async function goLiveAtStart(
+  pipeline: Pick<StreamPipeline, 'start' | 'output'>,
+  config: Pick<ServerConfig, 'state' | 'autostart'>,
+  restored: boolean,
+  wasLive: boolean,
+  log: Logger,
+): Promise<void> {
   if (!(restored ? config.state.resumeOnStart && wasLive : config.autostart)) return;
   try {
     await pipeline.start();

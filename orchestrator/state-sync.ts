@@ -85,7 +85,12 @@ function restoreOutputs(state: StateManager, pipeline: StreamPipeline, log: Logg
  *   that loads late as they did at start
  * @returns the config subscriber, whose `applied()` requests await
  */
-export function syncState(state: StateManager, pipeline: StreamPipeline, config: Pick<ServerConfig, 'stream' | 'explicit'>, log: Logger): ConfigFollower {
+export function syncState(
+  state: StateManager,
+  pipeline: StreamPipeline,
+  config: Pick<ServerConfig, 'stream' | 'explicit'>,
+  log: Logger,
+): ConfigFollower {
   pipeline.on('state', (stream) => state.observeStream(stream));
   restoreOutputs(state, pipeline, log);
   pipeline.hub.on('specs', (specs) => state.setOutputs(specs));

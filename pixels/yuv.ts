@@ -86,7 +86,14 @@ const C_ADD = 33685504;
  * @param dst   the I420 frame, {@link i420Bytes} bytes
  * @param matrix BT.601 (default) or BT.709, limited range
  */
-export function rgbaToI420(src: Uint32Array, width: number, height: number, rect: BlockRect, dst: Uint8Array, matrix: YuvMatrix = 'bt601'): void {
+export function rgbaToI420(
+  src: Uint32Array,
+  width: number,
+  height: number,
+  rect: BlockRect,
+  dst: Uint8Array,
+  matrix: YuvMatrix = 'bt601',
+): void {
   if (matrix === 'bt709') toI420Bt709(src, width, height, rect, dst);
   else toI420Bt601(src, width, height, rect, dst);
 }

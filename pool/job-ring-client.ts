@@ -9,7 +9,23 @@
  */
 import { BroadcastChannel, receiveMessageOnPort, threadId, type MessagePort } from 'node:worker_threads';
 import { compositeBand } from '../pixels/composite-band.js';
-import { claimAt, decodeBand, doneAt, JOB_SLOTS, kindAt, MESSAGE_BYTES, messageAt, ownerAt, SEQ, slotWords, STOP, statusAt, writeResult, type JobRingInit, type RingMessage } from './job-ring-layout.js';
+import {
+  claimAt,
+  decodeBand,
+  doneAt,
+  JOB_SLOTS,
+  kindAt,
+  MESSAGE_BYTES,
+  messageAt,
+  ownerAt,
+  SEQ,
+  slotWords,
+  STOP,
+  statusAt,
+  writeResult,
+  type JobRingInit,
+  type RingMessage,
+} from './job-ring-layout.js';
 import { decodeRender, KIND_RENDERS, LayerDecoder, writeRenderResult } from './render-ring-codec.js';
 import type { RenderResult, RenderTask } from './messages.js';
 import { UnknownBufferError } from './pool-errors.js';
@@ -71,7 +87,7 @@ export function joinJobRing(init: JobRingInit, render?: (task: RenderTask) => Pr
    */
   const drainAll = async (): Promise<void> => {
     try {
-      for (let claimed = true; claimed || again; ) {
+      for (let claimed = true; claimed || again;) {
         claimed = false;
         again = false;
         for (let j = 0; j < JOB_SLOTS; j++) {
@@ -122,7 +138,14 @@ export function joinJobRing(init: JobRingInit, render?: (task: RenderTask) => Pr
       if (!render) throw new Error('this worker joined the ring without a drawer');
       writeRenderResult(words, bytes, j, i, await render(decodeRender(words, bytes, j, i, bufferOf, layers.decode)), encoder);
     } catch (err) {
-      writeRenderResult(words, bytes, j, i, { status: 'error', message: err instanceof Error ? err.message : String(err), runMs: performance.now() - started }, encoder);
+      writeRenderResult(
+        words,
+        bytes,
+        j,
+        i,
+        { status: 'error', message: err instanceof Error ? err.message : String(err), runMs: performance.now() - started },
+        encoder,
+      );
     }
     finish(j, i, count, 1);
   };

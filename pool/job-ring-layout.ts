@@ -55,7 +55,11 @@ export const messageAt = (j: number): number => JOB_SLOTS * SLOT_WORDS * 8 + j *
 /** Words before the band records: 2 results and 1 record offset per band. */
 export const RECORDS = 3 * MAX_BANDS;
 /** Slot `j`'s words: its first, the first of its records, and the one past its end. */
-export const slotSpan = (j: number): { base: number; records: number; end: number } => ({ base: slotBase(j), records: slotBase(j) + RECORDS, end: slotBase(j) + SLOT_WORDS });
+export const slotSpan = (j: number): { base: number; records: number; end: number } => ({
+  base: slotBase(j),
+  records: slotBase(j) + RECORDS,
+  end: slotBase(j) + SLOT_WORDS,
+});
 /** Index in the `data` words of band `i` of slot `j`'s record offset (from the slot's first word). */
 export const recordAt = (j: number, i: number): number => slotBase(j) + 2 * MAX_BANDS + i;
 /** Words of a record before its rectangles, and per rectangle and per layer. */
@@ -95,7 +99,13 @@ export interface RingMessage {
  * @returns how many were written: at most {@link MAX_BANDS}, and no more than fit
  *   {@link SLOT_WORDS} words (0: not even the first)
  */
-export function encodeBands(words: Float64Array, j: number, tasks: readonly CompositeTask[], from: number, idOf: (buffer: SharedArrayBuffer) => number): number {
+export function encodeBands(
+  words: Float64Array,
+  j: number,
+  tasks: readonly CompositeTask[],
+  from: number,
+  idOf: (buffer: SharedArrayBuffer) => number,
+): number {
   const n = Math.min(tasks.length - from, MAX_BANDS);
   const { base, records, end } = slotSpan(j);
   let at = records;
@@ -147,17 +157,31 @@ export function decodeBand(words: Float64Array, j: number, i: number, bufferOf: 
   let at = base + words[recordAt(j, i)]!;
   const frame = bufferOf(words[at++]!);
   const yuvId = words[at++]!;
-  const head = { width: words[at++]! | 0, height: words[at++]! | 0, rowStart: words[at++]! | 0, rowEnd: words[at++]! | 0, paint: words[at++] === 1, background: words[at++]!, matrix: words[at++] === 1 ? ('bt709' as const) : ('bt601' as const) };
+  const head = {
+    width: words[at++]! | 0,
+    height: words[at++]! | 0,
+    rowStart: words[at++]! | 0,
+    rowEnd: words[at++]! | 0,
+    paint: words[at++] === 1,
+    background: words[at++]!,
+    matrix: words[at++] === 1 ? ('bt709' as const) : ('bt601' as const),
+  };
   const nRects = words[at++]!;
   let rects: CompositeTask['rects'] = null;
   if (nRects >= 0) {
     rects = [];
-    for (let r = 0; r < nRects; r++, at += RECT_WORDS) rects.push({ x0: words[at]! | 0, y0: words[at + 1]! | 0, x1: words[at + 2]! | 0, y1: words[at + 3]! | 0 });
+    for (let r = 0; r < nRects; r++, at += RECT_WORDS)
+      rects.push({ x0: words[at]! | 0, y0: words[at + 1]! | 0, x1: words[at + 2]! | 0, y1: words[at + 3]! | 0 });
   }
   const nLayers = words[at++]!;
   const layers: CompositeLayer[] = [];
   for (let l = 0; l < nLayers; l++, at += LAYER_WORDS) {
-    layers.push({ pixels: new Uint32Array(bufferOf(words[at]!)), bounds: { x: words[at + 1]! | 0, y: words[at + 2]! | 0, width: words[at + 3]! | 0, height: words[at + 4]! | 0 }, opacity: words[at + 5]!, opaque: words[at + 6] === 1 });
+    layers.push({
+      pixels: new Uint32Array(bufferOf(words[at]!)),
+      bounds: { x: words[at + 1]! | 0, y: words[at + 2]! | 0, width: words[at + 3]! | 0, height: words[at + 4]! | 0 },
+      opacity: words[at + 5]!,
+      opaque: words[at + 6] === 1,
+    });
   }
   return { frame, ...head, rects, layers, yuv: yuvId >= 0 ? bufferOf(yuvId) : null };
 }

@@ -1,7 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { claimAt, CONTROL_BYTES, DATA_BYTES, doneAt, encodeBands, JOB_SLOTS, kindAt, MESSAGE_BYTES, messageAt, ownerAt, readResult, SEQ, slotWords, STOP, statusAt, type JobRingInit } from './job-ring-layout.js';
+import {
+  claimAt,
+  CONTROL_BYTES,
+  DATA_BYTES,
+  doneAt,
+  encodeBands,
+  JOB_SLOTS,
+  kindAt,
+  MESSAGE_BYTES,
+  messageAt,
+  ownerAt,
+  readResult,
+  SEQ,
+  slotWords,
+  STOP,
+  statusAt,
+  type JobRingInit,
+} from './job-ring-layout.js';
 import { encodeRenders, KIND_BANDS, KIND_RENDERS, LayerEncoder, readRenderResult } from './render-ring-codec.js';
 import type { CompositeResult, CompositeTask, RenderFailed, RenderResult, RenderTask } from './messages.js';
 import type { PoolMetrics } from './pool-metrics.js';
@@ -100,10 +117,13 @@ export class JobRing {
     this.#bytes = new Uint8Array(data);
     for (let j = JOB_SLOTS - 1; j >= 0; j--) this.#free.push(j);
     this.#buffers = new RingBuffers(this.init.channel, () => this.#handOut());
-    this.#watchdog = setInterval(() => {
-      const now = performance.now();
-      for (const j of this.#busy) if (now >= this.#deadline[j]!) Atomics.notify(this.#control, doneAt(j));
-    }, Math.max(5, Math.min(250, this.#o.timeoutMs / 4)));
+    this.#watchdog = setInterval(
+      () => {
+        const now = performance.now();
+        for (const j of this.#busy) if (now >= this.#deadline[j]!) Atomics.notify(this.#control, doneAt(j));
+      },
+      Math.max(5, Math.min(250, this.#o.timeoutMs / 4)),
+    );
     this.#watchdog.unref();
   }
 
@@ -137,15 +157,21 @@ export class JobRing {
    * @throws PoolClosedError (as a rejection) after {@link close}
    */
   run(tasks: readonly CompositeTask[]): Promise<CompositeResult[]> {
-    return this.#submit(tasks, KIND_BANDS, 'composite', (j, from) => encodeBands(this.#words, j, tasks, from, this.#buffers.idOf), (j) => (n) => {
-      const results: CompositeResult[] = [];
-      let failed: string | null = null;
-      for (let i = 0; i < n; i++) {
-        if (Atomics.load(this.#control, statusAt(j, i)) === 2) failed ??= this.#message(j);
-        results.push(readResult(this.#words, j, i));
-      }
-      return failed === null ? results : new BandFailedError(failed);
-    });
+    return this.#submit(
+      tasks,
+      KIND_BANDS,
+      'composite',
+      (j, from) => encodeBands(this.#words, j, tasks, from, this.#buffers.idOf),
+      (j) => (n) => {
+        const results: CompositeResult[] = [];
+        let failed: string | null = null;
+        for (let i = 0; i < n; i++) {
+          if (Atomics.load(this.#control, statusAt(j, i)) === 2) failed ??= this.#message(j);
+          results.push(readResult(this.#words, j, i));
+        }
+        return failed === null ? results : new BandFailedError(failed);
+      },
+    );
   }
 
   /**
@@ -174,7 +200,14 @@ export class JobRing {
    * @param encode writes tasks from `from` on into slot `j`; how many it wrote
    * @param read slot `j`'s results, taken before the slot is freed
    */
-  #submit<R extends { runMs: number }>(tasks: readonly unknown[], kind: number, task: string, encode: (j: number, from: number) => number, read: (j: number) => Read<R>, progress?: RenderProgress): Promise<R[]> {
+  #submit<R extends { runMs: number }>(
+    tasks: readonly unknown[],
+    kind: number,
+    task: string,
+    encode: (j: number, from: number) => number,
+    read: (j: number) => Read<R>,
+    progress?: RenderProgress,
+  ): Promise<R[]> {
     if (this.#closed) return Promise.reject(new PoolClosedError());
     if (tasks.length === 0) return Promise.resolve([]);
     const j = this.#queue.length === 0 && this.#buffers.hellos > 0 ? this.#free.pop() : undefined;
@@ -189,7 +222,15 @@ export class JobRing {
    * already). Renders done go to `progress` by their index in `tasks`. When a job fails, the
    * others are still waited for (their results go to `progress` too), then its error is thrown.
    */
-  async #chunks<R extends { runMs: number }>(tasks: readonly unknown[], kind: number, task: string, encode: (j: number, from: number) => number, read: (j: number) => Read<R>, progress: RenderProgress | undefined, first: number | undefined): Promise<R[]> {
+  async #chunks<R extends { runMs: number }>(
+    tasks: readonly unknown[],
+    kind: number,
+    task: string,
+    encode: (j: number, from: number) => number,
+    read: (j: number) => Read<R>,
+    progress: RenderProgress | undefined,
+    first: number | undefined,
+  ): Promise<R[]> {
     const jobs: Array<{ from: number; sub: RenderProgress | undefined; done: Promise<R[]> }> = [];
     if (progress) progress.flush = () => jobs.forEach((job) => job.sub?.flush?.());
     let error: unknown = null;
@@ -255,14 +296,23 @@ export class JobRing {
 
   /** The results of slot `j`'s renders that are done (undefined: not done). */
   #rendersDone(j: number, n: number): Array<RenderResult | RenderFailed | undefined> {
-    return Array.from({ length: n }, (_, i) => (Atomics.load(this.#control, statusAt(j, i)) === 1 ? readRenderResult(this.#words, this.#bytes, j, i) : undefined));
+    return Array.from({ length: n }, (_, i) =>
+      Atomics.load(this.#control, statusAt(j, i)) === 1 ? readRenderResult(this.#words, this.#bytes, j, i) : undefined,
+    );
   }
 
   /**
    * Publishes the job of `n` tasks of `kind` written into slot `j` and waits for it; `read`
    * takes its results out of the slot before it is freed (an Error it returns is thrown).
    */
-  #publish<R extends { runMs: number }>(j: number, kind: number, n: number, task: string, read: Read<R>, progress?: RenderProgress): Promise<R[]> {
+  #publish<R extends { runMs: number }>(
+    j: number,
+    kind: number,
+    n: number,
+    task: string,
+    read: Read<R>,
+    progress?: RenderProgress,
+  ): Promise<R[]> {
     this.#buffers.announce();
     const c = this.#control;
     for (let i = 0; i < n; i++) {
@@ -293,7 +343,14 @@ export class JobRing {
     this.#onIdle?.();
   }
 
-  async #settle<R extends { runMs: number }>(j: number, n: number, started: number, task: string, read: Read<R>, progress?: RenderProgress): Promise<R[]> {
+  async #settle<R extends { runMs: number }>(
+    j: number,
+    n: number,
+    started: number,
+    task: string,
+    read: Read<R>,
+    progress?: RenderProgress,
+  ): Promise<R[]> {
     const c = this.#control;
     const deadline = this.#deadline[j]!;
     const m = this.#o.metrics;

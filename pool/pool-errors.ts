@@ -10,7 +10,11 @@ export class RenderQueueFullError extends Error {
   readonly code = 'SM_ERR_RENDER_QUEUE_FULL' satisfies ErrorCode;
   /** @param limit the pool's `maxQueue` (none: not known where thrown) */
   constructor(limit?: number) {
-    super(limit === undefined ? 'The render queue is full; frame dropped' : `The render queue is at its limit (${limit} waiting); frame dropped`);
+    super(
+      limit === undefined
+        ? 'The render queue is full; frame dropped'
+        : `The render queue is at its limit (${limit} waiting); frame dropped`,
+    );
     this.name = 'RenderQueueFullError';
   }
 }

@@ -2,7 +2,19 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
-import { evictionChannelName, type CompositeResult, type CompositeTask, type EncodeImageResult, type EncodeImageTask, type RenderBatchResult, type RenderBatchTask, type RenderFailed, type RenderResult, type RenderTask, type WorkerInit } from './messages.js';
+import {
+  evictionChannelName,
+  type CompositeResult,
+  type CompositeTask,
+  type EncodeImageResult,
+  type EncodeImageTask,
+  type RenderBatchResult,
+  type RenderBatchTask,
+  type RenderFailed,
+  type RenderResult,
+  type RenderTask,
+  type WorkerInit,
+} from './messages.js';
 import type { PoolMetrics } from './pool-metrics.js';
 import { JobRing, type RenderProgress } from './job-ring.js';
 import { LayerRenderError, RenderQueueFullError, WorkerTimeoutError } from './pool-errors.js';
@@ -86,7 +98,14 @@ export class RenderPool {
     this.#timeoutMs = options.taskTimeoutMs ?? 2000;
     this.#maxQueue = options.maxQueue ?? 128;
     const spinUs = options.ringSpinUs ?? (availableParallelism() > threads ? RING_SPIN_US : 0);
-    this.ring = new JobRing({ timeoutMs: this.#timeoutMs, threads: () => this.piscina.threads, metrics, log, spinUs, utilization: this.#busy });
+    this.ring = new JobRing({
+      timeoutMs: this.#timeoutMs,
+      threads: () => this.piscina.threads,
+      metrics,
+      log,
+      spinUs,
+      utilization: this.#busy,
+    });
     const assetStorage = resolve(options.assetStorage ?? resolve(options.assetRoot, 'data', 'assets'));
     const workerData: WorkerInit = {
       assetRoot: resolve(options.assetRoot),

@@ -58,7 +58,15 @@ export interface EncodedLayer {
  * `layerOf`.
  * @returns how many were written: at most {@link MAX_BANDS}, and no more than fit the slot
  */
-export function encodeRenders(words: Float64Array, bytes: Uint8Array, j: number, tasks: readonly RenderTask[], from: number, idOf: (buffer: SharedArrayBuffer) => number, layerOf: (layer: Layer) => EncodedLayer): number {
+export function encodeRenders(
+  words: Float64Array,
+  bytes: Uint8Array,
+  j: number,
+  tasks: readonly RenderTask[],
+  from: number,
+  idOf: (buffer: SharedArrayBuffer) => number,
+  layerOf: (layer: Layer) => EncodedLayer,
+): number {
   const n = Math.min(tasks.length - from, MAX_BANDS);
   const { base, records, end } = slotSpan(j);
   let at = records;
@@ -90,18 +98,34 @@ export function encodeRenders(words: Float64Array, bytes: Uint8Array, j: number,
  *   memory valid only during the call) when the token is new to the caller
  * @throws UnknownBufferError from `bufferOf` when a buffer's id is unknown
  */
-export function decodeRender(words: Float64Array, bytes: Uint8Array, j: number, i: number, bufferOf: (id: number) => SharedArrayBuffer, layerOf: (token: number, json: () => Uint8Array) => Layer): RenderTask {
+export function decodeRender(
+  words: Float64Array,
+  bytes: Uint8Array,
+  j: number,
+  i: number,
+  bufferOf: (id: number) => SharedArrayBuffer,
+  layerOf: (token: number, json: () => Uint8Array) => Layer,
+): RenderTask {
   const at = slotBase(j) + words[recordAt(j, i)]!;
   const f = at + RESULT_WORDS;
   const length = words[f + 5]!;
   const shared = words[f + 6]!;
   const start = (at + HEAD_WORDS) * 8;
-  const layer = layerOf(words[f + 4]!, () => (shared >= 0 ? new Uint8Array(bufferOf(shared), 0, length) : bytes.subarray(start, start + length)));
+  const layer = layerOf(words[f + 4]!, () =>
+    shared >= 0 ? new Uint8Array(bufferOf(shared), 0, length) : bytes.subarray(start, start + length),
+  );
   return { layer, canvasWidth: words[f + 1]! | 0, canvasHeight: words[f + 2]! | 0, timeMs: words[f + 3]!, buffer: bufferOf(words[f]!) };
 }
 
 /** Writes render `i`'s result into its record in slot `j` (an error's message cut to fit, UTF-8). */
-export function writeRenderResult(words: Float64Array, bytes: Uint8Array, j: number, i: number, r: RenderResult | RenderFailed, encoder: TextEncoder): void {
+export function writeRenderResult(
+  words: Float64Array,
+  bytes: Uint8Array,
+  j: number,
+  i: number,
+  r: RenderResult | RenderFailed,
+  encoder: TextEncoder,
+): void {
   const at = slotBase(j) + words[recordAt(j, i)]!;
   words[at + 10] = r.runMs;
   if (r.status === 'ok') {

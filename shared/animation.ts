@@ -17,7 +17,8 @@ const NAMED_VARIANTS = NAMED_EASINGS.flatMap((n) => [`ease-in-${n}`, `ease-out-$
  * elastic, bounce.
  */
 export const EASING_NAMES = ['linear', 'ease', 'ease-in', 'ease-out', 'ease-in-out', ...NAMED_VARIANTS] as readonly string[];
-const CUBIC_BEZIER = /^cubic-bezier\(\s*([-+]?[\d.]+(?:e[-+]?\d+)?)\s*,\s*([-+]?[\d.]+(?:e[-+]?\d+)?)\s*,\s*([-+]?[\d.]+(?:e[-+]?\d+)?)\s*,\s*([-+]?[\d.]+(?:e[-+]?\d+)?)\s*\)$/i;
+const CUBIC_BEZIER =
+  /^cubic-bezier\(\s*([-+]?[\d.]+(?:e[-+]?\d+)?)\s*,\s*([-+]?[\d.]+(?:e[-+]?\d+)?)\s*,\s*([-+]?[\d.]+(?:e[-+]?\d+)?)\s*,\s*([-+]?[\d.]+(?:e[-+]?\d+)?)\s*\)$/i;
 
 /** The four numbers of a `cubic-bezier(...)` easing, or null when `s` is not one (or x is out of 0..1). */
 export function parseCubicBezier(s: string): [number, number, number, number] | null {

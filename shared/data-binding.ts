@@ -29,7 +29,9 @@ export const DataValueSchema = z.union([z.number().finite(), z.string().max(LIMI
 export type DataValue = z.infer<typeof DataValueSchema>;
 
 /** The data set: at most `LIMITS.dataKeys` keys (an object without prototype: `constructor` is a key like any other). */
-export const DataSetSchema = ownRecord(DataKeySchema, DataValueSchema).refine((d) => Object.keys(d).length <= LIMITS.dataKeys, { message: `At most ${LIMITS.dataKeys} keys` });
+export const DataSetSchema = ownRecord(DataKeySchema, DataValueSchema).refine((d) => Object.keys(d).length <= LIMITS.dataKeys, {
+  message: `At most ${LIMITS.dataKeys} keys`,
+});
 export type DataSet = z.infer<typeof DataSetSchema>;
 
 /** `PATCH /stream/data`: a JSON Merge Patch of the data set (`null` removes a key). */

@@ -38,10 +38,16 @@ export const ERRORS = {
   SM_ERR_LIMIT_REACHED: { status: 409, message: 'This would go past one of the limits in docs/api.md#limits (e.g. 1000 layers per scene)' },
   SM_ERR_STORE_UNAVAILABLE: { status: 503, message: 'The state store cannot be written right now; retry when /health shows the store ok' },
   SM_ERR_HOST_FORBIDDEN: { status: 403, message: 'This Host is not one this server answers to: a loopback name or one in ALLOWED_HOSTS' },
-  SM_ERR_TOO_MANY_CONNECTIONS: { status: 429, message: 'Too many WebSocket connections from this address or token (WS_MAX_PER_IP, WS_MAX_PER_TOKEN)' },
+  SM_ERR_TOO_MANY_CONNECTIONS: {
+    status: 429,
+    message: 'Too many WebSocket connections from this address or token (WS_MAX_PER_IP, WS_MAX_PER_TOKEN)',
+  },
   SM_ERR_PORT_UNAVAILABLE: { status: 500, message: 'A port the configuration names cannot be bound' },
   SM_ERR_OUTPUT_URL: { status: 400, message: 'File outputs are written under RECORDINGS_DIR or an OUTPUT_DIRS folder only' },
-  SM_ERR_DIR_NOT_WRITABLE: { status: 500, message: 'A folder the configuration names (DATA_DIR, RECORDINGS_DIR, ASSET_STORAGE_PATH) cannot be written' },
+  SM_ERR_DIR_NOT_WRITABLE: {
+    status: 500,
+    message: 'A folder the configuration names (DATA_DIR, RECORDINGS_DIR, ASSET_STORAGE_PATH) cannot be written',
+  },
   SM_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'This route does not answer this method; the Allow header lists those it does' },
   SM_ERR_NOT_IMPLEMENTED: { status: 501, message: 'This server does not implement this HTTP method' },
   SM_ERR_RENDER_QUEUE_FULL: { status: 503, message: 'The render queue is full; the frame was dropped' },

@@ -45,20 +45,24 @@ export function outputUrlProblem(kind: 'rtmp' | 'srt' | 'file', url: string): st
   if (INVISIBLE.test(url)) return 'control or invisible characters (newline, NUL, bidi marks) are not allowed in an output URL';
   const scheme = schemeOf(url);
   if (kind === 'file') {
-    if (scheme !== null) return `"${scheme}:" is not a file path: file outputs are paths under RECORDINGS_DIR (network outputs use rtmp://, rtmps:// or srt://)`;
+    if (scheme !== null)
+      return `"${scheme}:" is not a file path: file outputs are paths under RECORDINGS_DIR (network outputs use rtmp://, rtmps:// or srt://)`;
     if (url.includes(':')) return 'a file output path may not contain ":" (ffmpeg would read it as a protocol)';
     if (url.includes('\\')) return 'a file output path may not contain "\\"';
     if (!FILE_EXT.test(url)) return 'a file output needs a path ending in .mp4, .mkv, .flv or .ts';
     for (const seg of url.split('/')) {
       if (seg === '..') return 'a file output path may not contain ".." segments';
       if (seg.startsWith('-')) return 'a file output path may not have a name starting with "-" (ffmpeg would read it as an option)';
-      if (UTF8.encode(seg).length > MAX_SEGMENT_BYTES) return `a file output path may not have a name longer than ${MAX_SEGMENT_BYTES} bytes`;
+      if (UTF8.encode(seg).length > MAX_SEGMENT_BYTES)
+        return `a file output path may not have a name longer than ${MAX_SEGMENT_BYTES} bytes`;
     }
     return null;
   }
   if (/\s/.test(url)) return 'an output URL may not contain whitespace';
   if (kind === 'rtmp') {
-    return (scheme === 'rtmp' || scheme === 'rtmps') && /^rtmps?:\/\/[^/]+\/\S+$/i.test(url) ? null : 'an rtmp output needs url rtmp://host[:port]/app/key (or rtmps://)';
+    return (scheme === 'rtmp' || scheme === 'rtmps') && /^rtmps?:\/\/[^/]+\/\S+$/i.test(url)
+      ? null
+      : 'an rtmp output needs url rtmp://host[:port]/app/key (or rtmps://)';
   }
   return scheme === 'srt' && /^srt:\/\/[^/]+/i.test(url) ? null : 'an srt output needs url srt://host:port[?streamid=...]';
 }

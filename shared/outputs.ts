@@ -29,7 +29,8 @@ export const OutputEncoderSchema = EncoderSettingsSchema.pick({ bitrateKbps: tru
  * `hls` (its files go under `DATA_DIR/hls/<id>/`).
  */
 function urlProblem(kind: OutputKind, url: string | null | undefined): string | null {
-  if (kind === 'hls') return url === null || url === undefined ? null : 'an hls output takes no url (its playlist is served at /stream/hls/:id/index.m3u8)';
+  if (kind === 'hls')
+    return url === null || url === undefined ? null : 'an hls output takes no url (its playlist is served at /stream/hls/:id/index.m3u8)';
   if (!url) return `a${kind === 'rtmp' ? 'n rtmp' : kind === 'srt' ? 'n srt' : ' file'} output needs a url`;
   return outputUrlProblem(kind, url);
 }
@@ -42,12 +43,10 @@ const OutputFields = {
 };
 
 /** One output as stored and returned (with its url redacted). */
-export const OutputSpecSchema = z
-  .strictObject({ id: OutputIdSchema, ...OutputFields })
-  .superRefine((o, ctx) => {
-    const p = urlProblem(o.kind, o.url);
-    if (p) ctx.addIssue({ code: 'custom', path: ['url'], message: p });
-  });
+export const OutputSpecSchema = z.strictObject({ id: OutputIdSchema, ...OutputFields }).superRefine((o, ctx) => {
+  const p = urlProblem(o.kind, o.url);
+  if (p) ctx.addIssue({ code: 'custom', path: ['url'], message: p });
+});
 export type OutputSpec = z.infer<typeof OutputSpecSchema>;
 
 /** `POST /stream/outputs`: an output; the id may be left to the server. */
@@ -73,7 +72,9 @@ export const OutputViewSchema = OutputStatusSchema.extend({
 export type OutputView = z.infer<typeof OutputViewSchema>;
 
 /** A URL split where secrets sit: scheme, user info, host, path, query pairs, fragment. */
-function splitUrl(url: string): { scheme: string; user: string | null; host: string; path: string; query: string[] | null; fragment: string | null } | null {
+function splitUrl(
+  url: string,
+): { scheme: string; user: string | null; host: string; path: string; query: string[] | null; fragment: string | null } | null {
   const m = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)([^?#]*)(?:\?([^#]*))?(?:#(.*))?$/is.exec(url);
   if (!m) return null;
   const authority = m[2]!;

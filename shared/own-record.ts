@@ -38,23 +38,22 @@ export function ownValue<V>(record: Readonly<Record<string, V>>, key: string): V
  * the path `[key, ...]` as `z.record`'s do.
  */
 export function ownRecord<K extends z.ZodType<string, string>, V extends z.ZodType>(key: K, value: V) {
-  return z
-    .custom<Record<string, z.input<V>>>(isPlainObject, { message: 'Expected an object' })
-    .transform((input, ctx) => {
-      const out = emptyRecord<z.output<V>>();
-      for (const k of Object.keys(input)) {
-        const kr = key.safeParse(k);
-        if (!kr.success) {
-          for (const issue of kr.error.issues) ctx.addIssue({ code: 'custom', path: [k], message: `Invalid key "${k.slice(0, 80)}": ${issue.message}` });
-          continue;
-        }
-        const vr = value.safeParse(input[k]);
-        if (!vr.success) {
-          for (const issue of vr.error.issues) ctx.addIssue({ code: 'custom', path: [k, ...issue.path], message: issue.message });
-          continue;
-        }
-        out[kr.data] = vr.data as z.output<V>;
+  return z.custom<Record<string, z.input<V>>>(isPlainObject, { message: 'Expected an object' }).transform((input, ctx) => {
+    const out = emptyRecord<z.output<V>>();
+    for (const k of Object.keys(input)) {
+      const kr = key.safeParse(k);
+      if (!kr.success) {
+        for (const issue of kr.error.issues)
+          ctx.addIssue({ code: 'custom', path: [k], message: `Invalid key "${k.slice(0, 80)}": ${issue.message}` });
+        continue;
       }
-      return out;
-    });
+      const vr = value.safeParse(input[k]);
+      if (!vr.success) {
+        for (const issue of vr.error.issues) ctx.addIssue({ code: 'custom', path: [k, ...issue.path], message: issue.message });
+        continue;
+      }
+      out[kr.data] = vr.data as z.output<V>;
+    }
+    return out;
+  });
 }

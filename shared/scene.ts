@@ -10,9 +10,7 @@ import { LIMITS } from './limits.js';
  */
 
 /** A layer id: 1-64 characters of `[A-Za-z0-9_-]`. */
-export const LayerIdSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'Expected 1-64 characters of A-Z, a-z, 0-9, "_" or "-"');
+export const LayerIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'Expected 1-64 characters of A-Z, a-z, 0-9, "_" or "-"');
 
 /** An uploaded asset's id: the SHA-256 of its bytes, 64 lowercase hex characters. */
 export const ASSET_ID = /^[a-f0-9]{64}$/;

@@ -39,7 +39,11 @@ export const ScenePutSchema = z
  * size, positions and sizes are scaled to it.
  */
 export const SceneTemplateSchema = z
-  .strictObject({ name: z.string().max(256).optional(), canvas: StreamConfigSchema.pick({ width: true, height: true }), layers: z.array(LayerCreateSchema).max(MAX_LAYERS) })
+  .strictObject({
+    name: z.string().max(256).optional(),
+    canvas: StreamConfigSchema.pick({ width: true, height: true }),
+    layers: z.array(LayerCreateSchema).max(MAX_LAYERS),
+  })
   .superRefine((b, ctx) => uniqueIds(b.layers, ctx));
 export type SceneTemplate = z.infer<typeof SceneTemplateSchema>;
 
@@ -51,7 +55,9 @@ export const ScenesStateSchema = z.strictObject({
   active: SceneNameSchema.nullable(),
   scenes: ownRecord(SceneNameSchema, z.array(LayerSchema).max(MAX_LAYERS))
     .refine((s) => Object.keys(s).length <= LIMITS.savedScenes, { message: `At most ${LIMITS.savedScenes} saved scenes` })
-    .refine((s) => Object.values(s).reduce((n, l) => n + l.length, 0) <= LIMITS.savedSceneLayers, { message: `At most ${LIMITS.savedSceneLayers} layers in all saved scenes together` }),
+    .refine((s) => Object.values(s).reduce((n, l) => n + l.length, 0) <= LIMITS.savedSceneLayers, {
+      message: `At most ${LIMITS.savedSceneLayers} layers in all saved scenes together`,
+    }),
 });
 export type ScenesState = z.infer<typeof ScenesStateSchema>;
 

@@ -22,13 +22,16 @@ export const AssetMetaSchema = z.strictObject({
 export type AssetMeta = z.infer<typeof AssetMetaSchema>;
 
 /** Layers in compositing order with unique ids. */
-export const LayerListSchema = z.array(LayerSchema).max(LIMITS.layersPerScene).superRefine((layers, ctx) => {
-  const seen = new Set<string>();
-  layers.forEach((l, i) => {
-    if (seen.has(l.id)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `Duplicate layer id "${l.id}"` });
-    seen.add(l.id);
+export const LayerListSchema = z
+  .array(LayerSchema)
+  .max(LIMITS.layersPerScene)
+  .superRefine((layers, ctx) => {
+    const seen = new Set<string>();
+    layers.forEach((l, i) => {
+      if (seen.has(l.id)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `Duplicate layer id "${l.id}"` });
+      seen.add(l.id);
+    });
   });
-});
 
 /**
  * Everything Stream Manager persists, as one document: the state version, stream config,

@@ -3,9 +3,7 @@ import { ColorSchema } from './color.js';
 import { mainOutputUrlProblem } from './output-url.js';
 
 /** x264 presets, fastest first (source: `x264 --fullhelp`). */
-export const X264_PRESETS = [
-  'ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow',
-] as const;
+export const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'] as const;
 
 /**
  * Encoder settings. `bitrateKbps`: target video bitrate in kbit/s (CBR-like: maxrate = bitrate,

@@ -100,7 +100,12 @@ export type LayerFailureReason = z.infer<typeof LayerFailureReasonSchema>;
  */
 export const LayerErrorMessageSchema = z.strictObject({
   type: z.literal('layerError'),
-  payload: z.strictObject({ id: z.string(), message: z.string().nullable(), failures: z.number().int().positive(), reason: LayerFailureReasonSchema.nullable() }),
+  payload: z.strictObject({
+    id: z.string(),
+    message: z.string().nullable(),
+    failures: z.number().int().positive(),
+    reason: LayerFailureReasonSchema.nullable(),
+  }),
 });
 
 /**

@@ -25,7 +25,18 @@ t.test('promtool check rules', async (t) => {
 
 t.test('promtool test rules: every alert has a unit test, and they pass', async (t) => {
   const alerts = [...readFileSync(RULES, 'utf8').matchAll(/^\s*- alert: (\S+)/gm)].map((m) => m[1]!);
-  t.same(alerts.sort(), ['StreamManagerDiskNearlyFull', 'StreamManagerEventLoopLag', 'StreamManagerFramesDropped', 'StreamManagerOutputNotLive', 'StreamManagerStoreFailing', 'StreamManagerWorkerRestarts'], 'the six alerts');
+  t.same(
+    alerts.sort(),
+    [
+      'StreamManagerDiskNearlyFull',
+      'StreamManagerEventLoopLag',
+      'StreamManagerFramesDropped',
+      'StreamManagerOutputNotLive',
+      'StreamManagerStoreFailing',
+      'StreamManagerWorkerRestarts',
+    ],
+    'the six alerts',
+  );
   const tests = readFileSync(TESTS, 'utf8');
   for (const a of alerts) {
     t.ok(new RegExp(`alertname: ${a}\\n\\s+exp_alerts:\\n\\s+- exp_labels`).test(tests), `${a}: a test in which it fires`);
@@ -53,7 +64,11 @@ t.test('the Grafana dashboard: an instance variable every query filters by, outp
     templating: { list: Array<{ name: string; query: { query: string } }> };
     panels: Array<{ title: string; type: string; targets?: Array<{ expr: string }> }>;
   };
-  t.match(d.templating.list.find((v) => v.name === 'instance')?.query.query, /label_values\(stream_manager_\w+, instance\)/, 'instance variable from the exported series');
+  t.match(
+    d.templating.list.find((v) => v.name === 'instance')?.query.query,
+    /label_values\(stream_manager_\w+, instance\)/,
+    'instance variable from the exported series',
+  );
   const exported = new Set((await new Metrics().registry.getMetricsAsJSON()).map((m) => m.name));
   const exprs = d.panels.flatMap((p) => (p.targets ?? []).map((x) => x.expr));
   for (const expr of exprs) {
@@ -64,7 +79,14 @@ t.test('the Grafana dashboard: an instance variable every query filters by, outp
       if (!exported.has(base)) t.fail(`${name} is not exported`);
     }
   }
-  for (const title of ['Outputs: live (1) or not (0), by output', 'Outputs down: connecting, reconnecting, failed', 'Output bitrate by output']) {
-    t.ok(d.panels.some((p) => p.title === title), `panel "${title}"`);
+  for (const title of [
+    'Outputs: live (1) or not (0), by output',
+    'Outputs down: connecting, reconnecting, failed',
+    'Output bitrate by output',
+  ]) {
+    t.ok(
+      d.panels.some((p) => p.title === title),
+      `panel "${title}"`,
+    );
   }
 });

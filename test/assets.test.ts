@@ -9,7 +9,12 @@ import { startServer, type TestServer } from './helpers/server.js';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** POSTs one file as multipart/form-data. */
-async function upload(s: TestServer, bytes: Uint8Array, name: string, type = 'application/octet-stream'): Promise<{ status: number; body: any }> {
+async function upload(
+  s: TestServer,
+  bytes: Uint8Array,
+  name: string,
+  type = 'application/octet-stream',
+): Promise<{ status: number; body: any }> {
   const form = new FormData();
   form.append('file', new Blob([bytes], { type }), name);
   const res = await fetch(`${s.base}/stream/assets/upload`, { method: 'POST', body: form });
@@ -18,7 +23,9 @@ async function upload(s: TestServer, bytes: Uint8Array, name: string, type = 'ap
 
 /** A solid-colour PNG made now by sharp. */
 function png(width: number, height: number, rgb: [number, number, number]): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } }).png().toBuffer();
+  return sharp({ create: { width, height, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } })
+    .png()
+    .toBuffer();
 }
 
 function chunk(type: string, data: Buffer): Buffer {
@@ -36,7 +43,12 @@ function bombPng(w: number, h: number): Buffer {
   ihdr.writeUInt32BE(w, 0);
   ihdr.writeUInt32BE(h, 4);
   ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', Buffer.from([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', Buffer.from([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 const uploadTemps = (): string[] => readdirSync(tmpdir()).filter((f) => f.startsWith('sm-upload-'));
@@ -58,7 +70,11 @@ t.test('assets', async (t) => {
     t.equal(again.body.id, up.body.id);
     t.equal(await assetCount(), 1);
 
-    const layer = await s.call('POST', '/stream/layers', { id: 'logo', transform: { x: 100, y: 50 }, content: { type: 'image', src: up.body.id } });
+    const layer = await s.call('POST', '/stream/layers', {
+      id: 'logo',
+      transform: { x: 100, y: 50 },
+      content: { type: 'image', src: up.body.id },
+    });
     t.equal(layer.status, 201);
     const p = await s.snapshot();
     t.same(p.at(100, 50).slice(0, 3), [255, 0, 255], 'top-left of the box');
@@ -78,7 +94,10 @@ t.test('assets', async (t) => {
   });
 
   await t.test('an uploaded TTF changes how a text layer renders', async (t) => {
-    const text = { transform: { x: 10, y: 150 }, content: { type: 'text', content: 'Current Bid: 1.5 ETH', style: { font: 'Arial', fontSize: 28, color: '#ffffff' } } };
+    const text = {
+      transform: { x: 10, y: 150 },
+      content: { type: 'text', content: 'Current Bid: 1.5 ETH', style: { font: 'Arial', fontSize: 28, color: '#ffffff' } },
+    };
     await s.call('POST', '/stream/layers', { id: 'bid', ...text });
     const before = await s.snapshot();
     const font = await upload(s, readFileSync('assets/fonts/LiberationSans-Bold.ttf'), 'bold.ttf');
@@ -106,15 +125,23 @@ t.test('assets', async (t) => {
     // Chunked, no Content-Length: formidable's own limit stops it mid-stream.
     const chunked = await new Promise<{ status: number; body: any }>((resolve, reject) => {
       const boundary = 'sm-test-boundary';
-      const req = request({
-        host: '127.0.0.1', port: s.app.port, path: '/stream/assets/upload', method: 'POST',
-        headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'transfer-encoding': 'chunked' },
-      }, (res) => {
-        let text = '';
-        res.on('data', (d) => (text += d));
-        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
-      });
-      req.on('error', (err) => (err as NodeJS.ErrnoException).code === 'EPIPE' || (err as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(err));
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: s.app.port,
+          path: '/stream/assets/upload',
+          method: 'POST',
+          headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'transfer-encoding': 'chunked' },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (d) => (text += d));
+          res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+        },
+      );
+      req.on('error', (err) =>
+        (err as NodeJS.ErrnoException).code === 'EPIPE' || (err as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(err),
+      );
       req.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.png"\r\nContent-Type: image/png\r\n\r\n`);
       const piece = Buffer.alloc(256 * 1024, 9);
       let sent = 0;
@@ -210,36 +237,57 @@ t.test('assets', async (t) => {
     t.same((await s.snapshot()).at(110, 60).slice(0, 3), [0, 0, 0], 'the hidden layer is gone from the program');
   });
 
-  await t.test('an asset used only by a saved scene: 409 naming it; with force its layers leave the scene, which still activates', async (t) => {
-    const up = await upload(s, await png(20, 20, [0, 255, 0]), 'badge.png');
-    t.equal(up.status, 201);
-    const layers = [
-      { id: 'badge', transform: { x: 10, y: 10 }, content: { type: 'image', src: up.body.id } },
-      { id: 'title', transform: { x: 200, y: 10 }, content: { type: 'text', content: 'Promo', style: { font: 'Arial', fontSize: 20, color: '#ffffff' } } },
-    ];
-    t.equal((await s.call('PUT', '/stream/scenes/promo', { layers })).status, 200);
-    const refused = await s.call('DELETE', `/stream/assets/${up.body.id}`);
-    t.equal(refused.status, 409);
-    t.equal(refused.body.error.code, 'SM_ERR_ASSET_IN_USE');
-    t.same(refused.body.error.details, { layers: [], scenes: [{ name: 'promo', layers: ['badge'] }] });
-    t.match(refused.body.error.message, /saved scenes promo/);
-    t.same((await s.call('GET', '/stream/scenes/promo')).body.layers.map((l: { id: string }) => l.id), ['badge', 'title'], 'the refusal changed nothing');
+  await t.test(
+    'an asset used only by a saved scene: 409 naming it; with force its layers leave the scene, which still activates',
+    async (t) => {
+      const up = await upload(s, await png(20, 20, [0, 255, 0]), 'badge.png');
+      t.equal(up.status, 201);
+      const layers = [
+        { id: 'badge', transform: { x: 10, y: 10 }, content: { type: 'image', src: up.body.id } },
+        {
+          id: 'title',
+          transform: { x: 200, y: 10 },
+          content: { type: 'text', content: 'Promo', style: { font: 'Arial', fontSize: 20, color: '#ffffff' } },
+        },
+      ];
+      t.equal((await s.call('PUT', '/stream/scenes/promo', { layers })).status, 200);
+      const refused = await s.call('DELETE', `/stream/assets/${up.body.id}`);
+      t.equal(refused.status, 409);
+      t.equal(refused.body.error.code, 'SM_ERR_ASSET_IN_USE');
+      t.same(refused.body.error.details, { layers: [], scenes: [{ name: 'promo', layers: ['badge'] }] });
+      t.match(refused.body.error.message, /saved scenes promo/);
+      t.same(
+        (await s.call('GET', '/stream/scenes/promo')).body.layers.map((l: { id: string }) => l.id),
+        ['badge', 'title'],
+        'the refusal changed nothing',
+      );
 
-    const forced = await s.call('DELETE', `/stream/assets/${up.body.id}?force=true`);
-    t.equal(forced.status, 200);
-    t.same(forced.body, { deleted: up.body.id, hiddenLayers: [], removedFromScenes: [{ name: 'promo', layers: ['badge'] }] });
-    t.same((await s.call('GET', '/stream/scenes/promo')).body.layers.map((l: { id: string }) => l.id), ['title']);
-    const activated = await s.call('POST', '/stream/scenes/promo/activate', {});
-    t.equal(activated.status, 200, 'the scene activates (a missing asset would make that a 404)');
-    t.same((await s.call('GET', '/stream/layers')).body.layers.map((l: { id: string }) => l.id), ['title']);
-    t.same((await s.snapshot()).at(20, 20).slice(0, 3), [0, 0, 0], 'no badge in the program');
-  });
+      const forced = await s.call('DELETE', `/stream/assets/${up.body.id}?force=true`);
+      t.equal(forced.status, 200);
+      t.same(forced.body, { deleted: up.body.id, hiddenLayers: [], removedFromScenes: [{ name: 'promo', layers: ['badge'] }] });
+      t.same(
+        (await s.call('GET', '/stream/scenes/promo')).body.layers.map((l: { id: string }) => l.id),
+        ['title'],
+      );
+      const activated = await s.call('POST', '/stream/scenes/promo/activate', {});
+      t.equal(activated.status, 200, 'the scene activates (a missing asset would make that a 404)');
+      t.same(
+        (await s.call('GET', '/stream/layers')).body.layers.map((l: { id: string }) => l.id),
+        ['title'],
+      );
+      t.same((await s.snapshot()).at(20, 20).slice(0, 3), [0, 0, 0], 'no badge in the program');
+    },
+  );
 });
 
 t.test('ALLOW_SVG=true rasterises SVG to PNG', async (t) => {
   const s = await startServer({ ALLOW_SVG: 'true' });
   t.teardown(() => s.close());
-  const up = await upload(s, Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10"><rect width="20" height="10" fill="#00ff00"/></svg>'), 'box.svg');
+  const up = await upload(
+    s,
+    Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10"><rect width="20" height="10" fill="#00ff00"/></svg>'),
+    'box.svg',
+  );
   t.equal(up.status, 201, JSON.stringify(up.body));
   t.match(up.body, { kind: 'image', mime: 'image/png', width: 20, height: 10 });
   const huge = await upload(s, Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="100000" height="100000"/>'), 'huge.svg');

@@ -53,12 +53,19 @@ const ROUTES: { method: string; path: string; body?: unknown; need: Need }[] = [
 /** Everything a refused request must leave alone: the scene, the config and the stream state. */
 async function world(s: TestServer): Promise<unknown> {
   const h = bearer(ADMIN);
-  const [scene, config, status] = await Promise.all([s.call('GET', '/stream/scene', undefined, h), s.call('GET', '/stream/config', undefined, h), s.call('GET', '/stream/status', undefined, h)]);
+  const [scene, config, status] = await Promise.all([
+    s.call('GET', '/stream/scene', undefined, h),
+    s.call('GET', '/stream/config', undefined, h),
+    s.call('GET', '/stream/status', undefined, h),
+  ]);
   return { scene: scene.body, config: config.body, live: status.body.isLive, paused: status.body.isPaused };
 }
 
 /** Attempts a WebSocket upgrade; resolves with 101 or the refusal's status and body. */
-function upgrade(url: string, opts: { protocols?: string[]; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string; protocol: string }> {
+function upgrade(
+  url: string,
+  opts: { protocols?: string[]; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: string; protocol: string }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, opts.protocols ?? [], { headers: opts.headers });
     ws.once('open', () => {
@@ -113,7 +120,11 @@ t.test('tokens and roles on every route', async (t) => {
   t.equal((await s.call('GET', '/stream/layers/box', undefined, bearer(VIEWER))).status, 200, 'viewer reads');
   t.equal((await s.call('PATCH', '/stream/layers/box', { opacity: 0.5 }, bearer(OPERATOR))).body.opacity, 0.5, 'operator changes a layer');
   t.equal((await s.call('PATCH', '/stream/config', { targetFPS: 15 }, bearer(ADMIN))).body.targetFPS, 15, 'admin changes the config');
-  t.equal((await s.call('PATCH', '/stream/layers/box', { opacity: 0.25 }, { authorization: `bearer  ${OPERATOR}` })).status, 200, 'the scheme is case-insensitive');
+  t.equal(
+    (await s.call('PATCH', '/stream/layers/box', { opacity: 0.25 }, { authorization: `bearer  ${OPERATOR}` })).status,
+    200,
+    'the scheme is case-insensitive',
+  );
   const metrics = await s.call('GET', '/metrics');
   t.equal(metrics.status, 200, '/metrics is open without METRICS_TOKEN');
   t.match(metrics.body, /stream_manager_auth_failures_total\{transport="http"\} [1-9]\d*/, 'refusals are counted');
@@ -143,8 +154,16 @@ t.test('WebSocket upgrade checks the token and the Origin before the 101', async
     const foreign = await upgrade(`${url}?token=${VIEWER}`, { headers: { origin: 'https://evil.example.net' } });
     t.equal(foreign.status, 403, 'a foreign Origin is refused even with a token');
     t.match(JSON.parse(foreign.body), { error: { code: 'SM_ERR_ORIGIN_FORBIDDEN' } });
-    t.equal((await upgrade(`${url}?token=${VIEWER}`, { headers: { origin: 'https://admin.example.com' } })).status, 101, 'an allowed Origin');
-    t.equal((await upgrade(`${url}?token=${VIEWER}`, { headers: { origin: `http://127.0.0.1:${new URL(url).port}` } })).status, 101, 'the same origin');
+    t.equal(
+      (await upgrade(`${url}?token=${VIEWER}`, { headers: { origin: 'https://admin.example.com' } })).status,
+      101,
+      'an allowed Origin',
+    );
+    t.equal(
+      (await upgrade(`${url}?token=${VIEWER}`, { headers: { origin: `http://127.0.0.1:${new URL(url).port}` } })).status,
+      101,
+      'the same origin',
+    );
   }
 });
 
@@ -152,7 +171,10 @@ t.test('CORS allow-list, security headers, body limit', async (t) => {
   const s = await startServer({ AUTH_TOKENS: `admin:${ADMIN}`, CORS_ORIGINS: 'https://admin.example.com' });
   t.teardown(() => s.close());
   const preflight = (origin: string): Promise<Response> =>
-    fetch(`${s.base}/stream/layers`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' } });
+    fetch(`${s.base}/stream/layers`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+    });
   const ok = await preflight('https://admin.example.com');
   t.equal(ok.status, 204);
   t.equal(ok.headers.get('access-control-allow-origin'), 'https://admin.example.com');
@@ -191,10 +213,17 @@ t.test('METRICS_TOKEN protects /metrics on both ports', async (t) => {
 t.test('tokens file, hashed; loopback only without tokens', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sm-auth-'));
   const file = join(dir, 'tokens.json');
-  writeFileSync(file, JSON.stringify({ tokens: [{ name: 'alice', role: 'operator', sha256: createHash('sha256').update(OPERATOR).digest('hex') }] }));
+  writeFileSync(
+    file,
+    JSON.stringify({ tokens: [{ name: 'alice', role: 'operator', sha256: createHash('sha256').update(OPERATOR).digest('hex') }] }),
+  );
   const s = await startServer({ AUTH_TOKENS_FILE: file });
   t.teardown(() => s.close());
-  t.equal((await s.call('POST', '/stream/pause', undefined, bearer(OPERATOR))).body.error.code, 'SM_ERR_STREAM_NOT_LIVE', 'the hashed token authenticates (the route ran)');
+  t.equal(
+    (await s.call('POST', '/stream/pause', undefined, bearer(OPERATOR))).body.error.code,
+    'SM_ERR_STREAM_NOT_LIVE',
+    'the hashed token authenticates (the route ran)',
+  );
   t.equal((await s.call('PATCH', '/stream/config', { targetFPS: 20 }, bearer(OPERATOR))).status, 403);
 
   t.throws(() => loadConfig({ HOST: '0.0.0.0' }), ConfigError, 'binding beyond loopback without tokens is refused');
@@ -205,7 +234,10 @@ t.test('tokens file, hashed; loopback only without tokens', async (t) => {
   t.throws(() => loadConfig({ AUTH_TOKENS_FILE: join(dir, 'bad.json') }), ConfigError, 'an invalid tokens file');
 
   // The real entry point exits 1 with the reason instead of listening on 0.0.0.0.
-  const child = spawn(process.execPath, ['dist/orchestrator/main.js'], { env: { ...process.env, HOST: '0.0.0.0', PORT: '0', AUTH_TOKENS: '', AUTH_TOKENS_FILE: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['dist/orchestrator/main.js'], {
+    env: { ...process.env, HOST: '0.0.0.0', PORT: '0', AUTH_TOKENS: '', AUTH_TOKENS_FILE: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));

@@ -19,18 +19,22 @@ import { ringPool } from './helpers/ring-pool.js';
 
 t.test('bandRows splits the rows into even, disjoint bands that cover the frame, by height or by cost', async (t) => {
   fc.assert(
-    fc.property(fc.integer({ min: 1, max: 1200 }).map((h) => h * 2), fc.integer({ min: 1, max: 32 }), (height, bands) => {
-      const rows = bandRows(height, bands);
-      if (rows.length < 1 || rows.length > bands) return false;
-      if (rows[0]![0] !== 0 || rows.at(-1)![1] !== height) return false;
-      for (let i = 0; i < rows.length; i++) {
-        const [a, b] = rows[i]!;
-        if (a % 2 || b % 2 || b <= a) return false;
-        if (i > 0 && rows[i - 1]![1] !== a) return false;
-        if (rows.length > 1 && b - a < MIN_BAND_ROWS - 2) return false;
-      }
-      return true;
-    }),
+    fc.property(
+      fc.integer({ min: 1, max: 1200 }).map((h) => h * 2),
+      fc.integer({ min: 1, max: 32 }),
+      (height, bands) => {
+        const rows = bandRows(height, bands);
+        if (rows.length < 1 || rows.length > bands) return false;
+        if (rows[0]![0] !== 0 || rows.at(-1)![1] !== height) return false;
+        for (let i = 0; i < rows.length; i++) {
+          const [a, b] = rows[i]!;
+          if (a % 2 || b % 2 || b <= a) return false;
+          if (i > 0 && rows[i - 1]![1] !== a) return false;
+          if (rows.length > 1 && b - a < MIN_BAND_ROWS - 2) return false;
+        }
+        return true;
+      },
+    ),
     { numRuns: 500, seed: 3 },
   );
   fc.assert(
@@ -42,10 +46,28 @@ t.test('bandRows splits the rows into even, disjoint bands that cover the frame,
     }),
     { numRuns: 500, seed: 5 },
   );
-  t.same(bandRows(1080, 4), [[0, 270], [270, 540], [540, 810], [810, 1080]], '1080 rows in 4 bands');
+  t.same(
+    bandRows(1080, 4),
+    [
+      [0, 270],
+      [270, 540],
+      [540, 810],
+      [810, 1080],
+    ],
+    '1080 rows in 4 bands',
+  );
   // Changes only in rows 560..1000 (hosts along the bottom): the cuts fall inside them.
   const cost = Array.from({ length: 1080 }, (_, y) => (y >= 560 && y < 1000 ? 1000 : 0));
-  t.same(bandRows(1080, 4, cost), [[0, 670], [670, 780], [780, 890], [890, 1080]], 'weighted by cost: 110 changed rows per band');
+  t.same(
+    bandRows(1080, 4, cost),
+    [
+      [0, 670],
+      [670, 780],
+      [780, 890],
+      [890, 1080],
+    ],
+    'weighted by cost: 110 changed rows per band',
+  );
   t.same(bandRows(100, 8), [[0, 100]], 'too few rows for two bands of 64: one band');
 });
 
@@ -66,23 +88,57 @@ t.test('banded, pipelined frames equal whole frames composited one at a time', a
   const wholeFrames = new FramePool(W, H, 2);
   const bandFrames = new FramePool(W, H, 5);
   const colors = ['#ff0000', '#00ff00', '#0000ff80', '#ffffff', '#33669980'];
-  const host = { zIndex: 5, transform: { x: 60, y: 40, scale: 0.3 }, content: { type: 'character', modelUrl: 'assets/characters/auctioneer.png', animations: { idle: 'idle-animation', talking: 'talking-animation' }, animation: 'talking' } };
+  const host = {
+    zIndex: 5,
+    transform: { x: 60, y: 40, scale: 0.3 },
+    content: {
+      type: 'character',
+      modelUrl: 'assets/characters/auctioneer.png',
+      animations: { idle: 'idle-animation', talking: 'talking-animation' },
+      animation: 'talking',
+    },
+  };
   const op = fc.oneof(
-    fc.record({ kind: fc.constant('add' as const), x: fc.integer({ min: -40, max: 330 }), y: fc.integer({ min: -40, max: 250 }), w: fc.integer({ min: 1, max: 200 }), h: fc.integer({ min: 1, max: 160 }), c: fc.integer({ min: 0, max: 4 }) }),
-    fc.record({ kind: fc.constant('move' as const), i: fc.nat(), x: fc.integer({ min: -40, max: 330 }), y: fc.integer({ min: -40, max: 250 }) }),
+    fc.record({
+      kind: fc.constant('add' as const),
+      x: fc.integer({ min: -40, max: 330 }),
+      y: fc.integer({ min: -40, max: 250 }),
+      w: fc.integer({ min: 1, max: 200 }),
+      h: fc.integer({ min: 1, max: 160 }),
+      c: fc.integer({ min: 0, max: 4 }),
+    }),
+    fc.record({
+      kind: fc.constant('move' as const),
+      i: fc.nat(),
+      x: fc.integer({ min: -40, max: 330 }),
+      y: fc.integer({ min: -40, max: 250 }),
+    }),
     fc.record({ kind: fc.constant('recolor' as const), i: fc.nat(), c: fc.integer({ min: 0, max: 4 }) }),
     fc.record({ kind: fc.constant('opacity' as const), i: fc.nat(), o: fc.double({ min: 0, max: 1, noNaN: true }) }),
     fc.record({ kind: fc.constant('remove' as const), i: fc.nat() }),
     // The caption: text with transparent margins, so only its visible box is damaged when it changes.
-    fc.record({ kind: fc.constant('caption' as const), x: fc.integer({ min: -40, max: 330 }), y: fc.integer({ min: -40, max: 250 }), text: fc.constantFrom('Bid', 'Current Bid: 1.5 ETH', 'i', '') }),
+    fc.record({
+      kind: fc.constant('caption' as const),
+      x: fc.integer({ min: -40, max: 330 }),
+      y: fc.integer({ min: -40, max: 250 }),
+      text: fc.constantFrom('Bid', 'Current Bid: 1.5 ETH', 'i', ''),
+    }),
     fc.constant({ kind: 'none' as const }),
   );
   type Op = typeof op extends fc.Arbitrary<infer T> ? T : never;
   /** Applies one change to a scene (both scenes get the same ones, so their ids match). */
   const apply = (scene: SceneStore, o: Op): void => {
-    const ids = scene.list().map((l) => l.id).filter((id) => id !== 'host' && id !== 'caption');
+    const ids = scene
+      .list()
+      .map((l) => l.id)
+      .filter((id) => id !== 'host' && id !== 'caption');
     const id = ids.length ? ids[('i' in o ? o.i : 0) % ids.length]! : null;
-    if (o.kind === 'add') scene.create({ zIndex: ids.length, transform: { x: o.x, y: o.y, width: o.w, height: o.h }, content: { type: 'color', color: colors[o.c]! } });
+    if (o.kind === 'add')
+      scene.create({
+        zIndex: ids.length,
+        transform: { x: o.x, y: o.y, width: o.w, height: o.h },
+        content: { type: 'color', color: colors[o.c]! },
+      });
     else if (id && o.kind === 'move') scene.patch(id, { transform: { x: o.x, y: o.y } });
     else if (id && o.kind === 'recolor') scene.patch(id, { content: { color: colors[o.c]! } });
     else if (id && o.kind === 'opacity') scene.patch(id, { opacity: o.o });
@@ -96,7 +152,12 @@ t.test('banded, pipelined frames equal whole frames composited one at a time', a
       for (const scene of [wholeScene, bandScene]) {
         scene.replaceAll([]);
         scene.create({ id: 'host', ...host });
-        scene.create({ id: 'caption', zIndex: 50, transform: { x: 100, y: 180 }, content: { type: 'text', content: 'Bid', style: { font: 'Arial', fontSize: 28, color: '#ffffff' } } });
+        scene.create({
+          id: 'caption',
+          zIndex: 50,
+          transform: { x: 100, y: 180 },
+          content: { type: 'text', content: 'Bid', style: { font: 'Arial', fontSize: 28, color: '#ffffff' } },
+        });
       }
       // Banded: PIPELINE_DEPTH + 1 frames in flight, each called before the one before it finished; the pool's
       // five buffers come back with old content, so most frames redraw only what changed.
@@ -177,7 +238,17 @@ t.test('composite stages overlap, yet frames end, and free their layer buffers, 
   const scenes = [new SceneStore(), new SceneStore()];
   const banded = new FrameComposer({ renderer, scene: scenes[0]!, bands: service });
   const whole = new FrameComposer({ renderer: new LayerRenderer(wholePool, log), scene: scenes[1]! });
-  const host = { id: 'host', zIndex: 5, transform: { x: 60, y: 40, scale: 0.3 }, content: { type: 'character', modelUrl: 'assets/characters/auctioneer.png', animations: { idle: 'idle-animation', talking: 'talking-animation' }, animation: 'talking' } };
+  const host = {
+    id: 'host',
+    zIndex: 5,
+    transform: { x: 60, y: 40, scale: 0.3 },
+    content: {
+      type: 'character',
+      modelUrl: 'assets/characters/auctioneer.png',
+      animations: { idle: 'idle-animation', talking: 'talking-animation' },
+      animation: 'talking',
+    },
+  };
   for (const s of scenes) {
     s.create(host);
     s.create({ id: 'box', zIndex: 1, transform: { x: 10, y: 10, width: 100, height: 80 }, content: { type: 'color', color: '#ff000080' } });
@@ -212,7 +283,11 @@ t.test('composite stages overlap, yet frames end, and free their layer buffers, 
   void p3.then(() => events.push('resolved 3'));
   const [f2, f3] = await Promise.all([frame(p2), frame(p3)]);
   await new Promise((resolve) => setImmediate(resolve));
-  t.same(events, ['start 2', 'start 3', 'end 3', 'end 2', 'composited 2', 'resolved 2', 'composited 3', 'resolved 3'], "frame 3's stage ran alongside frame 2's and ended first; frame 2 still resolved first");
+  t.same(
+    events,
+    ['start 2', 'start 3', 'end 3', 'end 2', 'composited 2', 'resolved 2', 'composited 3', 'resolved 3'],
+    "frame 3's stage ran alongside frame 2's and ended first; frame 2 still resolved first",
+  );
   t.ok(await same(f2, 33, 40), 'frame 2 equals the frame drawn whole');
   t.ok(await same(f3, 66, 70), 'frame 3 equals the frame drawn whole');
   t.not(Buffer.compare(f2.bytes, f3.bytes), 0, 'frames 2 and 3 differ (the box moved): the comparison is not vacuous');
@@ -231,8 +306,15 @@ t.test('composite stages overlap, yet frames end, and free their layer buffers, 
   await t.rejects(p4, { message: 'band failed' }, "frame 4 fails with its stage's error");
   const f5 = await frame(p5);
   await new Promise((resolve) => setImmediate(resolve));
-  t.same(events, ['start 4', 'start 5', 'end 5', 'end 4', 'composited 4', 'failed 4', 'composited 5', 'resolved 5'], 'a failed frame still ends before the frame after it');
+  t.same(
+    events,
+    ['start 4', 'start 5', 'end 5', 'end 4', 'composited 4', 'failed 4', 'composited 5', 'resolved 5'],
+    'a failed frame still ends before the frame after it',
+  );
   t.ok(await same(f5, 132, 100), 'frame 5 equals the frame drawn whole');
   bandFrames.release(f5);
-  t.ok([1, 2, 3, 4].every(() => bandFrames.acquire() !== null), "all 4 frame buffers are free again: the failed frame's went back to the pool");
+  t.ok(
+    [1, 2, 3, 4].every(() => bandFrames.acquire() !== null),
+    "all 4 frame buffers are free again: the failed frame's went back to the pool",
+  );
 });

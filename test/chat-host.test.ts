@@ -42,7 +42,15 @@ t.test('a chat message appears in the chat layer, fades after its TTL, and goes 
   const created = await s.call('POST', '/stream/layers', {
     id: 'chat',
     transform: { x: 0, y: 0 },
-    content: { type: 'chat', maxMessages: 4, ttlMs: 5000, fadeMs: 1000, width: 320, style: { font: 'Arial', fontSize: 20, color: '#ffffff' }, userColor: '#ffcc00' },
+    content: {
+      type: 'chat',
+      maxMessages: 4,
+      ttlMs: 5000,
+      fadeMs: 1000,
+      width: 320,
+      style: { font: 'Arial', fontSize: 20, color: '#ffffff' },
+      userColor: '#ffcc00',
+    },
   });
   t.equal(created.status, 201);
   t.equal(lit(await s.snapshot(), 0, 0, 320, 170), 0, 'no messages: nothing drawn');
@@ -51,7 +59,11 @@ t.test('a chat message appears in the chat layer, fades after its TTL, and goes 
   t.equal(posted.status, 201);
   t.equal(posted.body.text, 'bid two ETH!', 'control characters stripped');
   const ws = await chatWs.next('chat');
-  t.same({ user: ws.payload.user, text: ws.payload.text, id: ws.payload.id }, { user: 'ada', text: 'bid two ETH!', id: posted.body.id }, 'WS chat subscribers get it');
+  t.same(
+    { user: ws.payload.user, text: ws.payload.text, id: ws.payload.id },
+    { user: 'ada', text: 'bid two ETH!', id: posted.body.id },
+    'WS chat subscribers get it',
+  );
 
   clock.set(10_100);
   let shot = await s.snapshot();
@@ -73,7 +85,15 @@ t.test('a chat message appears in the chat layer, fades after its TTL, and goes 
   clock.set(16_100);
   t.ok(lit(await s.snapshot(), 0, 0, 320, 170) > 200, 'the newest messages fill the box');
 
-  for (const bad of [{ user: 'a', text: '' }, { user: 'a', text: '\u0007\u0008' }, { user: '', text: 'x' }, { user: 'a', text: 'x'.repeat(281) }, { user: 'x'.repeat(33), text: 'x' }, { user: 'a', text: 'x', extra: 1 }, { text: 'x' }]) {
+  for (const bad of [
+    { user: 'a', text: '' },
+    { user: 'a', text: '\u0007\u0008' },
+    { user: '', text: 'x' },
+    { user: 'a', text: 'x'.repeat(281) },
+    { user: 'x'.repeat(33), text: 'x' },
+    { user: 'a', text: 'x', extra: 1 },
+    { text: 'x' },
+  ]) {
     const r = await s.call('POST', '/stream/chat', bad);
     t.equal(r.status, 400, `refused: ${JSON.stringify(bad).slice(0, 40)}`);
     t.equal(r.body.error.code, 'SM_ERR_VALIDATION');
@@ -90,7 +110,12 @@ t.test('the host talks for durationMs, looks different from idle, then goes back
   const host = (id: string, x: number) => ({
     id,
     transform: { x, y: 0, width: 240 },
-    content: { type: 'character', modelUrl: 'assets/characters/auctioneer.png', animations: { idle: 'idle', talking: 'talking' }, animation: 'idle' },
+    content: {
+      type: 'character',
+      modelUrl: 'assets/characters/auctioneer.png',
+      animations: { idle: 'idle', talking: 'talking' },
+      animation: 'idle',
+    },
   });
   t.equal((await s.call('POST', '/stream/layers', host('a', 0))).status, 201);
   t.equal((await s.call('POST', '/stream/layers', host('b', 320))).status, 201);
@@ -109,11 +134,17 @@ t.test('the host talks for durationMs, looks different from idle, then goes back
   clock.set(3000);
   t.equal(regionDiff(await s.snapshot(), 0, 320, 0, 240, 312), 0, 'after durationMs it is idle again: same pixels as the idle host');
   const ended = await ws.next('animationEnded');
-  t.same({ id: ended.payload.id, kind: ended.payload.kind, cancelled: ended.payload.cancelled }, { id: 'a', kind: 'animation', cancelled: false });
+  t.same(
+    { id: ended.payload.id, kind: ended.payload.kind, cancelled: ended.payload.cancelled },
+    { id: 'a', kind: 'animation', cancelled: false },
+  );
   t.equal((await s.call('GET', '/stream/layers/a')).body.content.animation, 'idle', 'the state says idle again');
 
   t.equal((await s.call('POST', '/stream/layers/a/animation', { name: 'dance' })).status, 400);
-  await s.call('POST', '/stream/layers', { id: 'txt', content: { type: 'text', content: 'x', style: { font: 'Arial', fontSize: 10, color: '#fff' } } });
+  await s.call('POST', '/stream/layers', {
+    id: 'txt',
+    content: { type: 'text', content: 'x', style: { font: 'Arial', fontSize: 10, color: '#fff' } },
+  });
   const notHost = await s.call('POST', '/stream/layers/txt/animation', { name: 'talking' });
   t.equal(notHost.status, 400, 'only character layers have animations');
   t.equal((await s.call('POST', '/stream/layers/none/animation', { name: 'talking' })).status, 404);
@@ -135,7 +166,10 @@ t.test('a host drawn from sprite sheets: talking plays its frames, then idle aga
     t.equal(res.status, 201, `uploaded ${name}`);
     return ((await res.json()) as { id: string }).id;
   };
-  const solid = (r: number, g: number, b: number) => sharp({ create: { width: 40, height: 40, channels: 4, background: { r, g, b, alpha: 1 } } }).png().toBuffer();
+  const solid = (r: number, g: number, b: number) =>
+    sharp({ create: { width: 40, height: 40, channels: 4, background: { r, g, b, alpha: 1 } } })
+      .png()
+      .toBuffer();
   // Talking: frame 0 red, frame 1 green, side by side; idle: one blue frame.
   const talking = await sharp({ create: { width: 80, height: 40, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 1 } } })
     .composite([{ input: await solid(0, 255, 0), left: 40, top: 0 }])
@@ -150,7 +184,10 @@ t.test('a host drawn from sprite sheets: talking plays its frames, then idle aga
       type: 'character',
       modelUrl: idleId,
       animations: { idle: 'idle', talking: 'talking' },
-      sprites: { idle: { src: idleId, frameWidth: 40, frameHeight: 40, frames: 1 }, talking: { src: talkId, frameWidth: 40, frameHeight: 40, frames: 2, fps: 10 } },
+      sprites: {
+        idle: { src: idleId, frameWidth: 40, frameHeight: 40, frames: 1 },
+        talking: { src: talkId, frameWidth: 40, frameHeight: 40, frames: 2, fps: 10 },
+      },
     },
   });
   t.equal(created.status, 201);
@@ -164,7 +201,9 @@ t.test('a host drawn from sprite sheets: talking plays its frames, then idle aga
   t.same(seen, ['255,0,0', '0,255,0', '255,0,0', '0,255,0'], 'talking: frames 0,1,0,1 at 10 fps');
   clock.set(2000);
   t.same((await s.snapshot()).at(40, 40).slice(0, 3), [0, 0, 255], 'after durationMs: idle');
-  const missing = await s.call('PATCH', '/stream/layers/host', { content: { sprites: { talking: { src: 'f'.repeat(64), frameWidth: 40, frameHeight: 40, frames: 2 } } } });
+  const missing = await s.call('PATCH', '/stream/layers/host', {
+    content: { sprites: { talking: { src: 'f'.repeat(64), frameWidth: 40, frameHeight: 40, frames: 2 } } },
+  });
   t.equal(missing.status, 400, 'a sprite sheet that is not an uploaded asset is refused');
   t.equal((await s.call('DELETE', `/stream/assets/${talkId}`)).status, 409, 'a sheet in use cannot be deleted');
 });

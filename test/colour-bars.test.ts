@@ -42,7 +42,12 @@ async function record(t: Test, width: number, height: number, env: Record<string
   const pw = Math.floor(width / COLS);
   const ph = Math.floor(height / ROWS);
   for (const [i, c] of PATCHES.entries()) {
-    const res = await s.call('POST', '/stream/layers', { id: `p${i}`, zIndex: i, transform: { x: (i % COLS) * pw, y: Math.floor(i / COLS) * ph, width: pw, height: ph }, content: { type: 'color', color: hex(c) } });
+    const res = await s.call('POST', '/stream/layers', {
+      id: `p${i}`,
+      zIndex: i,
+      transform: { x: (i % COLS) * pw, y: Math.floor(i / COLS) * ph, width: pw, height: ph },
+      content: { type: 'color', color: hex(c) },
+    });
     if (res.status !== 201) throw new Error(`layer p${i}: ${res.status} ${JSON.stringify(res.body)}`);
   }
   t.equal((await s.call('POST', '/stream/start')).status, 200, 'live');
@@ -59,21 +64,64 @@ async function record(t: Test, width: number, height: number, env: Record<string
 
 /** ffprobe's colour fields of the first video stream. */
 async function colourTags(file: string): Promise<Record<string, string>> {
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=color_space,color_primaries,color_transfer,color_range', '-of', 'json', file]);
+  const { stdout } = await run('ffprobe', [
+    '-v',
+    'error',
+    '-select_streams',
+    'v:0',
+    '-show_entries',
+    'stream=color_space,color_primaries,color_transfer,color_range',
+    '-of',
+    'json',
+    file,
+  ]);
   return (JSON.parse(stdout) as { streams: Array<Record<string, string>> }).streams[0]!;
 }
 
 /** The H.264 SPS VUI's colour fields, as ffmpeg's trace_headers prints them (what any decoder reads, container or not). */
 async function vui(file: string): Promise<Record<string, number>> {
-  const { stderr } = await run('ffmpeg', ['-v', 'info', '-i', file, '-frames:v', '1', '-c:v', 'copy', '-bsf:v', 'trace_headers', '-f', 'null', '-']);
+  const { stderr } = await run('ffmpeg', [
+    '-v',
+    'info',
+    '-i',
+    file,
+    '-frames:v',
+    '1',
+    '-c:v',
+    'copy',
+    '-bsf:v',
+    'trace_headers',
+    '-f',
+    'null',
+    '-',
+  ]);
   const out: Record<string, number> = {};
-  for (const m of stderr.matchAll(/\b(video_full_range_flag|colour_primaries|transfer_characteristics|matrix_coefficients)\s+\d+ = (\d+)/g)) out[m[1]!] ??= Number(m[2]);
+  for (const m of stderr.matchAll(/\b(video_full_range_flag|colour_primaries|transfer_characteristics|matrix_coefficients)\s+\d+ = (\d+)/g))
+    out[m[1]!] ??= Number(m[2]);
   return out;
 }
 
 /** The first frame decoded to RGB24 by ffmpeg (`vf`: extra filters, e.g. a forced matrix). */
 async function decodeFirst(file: string, width: number, height: number, vf?: string, accurate = false): Promise<Buffer> {
-  const { stdout } = await run('ffmpeg', ['-v', 'error', '-i', file, '-frames:v', '1', ...(vf ? ['-vf', vf] : []), ...(accurate ? ['-sws_flags', 'accurate_rnd+full_chroma_int'] : []), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { encoding: 'buffer', maxBuffer: width * height * 3 + 1024 });
+  const { stdout } = await run(
+    'ffmpeg',
+    [
+      '-v',
+      'error',
+      '-i',
+      file,
+      '-frames:v',
+      '1',
+      ...(vf ? ['-vf', vf] : []),
+      ...(accurate ? ['-sws_flags', 'accurate_rnd+full_chroma_int'] : []),
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      'pipe:1',
+    ],
+    { encoding: 'buffer', maxBuffer: width * height * 3 + 1024 },
+  );
   if (stdout.length !== width * height * 3) throw new Error(`decoded ${stdout.length} bytes, expected ${width * height * 3}`);
   return stdout;
 }
@@ -105,7 +153,11 @@ for (const [width, height, tags] of [
     t.same(await colourTags(file), tags, `ffprobe: ${JSON.stringify(tags)}`);
     // H.273 code points: 1 = BT.709, 6 = SMPTE 170M (BT.601 525-line); range 0 = limited.
     const code = height >= 720 ? 1 : 6;
-    t.same(await vui(file), { video_full_range_flag: 0, colour_primaries: code, transfer_characteristics: code, matrix_coefficients: code }, 'x264 wrote the same into the stream (VUI)');
+    t.same(
+      await vui(file),
+      { video_full_range_flag: 0, colour_primaries: code, transfer_characteristics: code, matrix_coefficients: code },
+      'x264 wrote the same into the stream (VUI)',
+    );
     const errors = patchErrors(await decodeFirst(file, width, height), width, height);
     errors.forEach((e, i) => t.ok(e <= 3, `patch ${hex(PATCHES[i]!)}: worst channel off by ${e}`));
     // swscale's default YUV -> RGB path alone is off by up to 3 (#bfbf00 from its exact Y'CbCr
@@ -139,6 +191,13 @@ t.test('encoder.colorMatrix over the API: validated, kept by a patch that leaves
   t.equal(bad.body.error.code, 'SM_ERR_VALIDATION');
   t.equal((await s.call('GET', '/stream/config')).body.encoder.colorMatrix, 'bt709', 'unchanged by the refused patch');
   const { StreamConfigSchema } = await import('../shared/stream-config.js');
-  const old = { width: 1280, height: 720, targetFPS: 30, background: '#000000', encoder: { preset: 'veryfast', bitrateKbps: 2500, keyframeIntervalSeconds: 2, audio: 'silent' }, output: { url: null } };
+  const old = {
+    width: 1280,
+    height: 720,
+    targetFPS: 30,
+    background: '#000000',
+    encoder: { preset: 'veryfast', bitrateKbps: 2500, keyframeIntervalSeconds: 2, audio: 'silent' },
+    output: { url: null },
+  };
   t.equal(StreamConfigSchema.parse(old).encoder.colorMatrix, 'auto', 'a config stored before the setting loads, as auto');
 });

@@ -13,8 +13,8 @@ t.test('blend matches float source-over within 1/255 for random pixels and opaci
   const rnd = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) / (1 << 24);
   let worst = 0;
   for (let i = 0; i < 20_000; i++) {
-    const src = pm(rnd() * 256 | 0, rnd() * 256 | 0, rnd() * 256 | 0, rnd() * 256 | 0);
-    const dst = pm(rnd() * 256 | 0, rnd() * 256 | 0, rnd() * 256 | 0, rnd() * 256 | 0);
+    const src = pm((rnd() * 256) | 0, (rnd() * 256) | 0, (rnd() * 256) | 0, (rnd() * 256) | 0);
+    const dst = pm((rnd() * 256) | 0, (rnd() * 256) | 0, (rnd() * 256) | 0, (rnd() * 256) | 0);
     const opacity = [1, 0.5, 0.25, rnd()][i % 4]!;
     const frame = new Uint32Array([dst]);
     blendLayer(frame, 1, 1, { pixels: new Uint32Array([src]), bounds: { x: 0, y: 0, width: 1, height: 1 }, opacity, opaque: false });
@@ -32,7 +32,10 @@ t.test('clipping: a layer hanging off every edge touches only the frame', async 
   const frame = new Uint32Array(4 * 4).fill(0xff000000);
   const layer = new Uint32Array(6 * 6).fill(0xffffffff);
   blendLayer(frame, 4, 4, { pixels: layer, bounds: { x: -1, y: -1, width: 6, height: 6 }, opacity: 1, opaque: true });
-  t.ok(frame.every((w) => w === 0xffffffff), 'whole frame covered, no throw');
+  t.ok(
+    frame.every((w) => w === 0xffffffff),
+    'whole frame covered, no throw',
+  );
   const frame2 = new Uint32Array(4 * 4).fill(0xff000000);
   blendLayer(frame2, 4, 4, { pixels: layer, bounds: { x: 3, y: 3, width: 6, height: 6 }, opacity: 1, opaque: false });
   t.equal(frame2.filter((w) => w === 0xffffffff).length, 1, 'only the one overlapping pixel');
@@ -52,7 +55,12 @@ t.test('opaque row copy and per-pixel blend agree', async (t) => {
 t.test('opacity 0 and transparent pixels leave the frame alone', async (t) => {
   const frame = new Uint32Array([pm(10, 20, 30, 255), pm(10, 20, 30, 255)]);
   const before = [...frame];
-  blendLayer(frame, 2, 1, { pixels: new Uint32Array([0xffffffff, 0xffffffff]), bounds: { x: 0, y: 0, width: 2, height: 1 }, opacity: 0, opaque: true });
+  blendLayer(frame, 2, 1, {
+    pixels: new Uint32Array([0xffffffff, 0xffffffff]),
+    bounds: { x: 0, y: 0, width: 2, height: 1 },
+    opacity: 0,
+    opaque: true,
+  });
   blendLayer(frame, 2, 1, { pixels: new Uint32Array([0, 0]), bounds: { x: 0, y: 0, width: 2, height: 1 }, opacity: 1, opaque: false });
   t.same([...frame], before);
 });

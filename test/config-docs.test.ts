@@ -27,7 +27,10 @@ function configTableRows(): Row[] {
   const section = end < 0 ? doc.slice(start) : doc.slice(start, start + 1 + end);
   const rows: Row[] = [];
   for (const line of section.split('\n')) {
-    const cells = line.split('|').slice(1, -1).map((c) => c.trim());
+    const cells = line
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim());
     if (cells.length < 3 || !cells[0]!.startsWith('`')) continue;
     const names = [...cells[0]!.matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map((m) => m[1]!);
     const defaults = names.length > 1 ? cells[1]!.split(',').map((d) => d.trim()) : [cells[1]!];
@@ -44,13 +47,29 @@ t.test('docs/configuration.md table: every variable documented, every documented
   const rows = configTableRows();
   const documented = rows.flatMap((r) => r.names);
   t.ok(documented.length > 40, `${documented.length} variables in the table`);
-  t.same(documented.filter((n, i) => documented.indexOf(n) !== i), [], 'no variable documented twice');
+  t.same(
+    documented.filter((n, i) => documented.indexOf(n) !== i),
+    [],
+    'no variable documented twice',
+  );
 
   const read = Object.keys(EnvSchema.shape);
-  t.same(read.filter((n) => !documented.includes(n)), [], 'every variable env.ts reads is in the docs/configuration.md table');
-  t.same(documented.filter((n) => !read.includes(n)), [], 'every variable in the docs/configuration.md table is read by env.ts');
+  t.same(
+    read.filter((n) => !documented.includes(n)),
+    [],
+    'every variable env.ts reads is in the docs/configuration.md table',
+  );
+  t.same(
+    documented.filter((n) => !read.includes(n)),
+    [],
+    'every variable in the docs/configuration.md table is read by env.ts',
+  );
   const example = [...readFileSync('.env.example', 'utf8').matchAll(/^#? ?([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]!);
-  t.same(read.filter((n) => !example.includes(n)), [], 'every variable env.ts reads is in .env.example');
+  t.same(
+    read.filter((n) => !example.includes(n)),
+    [],
+    'every variable env.ts reads is in .env.example',
+  );
 
   const dir = mkdtempSync(join(tmpdir(), 'sm-config-docs-'));
   mkdirSync(join(dir, 'root'));
@@ -154,7 +173,11 @@ t.test('docs/configuration.md table: every variable documented, every documented
     },
     'WIDTH, HEIGHT, FPS, BACKGROUND, X264_PRESET, VIDEO_BITRATE_KBPS, KEYFRAME_INTERVAL_S, AUDIO, OUTPUT_URL in /stream/config',
   );
-  t.equal((await s.call('GET', '/stream/config', undefined, { authorization: `Bearer ${NAMED}` })).status, 200, 'AUTH_TOKENS_FILE: its token is accepted');
+  t.equal(
+    (await s.call('GET', '/stream/config', undefined, { authorization: `Bearer ${NAMED}` })).status,
+    200,
+    'AUTH_TOKENS_FILE: its token is accepted',
+  );
   const status = await s.call('GET', '/stream/status', undefined, admin);
   t.match(status.body, { isLive: false, targetFPS: 24 }, 'AUTOSTART=false: not live');
   t.equal(status.headers.get('x-ratelimit-limit'), '5000', 'RATE_LIMIT_MAX');
@@ -169,7 +192,10 @@ t.test('docs/configuration.md table: every variable documented, every documented
   t.equal(metrics.status, 200, 'METRICS_PORT serves /metrics with METRICS_TOKEN');
   t.match(await metrics.text(), /^stream_manager_pool_threads 1$/m, 'WORKERS=1');
 
-  const preflight = await fetch(`${s.base}/stream/status`, { method: 'OPTIONS', headers: { origin: 'https://admin.example.com', 'access-control-request-method': 'GET' } });
+  const preflight = await fetch(`${s.base}/stream/status`, {
+    method: 'OPTIONS',
+    headers: { origin: 'https://admin.example.com', 'access-control-request-method': 'GET' },
+  });
   t.equal(preflight.headers.get('access-control-allow-origin'), 'https://admin.example.com', 'CORS_ORIGINS');
 
   const wsOpen = await new Promise<boolean>((r) => {
@@ -181,8 +207,12 @@ t.test('docs/configuration.md table: every variable documented, every documented
   });
   t.ok(wsOpen, 'WS_PORT listens');
 
-  const small = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#ff0000' } }).png().toBuffer();
-  const big = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#ff0000' } }).png({ compressionLevel: 0 }).toBuffer();
+  const small = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#ff0000' } })
+    .png()
+    .toBuffer();
+  const big = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#ff0000' } })
+    .png({ compressionLevel: 0 })
+    .toBuffer();
   const upload = async (bytes: Buffer): Promise<number> => {
     const form = new FormData();
     form.append('file', new Blob([new Uint8Array(bytes)]), 'x.png');
@@ -193,7 +223,12 @@ t.test('docs/configuration.md table: every variable documented, every documented
   t.ok(big.length > 4096, `${big.length} bytes`);
   // The server reads and drops a body just over the limit before its 413, so the client reads
   // the answer, never a reset (it used to close with the bytes unread: a TCP reset race).
-  for (let i = 0; i < 5; i++) t.equal(await upload(big).catch((err: Error) => `${err.message} (${String(err.cause)})`), 413, `MAX_UPLOAD_SIZE=4096: a larger upload is refused (try ${i + 1} of 5)`);
+  for (let i = 0; i < 5; i++)
+    t.equal(
+      await upload(big).catch((err: Error) => `${err.message} (${String(err.cause)})`),
+      413,
+      `MAX_UPLOAD_SIZE=4096: a larger upload is refused (try ${i + 1} of 5)`,
+    );
   t.equal(readdirSync(env['ASSET_STORAGE_PATH']!).filter((f) => !f.startsWith('.')).length, 1, 'and not stored');
 
   t.equal((await s.call('PATCH', '/stream/data', { lot: 7 }, admin)).status, 200);

@@ -1,4 +1,4 @@
-import { readdirSync , mkdtempSync } from 'node:fs';
+import { readdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type Socket } from 'node:net';
@@ -60,7 +60,19 @@ for (const [name, env] of [
 ] as const) {
   t.test(`3000 slow connections under ulimit -n 1024, ${name}: the process stays up and the stream keeps going`, async (t) => {
     // Live (the once-a-second stream timer runs), a low fd limit: the old server reached EMFILE and exited 1.
-    const s = await startChild({ STATE_STORE: 'memory', AUTOSTART: 'true', OUTPUT_URL: 'program.flv', RECORDINGS_DIR: mkdtempSync(join(tmpdir(), 'sm-rec-')), FPS: '10', WORKERS: '1', LOG_LEVEL: 'warn', ...env }, { nofile: 1024 });
+    const s = await startChild(
+      {
+        STATE_STORE: 'memory',
+        AUTOSTART: 'true',
+        OUTPUT_URL: 'program.flv',
+        RECORDINGS_DIR: mkdtempSync(join(tmpdir(), 'sm-rec-')),
+        FPS: '10',
+        WORKERS: '1',
+        LOG_LEVEL: 'warn',
+        ...env,
+      },
+      { nofile: 1024 },
+    );
     t.teardown(() => s.stop('SIGKILL'));
     const port = Number(new URL(s.base).port);
     const pid = s.proc.pid!;

@@ -29,16 +29,23 @@ function scanAll(words: Uint32Array, w: number, h: number): { x: number; y: numb
 }
 
 t.test('contentBox equals the box of every pixel with alpha > 0', async (t) => {
-  const buffer = fc
-    .record({ w: fc.integer({ min: 1, max: 40 }), h: fc.integer({ min: 1, max: 40 }) })
-    .chain(({ w, h }) =>
-      fc.record({
-        w: fc.constant(w),
-        h: fc.constant(h),
-        // Sparse: a few visible pixels (some with colour but alpha 0, which stay invisible).
-        dots: fc.array(fc.record({ i: fc.nat({ max: w * h - 1 }), px: fc.oneof(fc.constant(0x00ffffff), fc.integer({ min: 1, max: 255 }).map((a) => ((a << 24) | 0x102030) >>> 0)) }), { maxLength: 6 }),
-      }),
-    );
+  const buffer = fc.record({ w: fc.integer({ min: 1, max: 40 }), h: fc.integer({ min: 1, max: 40 }) }).chain(({ w, h }) =>
+    fc.record({
+      w: fc.constant(w),
+      h: fc.constant(h),
+      // Sparse: a few visible pixels (some with colour but alpha 0, which stay invisible).
+      dots: fc.array(
+        fc.record({
+          i: fc.nat({ max: w * h - 1 }),
+          px: fc.oneof(
+            fc.constant(0x00ffffff),
+            fc.integer({ min: 1, max: 255 }).map((a) => ((a << 24) | 0x102030) >>> 0),
+          ),
+        }),
+        { maxLength: 6 },
+      ),
+    }),
+  );
   let nonEmpty = 0;
   fc.assert(
     fc.property(buffer, ({ w, h, dots }) => {
@@ -62,9 +69,27 @@ t.test('contentBox equals the box of every pixel with alpha > 0', async (t) => {
 t.test("a host's reported visible box holds every visible pixel it drew, blinking, talking and with a rig off the picture", async (t) => {
   const drawer = createDrawer({ assetRoot: resolve('.'), assetStorage: resolve('data', 'assets'), imageCacheBytes: 64 * 1024 * 1024 });
   const buffer = new SharedArrayBuffer(4 * 1024 * 1024);
-  const base = { id: 'host', zIndex: 0, transform: { x: 0, y: 0, scale: 0.6 }, content: { type: 'character', modelUrl: 'assets/characters/auctioneer.png', animations: { idle: 'idle', talking: 'talking' }, animation: 'talking' } };
+  const base = {
+    id: 'host',
+    zIndex: 0,
+    transform: { x: 0, y: 0, scale: 0.6 },
+    content: {
+      type: 'character',
+      modelUrl: 'assets/characters/auctioneer.png',
+      animations: { idle: 'idle', talking: 'talking' },
+      animation: 'talking',
+    },
+  };
   // Eyes in the picture's transparent corners and the mouth at its bottom edge: drawn where the picture is not.
-  const offRig = { eyes: [{ x: 0.02, y: 0.02 }, { x: 0.98, y: 0.02 }], eyeRadius: 0.03, mouth: { x: 0.5, y: 0.99, width: 0.3 }, skinColor: '#f1c27d' };
+  const offRig = {
+    eyes: [
+      { x: 0.02, y: 0.02 },
+      { x: 0.98, y: 0.02 },
+    ],
+    eyeRadius: 0.03,
+    mouth: { x: 0.5, y: 0.99, width: 0.3 },
+    skinColor: '#f1c27d',
+  };
   let checked = 0;
   let inside = 0;
   for (const rig of [undefined, offRig]) {
@@ -75,8 +100,15 @@ t.test("a host's reported visible box holds every visible pixel it drew, blinkin
       if (r.status !== 'ok') throw new Error('buffer too small');
       const seen = contentBox(new Uint32Array(buffer, 0, r.width * r.height), r.width, r.height);
       const c = r.content;
-      if (seen.width === 0 || (seen.x >= c.x && seen.y >= c.y && seen.x + seen.width <= c.x + c.width && seen.y + seen.height <= c.y + c.height)) inside++;
-      else t.fail(`t=${timeMs} ms ${rig ? 'off-picture rig' : 'default rig'}: visible ${JSON.stringify(seen)} outside reported ${JSON.stringify(c)}`);
+      if (
+        seen.width === 0 ||
+        (seen.x >= c.x && seen.y >= c.y && seen.x + seen.width <= c.x + c.width && seen.y + seen.height <= c.y + c.height)
+      )
+        inside++;
+      else
+        t.fail(
+          `t=${timeMs} ms ${rig ? 'off-picture rig' : 'default rig'}: visible ${JSON.stringify(seen)} outside reported ${JSON.stringify(c)}`,
+        );
       checked++;
     }
   }

@@ -11,7 +11,10 @@ const load = async (file: string): Promise<any> => import(pathToFileURL(resolve(
 
 t.test('backoff: 0.5 s doubling to 10 s, +-20% jitter', async (t) => {
   const { backoffDelay, DEFAULT_BACKOFF } = await load('connection.js');
-  t.same([0, 1, 2, 3, 4, 5, 6].map((a) => backoffDelay(a, DEFAULT_BACKOFF, 0.5)), [500, 1000, 2000, 4000, 8000, 10000, 10000]);
+  t.same(
+    [0, 1, 2, 3, 4, 5, 6].map((a) => backoffDelay(a, DEFAULT_BACKOFF, 0.5)),
+    [500, 1000, 2000, 4000, 8000, 10000, 10000],
+  );
   t.equal(backoffDelay(0, DEFAULT_BACKOFF, 0), 400, 'least jitter: -20%');
   t.equal(backoffDelay(10, DEFAULT_BACKOFF, 0.999999), 12000, 'most jitter: +20% of the cap');
 });
@@ -20,9 +23,20 @@ t.test('layers in display order and the z-index moves', async (t) => {
   const { displayOrder, moveChanges } = await load('layers-view.js');
   const L = (id: string, zIndex: number): object => ({ id, zIndex });
   const layers = [L('bg', 0), L('a', 10), L('b', 10), L('top', 20)];
-  t.same(displayOrder(layers).map((l: { id: string }) => l.id), ['top', 'b', 'a', 'bg'], 'ties: the later one is in front, as composited');
+  t.same(
+    displayOrder(layers).map((l: { id: string }) => l.id),
+    ['top', 'b', 'a', 'bg'],
+    'ties: the later one is in front, as composited',
+  );
   t.same(moveChanges(layers, 'a', 'up'), [{ id: 'a', zIndex: 11 }], 'a tie is broken by going one past');
-  t.same(moveChanges(layers, 'b', 'up'), [{ id: 'b', zIndex: 20 }, { id: 'top', zIndex: 10 }], 'otherwise a swap');
+  t.same(
+    moveChanges(layers, 'b', 'up'),
+    [
+      { id: 'b', zIndex: 20 },
+      { id: 'top', zIndex: 10 },
+    ],
+    'otherwise a swap',
+  );
   t.same(moveChanges(layers, 'top', 'up'), [], 'nothing above the top');
   t.same(moveChanges(layers, 'bg', 'down'), [], 'nothing below the bottom');
 });

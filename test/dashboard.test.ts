@@ -49,7 +49,13 @@ async function liveServer(env: Record<string, string> = {}): Promise<TestServer>
 t.test('dashboard in Chromium', async (t) => {
   const s = await liveServer();
   t.teardown(() => s.close());
-  const box = await s.call('POST', '/stream/layers', { id: 'box', name: 'Red box', zIndex: 15, transform: BOX, content: { type: 'color', color: '#ff0000' } });
+  const box = await s.call('POST', '/stream/layers', {
+    id: 'box',
+    name: 'Red box',
+    zIndex: 15,
+    transform: BOX,
+    content: { type: 'color', color: '#ff0000' },
+  });
   t.equal(box.status, 201);
   t.equal((await s.call('POST', '/stream/start')).status, 200);
 
@@ -79,16 +85,20 @@ t.test('dashboard in Chromium', async (t) => {
     const whole = [0, 0, 1, 1];
     const a = await region(page, whole);
     t.ok(a.length > 0 && a.some((v, i) => i % 4 !== 3 && v > 40), 'the canvas shows a picture, not black');
-    const ms = await until('a different preview picture', async () => {
-      const b = await region(page, whole);
-      return (page.evaluate(`__probe.diff(${JSON.stringify(a)}, ${JSON.stringify(b)})`) as Promise<number>).then((d) => d > 0.05);
-    }, 3000);
+    const ms = await until(
+      'a different preview picture',
+      async () => {
+        const b = await region(page, whole);
+        return (page.evaluate(`__probe.diff(${JSON.stringify(a)}, ${JSON.stringify(b)})`) as Promise<number>).then((d) => d > 0.05);
+      },
+      3000,
+    );
     t.comment(`preview changed after ${ms} ms`);
     const fps = await page.textContent('[data-stat="fps"]');
     t.match(fps, /^\d+\.\d \/ 30$/, `fps shown: ${fps}`);
   });
 
-  await t.test('the visibility toggle hides the layer in the server\'s snapshot', async (t) => {
+  await t.test("the visibility toggle hides the layer in the server's snapshot", async (t) => {
     const cx = BOX.x + BOX.width / 2;
     const cy = BOX.y + BOX.height / 2;
     const before = (await s.snapshot()).at(cx, cy);
@@ -108,7 +118,11 @@ t.test('dashboard in Chromium', async (t) => {
     await page.press('li.layer[data-id="overlay"] input.text-content', 'Enter');
     // Polled with page.evaluate (CDP), not waitForFunction: the page's CSP rightly forbids the eval
     // that waitForFunction's string predicates need.
-    await until('the new bid in the preview', async () => (await page.evaluate(`__probe.diff(${JSON.stringify(before)}, __probe.region(${BID_REGION.join(',')}))`)) as number > 4, 1500);
+    await until(
+      'the new bid in the preview',
+      async () => ((await page.evaluate(`__probe.diff(${JSON.stringify(before)}, __probe.region(${BID_REGION.join(',')}))`)) as number) > 4,
+      1500,
+    );
     const ms = Date.now() - t0;
     t.ok(ms <= 1000, `the preview shows the new bid ${ms} ms after Enter`);
     t.equal((await s.call('GET', '/stream/layers/overlay')).body.content.content, 'Current Bid: 27.25 ETH');
@@ -116,10 +130,14 @@ t.test('dashboard in Chromium', async (t) => {
 
   await t.test('move down, opacity, upload an image with progress and put it on a layer', async (t) => {
     await page.click('li.layer[data-id="overlay"] button.down');
-    await until('the overlay below the box', async () => {
-      const ids = await page.$$eval('#layers > li', (lis) => lis.map((li) => li.getAttribute('data-id')));
-      return ids[0] === 'box' && ids[1] === 'overlay';
-    }, 3000);
+    await until(
+      'the overlay below the box',
+      async () => {
+        const ids = await page.$$eval('#layers > li', (lis) => lis.map((li) => li.getAttribute('data-id')));
+        return ids[0] === 'box' && ids[1] === 'overlay';
+      },
+      3000,
+    );
     const z = async (id: string): Promise<number> => (await s.call('GET', `/stream/layers/${id}`)).body.zIndex;
     t.same([await z('box'), await z('overlay')], [20, 15], 'the two layers swapped z-index');
 
@@ -130,7 +148,9 @@ t.test('dashboard in Chromium', async (t) => {
     await until('opacity 0.5 on the server', async () => (await s.call('GET', '/stream/layers/host')).body.opacity === 0.5, 3000);
     t.pass('the opacity slider PATCHes the layer');
 
-    const png = await sharp({ create: { width: 64, height: 36, channels: 4, background: '#00ff00' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 64, height: 36, channels: 4, background: '#00ff00' } })
+      .png()
+      .toBuffer();
     await page.setInputFiles('#upload-file', { name: 'green.png', mimeType: 'image/png', buffer: png });
     await page.click('#upload-form button[type="submit"]');
     await page.waitForSelector('#message[data-kind="info"]:has-text("Uploaded green.png")', { timeout: 5000 });
@@ -140,10 +160,14 @@ t.test('dashboard in Chromium', async (t) => {
     t.ok(green, 'the server has the asset');
     t.match(await page.textContent('#assets'), /green\.png · image 64x36/);
     await page.selectOption('li.layer[data-id="background"] select.image-src', green!.id);
-    await until('a green background in the snapshot', async () => {
-      const [r, g, b] = (await s.snapshot()).at(630, 350);
-      return r < 30 && g > 220 && b < 30;
-    }, 3000);
+    await until(
+      'a green background in the snapshot',
+      async () => {
+        const [r, g, b] = (await s.snapshot()).at(630, 350);
+        return r < 30 && g > 220 && b < 30;
+      },
+      3000,
+    );
     t.equal((await s.call('GET', '/stream/layers/background')).body.content.src, green!.id);
   });
 
@@ -151,8 +175,10 @@ t.test('dashboard in Chromium', async (t) => {
     // Refuse upgrades for 3 s (as a restarting server would), and drop every socket at once.
     const listeners = s.app.http.listeners('upgrade') as ((req: IncomingMessage, socket: Duplex, head: Buffer) => void)[];
     s.app.http.removeAllListeners('upgrade');
-    s.app.http.on('upgrade', (_req: IncomingMessage, socket: Duplex) => socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n'));
-    t.ok(s.app.ws.terminateAll() >= 1, 'the page\'s socket was dropped');
+    s.app.http.on('upgrade', (_req: IncomingMessage, socket: Duplex) =>
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n'),
+    );
+    t.ok(s.app.ws.terminateAll() >= 1, "the page's socket was dropped");
     await page.waitForSelector('#link[data-state="reconnecting"]', { timeout: 3000 });
     t.match(await page.textContent('#link'), /reconnecting/);
     const framesAtDrop = Number(await page.textContent('[data-stat="frames"]'));
@@ -192,7 +218,11 @@ t.test('dashboard in Chromium', async (t) => {
 });
 
 t.test('dashboard with tokens: asks for one, explains 401, 403 and 429', async (t) => {
-  const s = await liveServer({ AUTH_TOKENS: 'admin:admin-secret-0123456789,viewer:viewer-secret-0123456789', RATE_LIMIT_MAX: '25', RATE_LIMIT_WINDOW_MS: '60000' });
+  const s = await liveServer({
+    AUTH_TOKENS: 'admin:admin-secret-0123456789,viewer:viewer-secret-0123456789',
+    RATE_LIMIT_MAX: '25',
+    RATE_LIMIT_WINDOW_MS: '60000',
+  });
   t.teardown(() => s.close());
   const admin = { Authorization: 'Bearer admin-secret-0123456789' };
   const browser = await launchChromium();
@@ -214,7 +244,7 @@ t.test('dashboard with tokens: asks for one, explains 401, 403 and 429', async (
   await page.waitForSelector('#message:has-text("403")', { timeout: 5000 });
   t.match(await page.textContent('#message'), /operator or admin/);
   t.equal((await s.call('GET', '/stream/layers/overlay', undefined, admin)).body.visible, true, 'a viewer changed nothing');
-  await until('the checkbox back to the layer\'s real state', async () => page.isChecked('li.layer[data-id="overlay"] input.visible'), 2000);
+  await until("the checkbox back to the layer's real state", async () => page.isChecked('li.layer[data-id="overlay"] input.visible'), 2000);
 
   await page.reload();
   await page.waitForSelector('#link[data-state="connected"]', { timeout: 10_000 });
@@ -224,7 +254,11 @@ t.test('dashboard with tokens: asks for one, explains 401, 403 and 429', async (
   await page.waitForSelector('#link[data-state="connected"]', { timeout: 10_000 });
   await page.waitForSelector('li.layer[data-id="overlay"]', { timeout: 5000 });
   await page.click('li.layer[data-id="overlay"] input.visible');
-  await until('the admin\'s toggle to land', async () => (await s.call('GET', '/stream/layers/overlay', undefined, admin)).body.visible === false, 3000);
+  await until(
+    "the admin's toggle to land",
+    async () => (await s.call('GET', '/stream/layers/overlay', undefined, admin)).body.visible === false,
+    3000,
+  );
   t.pass('an admin token may change the scene');
 
   // 25 requests a minute per token: keep clicking until the server says 429.

@@ -51,8 +51,14 @@ t.test('templates', async (t) => {
 t.test('PATCH /stream/data fills every bound text layer', async (t) => {
   const s = await startServer({ WIDTH: '320', HEIGHT: '120' });
   t.teardown(() => s.close());
-  for (const [id, y, content] of [['literal', 10, 'Current Bid: 1.70 ETH'], ['bound', 60, 'Current Bid: {bid:.2} ETH']] as const) {
-    t.equal((await s.call('POST', '/stream/layers', { id, transform: { x: 10, y }, content: { type: 'text', content, style: STYLE } })).status, 201);
+  for (const [id, y, content] of [
+    ['literal', 10, 'Current Bid: 1.70 ETH'],
+    ['bound', 60, 'Current Bid: {bid:.2} ETH'],
+  ] as const) {
+    t.equal(
+      (await s.call('POST', '/stream/layers', { id, transform: { x: 10, y }, content: { type: 'text', content, style: STYLE } })).status,
+      201,
+    );
   }
   const ws = await connect(`ws://127.0.0.1:${s.app.port}/stream/ws`);
   t.teardown(() => ws.close());
@@ -81,7 +87,11 @@ t.test('PATCH /stream/data fills every bound text layer', async (t) => {
 t.test('live: a data change is in the composited frame within one frame interval + 100 ms', async (t) => {
   const s = await startServer({ WIDTH: '320', HEIGHT: '120', FPS: '30' });
   t.teardown(() => s.close());
-  await s.call('POST', '/stream/layers', { id: 'bid', transform: { x: 10, y: 40 }, content: { type: 'text', content: 'Current Bid: {bid} ETH', style: STYLE } });
+  await s.call('POST', '/stream/layers', {
+    id: 'bid',
+    transform: { x: 10, y: 40 },
+    content: { type: 'text', content: 'Current Bid: {bid} ETH', style: STYLE },
+  });
   await s.call('PATCH', '/stream/data', { bid: 1 });
   t.equal((await s.call('POST', '/stream/start')).status, 200);
   await new Promise((r) => setTimeout(r, 1000));
@@ -99,15 +109,26 @@ t.test('live: a data change is in the composited frame within one frame interval
   }
   times.sort((a, b) => a - b);
   const median = times[2]!;
-  t.ok(median <= 1000 / 30 + 100, `PATCH -> snapshot showing it: median ${median.toFixed(1)} ms of ${times.map((x) => x.toFixed(0)).join(', ')} (bound ${(1000 / 30 + 100).toFixed(0)} ms)`);
+  t.ok(
+    median <= 1000 / 30 + 100,
+    `PATCH -> snapshot showing it: median ${median.toFixed(1)} ms of ${times.map((x) => x.toFixed(0)).join(', ')} (bound ${(1000 / 30 + 100).toFixed(0)} ms)`,
+  );
   await s.call('POST', '/stream/stop');
 });
 
 t.test('POST /stream/batch: all or nothing, on one frame boundary', async (t) => {
   const s = await startServer({ WIDTH: '320', HEIGHT: '120' });
   t.teardown(() => s.close());
-  await s.call('POST', '/stream/layers', { id: 'red', transform: { x: 0, y: 0, width: 100, height: 100 }, content: { type: 'color', color: '#ff0000' } });
-  await s.call('POST', '/stream/layers', { id: 'old', transform: { x: 200, y: 0, width: 100, height: 100 }, content: { type: 'color', color: '#0000ff' } });
+  await s.call('POST', '/stream/layers', {
+    id: 'red',
+    transform: { x: 0, y: 0, width: 100, height: 100 },
+    content: { type: 'color', color: '#ff0000' },
+  });
+  await s.call('POST', '/stream/layers', {
+    id: 'old',
+    transform: { x: 200, y: 0, width: 100, height: 100 },
+    content: { type: 'color', color: '#0000ff' },
+  });
   const before = (await s.call('GET', '/stream/scene')).body;
   const events: string[] = [];
   s.app.scene.on('change', (e) => events.push(e.type));
@@ -132,13 +153,19 @@ t.test('POST /stream/batch: all or nothing, on one frame boundary', async (t) =>
   const ok = await s.call('POST', '/stream/batch', {
     ops: [
       { op: 'patch', id: 'red', patch: { content: { color: '#00ff00' } } },
-      { op: 'create', layer: { id: 'white', transform: { x: 110, y: 0, width: 80, height: 100 }, content: { type: 'color', color: '#ffffff' } } },
+      {
+        op: 'create',
+        layer: { id: 'white', transform: { x: 110, y: 0, width: 80, height: 100 }, content: { type: 'color', color: '#ffffff' } },
+      },
       { op: 'delete', id: 'old' },
       { op: 'visibility', id: 'white', visible: true },
     ],
   });
   t.equal(ok.status, 200);
-  t.same(ok.body.results.map((r: { id: string }) => r.id), ['red', 'white', 'old', 'white']);
+  t.same(
+    ok.body.results.map((r: { id: string }) => r.id),
+    ['red', 'white', 'old', 'white'],
+  );
   t.same(events, ['layerUpdated', 'layerAdded', 'layerRemoved', 'layerUpdated']);
   t.equal(seenBeforeNextTask, 4, 'all four changes were made before any other task (so before any frame) could run');
   const shot = await s.snapshot();

@@ -1,5 +1,16 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, statfsSync, writeFileSync, truncateSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  statfsSync,
+  writeFileSync,
+  truncateSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -21,8 +32,13 @@ function unreadable(dir: string): string[] {
   const bad: string[] = [];
   for (const f of readdirSync(dir)) {
     if (f.startsWith('.') || !statSync(join(dir, f)).isFile()) continue;
-    const r = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_type', '-of', 'csv=p=0', join(dir, f)], { encoding: 'utf8', timeout: 20_000 });
-    if (r.status !== 0 || !r.stdout.includes('video')) bad.push(`${f} (${statSync(join(dir, f)).size} bytes): ${r.stderr.trim().slice(0, 120) || 'no video stream'}`);
+    const r = spawnSync(
+      'ffprobe',
+      ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_type', '-of', 'csv=p=0', join(dir, f)],
+      { encoding: 'utf8', timeout: 20_000 },
+    );
+    if (r.status !== 0 || !r.stdout.includes('video'))
+      bad.push(`${f} (${statSync(join(dir, f)).size} bytes): ${r.stderr.trim().slice(0, 120) || 'no video stream'}`);
   }
   return bad;
 }
@@ -53,11 +69,22 @@ t.test('a full RECORDINGS_DIR: after space returns, every file left there passes
     rmSync(dir, { recursive: true, force: true });
   });
   const s = await startServer({
-    RECORDINGS_DIR: rec, DATA_DIR: join(dir, 'data'), WIDTH: '320', HEIGHT: '240', FPS: '15', DEFAULT_SCENE: 'auction',
-    ENCODER_RESTART_DELAY_MS: '200', ENCODER_RESTART_MAX_DELAY_MS: '400', ENCODER_MAX_RETRIES: '1000',
+    RECORDINGS_DIR: rec,
+    DATA_DIR: join(dir, 'data'),
+    WIDTH: '320',
+    HEIGHT: '240',
+    FPS: '15',
+    DEFAULT_SCENE: 'auction',
+    ENCODER_RESTART_DELAY_MS: '200',
+    ENCODER_RESTART_MAX_DELAY_MS: '400',
+    ENCODER_MAX_RETRIES: '1000',
   });
   t.teardown(() => s.close());
-  for (const body of [{ id: 'iso', kind: 'file', url: 'iso.mkv' }, { id: 'cut', kind: 'file', url: 'cuts/cut.ts' }, { id: 'frag', kind: 'file', url: 'frag.mp4' }]) {
+  for (const body of [
+    { id: 'iso', kind: 'file', url: 'iso.mkv' },
+    { id: 'cut', kind: 'file', url: 'cuts/cut.ts' },
+    { id: 'frag', kind: 'file', url: 'frag.mp4' },
+  ]) {
     t.equal((await s.call('POST', '/stream/outputs', body)).status, 201);
   }
   // Recording while the disk fills up: all outputs write into the last 256 KiB.
@@ -77,9 +104,13 @@ t.test('a full RECORDINGS_DIR: after space returns, every file left there passes
   rmSync(filler);
   await sleep(3000);
   const metrics = String((await s.call('GET', '/metrics')).body);
-  const gauge = (dirLabel: string): number => Number(new RegExp(`^stream_manager_disk_free_bytes\\{dir="${dirLabel}"\\} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+  const gauge = (dirLabel: string): number =>
+    Number(new RegExp(`^stream_manager_disk_free_bytes\\{dir="${dirLabel}"\\} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
   const real = statfsSync(rec);
-  t.ok(Math.abs(gauge('recordings') - real.bavail * real.bsize) < 2 * MiB, `recordings gauge ${gauge('recordings')} ~ statfs ${real.bavail * real.bsize}`);
+  t.ok(
+    Math.abs(gauge('recordings') - real.bavail * real.bsize) < 2 * MiB,
+    `recordings gauge ${gauge('recordings')} ~ statfs ${real.bavail * real.bsize}`,
+  );
   t.ok(gauge('recordings') <= 8 * MiB && gauge('recordings') > 0, 'recordings gauge is the 8 MiB tmpfs');
   t.ok(gauge('data') > 8 * MiB, `data gauge ${gauge('data')} is the other filesystem`);
   const removed = Number(/^stream_manager_recordings_removed_total (\S+)$/m.exec(metrics)?.[1] ?? 0);
@@ -97,14 +128,34 @@ t.test('a full RECORDINGS_DIR: after space returns, every file left there passes
   }
   t.same(bad, [], 'every recording left passes ffprobe (a video stream)');
   const left = readdirSync(rec).filter((f) => !f.startsWith('.'));
-  t.ok(left.some((f) => f.startsWith('stream-')) && left.some((f) => f.startsWith('iso-')) && left.some((f) => f.startsWith('frag-')), `recordings are kept: ${left.join(', ')}`);
+  t.ok(
+    left.some((f) => f.startsWith('stream-')) && left.some((f) => f.startsWith('iso-')) && left.some((f) => f.startsWith('frag-')),
+    `recordings are kept: ${left.join(', ')}`,
+  );
 });
 
 t.test('the cleanup: empty and header-less recordings are removed, playable ones kept', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sm-janitor-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const good = join(dir, 'good.mp4');
-  execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x90:rate=15:duration=1', '-c:v', 'libx264', '-preset', 'ultrafast', '-f', 'mp4', '-movflags', '+frag_keyframe+empty_moov+default_base_moof', '-y', good]);
+  execFileSync('ffmpeg', [
+    '-v',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc=size=160x90:rate=15:duration=1',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-f',
+    'mp4',
+    '-movflags',
+    '+frag_keyframe+empty_moov+default_base_moof',
+    '-y',
+    good,
+  ]);
   const cut = join(dir, 'cut.mp4');
   copyFileSync(good, cut);
   truncateSync(cut, Math.floor(statSync(good).size * 0.7));
@@ -121,10 +172,24 @@ t.test('the cleanup: empty and header-less recordings are removed, playable ones
   writeFileSync(big, Buffer.alloc(2 * MiB));
   const janitor = new RecordingJanitor('ffprobe', createLogger('silent'));
   const results: Record<string, string> = {};
-  for (const f of ['good.mp4', 'cut.mp4', 'moov-only.mp4', 'header.mp4', 'empty.mkv', 'junk.ts', 'big.ts', 'absent.mp4']) results[f] = await janitor.afterExit(join(dir, f));
-  t.same(results, { 'good.mp4': 'kept', 'cut.mp4': 'kept', 'moov-only.mp4': 'kept', 'header.mp4': 'removed', 'empty.mkv': 'removed', 'junk.ts': 'removed', 'big.ts': 'kept', 'absent.mp4': 'gone' });
+  for (const f of ['good.mp4', 'cut.mp4', 'moov-only.mp4', 'header.mp4', 'empty.mkv', 'junk.ts', 'big.ts', 'absent.mp4'])
+    results[f] = await janitor.afterExit(join(dir, f));
+  t.same(results, {
+    'good.mp4': 'kept',
+    'cut.mp4': 'kept',
+    'moov-only.mp4': 'kept',
+    'header.mp4': 'removed',
+    'empty.mkv': 'removed',
+    'junk.ts': 'removed',
+    'big.ts': 'kept',
+    'absent.mp4': 'gone',
+  });
   t.same(readdirSync(dir).sort(), ['big.ts', 'cut.mp4', 'good.mp4', 'moov-only.mp4'], 'files left');
-  t.same(unreadable(dir).filter((f) => !f.startsWith('big.ts')), [], 'the kept small ones are readable (a cut fragmented MP4 included)');
+  t.same(
+    unreadable(dir).filter((f) => !f.startsWith('big.ts')),
+    [],
+    'the kept small ones are readable (a cut fragmented MP4 included)',
+  );
   // Without ffprobe only an empty file is known to be unreadable.
   writeFileSync(join(dir, 'empty2.mp4'), '');
   writeFileSync(join(dir, 'junk2.ts'), Buffer.alloc(100));

@@ -14,12 +14,20 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 async function until(what: string, s: TestServer, ok: () => Promise<boolean>, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify((await s.call('GET', '/stream/status')).body)}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}: ${JSON.stringify((await s.call('GET', '/stream/status')).body)}`);
     await sleep(100);
   }
 }
 
-const fast = { ENCODER_MAX_RETRIES: '1', ENCODER_RESTART_DELAY_MS: '100', ENCODER_RESTART_MAX_DELAY_MS: '200', FPS: '10', WIDTH: '160', HEIGHT: '90' };
+const fast = {
+  ENCODER_MAX_RETRIES: '1',
+  ENCODER_RESTART_DELAY_MS: '100',
+  ENCODER_RESTART_MAX_DELAY_MS: '200',
+  FPS: '10',
+  WIDTH: '160',
+  HEIGHT: '90',
+};
 
 t.test('a stream stopped in error: /health degraded, /health/ready 503, until a reset', async (t) => {
   const closed = await freePort();
@@ -42,7 +50,11 @@ t.test('a stream stopped in error: /health degraded, /health/ready 503, until a 
   for (const path of ['/health', '/stream/health', '/api/health']) {
     const h = await s.call('GET', path);
     t.equal(h.status, 200, `${path}: 200, the process is alive (a container health check must not restart it)`);
-    t.match(h.body, { status: 'degraded', isLive: false, stream: { isLive: false, stoppedInError: true } }, `${path}: degraded, stopped in error`);
+    t.match(
+      h.body,
+      { status: 'degraded', isLive: false, stream: { isLive: false, stoppedInError: true } },
+      `${path}: degraded, stopped in error`,
+    );
     t.notMatch(JSON.stringify(h.body), /secret-key-123|127\.0\.0\.1/, `${path}: the error text (hosts, keys) stays behind auth`);
   }
   for (const path of ['/health/ready', '/stream/health/ready']) {

@@ -40,15 +40,41 @@ t.test('auth off: only loopback Host names are served (DNS rebinding)', async (t
   const port = s.app.port;
   const before = JSON.stringify((await s.call('GET', '/stream/scene')).body.layers);
 
-  const allowed = ['localhost', `localhost:${port}`, `LOCALHOST:${port}`, 'LocalHost', `127.0.0.1:${port}`, '127.0.0.1', '127.1.2.3', `[::1]:${port}`, '[::1]', '[0:0:0:0:0:0:0:1]', '[::ffff:127.0.0.1]'];
+  const allowed = [
+    'localhost',
+    `localhost:${port}`,
+    `LOCALHOST:${port}`,
+    'LocalHost',
+    `127.0.0.1:${port}`,
+    '127.0.0.1',
+    '127.1.2.3',
+    `[::1]:${port}`,
+    '[::1]',
+    '[0:0:0:0:0:0:0:1]',
+    '[::ffff:127.0.0.1]',
+  ];
   for (const host of allowed) {
     const res = await raw(port, `GET /stream/status HTTP/1.1\r\nHost: ${host}`);
     t.equal(res.status, 200, `Host: ${host} is served`);
   }
 
   const refused = [
-    'evil.example', `evil.example:${port}`, 'EVIL.EXAMPLE', '127.0.0.1.evil.example', `127.0.0.1.evil.example:${port}`, 'localhost.evil.example', 'localhost.',
-    'evil@127.0.0.1', `127.0.0.1:${port}@evil.example`, '127.0.0.1/evil', '[::2]', '[::]', '0.0.0.0', '10.0.0.1', '[::ffff:10.0.0.1]', '',
+    'evil.example',
+    `evil.example:${port}`,
+    'EVIL.EXAMPLE',
+    '127.0.0.1.evil.example',
+    `127.0.0.1.evil.example:${port}`,
+    'localhost.evil.example',
+    'localhost.',
+    'evil@127.0.0.1',
+    `127.0.0.1:${port}@evil.example`,
+    '127.0.0.1/evil',
+    '[::2]',
+    '[::]',
+    '0.0.0.0',
+    '10.0.0.1',
+    '[::ffff:10.0.0.1]',
+    '',
   ];
   for (const host of refused) {
     const get = await raw(port, `GET /stream/status HTTP/1.1\r\nHost: ${host}`);
@@ -58,7 +84,11 @@ t.test('auth off: only loopback Host names are served (DNS rebinding)', async (t
     t.ok([400, 403].includes(post.status), `POST with Host: ${JSON.stringify(host)} refused (${post.status})`);
     if (post.status === 403) t.equal(JSON.parse(post.body).error.code, 'SM_ERR_HOST_FORBIDDEN');
   }
-  const evil = await raw(port, `PATCH /stream/config HTTP/1.1\r\nHost: evil.example:${port}`, JSON.stringify({ output: { url: 'rtmp://evil.example/live/x' } }));
+  const evil = await raw(
+    port,
+    `PATCH /stream/config HTTP/1.1\r\nHost: evil.example:${port}`,
+    JSON.stringify({ output: { url: 'rtmp://evil.example/live/x' } }),
+  );
   t.equal(evil.status, 403, 'a rebinding page cannot repoint the output');
   t.equal(JSON.parse(evil.body).error.code, 'SM_ERR_HOST_FORBIDDEN');
   const stop = await raw(port, `POST /stream/start HTTP/1.1\r\nHost: evil.example`);
@@ -86,9 +116,17 @@ t.test('auth off: WebSocket upgrades check Host and Origin', async (t) => {
   for (const port of [s.app.port, s.app.wsPort!]) {
     const up = (host: string, origin?: string): Promise<{ status: number }> =>
       raw(port, `GET /stream/ws?target=state HTTP/1.1\r\nHost: ${host}\r\n${origin ? `Origin: ${origin}\r\n` : ''}${UPGRADE}`);
-    t.equal((await up(`evil.example:${port}`, `http://evil.example:${port}`)).status, 403, `${port}: a foreign Origin with a matching spoofed Host`);
+    t.equal(
+      (await up(`evil.example:${port}`, `http://evil.example:${port}`)).status,
+      403,
+      `${port}: a foreign Origin with a matching spoofed Host`,
+    );
     t.equal((await up(`evil.example:${port}`)).status, 403, `${port}: a spoofed Host without Origin`);
-    t.equal((await up(`127.0.0.1.evil.example:${port}`, `http://127.0.0.1.evil.example:${port}`)).status, 403, `${port}: 127.0.0.1.evil.example`);
+    t.equal(
+      (await up(`127.0.0.1.evil.example:${port}`, `http://127.0.0.1.evil.example:${port}`)).status,
+      403,
+      `${port}: 127.0.0.1.evil.example`,
+    );
     t.equal((await up(`127.0.0.1:${port}`, 'http://evil.example')).status, 403, `${port}: a foreign Origin with the real Host`);
     t.equal((await up(`127.0.0.1:${port}`, `http://127.0.0.1:${port}`)).status, 101, `${port}: the same origin`);
     t.equal((await up(`[::1]:${port}`)).status, 101, `${port}: [::1] without Origin`);
@@ -113,9 +151,21 @@ t.test('ALLOWED_HOSTS adds names; with tokens the check is off unless ALLOWED_HO
   const b = await startServer({ AUTH_TOKENS: TOKEN, WORKERS: '1' });
   t.teardown(() => b.close());
   const auth = `Authorization: Bearer ${TOKEN.split(':')[1]}`;
-  t.equal((await raw(b.app.port, `GET /stream/status HTTP/1.1\r\nHost: stream.example.com\r\n${auth}`)).status, 200, 'auth on: any Host (behind a proxy)');
+  t.equal(
+    (await raw(b.app.port, `GET /stream/status HTTP/1.1\r\nHost: stream.example.com\r\n${auth}`)).status,
+    200,
+    'auth on: any Host (behind a proxy)',
+  );
   const c = await startServer({ AUTH_TOKENS: TOKEN, ALLOWED_HOSTS: 'stream.example.com', WORKERS: '1' });
   t.teardown(() => c.close());
-  t.equal((await raw(c.app.port, `GET /stream/status HTTP/1.1\r\nHost: evil.example\r\n${auth}`)).status, 403, 'auth on with ALLOWED_HOSTS: other names refused');
-  t.equal((await raw(c.app.port, `GET /stream/status HTTP/1.1\r\nHost: stream.example.com\r\n${auth}`)).status, 200, 'and the listed one served');
+  t.equal(
+    (await raw(c.app.port, `GET /stream/status HTTP/1.1\r\nHost: evil.example\r\n${auth}`)).status,
+    403,
+    'auth on with ALLOWED_HOSTS: other names refused',
+  );
+  t.equal(
+    (await raw(c.app.port, `GET /stream/status HTTP/1.1\r\nHost: stream.example.com\r\n${auth}`)).status,
+    200,
+    'and the listed one served',
+  );
 });

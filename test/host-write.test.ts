@@ -12,7 +12,17 @@ import { prepareCharacter } from '../workers/renderers/character.js';
 
 const drawer = createDrawer({ assetRoot: resolve('.'), assetStorage: resolve('data', 'assets'), imageCacheBytes: 64 * 1024 * 1024 });
 const content = (animation: 'idle' | 'talking') =>
-  LayerSchema.parse({ id: 'host', zIndex: 0, transform: { x: 0, y: 0 }, content: { type: 'character', modelUrl: 'assets/characters/auctioneer.png', animations: { idle: 'idle', talking: 'talking' }, animation } }).content as Parameters<typeof prepareCharacter>[0];
+  LayerSchema.parse({
+    id: 'host',
+    zIndex: 0,
+    transform: { x: 0, y: 0 },
+    content: {
+      type: 'character',
+      modelUrl: 'assets/characters/auctioneer.png',
+      animations: { idle: 'idle', talking: 'talking' },
+      animation,
+    },
+  }).content as Parameters<typeof prepareCharacter>[0];
 
 t.test('written pixels equal the canvas drawing of the same pose (open and shut eyes, open mouth)', async (t) => {
   // 0.45 of the picture: a fractional box, so the breath moves by sub-pixel phases.

@@ -6,10 +6,19 @@ import { startServer } from './helpers/server.js';
 
 t.test('entity-tag lists parse per RFC 9110', async (t) => {
   t.same(parseEntityTags('"1"'), [{ weak: false, opaque: '1' }]);
-  t.same(parseEntityTags('"1", W/"2" ,"3"'), [{ weak: false, opaque: '1' }, { weak: true, opaque: '2' }, { weak: false, opaque: '3' }]);
-  t.same(parseEntityTags(' , "a,b" ,, '), [{ weak: false, opaque: 'a,b' }], 'empty elements are accepted; a comma inside a tag is part of it');
+  t.same(parseEntityTags('"1", W/"2" ,"3"'), [
+    { weak: false, opaque: '1' },
+    { weak: true, opaque: '2' },
+    { weak: false, opaque: '3' },
+  ]);
+  t.same(
+    parseEntityTags(' , "a,b" ,, '),
+    [{ weak: false, opaque: 'a,b' }],
+    'empty elements are accepted; a comma inside a tag is part of it',
+  );
   t.same(parseEntityTags('""'), [{ weak: false, opaque: '' }]);
-  for (const bad of ['1', '"1', '1"', 'W/1', 'w/"1"', '"1" "2"', '*, "1"', '"a"b', '"a\\"b"']) t.equal(parseEntityTags(bad), null, `malformed: ${bad}`);
+  for (const bad of ['1', '"1', '1"', 'W/1', 'w/"1"', '"1" "2"', '*, "1"', '"a"b', '"a\\"b"'])
+    t.equal(parseEntityTags(bad), null, `malformed: ${bad}`);
 });
 
 t.test('If-Match against a real server: lists, *, weak tags, malformed values', async (t) => {
@@ -59,14 +68,26 @@ t.test('If-Match against a real server: lists, *, weak tags, malformed values', 
   const config = await s.call('GET', '/stream/config');
   const cEtag = config.headers.get('etag')!;
   const cv = Number(cEtag.slice(1, -1));
-  t.equal((await s.call('PATCH', '/stream/config', { background: '#010203' }, { 'if-match': `"${cv + 1000}", "${cv + 1001}"` })).status, 412, 'config: a list without it');
-  t.equal((await s.call('PATCH', '/stream/config', { background: '#040506' }, { 'if-match': `"${cv + 1000}", ${cEtag}` })).status, 200, 'config: a list with it');
+  t.equal(
+    (await s.call('PATCH', '/stream/config', { background: '#010203' }, { 'if-match': `"${cv + 1000}", "${cv + 1001}"` })).status,
+    412,
+    'config: a list without it',
+  );
+  t.equal(
+    (await s.call('PATCH', '/stream/config', { background: '#040506' }, { 'if-match': `"${cv + 1000}", ${cEtag}` })).status,
+    200,
+    'config: a list with it',
+  );
   t.equal((await s.call('GET', '/stream/config')).body.background, '#040506');
 
   const doc = await s.call('GET', '/stream/scene');
   const dEtag = doc.headers.get('etag')!;
   const body = { canvas: doc.body.canvas, layers: doc.body.layers };
-  t.equal((await s.call('PUT', '/stream/scene', body, { 'if-match': `"0", W/${dEtag}` })).status, 412, 'scene: only a weak copy of the current tag');
+  t.equal(
+    (await s.call('PUT', '/stream/scene', body, { 'if-match': `"0", W/${dEtag}` })).status,
+    412,
+    'scene: only a weak copy of the current tag',
+  );
   t.equal((await s.call('PUT', '/stream/scene', body, { 'if-match': `"0", ${dEtag}` })).status, 200, 'scene: a list with it');
 
   const layer = await s.call('GET', '/stream/layers/box');

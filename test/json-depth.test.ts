@@ -15,7 +15,16 @@ const PARAMS: Record<string, string> = { id: 'a', name: 'saved', file: 'x' };
 
 /** Everything a refused request must leave as it was. */
 async function everything(s: TestServer): Promise<string> {
-  const paths = ['/stream/scene', '/stream/config', '/stream/outputs', '/stream/data', '/stream/scenes', '/stream/scenes/saved', '/stream/chat', '/stream/assets'];
+  const paths = [
+    '/stream/scene',
+    '/stream/config',
+    '/stream/outputs',
+    '/stream/data',
+    '/stream/scenes',
+    '/stream/scenes/saved',
+    '/stream/chat',
+    '/stream/assets',
+  ];
   const bodies = await Promise.all(paths.map(async (p) => (await s.call('GET', p)).body));
   const status = (await s.call('GET', '/stream/status')).body;
   return JSON.stringify({ bodies, isLive: status.isLive, isPaused: status.isPaused, version: s.app.state.version });
@@ -34,14 +43,20 @@ t.test('the depth check itself', async (t) => {
   } catch (err) {
     thrown = err;
   }
-  t.ok(thrown instanceof AppError && thrown.code === 'SM_ERR_VALIDATION', `mergePatch refuses a deep patch with a 400, not a RangeError (${String(thrown)})`);
+  t.ok(
+    thrown instanceof AppError && thrown.code === 'SM_ERR_VALIDATION',
+    `mergePatch refuses a deep patch with a 400, not a RangeError (${String(thrown)})`,
+  );
   t.same(mergePatch({ a: { b: 1, c: 2 } }, { a: { b: null, d: 3 } }), { a: { c: 2, d: 3 } }, 'and merges as before');
 });
 
 t.test('10 000 levels of JSON on every mutating route: 400, nothing changed', async (t) => {
   const s = await startServer({ WORKERS: '1' });
   t.teardown(() => s.close());
-  await s.call('POST', '/stream/layers', { id: 'a', content: { type: 'text', content: 'x', style: { font: 'Arial', fontSize: 12, color: '#fff' } } });
+  await s.call('POST', '/stream/layers', {
+    id: 'a',
+    content: { type: 'text', content: 'x', style: { font: 'Arial', fontSize: 12, color: '#fff' } },
+  });
   await s.call('POST', '/stream/outputs', { id: 'o1', kind: 'file', url: 'depth/o1.mp4', enabled: false });
   await s.call('PUT', '/stream/scenes/saved', {});
   const before = await everything(s);
@@ -49,8 +64,8 @@ t.test('10 000 levels of JSON on every mutating route: 400, nothing changed', as
   const mutating = s.app.routes.filter((r) => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(r.method));
   t.ok(mutating.length >= 2 * 20, `the router lists ${mutating.length} mutating routes (both prefixes)`);
   const bodies = {
-    'array': nested(10_000, 'array'),
-    'object': nested(10_000, 'object'),
+    array: nested(10_000, 'array'),
+    object: nested(10_000, 'object'),
     // Where each route looks: a layer's content (the merge), a batch's operations, a scene's layers.
     'in content': `{"content":${nested(10_000, 'object')}}`,
     'in a batch': `{"operations":[{"op":"patch","id":"a","patch":${nested(10_000, 'object')}}]}`,

@@ -12,7 +12,16 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import t from 'tap';
 import { createLogger } from '../orchestrator/logger.js';
-import { frameWaitMs, LayerRenderer, OVERRUNS_TO_FAIL, RECOVERY_MS, SCENE_LAYER_CANVASES, SCENE_LAYER_MIN_BYTES, type LayerDrawService, type LayerFault } from '../orchestrator/render/layer-renderer.js';
+import {
+  frameWaitMs,
+  LayerRenderer,
+  OVERRUNS_TO_FAIL,
+  RECOVERY_MS,
+  SCENE_LAYER_CANVASES,
+  SCENE_LAYER_MIN_BYTES,
+  type LayerDrawService,
+  type LayerFault,
+} from '../orchestrator/render/layer-renderer.js';
 import { coversCanvas } from '../orchestrator/render/layer-slot.js';
 import { RenderPool } from '../pool/render-pool.js';
 import type { LayerEntry } from '../orchestrator/scene/scene-store.js';
@@ -25,17 +34,34 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const log = createLogger('silent');
 const canvas: Canvas = { width: 320, height: 180, targetFPS: 30, background: '#000000' };
 
-function entry(id: string, content: Record<string, unknown> = { type: 'color', color: '#ff0000' }, transform: Record<string, unknown> = { x: 0, y: 0, width: 10, height: 10 }): LayerEntry {
+function entry(
+  id: string,
+  content: Record<string, unknown> = { type: 'color', color: '#ff0000' },
+  transform: Record<string, unknown> = { x: 0, y: 0, width: 10, height: 10 },
+): LayerEntry {
   return { layer: LayerSchema.parse({ id, transform, content }), revision: 1, seq: 0 };
 }
-const host = (id: string): LayerEntry => entry(id, { type: 'character', modelUrl: 'assets/characters/auctioneer.png', animations: { idle: 'idle', talking: 'talking' } });
+const host = (id: string): LayerEntry =>
+  entry(id, { type: 'character', modelUrl: 'assets/characters/auctioneer.png', animations: { idle: 'idle', talking: 'talking' } });
 
 function done(runMs: number): RenderDone {
-  return { status: 'ok', width: 10, height: 10, offsetX: 0, offsetY: 0, opaque: true, content: { x: 0, y: 0, width: 10, height: 10 }, full: { x: 0, y: 0, width: 10, height: 10 }, runMs };
+  return {
+    status: 'ok',
+    width: 10,
+    height: 10,
+    offsetX: 0,
+    offsetY: 0,
+    opaque: true,
+    content: { x: 0, y: 0, width: 10, height: 10 },
+    full: { x: 0, y: 0, width: 10, height: 10 },
+    runMs,
+  };
 }
 
 /** A draw service scripted per layer id: `script(id, call)` says what the n-th render of it does. */
-function scripted(script: (id: string, call: number) => Promise<RenderResult> | RenderResult): LayerDrawService & { calls: Map<string, number> } {
+function scripted(
+  script: (id: string, call: number) => Promise<RenderResult> | RenderResult,
+): LayerDrawService & { calls: Map<string, number> } {
   const calls = new Map<string, number>();
   return {
     calls,
@@ -48,7 +74,12 @@ function scripted(script: (id: string, call: number) => Promise<RenderResult> | 
 }
 
 /** Runs live frames every `everyMs` for `ms`; returns the frames made and the slowest renderFrame, ms. */
-async function runLive(r: LayerRenderer, entries: LayerEntry[], ms: number, everyMs = 20): Promise<{ frames: CompositeLayer[][]; slowest: number }> {
+async function runLive(
+  r: LayerRenderer,
+  entries: LayerEntry[],
+  ms: number,
+  everyMs = 20,
+): Promise<{ frames: CompositeLayer[][]; slowest: number }> {
   const frames: CompositeLayer[][] = [];
   let slowest = 0;
   const end = performance.now() + ms;
@@ -74,7 +105,10 @@ t.test('a live frame waits for a slow render only so long; the layer lands later
   const t0 = performance.now();
   const first = await r.renderFrame(entries, canvas, 0, 1, true);
   const took = performance.now() - t0;
-  t.ok(took < frameWaitMs(canvas.targetFPS) + 60, `the frame came after ${took.toFixed(0)} ms (wait ${frameWaitMs(canvas.targetFPS).toFixed(1)} ms), not 400`);
+  t.ok(
+    took < frameWaitMs(canvas.targetFPS) + 60,
+    `the frame came after ${took.toFixed(0)} ms (wait ${frameWaitMs(canvas.targetFPS).toFixed(1)} ms), not 400`,
+  );
   t.equal(first.length, 1, 'with the fast layer; the slow one has no pixels yet, so it is left out');
   r.composited(1);
   for (let seq = 2; seq <= 5; seq++) {
@@ -86,7 +120,10 @@ t.test('a live frame waits for a slow render only so long; the layer lands later
   const later = await r.renderFrame(entries, canvas, 6 * 33, 6, true);
   t.equal(later.length, 2, 'once it lands it shows');
   // Off the clock (a snapshot), a frame waits for every render.
-  const offline = new LayerRenderer(scripted(async (id) => (id === 'slow' ? (await sleep(100), done(5)) : done(1))), log);
+  const offline = new LayerRenderer(
+    scripted(async (id) => (id === 'slow' ? (await sleep(100), done(5)) : done(1))),
+    log,
+  );
   t.equal((await offline.renderFrame(entries, canvas, 0, 1)).length, 2, 'a snapshot waits for the slow layer');
 });
 
@@ -100,8 +137,14 @@ t.test('overruns: counted each time, a failure only some in a row, reported once
   t.match(faults[0], { id: 'heavy', failures: 1, reason: 'overrun' });
   t.ok(r.stats.failed >= 1, 'counted');
   const calls = service.calls.get('heavy')!;
-  t.ok(calls >= OVERRUNS_TO_FAIL && calls < frames.length / 2, `drawn ${calls} times in ${frames.length} frames: backed off after ${OVERRUNS_TO_FAIL} overruns`);
-  t.ok(frames.every((f) => f.length === 1), 'its overrun pixels still show');
+  t.ok(
+    calls >= OVERRUNS_TO_FAIL && calls < frames.length / 2,
+    `drawn ${calls} times in ${frames.length} frames: backed off after ${OVERRUNS_TO_FAIL} overruns`,
+  );
+  t.ok(
+    frames.every((f) => f.length === 1),
+    'its overrun pixels still show',
+  );
 
   // One slow render in a run of good ones is counted, not reported.
   const once: LayerFault[] = [];
@@ -150,12 +193,23 @@ t.test('many failing layers at once: each reported once, none holds up the frame
     return done(1);
   });
   const r = new LayerRenderer(service, log, undefined, (f) => faults.push(f));
-  const good = entry('good', { type: 'character', modelUrl: 'assets/characters/auctioneer.png', animations: { idle: 'idle', talking: 'talking' } }, { x: 200, y: 0 });
-  const entries = [...Array.from({ length: 40 }, (_, i) => host(`bad${i}`)), ...Array.from({ length: 10 }, (_, i) => host(`slow${i}`)), good];
+  const good = entry(
+    'good',
+    { type: 'character', modelUrl: 'assets/characters/auctioneer.png', animations: { idle: 'idle', talking: 'talking' } },
+    { x: 200, y: 0 },
+  );
+  const entries = [
+    ...Array.from({ length: 40 }, (_, i) => host(`bad${i}`)),
+    ...Array.from({ length: 10 }, (_, i) => host(`slow${i}`)),
+    good,
+  ];
   const { frames, slowest } = await runLive(r, entries, 1500);
   t.equal(faults.length, 40, 'each broken layer reported once');
   t.ok(slowest < frameWaitMs(canvas.targetFPS) + 60, `the slowest frame took ${slowest.toFixed(0)} ms`);
-  t.ok(frames.every((f) => f.some((l) => l.bounds.x === 200)), 'the good layer is in every frame');
+  t.ok(
+    frames.every((f) => f.some((l) => l.bounds.x === 200)),
+    'the good layer is in every frame',
+  );
   let bad = 0;
   for (let i = 0; i < 40; i++) bad += service.calls.get(`bad${i}`)!;
   t.ok(bad < 40 * 8, `broken layers were tried ${bad} times in ${frames.length} frames, with backoff`);
@@ -167,11 +221,14 @@ t.test('a render that asks for more than one canvas fails with reason memory; no
   const r = new LayerRenderer(service, log, undefined, (f) => faults.push(f));
   const out = await r.renderFrame([entry('huge'), entry('huge2')], canvas, 0, 1, true);
   t.same(out, [], 'the frame goes on');
-  t.match(faults, [{ id: 'huge', reason: 'memory' }, { id: 'huge2', reason: 'memory' }]);
+  t.match(faults, [
+    { id: 'huge', reason: 'memory' },
+    { id: 'huge2', reason: 'memory' },
+  ]);
   t.match(faults[0]!.message, /one canvas/);
 });
 
-t.test('the scene\'s layers together: past the scene budget the next layer fails with reason memory, the others keep drawing', async (t) => {
+t.test("the scene's layers together: past the scene budget the next layer fails with reason memory, the others keep drawing", async (t) => {
   // 1920x1080: one canvas is 8 MB, the budget max(24 canvases, 256 MiB) = 256 MiB, so 32 full-canvas layers fit and the 33rd does not.
   const big: Canvas = { width: 1920, height: 1080, targetFPS: 30, background: '#000000' };
   const one = big.width * big.height * 4;
@@ -179,13 +236,24 @@ t.test('the scene\'s layers together: past the scene budget the next layer fails
   t.equal(fit, 32, 'the floor decides at 1080p');
   const faults: LayerFault[] = [];
   // Each layer asks for one whole canvas on its first render, then draws into it.
-  const service = scripted((_id, call) => (call === 1 ? { status: 'grow', bytes: one, runMs: 0 } : { ...done(0), width: 1920, height: 1080 }));
+  const service = scripted((_id, call) =>
+    call === 1 ? { status: 'grow', bytes: one, runMs: 0 } : { ...done(0), width: 1920, height: 1080 },
+  );
   const r = new LayerRenderer(service, log, undefined, (f) => faults.push(f));
-  const entries = Array.from({ length: fit + 3 }, (_, i) => entry(`full${i}`, { type: 'color', color: '#00ff00' }, { x: 0, y: 0, width: 1920, height: 1080 }));
+  const entries = Array.from({ length: fit + 3 }, (_, i) =>
+    entry(`full${i}`, { type: 'color', color: '#00ff00' }, { x: 0, y: 0, width: 1920, height: 1080 }),
+  );
   const out = await r.renderFrame(entries, big, 0, 1, false);
   t.equal(out.length, fit, `${fit} layers drawn`);
-  t.same(faults.map((f) => f.id), ['full32', 'full33', 'full34'], 'the layers past the budget failed, alone');
-  t.ok(faults.every((f) => f.reason === 'memory' && /the scene's layers may have/.test(f.message ?? '')), 'with reason memory, naming the scene budget');
+  t.same(
+    faults.map((f) => f.id),
+    ['full32', 'full33', 'full34'],
+    'the layers past the budget failed, alone',
+  );
+  t.ok(
+    faults.every((f) => f.reason === 'memory' && /the scene's layers may have/.test(f.message ?? '')),
+    'with reason memory, naming the scene budget',
+  );
   t.ok(SCENE_LAYER_CANVASES * one < SCENE_LAYER_MIN_BYTES, 'at 1080p 24 canvases are below the floor');
 });
 
@@ -207,13 +275,22 @@ t.test('on real workers: the renders of a job done before its slow one are taken
   const n = 4000;
   const raw = Buffer.alloc(n * n * 3);
   for (let i = 0; i < raw.length; i++) raw[i] = (Math.imul(i, 2654435761) >>> 24) & 0xff;
-  writeFileSync(join(root, 'assets', 'noise.png'), await sharp(raw, { raw: { width: n, height: n, channels: 3 } }).png({ compressionLevel: 1 }).toBuffer());
+  writeFileSync(
+    join(root, 'assets', 'noise.png'),
+    await sharp(raw, { raw: { width: n, height: n, channels: 3 } })
+      .png({ compressionLevel: 1 })
+      .toBuffer(),
+  );
   const pool = new RenderPool({ threads: 2, assetRoot: root });
   t.teardown(() => pool.close());
   await pool.warmUp();
   const faults: LayerFault[] = [];
   const r = new LayerRenderer(pool, log, undefined, (f) => faults.push(f));
-  const entries = [entry('pic', { type: 'image', src: 'assets/noise.png' }, { x: 0, y: 0, width: 320, height: 180 }), entry('a'), entry('b', undefined, { x: 20, y: 0, width: 10, height: 10 })];
+  const entries = [
+    entry('pic', { type: 'image', src: 'assets/noise.png' }, { x: 0, y: 0, width: 320, height: 180 }),
+    entry('a'),
+    entry('b', undefined, { x: 20, y: 0, width: 10, height: 10 }),
+  ];
   // The first job would wait for a worker to join the ring (not what is timed here): wait until both have.
   for (let i = 0; i < 50 && pool.ring.hellos < 2; i++) await sleep(20);
   const t0 = performance.now();
@@ -223,7 +300,11 @@ t.test('on real workers: the renders of a job done before its slow one are taken
   r.composited(1);
   await sleep(60);
   const next = await r.renderFrame(entries, canvas, 33, 2, true);
-  t.same(next.map((l) => l.bounds.x).sort((x, y) => x - y), [0, 20], 'the next frame has the two quick layers of the same job, not the picture');
+  t.same(
+    next.map((l) => l.bounds.x).sort((x, y) => x - y),
+    [0, 20],
+    'the next frame has the two quick layers of the same job, not the picture',
+  );
   t.equal(r.inflight().renders, 1, 'whose decode still runs');
   r.composited(2);
   for (let i = 0; i < 100 && r.inflight().renders > 0; i++) await sleep(20);

@@ -31,7 +31,11 @@ t.test('a resolution change while live restarts the encoder into a new file', as
 t.test('pause holds the last frame in the output', async (t) => {
   const s = await startServer({ DEFAULT_SCENE: 'empty' });
   t.teardown(() => s.close());
-  await s.call('POST', '/stream/layers', { id: 'box', transform: { x: 0, y: 0, width: 50, height: 50 }, content: { type: 'color', color: '#ff0000' } });
+  await s.call('POST', '/stream/layers', {
+    id: 'box',
+    transform: { x: 0, y: 0, width: 50, height: 50 },
+    content: { type: 'color', color: '#ff0000' },
+  });
   await s.call('POST', '/stream/start');
   await sleep(300);
   await s.call('POST', '/stream/pause');
@@ -58,7 +62,11 @@ t.test('a missing ffmpeg is a 502 with a code, and the stream stays stopped', as
 });
 
 t.test('an encoder that keeps dying is restarted with backoff, then given up on with the error in the state', async (t) => {
-  const s = await startServer({ FFMPEG_PATH: resolve('test/fixtures/dying-ffmpeg.sh'), ENCODER_MAX_RETRIES: '2', ENCODER_RESTART_DELAY_MS: '100' });
+  const s = await startServer({
+    FFMPEG_PATH: resolve('test/fixtures/dying-ffmpeg.sh'),
+    ENCODER_MAX_RETRIES: '2',
+    ENCODER_RESTART_DELAY_MS: '100',
+  });
   t.teardown(() => s.close());
   t.equal((await s.call('POST', '/stream/start')).status, 200);
   let state = (await s.call('GET', '/stream/status')).body;
@@ -80,7 +88,16 @@ t.test('SIGTERM stops cleanly and leaves a playable recording', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sm-sigterm-'));
   const port = await freePort();
   const child = spawn(process.execPath, ['dist/orchestrator/main.js'], {
-    env: { ...process.env, PORT: String(port), WS_PORT: '0', WIDTH: '320', HEIGHT: '180', RECORDINGS_DIR: join(dir, 'rec'), DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'info' },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      WS_PORT: '0',
+      WIDTH: '320',
+      HEIGHT: '180',
+      RECORDINGS_DIR: join(dir, 'rec'),
+      DATA_DIR: join(dir, 'data'),
+      LOG_LEVEL: 'info',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   t.teardown(() => {
@@ -91,7 +108,7 @@ t.test('SIGTERM stops cleanly and leaves a playable recording', async (t) => {
   // Live first, then listening: the first status a client reads already says live.
   for (let i = 0; i < 100 && !out.includes('stream manager listening'); i++) await sleep(100);
   t.match(out, /stream is live/, 'autostarts with the default scene');
-  const status = await (await fetch(`http://127.0.0.1:${port}/stream/status`)).json() as { isLive: boolean };
+  const status = (await (await fetch(`http://127.0.0.1:${port}/stream/status`)).json()) as { isLive: boolean };
   t.equal(status.isLive, true);
   await sleep(1500);
   child.kill('SIGTERM');

@@ -22,21 +22,33 @@ t.test('HTTP rate limit per token and per IP: 429 with Retry-After', async (t) =
   t.equal(limited.body.error.code, 'SM_ERR_RATE_LIMITED');
   const retryAfter = Number(limited.headers.get('retry-after'));
   t.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After is 1..60 s: ${retryAfter}`);
-  t.equal((await s.call('PATCH', '/stream/layers/x', { opacity: 1 }, bearer(ADMIN))).status, 429, 'a change is limited too, before its body is read');
+  t.equal(
+    (await s.call('PATCH', '/stream/layers/x', { opacity: 1 }, bearer(ADMIN))).status,
+    429,
+    'a change is limited too, before its body is read',
+  );
   t.equal((await s.call('GET', '/stream/status', undefined, bearer(OPERATOR))).status, 200, 'another token has its own budget');
   t.equal((await s.call('GET', '/health')).status, 200, '/health is not limited');
   t.equal((await s.call('GET', '/metrics')).status, 200, '/metrics is not limited');
 
   // Guessing tokens is limited by IP: after 5 wrong tries, 429 instead of 401.
   const guesses: number[] = [];
-  for (let i = 0; i < 7; i++) guesses.push((await s.call('GET', '/stream/status', undefined, bearer(`guess-${i}-0123456789abcdef`))).status);
+  for (let i = 0; i < 7; i++)
+    guesses.push((await s.call('GET', '/stream/status', undefined, bearer(`guess-${i}-0123456789abcdef`))).status);
   t.same(guesses, [401, 401, 401, 401, 401, 429, 429], 'wrong guesses share the IP budget');
 });
 
 t.test('Redis-backed rate limit is shared by instances and survives Redis going away', async (t) => {
   const redis = await startRedis();
   t.teardown(() => redis.stop());
-  const env = { AUTH_TOKENS: TOKENS, STATE_STORE: 'redis', REDIS_URL: redis.url, REDIS_PREFIX: 'rl:', RATE_LIMIT_MAX: '6', RATE_LIMIT_WINDOW_MS: '60000' };
+  const env = {
+    AUTH_TOKENS: TOKENS,
+    STATE_STORE: 'redis',
+    REDIS_URL: redis.url,
+    REDIS_PREFIX: 'rl:',
+    RATE_LIMIT_MAX: '6',
+    RATE_LIMIT_WINDOW_MS: '60000',
+  };
   const a = await startServer(env);
   t.teardown(() => a.close());
   const b = await startServer(env);

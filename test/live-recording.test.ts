@@ -51,6 +51,9 @@ t.test('a 3 s live run records H.264 at the configured size and rate', async (t)
   t.equal(probe.width, 640);
   t.equal(probe.height, 360);
   const expected = FPS * elapsed;
-  t.ok(Math.abs(probe.frames! - expected) <= expected * 0.1, `${probe.frames} frames for ${elapsed.toFixed(2)} s at ${FPS} fps (expected ~${expected.toFixed(0)})`);
+  t.ok(
+    Math.abs(probe.frames! - expected) <= expected * 0.1,
+    `${probe.frames} frames for ${elapsed.toFixed(2)} s at ${FPS} fps (expected ~${expected.toFixed(0)})`,
+  );
   t.equal(probe.frames, stopped.body.frameCount, 'every frame counted as delivered is in the file');
 });

@@ -19,7 +19,13 @@ t.test('a token in ?token= never reaches the log', async (t) => {
   const ADMIN = 'adminSecret0123456789abcdef';
   const VIEWER = 'viewerSecret0123456789abcd';
   const WRONG = 'wrongGuess0123456789abcdef';
-  const s = await startChild({ STATE_STORE: 'memory', AUTOSTART: 'false', AUTH_TOKENS: `admin:${ADMIN},viewer:${VIEWER}`, LOG_LEVEL: 'debug', RATE_LIMIT_MAX: '0' });
+  const s = await startChild({
+    STATE_STORE: 'memory',
+    AUTOSTART: 'false',
+    AUTH_TOKENS: `admin:${ADMIN},viewer:${VIEWER}`,
+    LOG_LEVEL: 'debug',
+    RATE_LIMIT_MAX: '0',
+  });
   t.teardown(() => s.stop('SIGKILL'));
   // HTTP: the query is not a way to authenticate (401), but the URL is logged all the same.
   for (const q of [`token=${ADMIN}`, `TOKEN=${ADMIN}`, `to%6Ben=${ADMIN}`, `a=1&token=${VIEWER}&b=2`, `access_token=${ADMIN}`]) {
@@ -40,5 +46,6 @@ t.test('a token in ?token= never reaches the log', async (t) => {
   const out = s.output();
   t.ok(out.includes('"url":"/stream/status?token=[REDACTED]"'), 'request lines carry the scrubbed url');
   t.ok(/"msg":"upgrade refused"/.test(out) && /"msg":"upgrade"/.test(out), 'upgrades are logged (debug)');
-  for (const secret of [ADMIN, VIEWER, WRONG]) t.notOk(out.includes(secret), `${secret.slice(0, 6)}... never appears in ${out.split('\n').length} log lines`);
+  for (const secret of [ADMIN, VIEWER, WRONG])
+    t.notOk(out.includes(secret), `${secret.slice(0, 6)}... never appears in ${out.split('\n').length} log lines`);
 });

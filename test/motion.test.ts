@@ -63,7 +63,11 @@ t.test('a tween moves the layer on the frame clock: x=0 -> 100 over 1 s, linear,
   clock.set(2000);
   t.same(redSpan(await s.snapshot(), 120), [100, 199], 'at the end: x = 100');
   const ended = await ws.next('animationEnded');
-  t.same(ended.payload, { id: 'box', animation: etag, kind: 'tween', properties: ['x'], cancelled: false, atMs: 2000 }, 'animationEnded names the change by its ETag');
+  t.same(
+    ended.payload,
+    { id: 'box', animation: etag, kind: 'tween', properties: ['x'], cancelled: false, atMs: 2000 },
+    'animationEnded names the change by its ETag',
+  );
 
   // A new tween on a moving value starts from where it is.
   await s.call('PATCH', '/stream/layers/box', { transform: { x: 0 }, transition: { durationMs: 1000 } });
@@ -83,7 +87,11 @@ t.test('a tween moves the layer on the frame clock: x=0 -> 100 over 1 s, linear,
 
   // Size and opacity tween too; easing and delay apply.
   clock.set(10_000);
-  await s.call('PATCH', '/stream/layers/box', { transform: { width: 200 }, opacity: 0, transition: { durationMs: 1000, easing: 'ease-in-quad', delayMs: 500 } });
+  await s.call('PATCH', '/stream/layers/box', {
+    transform: { width: 200 },
+    opacity: 0,
+    transition: { durationMs: 1000, easing: 'ease-in-quad', delayMs: 500 },
+  });
   clock.set(10_400);
   t.same(redSpan(await s.snapshot(), 120), [10, 109], 'during the delay nothing moves');
   clock.set(11_000);
@@ -96,7 +104,13 @@ t.test('a tween moves the layer on the frame clock: x=0 -> 100 over 1 s, linear,
   t.same(both.payload.properties, ['width', 'opacity']);
 
   // Bad transitions are refused and change nothing.
-  for (const bad of [{ durationMs: -1 }, { durationMs: 100, easing: 'wobble' }, { durationMs: 1e9 }, { durationMs: 100, extra: 1 }, 'fast']) {
+  for (const bad of [
+    { durationMs: -1 },
+    { durationMs: 100, easing: 'wobble' },
+    { durationMs: 1e9 },
+    { durationMs: 100, extra: 1 },
+    'fast',
+  ]) {
     const r = await s.call('PATCH', '/stream/layers/box', { transform: { x: 300 }, transition: bad });
     t.equal(r.status, 400, `refused: ${JSON.stringify(bad)}`);
   }
@@ -117,7 +131,10 @@ t.test('show and hide transitions: fade at half way is half opacity; slide from 
     transitions: { hide: { type: 'slide', edge: 'right', durationMs: 1000, easing: 'linear' } },
   });
 
-  const show = await s.call('PATCH', '/stream/layers/white/visibility', { visible: true, transition: { type: 'fade', durationMs: 1000, easing: 'linear' } });
+  const show = await s.call('PATCH', '/stream/layers/white/visibility', {
+    visible: true,
+    transition: { type: 'fade', durationMs: 1000, easing: 'linear' },
+  });
   t.equal(show.status, 200);
   t.equal(show.body.visible, true);
   t.same((await s.snapshot()).at(50, 50).slice(0, 3), [0, 0, 0], 'at the start of the fade: not yet visible');
@@ -145,12 +162,18 @@ t.test('show and hide transitions: fade at half way is half opacity; slide from 
   t.equal((await ws.next('animationEnded')).payload.kind, 'hide');
 
   // Slide in from the top, reversed half way by a hide: it goes back from where it is.
-  await s.call('POST', '/stream/layers/white/visibility', { visible: true, transition: { type: 'slide', edge: 'top', durationMs: 1000, easing: 'linear' } });
+  await s.call('POST', '/stream/layers/white/visibility', {
+    visible: true,
+    transition: { type: 'slide', edge: 'top', durationMs: 1000, easing: 'linear' },
+  });
   clock.set(2500);
   let shot = await s.snapshot();
   t.same(shot.at(50, 10).slice(0, 3), [0, 0, 0], 'from the top, half way: 120 px up');
   t.equal(shot.at(50, 120).slice(0, 3)[0], 0);
-  await s.call('POST', '/stream/layers/white/visibility', { visible: false, transition: { type: 'fade', durationMs: 1000, easing: 'linear' } });
+  await s.call('POST', '/stream/layers/white/visibility', {
+    visible: false,
+    transition: { type: 'fade', durationMs: 1000, easing: 'linear' },
+  });
   t.equal((await ws.next('animationEnded')).payload.cancelled, true, 'the slide was cut short');
   clock.set(3000);
   shot = await s.snapshot();

@@ -45,7 +45,10 @@ t.test('/metrics during a live run', async (t) => {
   t.ok(sample(b, 'stream_manager_encoder_output_bytes_per_second') > 0, 'bitrate from ffmpeg -progress');
   t.ok(sample(b, 'stream_manager_encoder_speed_ratio') > 0, 'speed from ffmpeg -progress');
   t.equal(sample(b, 'stream_manager_output_up', 'kind="file"'), 1);
-  t.ok(sample(b, 'stream_manager_http_request_duration_seconds_count', 'route="/stream/layers/:id",method="PATCH",status="200"') >= 1, 'HTTP by route template');
+  t.ok(
+    sample(b, 'stream_manager_http_request_duration_seconds_count', 'route="/stream/layers/:id",method="PATCH",status="200"') >= 1,
+    'HTTP by route template',
+  );
   t.ok(sample(b, 'stream_manager_store_connected') === 1);
   t.ok(sample(b, 'nodejs_eventloop_lag_seconds') >= 0, 'default Node metrics');
   // Every reason has its series from the start (a drop may really happen under load: the value is not asserted).
@@ -58,7 +61,11 @@ t.test('/metrics during a live run', async (t) => {
   for (const line of b.split('\n')) {
     if (!line) continue;
     if (line.startsWith('# TYPE ')) families.add(line.split(' ')[2]!);
-    else if (!line.startsWith('# HELP ')) t.match(line, /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="[^"]*"(,[a-zA-Z_][a-zA-Z0-9_]*="[^"]*")*\})? -?[0-9.eE+-]+|NaN|[+-]Inf$/);
+    else if (!line.startsWith('# HELP '))
+      t.match(
+        line,
+        /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="[^"]*"(,[a-zA-Z_][a-zA-Z0-9_]*="[^"]*")*\})? -?[0-9.eE+-]+|NaN|[+-]Inf$/,
+      );
   }
   t.ok(families.size > 40, `${families.size} metric families`);
   const promtool = spawnSync('promtool', ['check', 'metrics'], { input: b, encoding: 'utf8' });
@@ -105,7 +112,11 @@ t.test('log lines of one request share its request id', async (t) => {
   const gen = await s.call('GET', '/stream/status');
   t.match(gen.headers.get('x-request-id'), /^[0-9a-f-]{36}$/, 'made when absent');
   await sleep(100);
-  const lines = s.output().split('\n').filter((l) => l.includes('"reqId":"req-test-42"')).map((l) => JSON.parse(l) as { msg: string; component: string });
+  const lines = s
+    .output()
+    .split('\n')
+    .filter((l) => l.includes('"reqId":"req-test-42"'))
+    .map((l) => JSON.parse(l) as { msg: string; component: string });
   t.same(lines.map((l) => l.msg).sort(), ['request', 'scene changed'], 'the audit line and the request line');
   t.ok(lines.every((l) => l.component === 'http'));
 });

@@ -17,7 +17,11 @@ import { startServer, type TestServer } from './helpers/server.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 /** A value as an ASCII-only test name (a U+2028 in a name would break the TAP stream). */
-const show = (v: string): string => JSON.stringify(v.length > 60 ? `${v.slice(0, 20)}...(${v.length})` : v).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+const show = (v: string): string =>
+  JSON.stringify(v.length > 60 ? `${v.slice(0, 20)}...(${v.length})` : v).replace(
+    /[^\x20-\x7e]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 
 /** Every file and folder under `dir`, recursively (symlinks not followed). */
 function tree(dir: string): string[] {
@@ -127,12 +131,27 @@ t.test('output URL attacks: 400 at every entry, nothing spawned, written or conn
   const rec = join(dir, 'recordings');
   const tcp = await sink();
   t.teardown(() => tcp.server.close());
-  const s: TestServer = await startServer({ RECORDINGS_DIR: rec, OUTPUT_DIRS: `${allowed}, /nonexistent/other`, WIDTH: '160', HEIGHT: '90', FPS: '15', ENCODER_STALL_MS: '60000' });
+  const s: TestServer = await startServer({
+    RECORDINGS_DIR: rec,
+    OUTPUT_DIRS: `${allowed}, /nonexistent/other`,
+    WIDTH: '160',
+    HEIGHT: '90',
+    FPS: '15',
+    ENCODER_STALL_MS: '60000',
+  });
   t.teardown(() => s.close());
 
   // OUTPUT_DIRS: absolute paths under it are allowed (prefix tricks are not).
-  t.equal((await s.call('POST', '/stream/outputs', { id: 'arch', kind: 'file', url: `${allowed}/take.ts`, enabled: false })).status, 201, 'a file under OUTPUT_DIRS');
-  t.equal((await s.call('POST', '/stream/outputs', { id: 'inrec', kind: 'file', url: `${rec}/abs.ts`, enabled: false })).status, 201, 'an absolute path under RECORDINGS_DIR');
+  t.equal(
+    (await s.call('POST', '/stream/outputs', { id: 'arch', kind: 'file', url: `${allowed}/take.ts`, enabled: false })).status,
+    201,
+    'a file under OUTPUT_DIRS',
+  );
+  t.equal(
+    (await s.call('POST', '/stream/outputs', { id: 'inrec', kind: 'file', url: `${rec}/abs.ts`, enabled: false })).status,
+    201,
+    'an absolute path under RECORDINGS_DIR',
+  );
   const prefix = await s.call('POST', '/stream/outputs', { kind: 'file', url: `${allowed}x/take.ts`, enabled: false });
   t.equal(prefix.status, 400, 'a sibling whose name starts like an OUTPUT_DIRS folder is outside');
   t.equal(prefix.body.error.code, 'SM_ERR_OUTPUT_URL');
@@ -168,12 +187,20 @@ t.test('output URL attacks: 400 at every entry, nothing spawned, written or conn
   t.same(ffmpegChildren(), pidsBefore, 'no ffmpeg was started or stopped');
   t.equal((await s.app.metrics.encoderStarts.get()).values[0]!.value, startsBefore, 'encoder_starts_total unchanged');
   t.same((await s.call('GET', '/stream/config')).body, configBefore, 'config unchanged');
-  t.same((await s.call('GET', '/stream/outputs')).body.outputs.map((o: { id: string }) => o.id), outputsBefore, 'no output added');
+  t.same(
+    (await s.call('GET', '/stream/outputs')).body.outputs.map((o: { id: string }) => o.id),
+    outputsBefore,
+    'no output added',
+  );
   t.same(tree(outside), [], 'nothing written outside RECORDINGS_DIR');
   t.notOk(existsSync('/etc/cron.d/x.ts'), '/etc/cron.d/x.ts not written');
   t.notOk(existsSync('/etc/cron.d/sub'), '/etc/cron.d/sub not created');
   t.equal(tcp.connections(), 0, 'no connection to the TCP/HTTP sink');
-  t.same(tree(rec).filter((f) => !/^(ok-|stream-).*\.(ts|mp4)$/.test(f)), [], 'only the running recordings in RECORDINGS_DIR');
+  t.same(
+    tree(rec).filter((f) => !/^(ok-|stream-).*\.(ts|mp4)$/.test(f)),
+    [],
+    'only the running recordings in RECORDINGS_DIR',
+  );
 
   // Symlinks inside RECORDINGS_DIR that lead out: refused at the request...
   symlinkSync(outside, join(rec, 'link'));
@@ -181,7 +208,10 @@ t.test('output URL attacks: 400 at every entry, nothing spawned, written or conn
     const res = await s.call('POST', '/stream/outputs', { kind: 'file', url });
     t.equal(res.status, 400, `POST ${url}`);
     t.equal(res.body.error.code, 'SM_ERR_OUTPUT_URL', `${url}: through a symlink`);
-    t.equal((await s.call('PATCH', '/stream/config', { output: { url: url.replace('.ts', '.mp4') } })).body.error.code, 'SM_ERR_OUTPUT_URL');
+    t.equal(
+      (await s.call('PATCH', '/stream/config', { output: { url: url.replace('.ts', '.mp4') } })).body.error.code,
+      'SM_ERR_OUTPUT_URL',
+    );
   }
   // ...at a later start of an output accepted before the symlink appeared...
   t.equal((await s.call('POST', '/stream/outputs', { id: 'late', kind: 'file', url: 'later/x.ts', enabled: false })).status, 201);
@@ -212,7 +242,14 @@ t.test('unicode look-alikes stay names inside RECORDINGS_DIR; ffmpeg gets file:<
   const rec = join(dir, 'rec');
   const paths = new OutputPolicy(rec);
   // Fullwidth solidus and full stops, one-dot leaders, a combining dot, NFD: names, not separators or `..`.
-  for (const url of ['\uFF0E\uFF0E\uFF0Fx.mp4', '\u2025/x.mp4', '\u2024\u2024/x.ts', '.\u0307./x.mkv', 'e\u0301t\u00E9.flv', '\u30C6\u30B9\u30C8.ts']) {
+  for (const url of [
+    '\uFF0E\uFF0E\uFF0Fx.mp4',
+    '\u2025/x.mp4',
+    '\u2024\u2024/x.ts',
+    '.\u0307./x.mkv',
+    'e\u0301t\u00E9.flv',
+    '\u30C6\u30B9\u30C8.ts',
+  ]) {
     const path = paths.filePath(url);
     t.ok(path.startsWith(`${rec}/`), `${show(url)} stays under RECORDINGS_DIR`);
   }
@@ -224,7 +261,16 @@ t.test('unicode look-alikes stay names inside RECORDINGS_DIR; ffmpeg gets file:<
 });
 
 t.test('OUTPUT_URL from the environment is checked as strictly; the server exits 1 with the reason', async (t) => {
-  for (const url of ['/etc/cron.d/x.ts', '../x.mp4', '-y.mp4', 'file:x.mp4', 'tcp://127.0.0.1:1', 'http://127.0.0.1:1/x.mp4', 'a\nb.mp4', 'pipe:1.ts']) {
+  for (const url of [
+    '/etc/cron.d/x.ts',
+    '../x.mp4',
+    '-y.mp4',
+    'file:x.mp4',
+    'tcp://127.0.0.1:1',
+    'http://127.0.0.1:1/x.mp4',
+    'a\nb.mp4',
+    'pipe:1.ts',
+  ]) {
     try {
       loadConfig({ OUTPUT_URL: url, RECORDINGS_DIR: '/tmp/sm-rec' });
       t.fail(`accepted ${show(url)}`);
@@ -232,10 +278,18 @@ t.test('OUTPUT_URL from the environment is checked as strictly; the server exits
       t.ok(err instanceof ConfigError && err.issues.some((i) => i.path === 'OUTPUT_URL'), `OUTPUT_URL ${show(url)} refused`);
     }
   }
-  t.equal(loadConfig({ OUTPUT_URL: '/srv/media/x.mp4', OUTPUT_DIRS: '/srv/media' }).stream.output.url, '/srv/media/x.mp4', 'allowed under OUTPUT_DIRS');
+  t.equal(
+    loadConfig({ OUTPUT_URL: '/srv/media/x.mp4', OUTPUT_DIRS: '/srv/media' }).stream.output.url,
+    '/srv/media/x.mp4',
+    'allowed under OUTPUT_DIRS',
+  );
   t.throws(() => loadConfig({ OUTPUT_DIRS: 'relative/dir' }), ConfigError, 'OUTPUT_DIRS must be absolute');
   t.throws(() => loadConfig({ OUTPUT_DIRS: '/' }), ConfigError, 'OUTPUT_DIRS may not be /');
-  const res = spawnSync(process.execPath, ['dist/orchestrator/main.js'], { env: { ...process.env, OUTPUT_URL: '/etc/cron.d/x.ts', PORT: '0', WS_PORT: '0' }, encoding: 'utf8', timeout: 20_000 });
+  const res = spawnSync(process.execPath, ['dist/orchestrator/main.js'], {
+    env: { ...process.env, OUTPUT_URL: '/etc/cron.d/x.ts', PORT: '0', WS_PORT: '0' },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   t.equal(res.status, 1, 'exit 1');
   t.match(res.stdout, /OUTPUT_URL/);
   t.match(res.stdout, /RECORDINGS_DIR/);
@@ -263,7 +317,10 @@ t.test('a stored output that is no longer allowed is set aside at load and never
   await sleep(1000);
   t.equal((await second.call('POST', '/stream/stop')).status, 200);
   t.same(tree(allowed), [], 'nothing written to the folder that is no longer allowed');
-  t.ok(tree(join(dir, 'rec')).some((f) => /^stream-.*\.mp4$/.test(f)), 'the stream recorded under RECORDINGS_DIR');
+  t.ok(
+    tree(join(dir, 'rec')).some((f) => /^stream-.*\.mp4$/.test(f)),
+    'the stream recorded under RECORDINGS_DIR',
+  );
 });
 
 t.teardown(() => {

@@ -42,7 +42,11 @@ t.test('outputUpdate and /stream/outputs carry the file being written', async (t
     // recording janitor already removed the cut, unreadable file; else take-2), and the events name it.
     const pid = s.app.pipeline.encoderPid!;
     process.kill(pid, 'SIGKILL');
-    t.match((await ws.next('outputUpdate', 10_000)).payload, { id: 'main', event: 'reconnecting', file: expected }, 'reconnecting: the file that ended');
+    t.match(
+      (await ws.next('outputUpdate', 10_000)).payload,
+      { id: 'main', event: 'reconnecting', file: expected },
+      'reconnecting: the file that ended',
+    );
     const reconnected = (await ws.next('outputUpdate', 10_000)).payload;
     t.match(reconnected, { id: 'main', event: 'reconnected' });
     t.match(reconnected.file, /\/take-[12]\.mp4$/, `reconnected: the new file ${reconnected.file}`);

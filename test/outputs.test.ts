@@ -18,7 +18,16 @@ const KEY_A = 'sk_live_alpha_0123456789';
 const KEY_B = 'sk_live_bravo_9876543210';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-type View = { id: string; state: string; bytes: number; bitrateBps: number | null; restarts: number; url: string | null; location: string | null; encodeGroup: string };
+type View = {
+  id: string;
+  state: string;
+  bytes: number;
+  bitrateBps: number | null;
+  restarts: number;
+  url: string | null;
+  location: string | null;
+  encodeGroup: string;
+};
 
 t.test('outputs: two RTMP servers, a file and HLS from one encode, each supervised on its own', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sm-outputs-'));
@@ -27,8 +36,16 @@ t.test('outputs: two RTMP servers, a file and HLS from one encode, each supervis
   t.teardown(() => a.stop());
   t.teardown(() => b.stop());
   const s = await startChild({
-    WIDTH: '640', HEIGHT: '360', FPS: '30', DEFAULT_SCENE: 'auction', STATE_STORE: 'memory', AUTOSTART: 'false',
-    DATA_DIR: join(dir, 'data'), RECORDINGS_DIR: join(dir, 'rec'), ENCODER_RESTART_DELAY_MS: '1000', ENCODER_STALL_MS: '4000',
+    WIDTH: '640',
+    HEIGHT: '360',
+    FPS: '30',
+    DEFAULT_SCENE: 'auction',
+    STATE_STORE: 'memory',
+    AUTOSTART: 'false',
+    DATA_DIR: join(dir, 'data'),
+    RECORDINGS_DIR: join(dir, 'rec'),
+    ENCODER_RESTART_DELAY_MS: '1000',
+    ENCODER_STALL_MS: '4000',
   });
   t.teardown(() => s.stop('SIGKILL'));
   const outputs = async (): Promise<Record<string, View>> =>
@@ -58,10 +75,16 @@ t.test('outputs: two RTMP servers, a file and HLS from one encode, each supervis
       await sleep(250);
     }
     const o = await outputs();
-    t.same(['main', 'a', 'b', 'rec', 'web'].map((id) => o[id]!.state), ['live', 'live', 'live', 'live', 'live']);
+    t.same(
+      ['main', 'a', 'b', 'rec', 'web'].map((id) => o[id]!.state),
+      ['live', 'live', 'live', 'live', 'live'],
+    );
     t.equal(new Set(['a', 'b', 'rec', 'web'].map((id) => o[id]!.encodeGroup)).size, 1, 'equal settings: one encode group');
     await sleep(2500);
-    for (const [name, url] of [['a', a.url(KEY_A)], ['b', b.url(KEY_B)]] as const) {
+    for (const [name, url] of [
+      ['a', a.url(KEY_A)],
+      ['b', b.url(KEY_B)],
+    ] as const) {
       const p = await probeVideo(url, false, 15_000);
       t.match(p, { codec: 'h264', width: 640, height: 360 }, `RTMP ${name} plays`);
     }
@@ -87,7 +110,11 @@ t.test('outputs: two RTMP servers, a file and HLS from one encode, each supervis
     await sleep(3000);
     const mid = await outputs();
     t.equal(mid['a']!.state, 'reconnecting');
-    t.same(['b', 'rec', 'web', 'main'].map((id) => mid[id]!.state), ['live', 'live', 'live', 'live'], 'the others stay live');
+    t.same(
+      ['b', 'rec', 'web', 'main'].map((id) => mid[id]!.state),
+      ['live', 'live', 'live', 'live'],
+      'the others stay live',
+    );
     t.ok(mid['b']!.bytes > before['b']!.bytes, `b keeps sending (${before['b']!.bytes} -> ${mid['b']!.bytes} bytes)`);
     t.ok(statSync(mid['rec']!.location!).size > fileBefore, 'the recording keeps growing');
     t.equal(mid['b']!.restarts, 0, 'b was never restarted');
@@ -126,14 +153,20 @@ t.test('outputs: two RTMP servers, a file and HLS from one encode, each supervis
     const o2 = await outputs();
     t.ok(o1['web']!.bytes > 0 && o2['web']!.bytes > o1['web']!.bytes, `HLS bytes grow: ${o1['web']!.bytes} -> ${o2['web']!.bytes}`);
     const [hls, rtmp] = [o2['web']!.bitrateBps, o2['a']!.bitrateBps];
-    t.ok(hls !== null && rtmp !== null && hls > rtmp * 0.5 && hls < rtmp * 2, `HLS ${hls} bit/s near RTMP a's ${rtmp} bit/s (the same encode)`);
+    t.ok(
+      hls !== null && rtmp !== null && hls > rtmp * 0.5 && hls < rtmp * 2,
+      `HLS ${hls} bit/s near RTMP a's ${rtmp} bit/s (the same encode)`,
+    );
     const res = await fetch(`${s.base}/stream/hls/web/..%2F..%2Fstate.json`);
     t.equal(res.status, 404, 'only playlist and segment names are served');
   });
 
   await t.test('adding and removing an output while live leaves the others alone', async (t) => {
     const before = await outputs();
-    t.equal((await s.call('POST', '/stream/outputs', { id: 'low', kind: 'file', url: 'takes/low.mkv', encoder: { bitrateKbps: 500 } })).status, 201);
+    t.equal(
+      (await s.call('POST', '/stream/outputs', { id: 'low', kind: 'file', url: 'takes/low.mkv', encoder: { bitrateKbps: 500 } })).status,
+      201,
+    );
     await sleep(3000);
     const mid = await outputs();
     t.equal(mid['low']!.state, 'live', 'the new output is live');
@@ -186,7 +219,17 @@ t.test('outputs persist in the state store across a restart', async (t) => {
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const env = { STATE_STORE: 'file', DATA_DIR: join(dir, 'data') };
   const first = await startServer(env);
-  t.equal((await first.call('POST', '/stream/outputs', { id: 'yt', kind: 'rtmp', url: `rtmp://127.0.0.1:1935/live/${KEY_A}`, encoder: { bitrateKbps: 4500 } })).status, 201);
+  t.equal(
+    (
+      await first.call('POST', '/stream/outputs', {
+        id: 'yt',
+        kind: 'rtmp',
+        url: `rtmp://127.0.0.1:1935/live/${KEY_A}`,
+        encoder: { bitrateKbps: 4500 },
+      })
+    ).status,
+    201,
+  );
   t.equal((await first.call('POST', '/stream/outputs', { id: 'web', kind: 'hls', enabled: false })).status, 201);
   await first.close();
   const stored = readFileSync(join(dir, 'data', 'state.json'), 'utf8');
@@ -195,7 +238,14 @@ t.test('outputs persist in the state store across a restart', async (t) => {
   const again = await startServer(env);
   t.teardown(() => again.close());
   const list = (await again.call('GET', '/stream/outputs')).body.outputs as (View & { enabled: boolean; encoder: object })[];
-  t.same(list.map((o) => [o.id, o.enabled]), [['main', true], ['yt', true], ['web', false]]);
+  t.same(
+    list.map((o) => [o.id, o.enabled]),
+    [
+      ['main', true],
+      ['yt', true],
+      ['web', false],
+    ],
+  );
   t.same(list[1]!.encoder, { bitrateKbps: 4500 });
   t.equal(list[1]!.url, 'rtmp://127.0.0.1:1935/live/***');
   t.equal((await again.call('DELETE', '/stream/outputs/yt')).status, 204);

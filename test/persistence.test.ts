@@ -11,8 +11,21 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** Builds a scene worth keeping, goes live, and returns the scene document. */
 async function buildScene(s: ChildServer): Promise<unknown> {
-  t.equal((await s.call('PATCH', '/stream/layers/overlay', { content: { content: 'Current Bid: 7.7 ETH' }, transform: { x: 12 } })).status, 200);
-  t.equal((await s.call('POST', '/stream/layers', { id: 'logo', zIndex: 40, transform: { x: 5, y: 5, width: 30, height: 30 }, content: { type: 'color', color: '#e94560' } })).status, 201);
+  t.equal(
+    (await s.call('PATCH', '/stream/layers/overlay', { content: { content: 'Current Bid: 7.7 ETH' }, transform: { x: 12 } })).status,
+    200,
+  );
+  t.equal(
+    (
+      await s.call('POST', '/stream/layers', {
+        id: 'logo',
+        zIndex: 40,
+        transform: { x: 5, y: 5, width: 30, height: 30 },
+        content: { type: 'color', color: '#e94560' },
+      })
+    ).status,
+    201,
+  );
   t.equal((await s.call('POST', '/stream/layers/host/visibility')).body.visible, false);
   t.equal((await s.call('PATCH', '/stream/config', { background: '#223344', encoder: { bitrateKbps: 1800 } })).status, 200);
   const started = await s.call('POST', '/stream/start');
@@ -50,54 +63,76 @@ t.test('restart (real child process), redis store', async (t) => {
   const redis = await startRedis();
   t.teardown(() => redis.stop());
   const dir = mkdtempSync(join(tmpdir(), 'sm-restart-'));
-  await restartKeepsEverything(t as unknown as Tap, { STATE_STORE: 'redis', REDIS_URL: redis.url, REDIS_PREFIX: 'rs:', RECORDINGS_DIR: join(dir, 'rec') });
+  await restartKeepsEverything(t as unknown as Tap, {
+    STATE_STORE: 'redis',
+    REDIS_URL: redis.url,
+    REDIS_PREFIX: 'rs:',
+    RECORDINGS_DIR: join(dir, 'rec'),
+  });
 });
 
-t.test('redis killed mid-run: streaming goes on, changes refused (503, nothing changed), health degraded, state back in Redis within 2 s', async (t) => {
-  const redis = await startRedis();
-  t.teardown(() => redis.stop());
-  const dir = mkdtempSync(join(tmpdir(), 'sm-outage-'));
-  const s = await startChild({ STATE_STORE: 'redis', REDIS_URL: redis.url, REDIS_PREFIX: 'out:', RECORDINGS_DIR: join(dir, 'rec'), AUTOSTART: 'true' });
-  t.teardown(() => s.stop());
-  t.equal((await s.call('GET', '/health')).body.store.status, 'ok');
-  t.equal((await s.call('PATCH', '/stream/layers/overlay', { content: { content: 'Bid before outage: 8 ETH' } })).status, 200, 'a change, stored before the outage');
-  await redis.kill();
-  await sleep(300);
-  const f0 = (await s.call('GET', '/stream/status')).body.frameCount;
-  // A 2xx promises the change is stored: with Redis down it cannot be, so it is refused and changes nothing.
-  const patched = await s.call('PATCH', '/stream/layers/overlay', { content: { content: 'Bid during outage: 9 ETH' } });
-  t.equal(patched.status, 503, 'a change is refused while Redis is down');
-  t.equal(patched.body.error.code, 'SM_ERR_STORE_UNAVAILABLE');
-  t.match(patched.body.error.message, /nothing was changed/);
-  t.equal((await s.call('GET', '/stream/layers/overlay')).body.content.content, 'Bid before outage: 8 ETH', 'nothing changed');
-  await sleep(1000);
-  const status = (await s.call('GET', '/stream/status')).body;
-  t.ok(status.frameCount > f0 + 20, `still streaming (${f0} -> ${status.frameCount} frames)`);
-  t.equal(status.isLive, true);
-  const health = (await s.call('GET', '/health')).body;
-  t.equal(health.status, 'degraded');
-  t.match(health.store, { kind: 'redis', status: 'degraded', connected: false });
+t.test(
+  'redis killed mid-run: streaming goes on, changes refused (503, nothing changed), health degraded, state back in Redis within 2 s',
+  async (t) => {
+    const redis = await startRedis();
+    t.teardown(() => redis.stop());
+    const dir = mkdtempSync(join(tmpdir(), 'sm-outage-'));
+    const s = await startChild({
+      STATE_STORE: 'redis',
+      REDIS_URL: redis.url,
+      REDIS_PREFIX: 'out:',
+      RECORDINGS_DIR: join(dir, 'rec'),
+      AUTOSTART: 'true',
+    });
+    t.teardown(() => s.stop());
+    t.equal((await s.call('GET', '/health')).body.store.status, 'ok');
+    t.equal(
+      (await s.call('PATCH', '/stream/layers/overlay', { content: { content: 'Bid before outage: 8 ETH' } })).status,
+      200,
+      'a change, stored before the outage',
+    );
+    await redis.kill();
+    await sleep(300);
+    const f0 = (await s.call('GET', '/stream/status')).body.frameCount;
+    // A 2xx promises the change is stored: with Redis down it cannot be, so it is refused and changes nothing.
+    const patched = await s.call('PATCH', '/stream/layers/overlay', { content: { content: 'Bid during outage: 9 ETH' } });
+    t.equal(patched.status, 503, 'a change is refused while Redis is down');
+    t.equal(patched.body.error.code, 'SM_ERR_STORE_UNAVAILABLE');
+    t.match(patched.body.error.message, /nothing was changed/);
+    t.equal((await s.call('GET', '/stream/layers/overlay')).body.content.content, 'Bid before outage: 8 ETH', 'nothing changed');
+    await sleep(1000);
+    const status = (await s.call('GET', '/stream/status')).body;
+    t.ok(status.frameCount > f0 + 20, `still streaming (${f0} -> ${status.frameCount} frames)`);
+    t.equal(status.isLive, true);
+    const health = (await s.call('GET', '/health')).body;
+    t.equal(health.status, 'degraded');
+    t.match(health.store, { kind: 'redis', status: 'degraded', connected: false });
 
-  // Redis comes back empty (no persistence): the node notices the missing epoch and writes its whole state back.
-  await redis.restart();
-  const back = Date.now();
-  const client = new Redis(redis.url);
-  t.teardown(() => client.disconnect());
-  let found = false;
-  while (Date.now() - back < 2000) {
-    const layers = await client.get('out:scene:layers');
-    if (layers?.includes('Bid before outage: 8 ETH')) {
-      found = true;
-      break;
+    // Redis comes back empty (no persistence): the node notices the missing epoch and writes its whole state back.
+    await redis.restart();
+    const back = Date.now();
+    const client = new Redis(redis.url);
+    t.teardown(() => client.disconnect());
+    let found = false;
+    while (Date.now() - back < 2000) {
+      const layers = await client.get('out:scene:layers');
+      if (layers?.includes('Bid before outage: 8 ETH')) {
+        found = true;
+        break;
+      }
+      await sleep(50);
     }
-    await sleep(50);
-  }
-  t.ok(found, `the whole state in Redis ${Date.now() - back} ms after it came back`);
-  await sleep(300);
-  t.equal((await s.call('GET', '/health')).body.status, 'ok', 'health ok again');
-  t.equal((await s.call('PATCH', '/stream/layers/overlay', { content: { content: 'Bid after outage: 10 ETH' } })).status, 200, 'changes accepted again');
-  t.match(await client.get('out:scene:layers'), /Bid after outage: 10 ETH/, 'and in Redis when answered');
-});
+    t.ok(found, `the whole state in Redis ${Date.now() - back} ms after it came back`);
+    await sleep(300);
+    t.equal((await s.call('GET', '/health')).body.status, 'ok', 'health ok again');
+    t.equal(
+      (await s.call('PATCH', '/stream/layers/overlay', { content: { content: 'Bid after outage: 10 ETH' } })).status,
+      200,
+      'changes accepted again',
+    );
+    t.match(await client.get('out:scene:layers'), /Bid after outage: 10 ETH/, 'and in Redis when answered');
+  },
+);
 
 t.test('booted while Redis was down: when it comes back, the stored scene and outputs are adopted and kept', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sm-late-'));
@@ -117,7 +152,11 @@ t.test('booted while Redis was down: when it comes back, the stored scene and ou
 
   const s = await startChild(env);
   t.teardown(() => s.stop());
-  t.same((await s.call('GET', '/stream/outputs')).body.outputs.map((o: { id: string }) => o.id), ['main'], 'booted on defaults');
+  t.same(
+    (await s.call('GET', '/stream/outputs')).body.outputs.map((o: { id: string }) => o.id),
+    ['main'],
+    'booted on defaults',
+  );
   await redis.restart();
   let ids: string[] = [];
   for (let i = 0; i < 60 && !ids.includes('iso'); i++) {
@@ -145,11 +184,17 @@ t.test('a torn stored document: the server starts on defaults and logs what was 
   t.teardown(() => s.stop());
   const ids = (await s.call('GET', '/stream/layers')).body.layers.map((l: { id: string }) => l.id);
   t.same(ids, ['background', 'host', 'overlay'], 'default scene');
-  const line = s.output().split('\n').find((l) => l.includes('stored state is invalid'));
+  const line = s
+    .output()
+    .split('\n')
+    .find((l) => l.includes('stored state is invalid'));
   t.ok(line, 'logged');
   t.match(line, /state\.json/, 'names the file');
   t.match(line, /Not valid JSON/, 'says what was wrong');
-  t.ok(readdirSync(data).some((f) => f.startsWith('state.json.corrupt-')), 'the torn file was set aside');
+  t.ok(
+    readdirSync(data).some((f) => f.startsWith('state.json.corrupt-')),
+    'the torn file was set aside',
+  );
   // Stop it first: a running server owns state.json and would write its state over ours.
   t.equal(await s.stop(), 0);
 
@@ -167,7 +212,11 @@ t.test('HTTP: ETags, If-Match, concurrent PATCHes, scene export/import', async (
   const etag = get.headers.get('etag')!;
   t.match(etag, /^"\d+"$/);
   const patch = (text: string): Promise<Response> =>
-    fetch(`${s.base}/stream/layers/overlay`, { method: 'PATCH', headers: { 'content-type': 'application/json', 'if-match': etag }, body: JSON.stringify({ content: { content: text } }) });
+    fetch(`${s.base}/stream/layers/overlay`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json', 'if-match': etag },
+      body: JSON.stringify({ content: { content: text } }),
+    });
   const [a, b] = await Promise.all([patch('Bid from admin A'), patch('Bid from admin B')]);
   t.same([a.status, b.status].sort(), [200, 412], 'exactly one wins');
   const loser = a.status === 412 ? a : b;
@@ -176,22 +225,44 @@ t.test('HTTP: ETags, If-Match, concurrent PATCHes, scene export/import', async (
   t.equal((await s.call('GET', '/stream/layers/overlay')).body.content.content, winner, 'the loser changed nothing');
   const del = await fetch(`${s.base}/stream/layers/overlay`, { method: 'DELETE', headers: { 'if-match': etag } });
   t.equal(del.status, 412, 'DELETE with a stale If-Match');
-  const put = await fetch(`${s.base}/stream/layers/overlay`, { method: 'PUT', headers: { 'content-type': 'application/json', 'if-match': etag }, body: JSON.stringify({ content: { type: 'color', color: 'red' } }) });
+  const put = await fetch(`${s.base}/stream/layers/overlay`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', 'if-match': etag },
+    body: JSON.stringify({ content: { type: 'color', color: 'red' } }),
+  });
   t.equal(put.status, 412, 'PUT with a stale If-Match');
 
   const exported = await fetch(`${s.base}/stream/scene`);
   const doc = (await exported.json()) as { version: number; canvas: { width: number }; layers: { id: string }[] };
   t.equal(exported.headers.get('etag'), `"${doc.version}"`);
-  t.same(doc.layers.map((l) => l.id), ['background', 'host', 'overlay']);
-  const imported = { canvas: { ...doc.canvas, background: '#000000' }, layers: [doc.layers[2]!, { id: 'box', content: { type: 'color', color: '#00ff00' }, transform: { x: 0, y: 0, width: 10, height: 10 } }] };
+  t.same(
+    doc.layers.map((l) => l.id),
+    ['background', 'host', 'overlay'],
+  );
+  const imported = {
+    canvas: { ...doc.canvas, background: '#000000' },
+    layers: [doc.layers[2]!, { id: 'box', content: { type: 'color', color: '#00ff00' }, transform: { x: 0, y: 0, width: 10, height: 10 } }],
+  };
   const bad = await s.call('PUT', '/stream/scene', { ...imported, layers: [...imported.layers, imported.layers[0]] });
   t.equal(bad.status, 400, 'duplicate ids refused');
-  t.same((await s.call('GET', '/stream/layers')).body.layers.map((l: { id: string }) => l.id), ['background', 'host', 'overlay'], 'nothing changed');
-  const stale = await fetch(`${s.base}/stream/scene`, { method: 'PUT', headers: { 'content-type': 'application/json', 'if-match': `"${doc.version - 1}"` }, body: JSON.stringify(imported) });
+  t.same(
+    (await s.call('GET', '/stream/layers')).body.layers.map((l: { id: string }) => l.id),
+    ['background', 'host', 'overlay'],
+    'nothing changed',
+  );
+  const stale = await fetch(`${s.base}/stream/scene`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', 'if-match': `"${doc.version - 1}"` },
+    body: JSON.stringify(imported),
+  });
   t.equal(stale.status, 412);
   const ok = await s.call('PUT', '/stream/scene', imported);
   t.equal(ok.status, 200);
-  t.same(ok.body.layers.map((l: { id: string }) => l.id), ['box', 'overlay'], 'listed in z-order');
+  t.same(
+    ok.body.layers.map((l: { id: string }) => l.id),
+    ['box', 'overlay'],
+    'listed in z-order',
+  );
   const p = await s.snapshot();
   t.same(p.at(2, 2).slice(0, 3), [0, 255, 0], 'the imported scene renders');
   t.same(p.at(300, 200).slice(0, 3), [0, 0, 0], 'with the imported background');

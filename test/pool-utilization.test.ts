@@ -88,7 +88,11 @@ function schedstat(): Map<number, [number, number]> {
  * A worker is in a task only while runnable, and runs little outside tasks, so a faithful
  * utilisation lies between the two (on an idle machine they coincide).
  */
-function workerShares(before: Map<number, [number, number]>, after: Map<number, [number, number]>, wall: number): { cpu: number; runnable: number } {
+function workerShares(
+  before: Map<number, [number, number]>,
+  after: Map<number, [number, number]>,
+  wall: number,
+): { cpu: number; runnable: number } {
   const rows = [...after]
     .filter(([tid]) => tid !== process.pid)
     .map(([tid, [run, wait]]) => {
@@ -131,7 +135,8 @@ t.test('2 workers busy on S3 1080p: utilisation > 0.5 (gauge, counter and the Gr
   const k1 = schedstat();
   const b = await metrics.scrape();
   const wall = (performance.now() - t0) / 1000;
-  const counter = (sample(b.body, 'stream_manager_pool_busy_seconds_total') - sample(a.body, 'stream_manager_pool_busy_seconds_total')) / wall / 2;
+  const counter =
+    (sample(b.body, 'stream_manager_pool_busy_seconds_total') - sample(a.body, 'stream_manager_pool_busy_seconds_total')) / wall / 2;
   const kernel = workerShares(k0, k1, wall);
   t.comment(`${busy.frames()} frames; Piscina's own utilization: ${pool.piscina.utilization.toFixed(5)}`);
   checkAgainstKernel(t, 'rate(stream_manager_pool_busy_seconds_total) / threads', counter, kernel);
@@ -141,7 +146,9 @@ t.test('2 workers busy on S3 1080p: utilisation > 0.5 (gauge, counter and the Gr
 
   // The dashboard's own expression, evaluated by Prometheus on scrapes of this busy pool, with
   // $__rate_interval as Grafana sets it for a 1 s scrape interval (4 x the interval).
-  const dashboard = JSON.parse(readFileSync('orchestrator/metrics/grafana-dashboard.json', 'utf8')) as { panels: Array<{ title: string; targets?: Array<{ expr: string }> }> };
+  const dashboard = JSON.parse(readFileSync('orchestrator/metrics/grafana-dashboard.json', 'utf8')) as {
+    panels: Array<{ title: string; targets?: Array<{ expr: string }> }>;
+  };
   const expr = dashboard.panels.find((p) => p.title === 'Pool utilisation and queue')?.targets?.[0]?.expr ?? '';
   t.match(expr, /rate\(stream_manager_pool_busy_seconds_total/, 'the panel plots the busy-seconds rate');
   const server = createServer((_req, res) => {
@@ -152,9 +159,21 @@ t.test('2 workers busy on S3 1080p: utilisation > 0.5 (gauge, counter and the Gr
   const target = `127.0.0.1:${(server.address() as { port: number }).port}`;
   const dir = mkdtempSync(join(tmpdir(), 'sm-prom-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, 'prometheus.yml'), `global: { scrape_interval: 1s }\nscrape_configs: [{ job_name: stream-manager, static_configs: [{ targets: ['${target}'] }] }]\n`);
+  writeFileSync(
+    join(dir, 'prometheus.yml'),
+    `global: { scrape_interval: 1s }\nscrape_configs: [{ job_name: stream-manager, static_configs: [{ targets: ['${target}'] }] }]\n`,
+  );
   const port = await freePort();
-  const prom = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const prom = spawn(
+    'prometheus',
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let log = '';
   prom.stderr.on('data', (d: Buffer) => (log += d.toString()));
   t.teardown(() => {
@@ -185,6 +204,10 @@ t.test('2 workers busy on S3 1080p: utilisation > 0.5 (gauge, counter and the Gr
   }
   const pWall = (performance.now() - pt0) / 1000;
   const pKernel = workerShares(p0, schedstat(), pWall);
-  t.equal(result.length, 1, `one series for instance ${target} after ${scraped} scrapes${result.length ? '' : `; prometheus said: ${log.slice(-500)}`}`);
+  t.equal(
+    result.length,
+    1,
+    `one series for instance ${target} after ${scraped} scrapes${result.length ? '' : `; prometheus said: ${log.slice(-500)}`}`,
+  );
   checkAgainstKernel(t, `the panel's "${q}"`, Number(result[0]?.value[1]), pKernel);
 });

@@ -57,7 +57,15 @@ t.test('production install: npm ci --omit=dev, started as the image starts it wi
   // Without tap's coverage hooks (NODE_OPTIONS): the server runs on the temp copy's modules only.
   const proc = spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, ...image.cmd.slice(1)], {
     cwd: dir,
-    env: { PATH: process.env['PATH'] ?? '', ...env, PORT: String(port), WS_PORT: '0', WORKERS: '1', LOG_PRETTY: '1', AUTH_TOKENS: `admin:${token}` },
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      ...env,
+      PORT: String(port),
+      WS_PORT: '0',
+      WORKERS: '1',
+      LOG_PRETTY: '1',
+      AUTH_TOKENS: `admin:${token}`,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -79,7 +87,10 @@ t.test('production install: npm ci --omit=dev, started as the image starts it wi
   t.equal(health?.status, 200, `/health answers 200: ${out}`);
   const body = (await health?.json()) as { status?: string } | undefined;
   t.match(body, { status: 'ok' });
-  const hc = await run('sh', ['-c', image.healthcheck], { env: { PATH: process.env['PATH'] ?? '', PORT: String(port) } }).then(() => 0, (e: { code?: number }) => e.code ?? -1);
+  const hc = await run('sh', ['-c', image.healthcheck], { env: { PATH: process.env['PATH'] ?? '', PORT: String(port) } }).then(
+    () => 0,
+    (e: { code?: number }) => e.code ?? -1,
+  );
   t.equal(hc, 0, 'the HEALTHCHECK command passes');
   t.equal((await fetch(`http://127.0.0.1:${port}/stream/config`)).status, 401, 'tokens required');
 
@@ -88,7 +99,10 @@ t.test('production install: npm ci --omit=dev, started as the image starts it wi
   // eslint-disable-next-line no-control-regex
   const plain = out.replace(/\x1b\[[0-9;]*m/g, '');
   t.match(plain, /INFO.*stream manager listening/, 'human-readable lines (pino-pretty)');
-  t.notOk(plain.split('\n').some((l) => l.startsWith('{')), 'no JSON lines');
+  t.notOk(
+    plain.split('\n').some((l) => l.startsWith('{')),
+    'no JSON lines',
+  );
   t.notOk(/Error: unable to determine transport target|Cannot find module/.test(plain), 'no missing module');
-  t.ok(existsSync(join(dir, 'data', 'state', 'state.json')), 'state under the image\'s DATA_DIR');
+  t.ok(existsSync(join(dir, 'data', 'state', 'state.json')), "state under the image's DATA_DIR");
 });

@@ -19,23 +19,41 @@ import { SceneStore } from '../orchestrator/scene/scene-store.js';
 
 t.test('planBatches: every layer once, at most one task per thread, small renders share a task, loads balanced', async (t) => {
   fc.assert(
-    fc.property(fc.array(fc.double({ min: 0, max: 5, noNaN: true }), { maxLength: 40 }), fc.integer({ min: 1, max: 16 }), (costs, threads) => {
-      const groups = planBatches(costs, threads);
-      const seen = groups.flat().sort((a, b) => a - b);
-      if (seen.length !== costs.length || seen.some((v, i) => v !== i)) return false;
-      if (costs.length === 0) return groups.length === 0;
-      const total = costs.reduce((a, b) => a + b, 0);
-      if (groups.length > threads || groups.some((g) => g.length === 0)) return false;
-      // No more tasks than the work pays for (one at least).
-      if (groups.length > Math.max(1, Math.ceil(total / MIN_TASK_MS))) return false;
-      // LPT: the busiest task carries at most the average plus the largest single cost.
-      const loads = groups.map((g) => g.reduce((a, i) => a + costs[i]!, 0));
-      return Math.max(...loads) <= total / groups.length + Math.max(...costs) + 1e-9;
-    }),
+    fc.property(
+      fc.array(fc.double({ min: 0, max: 5, noNaN: true }), { maxLength: 40 }),
+      fc.integer({ min: 1, max: 16 }),
+      (costs, threads) => {
+        const groups = planBatches(costs, threads);
+        const seen = groups.flat().sort((a, b) => a - b);
+        if (seen.length !== costs.length || seen.some((v, i) => v !== i)) return false;
+        if (costs.length === 0) return groups.length === 0;
+        const total = costs.reduce((a, b) => a + b, 0);
+        if (groups.length > threads || groups.some((g) => g.length === 0)) return false;
+        // No more tasks than the work pays for (one at least).
+        if (groups.length > Math.max(1, Math.ceil(total / MIN_TASK_MS))) return false;
+        // LPT: the busiest task carries at most the average plus the largest single cost.
+        const loads = groups.map((g) => g.reduce((a, i) => a + costs[i]!, 0));
+        return Math.max(...loads) <= total / groups.length + Math.max(...costs) + 1e-9;
+      },
+    ),
     { numRuns: 1000, seed: 17 },
   );
-  t.same(planBatches([0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05], 8), [[0, 2, 4, 6], [1, 3, 5, 7]], '8 small hosts (0.4 ms) on 8 threads: 2 tasks');
-  t.same(planBatches([2, 2, 2, 2], 2), [[0, 2], [1, 3]], '4 big renders on 2 threads: 2 tasks of 2');
+  t.same(
+    planBatches([0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05], 8),
+    [
+      [0, 2, 4, 6],
+      [1, 3, 5, 7],
+    ],
+    '8 small hosts (0.4 ms) on 8 threads: 2 tasks',
+  );
+  t.same(
+    planBatches([2, 2, 2, 2], 2),
+    [
+      [0, 2],
+      [1, 3],
+    ],
+    '4 big renders on 2 threads: 2 tasks of 2',
+  );
   t.same(planBatches([3, 1, 1, 1], 2), [[0], [1, 2, 3]], 'balanced by cost: the big one alone');
   t.same(planBatches([], 4), [], 'nothing to render: no task');
 });
@@ -69,13 +87,26 @@ t.test('batched renders give the frames of one task per layer; a layer that thro
   const scenes = [new SceneStore(), new SceneStore(), new SceneStore()] as const;
   const renderers = [new LayerRenderer(onePerLayer, log), new LayerRenderer(batching, log), new LayerRenderer(spreading, log)] as const;
   const composers = scenes.map((scene, i) => new FrameComposer({ renderer: renderers[i]!, scene }));
-  const host = (x: number, scale: number) => ({ transform: { x, y: 10, scale }, content: { type: 'character' as const, modelUrl: 'assets/characters/auctioneer.png', animations: { idle: 'idle', talking: 'talking' }, animation: 'talking' as const } });
+  const host = (x: number, scale: number) => ({
+    transform: { x, y: 10, scale },
+    content: {
+      type: 'character' as const,
+      modelUrl: 'assets/characters/auctioneer.png',
+      animations: { idle: 'idle', talking: 'talking' },
+      animation: 'talking' as const,
+    },
+  });
   for (const scene of scenes) {
     // Six small hosts, one big enough to outgrow its first buffer (400x520 > 256 KiB), and a
     // picture whose file does not exist: every render of it throws in the worker.
     for (let i = 0; i < 6; i++) scene.create({ id: `h${i}`, zIndex: i, ...host(i * 70, 0.12 + i * 0.03) });
     scene.create({ id: 'big', zIndex: 10, ...host(200, 0.5) });
-    scene.create({ id: 'broken', zIndex: 11, transform: { x: 0, y: 0, width: 50, height: 50 }, content: { type: 'image', src: 'assets/bench/no-such-picture.png' } });
+    scene.create({
+      id: 'broken',
+      zIndex: 11,
+      transform: { x: 0, y: 0, width: 50, height: 50 },
+      content: { type: 'image', src: 'assets/bench/no-such-picture.png' },
+    });
   }
   const pools = [new FramePool(W, H, 2), new FramePool(W, H, 2), new FramePool(W, H, 2)];
   let equal = 0;
@@ -101,6 +132,10 @@ t.test('batched renders give the frames of one task per layer; a layer that thro
   const [one, batched, spreadOut] = renderers;
   t.ok(batched.stats.failed >= 1, `the broken picture failed ${batched.stats.failed} times (its retries), inside batches`);
   t.equal(batched.stats.failed, one.stats.failed, 'as often as one task per layer');
-  t.equal(batched.stats.rendered, one.stats.rendered, `the others rendered alike (${batched.stats.rendered} renders), the grown one included`);
+  t.equal(
+    batched.stats.rendered,
+    one.stats.rendered,
+    `the others rendered alike (${batched.stats.rendered} renders), the grown one included`,
+  );
   t.same([spreadOut.stats.failed, spreadOut.stats.rendered], [one.stats.failed, one.stats.rendered], 'and alike when spread');
 });

@@ -53,9 +53,32 @@ const content = fc.oneof(
 t.test('no layer the schema accepts costs the program its frame rate', async (t) => {
   const s = await startServer({ WIDTH: '320', HEIGHT: '180', FPS: String(FPS), AUTOSTART: 'true', WORKERS: '2' });
   t.teardown(() => s.close());
-  t.equal((await s.call('POST', '/stream/layers', { id: 'under', zIndex: 0, transform: { x: 0, y: 0, width: 80, height: 80 }, content: { type: 'color', color: '#00ff00' } })).status, 201);
-  t.equal((await s.call('POST', '/stream/layers', { id: 'over', zIndex: 100, transform: { x: 200, y: 100, width: 60, height: 40 }, content: { type: 'color', color: '#0000ff' } })).status, 201);
-  t.equal((await s.call('POST', '/stream/layers', { id: 'x', zIndex: 50, visible: false, content: { type: 'color', color: '#ff0000' } })).status, 201);
+  t.equal(
+    (
+      await s.call('POST', '/stream/layers', {
+        id: 'under',
+        zIndex: 0,
+        transform: { x: 0, y: 0, width: 80, height: 80 },
+        content: { type: 'color', color: '#00ff00' },
+      })
+    ).status,
+    201,
+  );
+  t.equal(
+    (
+      await s.call('POST', '/stream/layers', {
+        id: 'over',
+        zIndex: 100,
+        transform: { x: 200, y: 100, width: 60, height: 40 },
+        content: { type: 'color', color: '#0000ff' },
+      })
+    ).status,
+    201,
+  );
+  t.equal(
+    (await s.call('POST', '/stream/layers', { id: 'x', zIndex: 50, visible: false, content: { type: 'color', color: '#ff0000' } })).status,
+    201,
+  );
   for (let i = 0; i < 10; i++) await s.call('POST', '/stream/chat', { user: `u${i}`, text: 'Wj@ '.repeat(60) });
   await sleep(1000);
   const seen: string[] = [];
@@ -72,7 +95,8 @@ t.test('no layer the schema accepts costs the program its frame rate', async (t)
       const made = (await metric(s, 'stream_manager_frames_rendered_total')) - made0;
       const dropped = (await metric(s, 'stream_manager_frames_dropped_total')) - dropped0;
       seen.push(`${(made / seconds).toFixed(1)} fps, ${dropped} dropped`);
-      if (made / seconds < FPS - 1 || dropped > Math.ceil(seconds)) throw new Error(`${(made / seconds).toFixed(1)} fps, ${dropped} dropped in ${seconds.toFixed(1)} s`);
+      if (made / seconds < FPS - 1 || dropped > Math.ceil(seconds))
+        throw new Error(`${(made / seconds).toFixed(1)} fps, ${dropped} dropped in ${seconds.toFixed(1)} s`);
       const img = await s.snapshot();
       if (!near(img.at(230, 120), [0, 0, 255, 255])) throw new Error(`the layer over it is gone: ${img.at(230, 120).join(',')}`);
       // Under it: green, or (where the layer covers it) red over green.

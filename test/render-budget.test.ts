@@ -59,15 +59,46 @@ const near = (a: readonly number[], b: readonly number[], tol = 8): boolean => b
 t.test('an oversized layer costs the program no frames', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sm-budget-'));
   const storage = join(dir, 'assets');
-  const s = await startChild({ STATE_STORE: 'memory', AUTOSTART: 'true', DEFAULT_SCENE: 'empty', RECORDINGS_DIR: join(dir, 'rec'), ASSET_STORAGE_PATH: storage, FPS: String(FPS), WORKERS: '2', BACKGROUND: '#000000' });
+  const s = await startChild({
+    STATE_STORE: 'memory',
+    AUTOSTART: 'true',
+    DEFAULT_SCENE: 'empty',
+    RECORDINGS_DIR: join(dir, 'rec'),
+    ASSET_STORAGE_PATH: storage,
+    FPS: String(FPS),
+    WORKERS: '2',
+    BACKGROUND: '#000000',
+  });
   t.teardown(() => s.stop('SIGKILL'));
   const ws = await connect(`${s.base.replace('http', 'ws')}/stream/ws?target=layers`);
   t.teardown(() => ws.close());
-  t.equal((await s.call('POST', '/stream/layers', { id: 'under', zIndex: 0, transform: { x: 0, y: 0, width: 80, height: 80 }, content: { type: 'color', color: '#00ff00' } })).status, 201);
-  t.equal((await s.call('POST', '/stream/layers', { id: 'over', zIndex: 100, transform: { x: 200, y: 100, width: 60, height: 40 }, content: { type: 'color', color: '#0000ff' } })).status, 201);
+  t.equal(
+    (
+      await s.call('POST', '/stream/layers', {
+        id: 'under',
+        zIndex: 0,
+        transform: { x: 0, y: 0, width: 80, height: 80 },
+        content: { type: 'color', color: '#00ff00' },
+      })
+    ).status,
+    201,
+  );
+  t.equal(
+    (
+      await s.call('POST', '/stream/layers', {
+        id: 'over',
+        zIndex: 100,
+        transform: { x: 200, y: 100, width: 60, height: 40 },
+        content: { type: 'color', color: '#0000ff' },
+      })
+    ).status,
+    201,
+  );
   // A sprite sheet of 4096-pixel frames, made here: two real cells (a 4096x8192 picture, under
   // LIMIT_INPUT_PIXELS), the other 1022 of the 1024 frames fall outside it.
-  const sheet = await sharp({ create: { width: 4096, height: 8192, channels: 4, background: '#ff00ff' } }).png().toBuffer();
+  const sheet = await sharp({ create: { width: 4096, height: 8192, channels: 4, background: '#ff00ff' } })
+    .png()
+    .toBuffer();
   const sheetId = await upload(s, sheet, 'sheet.png');
   await sleep(1500);
   const baseline = await measure(s, 2000);
@@ -77,18 +108,37 @@ t.test('an oversized layer costs the program no frames', async (t) => {
   const big = { type: 'color', color: '#ff0000' } as const;
   const cases: Array<{ name: string; layer: Record<string, unknown>; red?: boolean }> = [
     { name: 'colour 16384x16384', layer: { transform: { x: 160, y: 0, width: 16384, height: 16384 }, content: big }, red: true },
-    { name: 'colour 16384x16384 x64', layer: { transform: { x: 160, y: 0, width: 16384, height: 16384, scale: 64 }, content: big }, red: true },
+    {
+      name: 'colour 16384x16384 x64',
+      layer: { transform: { x: 160, y: 0, width: 16384, height: 16384, scale: 64 }, content: big },
+      red: true,
+    },
     // Turned about its centre, 16384 x 64 px away: the canvas is well inside it.
-    { name: 'colour 16384x16384 x64 at 44.9 degrees', layer: { transform: { x: -524_000, y: -524_000, width: 16384, height: 16384, scale: 64, rotation: 44.9 }, content: big } },
+    {
+      name: 'colour 16384x16384 x64 at 44.9 degrees',
+      layer: { transform: { x: -524_000, y: -524_000, width: 16384, height: 16384, scale: 64, rotation: 44.9 }, content: big },
+    },
     {
       name: 'text fontSize 1024 strokeWidth 256',
-      layer: { transform: { x: 160, y: 0 }, content: { type: 'text', content: 'Current Bid: 1.5 ETH\n'.repeat(20), style: { font: 'Arial', fontSize: 1024, color: '#ff0000', strokeColor: '#ff0000', strokeWidth: 256 } } },
+      layer: {
+        transform: { x: 160, y: 0 },
+        content: {
+          type: 'text',
+          content: 'Current Bid: 1.5 ETH\n'.repeat(20),
+          style: { font: 'Arial', fontSize: 1024, color: '#ff0000', strokeColor: '#ff0000', strokeWidth: 256 },
+        },
+      },
     },
     {
       name: 'sprite sheet of 1024 frames 4096 wide',
       layer: {
         transform: { x: 160, y: 0 },
-        content: { type: 'character', modelUrl: sheetId, animations: { idle: 'idle', talking: 'talking' }, sprites: { idle: { src: sheetId, frameWidth: 4096, frameHeight: 4096, frames: 1024, fps: 120 } } },
+        content: {
+          type: 'character',
+          modelUrl: sheetId,
+          animations: { idle: 'idle', talking: 'talking' },
+          sprites: { idle: { src: sheetId, frameWidth: 4096, frameHeight: 4096, frames: 1024, fps: 120 } },
+        },
       },
     },
   ];
@@ -117,9 +167,31 @@ t.test('an oversized layer costs the program no frames', async (t) => {
   t.notMatch(s.output(), /"msg":"frame failed"/, 'no frame failed');
 
   await t.test('a layer whose render fails keeps its last good pixels and is reported', async (t) => {
-    const yellow = await upload(s, await sharp({ create: { width: 40, height: 40, channels: 4, background: '#ffff00' } }).png().toBuffer(), 'yellow.png');
-    const cyan = await upload(s, await sharp({ create: { width: 40, height: 40, channels: 4, background: '#00ffff' } }).png().toBuffer(), 'cyan.png');
-    t.equal((await s.call('POST', '/stream/layers', { id: 'pic', zIndex: 10, transform: { x: 120, y: 20 }, content: { type: 'image', src: yellow } })).status, 201);
+    const yellow = await upload(
+      s,
+      await sharp({ create: { width: 40, height: 40, channels: 4, background: '#ffff00' } })
+        .png()
+        .toBuffer(),
+      'yellow.png',
+    );
+    const cyan = await upload(
+      s,
+      await sharp({ create: { width: 40, height: 40, channels: 4, background: '#00ffff' } })
+        .png()
+        .toBuffer(),
+      'cyan.png',
+    );
+    t.equal(
+      (
+        await s.call('POST', '/stream/layers', {
+          id: 'pic',
+          zIndex: 10,
+          transform: { x: 120, y: 20 },
+          content: { type: 'image', src: yellow },
+        })
+      ).status,
+      201,
+    );
     await sleep(500);
     t.ok(near((await snapshot(s)).at(140, 40), [255, 255, 0, 255]), 'the picture shows');
     // Accepted at upload, broken on disk afterwards: every render of it throws in the worker.
@@ -131,10 +203,20 @@ t.test('an oversized layer costs the program no frames', async (t) => {
     t.match(fault.payload.message, /\S/, 'with why');
     const m = await measure(s, 2000);
     t.ok(m.fps >= FPS - 1 && m.dropped <= 2, `the program keeps its fps: ${m.fps.toFixed(1)} fps, ${m.dropped} dropped`);
-    t.ok((await metric(s, 'stream_manager_layer_render_failures_total', 'type="image"', 'reason="error"')) > failures0, 'the failure is in /metrics by type and reason');
+    t.ok(
+      (await metric(s, 'stream_manager_layer_render_failures_total', 'type="image"', 'reason="error"')) > failures0,
+      'the failure is in /metrics by type and reason',
+    );
     t.ok(near((await snapshot(s)).at(140, 40), [255, 255, 0, 255]), 'its last good pixels stay');
     t.ok(near((await snapshot(s)).at(UNDER.x, UNDER.y), [0, 255, 0, 255]), 'the others still draw');
     await t.rejects(ws.next('layerError', 300), 'reported once, not once per try');
-    t.equal(s.output().split('\n').filter((l) => l.includes('"layerId":"pic"') && l.includes('failed to render')).length, 1, 'and logged once');
+    t.equal(
+      s
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('"layerId":"pic"') && l.includes('failed to render')).length,
+      1,
+      'and logged once',
+    );
   });
 });

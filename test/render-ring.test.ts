@@ -20,12 +20,35 @@ const H = 360;
 const layer = (l: unknown): Layer => LayerSchema.parse(l);
 const LAYERS: Layer[] = [
   layer({ id: 'bg', content: { type: 'image', src: 'assets/backgrounds/studio.png' }, transform: { x: 0, y: 0, width: W, height: H } }),
-  layer({ id: 'host', content: { type: 'character', modelUrl: 'assets/characters/auctioneer.png', animations: { idle: 'idle', talking: 'talking' }, animation: 'talking' }, transform: { x: 20, y: 40, scale: 0.6 } }),
-  layer({ id: 'bid', content: { type: 'text', content: 'Current Bid: 1.5 ETH ✓', style: { font: 'Arial', fontSize: 24, color: '#ffffff', background: 'rgba(0,0,0,0.6)' } }, transform: { x: 300, y: 30, rotation: 12 } }),
+  layer({
+    id: 'host',
+    content: {
+      type: 'character',
+      modelUrl: 'assets/characters/auctioneer.png',
+      animations: { idle: 'idle', talking: 'talking' },
+      animation: 'talking',
+    },
+    transform: { x: 20, y: 40, scale: 0.6 },
+  }),
+  layer({
+    id: 'bid',
+    content: {
+      type: 'text',
+      content: 'Current Bid: 1.5 ETH ✓',
+      style: { font: 'Arial', fontSize: 24, color: '#ffffff', background: 'rgba(0,0,0,0.6)' },
+    },
+    transform: { x: 300, y: 30, rotation: 12 },
+  }),
   layer({ id: 'box', content: { type: 'color', color: '#ff000080' }, transform: { x: 10, y: 10, width: 120, height: 60 } }),
 ];
 
-const task = (l: Layer, timeMs: number, bytes = 4 * W * H): RenderTask => ({ layer: l, canvasWidth: W, canvasHeight: H, timeMs, buffer: new SharedArrayBuffer(bytes) });
+const task = (l: Layer, timeMs: number, bytes = 4 * W * H): RenderTask => ({
+  layer: l,
+  canvasWidth: W,
+  canvasHeight: H,
+  timeMs,
+  buffer: new SharedArrayBuffer(bytes),
+});
 
 t.test('renders through the ring equal the same renders drawn on this thread', async (t) => {
   const metrics = new Metrics();
@@ -47,13 +70,19 @@ t.test('renders through the ring equal the same renders drawn on this thread', a
       t.match(g, { ...e, runMs: Number }, `${LAYERS[k]!.id} at ${timeMs} ms: the same result`);
       if (e.status !== 'ok') continue;
       const bytes = e.width * e.height * 4;
-      t.equal(Buffer.compare(Buffer.from(mine[k]!.buffer, 0, bytes), Buffer.from(theirs[k]!.buffer, 0, bytes)), 0, `${LAYERS[k]!.id} at ${timeMs} ms: the same pixels`);
+      t.equal(
+        Buffer.compare(Buffer.from(mine[k]!.buffer, 0, bytes), Buffer.from(theirs[k]!.buffer, 0, bytes)),
+        0,
+        `${LAYERS[k]!.id} at ${timeMs} ms: the same pixels`,
+      );
       compared++;
     }
   }
   t.equal(compared, 12, 'every layer drew');
   t.equal(pool.ring.jobs - jobs0, 6, 'every job went through the ring');
-  const done = (await metrics.registry.getSingleMetric('stream_manager_pool_tasks_total')?.get())?.values.find((v) => v.labels.task === 'render' && v.labels.result === 'completed')?.value;
+  const done = (await metrics.registry.getSingleMetric('stream_manager_pool_tasks_total')?.get())?.values.find(
+    (v) => v.labels.task === 'render' && v.labels.result === 'completed',
+  )?.value;
   t.equal(done, 12, 'each render is counted as a completed render task');
 });
 
@@ -66,7 +95,11 @@ t.test('the host animates and a changed layer is drawn changed (no stale layer k
   const rb = await pool.render(b);
   t.ok(ra.status === 'ok' && rb.status === 'ok', 'both drew');
   const n = ra.status === 'ok' ? ra.width * ra.height * 4 : 0;
-  t.not(Buffer.compare(Buffer.from(a.buffer, 0, n), Buffer.from(b.buffer, 0, n)), 0, 'the same layer object at another time: other pixels (the mouth moved)');
+  t.not(
+    Buffer.compare(Buffer.from(a.buffer, 0, n), Buffer.from(b.buffer, 0, n)),
+    0,
+    'the same layer object at another time: other pixels (the mouth moved)',
+  );
   const red = layer({ id: 'c', content: { type: 'color', color: '#ff0000' }, transform: { width: 4, height: 4 } });
   const blue = { ...red, content: { ...red.content, color: '#0000ff' } } as Layer;
   const r1 = task(red, 0);
@@ -85,13 +118,22 @@ t.test('a layer that throws fails alone; a small buffer asks to grow; a job too 
   const batch = await pool.renderBatch({ tasks: [task(LAYERS[3]!, 0), task(missing, 0), task(LAYERS[3]!, 0, 16)] });
   t.equal(pool.ring.jobs, jobs0 + 1, 'through the ring');
   t.match(batch.results[0], { status: 'ok', width: 120, height: 60 }, 'the good layer drew');
-  t.match(batch.results[1], { status: 'error', message: /nothing-here/ }, `the missing picture failed with its message: ${JSON.stringify(batch.results[1])}`);
+  t.match(
+    batch.results[1],
+    { status: 'error', message: /nothing-here/ },
+    `the missing picture failed with its message: ${JSON.stringify(batch.results[1])}`,
+  );
   t.match(batch.results[2], { status: 'grow', bytes: 120 * 60 * 4 }, 'the 16-byte buffer asks for 120x60x4 bytes');
   await t.rejects(pool.render(task(missing, 0)), /nothing-here/, 'a single render that throws rejects with the message');
 
   // 65 renders: more than a slot's 64 tasks.
-  const many = Array.from({ length: 65 }, (_, i) => task(layer({ id: `c${i}`, content: { type: 'color', color: '#00ff00' }, transform: { width: 2, height: 2 } }), 0, 16));
-  const completed = async (): Promise<number> => (await metrics.registry.getSingleMetric('stream_manager_pool_tasks_total')?.get())?.values.find((v) => v.labels.task === 'render' && v.labels.result === 'completed')?.value ?? 0;
+  const many = Array.from({ length: 65 }, (_, i) =>
+    task(layer({ id: `c${i}`, content: { type: 'color', color: '#00ff00' }, transform: { width: 2, height: 2 } }), 0, 16),
+  );
+  const completed = async (): Promise<number> =>
+    (await metrics.registry.getSingleMetric('stream_manager_pool_tasks_total')?.get())?.values.find(
+      (v) => v.labels.task === 'render' && v.labels.result === 'completed',
+    )?.value ?? 0;
   const jobs1 = pool.ring.jobs;
   const done1 = await completed();
   const out = await pool.renderBatch({ tasks: many });
@@ -124,9 +166,12 @@ t.test('a render job past the timeout fails as a timeout of a layer render', asy
   const huge = (bytes: number): RenderTask => ({ ...task(big, 0, bytes), canvasWidth: 4096, canvasHeight: 4096 });
   // Sized first if need be (a 'grow' answer is quick), then drawn.
   let err: unknown = await pool.render(huge(4)).catch((e: unknown) => e);
-  if (!(err instanceof Error) && (err as RenderResult).status === 'grow') err = await pool.render(huge((err as { bytes: number }).bytes)).catch((e: unknown) => e);
+  if (!(err instanceof Error) && (err as RenderResult).status === 'grow')
+    err = await pool.render(huge((err as { bytes: number }).bytes)).catch((e: unknown) => e);
   t.ok(err instanceof WorkerTimeoutError, `a timeout: ${(err as Error).message}`);
   t.match((err as Error).message, /layer render/, 'named as a layer render');
-  const timeouts = (await metrics.registry.getSingleMetric('stream_manager_pool_tasks_total')?.get())?.values.find((v) => v.labels.task === 'render' && v.labels.result === 'timeout')?.value;
+  const timeouts = (await metrics.registry.getSingleMetric('stream_manager_pool_tasks_total')?.get())?.values.find(
+    (v) => v.labels.task === 'render' && v.labels.result === 'timeout',
+  )?.value;
   t.equal(timeouts, 1, 'counted as a timed-out render');
 });

@@ -82,7 +82,11 @@ t.test('layer API', async (t) => {
       t.equal(res.status, 400, `${method} ${path} ${JSON.stringify(body)}`);
       t.equal(res.body.error.code, 'SM_ERR_VALIDATION');
       t.type(res.body.error.message, 'string');
-      if (field) t.ok(res.body.error.details.some((d: { path: string }) => d.path === field), `names ${field}: ${res.body.error.message}`);
+      if (field)
+        t.ok(
+          res.body.error.details.some((d: { path: string }) => d.path === field),
+          `names ${field}: ${res.body.error.message}`,
+        );
     }
     const missing = await s.call('POST', '/stream/layers', { content: { type: 'image', src: 'assets/nope.png' } });
     t.equal(missing.status, 400);
@@ -94,7 +98,12 @@ t.test('layer API', async (t) => {
   });
 
   await t.test('unknown ids and routes are 404 with a code', async (t) => {
-    for (const [method, path] of [['GET', '/stream/layers/ghost'], ['PATCH', '/stream/layers/ghost'], ['DELETE', '/stream/layers/ghost'], ['PATCH', '/stream/layers/ghost/visibility']]) {
+    for (const [method, path] of [
+      ['GET', '/stream/layers/ghost'],
+      ['PATCH', '/stream/layers/ghost'],
+      ['DELETE', '/stream/layers/ghost'],
+      ['PATCH', '/stream/layers/ghost/visibility'],
+    ]) {
       const res = await s.call(method!, path!, method === 'PATCH' ? {} : undefined);
       t.equal(res.status, 404, `${method} ${path}`);
       t.equal(res.body.error.code, 'SM_ERR_LAYER_NOT_FOUND');
@@ -107,8 +116,14 @@ t.test('layer API', async (t) => {
 
   await t.test('stream control state machine', async (t) => {
     const status = await s.call('GET', '/stream/status');
-    t.same(Object.keys(status.body).sort(), ['averageRenderTime', 'droppedFrames', 'error', 'fps', 'frameCount', 'isLive', 'isPaused', 'outputs', 'startTime', 'targetFPS'], "the contract's fields, plus outputs (issue 8)");
-    t.same(status.body.outputs, [{ id: 'main', url: null, state: 'stopped', restarts: 0, lastError: null, bytes: 0, bitrateBps: null, file: null }]);
+    t.same(
+      Object.keys(status.body).sort(),
+      ['averageRenderTime', 'droppedFrames', 'error', 'fps', 'frameCount', 'isLive', 'isPaused', 'outputs', 'startTime', 'targetFPS'],
+      "the contract's fields, plus outputs (issue 8)",
+    );
+    t.same(status.body.outputs, [
+      { id: 'main', url: null, state: 'stopped', restarts: 0, lastError: null, bytes: 0, bitrateBps: null, file: null },
+    ]);
     t.equal((await s.call('POST', '/stream/stop')).body.error.code, 'SM_ERR_STREAM_NOT_LIVE');
     t.equal((await s.call('POST', '/stream/pause')).status, 409);
     const started = await s.call('POST', '/stream/start');
@@ -132,12 +147,24 @@ t.test('layer API', async (t) => {
 
   await t.test('config: read, patch, refuse bad values', async (t) => {
     const cfg = await s.call('GET', '/stream/config');
-    t.match(cfg.body, { width: 320, height: 240, targetFPS: 30, encoder: { preset: 'veryfast', keyframeIntervalSeconds: 2 }, output: { url: null } });
+    t.match(cfg.body, {
+      width: 320,
+      height: 240,
+      targetFPS: 30,
+      encoder: { preset: 'veryfast', keyframeIntervalSeconds: 2 },
+      output: { url: null },
+    });
     const patched = await s.call('PATCH', '/stream/config', { encoder: { bitrateKbps: 1200 }, background: '#112233' });
     t.equal(patched.status, 200);
     t.equal(patched.body.encoder.bitrateKbps, 1200);
     t.equal(patched.body.encoder.preset, 'veryfast', 'other encoder fields kept');
-    for (const body of [{ width: 321 }, { targetFPS: 0 }, { encoder: { preset: 'warp' } }, { output: { url: 'ftp://x' } }, { colour: 'red' }]) {
+    for (const body of [
+      { width: 321 },
+      { targetFPS: 0 },
+      { encoder: { preset: 'warp' } },
+      { output: { url: 'ftp://x' } },
+      { colour: 'red' },
+    ]) {
       const res = await s.call('PATCH', '/stream/config', body);
       t.equal(res.status, 400, JSON.stringify(body));
       t.equal(res.body.error.code, 'SM_ERR_VALIDATION');

@@ -60,14 +60,37 @@ t.test('stream keys: only admins see them, in every answer and every WebSocket m
   const s = await startServer({
     AUTH_TOKENS: `admin:${ADMIN},operator:${OPERATOR},viewer:${VIEWER}`,
     OUTPUT_URL: mainUrl,
-    WIDTH: '160', HEIGHT: '90', FPS: '15',
-    ENCODER_RESTART_DELAY_MS: '300', ENCODER_RESTART_MAX_DELAY_MS: '400', ENCODER_MAX_RETRIES: '6',
+    WIDTH: '160',
+    HEIGHT: '90',
+    FPS: '15',
+    ENCODER_RESTART_DELAY_MS: '300',
+    ENCODER_RESTART_MAX_DELAY_MS: '400',
+    ENCODER_MAX_RETRIES: '6',
   });
   t.teardown(() => s.close());
   const call = (role: keyof typeof ROLES, method: string, path: string, body?: unknown) => s.call(method, path, body, bearer(ROLES[role]));
 
-  t.equal((await call('admin', 'POST', '/stream/outputs', { id: 'rt', kind: 'rtmp', url: `RTMP://bob:${SECRET.extraPassword}@127.0.0.1:${port}/app/${SECRET.extraKey}?token=${SECRET.queryToken}#${SECRET.fragment}` })).status, 201, 'uppercase scheme, user info, query and fragment');
-  t.equal((await call('admin', 'POST', '/stream/outputs', { id: 'sr', kind: 'srt', url: `srt://127.0.0.1:${port}?passphrase=${SECRET.passphrase}&streamid=${SECRET.streamId}&mode=caller` })).status, 201);
+  t.equal(
+    (
+      await call('admin', 'POST', '/stream/outputs', {
+        id: 'rt',
+        kind: 'rtmp',
+        url: `RTMP://bob:${SECRET.extraPassword}@127.0.0.1:${port}/app/${SECRET.extraKey}?token=${SECRET.queryToken}#${SECRET.fragment}`,
+      })
+    ).status,
+    201,
+    'uppercase scheme, user info, query and fragment',
+  );
+  t.equal(
+    (
+      await call('admin', 'POST', '/stream/outputs', {
+        id: 'sr',
+        kind: 'srt',
+        url: `srt://127.0.0.1:${port}?passphrase=${SECRET.passphrase}&streamid=${SECRET.streamId}&mode=caller`,
+      })
+    ).status,
+    201,
+  );
   t.equal((await call('admin', 'POST', '/stream/layers', { id: 'box', content: { type: 'color', color: 'red' } })).status, 201);
 
   // WebSocket clients of every role, on both ports, from before the stream goes live.
@@ -105,7 +128,11 @@ t.test('stream keys: only admins see them, in every answer and every WebSocket m
   // Every GET route the router has, enumerated from the app itself, with each role.
   const templates = [...new Set(s.app.routes.filter((r) => r.method === 'GET').map((r) => r.path))];
   t.ok(templates.length >= 20, `${templates.length} GET routes found`);
-  const PARAMS: Record<string, string[]> = { id: ['main', 'rt', 'sr', 'box', '0'.repeat(64)], name: ['auction', 'nope'], file: ['index.m3u8'] };
+  const PARAMS: Record<string, string[]> = {
+    id: ['main', 'rt', 'sr', 'box', '0'.repeat(64)],
+    name: ['auction', 'nope'],
+    file: ['index.m3u8'],
+  };
   const expand = (path: string): string[] => {
     const m = /:([a-z]+)/i.exec(path);
     if (!m) return [path];
@@ -135,7 +162,9 @@ t.test('stream keys: only admins see them, in every answer and every WebSocket m
 
   // Every WebSocket message of non-admins, the welcome included.
   for (const c of sockets) {
-    const welcome = c.messages.map((m) => JSON.parse(m) as { type: string; payload?: { config?: { output: { url: string } } } }).find((m) => m.type === 'stateUpdate' && m.payload?.config);
+    const welcome = c.messages
+      .map((m) => JSON.parse(m) as { type: string; payload?: { config?: { output: { url: string } } } })
+      .find((m) => m.type === 'stateUpdate' && m.payload?.config);
     t.ok(welcome, `${c.role} got the whole state`);
     const all = c.messages.join('\n');
     if (c.role === 'admin') {
@@ -145,6 +174,9 @@ t.test('stream keys: only admins see them, in every answer and every WebSocket m
       t.match(welcome?.payload?.config?.output.url, /\/live\/\*\*\*$/);
     }
   }
-  const events = sockets.filter((c) => c.role === 'viewer').flatMap((c) => c.messages).filter((m) => m.includes('"outputUpdate"'));
+  const events = sockets
+    .filter((c) => c.role === 'viewer')
+    .flatMap((c) => c.messages)
+    .filter((m) => m.includes('"outputUpdate"'));
   t.ok(events.length > 0, `viewers got ${events.length} output events (searched above)`);
 });

@@ -23,13 +23,37 @@ t.test('srt output: an encrypted SRT listener receives the stream; the passphras
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const port = await freePort();
   const file = join(dir, 'received.ts');
-  const listener = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', `srt://127.0.0.1:${port}?mode=listener&passphrase=${PASSPHRASE}`, '-c', 'copy', '-t', '3', '-y', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const listener = spawn(
+    'ffmpeg',
+    [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-i',
+      `srt://127.0.0.1:${port}?mode=listener&passphrase=${PASSPHRASE}`,
+      '-c',
+      'copy',
+      '-t',
+      '3',
+      '-y',
+      file,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let listenerErr = '';
   listener.stderr.on('data', (d: Buffer) => (listenerErr += d.toString()));
   const listenerDone = new Promise<number | null>((resolve) => listener.once('exit', (code) => resolve(code)));
   t.teardown(() => listener.kill('SIGKILL'));
 
-  const s = await startChild({ WIDTH: '320', HEIGHT: '180', FPS: '30', DEFAULT_SCENE: 'auction', STATE_STORE: 'memory', AUTOSTART: 'false', DATA_DIR: join(dir, 'data') });
+  const s = await startChild({
+    WIDTH: '320',
+    HEIGHT: '180',
+    FPS: '30',
+    DEFAULT_SCENE: 'auction',
+    STATE_STORE: 'memory',
+    AUTOSTART: 'false',
+    DATA_DIR: join(dir, 'data'),
+  });
   t.teardown(() => s.stop('SIGKILL'));
   const url = `srt://127.0.0.1:${port}?passphrase=${PASSPHRASE}&latency=200000`;
   const created = await s.call('POST', '/stream/outputs', { id: 'srt', kind: 'srt', url });

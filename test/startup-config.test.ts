@@ -48,7 +48,7 @@ async function until(what: string, check: () => boolean | Promise<boolean>): Pro
 
 const size = (path: string): number => (existsSync(path) ? statSync(path).size : 0);
 
-t.test('OUTPUT_URL=X after a run with Y: the stream goes to X, and the start log names each setting\'s source', async (t) => {
+t.test("OUTPUT_URL=X after a run with Y: the stream goes to X, and the start log names each setting's source", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sm-precedence-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const rec = join(dir, 'rec');
@@ -69,10 +69,14 @@ t.test('OUTPUT_URL=X after a run with Y: the stream goes to X, and the start log
   const second = await startChild({ ...base, OUTPUT_URL: 'x.mp4' });
   t.teardown(() => second.stop('SIGKILL'));
   const config = (await second.call('GET', '/stream/config')).body;
-  t.equal(config.output.url, 'x.mp4', 'GET /config: the environment\'s output');
+  t.equal(config.output.url, 'x.mp4', "GET /config: the environment's output");
   t.equal(config.background, '#336699', 'the stored background is kept (no BACKGROUND in the environment)');
   const s2 = settingsLine(second);
-  t.match(s2.sources, { OUTPUT_URL: 'env', WIDTH: 'env', FPS: 'env', BACKGROUND: 'stored', X264_PRESET: 'stored' }, 'sources in the start log');
+  t.match(
+    s2.sources,
+    { OUTPUT_URL: 'env', WIDTH: 'env', FPS: 'env', BACKGROUND: 'stored', X264_PRESET: 'stored' },
+    'sources in the start log',
+  );
   t.equal(Object.keys(s2.sources).length, 10, 'every stream setting with a variable is named');
   t.match(s2.values, { OUTPUT_URL: 'x.mp4', BACKGROUND: '#336699', FPS: 15 });
   t.same(s2.overridden, ['OUTPUT_URL'], 'the one stored value the environment replaced');
@@ -107,9 +111,19 @@ t.test('precedence rules: env > stored > default', (t) => {
   const env = loadConfig({ OUTPUT_URL: 'rtmp://example.com/live/key', VIDEO_BITRATE_KBPS: '4000', COLOR_MATRIX: 'bt601' });
   t.same([...env.explicit].sort(), ['COLOR_MATRIX', 'OUTPUT_URL', 'VIDEO_BITRATE_KBPS'], 'explicit: the variables set');
   t.notOk(loadConfig({ WIDTH: '' }).explicit.has('WIDTH'), 'an empty variable counts as unset');
-  const stored = { ...defaults, width: 640, height: 360, encoder: { ...defaults.encoder, bitrateKbps: 900, colorMatrix: 'bt601' as const } };
+  const stored = {
+    ...defaults,
+    width: 640,
+    height: 360,
+    encoder: { ...defaults.encoder, bitrateKbps: 900, colorMatrix: 'bt601' as const },
+  };
   const r = resolveStreamConfig(stored, env.stream, env.explicit, true);
-  t.match(r.config, { width: 640, height: 360, output: { url: 'rtmp://example.com/live/key' }, encoder: { bitrateKbps: 4000, colorMatrix: 'bt601', preset: 'veryfast' } });
+  t.match(r.config, {
+    width: 640,
+    height: 360,
+    output: { url: 'rtmp://example.com/live/key' },
+    encoder: { bitrateKbps: 4000, colorMatrix: 'bt601', preset: 'veryfast' },
+  });
   t.same(r.overridden, ['OUTPUT_URL', 'VIDEO_BITRATE_KBPS'], 'COLOR_MATRIX is env but equal to the stored value');
   t.match(r.sources, { WIDTH: 'stored', OUTPUT_URL: 'env', COLOR_MATRIX: 'env', AUDIO: 'stored' });
   const fresh = resolveStreamConfig(env.stream, env.stream, env.explicit, false);
@@ -124,18 +138,38 @@ t.test('.env in the working directory fills in what the environment does not set
   t.teardown(() => rmSync(cwd, { recursive: true, force: true }));
   writeFileSync(
     join(cwd, '.env'),
-    ['# a comment', 'OUTPUT_URL=from-dotenv.mkv', 'BACKGROUND="#112233"', 'AUTOSTART=false', 'export VIDEO_BITRATE_KBPS=1234', 'DEFAULT_SCENE=empty', ''].join('\n'),
+    [
+      '# a comment',
+      'OUTPUT_URL=from-dotenv.mkv',
+      'BACKGROUND="#112233"',
+      'AUTOSTART=false',
+      'export VIDEO_BITRATE_KBPS=1234',
+      'DEFAULT_SCENE=empty',
+      '',
+    ].join('\n'),
   );
   // ENV_FILE empty: unset, so the default `.env` of the working directory (the helper's `none` off).
   const s = await startChild({ ENV_FILE: '', BACKGROUND: '#445566', STATE_STORE: 'file' }, { cwd });
   t.teardown(() => s.stop('SIGKILL'));
   const config = (await s.call('GET', '/stream/config')).body;
-  t.match(config, { output: { url: 'from-dotenv.mkv' }, background: '#445566', encoder: { bitrateKbps: 1234 } }, '.env values, the environment\'s BACKGROUND kept');
+  t.match(
+    config,
+    { output: { url: 'from-dotenv.mkv' }, background: '#445566', encoder: { bitrateKbps: 1234 } },
+    ".env values, the environment's BACKGROUND kept",
+  );
   t.equal((await s.call('GET', '/stream/status')).body.isLive, false, 'AUTOSTART=false from .env');
   t.same((await s.call('GET', '/stream/layers')).body.layers, [], 'DEFAULT_SCENE=empty from .env');
   const read = logLines(s.output()).find((l) => l.msg.startsWith('read the env file'));
-  t.same(read?.['variables'], ['AUTOSTART', 'DEFAULT_SCENE', 'OUTPUT_URL', 'VIDEO_BITRATE_KBPS'], 'the log names what .env set, not BACKGROUND');
-  t.match(settingsLine(s).sources, { OUTPUT_URL: 'env', BACKGROUND: 'env', WIDTH: 'env', FPS: 'default' }, '.env counts as the environment');
+  t.same(
+    read?.['variables'],
+    ['AUTOSTART', 'DEFAULT_SCENE', 'OUTPUT_URL', 'VIDEO_BITRATE_KBPS'],
+    'the log names what .env set, not BACKGROUND',
+  );
+  t.match(
+    settingsLine(s).sources,
+    { OUTPUT_URL: 'env', BACKGROUND: 'env', WIDTH: 'env', FPS: 'default' },
+    '.env counts as the environment',
+  );
   t.ok(existsSync(join(cwd, 'data', 'state.json')), 'relative DATA_DIR under the working directory');
   t.equal(await s.stop(), 0);
 
@@ -145,9 +179,12 @@ t.test('.env in the working directory fills in what the environment does not set
   t.equal(env['AUTOSTART'], '', 'an empty variable is not overridden');
   t.equal(env['BACKGROUND'], '#112233', 'quotes removed');
   t.equal(loadEnvFile({ ENV_FILE: 'none' }), null, 'ENV_FILE=none: no file');
-  t.throws(() => loadEnvFile({ ENV_FILE: join(cwd, 'missing.env') }), /ENV_FILE .*missing\.env cannot be read \(ENOENT\)/, 'a named file that is missing is an error');
+  t.throws(
+    () => loadEnvFile({ ENV_FILE: join(cwd, 'missing.env') }),
+    /ENV_FILE .*missing\.env cannot be read \(ENOENT\)/,
+    'a named file that is missing is an error',
+  );
 });
-
 
 /** Asserts one fatal line matching `re`, no stack, exit 1. */
 function oneLine(t: Test, { code, out }: { code: number | null; out: string }, re: RegExp): void {
@@ -171,12 +208,29 @@ t.test('a folder the server cannot write: one line naming it, exit 1 (a root-own
   const writable = join(dir, 'ok');
   mkdirSync(writable, { mode: 0o777 });
   chmodSync(writable, 0o777);
-  const env = { AUTOSTART: 'false', RECORDINGS_DIR: join(writable, 'rec'), ASSET_STORAGE_PATH: join(writable, 'assets'), DATA_DIR: join(writable, 'data') };
+  const env = {
+    AUTOSTART: 'false',
+    RECORDINGS_DIR: join(writable, 'rec'),
+    ASSET_STORAGE_PATH: join(writable, 'assets'),
+    DATA_DIR: join(writable, 'data'),
+  };
 
-  oneLine(t, await runMain({ ...env, DATA_DIR: join(locked, 'state') }, uid), /^could not start: DATA_DIR .*locked\/state is not writable by uid \d+ \(EACCES\)/);
-  oneLine(t, await runMain({ ...env, RECORDINGS_DIR: locked }, uid), /^could not start: RECORDINGS_DIR .*locked is not writable by uid \d+ \(EACCES\): make it writable/);
+  oneLine(
+    t,
+    await runMain({ ...env, DATA_DIR: join(locked, 'state') }, uid),
+    /^could not start: DATA_DIR .*locked\/state is not writable by uid \d+ \(EACCES\)/,
+  );
+  oneLine(
+    t,
+    await runMain({ ...env, RECORDINGS_DIR: locked }, uid),
+    /^could not start: RECORDINGS_DIR .*locked is not writable by uid \d+ \(EACCES\): make it writable/,
+  );
   const pretty = await runMain({ ...env, ASSET_STORAGE_PATH: join(locked, 'a'), LOG_PRETTY: '1' }, uid);
   t.equal(pretty.code, 1);
-  t.match(pretty.out, /could not start: ASSET_STORAGE_PATH .*locked\/a is not writable/, 'LOG_PRETTY=1: the line is printed before the exit');
+  t.match(
+    pretty.out,
+    /could not start: ASSET_STORAGE_PATH .*locked\/a is not writable/,
+    'LOG_PRETTY=1: the line is printed before the exit',
+  );
   t.notOk(existsSync(join(writable, 'data', 'state.json')), 'no state written: nothing started');
 });

@@ -26,8 +26,15 @@ t.test('a cold server going live at boot drops no frame in its first 3 s', async
   const runs: string[] = [];
   for (let run = 0; run < 3; run++) {
     const s = await startChild({
-      WIDTH: '960', HEIGHT: '540', FPS: String(FPS), DEFAULT_SCENE: 'auction', STATE_STORE: 'memory', AUTOSTART: 'true', LOG_LEVEL: 'warn',
-      RECORDINGS_DIR: join(dir, `rec${run}`), DATA_DIR: join(dir, `data${run}`),
+      WIDTH: '960',
+      HEIGHT: '540',
+      FPS: String(FPS),
+      DEFAULT_SCENE: 'auction',
+      STATE_STORE: 'memory',
+      AUTOSTART: 'true',
+      LOG_LEVEL: 'warn',
+      RECORDINGS_DIR: join(dir, `rec${run}`),
+      DATA_DIR: join(dir, `data${run}`),
     });
     let st: { isLive: boolean; frameCount: number; droppedFrames: number };
     let dropped: string;
@@ -57,6 +64,9 @@ t.test('a cold server going live at boot drops no frame in its first 3 s', async
     // Three starved runs in a row (CI runs two test files at once on 2 cores): late ticks are the
     // machine's, but the causes fixed here (cold buffers, ffmpeg start-up) must still be gone.
     t.comment(`load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores: late ticks allowed, encoder back-pressure not`);
-    t.ok(runs.every((r) => !/reason="encoder_backpressure"\} [1-9]/.test(r)), `no start-up back-pressure drops: ${runs.join('; ')}`);
+    t.ok(
+      runs.every((r) => !/reason="encoder_backpressure"\} [1-9]/.test(r)),
+      `no start-up back-pressure drops: ${runs.join('; ')}`,
+    );
   } else t.fail(`a cold start drops no frame: ${runs.join('; ')}`);
 });

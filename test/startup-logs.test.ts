@@ -11,7 +11,6 @@ import t, { type Test } from 'tap';
 import { runMain } from './helpers/run-main.js';
 import { startChild } from './helpers/child-server.js';
 
-
 /** A TCP server holding a free port on 127.0.0.1 (closed when `t` ends). */
 async function occupy(t: Test): Promise<number> {
   const server: Server = createServer();
@@ -29,11 +28,17 @@ function oneClearLine(t: Test, lines: string[], re: RegExp): void {
       return null;
     }
   });
-  t.ok(parsed.every((p) => p !== null), `every line is a JSON log line: ${lines.join(' | ')}`);
+  t.ok(
+    parsed.every((p) => p !== null),
+    `every line is a JSON log line: ${lines.join(' | ')}`,
+  );
   const fatal = parsed.filter((p) => p !== null && p.level >= 50);
   t.equal(fatal.length, 1, 'one error line');
   t.match(fatal[0]?.msg, re);
-  t.notOk(lines.some((l) => /\bat .+:\d+:\d+/.test(l) || /"stack"/.test(l)), 'no stack trace');
+  t.notOk(
+    lines.some((l) => /\bat .+:\d+:\d+/.test(l) || /"stack"/.test(l)),
+    'no stack trace',
+  );
 }
 
 t.test('a port already in use: one line naming it, exit 1, nothing started', async (t) => {
@@ -41,8 +46,16 @@ t.test('a port already in use: one line naming it, exit 1, nothing started', asy
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const port = await occupy(t);
   const { code, lines } = await runMain({
-    PORT: String(port), WS_PORT: '0', LOG_LEVEL: 'info', STATE_STORE: 'memory', AUTOSTART: 'true', WIDTH: '320', HEIGHT: '180',
-    RECORDINGS_DIR: join(dir, 'recordings'), DATA_DIR: join(dir, 'data'), ASSET_STORAGE_PATH: join(dir, 'assets'),
+    PORT: String(port),
+    WS_PORT: '0',
+    LOG_LEVEL: 'info',
+    STATE_STORE: 'memory',
+    AUTOSTART: 'true',
+    WIDTH: '320',
+    HEIGHT: '180',
+    RECORDINGS_DIR: join(dir, 'recordings'),
+    DATA_DIR: join(dir, 'data'),
+    ASSET_STORAGE_PATH: join(dir, 'assets'),
   });
   t.equal(code, 1, 'exit code 1');
   oneClearLine(t, lines, new RegExp(`^could not start: PORT ${port} on 127\\.0\\.0\\.1 is already in use`));
@@ -82,7 +95,10 @@ t.test('scrapes and probes are logged at debug, other requests at info', async (
     if (level === 'info') t.same(routine, [], 'no scrape or probe at info');
     else {
       t.same([...new Set(routine.map((r) => r.url))].sort(), [...paths].sort(), 'every scrape and probe at debug');
-      t.ok(routine.every((r) => r.level === 20), 'level 20 (debug)');
+      t.ok(
+        routine.every((r) => r.level === 20),
+        'level 20 (debug)',
+      );
     }
     await s.stop();
   }

@@ -36,7 +36,10 @@ function conformance(parent: Pick<typeof t, 'test'>, kind: string, h: Harness): 
     await t.test('first boot: defaults, written, read back whole', async (t) => {
       const { state, restored } = await manager(h);
       t.equal(restored, false);
-      t.same(state.scene.list().map((l) => l.id), ['background', 'host', 'overlay']);
+      t.same(
+        state.scene.list().map((l) => l.id),
+        ['background', 'host', 'overlay'],
+      );
       const doc = state.document();
       await state.close();
       const again = await manager(h);
@@ -48,7 +51,12 @@ function conformance(parent: Pick<typeof t, 'test'>, kind: string, h: Harness): 
     await t.test('changes survive a restart exactly; versions only go up', async (t) => {
       const { state } = await manager(h);
       const v0 = state.version;
-      state.scene.create({ id: 'ticker', zIndex: 30, transform: { x: 10, y: 600 }, content: { type: 'text', content: 'Lot 7', style: { font: 'Arial', fontSize: 18, color: '#ff0' } } });
+      state.scene.create({
+        id: 'ticker',
+        zIndex: 30,
+        transform: { x: 10, y: 600 },
+        content: { type: 'text', content: 'Lot 7', style: { font: 'Arial', fontSize: 18, color: '#ff0' } },
+      });
       state.scene.patch('overlay', { content: { content: 'Current Bid: 4.2 ETH' }, opacity: 0.8 });
       state.scene.setVisibility('host', { visible: false });
       state.scene.delete('background');
@@ -59,7 +67,11 @@ function conformance(parent: Pick<typeof t, 'test'>, kind: string, h: Harness): 
       const again = await manager(h);
       t.equal(again.restored, true);
       t.same(again.state.document(), doc, 'deep-equal after restart');
-      t.same(again.state.scene.list().map((l) => l.id), ['host', 'overlay', 'ticker'], 'order kept');
+      t.same(
+        again.state.scene.list().map((l) => l.id),
+        ['host', 'overlay', 'ticker'],
+        'order kept',
+      );
       again.state.scene.patch('ticker', { content: { content: 'Lot 8' } });
       t.ok(again.state.version > doc.version, 'version keeps rising after a restart');
       await again.state.close();
@@ -70,7 +82,9 @@ function conformance(parent: Pick<typeof t, 'test'>, kind: string, h: Harness): 
       const before = state.document();
       t.throws(() => state.scene.patch('overlay', { opacity: 3 }), { code: 'SM_ERR_VALIDATION' });
       t.throws(() => state.scene.create({ id: 'overlay', content: { type: 'color', color: 'red' } }), { code: 'SM_ERR_LAYER_EXISTS' });
-      t.throws(() => state.replaceScene({ canvas: { width: 10, height: 10, targetFPS: 30, background: '#000' }, layers: [] }), { code: 'SM_ERR_VALIDATION' });
+      t.throws(() => state.replaceScene({ canvas: { width: 10, height: 10, targetFPS: 30, background: '#000' }, layers: [] }), {
+        code: 'SM_ERR_VALIDATION',
+      });
       t.same(state.document(), before);
       await state.close();
     });
@@ -95,7 +109,11 @@ function conformance(parent: Pick<typeof t, 'test'>, kind: string, h: Harness): 
       await h.corruptLayers();
       const { state, problems } = await manager(h);
       t.ok(problems.length > 0, `problems reported: ${JSON.stringify(problems[0])}`);
-      t.same(state.scene.list().map((l) => l.id), h.keptIds, 'valid layers kept (defaults only for an unreadable document)');
+      t.same(
+        state.scene.list().map((l) => l.id),
+        h.keptIds,
+        'valid layers kept (defaults only for an unreadable document)',
+      );
       t.same(state.health().loadProblems.count, problems.length, '/health counts them');
       t.ok(await h.setAside(), 'the bad document was set aside');
       await state.close();
@@ -138,7 +156,8 @@ t.test('redis store', async (t) => {
       await store.connect();
       return store;
     },
-    corruptLayers: async () => void (await probe.redis.set(prefix + REDIS_KEYS.layers, '[{"id": 5}, {"id": "box", "content": {"type": "color", "color": "red"}}]')),
+    corruptLayers: async () =>
+      void (await probe.redis.set(prefix + REDIS_KEYS.layers, '[{"id": 5}, {"id": "box", "content": {"type": "color", "color": "red"}}]')),
     keptIds: ['box'],
     setAside: async () => (await probe.redis.exists(prefix + REDIS_KEYS.layers + ':corrupt')) === 1,
   });
@@ -148,7 +167,16 @@ t.test('redis store', async (t) => {
     await store.connect();
     await store.saveMetrics({ stream: { fps: 30 }, system: { cpuCores: 2 }, health: { status: 'ok' } });
     const keys = (await probe.redis.keys(`${prefix}*`)).sort();
-    for (const k of ['stream:state', 'stream:config', 'stream:metrics', 'system:health', 'system:metrics', 'scene:layers', 'assets:index', 'state:version']) {
+    for (const k of [
+      'stream:state',
+      'stream:config',
+      'stream:metrics',
+      'system:health',
+      'system:metrics',
+      'scene:layers',
+      'assets:index',
+      'state:version',
+    ]) {
       t.ok(keys.includes(prefix + k), `${prefix}${k}`);
     }
     const ttl = async (k: string): Promise<number> => probe.redis.ttl(prefix + k);

@@ -44,16 +44,29 @@ t.test('a chat layer with maxMessages N and N one-line messages shows all N whol
   t.teardown(() => s.close());
   for (const n of [1, 3, 4]) {
     const id = `chat${n}`;
-    t.equal((await s.call('POST', '/stream/layers', { id, transform: { x: 0, y: 0 }, content: { type: 'chat', maxMessages: n, width: 320, style: { font: 'Arial', fontSize: 20, color: '#ffffff' } } })).status, 201);
+    t.equal(
+      (
+        await s.call('POST', '/stream/layers', {
+          id,
+          transform: { x: 0, y: 0 },
+          content: { type: 'chat', maxMessages: n, width: 320, style: { font: 'Arial', fontSize: 20, color: '#ffffff' } },
+        })
+      ).status,
+      201,
+    );
     // Same glyphs in every message (accent above, descender below): every line inks the same rows.
-    for (let i = 0; i < n + 2; i++) t.equal((await s.call('POST', '/stream/chat', { user: 'Ág', text: `jÁg ${i % 2 ? 'x' : 'y'}` })).status, 201);
+    for (let i = 0; i < n + 2; i++)
+      t.equal((await s.call('POST', '/stream/chat', { user: 'Ág', text: `jÁg ${i % 2 ? 'x' : 'y'}` })).status, 201);
     clock.set(clock.now() + 100);
     const shot = await s.snapshot();
     const lines = bands(shot, 0, 240, ink);
     t.equal(lines.length, n, `maxMessages ${n}: ${n} lines of text drawn (${JSON.stringify(lines)})`);
     t.ok(lines[0]!.top > 0, `maxMessages ${n}: the oldest line does not touch the top of the box (first ink row ${lines[0]?.top})`);
     const heights = lines.map((b) => b.bottom - b.top);
-    t.ok(Math.max(...heights) - Math.min(...heights) <= 1, `maxMessages ${n}: every line inked whole, the same height (${heights.join(', ')})`);
+    t.ok(
+      Math.max(...heights) - Math.min(...heights) <= 1,
+      `maxMessages ${n}: every line inked whole, the same height (${heights.join(', ')})`,
+    );
     t.equal((await s.call('DELETE', `/stream/layers/${id}`)).status, 204);
   }
 });
@@ -62,7 +75,11 @@ t.test('a chat layer without style gets the default style; wrapped messages push
   const clock = new ManualClock(10_000);
   const s = await startServer({ WIDTH: '320', HEIGHT: '240', BACKGROUND: '#ffffff' }, { clock });
   t.teardown(() => s.close());
-  const created = await s.call('POST', '/stream/layers', { id: 'chat', transform: { x: 0, y: 0 }, content: { type: 'chat', maxMessages: 3, width: 320 } });
+  const created = await s.call('POST', '/stream/layers', {
+    id: 'chat',
+    transform: { x: 0, y: 0 },
+    content: { type: 'chat', maxMessages: 3, width: 320 },
+  });
   t.equal(created.status, 201, JSON.stringify(created.body).slice(0, 200));
   t.same(created.body.content.style, DEFAULT_CHAT_STYLE, 'the default style is filled in and returned');
   for (let i = 0; i < 3; i++) await s.call('POST', '/stream/chat', { user: 'bob', text: `bid ${i}` });
@@ -72,8 +89,14 @@ t.test('a chat layer without style gets the default style; wrapped messages push
   let shot = await s.snapshot();
   let strips = bands(shot, 0, 240, dark);
   t.equal(strips.length, 3, `three message strips (${JSON.stringify(strips)})`);
-  t.ok(strips[0]!.top >= 0 && new Set(strips.map((b) => b.bottom - b.top)).size === 1, `all the same height, the oldest whole (${strips.map((b) => b.bottom - b.top).join(', ')})`);
-  t.ok(strips.every((b) => bands(shot, b.top, b.bottom, (rgb) => Math.min(...rgb) > 230 && shot.at(0, b.top)[0] < 160).length > 0), 'each strip has white text in it');
+  t.ok(
+    strips[0]!.top >= 0 && new Set(strips.map((b) => b.bottom - b.top)).size === 1,
+    `all the same height, the oldest whole (${strips.map((b) => b.bottom - b.top).join(', ')})`,
+  );
+  t.ok(
+    strips.every((b) => bands(shot, b.top, b.bottom, (rgb) => Math.min(...rgb) > 230 && shot.at(0, b.top)[0] < 160).length > 0),
+    'each strip has white text in it',
+  );
 
   // A message that wraps to two lines takes two rows: the oldest no longer fits and is left out, not cut.
   await s.call('POST', '/stream/chat', { user: 'bob', text: 'a bid that wraps onto a second line' });
@@ -89,7 +112,11 @@ t.test('a chat layer without style gets the default style; wrapped messages push
 t.test('text without style.font is drawn in the bundled sans; PATCH merges keep and restore it', async (t) => {
   const s = await startServer({ WIDTH: '320', HEIGHT: '240' });
   t.teardown(() => s.close());
-  const text = (id: string, y: number, style: Record<string, unknown>) => ({ id, transform: { x: 10, y }, content: { type: 'text', content: 'Bid 1.5 ETH', style: { fontSize: 24, color: '#ffffff', ...style } } });
+  const text = (id: string, y: number, style: Record<string, unknown>) => ({
+    id,
+    transform: { x: 10, y },
+    content: { type: 'text', content: 'Bid 1.5 ETH', style: { fontSize: 24, color: '#ffffff', ...style } },
+  });
   const plain = await s.call('POST', '/stream/layers', text('plain', 0, {}));
   t.equal(plain.status, 201, JSON.stringify(plain.body).slice(0, 200));
   t.equal(plain.body.content.style.font, DEFAULT_FONT, 'the default font is filled in and returned');
@@ -98,7 +125,8 @@ t.test('text without style.font is drawn in the bundled sans; PATCH merges keep 
   /** Pixels that differ by more than 8 in some channel between rows y..y+40 and 80 rows lower. */
   const differing = (): number => {
     let n = 0;
-    for (let y = 0; y < 40; y++) for (let x = 0; x < 320; x++) if (shot.at(x, y).some((v, c) => Math.abs(v - shot.at(x, y + 80)[c]!) > 8)) n++;
+    for (let y = 0; y < 40; y++)
+      for (let x = 0; x < 320; x++) if (shot.at(x, y).some((v, c) => Math.abs(v - shot.at(x, y + 80)[c]!) > 8)) n++;
     return n;
   };
   t.ok(bands(shot, 0, 40, ink).length === 1, 'the text without a font is drawn');
@@ -122,9 +150,18 @@ t.test('a stored document whose text and chat layers have no font or style loads
   t.teardown(() => rmSync(data, { recursive: true, force: true }));
   const env = { STATE_STORE: 'file', DATA_DIR: data };
   const s1 = await startServer(env);
-  await s1.call('POST', '/stream/layers', { id: 'txt', content: { type: 'text', content: 'Hello', style: { font: 'Arial', fontSize: 24, color: '#ffffff' } } });
-  await s1.call('POST', '/stream/layers', { id: 'chat', transform: { x: 0, y: 60 }, content: { type: 'chat', maxMessages: 2, style: { font: 'Arial', fontSize: 20, color: '#ffffff' } } });
-  await s1.call('PUT', '/stream/scenes/saved', { layers: [{ id: 'st', content: { type: 'text', content: 'Saved', style: { font: 'Arial', fontSize: 24, color: '#ffffff' } } }] });
+  await s1.call('POST', '/stream/layers', {
+    id: 'txt',
+    content: { type: 'text', content: 'Hello', style: { font: 'Arial', fontSize: 24, color: '#ffffff' } },
+  });
+  await s1.call('POST', '/stream/layers', {
+    id: 'chat',
+    transform: { x: 0, y: 60 },
+    content: { type: 'chat', maxMessages: 2, style: { font: 'Arial', fontSize: 20, color: '#ffffff' } },
+  });
+  await s1.call('PUT', '/stream/scenes/saved', {
+    layers: [{ id: 'st', content: { type: 'text', content: 'Saved', style: { font: 'Arial', fontSize: 24, color: '#ffffff' } } }],
+  });
   await s1.close();
 
   // As an older or hand-written document would have them: no font, and a chat layer without style.

@@ -27,12 +27,21 @@ t.test('error registry: unique codes, valid statuses, wire shape', async (t) => 
 
 t.test('config from env: defaults, coercion, every bad variable named', async (t) => {
   const c = loadConfig({});
-  t.match(c, { port: 4200, wsPort: 4201, stream: { width: 1280, height: 720, targetFPS: 30, output: { url: null } }, ffmpegPath: 'ffmpeg' });
+  t.match(c, {
+    port: 4200,
+    wsPort: 4201,
+    stream: { width: 1280, height: 720, targetFPS: 30, output: { url: null } },
+    ffmpegPath: 'ffmpeg',
+  });
   t.equal(c.stream.encoder.keyframeIntervalSeconds, 2, 'GOP of 2 s by default');
   t.equal(loadConfig({ PORT: '', FPS: '60' }).port, 4200, 'empty counts as unset');
   t.equal(loadConfig({ FPS: '60' }).stream.targetFPS, 60);
   t.equal(loadConfig({ OUTPUT_URL: 'rtmp://a/b' }).stream.output.url, 'rtmp://a/b');
-  t.equal(loadConfig({ VIDEO_BITRATE_KBPS: '3000' }).stream.encoder.bitrateKbps, 3000, 'VIDEO_BITRATE_KBPS is coerced like the other numbers');
+  t.equal(
+    loadConfig({ VIDEO_BITRATE_KBPS: '3000' }).stream.encoder.bitrateKbps,
+    3000,
+    'VIDEO_BITRATE_KBPS is coerced like the other numbers',
+  );
   t.throws(() => loadConfig({ VIDEO_BITRATE_KBPS: '50' }), /VIDEO_BITRATE_KBPS/, 'and bounded like the config field');
   try {
     loadConfig({ PORT: 'eighty', WIDTH: '1281', OUTPUT_URL: 'ftp://x', X264_PRESET: 'warp' });
@@ -45,7 +54,11 @@ t.test('config from env: defaults, coercion, every bad variable named', async (t
 });
 
 t.test('the server exits 1 with a clear message on invalid env', async (t) => {
-  const res = spawnSync(process.execPath, ['dist/orchestrator/main.js'], { env: { ...process.env, FPS: 'fast', PORT: '0', WS_PORT: '0' }, encoding: 'utf8', timeout: 20_000 });
+  const res = spawnSync(process.execPath, ['dist/orchestrator/main.js'], {
+    env: { ...process.env, FPS: 'fast', PORT: '0', WS_PORT: '0' },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   t.equal(res.status, 1);
   t.match(res.stdout, /FPS/);
   t.match(res.stdout, /Invalid configuration/);
@@ -53,7 +66,10 @@ t.test('the server exits 1 with a clear message on invalid env', async (t) => {
 
 t.test('ffmpeg arguments', async (t) => {
   const args = buildFfmpegArgs({
-    width: 1280, height: 720, targetFPS: 30, output: 'rtmp://live/app/key',
+    width: 1280,
+    height: 720,
+    targetFPS: 30,
+    output: 'rtmp://live/app/key',
     encoder: { preset: 'veryfast', bitrateKbps: 3000, keyframeIntervalSeconds: 2, audio: 'silent', colorMatrix: 'auto' },
   });
   const after = (flag: string): string | undefined => args[args.indexOf(flag) + 1];
@@ -71,7 +87,13 @@ t.test('ffmpeg arguments', async (t) => {
   t.equal(after('-colorspace'), 'bt709', '720p is HD: tagged BT.709');
   t.equal(after('-color_range'), 'tv');
   t.equal(args.filter((a) => a === '-color_primaries').length, 2, 'tags on the raw input and on the encoder');
-  const noAudio = buildFfmpegArgs({ width: 2, height: 2, targetFPS: 25, output: 'a.mkv', encoder: { preset: 'fast', bitrateKbps: 500, keyframeIntervalSeconds: 1, audio: 'none', colorMatrix: 'auto' } });
+  const noAudio = buildFfmpegArgs({
+    width: 2,
+    height: 2,
+    targetFPS: 25,
+    output: 'a.mkv',
+    encoder: { preset: 'fast', bitrateKbps: 500, keyframeIntervalSeconds: 1, audio: 'none', colorMatrix: 'auto' },
+  });
   t.equal(noAudio[noAudio.indexOf('-colorspace') + 1], 'smpte170m', 'below 720 lines: BT.601 (SMPTE 170M)');
   t.notOk(noAudio.includes('aac'));
   t.notOk(noAudio.includes('1:a:0'));
@@ -136,9 +158,16 @@ t.test('frame clock: ticks at the target rate and reports skipped ticks', async 
 });
 
 t.test('default auction scene fits the layer model at common sizes', async (t) => {
-  for (const [w, h] of [[1280, 720], [1920, 1080], [320, 240]] as const) {
+  for (const [w, h] of [
+    [1280, 720],
+    [1920, 1080],
+    [320, 240],
+  ] as const) {
     const layers = auctionScene(w, h);
-    t.same(layers.map((l) => l.id), ['background', 'host', 'overlay']);
+    t.same(
+      layers.map((l) => l.id),
+      ['background', 'host', 'overlay'],
+    );
     for (const l of layers) t.ok(LayerCreateSchema.safeParse(l).success, `${l.id} at ${w}x${h}`);
   }
 });

@@ -47,7 +47,10 @@ async function measureFps(s: ChildServer, ms: number, during?: () => Promise<voi
 async function hostRegion(s: ChildServer): Promise<Buffer> {
   const png = new Uint8Array(await (await fetch(`${s.base}/stream/snapshot`)).arrayBuffer());
   const img = await decode(png);
-  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 4 } }).extract({ left: 20, top: 40, width: 100, height: 140 }).raw().toBuffer();
+  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 4 } })
+    .extract({ left: 20, top: 40, width: 100, height: 140 })
+    .raw()
+    .toBuffer();
 }
 
 t.test('a layer that throws and workers that die: the stream keeps its fps', async (t) => {
@@ -75,7 +78,9 @@ t.test('a layer that throws and workers that die: the stream keeps its fps', asy
 
   await t.test('a layer whose render throws keeps its last good pixels', async (t) => {
     // A real PNG, accepted at upload, then broken on disk: every render of it throws in the worker.
-    const png = await sharp({ create: { width: 64, height: 64, channels: 4, background: '#00ff00' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 64, height: 64, channels: 4, background: '#00ff00' } })
+      .png()
+      .toBuffer();
     const form = new FormData();
     form.append('file', new Blob([png]), 'green.png');
     const up = (await (await fetch(`${s.base}/stream/assets/upload`, { method: 'POST', body: form })).json()) as { id: string };
@@ -99,7 +104,10 @@ t.test('a layer that throws and workers that die: the stream keeps its fps', asy
     t.match(first.payload, { id: 'host', failures: 1, reason: 'error' }, 'the failure is surfaced on the WebSocket');
     t.match(first.payload.message, /\S/);
     await t.rejects(ws.next('layerError', 300), 'once, not once per frame');
-    const lines = s.output().split('\n').filter((l) => l.includes('layer failed to render'));
+    const lines = s
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('layer failed to render'));
     t.equal(lines.length, 1, 'and logged once');
 
     t.equal((await s.call('PATCH', '/stream/layers/host', { content: { modelUrl: 'assets/characters/auctioneer.png' } })).status, 200);
@@ -124,7 +132,10 @@ t.test('a layer that throws and workers that die: the stream keeps its fps', asy
     t.ok((await timeouts(s.base)) > timeouts0, 'the hung task is aborted by its timeout');
     writeFileSync(join(faults, 'oom'), '');
     await sleep(3000);
-    t.ok((await metric(s.base, 'stream_manager_pool_worker_restarts_total')) - restarts0 >= 5, 'the hung worker and the one over its heap limit are replaced');
+    t.ok(
+      (await metric(s.base, 'stream_manager_pool_worker_restarts_total')) - restarts0 >= 5,
+      'the hung worker and the one over its heap limit are replaced',
+    );
     const after = await measureFps(s, 3000);
     t.ok(after > FPS * 0.9, `${after.toFixed(1)} fps afterwards`);
     const st = (await s.call('GET', '/stream/status')).body;
@@ -139,13 +150,28 @@ t.test('a full render queue drops the frame and counts it', async (t) => {
   // qualities of a 4K canvas, every frame (~25 ms an encode), keep the queue full when the next
   // frame's renders are asked for. (A frame's own renders cannot fill it: they go out as one
   // job ring job, which waits only when all of the ring's slots are busy.)
-  const s = await startChild({ STATE_STORE: 'memory', AUTOSTART: 'true', DEFAULT_SCENE: 'empty', RECORDINGS_DIR: join(dir, 'rec'), WORKERS: '1', RENDER_MAX_QUEUE: '1', WIDTH: '3840', HEIGHT: '2160', PREVIEW_FPS: '30' });
+  const s = await startChild({
+    STATE_STORE: 'memory',
+    AUTOSTART: 'true',
+    DEFAULT_SCENE: 'empty',
+    RECORDINGS_DIR: join(dir, 'rec'),
+    WORKERS: '1',
+    RENDER_MAX_QUEUE: '1',
+    WIDTH: '3840',
+    HEIGHT: '2160',
+    PREVIEW_FPS: '30',
+  });
   t.teardown(() => s.stop('SIGKILL'));
   for (let i = 0; i < 2; i++) {
     const res = await s.call('POST', '/stream/layers', {
       id: `c${i}`,
       transform: { x: i * 400, y: 0, scale: 0.5 },
-      content: { type: 'character', modelUrl: 'assets/characters/auctioneer.png', animations: { idle: 'idle', talking: 'talking' }, animation: 'talking' },
+      content: {
+        type: 'character',
+        modelUrl: 'assets/characters/auctioneer.png',
+        animations: { idle: 'idle', talking: 'talking' },
+        animation: 'talking',
+      },
     });
     t.equal(res.status, 201);
   }
@@ -154,7 +180,10 @@ t.test('a full render queue drops the frame and counts it', async (t) => {
   t.teardown(() => viewers.forEach((v) => v.close()));
   const rejected = async (): Promise<number> => {
     const text = await (await fetch(`${s.base}/metrics`)).text();
-    return [...text.matchAll(/^stream_manager_pool_tasks_total\{task="[^"]+",result="rejected"\} (\S+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+    return [...text.matchAll(/^stream_manager_pool_tasks_total\{task="[^"]+",result="rejected"\} (\S+)$/gm)].reduce(
+      (sum, m) => sum + Number(m[1]),
+      0,
+    );
   };
   // Refused while the preview encodes fill the queue: a few frames per second.
   let drops = 0;
@@ -176,7 +205,11 @@ t.test('a full render queue drops the frame and counts it', async (t) => {
   for (let i = 0; i < 100 && (await metric(s.base, 'stream_manager_frames_rendered_total')) < made + 3; i++) await sleep(50);
   const before = await metric(s.base, 'stream_manager_frames_dropped_total{reason="render_queue_full"}');
   await sleep(1500);
-  t.equal(await metric(s.base, 'stream_manager_frames_dropped_total{reason="render_queue_full"}'), before, 'no more drops without previews to encode');
+  t.equal(
+    await metric(s.base, 'stream_manager_frames_dropped_total{reason="render_queue_full"}'),
+    before,
+    'no more drops without previews to encode',
+  );
 });
 
 t.test("a cold worker's start does not count against the render timeout", async (t) => {
@@ -186,5 +219,9 @@ t.test("a cold worker's start does not count against the render timeout", async 
   t.teardown(() => s.close());
   t.equal((await s.call('POST', '/stream/layers', { id: 'red', content: { type: 'color', color: '#ff0000' } })).status, 201);
   t.same((await s.snapshot()).at(10, 10).slice(0, 3), [255, 0, 0], 'the first render is in the first snapshot');
-  t.notMatch(await (await fetch(`${s.base}/metrics`)).text(), /stream_manager_pool_tasks_total\{task="render",result="timeout"\} [1-9]/, 'no render timed out');
+  t.notMatch(
+    await (await fetch(`${s.base}/metrics`)).text(),
+    /stream_manager_pool_tasks_total\{task="render",result="timeout"\} [1-9]/,
+    'no render timed out',
+  );
 });

@@ -14,9 +14,18 @@ t.test('rendering an animated layer 600 times does not grow memory', async (t) =
   const pool = new RenderPool({ threads: 1, assetRoot: resolve('.') });
   t.teardown(() => pool.close());
   const layer: Layer = {
-    id: 'host', name: '', zIndex: 0, visible: true, opacity: 1,
+    id: 'host',
+    name: '',
+    zIndex: 0,
+    visible: true,
+    opacity: 1,
     transform: { x: 0, y: 0, scale: 1.18 },
-    content: { type: 'character', modelUrl: 'assets/characters/auctioneer.png', animations: { idle: 'i', talking: 't' }, animation: 'talking' },
+    content: {
+      type: 'character',
+      modelUrl: 'assets/characters/auctioneer.png',
+      animations: { idle: 'i', talking: 't' },
+      animation: 'talking',
+    },
   };
   const buffer = new SharedArrayBuffer(8 * 1024 * 1024);
   const frame = (i: number): Promise<unknown> => pool.render({ layer, canvasWidth: 1280, canvasHeight: 720, timeMs: i * 33, buffer });
@@ -31,7 +40,15 @@ t.test("a render submitted while the pool's threads start gets its whole timeout
   // 50 ms is ample for a colour layer, never enough to start a thread (canvas, sharp, fonts).
   const pool = new RenderPool({ threads: 1, assetRoot: resolve('.'), taskTimeoutMs: 50 });
   t.teardown(() => pool.close());
-  const layer: Layer = { id: 'red', name: '', zIndex: 0, visible: true, opacity: 1, transform: { x: 0, y: 0, width: 8, height: 8 }, content: { type: 'color', color: '#ff0000' } };
+  const layer: Layer = {
+    id: 'red',
+    name: '',
+    zIndex: 0,
+    visible: true,
+    opacity: 1,
+    transform: { x: 0, y: 0, width: 8, height: 8 },
+    content: { type: 'color', color: '#ff0000' },
+  };
   const buffer = new SharedArrayBuffer(8 * 8 * 4);
   const started = performance.now();
   const result = await pool.render({ layer, canvasWidth: 64, canvasHeight: 64, timeMs: 0, buffer });

@@ -113,7 +113,16 @@ t.test('a vanished peer is reaped within two heartbeat intervals', async (t) => 
 });
 
 t.test('a congested socket: previews skipped, state held and sent whole once it drains, closed with 1013 if it never does', async (t) => {
-  const s = await startServer({ DEFAULT_SCENE: 'auction', WIDTH: '1280', HEIGHT: '720', PREVIEW_WIDTHS: '160,640,1280', PREVIEW_QUALITY: '95', WS_MAX_BUFFERED_BYTES: '65536', WS_CONGESTION_CLOSE_MS: '2500', WS_HEARTBEAT_MS: '600000' });
+  const s = await startServer({
+    DEFAULT_SCENE: 'auction',
+    WIDTH: '1280',
+    HEIGHT: '720',
+    PREVIEW_WIDTHS: '160,640,1280',
+    PREVIEW_QUALITY: '95',
+    WS_MAX_BUFFERED_BYTES: '65536',
+    WS_CONGESTION_CLOSE_MS: '2500',
+    WS_HEARTBEAT_MS: '600000',
+  });
   t.teardown(() => s.close());
   await s.call('POST', '/stream/start');
   t.teardown(() => s.call('POST', '/stream/stop'));
@@ -126,7 +135,9 @@ t.test('a congested socket: previews skipped, state held and sent whole once it 
   let skipped = 0;
   for (let i = 0; i < 150 && skipped === 0; i++) {
     await sleep(100);
-    skipped = Number(/stream_manager_ws_preview_frames_skipped_total (\d+)/.exec(await (await fetch(`${s.base}/metrics`)).text())?.[1] ?? 0);
+    skipped = Number(
+      /stream_manager_ws_preview_frames_skipped_total (\d+)/.exec(await (await fetch(`${s.base}/metrics`)).text())?.[1] ?? 0,
+    );
   }
   t.ok(skipped > 0, `previews skipped while congested: ${skipped}`);
   await s.call('PATCH', '/stream/layers/overlay', { content: { content: 'Bid while congested' } });
@@ -138,12 +149,20 @@ t.test('a congested socket: previews skipped, state held and sent whole once it 
     full = seen.slice(before).find((m) => m.type === 'stateUpdate' && m.payload.layers);
   }
   t.ok(full, 'a full state after draining');
-  t.equal(full?.payload.layers?.find((l) => l.id === 'overlay')?.content.content, 'Bid while congested', 'with the change made while congested');
+  t.equal(
+    full?.payload.layers?.find((l) => l.id === 'overlay')?.content.content,
+    'Bid while congested',
+    'with the change made while congested',
+  );
 
   ws.pause();
   const paused = performance.now();
   while (s.app.ws.count('preview') > 0 && performance.now() - paused < 30_000) await sleep(100);
-  t.equal(s.app.ws.count('preview'), 0, `dropped by the server after staying congested (${((performance.now() - paused) / 1000).toFixed(1)} s)`);
+  t.equal(
+    s.app.ws.count('preview'),
+    0,
+    `dropped by the server after staying congested (${((performance.now() - paused) / 1000).toFixed(1)} s)`,
+  );
   const closed = new Promise<number>((resolve) => ws.once('close', (c) => resolve(c)));
   ws.resume(); // a paused peer cannot read the close frame; let it read now
   const code = await closed;
@@ -153,8 +172,15 @@ t.test('a congested socket: previews skipped, state held and sent whole once it 
 t.test('a client that never reads: server memory stays bounded, 50 others keep their preview rate', async (t) => {
   const seconds = 20;
   const s = await startChild({
-    STATE_STORE: 'memory', AUTOSTART: 'true', WIDTH: '1280', HEIGHT: '720', PREVIEW_FPS: '10',
-    PREVIEW_WIDTHS: '160,640,1280', PREVIEW_QUALITY: '90', WS_CONGESTION_CLOSE_MS: '600000', LOG_LEVEL: 'warn',
+    STATE_STORE: 'memory',
+    AUTOSTART: 'true',
+    WIDTH: '1280',
+    HEIGHT: '720',
+    PREVIEW_FPS: '10',
+    PREVIEW_WIDTHS: '160,640,1280',
+    PREVIEW_QUALITY: '90',
+    WS_CONGESTION_CLOSE_MS: '600000',
+    LOG_LEVEL: 'warn',
     // 52 sockets from one address: above the default WS_MAX_PER_IP.
     WS_MAX_PER_IP: '64',
   });
@@ -162,18 +188,23 @@ t.test('a client that never reads: server memory stays bounded, 50 others keep t
   const url = s.base.replace('http', 'ws') + '/stream/ws?target=preview';
   // What one high-quality preview message weighs, to know what an unbounded queue would hold.
   const probe = await openWs(`${url}&quality=high`);
-  const messageBytes = await new Promise<number>((resolve) => probe.on('message', (d, bin) => !bin && JSON.parse(d.toString()).type === 'preview' && resolve((d as Buffer).length)));
+  const messageBytes = await new Promise<number>((resolve) =>
+    probe.on('message', (d, bin) => !bin && JSON.parse(d.toString()).type === 'preview' && resolve((d as Buffer).length)),
+  );
   probe.terminate();
   const slow = await openWs(`${url}&quality=high`);
   slow.pause();
   const counts = new Array<number>(50).fill(0);
-  const others = await Promise.all(counts.map(async (_, i) => {
-    const ws = await openWs(`${url}&quality=low&format=binary`);
-    ws.on('message', (_d, bin) => bin && counts[i]!++);
-    return ws;
-  }));
+  const others = await Promise.all(
+    counts.map(async (_, i) => {
+      const ws = await openWs(`${url}&quality=low&format=binary`);
+      ws.on('message', (_d, bin) => bin && counts[i]!++);
+      return ws;
+    }),
+  );
   t.teardown(() => [slow, ...others].forEach((w) => w.terminate()));
-  const metric = async (name: string): Promise<number> => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await (await fetch(`${s.base}/metrics`)).text())?.[1] ?? NaN);
+  const metric = async (name: string): Promise<number> =>
+    Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await (await fetch(`${s.base}/metrics`)).text())?.[1] ?? NaN);
   await sleep(2000);
   const rss0 = rss(s.proc.pid!);
   const skipped0 = await metric('stream_manager_ws_preview_frames_skipped_total');
@@ -188,8 +219,14 @@ t.test('a client that never reads: server memory stays bounded, 50 others keep t
   const grew = (rss(s.proc.pid!) - rss0) / 1048576;
   const skipped = (await metric('stream_manager_ws_preview_frames_skipped_total')) - skipped0;
   const unbounded = (skipped * messageBytes) / 1048576;
-  t.ok(skipped > 100, `the slow client skipped ${skipped} frames of ${(messageBytes / 1024).toFixed(0)} KB (${unbounded.toFixed(0)} MB it did not queue)`);
-  t.ok(maxBuffered <= 4 * 1024 * 1024, `bytes queued for all sockets stayed <= ${(maxBuffered / 1048576).toFixed(2)} MB (threshold 1 MB per socket + one message)`);
+  t.ok(
+    skipped > 100,
+    `the slow client skipped ${skipped} frames of ${(messageBytes / 1024).toFixed(0)} KB (${unbounded.toFixed(0)} MB it did not queue)`,
+  );
+  t.ok(
+    maxBuffered <= 4 * 1024 * 1024,
+    `bytes queued for all sockets stayed <= ${(maxBuffered / 1048576).toFixed(2)} MB (threshold 1 MB per socket + one message)`,
+  );
   t.ok(grew < 64, `server RSS +${grew.toFixed(1)} MB over ${seconds} s (sanity bound; GC noise with 51 sockets)`);
   const min = Math.min(...counts.map((n) => n / elapsed));
   t.ok(min >= 10 * 0.8, `slowest of 50 viewers got ${min.toFixed(1)} previews/s (target 10)`);

@@ -1,4 +1,4 @@
-import { readFileSync , mkdtempSync } from 'node:fs';
+import { readFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tcp } from 'node:net';
@@ -32,8 +32,19 @@ const MB = 1024 * 1024;
 
 t.test('200 never-reading preview sockets from one address: refused past WS_MAX_PER_IP, kernel socket memory bounded', async (t) => {
   const s = await startChild({
-    STATE_STORE: 'memory', AUTOSTART: 'true', OUTPUT_URL: 'program.flv', RECORDINGS_DIR: mkdtempSync(join(tmpdir(), 'sm-rec-')), WIDTH: '1280', HEIGHT: '720', FPS: '10',
-    PREVIEW_FPS: '10', PREVIEW_WIDTHS: '160,640,1280', PREVIEW_QUALITY: '95', WS_CONGESTION_CLOSE_MS: '600000', WORKERS: '1', LOG_LEVEL: 'warn',
+    STATE_STORE: 'memory',
+    AUTOSTART: 'true',
+    OUTPUT_URL: 'program.flv',
+    RECORDINGS_DIR: mkdtempSync(join(tmpdir(), 'sm-rec-')),
+    WIDTH: '1280',
+    HEIGHT: '720',
+    FPS: '10',
+    PREVIEW_FPS: '10',
+    PREVIEW_WIDTHS: '160,640,1280',
+    PREVIEW_QUALITY: '95',
+    WS_CONGESTION_CLOSE_MS: '600000',
+    WORKERS: '1',
+    LOG_LEVEL: 'warn',
   });
   t.teardown(() => s.stop('SIGKILL'));
   const url = s.base.replace('http', 'ws') + '/stream/ws?target=preview&quality=high';
@@ -76,7 +87,14 @@ t.test('200 never-reading preview sockets from one address: refused past WS_MAX_
 t.test('per-token cap, and a slow upgrade is cut off by HEADERS_TIMEOUT_MS', async (t) => {
   const VIEWER = 'viewer0123456789abcdef';
   const OTHER = 'viewer9876543210fedcba';
-  const s = await startServer({ AUTH_TOKENS: `viewer:${VIEWER},viewer:${OTHER}`, WS_MAX_PER_TOKEN: '5', WS_MAX_PER_IP: '100', HEADERS_TIMEOUT_MS: '1000', REQUEST_TIMEOUT_MS: '2000', WORKERS: '1' });
+  const s = await startServer({
+    AUTH_TOKENS: `viewer:${VIEWER},viewer:${OTHER}`,
+    WS_MAX_PER_TOKEN: '5',
+    WS_MAX_PER_IP: '100',
+    HEADERS_TIMEOUT_MS: '1000',
+    REQUEST_TIMEOUT_MS: '2000',
+    WORKERS: '1',
+  });
   t.teardown(() => s.close());
   const url = `ws://127.0.0.1:${s.app.port}/stream/ws`;
   const mine: WebSocket[] = [];

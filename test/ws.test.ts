@@ -17,7 +17,11 @@ t.test('WebSocket channels', async (t) => {
       const state = await c.next('stateUpdate');
       t.equal(state.payload.stream.isLive, false, url);
       t.type(state.payload.version, 'number', 'with its version');
-      t.same(state.payload.layers.map((l: { id: string }) => l.id), ['background', 'host', 'overlay'], 'and the whole scene');
+      t.same(
+        state.payload.layers.map((l: { id: string }) => l.id),
+        ['background', 'host', 'overlay'],
+        'and the whole scene',
+      );
       t.equal(state.payload.config.width, 320);
       c.close();
     }
@@ -62,7 +66,7 @@ t.test('WebSocket channels', async (t) => {
     t.ok(Math.abs(preview.payload.timestamp - Date.now()) < 5000, 'timestamp is wall-clock ms');
     const img = await decode(Buffer.from(preview.payload.data, 'base64'));
     t.equal(img.width, 160);
-    t.equal(img.height, 120, "aspect kept (320x240 canvas)");
+    t.equal(img.height, 120, 'aspect kept (320x240 canvas)');
     const second = await c.next('preview', 5000);
     t.not(second.payload.data, preview.payload.data, 'frames keep coming and change (the host moves)');
     c.close();

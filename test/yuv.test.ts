@@ -40,10 +40,33 @@ for (const matrix of ['bt601', 'bt709'] as const) {
     const rgba = testPicture();
     const ours = new Uint8Array(i420Bytes(W, H));
     rgbaToI420(rgba, W, H, { x0: 0, y0: 0, x1: W, y1: H }, ours, matrix);
-    const res = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', 'rgba', '-s', `${W}x${H}`, '-i', 'pipe:0', '-vf', `scale=out_color_matrix=${matrix}:out_range=tv`, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1'], {
-      input: Buffer.from(rgba.buffer),
-      maxBuffer: 1 << 24,
-    });
+    const res = spawnSync(
+      'ffmpeg',
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-f',
+        'rawvideo',
+        '-pix_fmt',
+        'rgba',
+        '-s',
+        `${W}x${H}`,
+        '-i',
+        'pipe:0',
+        '-vf',
+        `scale=out_color_matrix=${matrix}:out_range=tv`,
+        '-f',
+        'rawvideo',
+        '-pix_fmt',
+        'yuv420p',
+        'pipe:1',
+      ],
+      {
+        input: Buffer.from(rgba.buffer),
+        maxBuffer: 1 << 24,
+      },
+    );
     t.equal(res.status, 0, 'ffmpeg converted the picture');
     const theirs = new Uint8Array(res.stdout);
     t.equal(theirs.length, ours.length, 'same I420 size');
@@ -83,7 +106,10 @@ t.test('known values, and which matrix a stream gets', async (t) => {
   let worst = 0;
   for (let i = 0; i < 20000; i++) {
     const [r, g, b] = [(i * 37) % 256, (i * 91 + 17) % 256, (i * 13 + 101) % 256];
-    for (const [m, kr, kb] of [['bt601', 0.299, 0.114], ['bt709', 0.2126, 0.0722]] as const) {
+    for (const [m, kr, kb] of [
+      ['bt601', 0.299, 0.114],
+      ['bt709', 0.2126, 0.0722],
+    ] as const) {
       const y = (kr * r + (1 - kr - kb) * g + kb * b) / 255;
       const exact = [16 + 219 * y, 128 + (224 * (b / 255 - y)) / (2 * (1 - kb)), 128 + (224 * (r / 255 - y)) / (2 * (1 - kr))];
       one((0xff000000 | (b << 16) | (g << 8) | r) >>> 0, m).forEach((v, k) => (worst = Math.max(worst, Math.abs(v - exact[k]!))));
@@ -108,8 +134,20 @@ t.test('converting only the damaged blocks gives the same I420 as converting the
   const bg = premultipliedPixel(canvas.background);
   const colors = ['#ff0000', '#00ff00', '#0000ff80', '#ffffff', '#33669980'];
   const op = fc.oneof(
-    fc.record({ kind: fc.constant('add' as const), x: fc.integer({ min: -40, max: 170 }), y: fc.integer({ min: -40, max: 130 }), w: fc.integer({ min: 1, max: 90 }), h: fc.integer({ min: 1, max: 70 }), c: fc.integer({ min: 0, max: 4 }) }),
-    fc.record({ kind: fc.constant('move' as const), i: fc.nat(), x: fc.integer({ min: -40, max: 170 }), y: fc.integer({ min: -40, max: 130 }) }),
+    fc.record({
+      kind: fc.constant('add' as const),
+      x: fc.integer({ min: -40, max: 170 }),
+      y: fc.integer({ min: -40, max: 130 }),
+      w: fc.integer({ min: 1, max: 90 }),
+      h: fc.integer({ min: 1, max: 70 }),
+      c: fc.integer({ min: 0, max: 4 }),
+    }),
+    fc.record({
+      kind: fc.constant('move' as const),
+      i: fc.nat(),
+      x: fc.integer({ min: -40, max: 170 }),
+      y: fc.integer({ min: -40, max: 130 }),
+    }),
     fc.record({ kind: fc.constant('recolor' as const), i: fc.nat(), c: fc.integer({ min: 0, max: 4 }) }),
     fc.record({ kind: fc.constant('opacity' as const), i: fc.nat(), o: fc.double({ min: 0, max: 1, noNaN: true }) }),
     fc.record({ kind: fc.constant('hide' as const), i: fc.nat() }),
@@ -125,7 +163,12 @@ t.test('converting only the damaged blocks gives the same I420 as converting the
       for (const o of ops) {
         const ids = scene.list().map((l) => l.id);
         const id = ids.length ? ids[('i' in o ? o.i : 0) % ids.length]! : null;
-        if (o.kind === 'add') scene.create({ zIndex: ids.length, transform: { x: o.x, y: o.y, width: o.w, height: o.h }, content: { type: 'color', color: colors[o.c]! } });
+        if (o.kind === 'add')
+          scene.create({
+            zIndex: ids.length,
+            transform: { x: o.x, y: o.y, width: o.w, height: o.h },
+            content: { type: 'color', color: colors[o.c]! },
+          });
         else if (id && o.kind === 'move') scene.patch(id, { transform: { x: o.x, y: o.y } });
         else if (id && o.kind === 'recolor') scene.patch(id, { content: { color: colors[o.c]! } });
         else if (id && o.kind === 'opacity') scene.patch(id, { opacity: o.o });

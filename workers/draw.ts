@@ -108,11 +108,16 @@ export function createDrawer(init: Pick<WorkerInit, 'assetRoot' | 'assetStorage'
     const bytes = clip.width * clip.height * 4;
     if (bytes > task.buffer.byteLength) return { status: 'grow', bytes, runMs: performance.now() - started };
     const placed = { width: clip.width, height: clip.height, offsetX: box.offsetX + clip.x, offsetY: box.offsetY + clip.y, full };
-    if (bytes === 0) return { status: 'ok', ...placed, opaque: false, content: { x: 0, y: 0, width: 0, height: 0 }, runMs: performance.now() - started };
+    if (bytes === 0)
+      return { status: 'ok', ...placed, opaque: false, content: { x: 0, y: 0, width: 0, height: 0 }, runMs: performance.now() - started };
     if (prepared.write && box.radians === 0 && box.boxWidth * box.boxHeight <= task.canvasWidth * task.canvasHeight) {
       // Straight into the layer buffer: no canvas to clear, draw on and read back.
       const words = new Uint32Array(task.buffer, 0, clip.width * clip.height);
-      const content = clipBox(prepared.write(words, clip.width, clip.height, box.boxWidth, box.boxHeight, task.timeMs, clip.x, clip.y), clip.width, clip.height);
+      const content = clipBox(
+        prepared.write(words, clip.width, clip.height, box.boxWidth, box.boxHeight, task.timeMs, clip.x, clip.y),
+        clip.width,
+        clip.height,
+      );
       return { status: 'ok', ...placed, opaque: false, content, runMs: performance.now() - started };
     }
     const canvas = canvasOf(clip.width, clip.height);

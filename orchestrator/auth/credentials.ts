@@ -17,7 +17,12 @@ export function bearerToken(authorization: string | undefined): string | null {
 /** The offered WebSocket subprotocols (`Sec-WebSocket-Protocol`, comma-separated), trimmed. */
 export function offeredProtocols(req: IncomingMessage): string[] {
   const header = req.headers['sec-websocket-protocol'];
-  return header ? header.split(',').map((p) => p.trim()).filter(Boolean) : [];
+  return header
+    ? header
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)
+    : [];
 }
 
 /**

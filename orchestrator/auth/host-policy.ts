@@ -45,7 +45,7 @@ export class HostPolicy {
    * @param authOff true when no tokens are configured
    */
   constructor(allowed: readonly string[], authOff: boolean) {
-    this.#allowed = new Set(allowed.map((h) => (h === '*' ? h : hostName(h) ?? h.toLowerCase())));
+    this.#allowed = new Set(allowed.map((h) => (h === '*' ? h : (hostName(h) ?? h.toLowerCase()))));
     this.enforced = !this.#allowed.has('*') && (authOff || this.#allowed.size > 0);
   }
 

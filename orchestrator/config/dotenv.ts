@@ -44,7 +44,10 @@ export function loadEnvFile(env: NodeJS.ProcessEnv = process.env): EnvFileResult
   }
   // util.parseEnv: Node 20.12+ (package.json allows any Node 20).
   const parseEnv = (util as { parseEnv?: (content: string) => NodeJS.Dict<string> }).parseEnv;
-  if (typeof parseEnv !== 'function') throw new EnvFileError(`${path} cannot be read by Node ${process.version} (needs 20.12 or later): upgrade Node, or export its variables`);
+  if (typeof parseEnv !== 'function')
+    throw new EnvFileError(
+      `${path} cannot be read by Node ${process.version} (needs 20.12 or later): upgrade Node, or export its variables`,
+    );
   const names: string[] = [];
   for (const [name, value] of Object.entries(parseEnv(text))) {
     if (value === undefined || Object.hasOwn(env, name)) continue;

@@ -28,8 +28,22 @@ export const EnvSchema = z.object({
   RECORDINGS_DIR: z.string().min(1).default('recordings'),
   OUTPUT_DIRS: z
     .string()
-    .transform((s) => s.split(',').map((d) => d.trim()).filter(Boolean))
-    .pipe(z.array(z.string().refine((d) => isAbsolute(d) && resolve(d) !== '/' && !d.includes('\0'), 'Expected absolute folders other than "/", comma-separated, e.g. /srv/media,/mnt/archive')))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((d) => d.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .refine(
+            (d) => isAbsolute(d) && resolve(d) !== '/' && !d.includes('\0'),
+            'Expected absolute folders other than "/", comma-separated, e.g. /srv/media,/mnt/archive',
+          ),
+      ),
+    )
     .default([]),
   FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
   X264_PRESET: EncoderSettingsSchema.shape.preset.default('veryfast'),
@@ -66,7 +80,10 @@ export const EnvSchema = z.object({
   DEFAULT_SCENE: z.enum(['auction', 'empty']).default('auction'),
   STATE_STORE: z.enum(['file', 'redis', 'memory']).default('file'),
   DATA_DIR: z.string().min(1).default('data'),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'Expected a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'Expected a redis:// or rediss:// URL')
+    .default('redis://127.0.0.1:6379'),
   REDIS_PREFIX: z.string().max(64).default('sm:'),
   RESUME_ON_START: z.enum(['true', 'false']).default('true'),
   AUTH_TOKENS: AuthTokensEnvSchema.optional(),
@@ -74,7 +91,12 @@ export const EnvSchema = z.object({
   METRICS_TOKEN: TokenSchema.optional(),
   CORS_ORIGINS: z
     .string()
-    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.union([z.literal('*'), z.string().regex(/^https?:\/\/[^/\s,]+$/, 'Expected origins like https://admin.example.com')])))
     .default([]),
   RATE_LIMIT_MAX: int(0, 1_000_000).default(600),
@@ -88,8 +110,20 @@ export const EnvSchema = z.object({
   WS_MAX_PER_TOKEN: int(1, 1_000_000).default(64),
   ALLOWED_HOSTS: z
     .string()
-    .transform((s) => s.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))
-    .pipe(z.array(z.union([z.literal('*'), z.string().regex(/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$/, 'Expected host names like stream.example.com')])))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z.union([
+          z.literal('*'),
+          z.string().regex(/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$/, 'Expected host names like stream.example.com'),
+        ]),
+      ),
+    )
     .default([]),
   LOG_PRETTY: z.enum(['0', '1']).default('0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -123,13 +157,26 @@ export interface ServerConfig {
    * WebSocket heartbeat interval, congestion threshold (bytes), how long congestion is tolerated
    * (ms), and messages per second one socket may send.
    */
-  ws: { heartbeatMs: number; maxBufferedBytes: number; congestionCloseMs: number; messagesPerSecond: number; maxPerIp: number; maxPerToken: number };
+  ws: {
+    heartbeatMs: number;
+    maxBufferedBytes: number;
+    congestionCloseMs: number;
+    messagesPerSecond: number;
+    maxPerIp: number;
+    maxPerToken: number;
+  };
   /**
    * Connections: the most open at once over all servers (null: derived from the fd limit), the
    * header, request and keep-alive timeouts (ms), and the extra `Host` names served
    * (ALLOWED_HOSTS; loopback names always are).
    */
-  net: { maxConnections: number | null; headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number; allowedHosts: string[] };
+  net: {
+    maxConnections: number | null;
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+    allowedHosts: string[];
+  };
   /**
    * Tokens and roles as digests (empty: auth off, loopback only; auth/'s `TokenSet` checks
    * them), the digest of METRICS_TOKEN (null: `/metrics` is open), and the origins allowed
@@ -198,7 +245,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (tokens.length === 0 && !isLoopback(e.HOST)) {
     throw new ConfigError([
-      { path: 'HOST', message: `Binding to ${e.HOST} without tokens would let anyone on the network drive the stream: set AUTH_TOKENS or AUTH_TOKENS_FILE, or bind to 127.0.0.1` },
+      {
+        path: 'HOST',
+        message: `Binding to ${e.HOST} without tokens would let anyone on the network drive the stream: set AUTH_TOKENS or AUTH_TOKENS_FILE, or bind to 127.0.0.1`,
+      },
     ]);
   }
   if (e.REQUEST_TIMEOUT_MS < e.HEADERS_TIMEOUT_MS) {
@@ -237,7 +287,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     workers: e.WORKERS,
     render: { maxQueue: e.RENDER_MAX_QUEUE, taskTimeoutMs: e.RENDER_TIMEOUT_MS, maxHeapMb: e.WORKER_MAX_HEAP_MB },
     preview: { fps: e.PREVIEW_FPS, widths: previewWidths(e.PREVIEW_WIDTHS), quality: e.PREVIEW_QUALITY },
-    ws: { heartbeatMs: e.WS_HEARTBEAT_MS, maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES, congestionCloseMs: e.WS_CONGESTION_CLOSE_MS, messagesPerSecond: e.WS_MESSAGE_RATE, maxPerIp: e.WS_MAX_PER_IP, maxPerToken: e.WS_MAX_PER_TOKEN },
+    ws: {
+      heartbeatMs: e.WS_HEARTBEAT_MS,
+      maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
+      congestionCloseMs: e.WS_CONGESTION_CLOSE_MS,
+      messagesPerSecond: e.WS_MESSAGE_RATE,
+      maxPerIp: e.WS_MAX_PER_IP,
+      maxPerToken: e.WS_MAX_PER_TOKEN,
+    },
     net: {
       maxConnections: e.MAX_CONNECTIONS ?? null,
       headersTimeoutMs: e.HEADERS_TIMEOUT_MS,

@@ -71,7 +71,10 @@ export class OutputPolicy {
     const path = resolve(this.recordingsDir, url);
     const root = this.roots.find((r) => within(r, path));
     if (!root) {
-      throw new AppError('SM_ERR_OUTPUT_URL', `File outputs are written under RECORDINGS_DIR${this.roots.length > 1 ? ' or an OUTPUT_DIRS folder' : ''}; "${url}" is outside`);
+      throw new AppError(
+        'SM_ERR_OUTPUT_URL',
+        `File outputs are written under RECORDINGS_DIR${this.roots.length > 1 ? ' or an OUTPUT_DIRS folder' : ''}; "${url}" is outside`,
+      );
     }
     this.#assertReal(root, path, url);
     return path;
@@ -135,7 +138,11 @@ export class OutputPolicy {
  * spawned for the refused path.
  * @returns true when the stored output was set aside
  */
-export function confineStoredOutput(state: { config: StreamConfig; setConfig(config: StreamConfig): unknown }, paths: OutputPolicy, log: Logger): boolean {
+export function confineStoredOutput(
+  state: { config: StreamConfig; setConfig(config: StreamConfig): unknown },
+  paths: OutputPolicy,
+  log: Logger,
+): boolean {
   try {
     paths.check(state.config.output.url);
     return false;

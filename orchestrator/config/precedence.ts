@@ -54,7 +54,12 @@ export interface ResolvedStreamConfig {
  * @param explicit names of the variables set (non-empty) in the environment
  * @param stored   whether `current` was read from the store
  */
-export function resolveStreamConfig(current: StreamConfig, fromEnv: StreamConfig, explicit: ReadonlySet<string>, stored: boolean): ResolvedStreamConfig {
+export function resolveStreamConfig(
+  current: StreamConfig,
+  fromEnv: StreamConfig,
+  explicit: ReadonlySet<string>,
+  stored: boolean,
+): ResolvedStreamConfig {
   let config = current;
   const sources: Record<string, SettingSource> = {};
   const overridden: string[] = [];
@@ -85,7 +90,12 @@ export interface ConfigHolder {
  * when it differs (so the stored state is the config in effect), and logs one info line naming
  * each setting's source and value (the output URL redacted).
  */
-export function applyEnvPrecedence(state: ConfigHolder, fromEnv: StreamConfig, explicit: ReadonlySet<string>, log: Logger): ResolvedStreamConfig {
+export function applyEnvPrecedence(
+  state: ConfigHolder,
+  fromEnv: StreamConfig,
+  explicit: ReadonlySet<string>,
+  log: Logger,
+): ResolvedStreamConfig {
   const resolved = resolveStreamConfig(state.config, fromEnv, explicit, state.configStored);
   if (resolved.config !== state.config) state.setConfig(resolved.config);
   const values = Object.fromEntries(Object.entries(STREAM_ENV_SETTINGS).map(([name, s]) => [name, s.get(resolved.config)]));

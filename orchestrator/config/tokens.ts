@@ -47,7 +47,12 @@ export const TokensFileSchema = z.strictObject({
  */
 export const AuthTokensEnvSchema = z
   .string()
-  .transform((s) => s.split(',').map((e) => e.trim()).filter(Boolean))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean),
+  )
   .pipe(
     z.array(
       z
@@ -107,7 +112,12 @@ export function readTokensFile(path: string): z.infer<typeof TokensFileSchema> {
     throw new Error(`AUTH_TOKENS_FILE ${path}: ${(err as Error).message}`, { cause: err });
   }
   const parsed = TokensFileSchema.safeParse(json);
-  if (!parsed.success) throw new Error(`AUTH_TOKENS_FILE ${path}: ${formatIssues(parsed.error).map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(
+      `AUTH_TOKENS_FILE ${path}: ${formatIssues(parsed.error)
+        .map((i) => `${i.path}: ${i.message}`)
+        .join('; ')}`,
+    );
   return parsed.data;
 }
 

@@ -21,7 +21,12 @@ const REVALIDATE = 'no-cache';
  * refuses hidden files and paths leaving `root`). The page asks for a token itself when the API wants one.
  */
 export function dashboardRoutes(router: Router, root = DASHBOARD_ROOT): void {
-  const opts = { root, index: false as const, hidden: false, setHeaders: (res: { setHeader(name: string, value: string): void }) => res.setHeader('Cache-Control', REVALIDATE) };
+  const opts = {
+    root,
+    index: false as const,
+    hidden: false,
+    setHeaders: (res: { setHeader(name: string, value: string): void }) => res.setHeader('Cache-Control', REVALIDATE),
+  };
   const serve = async (ctx: Context, file: string): Promise<void> => {
     try {
       if (!DASHBOARD_FILE_NAME.test(file)) throw new Error('not a dashboard file name');

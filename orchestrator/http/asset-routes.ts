@@ -74,8 +74,18 @@ export function assetRoutes(router: Router, assets: AssetService, maxBytes: numb
     try {
       try {
         await koaBody({
-          multipart: true, json: false, urlencoded: false, text: false,
-          formidable: { uploadDir: dir, maxFileSize: maxBytes, maxTotalFileSize: maxBytes, maxFiles: 1, maxFields: 10, keepExtensions: false },
+          multipart: true,
+          json: false,
+          urlencoded: false,
+          text: false,
+          formidable: {
+            uploadDir: dir,
+            maxFileSize: maxBytes,
+            maxTotalFileSize: maxBytes,
+            maxFiles: 1,
+            maxFields: 10,
+            keepExtensions: false,
+          },
         })(ctx, async () => undefined);
       } catch (err) {
         ctx.set('Connection', 'close');

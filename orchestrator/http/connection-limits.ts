@@ -54,7 +54,12 @@ export interface ServerTimeouts {
 }
 
 /** The options for `http.createServer`: the timeouts, checked every second (Node's default checks every 30 s). */
-export function serverOptions(t: ServerTimeouts): { headersTimeout: number; requestTimeout: number; keepAliveTimeout: number; connectionsCheckingInterval: number } {
+export function serverOptions(t: ServerTimeouts): {
+  headersTimeout: number;
+  requestTimeout: number;
+  keepAliveTimeout: number;
+  connectionsCheckingInterval: number;
+} {
   return {
     headersTimeout: t.headersTimeoutMs,
     requestTimeout: t.requestTimeoutMs,
@@ -76,7 +81,10 @@ export class ConnectionBudget {
   #lastDropLog = 0;
   readonly #errorLog = new Map<string, { at: number; count: number }>();
 
-  constructor(readonly max: number, readonly log: Logger) {}
+  constructor(
+    readonly max: number,
+    readonly log: Logger,
+  ) {}
 
   /** Connections open now, all servers together. */
   get open(): number {
@@ -109,7 +117,10 @@ export class ConnectionBudget {
     const now = Date.now();
     if (now - this.#lastDropLog < LOG_EVERY_MS) return;
     this.#lastDropLog = now;
-    this.log.warn({ server, max: this.max, dropped: this.#dropped }, 'connection limit reached; new connections are closed at once (MAX_CONNECTIONS)');
+    this.log.warn(
+      { server, max: this.max, dropped: this.#dropped },
+      'connection limit reached; new connections are closed at once (MAX_CONNECTIONS)',
+    );
   }
 
   #error(server: string, err: NodeJS.ErrnoException): void {

@@ -25,8 +25,15 @@ export function durableWrites(state: StateManager): Middleware {
   return async (ctx, next) => {
     if (!MUTATING.has(ctx.method)) return next();
     if (!state.writable && !NOT_REFUSED.test(ctx.path)) {
-      const why = !state.loaded ? 'the stored state has not been read yet' : !state.store.connected ? `the ${state.store.kind} store is unreachable` : `the last write to the ${state.store.kind} store failed`;
-      throw new AppError('SM_ERR_STORE_UNAVAILABLE', `The state store cannot be written right now (${why}); nothing was changed. Retry when /health shows the store ok`);
+      const why = !state.loaded
+        ? 'the stored state has not been read yet'
+        : !state.store.connected
+          ? `the ${state.store.kind} store is unreachable`
+          : `the last write to the ${state.store.kind} store failed`;
+      throw new AppError(
+        'SM_ERR_STORE_UNAVAILABLE',
+        `The state store cannot be written right now (${why}); nothing was changed. Retry when /health shows the store ok`,
+      );
     }
     const before = state.version;
     await next();

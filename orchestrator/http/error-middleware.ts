@@ -21,8 +21,12 @@ export function errorMiddleware(fallback: Logger): Middleware<{ log?: Logger }> 
         const allow = ctx.response.get('Allow');
         const allowed = allow ? allow.split(/,\s*/) : [];
         throw ctx.status === 405
-          ? new AppError('SM_ERR_METHOD_NOT_ALLOWED', `${ctx.method} is not allowed on ${ctx.path}; allowed: ${allowed.join(', ')}`, { allow: allowed })
-          : new AppError('SM_ERR_NOT_IMPLEMENTED', `${ctx.method} is not implemented; allowed on ${ctx.path}: ${allowed.join(', ')}`, { allow: allowed });
+          ? new AppError('SM_ERR_METHOD_NOT_ALLOWED', `${ctx.method} is not allowed on ${ctx.path}; allowed: ${allowed.join(', ')}`, {
+              allow: allowed,
+            })
+          : new AppError('SM_ERR_NOT_IMPLEMENTED', `${ctx.method} is not implemented; allowed on ${ctx.path}: ${allowed.join(', ')}`, {
+              allow: allowed,
+            });
       }
     } catch (err) {
       let app: AppError;

@@ -45,9 +45,11 @@ export function ifMatch(ctx: Context): IfMatch | undefined {
   if (!raw || raw === '*') return undefined;
   const tags = parseEntityTags(raw);
   if (!tags) {
-    throw new AppError('SM_ERR_VALIDATION', `If-Match must be * or a list of quoted entity tags such as "17", got ${JSON.stringify(raw.slice(0, 80))}`, [
-      { path: 'If-Match', message: 'Expected * or "<etag>"[, "<etag>"...]' },
-    ]);
+    throw new AppError(
+      'SM_ERR_VALIDATION',
+      `If-Match must be * or a list of quoted entity tags such as "17", got ${JSON.stringify(raw.slice(0, 80))}`,
+      [{ path: 'If-Match', message: 'Expected * or "<etag>"[, "<etag>"...]' }],
+    );
   }
   return tags.filter((t) => !t.weak && /^\d{1,15}$/.test(t.opaque)).map((t) => Number(t.opaque));
 }

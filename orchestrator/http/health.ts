@@ -13,7 +13,12 @@ const CLOCK_STALL_MS = 5000;
  * True when `cmd` is an executable file: a path, or a name found on PATH.
  */
 export async function executableFound(cmd: string): Promise<boolean> {
-  const candidates = cmd.includes('/') ? [cmd] : (process.env['PATH'] ?? '').split(delimiter).filter(Boolean).map((d) => join(d, cmd));
+  const candidates = cmd.includes('/')
+    ? [cmd]
+    : (process.env['PATH'] ?? '')
+        .split(delimiter)
+        .filter(Boolean)
+        .map((d) => join(d, cmd));
   for (const c of candidates) {
     try {
       await access(c, constants.X_OK);
@@ -42,7 +47,10 @@ function streamProblems(pipeline: StreamPipeline): { stream: { isLive: boolean; 
   const s = pipeline.status();
   return {
     stream: { isLive: s.isLive, stoppedInError: !s.isLive && typeof s.error === 'string' && s.error !== '' },
-    failedOutputs: pipeline.outputs().filter((o) => o.state === 'failed').map((o) => o.id),
+    failedOutputs: pipeline
+      .outputs()
+      .filter((o) => o.state === 'failed')
+      .map((o) => o.id),
   };
 }
 
@@ -80,7 +88,9 @@ export function healthRoutes(router: Router, deps: HealthDeps): void {
       store: deps.state.health().connected,
       stream: !stream.stoppedInError,
     };
-    const failing = Object.entries(checks).filter(([, ok]) => !ok).map(([name]) => name);
+    const failing = Object.entries(checks)
+      .filter(([, ok]) => !ok)
+      .map(([name]) => name);
     ctx.status = failing.length ? 503 : 200;
     ctx.body = { status: failing.length ? 'unready' : 'ready', failing, checks };
   });

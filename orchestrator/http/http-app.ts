@@ -85,7 +85,17 @@ export function createHttpApp(deps: HttpDeps): Koa {
   app.use(authorize(deps.tokens, deps.metrics));
   app.use(durableWrites(deps.state));
   // DELETE bodies are parsed too (and so depth-checked): a body on any mutating route is refused or used, never skipped unread.
-  app.use(koaBody({ json: true, jsonLimit: JSON_LIMIT, jsonStrict: true, multipart: false, urlencoded: false, text: false, parsedMethods: [HttpMethodEnum.POST, HttpMethodEnum.PUT, HttpMethodEnum.PATCH, HttpMethodEnum.DELETE] }));
+  app.use(
+    koaBody({
+      json: true,
+      jsonLimit: JSON_LIMIT,
+      jsonStrict: true,
+      multipart: false,
+      urlencoded: false,
+      text: false,
+      parsedMethods: [HttpMethodEnum.POST, HttpMethodEnum.PUT, HttpMethodEnum.PATCH, HttpMethodEnum.DELETE],
+    }),
+  );
   app.use(jsonDepthLimit());
 
   const root = new Router();

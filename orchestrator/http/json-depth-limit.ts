@@ -11,7 +11,8 @@ import { MAX_JSON_DEPTH, deeperThan } from '../../shared/json-depth.js';
 export function jsonDepthLimit(max: number = MAX_JSON_DEPTH): Middleware {
   return async (ctx, next) => {
     const body: unknown = (ctx.request as { body?: unknown }).body;
-    if (deeperThan(body, max)) throw new AppError('SM_ERR_VALIDATION', `The JSON body nests arrays or objects more than ${max} levels deep`, { maxDepth: max });
+    if (deeperThan(body, max))
+      throw new AppError('SM_ERR_VALIDATION', `The JSON body nests arrays or objects more than ${max} levels deep`, { maxDepth: max });
     await next();
   };
 }

@@ -17,7 +17,11 @@ function mainView(pipeline: StreamPipeline): OutputView {
 }
 
 function notMain(id: string): string {
-  if (id === MAIN) throw new AppError('SM_ERR_VALIDATION', 'The "main" output is the config\'s output: change it with PATCH /stream/config {"output":{"url":...}}');
+  if (id === MAIN)
+    throw new AppError(
+      'SM_ERR_VALIDATION',
+      'The "main" output is the config\'s output: change it with PATCH /stream/config {"output":{"url":...}}',
+    );
   return id;
 }
 

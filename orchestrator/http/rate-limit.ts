@@ -36,10 +36,13 @@ export function rateLimit(o: RateLimitOptions): Middleware<AuthState> {
   const memory = ratelimit({ ...common, driver: 'memory', db: memoryDb });
   // koa-ratelimit's memory driver never forgets a key; sweep expired windows so that many
   // distinct IPs cannot grow the map without bound.
-  const sweep = setInterval(() => {
-    const now = Date.now() / 1000;
-    for (const [k, v] of memoryDb) if (v.reset < now) memoryDb.delete(k);
-  }, Math.max(1000, o.windowMs));
+  const sweep = setInterval(
+    () => {
+      const now = Date.now() / 1000;
+      for (const [k, v] of memoryDb) if (v.reset < now) memoryDb.delete(k);
+    },
+    Math.max(1000, o.windowMs),
+  );
   sweep.unref();
   if (!o.redis) return memory as Middleware<AuthState>;
 

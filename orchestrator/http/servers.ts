@@ -67,7 +67,10 @@ export class Servers {
     this.http = createServer(options, handlers.api);
     handlers.ws.attach(this.http, WS_PATHS);
     this.budget = new ConnectionBudget(config.net.maxConnections ?? defaultMaxConnections(), log.child({ component: 'net' }));
-    this.wsServer = config.wsPort === null ? null : createServer(options, (_req, res) => void res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket only'));
+    this.wsServer =
+      config.wsPort === null
+        ? null
+        : createServer(options, (_req, res) => void res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket only'));
     if (this.wsServer) handlers.ws.attach(this.wsServer);
     this.metricsServer = config.metricsPort === null ? null : createServer(options, handlers.metrics);
   }

@@ -95,70 +95,205 @@ export class Metrics {
     // flags them); `nodejs_active_handles` etc. carry the same counts by type.
     for (const name of DEFAULT_GAUGES_NAMED_TOTAL) this.registry.removeSingleMetric(name);
 
-    new Gauge({ name: `${PREFIX}pool_threads`, help: 'Render worker threads', registers, collect() { this.set(src.pool?.().threads ?? 0); } });
-    new Gauge({ name: `${PREFIX}pool_utilization_ratio`, help: "Workers' busy share over the last second or more: time on tasks (job ring jobs and preview encodes) / (wall time x threads), 0..1", registers, collect() { this.set(src.pool?.().utilization ?? 0); } });
+    new Gauge({
+      name: `${PREFIX}pool_threads`,
+      help: 'Render worker threads',
+      registers,
+      collect() {
+        this.set(src.pool?.().threads ?? 0);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}pool_utilization_ratio`,
+      help: "Workers' busy share over the last second or more: time on tasks (job ring jobs and preview encodes) / (wall time x threads), 0..1",
+      registers,
+      collect() {
+        this.set(src.pool?.().utilization ?? 0);
+      },
+    });
     new Counter({
-      name: `${PREFIX}pool_busy_seconds_total`, help: 'Time the render workers spent on tasks (job ring jobs and preview encodes), all threads together; rate() / pool_threads is the utilisation', registers,
+      name: `${PREFIX}pool_busy_seconds_total`,
+      help: 'Time the render workers spent on tasks (job ring jobs and preview encodes), all threads together; rate() / pool_threads is the utilisation',
+      registers,
       collect() {
         this.reset();
         this.inc(src.pool?.().busySeconds ?? 0);
       },
     });
-    new Gauge({ name: `${PREFIX}pool_queue_size`, help: 'Jobs waiting for a job ring slot, a free worker or the threads to start', registers, collect() { this.set(src.pool?.().queueSize ?? 0); } });
-    this.poolTaskWait = new Histogram({ name: `${PREFIX}pool_task_wait_seconds`, help: 'Time a task waited in the queue and in transit', labelNames: ['task'], buckets: FRAME_BUCKETS, registers });
-    this.poolTaskRun = new Histogram({ name: `${PREFIX}pool_task_run_seconds`, help: 'Time a task ran in a worker', labelNames: ['task'], buckets: FRAME_BUCKETS, registers });
-    this.poolTasks = new Counter({ name: `${PREFIX}pool_tasks_total`, help: 'Tasks finished, by task and result (completed|failed|timeout|rejected: queue full)', labelNames: ['task', 'result'], registers });
-    this.workerRestarts = new Counter({ name: `${PREFIX}pool_worker_restarts_total`, help: 'Worker threads started to replace one that died', registers });
+    new Gauge({
+      name: `${PREFIX}pool_queue_size`,
+      help: 'Jobs waiting for a job ring slot, a free worker or the threads to start',
+      registers,
+      collect() {
+        this.set(src.pool?.().queueSize ?? 0);
+      },
+    });
+    this.poolTaskWait = new Histogram({
+      name: `${PREFIX}pool_task_wait_seconds`,
+      help: 'Time a task waited in the queue and in transit',
+      labelNames: ['task'],
+      buckets: FRAME_BUCKETS,
+      registers,
+    });
+    this.poolTaskRun = new Histogram({
+      name: `${PREFIX}pool_task_run_seconds`,
+      help: 'Time a task ran in a worker',
+      labelNames: ['task'],
+      buckets: FRAME_BUCKETS,
+      registers,
+    });
+    this.poolTasks = new Counter({
+      name: `${PREFIX}pool_tasks_total`,
+      help: 'Tasks finished, by task and result (completed|failed|timeout|rejected: queue full)',
+      labelNames: ['task', 'result'],
+      registers,
+    });
+    this.workerRestarts = new Counter({
+      name: `${PREFIX}pool_worker_restarts_total`,
+      help: 'Worker threads started to replace one that died',
+      registers,
+    });
 
     this.framesRendered = new Counter({ name: `${PREFIX}frames_rendered_total`, help: 'Frames rendered and composited', registers });
-    this.framesDelivered = new Counter({ name: `${PREFIX}frames_delivered_total`, help: 'Frames written to the encoder (new, held or repeated)', registers });
-    this.framesDropped = new Counter({ name: `${PREFIX}frames_dropped_total`, help: 'Frame intervals without a new frame, by reason', labelNames: ['reason'], registers });
+    this.framesDelivered = new Counter({
+      name: `${PREFIX}frames_delivered_total`,
+      help: 'Frames written to the encoder (new, held or repeated)',
+      registers,
+    });
+    this.framesDropped = new Counter({
+      name: `${PREFIX}frames_dropped_total`,
+      help: 'Frame intervals without a new frame, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
     for (const reason of ['render_late', 'render_queue_full', 'encoder_backpressure', 'error']) this.framesDropped.inc({ reason }, 0);
-    new Gauge({ name: `${PREFIX}target_fps`, help: 'Target frames per second', registers, collect() { this.set(src.pipeline?.().targetFPS ?? 0); } });
-    new Gauge({ name: `${PREFIX}fps`, help: 'Measured frames per second over the last second', registers, collect() { this.set(src.pipeline?.().fps ?? 0); } });
-    new Gauge({ name: `${PREFIX}live`, help: '1 while the stream is live', registers, collect() { this.set(src.pipeline?.().isLive ? 1 : 0); } });
-    this.frameTime = new Histogram({ name: `${PREFIX}frame_stage_seconds`, help: 'Time per frame by stage (render, composite, encode_write)', labelNames: ['stage'], buckets: FRAME_BUCKETS, registers });
-    this.layerRender = new Histogram({ name: `${PREFIX}layer_render_seconds`, help: 'Worker time to render one layer, by layer type', labelNames: ['type'], buckets: FRAME_BUCKETS, registers });
-    this.layersRendered = new Counter({ name: `${PREFIX}layers_rendered_total`, help: 'Layer renders (content changed or animated)', registers });
-    this.layerFailures = new Counter({ name: `${PREFIX}layer_render_failures_total`, help: 'Layer renders that failed, by layer type and reason (error: threw or its worker died, timeout, overrun: took longer than its render budget, memory); the last good pixels were shown', labelNames: ['type', 'reason'], registers });
-    this.layersReused = new Counter({ name: `${PREFIX}layers_reused_total`, help: 'Layers composited from their last pixels without a render', registers });
-
-    this.encoderStarts = new Counter({ name: `${PREFIX}encoder_starts_total`, help: 'ffmpeg processes started', registers });
-    this.encoderRestarts = new Counter({ name: `${PREFIX}encoder_restarts_total`, help: 'ffmpeg restarts while live (config change or failure)', registers });
-    this.encoderInputBytes = new Counter({ name: `${PREFIX}encoder_input_bytes_total`, help: 'Raw frame bytes written to ffmpeg', registers });
-    this.encoderOutputBytes = new Gauge({ name: `${PREFIX}encoder_output_bytes`, help: "Bytes the current ffmpeg has written (its -progress total_size)", registers });
-    this.encoderSpeed = new Gauge({ name: `${PREFIX}encoder_speed_ratio`, help: "ffmpeg's encoding speed relative to real time (-progress speed)", registers });
-    this.encoderBitrate = new Gauge({ name: `${PREFIX}encoder_output_bytes_per_second`, help: 'Output rate reported by ffmpeg (-progress bitrate / 8; x 8 for bits per second)', registers });
     new Gauge({
-      name: `${PREFIX}output_state`, help: '1 for each output\'s current state (connecting|live|reconnecting|failed|stopped), by output id; no URLs in labels', labelNames: ['output', 'state'], registers,
+      name: `${PREFIX}target_fps`,
+      help: 'Target frames per second',
+      registers,
       collect() {
-        this.reset();
-        for (const o of src.outputs?.() ?? []) for (const state of OutputStateSchema.options) this.set({ output: o.id, state }, o.state === state ? 1 : 0);
+        this.set(src.pipeline?.().targetFPS ?? 0);
       },
     });
     new Gauge({
-      name: `${PREFIX}output_restarts`, help: 'Reconnects/restarts of each output in the current live session', labelNames: ['output'], registers,
+      name: `${PREFIX}fps`,
+      help: 'Measured frames per second over the last second',
+      registers,
+      collect() {
+        this.set(src.pipeline?.().fps ?? 0);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}live`,
+      help: '1 while the stream is live',
+      registers,
+      collect() {
+        this.set(src.pipeline?.().isLive ? 1 : 0);
+      },
+    });
+    this.frameTime = new Histogram({
+      name: `${PREFIX}frame_stage_seconds`,
+      help: 'Time per frame by stage (render, composite, encode_write)',
+      labelNames: ['stage'],
+      buckets: FRAME_BUCKETS,
+      registers,
+    });
+    this.layerRender = new Histogram({
+      name: `${PREFIX}layer_render_seconds`,
+      help: 'Worker time to render one layer, by layer type',
+      labelNames: ['type'],
+      buckets: FRAME_BUCKETS,
+      registers,
+    });
+    this.layersRendered = new Counter({
+      name: `${PREFIX}layers_rendered_total`,
+      help: 'Layer renders (content changed or animated)',
+      registers,
+    });
+    this.layerFailures = new Counter({
+      name: `${PREFIX}layer_render_failures_total`,
+      help: 'Layer renders that failed, by layer type and reason (error: threw or its worker died, timeout, overrun: took longer than its render budget, memory); the last good pixels were shown',
+      labelNames: ['type', 'reason'],
+      registers,
+    });
+    this.layersReused = new Counter({
+      name: `${PREFIX}layers_reused_total`,
+      help: 'Layers composited from their last pixels without a render',
+      registers,
+    });
+
+    this.encoderStarts = new Counter({ name: `${PREFIX}encoder_starts_total`, help: 'ffmpeg processes started', registers });
+    this.encoderRestarts = new Counter({
+      name: `${PREFIX}encoder_restarts_total`,
+      help: 'ffmpeg restarts while live (config change or failure)',
+      registers,
+    });
+    this.encoderInputBytes = new Counter({
+      name: `${PREFIX}encoder_input_bytes_total`,
+      help: 'Raw frame bytes written to ffmpeg',
+      registers,
+    });
+    this.encoderOutputBytes = new Gauge({
+      name: `${PREFIX}encoder_output_bytes`,
+      help: 'Bytes the current ffmpeg has written (its -progress total_size)',
+      registers,
+    });
+    this.encoderSpeed = new Gauge({
+      name: `${PREFIX}encoder_speed_ratio`,
+      help: "ffmpeg's encoding speed relative to real time (-progress speed)",
+      registers,
+    });
+    this.encoderBitrate = new Gauge({
+      name: `${PREFIX}encoder_output_bytes_per_second`,
+      help: 'Output rate reported by ffmpeg (-progress bitrate / 8; x 8 for bits per second)',
+      registers,
+    });
+    new Gauge({
+      name: `${PREFIX}output_state`,
+      help: "1 for each output's current state (connecting|live|reconnecting|failed|stopped), by output id; no URLs in labels",
+      labelNames: ['output', 'state'],
+      registers,
+      collect() {
+        this.reset();
+        for (const o of src.outputs?.() ?? [])
+          for (const state of OutputStateSchema.options) this.set({ output: o.id, state }, o.state === state ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}output_restarts`,
+      help: 'Reconnects/restarts of each output in the current live session',
+      labelNames: ['output'],
+      registers,
       collect() {
         this.reset();
         for (const o of src.outputs?.() ?? []) this.set({ output: o.id }, o.restarts);
       },
     });
     new Gauge({
-      name: `${PREFIX}output_bytes`, help: 'Bytes the output\'s current ffmpeg has written (its -progress total_size; for HLS, which reports none, the bytes passed to it), by output id', labelNames: ['output'], registers,
+      name: `${PREFIX}output_bytes`,
+      help: "Bytes the output's current ffmpeg has written (its -progress total_size; for HLS, which reports none, the bytes passed to it), by output id",
+      labelNames: ['output'],
+      registers,
       collect() {
         this.reset();
         for (const o of src.outputs?.() ?? []) this.set({ output: o.id }, o.bytes);
       },
     });
     new Gauge({
-      name: `${PREFIX}output_bytes_per_second`, help: 'Output rate as ffmpeg reports it (bitrate / 8; for HLS, bytes passed on over media time written), by output id (absent before its first report)', labelNames: ['output'], registers,
+      name: `${PREFIX}output_bytes_per_second`,
+      help: 'Output rate as ffmpeg reports it (bitrate / 8; for HLS, bytes passed on over media time written), by output id (absent before its first report)',
+      labelNames: ['output'],
+      registers,
       collect() {
         this.reset();
         for (const o of src.outputs?.() ?? []) if (o.bitrateBps !== null) this.set({ output: o.id }, o.bitrateBps / 8);
       },
     });
     new Gauge({
-      name: `${PREFIX}output_up`, help: '1 while the output is being written, by output kind (rtmp|file); no URLs in labels', labelNames: ['kind'], registers,
+      name: `${PREFIX}output_up`,
+      help: '1 while the output is being written, by output kind (rtmp|file); no URLs in labels',
+      labelNames: ['kind'],
+      registers,
       collect() {
         const p = src.pipeline?.();
         const kind = p?.output && /^rtmps?:/i.test(p.output) ? 'rtmp' : 'file';
@@ -168,25 +303,79 @@ export class Metrics {
     });
 
     new Gauge({
-      name: `${PREFIX}ws_clients`, help: 'WebSocket clients by channel', labelNames: ['channel'], registers,
+      name: `${PREFIX}ws_clients`,
+      help: 'WebSocket clients by channel',
+      labelNames: ['channel'],
+      registers,
       collect() {
         for (const [channel, n] of Object.entries(src.ws?.() ?? {})) this.set({ channel }, n);
       },
     });
-    new Gauge({ name: `${PREFIX}ws_buffered_bytes`, help: 'Bytes queued for WebSocket clients, all together (bounded by the congestion threshold per client)', registers, collect() { this.set(src.wsBuffered?.() ?? 0); } });
-    this.wsMessages = new Counter({ name: `${PREFIX}ws_messages_sent_total`, help: 'WebSocket messages sent, by type', labelNames: ['type'], registers });
-    this.wsPreviewSkipped = new Counter({ name: `${PREFIX}ws_preview_frames_skipped_total`, help: 'Preview frames not sent to a congested client', registers });
-    this.wsRateLimited = new Counter({ name: `${PREFIX}ws_messages_rate_limited_total`, help: 'Client WebSocket messages ignored for exceeding WS_MESSAGE_RATE', registers });
-    this.authFailures = new Counter({ name: `${PREFIX}auth_failures_total`, help: 'Requests and upgrades refused for a missing or wrong token (http|ws)', labelNames: ['transport'], registers });
+    new Gauge({
+      name: `${PREFIX}ws_buffered_bytes`,
+      help: 'Bytes queued for WebSocket clients, all together (bounded by the congestion threshold per client)',
+      registers,
+      collect() {
+        this.set(src.wsBuffered?.() ?? 0);
+      },
+    });
+    this.wsMessages = new Counter({
+      name: `${PREFIX}ws_messages_sent_total`,
+      help: 'WebSocket messages sent, by type',
+      labelNames: ['type'],
+      registers,
+    });
+    this.wsPreviewSkipped = new Counter({
+      name: `${PREFIX}ws_preview_frames_skipped_total`,
+      help: 'Preview frames not sent to a congested client',
+      registers,
+    });
+    this.wsRateLimited = new Counter({
+      name: `${PREFIX}ws_messages_rate_limited_total`,
+      help: 'Client WebSocket messages ignored for exceeding WS_MESSAGE_RATE',
+      registers,
+    });
+    this.authFailures = new Counter({
+      name: `${PREFIX}auth_failures_total`,
+      help: 'Requests and upgrades refused for a missing or wrong token (http|ws)',
+      labelNames: ['transport'],
+      registers,
+    });
 
-    this.httpDuration = new Histogram({ name: `${PREFIX}http_request_duration_seconds`, help: 'HTTP requests by route template, method and status', labelNames: ['route', 'method', 'status'], buckets: HTTP_BUCKETS, registers });
+    this.httpDuration = new Histogram({
+      name: `${PREFIX}http_request_duration_seconds`,
+      help: 'HTTP requests by route template, method and status',
+      labelNames: ['route', 'method', 'status'],
+      buckets: HTTP_BUCKETS,
+      registers,
+    });
 
-    this.storeOps = new Counter({ name: `${PREFIX}store_operations_total`, help: 'State store operations (save|load|metrics)', labelNames: ['op'], registers });
-    this.storeFailures = new Counter({ name: `${PREFIX}store_failures_total`, help: 'Failed state store operations', labelNames: ['op'], registers });
-    new Gauge({ name: `${PREFIX}store_connected`, help: '1 while the state store is reachable', registers, collect() { this.set(src.store?.().connected ? 1 : 0); } });
+    this.storeOps = new Counter({
+      name: `${PREFIX}store_operations_total`,
+      help: 'State store operations (save|load|metrics)',
+      labelNames: ['op'],
+      registers,
+    });
+    this.storeFailures = new Counter({
+      name: `${PREFIX}store_failures_total`,
+      help: 'Failed state store operations',
+      labelNames: ['op'],
+      registers,
+    });
+    new Gauge({
+      name: `${PREFIX}store_connected`,
+      help: '1 while the state store is reachable',
+      registers,
+      collect() {
+        this.set(src.store?.().connected ? 1 : 0);
+      },
+    });
 
     new Gauge({
-      name: `${PREFIX}disk_free_bytes`, help: 'Bytes free for the server on the filesystem of DATA_DIR (dir="data") and RECORDINGS_DIR (dir="recordings"), statfs at scrape time', labelNames: ['dir'], registers,
+      name: `${PREFIX}disk_free_bytes`,
+      help: 'Bytes free for the server on the filesystem of DATA_DIR (dir="data") and RECORDINGS_DIR (dir="recordings"), statfs at scrape time',
+      labelNames: ['dir'],
+      registers,
       async collect() {
         const dirs = Object.entries(src.dirs?.() ?? {});
         const free = await Promise.all(dirs.map(([, path]) => diskFreeBytes(path)));
@@ -196,7 +385,11 @@ export class Metrics {
         });
       },
     });
-    this.recordingsRemoved = new Counter({ name: `${PREFIX}recordings_removed_total`, help: 'Recordings removed because the ffmpeg that wrote them exited leaving them empty or unreadable (e.g. restarts on a full disk)', registers });
+    this.recordingsRemoved = new Counter({
+      name: `${PREFIX}recordings_removed_total`,
+      help: 'Recordings removed because the ffmpeg that wrote them exited leaving them empty or unreadable (e.g. restarts on a full disk)',
+      registers,
+    });
   }
 
   /** The exposition text and its content type. */

@@ -133,7 +133,11 @@ export class Animator extends EventEmitter<{ ended: [AnimationEndedPayload]; rev
       let content = layer.content;
       if (m.play && t >= m.play.until && content.type === 'character') content = { ...content, animation: 'idle' };
       out ??= [...entries];
-      out[i] = { ...entry, layer: { ...layer, transform, opacity, visible, content }, revision: resized ? freshRevision() : entry.revision };
+      out[i] = {
+        ...entry,
+        layer: { ...layer, transform, opacity, visible, content },
+        revision: resized ? freshRevision() : entry.revision,
+      };
     });
     return out ?? entries;
   }
@@ -186,7 +190,14 @@ export class Animator extends EventEmitter<{ ended: [AnimationEndedPayload]; rev
       const shown = running ? valueAt(running, now) : read(e.previous, p);
       if (anim && e.tween && shown !== undefined && target !== undefined && shown !== target) {
         if (running) this.#close(running.anim, now, true);
-        m.tweens.set(p, { from: shown, to: target, start: now + e.tween.delayMs, duration: e.tween.durationMs, ease: easingFn(e.tween.easing), anim });
+        m.tweens.set(p, {
+          from: shown,
+          to: target,
+          start: now + e.tween.delayMs,
+          duration: e.tween.durationMs,
+          ease: easingFn(e.tween.easing),
+          anim,
+        });
         anim.properties.push(p);
         anim.open++;
       } else if (running && running.to !== target) {
@@ -209,7 +220,16 @@ export class Animator extends EventEmitter<{ ended: [AnimationEndedPayload]; rev
       if (vt && vt.type !== 'cut' && vt.durationMs > 0) {
         const a = this.#anim(id, e.version, e.layer.visible ? 'show' : 'hide');
         a.open = 1;
-        m.reveal = { from: current, to: target, start: now, duration: vt.durationMs, ease: easingFn(vt.easing), mode: vt.type, edge: vt.edge, anim: a };
+        m.reveal = {
+          from: current,
+          to: target,
+          start: now,
+          duration: vt.durationMs,
+          ease: easingFn(vt.easing),
+          mode: vt.type,
+          edge: vt.edge,
+          anim: a,
+        };
       }
     }
 
@@ -275,10 +295,13 @@ export class Animator extends EventEmitter<{ ended: [AnimationEndedPayload]; rev
     this.close();
     if (next === Infinity) return;
     this.#timerAt = next;
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      this.sweep(this.#clock.now());
-    }, Math.max(1, Math.ceil(next - this.#clock.now())));
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = null;
+        this.sweep(this.#clock.now());
+      },
+      Math.max(1, Math.ceil(next - this.#clock.now())),
+    );
     this.#timer.unref();
   }
 }

@@ -81,10 +81,13 @@ export class SceneSwitcher extends EventEmitter<{ ended: [AnimationEndedPayload]
   #arm(): void {
     const f = this.#fade;
     if (!f) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      this.sweep(this.#clock.now());
-    }, Math.max(1, Math.ceil(f.start + f.duration - this.#clock.now())));
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = null;
+        this.sweep(this.#clock.now());
+      },
+      Math.max(1, Math.ceil(f.start + f.duration - this.#clock.now())),
+    );
     this.#timer.unref();
   }
 

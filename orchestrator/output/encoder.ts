@@ -11,8 +11,7 @@ import type { OutputProcess } from './supervised-output.js';
 
 /** How an encoder process ended, as a tagged union. */
 export type EncoderExit =
-  | { state: 'exited'; code: 0 }
-  | { state: 'failed'; code: number | null; signal: NodeJS.Signals | null; message: string };
+  { state: 'exited'; code: 0 } | { state: 'failed'; code: number | null; signal: NodeJS.Signals | null; message: string };
 
 /** Lines of ffmpeg's stderr kept for error reports. */
 const STDERR_LINES = 20;
@@ -48,7 +47,13 @@ export class Encoder implements OutputProcess {
    * @param ffmpegPath the ffmpeg binary (a name on PATH or a path)
    * @throws Error when the job's output has no known container
    */
-  constructor(ffmpegPath: string, job: EncodeJob, private readonly pool: FramePool, log: Logger, metrics?: Metrics) {
+  constructor(
+    ffmpegPath: string,
+    job: EncodeJob,
+    private readonly pool: FramePool,
+    log: Logger,
+    metrics?: Metrics,
+  ) {
     this.args = buildFfmpegArgs(job);
     this.output = job.output;
     this.#metrics = metrics;
@@ -83,7 +88,9 @@ export class Encoder implements OutputProcess {
         this.#exit = exit;
         resolve(exit);
       };
-      this.#proc.on('error', (err) => done({ state: 'failed', code: null, signal: null, message: `ffmpeg could not start: ${err.message}` }));
+      this.#proc.on('error', (err) =>
+        done({ state: 'failed', code: null, signal: null, message: `ffmpeg could not start: ${err.message}` }),
+      );
       this.#proc.on('close', (code, signal) => {
         if (code === 0) done({ state: 'exited', code: 0 });
         else done({ state: 'failed', code, signal, message: this.#stderr.last(3).join(' | ') || `ffmpeg exited with ${code ?? signal}` });

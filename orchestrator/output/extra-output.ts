@@ -50,7 +50,16 @@ export class ExtraOutput {
       wanted: options.wanted,
       onChange: (event) => {
         const v = this.view();
-        options.onChange({ id: v.id, url: v.url, restarts: v.restarts, lastError: v.lastError, bytes: v.bytes, bitrateBps: v.bitrateBps, file: v.file, ...event });
+        options.onChange({
+          id: v.id,
+          url: v.url,
+          restarts: v.restarts,
+          lastError: v.lastError,
+          bytes: v.bytes,
+          bitrateBps: v.bitrateBps,
+          file: v.file,
+          ...event,
+        });
       },
     });
   }
@@ -91,7 +100,12 @@ export class ExtraOutput {
     const encoder = this.encoder;
     const group = this.#o.groups.get({ width: s.width, height: s.height, targetFPS: s.targetFPS, encoder });
     this.location = location;
-    const muxer = new Muxer(this.#o.ffmpegPath, args, this.#o.log.child({ component: 'muxer', output: this.spec.id }), secretsOf(this.spec.url ?? ''));
+    const muxer = new Muxer(
+      this.#o.ffmpegPath,
+      args,
+      this.#o.log.child({ component: 'muxer', output: this.spec.id }),
+      secretsOf(this.spec.url ?? ''),
+    );
     this.group = encodeGroupKey(encoder);
     group.fanout.add(muxer);
     const file = this.spec.kind === 'file';

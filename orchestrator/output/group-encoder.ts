@@ -25,15 +25,28 @@ export class GroupEncoder {
   /** Frames refused because the queue was full. */
   dropped = 0;
 
-  constructor(ffmpegPath: string, job: Omit<EncodeJob, 'output'>, private readonly pool: FramePool, log: Logger) {
+  constructor(
+    ffmpegPath: string,
+    job: Omit<EncodeJob, 'output'>,
+    private readonly pool: FramePool,
+    log: Logger,
+  ) {
     const args = [
-      '-hide_banner', '-loglevel', 'warning', '-nostats',
+      '-hide_banner',
+      '-loglevel',
+      'warning',
+      '-nostats',
       ...encodeArgs(job),
-      '-f', 'mpegts',
-      '-mpegts_pmt_start_pid', String(PMT_PID),
-      '-mpegts_start_pid', String(VIDEO_PID),
-      '-muxdelay', '0',
-      '-flush_packets', '1',
+      '-f',
+      'mpegts',
+      '-mpegts_pmt_start_pid',
+      String(PMT_PID),
+      '-mpegts_start_pid',
+      String(VIDEO_PID),
+      '-muxdelay',
+      '0',
+      '-flush_packets',
+      '1',
       'pipe:1',
     ];
     log.info({ args }, 'starting shared encoder');

@@ -148,7 +148,13 @@ export class MainOutput {
   #spawn(): Encoder {
     const s = this.#o.stream();
     const output = this.#o.paths.resolveOutput(s.output.url);
-    const encoder = new Encoder(this.#o.ffmpegPath, { width: s.width, height: s.height, targetFPS: s.targetFPS, encoder: s.encoder, output }, this.#o.pool(), this.#o.log, this.#o.metrics);
+    const encoder = new Encoder(
+      this.#o.ffmpegPath,
+      { width: s.width, height: s.height, targetFPS: s.targetFPS, encoder: s.encoder, output },
+      this.#o.pool(),
+      this.#o.log,
+      this.#o.metrics,
+    );
     this.#lastOutput = output;
     void encoder.exited.then(() => {
       if (!isNetworkOutput(output)) this.#o.onFileExit(output);

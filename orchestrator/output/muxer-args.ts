@@ -24,7 +24,10 @@ export function timestamped(path: string): string {
 export function muxerArgs(spec: OutputSpec, dirs: { dataDir: string; paths: OutputPolicy }): { args: string[]; location: string | null } {
   switch (spec.kind) {
     case 'rtmp':
-      return { args: ['-bsf:a', 'aac_adtstoasc', '-f', 'flv', '-flvflags', 'no_duration_filesize', ffmpegTarget(spec.url!)], location: null };
+      return {
+        args: ['-bsf:a', 'aac_adtstoasc', '-f', 'flv', '-flvflags', 'no_duration_filesize', ffmpegTarget(spec.url!)],
+        location: null,
+      };
     case 'srt':
       return { args: ['-f', 'mpegts', ffmpegTarget(spec.url!)], location: null };
     case 'file': {
@@ -40,11 +43,16 @@ export function muxerArgs(spec: OutputSpec, dirs: { dataDir: string; paths: Outp
       mkdirSync(dir, { recursive: true });
       return {
         args: [
-          '-f', 'hls',
-          '-hls_time', String(HLS_TIME_S),
-          '-hls_list_size', String(HLS_LIST_SIZE),
-          '-hls_flags', 'delete_segments+independent_segments+temp_file',
-          '-hls_segment_filename', join(dir, 'seg-%05d.ts'),
+          '-f',
+          'hls',
+          '-hls_time',
+          String(HLS_TIME_S),
+          '-hls_list_size',
+          String(HLS_LIST_SIZE),
+          '-hls_flags',
+          'delete_segments+independent_segments+temp_file',
+          '-hls_segment_filename',
+          join(dir, 'seg-%05d.ts'),
           join(dir, 'index.m3u8'),
         ],
         location: `/stream/hls/${spec.id}/index.m3u8`,

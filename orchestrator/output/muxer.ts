@@ -45,13 +45,38 @@ export class Muxer implements TsSink, OutputProcess {
    * @param secrets parts of the destination URL that ffmpeg's messages must not carry on (stream keys)
    */
   constructor(ffmpegPath: string, args: string[], log: Logger, secrets: readonly string[] = []) {
-    const full = ['-hide_banner', '-loglevel', 'warning', '-nostats', '-progress', 'pipe:1', '-stats_period', '1', '-fflags', '+genpts+discardcorrupt', '-analyzeduration', String(PROBE_US), '-probesize', String(PROBE_BYTES), '-f', 'mpegts', '-i', 'pipe:0', '-map', '0', '-c', 'copy', ...args];
+    const full = [
+      '-hide_banner',
+      '-loglevel',
+      'warning',
+      '-nostats',
+      '-progress',
+      'pipe:1',
+      '-stats_period',
+      '1',
+      '-fflags',
+      '+genpts+discardcorrupt',
+      '-analyzeduration',
+      String(PROBE_US),
+      '-probesize',
+      String(PROBE_BYTES),
+      '-f',
+      'mpegts',
+      '-i',
+      'pipe:0',
+      '-map',
+      '0',
+      '-c',
+      'copy',
+      ...args,
+    ];
     this.#proc = spawn(ffmpegPath, full, { stdio: ['pipe', 'pipe', 'pipe'] });
     const parser = new ProgressParser();
     this.#proc.stdout.setEncoding('utf8');
     this.#proc.stdout.on('data', (chunk: string) => {
       for (const p of parser.push(chunk)) {
-        if (p.totalSizeBytes > (this.progress?.totalSizeBytes ?? 0) || p.frame > (this.progress?.frame ?? 0)) this.lastProgressAt = performance.now();
+        if (p.totalSizeBytes > (this.progress?.totalSizeBytes ?? 0) || p.frame > (this.progress?.frame ?? 0))
+          this.lastProgressAt = performance.now();
         this.progress = p;
       }
     });

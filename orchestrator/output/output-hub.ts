@@ -3,7 +3,14 @@ import type { Logger } from 'pino';
 import { AppError } from '../../shared/errors.js';
 import { LIMITS } from '../../shared/limits.js';
 import type { OutputStatus } from '../../shared/output-status.js';
-import { OutputCreateSchema, OutputPatchSchema, OutputSpecSchema, redactUrl, type OutputSpec, type OutputView } from '../../shared/outputs.js';
+import {
+  OutputCreateSchema,
+  OutputPatchSchema,
+  OutputSpecSchema,
+  redactUrl,
+  type OutputSpec,
+  type OutputView,
+} from '../../shared/outputs.js';
 import type { StreamConfig } from '../../shared/stream-config.js';
 import type { RenderPool } from '../../pool/render-pool.js';
 import { parseOrThrow } from '../../shared/validation.js';
@@ -80,8 +87,16 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
     this.#groups = new EncodeGroups(options.ffmpegPath, options.pool, this.#log, (key) => {
       for (const e of this.#entries.values()) if (e.group === key) e.sup.process?.kill();
     });
-    this.preview = new PreviewEncoder(options.preview.pool, options.preview.settings, options.log.child({ component: 'preview' }), options.pool, () => options.stream().targetFPS);
-    this.#janitor = new RecordingJanitor(ffprobeFor(options.ffmpegPath), options.log.child({ component: 'recordings' }), () => metrics?.recordingsRemoved.inc());
+    this.preview = new PreviewEncoder(
+      options.preview.pool,
+      options.preview.settings,
+      options.log.child({ component: 'preview' }),
+      options.pool,
+      () => options.stream().targetFPS,
+    );
+    this.#janitor = new RecordingJanitor(ffprobeFor(options.ffmpegPath), options.log.child({ component: 'recordings' }), () =>
+      metrics?.recordingsRemoved.inc(),
+    );
     this.#main = new MainOutput({
       ffmpegPath: options.ffmpegPath,
       stream: options.stream,
@@ -185,7 +200,8 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
     let id = draft.id;
     while (!id || (!draft.id && this.#entries.has(id))) id = `out-${this.#nextId++}`;
     if (this.#entries.has(id)) throw new AppError('SM_ERR_OUTPUT_EXISTS', `An output "${id}" already exists`);
-    if (this.#entries.size >= LIMITS.outputs) throw new AppError('SM_ERR_LIMIT_REACHED', `At most ${LIMITS.outputs} extra outputs`, { limit: 'outputs', max: LIMITS.outputs });
+    if (this.#entries.size >= LIMITS.outputs)
+      throw new AppError('SM_ERR_LIMIT_REACHED', `At most ${LIMITS.outputs} extra outputs`, { limit: 'outputs', max: LIMITS.outputs });
     const spec = parseOrThrow(OutputSpecSchema, { ...draft, id }, 'output');
     this.#o.paths.check(spec.url);
     const entry = this.#add(spec);
@@ -221,7 +237,11 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
   async patch(id: string, body: unknown): Promise<OutputView> {
     const entry = this.#entry(id);
     const patch = parseOrThrow(OutputPatchSchema, body, 'output patch');
-    const spec = parseOrThrow(OutputSpecSchema, { ...entry.spec, ...patch, encoder: { ...entry.spec.encoder, ...patch.encoder } }, 'output');
+    const spec = parseOrThrow(
+      OutputSpecSchema,
+      { ...entry.spec, ...patch, encoder: { ...entry.spec.encoder, ...patch.encoder } },
+      'output',
+    );
     this.#o.paths.check(spec.url);
     await entry.sup.stop();
     entry.spec = spec;

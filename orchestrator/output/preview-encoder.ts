@@ -77,7 +77,14 @@ export class PreviewEncoder {
     void Promise.all(
       levels.map((level) =>
         this.pool
-          .encodeImage({ frame: frame.buffer, width: frame.width, height: frame.height, targetWidth: widths[level], format: 'jpeg', quality })
+          .encodeImage({
+            frame: frame.buffer,
+            width: frame.width,
+            height: frame.height,
+            targetWidth: widths[level],
+            format: 'jpeg',
+            quality,
+          })
           .then((jpeg) => sink.pushPreview(level, jpeg.data, timestamp, frame.index)),
       ),
     )

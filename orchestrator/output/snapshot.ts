@@ -18,7 +18,13 @@ export interface SnapshotSource {
  * @param width downscale to this many pixels wide
  * @throws AppError SM_ERR_NO_FRAME when no frame buffer is free
  */
-export async function takeSnapshot(source: SnapshotSource, frames: FramePool, live: boolean, timeMs: () => number, width?: number): Promise<Buffer> {
+export async function takeSnapshot(
+  source: SnapshotSource,
+  frames: FramePool,
+  live: boolean,
+  timeMs: () => number,
+  width?: number,
+): Promise<Buffer> {
   const inflight = source.inflight;
   if (inflight) await inflight;
   const last = source.last;

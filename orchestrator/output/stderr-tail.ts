@@ -15,7 +15,13 @@ export class StderrTail {
    * @param secrets parts of the output URL to replace with `***` (see `secretsOf`)
    * @param label the debug log message
    */
-  constructor(stderr: Readable, log: Logger, private readonly max: number, secrets: readonly string[] = [], label = 'ffmpeg') {
+  constructor(
+    stderr: Readable,
+    log: Logger,
+    private readonly max: number,
+    secrets: readonly string[] = [],
+    label = 'ffmpeg',
+  ) {
     stderr.setEncoding('utf8');
     stderr.on('data', (chunk: string) => {
       for (const raw of chunk.split('\n')) {

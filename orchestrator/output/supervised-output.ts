@@ -164,7 +164,10 @@ export class SupervisedOutput<P extends OutputProcess> {
       this.#attempt = 0;
       this.#set('live', again ? 'reconnected' : 'live');
     } else if (now - proc.lastProgressAt > proc.stallLimitMs(this.#o.policy.stallMs)) {
-      this.#o.log.error({ output: this.#o.id, idleMs: Math.round(now - proc.lastProgressAt), pid: proc.pid }, 'output stalled; killing its ffmpeg');
+      this.#o.log.error(
+        { output: this.#o.id, idleMs: Math.round(now - proc.lastProgressAt), pid: proc.pid },
+        'output stalled; killing its ffmpeg',
+      );
       proc.kill();
     }
   }

@@ -38,7 +38,12 @@ export function mergeRects(r: BlockRect[]): number {
     }
   }
   if (r.length > MAX_RECTS) {
-    const box = r.reduce((a, b) => ({ x0: Math.min(a.x0, b.x0), y0: Math.min(a.y0, b.y0), x1: Math.max(a.x1, b.x1), y1: Math.max(a.y1, b.y1) }));
+    const box = r.reduce((a, b) => ({
+      x0: Math.min(a.x0, b.x0),
+      y0: Math.min(a.y0, b.y0),
+      x1: Math.max(a.x1, b.x1),
+      y1: Math.max(a.y1, b.y1),
+    }));
     r.length = 0;
     r.push(box);
   }
@@ -106,7 +111,13 @@ export class DamageTracker {
    * @param width,height frame size in pixels (even)
    * @param whole force a whole-frame result (a crossfade frame)
    */
-  update(layers: readonly CompositeLayer[], width: number, height: number, background: number, whole: boolean): readonly BlockRect[] | null {
+  update(
+    layers: readonly CompositeLayer[],
+    width: number,
+    height: number,
+    background: number,
+    whole: boolean,
+  ): readonly BlockRect[] | null {
     const sameCanvas = width === this.#width && height === this.#height && background === this.#background;
     let full = whole || !sameCanvas || layers.length !== this.#count;
     this.#rects.length = 0;
@@ -116,7 +127,12 @@ export class DamageTracker {
         const d = this.#drawn[i]!;
         const b = l.bounds;
         const moved = b.x !== d.x || b.y !== d.y || b.width !== d.width || b.height !== d.height;
-        const redrawn = l.pixels !== d.pixels || l.generation === undefined || l.generation !== d.generation || l.opacity !== d.opacity || l.opaque !== d.opaque;
+        const redrawn =
+          l.pixels !== d.pixels ||
+          l.generation === undefined ||
+          l.generation !== d.generation ||
+          l.opacity !== d.opacity ||
+          l.opaque !== d.opaque;
         if (!moved && !redrawn) continue;
         const c = l.content ?? b;
         const was = d.content;
@@ -153,7 +169,17 @@ export class DamageTracker {
     this.#count = layers.length;
     for (let i = 0; i < layers.length; i++) {
       const l = layers[i]!;
-      const d = (this.#drawn[i] ??= { pixels: null, generation: undefined, x: 0, y: 0, width: 0, height: 0, content: { x: 0, y: 0, width: 0, height: 0 }, opacity: 0, opaque: false });
+      const d = (this.#drawn[i] ??= {
+        pixels: null,
+        generation: undefined,
+        x: 0,
+        y: 0,
+        width: 0,
+        height: 0,
+        content: { x: 0, y: 0, width: 0, height: 0 },
+        opacity: 0,
+        opaque: false,
+      });
       d.pixels = l.pixels;
       d.generation = l.generation;
       d.x = l.bounds.x;

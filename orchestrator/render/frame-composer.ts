@@ -208,10 +208,27 @@ export class FrameComposer {
         frame.drawnSeq = -1;
         const outgoing = frames.acquire();
         try {
-          const incoming = this.#bands(frame, canvas, background, r.layers.filter((l) => !l.ghost), null, null);
+          const incoming = this.#bands(
+            frame,
+            canvas,
+            background,
+            r.layers.filter((l) => !l.ghost),
+            null,
+            null,
+          );
           if (outgoing) {
             outgoing.drawnSeq = -1;
-            await Promise.all([incoming, this.#bands(outgoing, canvas, background, r.layers.filter((l) => l.ghost), null, null)]);
+            await Promise.all([
+              incoming,
+              this.#bands(
+                outgoing,
+                canvas,
+                background,
+                r.layers.filter((l) => l.ghost),
+                null,
+                null,
+              ),
+            ]);
             mixFrames(frame.words, outgoing.words, r.mix);
           } else await incoming;
         } finally {
@@ -266,7 +283,14 @@ export class FrameComposer {
    * null: the RGBA is drawn already, by a crossfade's mix; only convert). Returns the slowest
    * band's I420 time, ms.
    */
-  async #bands(frame: Frame, canvas: StreamConfig, background: number, layers: readonly CompositeLayer[] | null, rects: readonly BlockRect[] | null, yuv: YuvMatrix | null): Promise<number> {
+  async #bands(
+    frame: Frame,
+    canvas: StreamConfig,
+    background: number,
+    layers: readonly CompositeLayer[] | null,
+    rects: readonly BlockRect[] | null,
+    yuv: YuvMatrix | null,
+  ): Promise<number> {
     const { width, height } = canvas;
     const service = this.#o.bands;
     const all = layers ?? [];

@@ -37,7 +37,10 @@ export class Frame {
    */
   readonly times = { renderMs: 0, compositeMs: 0, convertMs: 0 };
 
-  constructor(readonly width: number, readonly height: number) {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+  ) {
     this.buffer = new SharedArrayBuffer(frameBytes(width, height));
     this.bytes = Buffer.from(this.buffer);
     this.words = new Uint32Array(this.buffer);
@@ -59,7 +62,12 @@ export class FramePool {
    * @param max most frames ever allocated; `acquire` returns null past it
    * @param prealloc frames allocated now
    */
-  constructor(readonly width: number, readonly height: number, readonly max: number, prealloc = 2) {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    readonly max: number,
+    prealloc = 2,
+  ) {
     for (let i = 0; i < Math.min(prealloc, max); i++) this.#free.push(this.#allocate());
   }
 

@@ -17,7 +17,10 @@ export class FrameStats {
   #windowStart = performance.now();
   #sampler: NodeJS.Timeout | null = null;
 
-  constructor(targetFPS: number, private readonly metrics?: Metrics) {
+  constructor(
+    targetFPS: number,
+    private readonly metrics?: Metrics,
+  ) {
     this.state = initialStreamState(targetFPS);
   }
 

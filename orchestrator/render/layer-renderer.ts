@@ -10,7 +10,19 @@ import type { RenderProgress } from '../../pool/job-ring.js';
 import { RenderQueueFullError, WorkerTimeoutError } from '../../pool/pool-errors.js';
 import type { LayerFailureReason } from '../../shared/ws-messages.js';
 import { planBatches } from '../../pool/render-batches.js';
-import { coversCanvas, grownBuffer, isAnimated, maxLayerBytes, newSlot, pixelsOf, renderKey, renderTarget, swapFront, type LayerSlot, type Pixels } from './layer-slot.js';
+import {
+  coversCanvas,
+  grownBuffer,
+  isAnimated,
+  maxLayerBytes,
+  newSlot,
+  pixelsOf,
+  renderKey,
+  renderTarget,
+  swapFront,
+  type LayerSlot,
+  type Pixels,
+} from './layer-slot.js';
 import { GHOST_SLOT } from '../motion/scene-switcher.js';
 
 /** Renders of unchanged static content tried after a failure before waiting for a change. */
@@ -79,7 +91,11 @@ export const SCENE_LAYER_MIN_BYTES = 256 * 1024 * 1024;
 export class LayerMemoryError extends Error {
   readonly code = 'SM_ERR_LAYER_MEMORY' satisfies ErrorCode;
   constructor(bytes: number, max: number, scene = false) {
-    super(scene ? `The layer needs a ${bytes}-byte buffer; the scene's layers may have ${max} bytes together and the others hold the rest` : `The layer needs a ${bytes}-byte buffer; a layer may have ${max} bytes (one canvas)`);
+    super(
+      scene
+        ? `The layer needs a ${bytes}-byte buffer; the scene's layers may have ${max} bytes together and the others hold the rest`
+        : `The layer needs a ${bytes}-byte buffer; a layer may have ${max} bytes (one canvas)`,
+    );
     this.name = 'LayerMemoryError';
   }
 }
@@ -275,7 +291,8 @@ export class LayerRenderer {
       }
       if (slot.failures > 0 && slot.okSince > 0 && now - slot.okSince >= RECOVERY_MS) this.#recovered(entry, slot);
       // Drawn only where it was on the canvas, and moved since: draw the part now on it.
-      if (slot.result && !slot.stale && !coversCanvas(slot.result, entry.layer.transform.x, entry.layer.transform.y, canvas)) slot.stale = true;
+      if (slot.result && !slot.stale && !coversCanvas(slot.result, entry.layer.transform.x, entry.layer.transform.y, canvas))
+        slot.stale = true;
       if (slot.inflight) continue;
       const animated = isAnimated(entry.layer);
       if (slot.result && !slot.stale && !animated) {
@@ -336,7 +353,12 @@ export class LayerRenderer {
    * batches, or all in one batch when it spreads batches itself. Each job settles true once
    * every result is taken, false when the pool's queue was full.
    */
-  #dispatch(todo: ReadonlyArray<{ entry: LayerEntry; slot: LayerSlot }>, canvas: Canvas, timeMs: number, live: boolean): Promise<boolean>[] {
+  #dispatch(
+    todo: ReadonlyArray<{ entry: LayerEntry; slot: LayerSlot }>,
+    canvas: Canvas,
+    timeMs: number,
+    live: boolean,
+  ): Promise<boolean>[] {
     const pool = this.#pool;
     if (!pool.renderBatch || todo.length < 2) return todo.map(({ entry, slot }) => this.#render(entry, slot, canvas, timeMs, live));
     if (pool.spreadsBatches) return [this.#renderBatch(todo, canvas, timeMs, live)];
@@ -345,7 +367,9 @@ export class LayerRenderer {
       pool.threads ?? 1,
     ).map((group) => {
       const items = group.map((i) => todo[i]!);
-      return items.length === 1 ? this.#render(items[0]!.entry, items[0]!.slot, canvas, timeMs, live) : this.#renderBatch(items, canvas, timeMs, live);
+      return items.length === 1
+        ? this.#render(items[0]!.entry, items[0]!.slot, canvas, timeMs, live)
+        : this.#renderBatch(items, canvas, timeMs, live);
     });
   }
 
@@ -390,7 +414,13 @@ export class LayerRenderer {
       const target = renderTarget(slot, this.#composited);
       let buffer = grow === undefined ? target.buffer : this.#grown(grow, canvas, slot);
       for (let attempt = 0; attempt < 2; attempt++) {
-        const result = await this.#pool.render({ layer: entry.layer, canvasWidth: canvas.width, canvasHeight: canvas.height, timeMs, buffer });
+        const result = await this.#pool.render({
+          layer: entry.layer,
+          canvasWidth: canvas.width,
+          canvasHeight: canvas.height,
+          timeMs,
+          buffer,
+        });
         this.#metrics?.layerRender.observe({ type: entry.layer.content.type }, result.runMs / 1000);
         if (epoch !== this.#epoch) return true;
         if (result.status === 'ok') {
@@ -413,7 +443,12 @@ export class LayerRenderer {
    * fails each of its layers not done before. Renders done before the whole job are taken when a
    * live frame's wait ends (`RenderProgress`). False when the pool's queue was full.
    */
-  #renderBatch(todo: ReadonlyArray<{ entry: LayerEntry; slot: LayerSlot }>, canvas: Canvas, timeMs: number, live: boolean): Promise<boolean> {
+  #renderBatch(
+    todo: ReadonlyArray<{ entry: LayerEntry; slot: LayerSlot }>,
+    canvas: Canvas,
+    timeMs: number,
+    live: boolean,
+  ): Promise<boolean> {
     const items: Item[] = [];
     for (const { entry, slot } of todo) {
       try {
@@ -442,7 +477,13 @@ export class LayerRenderer {
       let full = false;
       this.#progress.add(progress);
       try {
-        const tasks = items.map(({ entry, target }) => ({ layer: entry.layer, canvasWidth: canvas.width, canvasHeight: canvas.height, timeMs, buffer: target.buffer }));
+        const tasks = items.map(({ entry, target }) => ({
+          layer: entry.layer,
+          canvasWidth: canvas.width,
+          canvasHeight: canvas.height,
+          timeMs,
+          buffer: target.buffer,
+        }));
         take((await this.#pool.renderBatch!({ tasks }, progress)).results);
       } catch (err) {
         full = err instanceof RenderQueueFullError;
@@ -469,7 +510,16 @@ export class LayerRenderer {
    * Live, a render that ran past the layer's budget still shows, but counts as an overrun.
    * @param key the slot's render key when the render was dispatched
    */
-  #done(entry: LayerEntry, slot: LayerSlot, target: Pixels, buffer: SharedArrayBuffer, result: RenderDone, key: string, canvas: Canvas, live: boolean): void {
+  #done(
+    entry: LayerEntry,
+    slot: LayerSlot,
+    target: Pixels,
+    buffer: SharedArrayBuffer,
+    result: RenderDone,
+    key: string,
+    canvas: Canvas,
+    live: boolean,
+  ): void {
     swapFront(slot, target, buffer === target.buffer ? target : pixelsOf(buffer));
     slot.result = result;
     slot.stale = slot.renderKey !== key;
@@ -485,7 +535,14 @@ export class LayerRenderer {
     const budget = layerBudgetMs(canvas.targetFPS);
     if (result.runMs > budget) {
       if (++slot.overruns >= OVERRUNS_TO_FAIL) {
-        this.#failed(entry, slot, new Error(`${slot.overruns} renders in a row took longer than the layer's ${Math.round(budget)} ms budget (the last ${Math.round(result.runMs)} ms)`), 'overrun');
+        this.#failed(
+          entry,
+          slot,
+          new Error(
+            `${slot.overruns} renders in a row took longer than the layer's ${Math.round(budget)} ms budget (the last ${Math.round(result.runMs)} ms)`,
+          ),
+          'overrun',
+        );
       } else this.#metrics?.layerFailures.inc({ type: entry.layer.content.type, reason: 'overrun' });
       return;
     }
@@ -516,7 +573,12 @@ export class LayerRenderer {
     this.stats.failed++;
     this.#metrics?.layerFailures.inc({ type: entry.layer.content.type, reason });
     if (slot.failures === 1) {
-      const what = reason === 'overrun' ? 'layer render overran its budget' : slot.result ? 'layer failed to render; showing its last good pixels' : 'layer failed to render; left out';
+      const what =
+        reason === 'overrun'
+          ? 'layer render overran its budget'
+          : slot.result
+            ? 'layer failed to render; showing its last good pixels'
+            : 'layer failed to render; left out';
       this.#log.error({ err, layerId: entry.layer.id, type: entry.layer.content.type, reason }, what);
       this.#onFault?.({ id: entry.layer.id, message: err.message, failures: 1, reason });
     }
@@ -526,5 +588,7 @@ export class LayerRenderer {
 /** `promise`'s value, or null when it has not settled within `ms`. */
 function within<T>(promise: Promise<T>, ms: number): Promise<T | null> {
   let timer: NodeJS.Timeout | undefined;
-  return Promise.race([promise, new Promise<null>((resolve) => (timer = setTimeout(resolve, ms, null)))]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, new Promise<null>((resolve) => (timer = setTimeout(resolve, ms, null)))]).finally(() =>
+    clearTimeout(timer),
+  );
 }

@@ -73,7 +73,24 @@ export function pixelsOf(buffer: SharedArrayBuffer): Pixels {
 
 /** A slot not rendered yet: a front buffer of {@link INITIAL_LAYER_BYTES}, no spares. */
 export function newSlot(): LayerSlot {
-  return { front: pixelsOf(new SharedArrayBuffer(INITIAL_LAYER_BYTES)), spares: [], revision: -1, renderKey: '', result: null, stale: true, failures: 0, keyFailures: 0, generation: 0, costMs: UNKNOWN_COST_MS, inflight: null, retryAt: 0, heavy: false, grownBytes: 0, okSince: 0, overruns: 0 };
+  return {
+    front: pixelsOf(new SharedArrayBuffer(INITIAL_LAYER_BYTES)),
+    spares: [],
+    revision: -1,
+    renderKey: '',
+    result: null,
+    stale: true,
+    failures: 0,
+    keyFailures: 0,
+    generation: 0,
+    costMs: UNKNOWN_COST_MS,
+    inflight: null,
+    retryAt: 0,
+    heavy: false,
+    grownBytes: 0,
+    okSince: 0,
+    overruns: 0,
+  };
 }
 
 /**

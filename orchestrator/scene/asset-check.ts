@@ -19,10 +19,13 @@ export function assetRefs(layer: Layer): AssetRef[] {
   const c = layer.content;
   if (c.type === 'image') return [{ ref: c.src, field: 'content.src', kind: 'image' }];
   if (c.type === 'character') {
-    const sheets = Object.entries(c.sprites ?? {}).flatMap(([name, sheet]) => (sheet ? [{ ref: sheet.src, field: `content.sprites.${name}.src`, kind: 'image' as const }] : []));
+    const sheets = Object.entries(c.sprites ?? {}).flatMap(([name, sheet]) =>
+      sheet ? [{ ref: sheet.src, field: `content.sprites.${name}.src`, kind: 'image' as const }] : [],
+    );
     return [{ ref: c.modelUrl, field: 'content.modelUrl', kind: 'image' }, ...sheets];
   }
-  if ((c.type === 'text' || c.type === 'chat') && isAssetId(c.style.font)) return [{ ref: c.style.font, field: 'content.style.font', kind: 'font' }];
+  if ((c.type === 'text' || c.type === 'chat') && isAssetId(c.style.font))
+    return [{ ref: c.style.font, field: 'content.style.font', kind: 'font' }];
   return [];
 }
 
@@ -37,7 +40,10 @@ export function assetRefs(layer: Layer): AssetRef[] {
  * brings in a missing asset is refused. Such a layer renders as failed (`layerError`).
  * @throws AppError SM_ERR_ASSET_NOT_FOUND
  */
-export function assetsExist(assetRoot: string, asset: (id: string) => AssetMeta | undefined = () => undefined): (layer: Layer, previous?: Layer) => void {
+export function assetsExist(
+  assetRoot: string,
+  asset: (id: string) => AssetMeta | undefined = () => undefined,
+): (layer: Layer, previous?: Layer) => void {
   const root = resolve(assetRoot);
   return (layer, previous) => {
     const had = new Set(previous ? assetRefs(previous).map((r) => `${r.kind}\u0000${r.ref}`) : []);
@@ -45,7 +51,9 @@ export function assetsExist(assetRoot: string, asset: (id: string) => AssetMeta 
       if (had.has(`${r.kind}\u0000${r.ref}`)) continue;
       const ok = isAssetId(r.ref) ? asset(r.ref)?.kind === r.kind : existsSync(resolve(root, r.ref));
       if (!ok) {
-        throw new AppError('SM_ERR_ASSET_NOT_FOUND', `No ${r.kind} asset "${r.ref}"`, [{ path: r.field, message: `Expected an uploaded ${r.kind} asset id or a file under assets/` }]);
+        throw new AppError('SM_ERR_ASSET_NOT_FOUND', `No ${r.kind} asset "${r.ref}"`, [
+          { path: r.field, message: `Expected an uploaded ${r.kind} asset id or a file under assets/` },
+        ]);
       }
     }
   };

@@ -4,7 +4,15 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AppError } from '../../shared/errors.js';
 import { LayerSchema, type Layer, type LayerCreate } from '../../shared/scene.js';
-import { ActivateSceneSchema, SceneNameSchema, ScenePutSchema, SceneTemplateSchema, type ActivateScene, type SceneTemplate, type ScenesState } from '../../shared/scenes.js';
+import {
+  ActivateSceneSchema,
+  SceneNameSchema,
+  ScenePutSchema,
+  SceneTemplateSchema,
+  type ActivateScene,
+  type SceneTemplate,
+  type ScenesState,
+} from '../../shared/scenes.js';
 import { LIMITS } from '../../shared/limits.js';
 import { emptyRecord, ownValue } from '../../shared/own-record.js';
 import { LayerListSchema } from '../../shared/state-doc.js';
@@ -40,16 +48,22 @@ export function fitTemplate(template: SceneTemplate, width: number, height: numb
     };
     const c = l.content;
     const content =
-      c.type === 'text' ? { ...c, style: { ...c.style, fontSize: r(c.style.fontSize * s) } }
-      : c.type === 'chat' ? { ...c, width: r(c.width * sx), style: { ...c.style, fontSize: r(c.style.fontSize * s) } }
-      : c;
+      c.type === 'text'
+        ? { ...c, style: { ...c.style, fontSize: r(c.style.fontSize * s) } }
+        : c.type === 'chat'
+          ? { ...c, width: r(c.width * sx), style: { ...c.style, fontSize: r(c.style.fontSize * s) } }
+          : c;
     return { ...l, transform, content };
   });
 }
 
 /** Layers from create bodies: ids assigned where missing, each validated whole. */
 function toLayers(bodies: readonly LayerCreate[]): Layer[] {
-  return parseOrThrow(LayerListSchema, bodies.map((b) => parseOrThrow(LayerSchema, { ...b, id: b.id ?? randomUUID() }, 'layer')), 'layers');
+  return parseOrThrow(
+    LayerListSchema,
+    bodies.map((b) => parseOrThrow(LayerSchema, { ...b, id: b.id ?? randomUUID() }, 'layer')),
+    'layers',
+  );
 }
 
 /**
@@ -141,9 +155,18 @@ export class SceneLibrary {
     this.#state.scene.check(layers);
     const s = this.#state.scenes;
     const others = Object.entries(s.scenes).filter(([n]) => n !== name);
-    if (others.length >= LIMITS.savedScenes) throw new AppError('SM_ERR_LIMIT_REACHED', `At most ${LIMITS.savedScenes} saved scenes; delete one first`, { limit: 'savedScenes', max: LIMITS.savedScenes });
+    if (others.length >= LIMITS.savedScenes)
+      throw new AppError('SM_ERR_LIMIT_REACHED', `At most ${LIMITS.savedScenes} saved scenes; delete one first`, {
+        limit: 'savedScenes',
+        max: LIMITS.savedScenes,
+      });
     const total = others.reduce((n, [, l]) => n + l.length, layers.length);
-    if (total > LIMITS.savedSceneLayers) throw new AppError('SM_ERR_LIMIT_REACHED', `Saved scenes may hold ${LIMITS.savedSceneLayers} layers together; this would make ${total}`, { limit: 'savedSceneLayers', max: LIMITS.savedSceneLayers });
+    if (total > LIMITS.savedSceneLayers)
+      throw new AppError(
+        'SM_ERR_LIMIT_REACHED',
+        `Saved scenes may hold ${LIMITS.savedSceneLayers} layers together; this would make ${total}`,
+        { limit: 'savedSceneLayers', max: LIMITS.savedSceneLayers },
+      );
     // A copy without prototype: `__proto__` or `constructor` is a name like any other.
     const scenes = Object.assign(emptyRecord<Layer[]>(), s.scenes);
     scenes[name] = layers;
@@ -157,7 +180,11 @@ export class SceneLibrary {
    */
   remove(name: string): void {
     const s = this.#state.scenes;
-    if (!ownValue(s.scenes, name)) throw new AppError('SM_ERR_SCENE_NOT_FOUND', `No saved scene is named "${name}"${this.#templates.has(name) ? ' (templates are read-only)' : ''}`);
+    if (!ownValue(s.scenes, name))
+      throw new AppError(
+        'SM_ERR_SCENE_NOT_FOUND',
+        `No saved scene is named "${name}"${this.#templates.has(name) ? ' (templates are read-only)' : ''}`,
+      );
     const rest = Object.assign(emptyRecord<Layer[]>(), s.scenes);
     delete rest[name];
     this.#state.setScenes({ active: s.active === name ? null : s.active, scenes: rest });

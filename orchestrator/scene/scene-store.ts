@@ -170,7 +170,11 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
       throw new AppError('SM_ERR_LAYER_EXISTS', `A layer with id "${layer.id}" already exists`);
     }
     if (this.#entries.size >= LIMITS.layersPerScene) {
-      throw new AppError('SM_ERR_LIMIT_REACHED', `The scene has ${this.#entries.size} layers; at most ${LIMITS.layersPerScene} are allowed`, { limit: 'layersPerScene', max: LIMITS.layersPerScene });
+      throw new AppError(
+        'SM_ERR_LIMIT_REACHED',
+        `The scene has ${this.#entries.size} layers; at most ${LIMITS.layersPerScene} are allowed`,
+        { limit: 'layersPerScene', max: LIMITS.layersPerScene },
+      );
     }
     this.#check(layer);
     const version = this.#nextVersion();

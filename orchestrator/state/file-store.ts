@@ -43,7 +43,10 @@ export class FileStore implements StateStore {
     }
     const problems: LoadResult['problems'] = [];
     const json = parseJson(text, this.path, problems);
-    const doc = json.ok && typeof json.value === 'object' && json.value !== null && !Array.isArray(json.value) ? (json.value as Record<string, unknown>) : null;
+    const doc =
+      json.ok && typeof json.value === 'object' && json.value !== null && !Array.isArray(json.value)
+        ? (json.value as Record<string, unknown>)
+        : null;
     if (json.ok && !doc) problems.push({ where: this.path, path: '', message: 'Expected a JSON object' });
     if (!doc) {
       const aside = `${this.path}.corrupt-${Date.now()}`;

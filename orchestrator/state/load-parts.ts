@@ -42,7 +42,8 @@ export function parseParts(raw: Partial<Record<string, unknown>>, where: (part: 
     if (problems.length > n) damaged.add(part);
   };
   for (const key of Object.keys(raw)) {
-    if (!(PART_NAMES as readonly string[]).includes(key)) problems.push({ where: where('version'), path: key, message: 'Unknown part; ignored' });
+    if (!(PART_NAMES as readonly string[]).includes(key))
+      problems.push({ where: where('version'), path: key, message: 'Unknown part; ignored' });
   }
   const whole = <K extends 'version' | 'config' | 'stream'>(part: K, schema: z.ZodType<PersistedState[K]>): void => {
     if (raw[part] === undefined) return;
@@ -65,7 +66,8 @@ export function parseParts(raw: Partial<Record<string, unknown>>, where: (part: 
     const n = before();
     const entries = recordEntries(raw['assets'], where('assets'), 'assets', problems, (id, v, path) => {
       const meta = parsePart(AssetMetaSchema, v, where('assets'), problems, path);
-      if (meta && meta.id !== id) return void problems.push({ where: where('assets'), path: `${path}.id`, message: `Expected "${id}" (its key)` });
+      if (meta && meta.id !== id)
+        return void problems.push({ where: where('assets'), path: `${path}.id`, message: `Expected "${id}" (its key)` });
       return meta;
     });
     if (entries) state.assets = Object.fromEntries(entries) as Record<string, AssetMeta>;
@@ -85,7 +87,8 @@ export function parseParts(raw: Partial<Record<string, unknown>>, where: (part: 
       if (!ok) return void problems.push({ where: where('data'), path, message: 'Invalid data key' });
       const value = parsePart(DataValueSchema, v, where('data'), problems, path);
       if (value === undefined) return undefined;
-      if (++count > LIMITS.dataKeys) return void problems.push({ where: where('data'), path, message: `Over the limit of ${LIMITS.dataKeys} keys` });
+      if (++count > LIMITS.dataKeys)
+        return void problems.push({ where: where('data'), path, message: `Over the limit of ${LIMITS.dataKeys} keys` });
       return value;
     });
     if (entries) state.data = Object.fromEntries(entries) as Record<string, DataValue>;
@@ -101,7 +104,13 @@ export function parseParts(raw: Partial<Record<string, unknown>>, where: (part: 
 }
 
 /** A record's valid entries (null-prototype safe: returned as pairs), or undefined when not an object. */
-function recordEntries<T>(value: unknown, where: string, path: string, problems: LoadProblem[], item: (key: string, v: unknown, path: string) => T | undefined): [string, T][] | undefined {
+function recordEntries<T>(
+  value: unknown,
+  where: string,
+  path: string,
+  problems: LoadProblem[],
+  item: (key: string, v: unknown, path: string) => T | undefined,
+): [string, T][] | undefined {
   if (!isRecord(value)) {
     problems.push({ where, path, message: 'Expected an object; part set aside' });
     return undefined;
@@ -115,7 +124,14 @@ function recordEntries<T>(value: unknown, where: string, path: string, problems:
 }
 
 /** Valid elements of a list with unique `id`s, at most `max` of them. */
-function uniqueList<T extends { id: string }>(value: unknown, schema: z.ZodType<T>, max: number, where: string, path: string, problems: LoadProblem[]): T[] | undefined {
+function uniqueList<T extends { id: string }>(
+  value: unknown,
+  schema: z.ZodType<T>,
+  max: number,
+  where: string,
+  path: string,
+  problems: LoadProblem[],
+): T[] | undefined {
   if (!Array.isArray(value)) {
     problems.push({ where, path, message: 'Expected an array; part set aside' });
     return undefined;
@@ -152,8 +168,10 @@ function scenesPart(value: unknown, where: string, problems: LoadProblem[]): Sce
   let layers = 0;
   for (const [name, list] of entries ?? []) {
     const path = `scenes.scenes.${name}`;
-    if (kept.length >= LIMITS.savedScenes) problems.push({ where, path, message: `Over the limit of ${LIMITS.savedScenes} saved scenes; set aside` });
-    else if (layers + list.length > LIMITS.savedSceneLayers) problems.push({ where, path, message: `Over the limit of ${LIMITS.savedSceneLayers} layers in all saved scenes; set aside` });
+    if (kept.length >= LIMITS.savedScenes)
+      problems.push({ where, path, message: `Over the limit of ${LIMITS.savedScenes} saved scenes; set aside` });
+    else if (layers + list.length > LIMITS.savedSceneLayers)
+      problems.push({ where, path, message: `Over the limit of ${LIMITS.savedSceneLayers} layers in all saved scenes; set aside` });
     else {
       kept.push([name, list]);
       layers += list.length;

@@ -17,7 +17,11 @@ import { StateManager } from './state-manager.js';
  * boot the stream config from the environment and the auction scene laid out for the canvas
  * (DEFAULT_SCENE=empty: no layers); layers may refer only to assets that exist.
  */
-export function createState(config: Pick<ServerConfig, 'state' | 'stream' | 'defaultScene' | 'assetRoot'>, metrics: Metrics, log: Logger): StateManager {
+export function createState(
+  config: Pick<ServerConfig, 'state' | 'stream' | 'defaultScene' | 'assetRoot'>,
+  metrics: Metrics,
+  log: Logger,
+): StateManager {
   const state: StateManager = new StateManager({
     metrics,
     store: createStore(config.state, log.child({ component: 'state' })),

@@ -39,7 +39,13 @@ export class Persister {
   readonly #canWrite: () => boolean;
 
   /** @param canWrite false holds writes back (until the stored state has been read) */
-  constructor(store: StateStore, snapshot: () => PersistedState, log: Logger, canWrite: () => boolean = () => true, private readonly metrics?: Metrics) {
+  constructor(
+    store: StateStore,
+    snapshot: () => PersistedState,
+    log: Logger,
+    canWrite: () => boolean = () => true,
+    private readonly metrics?: Metrics,
+  ) {
     this.#store = store;
     this.#canWrite = canWrite;
     this.#snapshot = snapshot;
@@ -140,8 +146,9 @@ export class Persister {
     const done = this.#waiters.filter(match);
     if (!done.length) return;
     this.#waiters = this.#waiters.filter((w) => !match(w));
-    for (const w of done) if (err) w.reject(err);
-    else w.resolve();
+    for (const w of done)
+      if (err) w.reject(err);
+      else w.resolve();
   }
 
   #scheduleRetry(): void {

@@ -140,7 +140,8 @@ export class RedisStore implements StateStore {
       if (epoch === null) reason = 'the epoch key is missing (Redis restarted empty, was flushed or evicted the state)';
       else {
         const [node, version] = epoch.split(':');
-        if (node === this.#node && Number(version) < written) reason = `Redis holds version ${version}, older than ${written} written by this node (restored from an older snapshot)`;
+        if (node === this.#node && Number(version) < written)
+          reason = `Redis holds version ${version}, older than ${written} written by this node (restored from an older snapshot)`;
       }
       if (reason) for (const l of this.#amnesiaListeners) l(reason);
     } catch (err) {

@@ -42,7 +42,8 @@ const MAX_REPORTED_PROBLEMS = 20;
 export const STORE_ACK_TIMEOUT_MS = 5000;
 
 /** The 503 message when a change was applied but could not be stored. */
-const HELD_MESSAGE = 'The change was applied but the state store could not be written; it is held in memory and will be written when the store is back (see /health)';
+const HELD_MESSAGE =
+  'The change was applied but the state store could not be written; it is held in memory and will be written when the store is back (see /health)';
 
 export interface StateManagerOptions {
   store: StateStore;
@@ -98,7 +99,13 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
     this.scene = new SceneStore({ check: options.check, nextVersion: () => ++this.#version });
     this.scene.on('change', (e) => this.#changed(e));
     this.#metrics = options.metrics;
-    this.#persister = new Persister(options.store, () => this.document(), options.log, () => this.#loaded, options.metrics);
+    this.#persister = new Persister(
+      options.store,
+      () => this.document(),
+      options.log,
+      () => this.#loaded,
+      options.metrics,
+    );
     options.store.onAmnesia?.((reason) => {
       if (!this.#loaded) return;
       this.#log.warn({ reason, version: this.#version, store: this.store.kind }, 'the store lost the state; writing the whole state back');
@@ -222,7 +229,8 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
       this.#metrics?.storeFailures.inc({ op: 'load' });
       throw err;
     });
-    for (const p of problems) this.#log.error(p, 'stored state is invalid; set aside, the valid rest is kept (defaults for a missing part)');
+    for (const p of problems)
+      this.#log.error(p, 'stored state is invalid; set aside, the valid rest is kept (defaults for a missing part)');
     this.#loadProblems = problems;
     this.#loaded = true;
     this.#configStored = Boolean(state?.config);
@@ -292,7 +300,13 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
    */
   observeStream(s: StreamState): void {
     const prev = this.#stream;
-    if (prev.isLive !== s.isLive || prev.isPaused !== s.isPaused || prev.error !== s.error || prev.startTime !== s.startTime || prev.targetFPS !== s.targetFPS) {
+    if (
+      prev.isLive !== s.isLive ||
+      prev.isPaused !== s.isPaused ||
+      prev.error !== s.error ||
+      prev.startTime !== s.startTime ||
+      prev.targetFPS !== s.targetFPS
+    ) {
       this.#stream = { ...s };
       this.#changed({ type: 'stream', stream: this.#stream, version: ++this.#version });
     }
@@ -304,8 +318,21 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
         // process.memoryUsage() and os.* read /proc: they throw (EMFILE) when the fd table is
         // full, and this runs in the stream's timer, where a throw would end the process.
         sample = {
-          stream: { fps: s.fps, frameCount: s.frameCount, droppedFrames: s.droppedFrames, averageRenderTime: s.averageRenderTime, memoryUsage: process.memoryUsage.rss(), timestamp: now },
-          system: { cpuCores: cpus().length, load1: loadavg()[0] ?? 0, memoryUsed: totalmem() - freemem(), memoryTotal: totalmem(), timestamp: now },
+          stream: {
+            fps: s.fps,
+            frameCount: s.frameCount,
+            droppedFrames: s.droppedFrames,
+            averageRenderTime: s.averageRenderTime,
+            memoryUsage: process.memoryUsage.rss(),
+            timestamp: now,
+          },
+          system: {
+            cpuCores: cpus().length,
+            load1: loadavg()[0] ?? 0,
+            memoryUsed: totalmem() - freemem(),
+            memoryTotal: totalmem(),
+            timestamp: now,
+          },
           health: { status: this.health().status, isLive: s.isLive, timestamp: now },
         };
       } catch (err) {
@@ -314,15 +341,13 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
         return;
       }
       this.#sampleFailed = false;
-      this.store
-        .saveMetrics(sample)
-        .then(
-          () => this.#metrics?.storeOps.inc({ op: 'metrics' }),
-          (err: unknown) => {
-            this.#metrics?.storeFailures.inc({ op: 'metrics' });
-            this.#log.debug({ err }, 'metrics write failed');
-          },
-        );
+      this.store.saveMetrics(sample).then(
+        () => this.#metrics?.storeOps.inc({ op: 'metrics' }),
+        (err: unknown) => {
+          this.#metrics?.storeFailures.inc({ op: 'metrics' });
+          this.#log.debug({ err }, 'metrics write failed');
+        },
+      );
     }
   }
 
@@ -346,7 +371,16 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
 
   /** The whole persisted document. */
   document(): PersistedState {
-    return { version: this.#version, config: this.#config, layers: this.scene.list(), assets: this.#assets, stream: this.#stream, outputs: this.#outputs, data: this.#data, scenes: this.#scenes };
+    return {
+      version: this.#version,
+      config: this.#config,
+      layers: this.scene.list(),
+      assets: this.#assets,
+      stream: this.#stream,
+      outputs: this.#outputs,
+      data: this.#data,
+      scenes: this.#scenes,
+    };
   }
 
   health(): StoreHealth {

@@ -44,10 +44,17 @@ export function broadcastChanges(ws: WsHub, { state, pipeline, animations, chat,
     const payloads =
       e.type === 'sceneReplaced'
         ? e.layers.map((layer) => ({ id: layer.id, layer, version: e.version }))
-        : [e.type === 'layerRemoved' ? { id: e.layer.id, removed: true, version: e.version } : { id: e.layer.id, layer: e.layer, version: e.version }];
+        : [
+            e.type === 'layerRemoved'
+              ? { id: e.layer.id, removed: true, version: e.version }
+              : { id: e.layer.id, layer: e.layer, version: e.version },
+          ];
     for (const payload of payloads) ws.broadcast(['state', 'layers'], { type: 'layerUpdate', payload });
     if (e.type === 'layerUpdated' && e.layer.visible !== e.previous.visible) {
-      ws.broadcast(['state', 'layers'], { type: 'layerVisibility', payload: { id: e.layer.id, visible: e.layer.visible, version: e.version } });
+      ws.broadcast(['state', 'layers'], {
+        type: 'layerVisibility',
+        payload: { id: e.layer.id, visible: e.layer.visible, version: e.version },
+      });
     }
   });
   state.on('change', (e) => {
@@ -55,7 +62,12 @@ export function broadcastChanges(ws: WsHub, { state, pipeline, animations, chat,
   });
 }
 
-function metricsPayload(stream: StreamState, ws: WsHub, pipeline: StreamPipeline, poolUtilization: () => number): MetricsUpdateMessage['payload'] {
+function metricsPayload(
+  stream: StreamState,
+  ws: WsHub,
+  pipeline: StreamPipeline,
+  poolUtilization: () => number,
+): MetricsUpdateMessage['payload'] {
   return {
     fps: stream.fps,
     targetFPS: stream.targetFPS,

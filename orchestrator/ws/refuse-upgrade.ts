@@ -12,5 +12,8 @@ export function refuseUpgrade(socket: Duplex, code: ErrorCode, message: string =
   const body = JSON.stringify({ error: { code, message } });
   const reason = STATUS_CODES[status] ?? 'Error';
   const extra = status === 401 ? `WWW-Authenticate: ${BEARER_CHALLENGE}\r\n` : '';
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`, () => socket.destroy());
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`,
+    () => socket.destroy(),
+  );
 }

@@ -29,7 +29,14 @@ export class WsClient {
   /** `sent` when the last flow-control ping went out. */
   #pinged = 0;
 
-  constructor(readonly ws: WebSocket, channel: WsChannel, quality: PreviewQuality, binary: boolean, readonly maxBufferedBytes: number, readonly principal: Principal) {
+  constructor(
+    readonly ws: WebSocket,
+    channel: WsChannel,
+    quality: PreviewQuality,
+    binary: boolean,
+    readonly maxBufferedBytes: number,
+    readonly principal: Principal,
+  ) {
     this.channels = new Set([channel]);
     this.quality = quality;
     this.binary = binary;

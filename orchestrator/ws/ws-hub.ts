@@ -6,13 +6,7 @@ import { WebSocketServer } from 'ws';
 import type { Layer } from '../../shared/scene.js';
 import type { StreamConfig } from '../../shared/stream-config.js';
 import type { StreamState } from '../../shared/stream-state.js';
-import {
-  ClientMessageSchema,
-  WsQuerySchema,
-  type PreviewQuality,
-  type ServerMessage,
-  type WsChannel,
-} from '../../shared/ws-messages.js';
+import { ClientMessageSchema, WsQuerySchema, type PreviewQuality, type ServerMessage, type WsChannel } from '../../shared/ws-messages.js';
 import { binaryPreviewHeader } from '../../shared/binary-preview.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { PreviewSink } from '../pipeline.js';
@@ -77,7 +71,8 @@ export interface WsHubOptions {
  * redacted URLs for everyone already.
  */
 function withoutSecrets(message: ServerMessage): ServerMessage {
-  if (message.type === 'stateUpdate' && message.payload.config) return { ...message, payload: { ...message.payload, config: redactConfig(message.payload.config) } };
+  if (message.type === 'stateUpdate' && message.payload.config)
+    return { ...message, payload: { ...message.payload, config: redactConfig(message.payload.config) } };
   return message;
 }
 
@@ -111,7 +106,10 @@ export class WsHub implements PreviewSink {
     this.#o = options;
     this.#messageLimit = new RateLimiterMemory({ points: options.messagesPerSecond, duration: 1, keyPrefix: 'ws' });
     this.#wss.on('error', (err) => options.log.error({ err }, 'websocket server error'));
-    this.#timers = [setInterval(() => this.#heartbeat(), options.heartbeatMs), setInterval(() => this.#checkCongestion(), CONGESTION_CHECK_MS)];
+    this.#timers = [
+      setInterval(() => this.#heartbeat(), options.heartbeatMs),
+      setInterval(() => this.#checkCongestion(), CONGESTION_CHECK_MS),
+    ];
     for (const t of this.#timers) t.unref();
   }
 
@@ -175,9 +173,13 @@ export class WsHub implements PreviewSink {
     if (!query.success) return refuse('SM_ERR_VALIDATION', `Invalid query: ${query.error.issues[0]?.message ?? ''}`);
     const ip = req.socket.remoteAddress ?? 'unknown';
     const token = this.#o.tokens.size > 0 ? principal.name : null;
-    if ((this.#perIp.get(ip) ?? 0) >= this.#o.maxPerIp) return refuse('SM_ERR_TOO_MANY_CONNECTIONS', `This address holds ${this.#o.maxPerIp} WebSocket connections already (WS_MAX_PER_IP)`);
+    if ((this.#perIp.get(ip) ?? 0) >= this.#o.maxPerIp)
+      return refuse('SM_ERR_TOO_MANY_CONNECTIONS', `This address holds ${this.#o.maxPerIp} WebSocket connections already (WS_MAX_PER_IP)`);
     if (token !== null && (this.#perToken.get(token) ?? 0) >= this.#o.maxPerToken) {
-      return refuse('SM_ERR_TOO_MANY_CONNECTIONS', `This token holds ${this.#o.maxPerToken} WebSocket connections already (WS_MAX_PER_TOKEN)`);
+      return refuse(
+        'SM_ERR_TOO_MANY_CONNECTIONS',
+        `This token holds ${this.#o.maxPerToken} WebSocket connections already (WS_MAX_PER_TOKEN)`,
+      );
     }
     // Counted from now until the TCP socket closes, whether the handshake completes or not.
     count(this.#perIp, ip, 1);
@@ -188,7 +190,9 @@ export class WsHub implements PreviewSink {
     });
     const { target, quality, format } = query.data;
     this.#o.log.debug({ url: req.url, ip, client: principal.name }, 'upgrade');
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#connected(new WsClient(ws, target, quality, format === 'binary', this.#o.maxBufferedBytes, principal)));
+    this.#wss.handleUpgrade(req, socket, head, (ws) =>
+      this.#connected(new WsClient(ws, target, quality, format === 'binary', this.#o.maxBufferedBytes, principal)),
+    );
   }
 
   /**
@@ -243,7 +247,12 @@ export class WsHub implements PreviewSink {
         binary ??= Buffer.concat([binaryPreviewHeader(quality, frame, timestamp), jpeg]);
         c.send(binary, true);
       } else {
-        json ??= Buffer.from(JSON.stringify({ type: 'preview', payload: { data: Buffer.from(jpeg).toString('base64'), timestamp, quality, frame } } satisfies ServerMessage));
+        json ??= Buffer.from(
+          JSON.stringify({
+            type: 'preview',
+            payload: { data: Buffer.from(jpeg).toString('base64'), timestamp, quality, frame },
+          } satisfies ServerMessage),
+        );
         c.send(json);
       }
       this.#o.metrics?.wsMessages.inc({ type: 'preview' });
@@ -280,7 +289,11 @@ export class WsHub implements PreviewSink {
         (res: unknown) => this.#limited(client, res),
       );
     });
-    this.#send(client, { type: 'welcome', message: `Connected to Stream Manager (${[...client.channels].join(',')})`, timestamp: Date.now() });
+    this.#send(client, {
+      type: 'welcome',
+      message: `Connected to Stream Manager (${[...client.channels].join(',')})`,
+      timestamp: Date.now(),
+    });
     this.#sendFullState(client);
   }
 
@@ -296,7 +309,13 @@ export class WsHub implements PreviewSink {
       return;
     }
     const retryMs = Math.max(1, res.msBeforeNext);
-    this.#send(client, { type: 'error', payload: { code: 'SM_ERR_RATE_LIMITED', message: `More than ${this.#o.messagesPerSecond} messages per second; retry in ${retryMs} ms` } });
+    this.#send(client, {
+      type: 'error',
+      payload: {
+        code: 'SM_ERR_RATE_LIMITED',
+        message: `More than ${this.#o.messagesPerSecond} messages per second; retry in ${retryMs} ms`,
+      },
+    });
   }
 
   #sendFullState(client: WsClient): void {
@@ -314,13 +333,22 @@ export class WsHub implements PreviewSink {
       return;
     }
     if (deeperThan(json)) {
-      this.#send(client, { type: 'error', payload: { code: 'SM_ERR_VALIDATION', message: `Message nests arrays or objects more than ${MAX_JSON_DEPTH} levels deep` } });
+      this.#send(client, {
+        type: 'error',
+        payload: { code: 'SM_ERR_VALIDATION', message: `Message nests arrays or objects more than ${MAX_JSON_DEPTH} levels deep` },
+      });
       return;
     }
     const parsed = ClientMessageSchema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      this.#send(client, { type: 'error', payload: { code: 'SM_ERR_VALIDATION', message: `Invalid message${issue?.path.length ? ` at "${issue.path.join('.')}"` : ''}: ${issue?.message ?? ''}` } });
+      this.#send(client, {
+        type: 'error',
+        payload: {
+          code: 'SM_ERR_VALIDATION',
+          message: `Invalid message${issue?.path.length ? ` at "${issue.path.join('.')}"` : ''}: ${issue?.message ?? ''}`,
+        },
+      });
       return;
     }
     const msg = parsed.data;
@@ -338,7 +366,10 @@ export class WsHub implements PreviewSink {
         for (const ch of msg.channels) client.channels.delete(ch);
         break;
     }
-    this.#send(client, { type: 'subscribed', payload: { channels: [...client.channels], quality: client.quality, format: client.binary ? 'binary' : 'json' } });
+    this.#send(client, {
+      type: 'subscribed',
+      payload: { channels: [...client.channels], quality: client.quality, format: client.binary ? 'binary' : 'json' },
+    });
   }
 
   #send(client: WsClient, message: ServerMessage): void {

@@ -10,7 +10,12 @@ export interface ChildServer {
   proc: ChildProcess;
   /** Everything it logged so far (pino JSON lines). */
   output(): string;
-  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  call(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   /** Sends `signal` (default SIGTERM) and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -67,7 +72,10 @@ export async function startChild(env: Record<string, string>, options: { nofile?
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`server exited ${proc.exitCode}: ${out}`);
-    const ok = await fetch(`${base}/health`).then((r) => r.ok || r.status === 200, () => false);
+    const ok = await fetch(`${base}/health`).then(
+      (r) => r.ok || r.status === 200,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) throw new Error(`server did not come up: ${out}`);
     await new Promise((r) => setTimeout(r, 100));

@@ -56,9 +56,18 @@ async function send(base: string, method: string, path: string, body: unknown): 
  * running). Lanes exist only to fit the rounds' restarts (~1 s of module loading each) in time.
  * @returns one report per round
  */
-export async function killRounds(envOf: (lane: number) => Record<string, string>, rounds: number, lanes = 1, seed = 27): Promise<RoundReport[]> {
+export async function killRounds(
+  envOf: (lane: number) => Record<string, string>,
+  rounds: number,
+  lanes = 1,
+  seed = 27,
+): Promise<RoundReport[]> {
   const per = Math.ceil(rounds / lanes);
-  const results = await Promise.all(Array.from({ length: lanes }, (_, lane) => lane * per < rounds ? killLane(envOf(lane), lane, Math.min(per, rounds - lane * per), seed + lane) : []));
+  const results = await Promise.all(
+    Array.from({ length: lanes }, (_, lane) =>
+      lane * per < rounds ? killLane(envOf(lane), lane, Math.min(per, rounds - lane * per), seed + lane) : [],
+    ),
+  );
   return results.flat();
 }
 
@@ -114,7 +123,10 @@ async function killLane(laneEnv: Record<string, string>, lane: number, rounds: n
         return false;
       };
       const client = async (c: number): Promise<void> => {
-        const mine = (): string[] => [...model.entries()].filter(([k, o]) => k.startsWith(`layer:c${c}-`) && o.acked !== null && o.pending === undefined).map(([k]) => k.slice(6));
+        const mine = (): string[] =>
+          [...model.entries()]
+            .filter(([k, o]) => k.startsWith(`layer:c${c}-`) && o.acked !== null && o.pending === undefined)
+            .map(([k]) => k.slice(6));
         while (!killedAt) {
           const s = ++seq;
           const r = random();
@@ -126,7 +138,11 @@ async function killLane(laneEnv: Record<string, string>, lane: number, rounds: n
             ok = await change(`data:c${c}`, `r${round}-${s}`, 'PATCH', '/stream/data', { [`c${c}`]: `r${round}-${s}` });
           } else if (layers.length < 3 || r < 0.5) {
             const id = `c${c}-r${round}-${s}`;
-            ok = await change(`layer:${id}`, s, 'POST', '/stream/layers', { id, transform: { x: s, y: 0, width: 2, height: 2 }, content: { type: 'color', color: '#336699' } });
+            ok = await change(`layer:${id}`, s, 'POST', '/stream/layers', {
+              id,
+              transform: { x: s, y: 0, width: 2, height: 2 },
+              content: { type: 'color', color: '#336699' },
+            });
           } else if (r < 0.85) {
             const id = layers[Math.floor(random() * layers.length)]!;
             ok = await change(`layer:${id}`, s, 'PATCH', `/stream/layers/${id}`, { transform: { x: s } });
@@ -147,7 +163,10 @@ async function killLane(laneEnv: Record<string, string>, lane: number, rounds: n
       for (const [key, o] of model) {
         const v = stored.get(key) ?? null;
         const okValue = v === o.acked || ('pending' in o && v === o.pending);
-        if (!okValue) lost.push(`${key}: stored ${JSON.stringify(v)}, acknowledged ${JSON.stringify(o.acked)}${'pending' in o ? `, in flight ${JSON.stringify(o.pending)}` : ''}`);
+        if (!okValue)
+          lost.push(
+            `${key}: stored ${JSON.stringify(v)}, acknowledged ${JSON.stringify(o.acked)}${'pending' in o ? `, in flight ${JSON.stringify(o.pending)}` : ''}`,
+          );
         // What is stored now is the truth for the next round.
         o.acked = v;
         delete o.pending;

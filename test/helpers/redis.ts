@@ -30,9 +30,15 @@ export async function startRedis(dir?: string): Promise<RedisServer> {
   const port = await freePort();
   let proc: ChildProcess | null = null;
   const up = async (): Promise<void> => {
-    proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...(dir ? ['--dir', dir] : [])], { stdio: 'ignore' });
+    proc = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...(dir ? ['--dir', dir] : [])],
+      { stdio: 'ignore' },
+    );
     const p = proc;
-    const failed = new Promise<never>((_, reject) => p.once('error', (err) => reject(new Error(`redis-server: ${err.message} (apt-get install redis-server)`))));
+    const failed = new Promise<never>((_, reject) =>
+      p.once('error', (err) => reject(new Error(`redis-server: ${err.message} (apt-get install redis-server)`))),
+    );
     const deadline = Date.now() + 5000;
     while (!(await Promise.race([portOpen(port), failed]))) {
       if (Date.now() > deadline) throw new Error('redis-server did not start');

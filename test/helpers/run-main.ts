@@ -16,8 +16,16 @@ export interface MainRun {
  */
 export function runMain(env: Record<string, string>, uid?: number): Promise<MainRun> {
   return new Promise((resolve, reject) => {
-    const [cmd, args] = uid === undefined ? [process.execPath, ['dist/orchestrator/main.js']] : ['env', ['-u', 'NODE_OPTIONS', process.execPath, 'dist/orchestrator/main.js']];
-    const proc = spawn(cmd, args, { env: { ...process.env, ENV_FILE: 'none', PORT: '0', WS_PORT: '0', ...env }, uid, gid: uid, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [cmd, args] =
+      uid === undefined
+        ? [process.execPath, ['dist/orchestrator/main.js']]
+        : ['env', ['-u', 'NODE_OPTIONS', process.execPath, 'dist/orchestrator/main.js']];
+    const proc = spawn(cmd, args, {
+      env: { ...process.env, ENV_FILE: 'none', PORT: '0', WS_PORT: '0', ...env },
+      uid,
+      gid: uid,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
     proc.stderr.on('data', (d: Buffer) => (out += d.toString()));

@@ -14,7 +14,12 @@ export interface TestServer {
   /** Scratch folder (recordings land here); removed on close. */
   dir: string;
   /** fetch + JSON: `{status, body, headers}`; `body` is the parsed JSON (else the text, or null). */
-  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  call(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   /** GET /stream/snapshot decoded to straight RGBA by sharp. */
   snapshot(width?: number): Promise<Pixels>;
   close(): Promise<void>;

@@ -54,15 +54,29 @@ export function pose(animation: 'idle' | 'talking', t: number): Pose {
 }
 
 /** The face parts a pose draws over the picture (closed eyes, open mouth), `dy` px down, in a `width` x `height` box. */
-function faceParts(rig: CharacterRig, p: Pose, width: number, height: number, dy: number): Array<{ kind: 'eye' | 'mouth'; x: number; y: number; rx: number; ry: number; line: number }> {
+function faceParts(
+  rig: CharacterRig,
+  p: Pose,
+  width: number,
+  height: number,
+  dy: number,
+): Array<{ kind: 'eye' | 'mouth'; x: number; y: number; rx: number; ry: number; line: number }> {
   const out: Array<{ kind: 'eye' | 'mouth'; x: number; y: number; rx: number; ry: number; line: number }> = [];
   if (p.eyesShut) {
     const r = rig.eyeRadius * width;
-    for (const eye of rig.eyes) out.push({ kind: 'eye', x: eye.x * width, y: eye.y * height + dy, rx: r, ry: r, line: Math.max(1, r * 0.3) });
+    for (const eye of rig.eyes)
+      out.push({ kind: 'eye', x: eye.x * width, y: eye.y * height + dy, rx: r, ry: r, line: Math.max(1, r * 0.3) });
   }
   if (p.mouthOpen > 0.05) {
     const mw = rig.mouth.width * width;
-    out.push({ kind: 'mouth', x: rig.mouth.x * width, y: rig.mouth.y * height + dy, rx: mw / 2, ry: (mw / 2) * 0.8 * p.mouthOpen, line: 0 });
+    out.push({
+      kind: 'mouth',
+      x: rig.mouth.x * width,
+      y: rig.mouth.y * height + dy,
+      rx: mw / 2,
+      ry: (mw / 2) * 0.8 * p.mouthOpen,
+      line: 0,
+    });
   }
   return out;
 }
@@ -127,7 +141,17 @@ export async function prepareCharacter(content: CharacterContent, env: RenderEnv
       draw(ctx, width, height, timeMs) {
         const i = Math.floor((Math.max(0, timeMs) * sheet.fps) / 1000) % sheet.frames;
         ctx.imageSmoothingQuality = 'high';
-        ctx.drawImage(image, (i % cols) * sheet.frameWidth, Math.floor(i / cols) * sheet.frameHeight, sheet.frameWidth, sheet.frameHeight, 0, 0, width, height);
+        ctx.drawImage(
+          image,
+          (i % cols) * sheet.frameWidth,
+          Math.floor(i / cols) * sheet.frameHeight,
+          sheet.frameWidth,
+          sheet.frameHeight,
+          0,
+          0,
+          width,
+          height,
+        );
       },
     };
   }
@@ -198,5 +222,4 @@ export async function prepareCharacter(content: CharacterContent, env: RenderEnv
       return { ...v, x: v.x - originX, y: v.y - originY };
     },
   };
-
 }

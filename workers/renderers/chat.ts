@@ -52,7 +52,11 @@ export function prepareChat(content: ChatContent, env: RenderEnv): PreparedConte
   measureCtx ??= createCanvas(1, 1).getContext('2d');
   const ctx0 = measureCtx;
   ctx0.font = cssFont(style);
-  const blocks = lines.map((l) => ({ line: l, rows: wrap(ctx0, `${l.user}: ${l.text}`, Math.max(1, content.width - 2 * pad)), userWidth: ctx0.measureText(`${l.user}:`).width }));
+  const blocks = lines.map((l) => ({
+    line: l,
+    rows: wrap(ctx0, `${l.user}: ${l.text}`, Math.max(1, content.width - 2 * pad)),
+    userWidth: ctx0.measureText(`${l.user}:`).width,
+  }));
   return {
     natural: { width: content.width, height },
     draw(ctx, width, h) {

@@ -135,7 +135,13 @@ let partsCanvas: Canvas | undefined;
  * canvas and blends it over `target` (`width` x `height` words) with premultiplied source-over:
  * a few thousand pixels read back instead of the whole layer.
  */
-export function overlayParts(target: Uint32Array, width: number, height: number, box: LayerBounds, draw: (ctx: SKRSContext2D) => void): void {
+export function overlayParts(
+  target: Uint32Array,
+  width: number,
+  height: number,
+  box: LayerBounds,
+  draw: (ctx: SKRSContext2D) => void,
+): void {
   const x0 = Math.max(0, box.x);
   const y0 = Math.max(0, box.y);
   const x1 = Math.min(width, box.x + box.width);
@@ -150,7 +156,10 @@ export function overlayParts(target: Uint32Array, width: number, height: number,
   ctx.translate(-x0, -y0);
   draw(ctx);
   const data = partsCanvas.data();
-  const words = data.byteOffset % 4 === 0 ? new Uint32Array(data.buffer, data.byteOffset, data.byteLength >>> 2) : new Uint32Array(Uint8Array.from(data).buffer);
+  const words =
+    data.byteOffset % 4 === 0
+      ? new Uint32Array(data.buffer, data.byteOffset, data.byteLength >>> 2)
+      : new Uint32Array(Uint8Array.from(data).buffer);
   const bounds = { x: x0, y: y0, width: partsCanvas.width, height: partsCanvas.height };
   blendLayer(target, width, height, { pixels: words, bounds, opacity: 1, opaque: false }, { x0, y0, x1, y1 });
 }

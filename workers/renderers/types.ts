@@ -33,5 +33,14 @@ export interface PreparedContent {
    * (buffer pixels) that holds every visible pixel. A layer written this way is taken as not
    * opaque (blended, never row-copied): the host has margins.
    */
-  write?(target: Uint32Array, bufferWidth: number, bufferHeight: number, width: number, height: number, timeMs: number, originX?: number, originY?: number): LayerBounds;
+  write?(
+    target: Uint32Array,
+    bufferWidth: number,
+    bufferHeight: number,
+    width: number,
+    height: number,
+    timeMs: number,
+    originX?: number,
+    originY?: number,
+  ): LayerBounds;
 }

@@ -29,8 +29,8 @@ export function explain(err: unknown): string {
       return 'The server wants a valid token: enter one above (401).';
     case 403:
       return err.code === 'SM_ERR_ORIGIN_FORBIDDEN'
-        ? 'This page\'s origin is not allowed by the server (403).'
-        : 'Your token\'s role may not do this: it needs an operator or admin token (403).';
+        ? "This page's origin is not allowed by the server (403)."
+        : "Your token's role may not do this: it needs an operator or admin token (403).";
     case 429:
       return `Too many requests: try again in ${err.retryAfterSeconds ?? 1} s (429).`;
     default:
@@ -108,7 +108,14 @@ export class Api {
           resolve(body as AssetMeta);
         } else {
           const retry = xhr.getResponseHeader('Retry-After');
-          reject(new ApiError(xhr.status, body.error?.code ?? `HTTP_${xhr.status}`, body.error?.message ?? xhr.statusText, retry === null ? null : Number(retry)));
+          reject(
+            new ApiError(
+              xhr.status,
+              body.error?.code ?? `HTTP_${xhr.status}`,
+              body.error?.message ?? xhr.statusText,
+              retry === null ? null : Number(retry),
+            ),
+          );
         }
       };
       const form = new FormData();

@@ -21,10 +21,17 @@ const CONFIRM_MS = 3000;
 
 /** Layers in display order: highest z-index first; ties keep the compositing order (later on top). */
 export function displayOrder(layers: Iterable<Layer>): Layer[] {
-  return [...layers].map((l, i) => ({ l, i })).sort((a, b) => b.l.zIndex - a.l.zIndex || b.i - a.i).map((x) => x.l);
+  return [...layers]
+    .map((l, i) => ({ l, i }))
+    .sort((a, b) => b.l.zIndex - a.l.zIndex || b.i - a.i)
+    .map((x) => x.l);
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Partial<HTMLElementTagNameMap[K]> = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
   const e = Object.assign(document.createElement(tag), props);
   e.append(...children);
   return e;
@@ -40,7 +47,10 @@ export class LayersView {
   #images: AssetMeta[] = [];
   #layers: Layer[] = [];
 
-  constructor(private readonly list: HTMLOListElement, private readonly act: (action: LayerAction) => void) {}
+  constructor(
+    private readonly list: HTMLOListElement,
+    private readonly act: (action: LayerAction) => void,
+  ) {}
 
   /** The uploaded images offered to image layers. */
   setAssets(assets: AssetMeta[]): void {

@@ -104,13 +104,27 @@ function onMessage(msg: ServerMessage): void {
       break;
     case 'outputUpdate': {
       const p = msg.payload;
-      const output = { id: p.id, url: p.url, state: p.state, restarts: p.restarts, lastError: p.lastError, bytes: p.bytes, bitrateBps: p.bitrateBps, file: p.file };
+      const output = {
+        id: p.id,
+        url: p.url,
+        state: p.state,
+        restarts: p.restarts,
+        lastError: p.lastError,
+        bytes: p.bytes,
+        bitrateBps: p.bitrateBps,
+        file: p.file,
+      };
       model.outputs = [...model.outputs.filter((o) => o.id !== output.id), output];
       renderStatus();
       break;
     }
     case 'layerError':
-      say(msg.payload.message === null ? `Layer ${msg.payload.id} renders again.` : `Layer ${msg.payload.id} fails to render: ${msg.payload.message}`, msg.payload.message === null ? 'info' : 'error');
+      say(
+        msg.payload.message === null
+          ? `Layer ${msg.payload.id} renders again.`
+          : `Layer ${msg.payload.id} fails to render: ${msg.payload.message}`,
+        msg.payload.message === null ? 'info' : 'error',
+      );
       break;
     case 'error':
       say(`${msg.payload.message} (${msg.payload.code})`);

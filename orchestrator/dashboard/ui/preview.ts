@@ -8,7 +8,10 @@ export class PreviewView {
   #next: { jpeg: Blob; frame: number } | null = null;
   #drawn = 0;
 
-  constructor(private readonly canvas: HTMLCanvasElement, private readonly caption: HTMLElement) {}
+  constructor(
+    private readonly canvas: HTMLCanvasElement,
+    private readonly caption: HTMLElement,
+  ) {}
 
   /** Frames drawn since the page loaded (the e2e test reads it from `data-frames`). */
   get drawn(): number {

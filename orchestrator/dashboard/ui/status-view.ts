@@ -12,7 +12,10 @@ export interface StatusModel {
 
 /** Writes a `StatusModel` into the `<dl id="stats">` cells (`[data-stat=...]`) and the state badge. */
 export class StatusView {
-  constructor(private readonly root: HTMLElement, private readonly badge: HTMLElement) {}
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly badge: HTMLElement,
+  ) {}
 
   #cell(name: string, text: string): void {
     const cell = this.root.querySelector<HTMLElement>(`[data-stat="${name}"]`);
@@ -32,7 +35,10 @@ export class StatusView {
     this.#cell('bitrate', formatBitrate(m.bitrateBps ?? main?.bitrateBps));
     this.#cell('viewers', m.viewers === null ? '–' : String(m.viewers));
     this.#cell('uptime', s?.isLive && s.startTime ? formatDuration(Date.now() - s.startTime) : '–');
-    this.#cell('outputs', m.outputs.length ? m.outputs.map((o) => `${o.id}: ${o.state}${o.restarts ? ` (${o.restarts} restarts)` : ''}`).join(', ') : '–');
+    this.#cell(
+      'outputs',
+      m.outputs.length ? m.outputs.map((o) => `${o.id}: ${o.state}${o.restarts ? ` (${o.restarts} restarts)` : ''}`).join(', ') : '–',
+    );
     this.#cell('error', s?.error ?? '');
     const errorRow = this.root.querySelector<HTMLElement>('[data-stat="error"]')?.parentElement;
     if (errorRow) errorRow.hidden = !s?.error;
