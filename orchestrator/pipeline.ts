@@ -158,7 +158,7 @@ export class StreamPipeline extends EventEmitter<{
     this.#producer.changed();
   }
 
-  /** A copy of the seeds' `StreamState`. */
+  /** A copy of the stream's `StreamState` (the API contract's shape). */
   status(): StreamState {
     return { ...this.#stats.state };
   }
