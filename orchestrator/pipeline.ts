@@ -286,7 +286,13 @@ export class StreamPipeline extends EventEmitter<{
    * @throws AppError SM_ERR_NO_FRAME when no frame buffer is free
    */
   snapshot(width?: number): Promise<Buffer> {
-    return takeSnapshot(this.#producer, this.#frames, this.#stats.state.isLive, () => this.#sceneClock.now(), width);
+    return takeSnapshot(
+      this.#producer,
+      () => this.#frames,
+      () => this.#stats.state.isLive,
+      () => this.#sceneClock.now(),
+      width,
+    );
   }
 
   /** Stops the stream if live (for shutdown). */

@@ -22,7 +22,7 @@ import {
 import { encodeRenders, KIND_BANDS, KIND_RENDERS, LayerEncoder, readRenderResult } from './render-ring-codec.js';
 import type { CompositeResult, CompositeTask, RenderFailed, RenderResult, RenderTask } from './messages.js';
 import type { PoolMetrics } from './pool-metrics.js';
-import { BandFailedError, JobTooLargeError, PoolClosedError, WorkerExitError, WorkerTimeoutError } from './pool-errors.js';
+import { BandFailedError, JobTooLargeError, PoolClosedError, WorkerExitError, WorkerTimeoutError, NoWorkerError } from './pool-errors.js';
 import type { PoolUtilization } from './pool-utilization.js';
 import { RingBuffers } from './ring-buffers.js';
 
@@ -276,9 +276,21 @@ export class JobRing {
 
   /** The next free slot, once every job queued before has one and a worker has joined. @throws PoolClosedError (as a rejection) at {@link close} */
   #slot(): Promise<number> {
+    if (this.#closed) return Promise.reject(new PoolClosedError());
     return new Promise((resolve, reject) => {
-      this.#queue.push({ resolve, reject });
+      const waiter = { resolve, reject };
+      this.#queue.push(waiter);
       this.#handOut();
+      // Before any worker has joined, a slot may never come (a worker that cannot start): the
+      // wait is bounded by the job timeout then, as a job in a slot is.
+      if (this.#buffers.hellos === 0) {
+        setTimeout(() => {
+          const at = this.#queue.indexOf(waiter);
+          if (at < 0 || this.#buffers.hellos > 0) return;
+          this.#queue.splice(at, 1);
+          reject(new NoWorkerError(this.#o.timeoutMs));
+        }, this.#o.timeoutMs);
+      }
     });
   }
 

@@ -82,3 +82,12 @@ export class PoolClosedError extends Error {
     this.name = 'PoolClosedError';
   }
 }
+
+/** No render worker joined the job ring within the job timeout: work waiting for one fails instead of waiting forever (a worker that cannot start). */
+export class NoWorkerError extends Error {
+  readonly code = 'SM_ERR_NO_WORKER' satisfies ErrorCode;
+  constructor(ms: number) {
+    super(`No render worker joined the job ring within ${ms} ms`);
+    this.name = 'NoWorkerError';
+  }
+}

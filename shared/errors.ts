@@ -59,6 +59,7 @@ export const ERRORS = {
   SM_ERR_POOL_CLOSED: { status: 503, message: 'The render pool is closed' },
   SM_ERR_LAYER_MEMORY: { status: 500, message: 'A layer needs a bigger pixel buffer than a layer (or the scene) may have' },
   SM_ERR_ENV_FILE: { status: 500, message: 'The env file (ENV_FILE) cannot be read or parsed' },
+  SM_ERR_NO_WORKER: { status: 503, message: 'No render worker has started' },
   SM_ERR_INTERNAL: { status: 500, message: 'Internal server error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

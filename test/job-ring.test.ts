@@ -17,7 +17,15 @@ import { i420Bytes } from '../pixels/yuv.js';
 import { Metrics } from '../orchestrator/metrics/metrics.js';
 import { RING_SPIN_US } from '../pool/render-pool.js';
 import { ringPool, sleep, until } from './helpers/ring-pool.js';
-import { BandFailedError, RenderQueueFullError, WorkerExitError, WorkerTimeoutError } from '../pool/pool-errors.js';
+import {
+  BandFailedError,
+  NoWorkerError,
+  PoolClosedError,
+  RenderQueueFullError,
+  WorkerExitError,
+  WorkerTimeoutError,
+} from '../pool/pool-errors.js';
+import { JobRing } from '../pool/job-ring.js';
 import { JOB_SLOTS } from '../pool/job-ring-layout.js';
 
 /** A layer buffer of `w`x`h` premultiplied pixels from `seed` (some opaque, some translucent, some clear). */
@@ -380,4 +388,28 @@ t.test('buffers collected here are forgotten by the workers', async (t) => {
   t.equal(after, before + 1, 'the 20 dropped layer buffers were collected and forgotten; the frame, still held, was not');
   const results = await pool.compositeBands(bandTasks(frame, null, 64, 64, [], null, 1));
   t.equal(results.length, 1, 'the ring goes on');
+});
+
+t.test('no worker ever joins: work waiting for a slot fails within the job timeout instead of waiting forever', async (t) => {
+  // A ring no thread joins (as when every worker dies while it starts): nothing could take the job.
+  const ring = new JobRing({ timeoutMs: 300, threads: () => [] });
+  t.teardown(() => ring.close());
+  const frame = new SharedArrayBuffer(16 * 16 * 4);
+  const layer: CompositeLayer = {
+    pixels: new Uint32Array(layerBuffer(4, 4, 1)),
+    bounds: { x: 0, y: 0, width: 4, height: 4 },
+    opacity: 1,
+    opaque: false,
+  };
+  const started = performance.now();
+  const err = await ring.run(bandTasks(frame, null, 16, 16, [layer], null, 1)).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  const waited = performance.now() - started;
+  t.ok(err instanceof NoWorkerError, `it fails with NoWorkerError (${String(err)})`);
+  t.ok(waited >= 250 && waited < 3000, `after about the job timeout (${waited.toFixed(0)} ms)`);
+  t.equal(ring.waiting, 0, 'and no longer counts as waiting');
+  await ring.close();
+  await t.rejects(ring.run(bandTasks(frame, null, 16, 16, [layer], null, 1)), PoolClosedError, 'a closed ring refuses at once');
 });

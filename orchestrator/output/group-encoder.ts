@@ -24,6 +24,8 @@ export class GroupEncoder {
   readonly #stderr: StderrTail;
   /** Frames refused because the queue was full. */
   dropped = 0;
+  /** Frame size in pixels and rate of the raw frames this encode takes: a canvas change needs a new encode. */
+  readonly frameFormat: string;
 
   constructor(
     ffmpegPath: string,
@@ -31,6 +33,7 @@ export class GroupEncoder {
     private readonly pool: FramePool,
     log: Logger,
   ) {
+    this.frameFormat = frameFormat(job);
     const args = [
       '-hide_banner',
       '-loglevel',
@@ -107,6 +110,11 @@ export class GroupEncoder {
 }
 
 /** The encoder settings two outputs must share to share an encode. */
+/** The raw frames' size and rate, `WxH@fps`: what an encode's stdin must carry. */
+function frameFormat(job: Pick<EncodeJob, 'width' | 'height' | 'targetFPS'>): string {
+  return `${job.width}x${job.height}@${job.targetFPS}`;
+}
+
 export function encodeGroupKey(enc: EncoderSettings): string {
   return `${enc.preset}-${enc.bitrateKbps}k-gop${enc.keyframeIntervalSeconds}s-${enc.audio}`;
 }
@@ -144,7 +152,9 @@ export class EncodeGroups {
   get(job: Omit<EncodeJob, 'output'>): GroupEncoder {
     const key = encodeGroupKey(job.encoder);
     let g = this.#groups.get(key);
-    if (g?.running) return g;
+    if (g?.running && g.frameFormat === frameFormat(job)) return g;
+    // One left from frames of another size or rate (the canvas changed): its muxers would get garbage.
+    if (g) void g.end();
     g = new GroupEncoder(this.ffmpegPath, job, this.pool(), this.log.child({ component: 'shared-encoder', group: key }));
     this.#groups.set(key, g);
     const mine = g;

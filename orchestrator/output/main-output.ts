@@ -65,6 +65,7 @@ export class MainOutput {
       log: options.log,
       // A recording that cannot be claimed now is tried again with the backoff like a crash.
       retryRefused: true,
+      stopEarly: true,
       spawn: () => this.#spawn(),
       onChange: (event) => options.onChange({ ...this.status(), ...event }),
       onRestart: () => options.metrics?.encoderRestarts.inc(),

@@ -15,18 +15,22 @@ export interface SnapshotSource {
 /**
  * A PNG of the picture now: the last live frame (after the one in the making) while live; when
  * not live, the scene composed once at scene time `timeMs()`.
+ * @param framesNow the frame pool now; @param liveNow whether the stream is live now
  * @param width downscale to this many pixels wide
  * @throws AppError SM_ERR_NO_FRAME when no frame buffer is free
  */
 export async function takeSnapshot(
   source: SnapshotSource,
-  frames: FramePool,
-  live: boolean,
+  framesNow: () => FramePool,
+  liveNow: () => boolean,
   timeMs: () => number,
   width?: number,
 ): Promise<Buffer> {
   const inflight = source.inflight;
   if (inflight) await inflight;
+  // Read after the wait: a canvas change meanwhile swaps the frame pool (and a stop, the live flag).
+  const frames = framesNow();
+  const live = liveNow();
   const last = source.last;
   let frame = last && live ? frames.retain(last) : null;
   if (!frame) {

@@ -72,6 +72,12 @@ export interface SupervisedOutputOptions<P extends OutputProcess> {
   onChange(event: OutputEvent): void;
   /** Whether a process that died should be started again now (default: while supervised). */
   wanted?(): boolean;
+  /**
+   * How `stop()` reports (the main output's way, kept from before the outputs were one kind):
+   * `stopped` is announced before the process has finished its trailer, and a given-up output
+   * keeps `failed` as its last word. Default: `stopped` after the process ended, from any state.
+   */
+  stopEarly?: boolean;
   /** Retry a refused start (AppError from `spawn`) like any other failure instead of failing at once. */
   retryRefused?: boolean;
   /** Each restart after a failure (not the first start). */
@@ -95,6 +101,8 @@ export class SupervisedOutput<P extends OutputProcess> {
   #active = false;
   /** Restart attempt in the current run of failures. */
   #attempt = 0;
+  /** Why the watchdog killed the running process (a stall), until its exit is handled. */
+  #stalled: string | null = null;
   /** Restarts so far. */
   restarts = 0;
   /** Why the output last went down, or null. */
@@ -147,11 +155,12 @@ export class SupervisedOutput<P extends OutputProcess> {
     const proc = this.#proc;
     this.#proc = null;
     this.#attempt = 0;
+    if (this.#o.stopEarly && this.#state !== 'stopped' && this.#state !== 'failed') this.#set('stopped', 'stopped');
     if (proc) {
       const exit = await proc.end();
       if (exit.state === 'failed') this.#o.log.warn({ output: this.#o.id, exit }, 'output ended with an error');
     }
-    if (this.#state !== 'stopped') this.#set('stopped', 'stopped');
+    if (!this.#o.stopEarly && this.#state !== 'stopped') this.#set('stopped', 'stopped');
   }
 
   /** `live` once progress flows; killed (and so restarted) when it stops for the stall limit. Called by a watchdog. */
@@ -168,6 +177,7 @@ export class SupervisedOutput<P extends OutputProcess> {
         { output: this.#o.id, idleMs: Math.round(now - proc.lastProgressAt), pid: proc.pid },
         'output stalled; killing its ffmpeg',
       );
+      this.#stalled = `stalled: no progress for ${Math.round(now - proc.lastProgressAt)} ms`;
       proc.kill();
     }
   }
@@ -197,11 +207,14 @@ export class SupervisedOutput<P extends OutputProcess> {
 
   #adopt(proc: P): void {
     this.#proc = proc;
+    this.#stalled = null;
     void proc.exited.then((exit) => {
       if (this.#proc !== proc) return;
       this.#proc = null;
       if (!this.#active || (this.#o.wanted && !this.#o.wanted())) return;
-      this.lastError = exit.message ?? 'ffmpeg exited while live';
+      // A process the watchdog killed says only "killed": the stall is the reason.
+      this.lastError = this.#stalled ?? exit.message ?? 'ffmpeg exited while live';
+      this.#stalled = null;
       this.#o.log.error({ output: this.#o.id, exit }, 'output ffmpeg died while live');
       this.#retryLater();
     });
@@ -220,7 +233,8 @@ export class SupervisedOutput<P extends OutputProcess> {
     this.#set('reconnecting', 'reconnecting', { delayMs, reason });
     this.#retry = setTimeout(() => {
       this.#retry = null;
-      if (!this.#active) return;
+      // Stopped meanwhile, or no longer wanted (the stream is stopping: the hub ends the shared encodes first).
+      if (!this.#active || (this.#o.wanted && !this.#o.wanted())) return;
       this.restarts++;
       this.#o.onRestart?.();
       this.#start();
