@@ -75,7 +75,8 @@ export interface SupervisedOutputOptions<P extends OutputProcess> {
   /**
    * How `stop()` reports (the main output's way, kept from before the outputs were one kind):
    * `stopped` is announced before the process has finished its trailer, and a given-up output
-   * keeps `failed` as its last word. Default: `stopped` after the process ended, from any state.
+   * keeps `failed` as its last event (its state reads `stopped` from then on, as the stream's own
+   * error says why). Default: `stopped` after the process ended, from any state.
    */
   stopEarly?: boolean;
   /** Retry a refused start (AppError from `spawn`) like any other failure instead of failing at once. */
@@ -155,7 +156,8 @@ export class SupervisedOutput<P extends OutputProcess> {
     const proc = this.#proc;
     this.#proc = null;
     this.#attempt = 0;
-    if (this.#o.stopEarly && this.#state !== 'stopped' && this.#state !== 'failed') this.#set('stopped', 'stopped');
+    if (this.#o.stopEarly && this.#state === 'failed') this.#state = 'stopped';
+    else if (this.#o.stopEarly && this.#state !== 'stopped') this.#set('stopped', 'stopped');
     if (proc) {
       const exit = await proc.end();
       if (exit.state === 'failed') this.#o.log.warn({ output: this.#o.id, exit }, 'output ended with an error');
