@@ -273,7 +273,16 @@ export class StreamPipeline extends EventEmitter<{
         this.#producer.setLast(null);
         this.#frames = this.#newPool();
       }
-      if (restart) await this.#startOutput();
+      if (restart) {
+        try {
+          await this.#startOutput();
+        } catch (err) {
+          // The outputs are down and no frame clock runs: the stream is stopped, saying why (the
+          // caller gets the error too), never left reading live with nothing behind it.
+          this.#markStopped(`The stream stopped: its outputs could not restart with the new configuration: ${(err as Error).message}`);
+          throw err;
+        }
+      }
       this.#emit();
       return this.#stream;
     });
@@ -319,7 +328,13 @@ export class StreamPipeline extends EventEmitter<{
   async #startOutput(): Promise<void> {
     await this.hub.startMain();
     if (this.#stats.state.isLive) this.#o.metrics?.encoderRestarts.inc();
-    await this.#producer.start(() => this.#sceneClock.now());
+    try {
+      await this.#producer.start(() => this.#sceneClock.now());
+    } catch (err) {
+      // Main's ffmpeg is running already: a start that fails leaves nothing behind.
+      await this.hub.stopAll();
+      throw err;
+    }
     this.hub.goLive();
     this.#stats.sampleEverySecond(() => this.#emit());
   }
