@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { ColorSchema } from './color.js';
 import { LayerTransitionsSchema, VisibilityTransitionSchema } from './animation.js';
 import { LIMITS } from './limits.js';
+import { ASSET_ID } from './asset-ref.js';
+import { VideoContentSchema } from './media.js';
 
 /**
  * The scene model: the canvas and its layers. These zod schemas are the single source of truth
@@ -12,13 +14,7 @@ import { LIMITS } from './limits.js';
 /** A layer id: 1-64 characters of `[A-Za-z0-9_-]`. */
 export const LayerIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'Expected 1-64 characters of A-Z, a-z, 0-9, "_" or "-"');
 
-/** An uploaded asset's id: the SHA-256 of its bytes, 64 lowercase hex characters. */
-export const ASSET_ID = /^[a-f0-9]{64}$/;
-
-/** True when `ref` names an uploaded asset (rather than a file under `assets/`). */
-export function isAssetId(ref: string): boolean {
-  return ASSET_ID.test(ref);
-}
+export { ASSET_ID, isAssetId } from './asset-ref.js';
 
 /**
  * What an image or character layer shows: an uploaded asset's id, or a path of a file under the
@@ -162,6 +158,7 @@ export const LayerContentSchema = z.discriminatedUnion('type', [
   TextContentSchema,
   CharacterContentSchema,
   ChatContentSchema,
+  VideoContentSchema,
 ]);
 export type LayerContent = z.infer<typeof LayerContentSchema>;
 

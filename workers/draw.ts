@@ -70,6 +70,9 @@ export function createDrawer(init: Pick<WorkerInit, 'assetRoot' | 'assetStorage'
         return prepareCharacter(content, env);
       case 'chat':
         return prepareChat(content, env);
+      case 'video':
+        // Decoded frames go from the source's frame ring straight to the compositor (orchestrator/media/).
+        throw new Error('A video layer is not drawn by the render pool');
     }
   }
 
