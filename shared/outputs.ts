@@ -19,8 +19,17 @@ export const OutputIdSchema = z
   .regex(/^[A-Za-z0-9_-]{1,64}$/, 'Expected 1-64 characters of A-Z, a-z, 0-9, "_" or "-"')
   .refine((id) => id !== 'main', { message: '"main" is the output of PATCH /config (output.url)' });
 
-/** Encoder overrides: outputs with other settings than the config's get an encode of their own. */
-export const OutputEncoderSchema = EncoderSettingsSchema.pick({ bitrateKbps: true, preset: true }).partial();
+/**
+ * Encoder overrides: outputs with other settings than the config's get an encode of their own.
+ * `latency` has no default here: left out, the config's applies.
+ */
+export const OutputEncoderSchema = z
+  .strictObject({
+    bitrateKbps: EncoderSettingsSchema.shape.bitrateKbps,
+    preset: EncoderSettingsSchema.shape.preset,
+    latency: EncoderSettingsSchema.shape.latency.unwrap(),
+  })
+  .partial();
 
 /**
  * The URL (or path) a kind needs (see `outputUrlProblem`): rtmp(s):// for `rtmp`, srt:// for

@@ -105,6 +105,7 @@ export class ExtraOutput {
       args,
       this.#o.log.child({ component: 'muxer', output: this.spec.id }),
       secretsOf(this.spec.url ?? ''),
+      encoder.latency,
     );
     this.group = encodeGroupKey(encoder);
     group.fanout.add(muxer);
