@@ -21,6 +21,7 @@ import type { PreviewSettings, PreviewSink } from './output/preview-encoder.js';
 import type { RenderPool } from '../pool/render-pool.js';
 import { takeSnapshot } from './output/snapshot.js';
 import type { SceneStore } from './scene/scene-store.js';
+import type { WhepIceSettings } from './webrtc/whep-viewer.js';
 
 export type { PreviewSink } from './output/preview-encoder.js';
 
@@ -46,6 +47,8 @@ export interface PipelineOptions {
   clock?: SceneClock;
   /** Animations, chat and scene crossfades applied to every frame. */
   motion?: Motion;
+  /** WHEP viewers of `webrtc` outputs: the most at once and their ICE settings (default: 20, interfaces' addresses, any port). */
+  webrtc?: { maxViewers: number; ice: WhepIceSettings };
 }
 
 /** Frame buffers beyond the encoder queue: the last frame, those being made, a preview, a snapshot. */
@@ -112,6 +115,7 @@ export class StreamPipeline extends EventEmitter<{
       log: options.log,
       metrics: options.metrics,
       preview: { pool: options.pool, settings: options.preview },
+      webrtc: options.webrtc ?? { maxViewers: 20, ice: { hostAddresses: [], portRange: null } },
       onMainFailed: (message) =>
         void this.#serial(async () => {
           // Unless the stream was stopped or started again meanwhile.
@@ -311,6 +315,7 @@ export class StreamPipeline extends EventEmitter<{
         await this.#stopOutput();
         this.#markStopped();
       }
+      this.hub.whep.closeAll();
       this.#producer.setLast(null);
     });
   }

@@ -86,6 +86,10 @@ export class Metrics {
   readonly storeFailures: Counter<'op'>;
   // Disk
   readonly recordingsRemoved: Counter;
+  // WebRTC (WHEP) viewers
+  readonly webrtcViewers: Gauge<'output'>;
+  readonly webrtcSentBytes: Counter<'output'>;
+  readonly webrtcDroppedFrames: Counter<'output'>;
 
   constructor() {
     const registers = [this.registry];
@@ -388,6 +392,24 @@ export class Metrics {
     this.recordingsRemoved = new Counter({
       name: `${PREFIX}recordings_removed_total`,
       help: 'Recordings removed because the ffmpeg that wrote them exited leaving them empty or unreadable (e.g. restarts on a full disk)',
+      registers,
+    });
+    this.webrtcViewers = new Gauge({
+      name: `${PREFIX}webrtc_viewers`,
+      help: 'WHEP viewers of each webrtc output (sessions answered and not closed)',
+      labelNames: ['output'],
+      registers,
+    });
+    this.webrtcSentBytes = new Counter({
+      name: `${PREFIX}webrtc_sent_bytes_total`,
+      help: 'RTP payload bytes sent to WHEP viewers, all viewers of an output together',
+      labelNames: ['output'],
+      registers,
+    });
+    this.webrtcDroppedFrames = new Counter({
+      name: `${PREFIX}webrtc_viewer_dropped_frames_total`,
+      help: 'Frames not sent to a WHEP viewer whose transport lagged (it skips to the next keyframe; other viewers are not affected)',
+      labelNames: ['output'],
       registers,
     });
   }
