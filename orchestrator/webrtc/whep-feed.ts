@@ -24,17 +24,20 @@ export class WhepFeed {
   #frames = 0;
   #videoBytes = 0;
   #firstAt = 0;
-  /** Payload bytes sent to viewers during this start. */
-  sentBytes = 0;
+  readonly #channel: WhepChannel;
+  /** The channel's bytes sent when this start began. */
+  readonly #bytesAtStart: number;
 
   /** @param videoPid the PID of the H.264 stream in the TS */
   constructor(channel: WhepChannel, videoPid: number) {
     channel.reset();
+    this.#channel = channel;
+    this.#bytesAtStart = channel.sentBytes;
     this.#demux = new TsVideoDemuxer(videoPid, (au) => {
       this.lastProgressAt = performance.now();
       if (this.#frames++ === 0) this.#firstAt = this.lastProgressAt;
       this.#videoBytes += au.data.length;
-      this.sentBytes += channel.push(au);
+      channel.push(au);
     });
     this.exited = new Promise((resolve) => (this.#resolve = resolve));
   }
@@ -48,9 +51,9 @@ export class WhepFeed {
     return this.#frames > 0;
   }
 
-  /** Bytes sent to viewers (the output's `bytes`). */
+  /** RTP payload bytes sent to all its viewers during this start (the output's `bytes`). */
   get bytes(): number {
-    return this.sentBytes;
+    return this.#channel.sentBytes - this.#bytesAtStart;
   }
 
   /** Bits per second of the H.264 stream it relays (one viewer's worth), or null before a second of it. */

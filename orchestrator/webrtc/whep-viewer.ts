@@ -10,6 +10,8 @@ export interface RtpFrame {
   key: boolean;
   /** Payload bytes in all. */
   bytes: number;
+  /** performance.now() when the encode's access unit came in. */
+  madeAt: number;
 }
 
 /** Where viewers' ICE candidates point and which UDP ports they use (WEBRTC_ICE_HOSTS, WEBRTC_UDP_PORTS). */
@@ -71,6 +73,8 @@ export class WhepViewer {
   sentBytes = 0;
   sentFrames = 0;
   droppedFrames = 0;
+  /** ms from a frame's arrival from the encode to its sending to this viewer: sum and count (a mean over any span). */
+  sendDelayMsSum = 0;
   /** Called once connected (the channel sends the cached pictures), and once closed. */
   onConnected: (() => void) | null = null;
   onClosed: ((reason: string) => void) | null = null;
@@ -177,6 +181,13 @@ export class WhepViewer {
     return frames.reduce((bytes, f, i) => bytes + this.send(f, last - (frames.length - 1 - i)), 0);
   }
 
+  /** A frame not sent (it waited too long for its turn): the viewer waits for the next keyframe. */
+  skip(): void {
+    if (!this.connected || this.#waitKey) return;
+    this.#waitKey = true;
+    this.droppedFrames++;
+  }
+
   /**
    * Sends one frame, unless it waits for a keyframe or its transport lags
    * ({@link MAX_PENDING_PACKETS}; then it waits for the next keyframe).
@@ -214,6 +225,7 @@ export class WhepViewer {
     }
     this.sentBytes += frame.bytes;
     this.sentFrames++;
+    this.sendDelayMsSum += performance.now() - frame.madeAt;
     return frame.bytes;
   }
 

@@ -21,6 +21,8 @@ export interface WhepClient {
   location: string | null;
   body: string;
   frames: ReceivedFrame[];
+  /** Resolves true once connected, false if the connection fails or takes over 5 s. */
+  connected(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -75,6 +77,18 @@ export async function connectWhep(url: string, token?: string): Promise<WhepClie
   const body = await res.text();
   if (res.status === 201) await pc.setRemoteDescription({ type: 'answer', sdp: body });
   return {
+    connected: () =>
+      pc.connectionState === 'connected'
+        ? Promise.resolve(true)
+        : new Promise<boolean>((resolve) => {
+            const timer = setTimeout(() => resolve(false), 5000);
+            pc.connectionStateChange.subscribe((st) => {
+              if (st === 'connected' || st === 'failed' || st === 'closed') {
+                clearTimeout(timer);
+                resolve(st === 'connected');
+              }
+            });
+          }),
     status: res.status,
     location: res.headers.get('location'),
     body,
@@ -86,8 +100,18 @@ export async function connectWhep(url: string, token?: string): Promise<WhepClie
 // As a script: host viewers and print their stats each second.
 if (process.argv[1]?.endsWith('whep-client.js')) {
   const [url, count, token] = process.argv.slice(2);
-  const clients = await Promise.all(Array.from({ length: Number(count) }, () => connectWhep(url!, token)));
-  process.stdout.write(JSON.stringify({ statuses: clients.map((c) => c.status) }) + '\n');
+  // One after the other, each connected before the next: 20 ICE checks at once on a busy
+  // machine time out.
+  const clients: WhepClient[] = [];
+  const connected: boolean[] = [];
+  for (let i = 0; i < Number(count); i++) {
+    const c = await connectWhep(url!, token);
+    clients.push(c);
+    connected.push(c.status === 201 && (await c.connected()));
+  }
+  process.stdout.write(
+    JSON.stringify({ statuses: clients.map((c) => c.status), connected, locations: clients.map((c) => c.location) }) + '\n',
+  );
   let seen = clients.map(() => 0);
   setInterval(() => {
     const frames = clients.map((c, i) => c.frames.slice(seen[i]!));
