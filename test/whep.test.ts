@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import t from 'tap';
 import { hex, type Rgb } from '../bench/glass.js';
 import { whepColorReader } from '../bench/glass-whep.js';
+import { launchChromium } from './helpers/browser.js';
 import { sampleOffer } from './helpers/whep-client.js';
 import { startServer } from './helpers/server.js';
 
@@ -16,7 +17,7 @@ const ADMIN = 'admin-token-0123456789abcdef';
 const VIEWER = 'viewer-token-0123456789abcdef';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-t.test('WHEP: outputs, auth, bad input, the cap, sessions, metrics, and Chromium playing it', async (t) => {
+t.test('WHEP: outputs, auth, bad input, the cap, sessions, metrics, and Chromium (and the dashboard) playing it', async (t) => {
   const s = await startServer({
     AUTH_TOKENS: `admin:${ADMIN},viewer:${VIEWER}`,
     WIDTH: '640',
@@ -186,6 +187,40 @@ t.test('WHEP: outputs, auth, bad input, the cap, sessions, metrics, and Chromium
     // A full-frame colour compresses to almost nothing: a few hundred bytes a keyframe, tens a frame.
     t.ok(sent > 500, `bytes sent counted: ${sent}`);
     await player.stop();
+
+    // The dashboard's own WHEP player (CSP: its scripts from this origin only).
+    const browser = await launchChromium();
+    t.teardown(() => browser.close());
+    const page = await browser.newPage();
+    await page.addInitScript({ content: `localStorage.setItem('stream-manager.token', ${JSON.stringify(VIEWER)})` });
+    const csp: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) csp.push(m.text());
+    });
+    await page.goto(`${s.base}/`);
+    await page.waitForSelector('#webrtc:not([hidden])', { timeout: 10_000 });
+    await page.selectOption('#webrtc-output', 'cam');
+    await page.click('#webrtc-play');
+    // Polled with page.evaluate (CDP): the page's CSP rightly forbids the eval waitForFunction needs.
+    const videoTime = async (): Promise<number> => (await page.evaluate('document.getElementById("webrtc-video").currentTime')) as number;
+    for (let i = 0; i < 100 && (await videoTime()) <= 0.3; i++) await sleep(100);
+    t.ok((await videoTime()) > 0.3, 'the dashboard’s video plays');
+    const pixel = (await page.evaluate(`(() => {
+      const v = document.getElementById('webrtc-video');
+      const c = document.createElement('canvas');
+      c.width = 8; c.height = 8;
+      const ctx = c.getContext('2d');
+      ctx.drawImage(v, 0, 0, 8, 8);
+      return Array.from(ctx.getImageData(4, 4, 1, 1).data.slice(0, 3));
+    })()`)) as number[];
+    t.ok(
+      Math.abs(pixel[0]! - 0) < 40 && Math.abs(pixel[1]! - 255) < 40 && Math.abs(pixel[2]! - 0) < 40,
+      `the dashboard plays it: ${pixel.join(',')}`,
+    );
+    t.equal(await page.textContent('#webrtc-caption'), 'playing cam');
+    t.same(csp, [], 'no Content-Security-Policy violation');
+    await page.click('#webrtc-play');
+    await page.waitForSelector('#webrtc-play:has-text("Play")', { timeout: 5000 });
     await s.call('POST', '/stream/stop', undefined, admin);
   });
 
