@@ -86,6 +86,21 @@ t.test('WHEP: outputs, auth, bad input, the cap, sessions, metrics, and Chromium
     t.same([res.status, await code(res)], [400, 'SM_ERR_WHEP_NO_H264'], 'packetization-mode 0 only');
     res = await whep('cam', offer + 'a=x'.repeat(30_000), viewer);
     t.same([res.status, await code(res)], [413, 'SM_ERR_BODY_TOO_LARGE'], 'past 64 KB');
+    res = await whep('cam', new Uint8Array(5 * 1024 * 1024), viewer);
+    t.same([res.status, await code(res)], [413, 'SM_ERR_BODY_TOO_LARGE'], '5 MB: refused before it is read, the answer arrives');
+    const streamed = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (let i = 0; i < 32; i++) c.enqueue(new Uint8Array(32 * 1024).fill(0x61));
+        c.close();
+      },
+    });
+    res = await fetch(`${s.base}/stream/whep/cam`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/sdp', ...viewer },
+      body: streamed,
+      duplex: 'half',
+    } as RequestInit);
+    t.same([res.status, await code(res)], [413, 'SM_ERR_BODY_TOO_LARGE'], '1 MB with no Content-Length: cut at 64 KB');
     res = await whep('nope', offer, viewer);
     t.same([res.status, await code(res)], [404, 'SM_ERR_OUTPUT_NOT_FOUND']);
     res = await whep('web', offer, viewer);

@@ -6,19 +6,27 @@ import { MAX_OFFER_BYTES } from '../webrtc/sdp-offer.js';
 
 /**
  * The request body as UTF-8 text, at most `limit` bytes.
- * @throws AppError SM_ERR_BODY_TOO_LARGE past the limit (the rest is not read)
+ * @throws AppError SM_ERR_BODY_TOO_LARGE past the limit (the rest is read and dropped)
  */
-async function readText(req: IncomingMessage, limit: number): Promise<string> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) throw new AppError('SM_ERR_BODY_TOO_LARGE', `An SDP offer is at most ${limit} bytes`);
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new AppError('SM_ERR_BODY_TOO_LARGE', `An SDP offer is at most ${limit} bytes`);
-    parts.push(chunk);
+function readText(req: IncomingMessage, limit: number): Promise<string> {
+  const tooLarge = (): AppError => new AppError('SM_ERR_BODY_TOO_LARGE', `An SDP offer is at most ${limit} bytes`);
+  if (Number(req.headers['content-length'] ?? 0) > limit) {
+    // Read and dropped (within REQUEST_TIMEOUT_MS), so the client gets the 413, not a reset.
+    req.resume();
+    return Promise.reject(tooLarge());
   }
-  return Buffer.concat(parts).toString('utf8');
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      if (size > limit) return; // past the limit: the rest is dropped
+      size += chunk.length;
+      if (size > limit) reject(tooLarge());
+      else parts.push(chunk);
+    });
+    req.once('end', () => resolve(Buffer.concat(parts).toString('utf8')));
+    req.once('error', reject);
+  });
 }
 
 /**
