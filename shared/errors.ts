@@ -64,7 +64,7 @@ export const ERRORS = {
     status: 400,
     message: 'The body must be an SDP offer (Content-Type: application/sdp) with ICE credentials and a DTLS fingerprint',
   },
-  SM_ERR_WHEP_NO_H264: {
+  SM_ERR_WHEP_CODEC: {
     status: 400,
     message: 'The offer has no video section that receives H.264 (packetization-mode=1), the only codec this server sends',
   },

@@ -79,11 +79,14 @@ t.test('WHEP: outputs, auth, bad input, the cap, sessions, metrics, and Chromium
     res = await whep('cam', offer.replace(/a=fingerprint:.*\r?\n/g, ''), viewer);
     t.same([res.status, await code(res)], [400, 'SM_ERR_WHEP_NOT_SDP'], 'no DTLS fingerprint');
     res = await whep('cam', await sampleOffer(true), viewer);
-    t.same([res.status, await code(res)], [400, 'SM_ERR_WHEP_NO_H264'], 'VP8 only');
+    t.same([res.status, await code(res)], [400, 'SM_ERR_WHEP_CODEC'], 'VP8 only');
     res = await whep('cam', offer.replace('a=recvonly', 'a=sendonly'), viewer);
-    t.same([res.status, await code(res)], [400, 'SM_ERR_WHEP_NO_H264'], 'a video section that only sends');
+    t.same([res.status, await code(res)], [400, 'SM_ERR_WHEP_CODEC'], 'a video section that only sends');
     res = await whep('cam', offer.replace(/packetization-mode=1/g, 'packetization-mode=0'), viewer);
-    t.same([res.status, await code(res)], [400, 'SM_ERR_WHEP_NO_H264'], 'packetization-mode 0 only');
+    t.same([res.status, await code(res)], [400, 'SM_ERR_WHEP_CODEC'], 'packetization-mode 0 only');
+    const video = offer.slice(offer.indexOf('m=video'));
+    res = await whep('cam', offer + video.repeat(40), viewer);
+    t.same([res.status, await code(res)], [400, 'SM_ERR_WHEP_NOT_SDP'], '41 media sections');
     res = await whep('cam', offer + 'a=x'.repeat(30_000), viewer);
     t.same([res.status, await code(res)], [413, 'SM_ERR_BODY_TOO_LARGE'], 'past 64 KB');
     res = await whep('cam', new Uint8Array(5 * 1024 * 1024), viewer);

@@ -331,7 +331,7 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
    * is read (`readOffer`) only once the output, the viewer cap and the media type allow it.
    * @returns the session id and the SDP answer
    * @throws AppError SM_ERR_OUTPUT_NOT_FOUND (no such output, or not a webrtc one),
-   *   SM_ERR_WHEP_OUTPUT_STOPPED (disabled), SM_ERR_WHEP_FULL, SM_ERR_WHEP_NOT_SDP, SM_ERR_WHEP_NO_H264
+   *   SM_ERR_WHEP_OUTPUT_STOPPED (disabled), SM_ERR_WHEP_FULL, SM_ERR_WHEP_NOT_SDP, SM_ERR_WHEP_CODEC
    */
   openWhep(id: string, contentType: string | undefined, readOffer: () => Promise<string>): Promise<{ sessionId: string; answer: string }> {
     const e = this.#entries.get(id);

@@ -3,6 +3,9 @@ import { AppError } from '../../shared/errors.js';
 /** The largest SDP offer read, bytes (a browser's offer is 3-10 KB). */
 export const MAX_OFFER_BYTES = 64 * 1024;
 
+/** Media sections an offer may have: a WHEP player offers one video (and maybe one audio); each costs a transceiver. */
+const MAX_MEDIA_SECTIONS = 4;
+
 /** An SDP line: one letter, `=`, a value (RFC 8866 section 5). */
 const SDP_LINE = /^[a-z]=[^\r\n]*$/;
 
@@ -10,10 +13,10 @@ const SDP_LINE = /^[a-z]=[^\r\n]*$/;
  * Checks a WHEP POST before any WebRTC state is made for it: the media type is `application/sdp`
  * (draft-ietf-wish-whep section 4.2), the body is an SDP session description (RFC 8866: `v=0`
  * first, `type=value` lines, an origin, a session name and media), with ICE credentials and a
- * DTLS fingerprint (RFC 8829: what a WebRTC offer always has), and a video section that may
+ * DTLS fingerprint (RFC 8829: what a WebRTC offer always has), at most 4 media sections, and a video section that may
  * receive H.264 in packetization mode 1 (RFC 6184), the only stream this server sends.
  * @param contentType the request's `Content-Type` header, or undefined
- * @throws AppError SM_ERR_WHEP_NOT_SDP when it is not such an offer; SM_ERR_WHEP_NO_H264 when
+ * @throws AppError SM_ERR_WHEP_NOT_SDP when it is not such an offer; SM_ERR_WHEP_CODEC when
  *   no video section receives H.264 packetization mode 1
  */
 export function checkOffer(contentType: string | undefined, body: string): void {
@@ -32,7 +35,13 @@ export function checkOffer(contentType: string | undefined, body: string): void 
   ] as const) {
     if (!lines.some((l) => l.startsWith(prefix))) throw new AppError('SM_ERR_WHEP_NOT_SDP', `The offer has no ${what}`);
   }
-  if (!sections(lines).some(receivesH264)) throw new AppError('SM_ERR_WHEP_NO_H264');
+  const media = sections(lines);
+  if (media.length > MAX_MEDIA_SECTIONS)
+    throw new AppError(
+      'SM_ERR_WHEP_NOT_SDP',
+      `The offer has ${media.length} media sections; a WHEP offer has at most ${MAX_MEDIA_SECTIONS}`,
+    );
+  if (!media.some(receivesH264)) throw new AppError('SM_ERR_WHEP_CODEC');
 }
 
 /**

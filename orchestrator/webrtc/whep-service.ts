@@ -70,7 +70,7 @@ export class WhepService {
    * and the media type are checked before `readOffer` reads the body.
    * @returns the session id and the SDP answer
    * @throws AppError SM_ERR_WHEP_FULL when WEBRTC_MAX_VIEWERS watch already; SM_ERR_WHEP_NOT_SDP,
-   *   SM_ERR_WHEP_NO_H264 for an offer that cannot be answered ({@link checkOffer})
+   *   SM_ERR_WHEP_CODEC for an offer that cannot be answered ({@link checkOffer})
    */
   async open(
     outputId: string,

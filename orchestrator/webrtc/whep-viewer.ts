@@ -87,7 +87,7 @@ export class WhepViewer {
   /**
    * A viewer for an SDP offer already checked by `checkOffer`, and its answer (with all its
    * candidates: the server does no trickle ICE).
-   * @throws AppError SM_ERR_WHEP_NOT_SDP when werift cannot take the offer; SM_ERR_WHEP_NO_H264
+   * @throws AppError SM_ERR_WHEP_NOT_SDP when werift cannot take the offer; SM_ERR_WHEP_CODEC
    *   when it has no H.264 video transceiver to send on
    */
   static async answer(offer: string, ice: WhepIceSettings, log: Logger): Promise<{ viewer: WhepViewer; answer: string }> {
@@ -105,7 +105,7 @@ export class WhepViewer {
         throw new AppError('SM_ERR_WHEP_NOT_SDP', `The SDP offer could not be read: ${(err as Error).message}`);
       }
       const video = pc.getTransceivers().find((t) => t.kind === 'video' && t.codecs.some((c) => c.mimeType.toLowerCase() === 'video/h264'));
-      if (!video) throw new AppError('SM_ERR_WHEP_NO_H264');
+      if (!video) throw new AppError('SM_ERR_WHEP_CODEC');
       for (const t of pc.getTransceivers()) t.setDirection(t === video ? 'sendonly' : 'inactive');
       viewer.#sender = video.sender;
       await pc.setLocalDescription(await pc.createAnswer());
