@@ -21,6 +21,7 @@ import type { PreviewSettings, PreviewSink } from './output/preview-encoder.js';
 import type { RenderPool } from '../pool/render-pool.js';
 import { takeSnapshot } from './output/snapshot.js';
 import type { SceneStore } from './scene/scene-store.js';
+import type { MediaControl } from './media/media-control.js';
 
 export type { PreviewSink } from './output/preview-encoder.js';
 
@@ -81,6 +82,11 @@ export class StreamPipeline extends EventEmitter<{
   readonly hub: OutputHub;
   /** Where file outputs may be written (RECORDINGS_DIR, OUTPUT_DIRS): every entry checks an output URL against it. */
   readonly outputPaths: OutputPolicy;
+  /**
+   * The video layers' sources (issue 29). Placeholder until media-sources.ts lands: unset, the
+   * control surface reports every video layer as loading and cannot play, pause or seek.
+   */
+  media?: MediaControl;
   /** Serialises start/stop/restart so two admin calls never interleave. */
   #control: Promise<unknown> = Promise.resolve();
 
