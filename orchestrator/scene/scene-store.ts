@@ -6,7 +6,7 @@ import { LIMITS } from '../../shared/limits.js';
 import { parseOrThrow } from '../../shared/validation.js';
 import { BatchSchema, type BatchOp } from '../../shared/batch.js';
 import { withoutReadOnly } from '../../shared/layer-view.js';
-import { MediaActionSchema, type MediaAction } from '../../shared/media.js';
+import { isLiveSrc, MediaActionSchema, type MediaAction } from '../../shared/media.js';
 import { AnimationBodySchema, TweenSchema, type AnimationBody, type Tween, type VisibilityTransition } from '../../shared/animation.js';
 import { mergePatch } from './merge-patch.js';
 
@@ -261,7 +261,8 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
    * and `seek` store nothing (transport only). The caller applies the action to the source.
    * @returns the layer after the action, and the action parsed
    * @throws AppError SM_ERR_LAYER_NOT_FOUND, SM_ERR_PRECONDITION_FAILED, SM_ERR_VALIDATION (not a
-   *   video layer, or a body that is not `{action: play|pause|restart|seek, positionMs?}`; seek needs positionMs)
+   *   video layer, or a body that is not `{action: play|pause|restart|seek, positionMs?}`; seek needs
+   *   positionMs, and a live feed does not seek)
    */
   mediaAction(id: string, body: unknown, ifMatch?: IfMatch): { layer: Layer; action: MediaAction } {
     const { layer: current, revision } = this.#entry(id);
@@ -272,6 +273,11 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
       ]);
     }
     const action = parseOrThrow(MediaActionSchema, body ?? {}, 'media action');
+    if (action.action === 'seek' && isLiveSrc(current.content.src)) {
+      throw new AppError('SM_ERR_VALIDATION', `Layer "${id}" shows a live feed; only files seek`, [
+        { path: 'action', message: 'Expected play, pause or restart for a live feed' },
+      ]);
+    }
     const playing = action.action === 'play' ? true : action.action === 'pause' ? false : current.content.playing;
     if (playing === current.content.playing) return { layer: current, action };
     return { layer: this.#update(id, { ...current, content: { ...current.content, playing } }), action };
