@@ -114,6 +114,7 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
     preview: config.preview,
     scene,
     data: () => ({ values: state.data, version: state.dataVersion }),
+    media: { assetRoot: config.assetRoot, assetStorage: files.dir },
     pool,
     log,
     metrics,
@@ -146,7 +147,7 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
     dirs: () => ({ data: config.state.dataDir, recordings: config.recordingsDir }),
   } satisfies Metrics['sources']);
   pipeline.preview = ws;
-  scenes.media = pipeline.media ?? null;
+  scenes.media = pipeline.media;
   broadcastChanges(ws, { state, pipeline, animations: [animator, switcher], chat, poolUtilization: () => pool.stats().utilization });
 
   const httpApp = createHttpApp({

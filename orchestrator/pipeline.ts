@@ -21,7 +21,7 @@ import type { PreviewSettings, PreviewSink } from './output/preview-encoder.js';
 import type { RenderPool } from '../pool/render-pool.js';
 import { takeSnapshot } from './output/snapshot.js';
 import type { SceneStore } from './scene/scene-store.js';
-import type { MediaControl } from './media/media-control.js';
+import { MediaSources } from './media/media-sources.js';
 
 export type { PreviewSink } from './output/preview-encoder.js';
 
@@ -47,6 +47,8 @@ export interface PipelineOptions {
   clock?: SceneClock;
   /** Animations, chat and scene crossfades applied to every frame. */
   motion?: Motion;
+  /** Where video layers' files are: the folder holding `assets/`, and the uploaded assets' folder (default: both the working folder). */
+  media?: { assetRoot: string; assetStorage: string; ffprobePath?: string };
 }
 
 /** Frame buffers beyond the encoder queue: the last frame, those being made, a preview, a snapshot. */
@@ -82,11 +84,8 @@ export class StreamPipeline extends EventEmitter<{
   readonly hub: OutputHub;
   /** Where file outputs may be written (RECORDINGS_DIR, OUTPUT_DIRS): every entry checks an output URL against it. */
   readonly outputPaths: OutputPolicy;
-  /**
-   * The video layers' sources (issue 29). Placeholder until media-sources.ts lands: unset, the
-   * control surface reports every video layer as loading and cannot play, pause or seek.
-   */
-  media?: MediaControl;
+  /** Video layers' sources: decoders, media clocks, states and control (orchestrator/media/). */
+  readonly media: MediaSources;
   /** Serialises start/stop/restart so two admin calls never interleave. */
   #control: Promise<unknown> = Promise.resolve();
 
@@ -103,6 +102,19 @@ export class StreamPipeline extends EventEmitter<{
       this.emit('layerFault', fault),
     );
     this.#sceneClock = options.clock ?? new MonotonicClock();
+    this.media = new MediaSources({
+      scene: options.scene,
+      now: () => this.#sceneClock.now(),
+      fps: () => this.#stream.targetFPS,
+      ffmpegPath: options.ffmpegPath,
+      policy: options.restartPolicy,
+      log: options.log.child({ component: 'media' }),
+      metrics: options.metrics,
+      assetRoot: options.media?.assetRoot ?? '.',
+      assetStorage: options.media?.assetStorage ?? '.',
+      ffprobePath: options.media?.ffprobePath,
+    });
+    this.#renderer.videoFrames = this.media;
     this.#frames = this.#newPool();
     this.#stats = new FrameStats(options.stream.targetFPS, options.metrics);
     this.#bgPixel = premultipliedPixel(options.stream.background);
@@ -310,7 +322,7 @@ export class StreamPipeline extends EventEmitter<{
     );
   }
 
-  /** Stops the stream if live (for shutdown). */
+  /** Stops the stream if live, and every video source's decoder (for shutdown). */
   async close(): Promise<void> {
     await this.#serial(async () => {
       if (this.#stats.state.isLive) {
@@ -318,6 +330,7 @@ export class StreamPipeline extends EventEmitter<{
         this.#markStopped();
       }
       this.#producer.setLast(null);
+      await this.media.close();
     });
   }
 

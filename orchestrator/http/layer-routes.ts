@@ -13,17 +13,17 @@ import { ifMatch, setEtag } from './etag.js';
  * visibility calls may carry a show/hide `transition`. Each layer's ETag is its revision; changes
  * honour `If-Match` (412 when stale). Every answer's video layers carry `media`, their source's
  * status (read-only: ignored in request bodies).
- * @param media the video sources (the pipeline's), read at each request; undefined: none yet
+ * @param media the video sources (the pipeline's)
  */
-export function layerRoutes(router: Router, state: StateManager, media: () => MediaControl | undefined): void {
+export function layerRoutes(router: Router, state: StateManager, media: MediaControl): void {
   const scene = state.scene;
-  const view = (layer: Layer): ReturnType<typeof viewLayer> => viewLayer(layer, media());
+  const view = (layer: Layer): ReturnType<typeof viewLayer> => viewLayer(layer, media);
   /** One audit line per change, through the request's logger (it carries the request id). */
   const audit = (ctx: { state: { log?: { info: (o: object, m: string) => void } } }, action: string, layer: Pick<Layer, 'id'>): void =>
     ctx.state.log?.info({ action, layerId: layer.id, version: state.version }, 'scene changed');
   router.get('/layers', (ctx) => {
     setEtag(ctx, state.version);
-    ctx.body = { layers: viewLayers(scene.list(), media()) };
+    ctx.body = { layers: viewLayers(scene.list(), media) };
   });
   router.post('/layers', (ctx) => {
     const layer = scene.create(ctx.request.body);
@@ -68,16 +68,16 @@ export function layerRoutes(router: Router, state: StateManager, media: () => Me
   router.post('/layers/:id/media', (ctx) => {
     // play/pause store content.playing first (durable before the answer); then the source follows.
     const { layer, action } = scene.mediaAction(ctx.params['id']!, ctx.request.body, ifMatch(ctx));
-    const status = media()?.control(layer.id, action);
+    const status = media.control(layer.id, action);
     audit(ctx, `media ${action.action}`, layer);
     setEtag(ctx, scene.entry(layer.id).revision);
-    ctx.body = status ? { ...layer, media: status } : view(layer);
+    ctx.body = { ...layer, media: status };
   });
   router.post('/batch', (ctx) => {
     const results = scene.batch(ctx.request.body, (id, action) => {
       // The layers are committed by now: a source that refuses is logged, not turned into an error answer.
       try {
-        media()?.control(id, action);
+        media.control(id, action);
       } catch (err) {
         ctx.state['log']?.warn({ err, layerId: id, action: action.action }, 'batch media action not applied');
       }

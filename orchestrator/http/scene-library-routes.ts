@@ -10,7 +10,7 @@ import { viewLayers } from '../media/media-view.js';
  * "crossfade", durationMs, easing}`: the scene's layers replace the live ones, its video layers start
  * at their `startMs`; the answer's live video layers carry `media`).
  */
-export function sceneLibraryRoutes(router: Router, scenes: SceneLibrary, media: () => MediaControl | undefined): void {
+export function sceneLibraryRoutes(router: Router, scenes: SceneLibrary, media: MediaControl): void {
   const log = (ctx: { state: { log?: { info: (o: object, m: string) => void } } }, action: string, name: string): void =>
     ctx.state.log?.info({ action, scene: name }, 'scenes changed');
   router.get('/scenes', (ctx) => {
@@ -30,7 +30,7 @@ export function sceneLibraryRoutes(router: Router, scenes: SceneLibrary, media: 
   });
   router.post('/scenes/:name/activate', (ctx) => {
     const activated = scenes.activate(ctx.params['name']!, ctx.request.body);
-    ctx.body = { ...activated, layers: viewLayers(activated.layers, media()) };
+    ctx.body = { ...activated, layers: viewLayers(activated.layers, media) };
     log(ctx, 'activate', ctx.params['name']!);
   });
 }

@@ -44,14 +44,12 @@ export function broadcastChanges(ws: WsHub, { state, pipeline, animations, chat,
   pipeline.on('layerFault', (fault) => ws.broadcast(['state', 'layers'], { type: 'layerError', payload: fault }));
   pipeline.on('output', (payload) => ws.broadcast(['state'], { type: 'outputUpdate', payload }));
   const media = pipeline.media;
-  const sources = media
-    ? broadcastMedia(ws, media, (id) => {
-        const content = state.scene.entries().find((e) => e.layer.id === id)?.layer.content;
-        return content?.type === 'video' ? content.rate : 1;
-      })
-    : null;
+  const sources = broadcastMedia(ws, media, (id) => {
+    const content = state.scene.entries().find((e) => e.layer.id === id)?.layer.content;
+    return content?.type === 'video' ? content.rate : 1;
+  });
   state.scene.on('change', (e) => {
-    if (e.type === 'layerRemoved' || e.type === 'sceneReplaced') sources?.retain(state.scene.entries().map((x) => x.layer.id));
+    if (e.type === 'layerRemoved' || e.type === 'sceneReplaced') sources.retain(state.scene.entries().map((x) => x.layer.id));
     const payloads =
       e.type === 'sceneReplaced'
         ? e.layers.map((layer) => ({ id: layer.id, layer: viewLayer(layer, media), version: e.version }))

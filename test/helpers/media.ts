@@ -29,3 +29,52 @@ export async function probeVideo(input: string, countFrames = false, timeoutMs =
     ...(countFrames ? { frames: Number(s['nb_read_frames']) } : {}),
   };
 }
+
+/** Options of {@link makeClip}. */
+export interface ClipOptions {
+  width?: number;
+  height?: number;
+  fps?: number;
+  /** Seconds each colour shows (default 1). */
+  secondsEach?: number;
+  /** Keyframe interval, frames (default: one a second). */
+  gop?: number;
+}
+
+/**
+ * Writes an H.264 MP4 at `path` made with lavfi `color` sources: each of `colors` (ffmpeg colour
+ * names or `0xRRGGBB`) for `secondsEach` seconds in turn, `width` x `height` (default 320x180) at
+ * `fps` (default 30). Nothing is a binary fixture: the clip is made at test time.
+ * @throws Error with ffmpeg's stderr when it fails
+ */
+export async function makeClip(path: string, colors: readonly string[], o: ClipOptions = {}): Promise<void> {
+  const w = o.width ?? 320;
+  const h = o.height ?? 180;
+  const fps = o.fps ?? 30;
+  const d = o.secondsEach ?? 1;
+  const inputs = colors.flatMap((c) => ['-f', 'lavfi', '-i', `color=c=${c}:s=${w}x${h}:r=${fps}:d=${d}`]);
+  const filter = `${colors.map((_, i) => `[${i}:v]`).join('')}concat=n=${colors.length}:v=1[v]`;
+  await run(
+    'ffmpeg',
+    [
+      '-v',
+      'error',
+      '-y',
+      ...inputs,
+      '-filter_complex',
+      filter,
+      '-map',
+      '[v]',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-pix_fmt',
+      'yuv420p',
+      '-g',
+      String(o.gop ?? fps),
+      path,
+    ],
+    { timeout: 30_000 },
+  );
+}

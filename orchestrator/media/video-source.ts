@@ -1,0 +1,698 @@
+import type { Logger } from 'pino';
+import { decoderArgs, type VideoBox } from '../../media/decoder-args.js';
+import { endOf, release, released, written, dropped as droppedFrames, MAX_PICTURE_PIXELS } from '../../media/frame-ring.js';
+import { premultipliedPixel } from '../../shared/color.js';
+import type { MediaState, MediaStatus, VideoContent } from '../../shared/media.js';
+import { redactUrl } from '../../shared/outputs.js';
+import type { Layer } from '../../shared/scene.js';
+import { SupervisedOutput, type RestartPolicy } from '../output/supervised-output.js';
+import type { VideoFrame } from '../render/video-frames.js';
+import { DecoderRun, type RunExit } from './decoder-run.js';
+import { MediaClock, wrapPosition } from './media-clock.js';
+import { probeMedia, type MediaProbe } from './probe.js';
+import type { SourceMetrics } from './source-metrics.js';
+
+/** A new size of the layer box is decoded (a new run) only once it has held this long on live frames, ms. */
+export const BOX_SETTLE_MS = 250;
+/** A live feed without a new picture for this long has dropped: its decoder is killed and retried, ms. */
+export const LIVE_STALL_MS = 1000;
+/** A live decoder run without its first picture after this long is killed and retried, ms. */
+export const LIVE_CONNECT_MS = 20_000;
+/** Live feeds are retried at most this far apart, ms (the restart policy's own cap may be longer). */
+export const LIVE_MAX_RETRY_DELAY_MS = 5000;
+/** A file whose wanted picture is this far ahead of the decoded ones is sought instead, media ms. */
+export const CATCH_UP_MS = 3000;
+/** A playing file whose picture lags its clock for this long reads `stalled`, ms. */
+const STALL_AFTER_MS = 1000;
+/** Frames pinned at most (a frame never reported composited is forgotten past this). */
+const MAX_PINS = 64;
+
+/** What a video source needs from its surroundings. */
+export interface VideoSourceOptions {
+  layerId: string;
+  /** The decoder's input: an absolute file path or a live URL (orchestrator/media/source-path.ts). */
+  input: string;
+  live: boolean;
+  ffmpegPath: string;
+  ffprobePath: string;
+  /** The program's frame rate now. */
+  fps: () => number;
+  /** Scene time now, ms. */
+  now: () => number;
+  /** How a live feed is retried (the outputs' policy; retried forever, at most {@link LIVE_MAX_RETRY_DELAY_MS} apart). */
+  policy: RestartPolicy;
+  log: Logger;
+  metrics: SourceMetrics;
+  /** Every change of the status's state, error, size or duration. */
+  onChange(status: MediaStatus): void;
+  /** A non-looping file reached its end (once per run to the end). */
+  onEnded(status: MediaStatus): void;
+}
+
+/** One decoder run and what the source keeps about it. */
+interface Run {
+  proc: DecoderRun;
+  /** Media position of its frame 0 (unwrapped), ms; 0 for live feeds. */
+  p0: number;
+  /** Media ms between its frames: the frame interval x rate. */
+  step: number;
+  /** The box and rate it decodes for ({@link boxKey}). */
+  key: string;
+  /** Where its picture sits in the layer box (a contained picture is centred), pixels. */
+  offsetX: number;
+  offsetY: number;
+  /** Counted into the metrics so far. */
+  counted: number;
+  droppedCounted: number;
+  cpuCounted: number;
+  /** `performance.now()` of its first frame, or null. */
+  firstAt: number | null;
+}
+
+interface Shown {
+  run: Run;
+  index: number;
+}
+
+/** True when the file plays again at its end. */
+export function looping(c: VideoContent): boolean {
+  return c.loop || c.onEnd === 'loop';
+}
+
+/** The box of a video layer from its transform and fit. */
+export function videoBox(layer: Layer): VideoBox {
+  const c = layer.content as VideoContent;
+  const t = layer.transform;
+  return { width: t.width, height: t.height, scale: t.scale, fit: c.fit };
+}
+
+/** What a decoder run depends on besides its start: a change of it needs a new run. */
+function boxKey(box: VideoBox, fps: number): string {
+  return `${box.width}x${box.height}x${box.scale ?? 1}:${box.fit}@${fps}`;
+}
+
+/**
+ * The source of one video layer, on the main thread: supervises its decoder runs (media/
+ * source-reader.ts in a thread of its own, ffmpeg beside it), keeps its media clock and chooses
+ * the picture each frame shows; never waits for a decoder on the frame path.
+ *
+ * Files: the picture for scene time t is the decoded frame with the largest index whose media
+ * time (run start + index x frame interval x rate) is at most the clock's position; a frame not
+ * decoded yet repeats the last one. A seek, a restart or a new box is a new run with a new ring;
+ * the old run's last picture shows until the new one has one. A file that fails to decode is
+ * `error`; a non-looping file at its end is `ended` (once per run) and holds or hides.
+ *
+ * Live feeds: the newest picture wins; a feed that drops (ffmpeg exits, or no picture for
+ * {@link LIVE_STALL_MS}) is `reconnecting`, holds its last picture (or the slate) and is retried
+ * with the restart policy's backoff forever (supervised like an output).
+ *
+ * Pinning: a picture handed out for program frame `seq` is not released to the writer until
+ * {@link composited} says `seq` is done.
+ */
+export class VideoSource {
+  readonly #o: VideoSourceOptions;
+  #content: VideoContent;
+  #box: VideoBox;
+  #key: string;
+  readonly #clock: MediaClock;
+  #run: Run | null = null;
+  /** Runs not yet dropped (the current one, and old ones still shown or pinned). */
+  readonly #runs = new Set<Run>();
+  #shown: Shown | null = null;
+  #generation = 0;
+  #pins: Array<{ seq: number; run: Run; index: number }> = [];
+  #pending: { key: string; box: VideoBox; since: number } | null = null;
+  #supervisor: SupervisedOutput<DecoderRun> | null = null;
+  #probe: MediaProbe | null = null;
+  #state: MediaState = 'loading';
+  #lastError: string | null = null;
+  #error = false;
+  #ended = false;
+  #everShown = false;
+  /** `performance.now()` since when a playing file's wanted picture is not decoded, or null. */
+  #laggingSince: number | null = null;
+  /** `performance.now()` of the last frame-path call (the watchdog moves the picture on only when frames are not being made). */
+  #lastFrameCall = 0;
+  #slate: { key: string; frame: VideoFrame } | null = null;
+  #lastReported = '';
+  #closed = false;
+
+  constructor(layer: Layer, options: VideoSourceOptions) {
+    this.#o = options;
+    this.#content = layer.content as VideoContent;
+    this.#box = videoBox(layer);
+    this.#key = boxKey(this.#box, options.fps());
+    this.#clock = new MediaClock(options.now(), this.#content.startMs, this.#content.playing, this.#content.rate);
+    if (options.live) {
+      this.#supervisor = new SupervisedOutput<DecoderRun>({
+        id: `video:${options.layerId}`,
+        policy: {
+          ...options.policy,
+          maxRetries: Number.POSITIVE_INFINITY,
+          maxDelayMs: Math.min(options.policy.maxDelayMs, LIVE_MAX_RETRY_DELAY_MS),
+          stallMs: LIVE_CONNECT_MS,
+        },
+        log: options.log,
+        spawn: () => this.#spawn(0),
+        onChange: () => this.#refresh(),
+      });
+      this.#supervisor.run();
+    } else {
+      void probeMedia(options.ffprobePath, options.input).then(
+        (p) => {
+          this.#probe = p;
+          this.#refresh(true);
+        },
+        () => undefined,
+      );
+      this.#spawn(this.#content.startMs);
+    }
+  }
+
+  get live(): boolean {
+    return this.#o.live;
+  }
+
+  get content(): VideoContent {
+    return this.#content;
+  }
+
+  /** The decoder's pid now (undefined between runs). */
+  get pid(): number | undefined {
+    return this.#run?.proc.pid;
+  }
+
+  /** The source as the API reports it (the layer's `media`). */
+  status(): MediaStatus {
+    const src = this.#run?.proc.source;
+    const v = this.#probe?.video;
+    const durationS = this.#o.live ? null : (this.#probe?.durationS ?? null);
+    const durationMs = durationS === null ? null : Math.round(durationS * 1000);
+    let positionMs: number;
+    if (this.#o.live) positionMs = this.#run?.firstAt != null ? performance.now() - this.#run.firstAt : 0;
+    else positionMs = wrapPosition(this.#clock.position(this.#o.now()), durationMs, looping(this.#content));
+    return {
+      state: this.#state,
+      positionMs: Math.max(0, Math.round(positionMs)),
+      durationMs,
+      width: v?.width ?? src?.width ?? 0,
+      height: v?.height ?? src?.height ?? 0,
+      fps: v?.fps ?? src?.fps ?? 0,
+      lastError: this.#lastError,
+    };
+  }
+
+  /**
+   * The layer changed: a new `rate`, `loop`/`onEnd` or `fit` is a new run from the position now;
+   * `playing` plays or pauses; `slate` and `startMs` apply from now on (startMs at the next start).
+   * (A new `src` is a new source: the caller replaces this one.)
+   */
+  update(layer: Layer): void {
+    const next = layer.content as VideoContent;
+    const prev = this.#content;
+    this.#content = next;
+    const t = this.#o.now();
+    if (next.playing !== prev.playing) this.#transport(next.playing);
+    const box = videoBox(layer);
+    if (next.fit !== prev.fit) this.#box = box;
+    if (this.#o.live) {
+      if (next.fit !== prev.fit) this.#applyBox(box);
+      return;
+    }
+    if (next.rate !== prev.rate) this.#clock.setRate(t, next.rate);
+    if (next.rate !== prev.rate || looping(next) !== looping(prev) || next.fit !== prev.fit) {
+      this.#box = box;
+      this.#key = boxKey(box, this.#o.fps());
+      this.#ended = false;
+      this.#spawn(this.#clock.position(t));
+    }
+    this.#refresh();
+  }
+
+  /** Plays (a file at its end starts again from `startMs`). */
+  play(): void {
+    if (this.#ended && !this.#o.live) {
+      this.#transport(true);
+      this.restart();
+      return;
+    }
+    this.#transport(true);
+  }
+
+  /** Pauses: the picture on screen stays. */
+  pause(): void {
+    this.#transport(false);
+  }
+
+  /** Starts again: a file from `startMs` (playing as its transport says), a live feed reconnects. */
+  restart(): void {
+    if (this.#closed) return;
+    if (this.#o.live) {
+      const sup = this.#supervisor!;
+      void sup.stop().then(() => {
+        if (!this.#closed) sup.run();
+      });
+      return;
+    }
+    this.seek(this.#content.startMs);
+  }
+
+  /**
+   * Jumps a file to `positionMs` (a looping file's position folds into it); the last picture shows
+   * until the new run has one.
+   * @throws Error for a live feed (the caller checks first)
+   */
+  seek(positionMs: number): void {
+    if (this.#o.live) throw new Error('A live feed cannot seek');
+    if (this.#closed) return;
+    this.#clock.seek(this.#o.now(), positionMs);
+    this.#ended = false;
+    this.#error = false;
+    this.#lastError = null;
+    this.#spawn(positionMs);
+    this.#refresh(true);
+  }
+
+  /**
+   * The picture for program frame `seq` at scene time `timeMs` (see the class), or null. Never waits.
+   * @param live a live frame: counts repeats, and applies a new box only once it held {@link BOX_SETTLE_MS}
+   */
+  frame(layer: Layer, timeMs: number, seq: number, live: boolean): VideoFrame | null {
+    if (this.#closed) return null;
+    this.#lastFrameCall = performance.now();
+    this.#checkBox(layer, live);
+    const before = this.#shown;
+    const pick = this.#pick(timeMs);
+    if (!this.#o.live) this.#checkEnd(timeMs);
+    if (!pick) return this.#slateFrame();
+    if (live && before && before.run === pick.run && before.index === pick.index && this.#shouldAdvance())
+      this.#o.metrics.repeated(this.#o.layerId);
+    this.#show(pick);
+    if (this.#ended && this.#content.onEnd === 'hide' && !looping(this.#content)) return null;
+    this.#pins.push({ seq, run: pick.run, index: pick.index });
+    if (this.#pins.length > MAX_PINS) this.#unpin(this.#pins[this.#pins.length - MAX_PINS]!.seq - 1);
+    return this.#frameOf(pick);
+  }
+
+  /** The picture on screen now for program frame `seq`, pinned (a crossfade's outgoing copy of the layer), or null. */
+  current(seq: number): VideoFrame | null {
+    const s = this.#shown;
+    if (!s || this.#closed) return null;
+    this.#pins.push({ seq, run: s.run, index: s.index });
+    return this.#frameOf(s);
+  }
+
+  /** The picture on screen now, unpinned: only for a copy kept after this source stops decoding into it. */
+  held(): VideoFrame | null {
+    return this.#shown ? this.#frameOf(this.#shown) : null;
+  }
+
+  /**
+   * Off the clock: waits until the picture at `timeMs` is decoded, the file cannot get there (an
+   * error, its end), or `deadline` (`performance.now()`) passes. Live feeds do not wait.
+   */
+  async settle(layer: Layer, timeMs: number, deadline: number): Promise<void> {
+    this.#checkBox(layer, false);
+    if (this.#o.live) return;
+    let sought = false;
+    while (!this.#closed && !this.#error && performance.now() < deadline) {
+      const run = this.#run;
+      if (!run) return;
+      const ring = run.proc.ring;
+      if (!ring) {
+        if (!run.proc.running) return;
+      } else {
+        const n = written(ring);
+        const want = this.#want(run, timeMs);
+        if (n > 0 && (n - 1 >= want || endOf(ring) !== 0)) return;
+        if (n > 0 && !sought && (want - (n - 1)) * run.step > CATCH_UP_MS) {
+          sought = true;
+          this.#spawn(this.#clock.position(timeMs));
+          continue;
+        }
+        // Let the decoder move on: the pictures before the wanted one are not needed.
+        if (n > 0) this.#show({ run, index: Math.max(released(ring), Math.min(want, n - 1)) });
+        if (endOf(ring) === 0 && !run.proc.running) return;
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  /** Frames up to `seq` are composited: their pictures may be overwritten. */
+  composited(seq: number): void {
+    this.#unpin(seq);
+  }
+
+  /**
+   * The watchdog (a few times a second): counts frames and CPU, supervises a live feed, notices
+   * a file's end when no frames are being made, and the `stalled` state.
+   */
+  tick(): void {
+    if (this.#closed) return;
+    const run = this.#run;
+    const now = performance.now();
+    if (run) {
+      run.proc.poll(now);
+      this.#count(run);
+    }
+    this.#supervisor?.watch(now);
+    if (now - this.#lastFrameCall > 500) this.#laggingSince = null;
+    if (!this.#o.live && run && now - this.#lastFrameCall > 500) {
+      // No frames are being made: the position still moves, and a file may reach its end.
+      const d = this.#probe?.durationS;
+      if (!looping(this.#content) && !this.#ended && d && this.#clock.position(this.#o.now()) >= d * 1000) this.#end();
+    }
+    this.#refresh();
+  }
+
+  /** Stops decoding for good and waits until the decoder's thread has ended (its ffmpeg killed). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const ends: Array<Promise<unknown>> = [];
+    if (this.#supervisor) ends.push(this.#supervisor.stop());
+    for (const run of this.#runs) ends.push(run.proc.end());
+    await Promise.all(ends);
+    this.#o.metrics.remove(this.#o.layerId);
+  }
+
+  #transport(playing: boolean): void {
+    this.#clock.setPlaying(this.#o.now(), playing);
+    this.#laggingSince = null;
+    this.#refresh(true);
+  }
+
+  /** Starts a decoder run from media position `p0` (files) and makes it current. */
+  #spawn(p0: number): DecoderRun {
+    const fps = this.#o.fps();
+    const frameMs = 1000 / fps;
+    const durationMs = this.#probe?.durationS ? this.#probe.durationS * 1000 : null;
+    const loop = looping(this.#content);
+    const startMs = loop && durationMs ? p0 % durationMs : p0;
+    const args = decoderArgs({
+      input: this.#o.input,
+      live: this.#o.live,
+      startMs,
+      rate: this.#content.rate,
+      loop,
+      fps,
+      box: this.#box,
+    });
+    const proc = new DecoderRun(
+      { ffmpegPath: this.#o.ffmpegPath, args, live: this.#o.live, frameMs },
+      {
+        onFormat: (p) => this.#onFormat(p),
+        onFirstFrame: (p) => this.#onFirstFrame(p),
+        onFull: (p) => this.#onFull(p),
+        onExit: (p, exit) => this.#onExit(p, exit),
+      },
+      Math.max(LIVE_STALL_MS, 3 * frameMs),
+    );
+    const run: Run = {
+      proc,
+      p0: this.#o.live ? 0 : p0,
+      step: frameMs * (this.#o.live ? 1 : this.#content.rate),
+      key: this.#key,
+      offsetX: 0,
+      offsetY: 0,
+      counted: 0,
+      droppedCounted: 0,
+      cpuCounted: 0,
+      firstAt: null,
+    };
+    const old = this.#run;
+    this.#run = run;
+    this.#runs.add(run);
+    this.#pending = null;
+    this.#laggingSince = null;
+    if (old) {
+      this.#count(old);
+      old.proc.kill();
+      this.#drop(old);
+    }
+    this.#o.log.debug({ layerId: this.#o.layerId, pid: proc.pid, p0 }, 'video decoder started');
+    return proc;
+  }
+
+  #runOf(proc: DecoderRun): Run | null {
+    for (const run of this.#runs) if (run.proc === proc) return run;
+    return null;
+  }
+
+  #onFormat(proc: DecoderRun): void {
+    const run = this.#runOf(proc);
+    const ring = proc.ring;
+    if (!run || !ring) return;
+    const b = this.#box;
+    if (b.fit === 'contain' && b.width !== undefined && b.height !== undefined) {
+      const s = b.scale ?? 1;
+      run.offsetX = Math.round((Math.max(1, Math.round(b.width * s)) - ring.width) / 2);
+      run.offsetY = Math.round((Math.max(1, Math.round(b.height * s)) - ring.height) / 2);
+    }
+    this.#refresh(true);
+  }
+
+  #onFirstFrame(proc: DecoderRun): void {
+    const run = this.#runOf(proc);
+    if (!run) return;
+    run.firstAt = performance.now();
+    this.#refresh();
+  }
+
+  /** A live ring is full: the newest picture becomes the one on screen (unless paused), the rest is released. */
+  #onFull(proc: DecoderRun): void {
+    const run = this.#runOf(proc);
+    if (!run || run !== this.#run || !this.#clock.playing) return;
+    const ring = proc.ring;
+    if (ring && written(ring) > 0) this.#show({ run, index: written(ring) - 1 });
+  }
+
+  #onExit(proc: DecoderRun, exit: RunExit): void {
+    const run = this.#runOf(proc);
+    if (!run) return;
+    this.#count(run);
+    if (run !== this.#run || this.#closed || this.#o.live) {
+      // A live feed's supervisor sees the exit too and retries; its reason is the supervisor's lastError.
+      if (run !== this.#run) this.#drop(run);
+      this.#refresh(true);
+      return;
+    }
+    if (exit.state === 'failed') {
+      this.#lastError = this.#redact(exit.message ?? 'the decoder failed');
+      this.#o.log.warn({ layerId: this.#o.layerId, code: exit.code, frames: exit.frames, err: this.#lastError }, 'video decoder failed');
+      if (exit.frames === 0) this.#error = true;
+    } else if (exit.frames === 0) {
+      // A clean end without a picture: a seek past the end (or a file with no frame).
+      if (looping(this.#content)) {
+        this.#error = true;
+        this.#lastError = 'The file has no picture to loop';
+      } else this.#end();
+    }
+    this.#refresh(true);
+  }
+
+  /** The wanted frame index of `run` at scene time `t` (files). */
+  #want(run: Run, t: number): number {
+    return Math.floor((this.#clock.position(t) - run.p0) / run.step + 1e-6);
+  }
+
+  /** True when showing the same picture again is a repeat (the source should have moved on). */
+  #shouldAdvance(): boolean {
+    if (!this.#clock.playing || this.#ended) return false;
+    if (this.#o.live) return true;
+    return this.#laggingSince !== null;
+  }
+
+  /** The picture to show at `t`: from the current run when it has one, else the last one shown. */
+  #pick(t: number): Shown | null {
+    const run = this.#run;
+    const ring = run?.proc.ring;
+    const n = ring ? written(ring) : 0;
+    if (run && ring && n > 0) {
+      const r = released(ring);
+      let index: number;
+      if (this.#o.live) {
+        const held = this.#shown?.run === run ? this.#shown.index : -1;
+        index = this.#clock.playing || held < 0 ? n - 1 : held;
+      } else {
+        const want = this.#want(run, t);
+        index = Math.min(Math.max(want, r), n - 1);
+        const behind = want > n - 1 && endOf(ring) === 0 && this.#clock.playing;
+        if (!behind) this.#laggingSince = null;
+        else this.#laggingSince ??= performance.now();
+        if (behind && (want - (n - 1)) * run.step > CATCH_UP_MS && run.firstAt !== null && performance.now() - run.firstAt > 1000) {
+          // Far behind (frames were not being made, or the decoder is slow): seek instead.
+          this.#spawn(this.#clock.position(t));
+        }
+      }
+      return { run, index };
+    }
+    return this.#shown?.run.proc.ring ? this.#shown : null;
+  }
+
+  /** A non-looping file: ended once its last picture's time has passed. */
+  #checkEnd(t: number): void {
+    if (this.#ended || looping(this.#content)) return;
+    const run = this.#run;
+    const ring = run?.proc.ring;
+    if (!run || !ring || endOf(ring) === 0) return;
+    const n = written(ring);
+    if (n > 0 && this.#want(run, t) >= n) this.#end();
+  }
+
+  #end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#laggingSince = null;
+    this.#refresh(true);
+    this.#o.onEnded(this.status());
+  }
+
+  /** Makes `s` the picture on screen: a new generation when it changed; releases what is behind it. */
+  #show(s: Shown): void {
+    const prev = this.#shown;
+    if (prev && prev.run === s.run && prev.index === s.index) return;
+    this.#generation++;
+    this.#everShown = true;
+    if (this.#o.live && prev && prev.run === s.run && s.index > prev.index + 1 && this.#clock.playing)
+      this.#o.metrics.dropped(this.#o.layerId, s.index - prev.index - 1);
+    this.#shown = s;
+    this.#release(s.run);
+    if (prev && prev.run !== s.run) this.#drop(prev.run);
+  }
+
+  /** Releases `run`'s frames below the one on screen and every pinned one. */
+  #release(run: Run): void {
+    const ring = run.proc.ring;
+    if (!ring) return;
+    let floor = this.#shown?.run === run ? this.#shown.index : Number.POSITIVE_INFINITY;
+    for (const p of this.#pins) if (p.run === run && p.index < floor) floor = p.index;
+    if (Number.isFinite(floor)) release(ring, floor);
+  }
+
+  /** Forgets an old run once nothing shows or pins it (its decoder is stopped already). */
+  #drop(run: Run): void {
+    if (run === this.#run || this.#shown?.run === run || this.#pins.some((p) => p.run === run)) return;
+    run.proc.kill();
+    this.#runs.delete(run);
+  }
+
+  #unpin(seq: number): void {
+    if (this.#pins.length === 0 || this.#pins[0]!.seq > seq) return;
+    const touched = new Set<Run>();
+    let i = 0;
+    while (i < this.#pins.length && this.#pins[i]!.seq <= seq) touched.add(this.#pins[i++]!.run);
+    this.#pins = this.#pins.slice(i);
+    for (const run of touched) {
+      this.#release(run);
+      this.#drop(run);
+    }
+  }
+
+  #frameOf(s: Shown): VideoFrame {
+    const ring = s.run.proc.ring!;
+    return {
+      pixels: ring.words[s.index % ring.words.length]!,
+      width: ring.width,
+      height: ring.height,
+      offsetX: s.run.offsetX,
+      offsetY: s.run.offsetY,
+      opaque: true,
+      generation: this.#generation,
+    };
+  }
+
+  /** The slate colour over the layer box, for a live feed with no picture yet (needs the box's width and height). */
+  #slateFrame(): VideoFrame | null {
+    const color = this.#content.slate;
+    const b = this.#box;
+    if (!this.#o.live || color === undefined || this.#everShown || b.width === undefined || b.height === undefined) return null;
+    const s = b.scale ?? 1;
+    const w = Math.max(1, Math.round(b.width * s));
+    const h = Math.max(1, Math.round(b.height * s));
+    if (w * h > MAX_PICTURE_PIXELS) return null;
+    const key = `${w}x${h}:${color}`;
+    if (this.#slate?.key !== key) {
+      const pixel = premultipliedPixel(color);
+      const pixels = new Uint32Array(new SharedArrayBuffer(w * h * 4)).fill(pixel);
+      this.#slate = { key, frame: { pixels, width: w, height: h, offsetX: 0, offsetY: 0, opaque: pixel >>> 24 === 255, generation: -1 } };
+    }
+    return this.#slate.frame;
+  }
+
+  /**
+   * A new layer box (or program rate): applied at once off the clock, on live frames once it has
+   * held {@link BOX_SETTLE_MS} (a size tween restarts the decoder once, not every frame); the old
+   * pictures show meanwhile.
+   */
+  #checkBox(layer: Layer, live: boolean): void {
+    const box = videoBox(layer);
+    const key = boxKey(box, this.#o.fps());
+    if (key === this.#key) {
+      this.#pending = null;
+      return;
+    }
+    const now = performance.now();
+    if (this.#pending?.key !== key) this.#pending = { key, box, since: now };
+    if (live && now - this.#pending.since < BOX_SETTLE_MS) return;
+    this.#applyBox(box);
+  }
+
+  #applyBox(box: VideoBox): void {
+    this.#box = box;
+    this.#key = boxKey(box, this.#o.fps());
+    this.#pending = null;
+    if (this.#o.live) this.restart();
+    else if (!this.#error) this.#spawn(this.#clock.position(this.#o.now()));
+  }
+
+  /** Adds `run`'s new frames, drops and CPU time to the metrics. */
+  #count(run: Run): void {
+    const m = this.#o.metrics;
+    const id = this.#o.layerId;
+    const ring = run.proc.ring;
+    if (ring) {
+      const n = written(ring);
+      m.decoded(id, n - run.counted);
+      run.counted = n;
+      const d = droppedFrames(ring);
+      if (this.#clock.playing) m.dropped(id, d - run.droppedCounted);
+      run.droppedCounted = d;
+    }
+    m.cpu(id, run.proc.cpuSeconds - run.cpuCounted);
+    run.cpuCounted = run.proc.cpuSeconds;
+  }
+
+  /** The state from what is known now; reports a change (or, with `force`, any status change worth a message). */
+  #refresh(force = false): void {
+    if (this.#closed) return;
+    const playing = this.#clock.playing;
+    let state: MediaState;
+    if (this.#error) state = 'error';
+    else if (this.#ended) state = 'ended';
+    else if (this.#supervisor) {
+      const s = this.#supervisor.state;
+      if (s === 'reconnecting') state = 'reconnecting';
+      else if (s === 'failed') state = 'error';
+      else if (s === 'live') state = playing ? 'playing' : 'paused';
+      else state = this.#everShown ? 'reconnecting' : 'loading';
+      this.#lastError = this.#supervisor.lastError === null ? null : this.#redact(this.#supervisor.lastError);
+    } else if (!this.#everShown && !(this.#run?.proc.ring && written(this.#run.proc.ring) > 0)) state = 'loading';
+    else if (this.#laggingSince !== null && performance.now() - this.#laggingSince > STALL_AFTER_MS) state = 'stalled';
+    else state = playing ? 'playing' : 'paused';
+    const changed = state !== this.#state;
+    this.#state = state;
+    if (changed) this.#o.metrics.state(this.#o.layerId, state);
+    const status = this.status();
+    const report = `${status.state}|${status.lastError}|${status.width}x${status.height}|${status.durationMs}|${status.fps}`;
+    if (changed || (force && report !== this.#lastReported)) {
+      this.#lastReported = report;
+      this.#o.onChange(status);
+    }
+  }
+
+  /** ffmpeg's words with the source URL's secrets (an RTMP stream key, user info, query values) replaced. */
+  #redact(message: string): string {
+    return this.#o.live ? message.split(this.#o.input).join(redactUrl(this.#o.input)) : message;
+  }
+}
