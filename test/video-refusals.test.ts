@@ -1,4 +1,8 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
+import { makeClip } from './helpers/media.js';
 import { ffmpegDescendants, watchSpawns } from './helpers/processes.js';
 import { startServer } from './helpers/server.js';
 
@@ -108,11 +112,22 @@ const REFUSED = [
   `http://example.com/${'a'.repeat(2100)}`,
 ];
 
-/** A clip name that is fine: the `src` refused ones replace. */
-const GOOD = 'http://127.0.0.1:9/never-fetched.mp4';
+/** A source that is fine (a clip under ASSET_ROOT's assets/): the `src` the refused ones replace. */
+const GOOD = 'assets/clip.mp4';
+
+/** A scene document without the sources' status (it moves on by itself). */
+const still = (doc: { layers: Record<string, unknown>[] }): unknown => ({
+  ...doc,
+  version: 0, // a refused batch's earlier ops still took version numbers
+  layers: doc.layers.map(({ media: _media, ...l }) => l),
+});
 
 t.test('refused video sources: 400 from every route, nothing changed, no process started', async (t) => {
-  const s = await startServer();
+  const root = mkdtempSync(join(tmpdir(), 'sm-refusals-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  mkdirSync(join(root, 'assets'));
+  await makeClip(join(root, 'assets', 'clip.mp4'), ['red', 'blue'], { width: 64, height: 36, fps: 10 });
+  const s = await startServer({ ASSET_ROOT: root });
   t.teardown(() => s.close());
   const ok = async (res: Promise<{ status: number; body: any }>, status: number, what: string): Promise<any> => {
     const r = await res;
@@ -124,14 +139,15 @@ t.test('refused video sources: 400 from every route, nothing changed, no process
   await ok(
     s.call('POST', '/stream/layers', {
       id: 'vid',
-      content: { type: 'video', src: GOOD, playing: false },
+      content: { type: 'video', src: GOOD, playing: false, loop: true },
       transform: { width: 64, height: 36 },
     }),
     201,
     'video layer',
   );
-  // Whatever the valid layer started has settled before the watch starts.
-  await new Promise((r) => setTimeout(r, 300));
+  // The valid layer's decoder (and probe) have started before the watch does.
+  for (let i = 0; i < 50 && (await s.call('GET', '/stream/layers/vid')).body.media.state === 'loading'; i++)
+    await new Promise((r) => setTimeout(r, 100));
   const before = {
     scene: (await s.call('GET', '/stream/scene')).body,
     scenes: (await s.call('GET', '/stream/scenes')).body,
@@ -139,6 +155,12 @@ t.test('refused video sources: 400 from every route, nothing changed, no process
   };
   const watch = watchSpawns();
   t.teardown(() => watch.stop());
+  // The process table, read every 20 ms while the refused requests go in.
+  const sampled = new Set<string>();
+  const sampler = setInterval(() => {
+    for (const p of ffmpegDescendants()) if (!before.ffmpeg.includes(p.pid)) sampled.add(`${p.pid} ${p.cmdline}`);
+  }, 20);
+  t.teardown(() => clearInterval(sampler));
 
   const video = (src: string): { type: 'video'; src: string } => ({ type: 'video', src });
   const canvas = before.scene.canvas;
@@ -183,14 +205,15 @@ t.test('refused video sources: 400 from every route, nothing changed, no process
     scene: (await s.call('GET', '/stream/scene')).body,
     scenes: (await s.call('GET', '/stream/scenes')).body,
   };
-  // (The version is not compared: a refused batch's earlier ops still took version numbers.)
-  t.same({ ...after.scene, version: 0 }, { ...before.scene, version: 0 }, 'the scene (layers, canvas) did not change');
+  t.same(still(after.scene), still(before.scene), 'the scene (layers, canvas) did not change');
   t.same(after.scenes, before.scenes, 'no saved scene was added');
   t.equal((await s.call('GET', '/stream/layers/new')).status, 404, 'no layer was created');
 
   // Processes: none started (the watch sees even one that exited at once), none running now.
   await new Promise((r) => setTimeout(r, 200));
   t.same(watch.spawned, [], 'no process was started for a refused source');
+  clearInterval(sampler);
+  t.same([...sampled], [], 'no new ffmpeg/ffprobe seen in the process table while the requests went in (read every 20 ms)');
   const now = ffmpegDescendants();
   t.same(
     now.filter((p) => !before.ffmpeg.includes(p.pid)).map((p) => p.cmdline),
@@ -198,15 +221,19 @@ t.test('refused video sources: 400 from every route, nothing changed, no process
     `no new ffmpeg/ffprobe below the server (pid ${process.pid}) in the process table`,
   );
 
-  // The watch and the process table do see the processes the server starts: going live starts ffmpeg.
-  t.equal((await s.call('POST', '/stream/start')).status, 200, 'stream started');
-  const encoder = ffmpegDescendants().filter((p) => !before.ffmpeg.includes(p.pid));
+  // The watch and the process table do see the processes the server starts: an allowed source
+  // starts its decoder at once.
+  t.equal((await s.call('POST', '/stream/layers', { id: 'ok', content: { type: 'video', src: GOOD, loop: true } })).status, 201);
   t.ok(
-    watch.spawned.some((c) => /ffmpeg/.test(c)),
-    `the watch saw ffmpeg start: ${watch.spawned.map((c) => c.slice(0, 60)).join(' | ')}`,
+    watch.spawned.some((c) => /^worker /.test(c) && c.includes(join(root, 'assets', 'clip.mp4'))),
+    `the watch saw its decoder's reader thread start: ${watch.spawned.map((c) => c.slice(0, 100)).join(' | ')}`,
   );
-  t.ok(encoder.length >= 1, `the process table shows it: ${encoder.map((p) => `${p.pid} ${p.comm}`).join(', ')}`);
-  t.equal((await s.call('POST', '/stream/stop')).status, 200, 'stream stopped');
+  t.ok(
+    watch.spawned.some((c) => /ffprobe/.test(c) && c.includes(join(root, 'assets', 'clip.mp4'))),
+    `and its ffprobe`,
+  );
+  const decoders = ffmpegDescendants().filter((p) => !before.ffmpeg.includes(p.pid));
+  t.ok(decoders.length >= 1, `the process table shows it: ${decoders.map((p) => `${p.pid} ${p.comm}`).join(', ')}`);
 });
 
 t.test('sources that are allowed are stored as written', async (t) => {

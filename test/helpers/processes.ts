@@ -1,5 +1,7 @@
 import { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+import workerThreads from 'node:worker_threads';
 
 /** A process of the process table: its pid, parent, command name and command line. */
 export interface ProcInfo {
@@ -52,18 +54,23 @@ export function ffmpegDescendants(root: number = process.pid): ProcInfo[] {
   return descendants(root).filter((p) => /ff(mpeg|probe)/.test(p.comm) || /(^|\/)ff(mpeg|probe)( |$)/.test(p.cmdline));
 }
 
-/** A record of every process this Node process starts while it is on. */
+/** A record of every process and thread this Node process starts while it is on. */
 export interface SpawnWatch {
-  /** `file arg1 arg2...` of each process started since the watch began (or since `clear`). */
+  /**
+   * `file arg1 arg2...` of each process started from this thread since the watch began (or since
+   * `clear`), and `worker <file> <workerData as JSON>` of each worker thread started (a process a
+   * worker thread starts, e.g. a video decoder's ffmpeg, is started by a thread seen here).
+   */
   readonly spawned: string[];
   clear(): void;
   stop(): void;
 }
 
 /**
- * Watches every process this Node process starts, however it is started (`spawn`, `execFile`,
- * `exec`, `fork` all go through `ChildProcess.prototype.spawn`), so that a process that exits at
- * once is seen too, which a read of the process table may miss.
+ * Watches every process this thread starts, however it is started (`spawn`, `execFile`, `exec`,
+ * `fork` all go through `ChildProcess.prototype.spawn`), and every worker thread started (through
+ * the `Worker` export of `node:worker_threads`, swapped for a recording subclass), so that a
+ * process that exits at once is seen too, which a read of the process table may miss.
  */
 export function watchSpawns(): SpawnWatch {
   const spawned: string[] = [];
@@ -74,9 +81,22 @@ export function watchSpawns(): SpawnWatch {
     spawned.push([options.file, ...options.args.slice(1)].join(' '));
     return original.call(this, options);
   };
+  const OriginalWorker = workerThreads.Worker;
+  class RecordingWorker extends OriginalWorker {
+    constructor(file: string | URL, options?: workerThreads.WorkerOptions) {
+      super(file, options);
+      spawned.push(`worker ${String(file)} ${JSON.stringify(options?.workerData ?? null)}`);
+    }
+  }
+  workerThreads.Worker = RecordingWorker;
+  syncBuiltinESMExports();
   return {
     spawned,
     clear: () => void spawned.splice(0),
-    stop: () => void (proto.spawn = original),
+    stop() {
+      proto.spawn = original;
+      workerThreads.Worker = OriginalWorker;
+      syncBuiltinESMExports();
+    },
   };
 }
