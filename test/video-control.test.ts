@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { makeClip } from './helpers/media.js';
+import { watchSpawns } from './helpers/processes.js';
 import { startServer, type TestServer } from './helpers/server.js';
 import { connect, type WsClient } from './helpers/ws-client.js';
 
@@ -240,6 +241,20 @@ t.test('batch: media ops with the others, all or nothing', async (t) => {
   const m = await until(s, 'v4', 'paused at the seek point', (x) => x.state === 'paused');
   t.ok(Math.abs(m.positionMs - 3000) <= 100, `created, sought and paused in one batch: ${m.state} at ${m.positionMs} ms`);
   t.ok(['loading', 'paused'].includes(ok.body.results[2].media.state), `the op result carries media (${ok.body.results[2].media.state})`);
+
+  // Many seeks of one layer in one batch: one frame would show only the last, so one decoder starts.
+  const watch = watchSpawns();
+  t.teardown(() => watch.stop());
+  const seeks = Array.from({ length: 60 }, (_, i) => ({ op: 'media', id: 'v4', action: 'seek', positionMs: 100 + i * 50 }));
+  const many = await s.call('POST', '/stream/batch', {
+    ops: [...seeks, { op: 'media', id: 'v4', action: 'play' }, { op: 'media', id: 'v4', action: 'pause' }],
+  });
+  t.equal(many.status, 200);
+  const readers = watch.spawned.filter((c) => c.startsWith('worker ') && c.includes('long.mp4'));
+  watch.stop();
+  t.equal(readers.length, 1, `60 seeks in a batch started ${readers.length} decoder run`);
+  const last = await until(s, 'v4', 'paused at the last seek', (x) => x.state === 'paused');
+  t.ok(Math.abs(last.positionMs - 3050) <= 100, `at the last seek's position (${last.positionMs} ms), paused as the last op says`);
 
   const before = (await s.call('GET', '/stream/layers/col')).body.opacity;
   const refused = [

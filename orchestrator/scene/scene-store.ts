@@ -7,6 +7,7 @@ import { parseOrThrow } from '../../shared/validation.js';
 import { BatchSchema, type BatchOp } from '../../shared/batch.js';
 import { withoutReadOnly } from '../../shared/layer-view.js';
 import { isLiveSrc, MediaActionSchema, type MediaAction } from '../../shared/media.js';
+import { transportOrder } from './transport-order.js';
 import { AnimationBodySchema, TweenSchema, type AnimationBody, type Tween, type VisibilityTransition } from '../../shared/animation.js';
 import { mergePatch } from './merge-patch.js';
 
@@ -300,8 +301,10 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
   /**
    * Applies a `POST /batch` body: every operation in order, all or nothing. The layers change
    * synchronously, between two frames, so one frame shows either none or all of the batch; the
-   * change events go out afterwards, in order; then `transport` gets each `media` op's action, in
-   * order (the sources change in the same tick as the layers, before the next frame).
+   * change events go out afterwards, in order; then `transport` gets the `media` ops' actions
+   * (the sources change in the same tick as the layers, before the next frame): per layer, in the
+   * order of its first op, its last seek or restart, then its last play or pause (what one frame
+   * would show of them all; a hundred seeks start one decoder, not a hundred).
    * @param transport applies a media action to a video layer's source (MediaControl.control)
    * @returns what each operation returned: the layer, or `{ id, deleted: true }`
    * @throws AppError of the first failing operation (nothing changed), its message prefixed `ops[i]`
@@ -335,7 +338,7 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
       this.#pending = null;
     }
     for (const e of events) this.emit('change', e);
-    for (const a of actions) transport?.(a.id, a.action);
+    for (const a of transportOrder(actions)) transport?.(a.id, a.action);
     return results;
   }
 
