@@ -15,7 +15,7 @@ import { VideoSource } from './video-source.js';
 /** How often the watchdog looks at every source (frame counts, live supervision, ends), ms. */
 const WATCH_MS = 200;
 /** Off the clock, a frame waits at most this long for its video pictures, ms. */
-export const SETTLE_MS = 3000;
+export const SETTLE_MS = 5000;
 /** A crossfade's copy of a removed or restarted source's last picture is kept while it is used, and at least this long, ms. */
 const GHOST_MS = 1000;
 

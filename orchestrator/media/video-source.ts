@@ -67,6 +67,10 @@ interface Run {
   cpuCounted: number;
   /** `performance.now()` of its first frame, or null. */
   firstAt: number | null;
+  /** A looping file sought into its middle: at this run's end a run from the start goes on ({@link next}). */
+  loopsAfter: boolean;
+  /** That run, started once this one has its first picture (it waits, a few frames decoded), or null. */
+  next: Run | null;
 }
 
 interface Shown {
@@ -319,21 +323,22 @@ export class VideoSource {
       const run = this.#run;
       if (!run) return;
       const ring = run.proc.ring;
-      if (!ring) {
-        if (!run.proc.running) return;
-      } else {
-        const n = written(ring);
-        const want = this.#want(run, timeMs);
-        if (n > 0 && (n - 1 >= want || endOf(ring) !== 0)) return;
-        if (n > 0 && !sought && (want - (n - 1)) * run.step > CATCH_UP_MS) {
-          sought = true;
-          this.#spawn(this.#clock.position(timeMs));
-          continue;
-        }
-        // Let the decoder move on: the pictures before the wanted one are not needed.
-        if (n > 0) this.#show({ run, index: Math.max(released(ring), Math.min(want, n - 1)) });
-        if (endOf(ring) === 0 && !run.proc.running) return;
+      const n = ring ? written(ring) : 0;
+      const want = this.#want(run, timeMs);
+      if (ring && run.loopsAfter && want >= n && endOf(ring) !== 0) {
+        this.#promote(run, n);
+        continue;
       }
+      if (ring && n > 0 && (n - 1 >= want || endOf(ring) !== 0)) return;
+      if (!sought && (want - Math.max(0, n - 1)) * run.step > CATCH_UP_MS) {
+        // Far ahead of what this run has (frames were not being made): seek rather than decode through.
+        sought = true;
+        this.#spawn(this.#clock.position(timeMs));
+        continue;
+      }
+      if (!run.proc.running && (!ring || endOf(ring) === 0)) return;
+      // Let the decoder move on: the pictures before the wanted one are not needed.
+      if (ring && n > 0) this.#show({ run, index: Math.max(released(ring), Math.min(want, n - 1)) });
       await new Promise((r) => setTimeout(r, 5));
     }
   }
@@ -382,22 +387,44 @@ export class VideoSource {
     this.#refresh(true);
   }
 
-  /** Starts a decoder run from media position `p0` (files) and makes it current. */
+  /**
+   * Starts a decoder run from media position `p0` (files; unwrapped) and makes it current. A
+   * looping file sought into its middle is two runs: one from there to the end, then one looping
+   * from the start, started at once (it waits, a few frames decoded, until the first one ends),
+   * because ffmpeg's `-stream_loop` with `-ss` loses the part before the seek point in every loop.
+   */
   #spawn(p0: number): DecoderRun {
+    const durationMs = this.#probe?.durationS ? this.#probe.durationS * 1000 : null;
+    const loop = !this.#o.live && looping(this.#content);
+    // At or past the end of a file that does not loop: its last pictures (a seek there holds the last one).
+    const step = (1000 / this.#o.fps()) * this.#content.rate;
+    if (!loop && !this.#o.live && durationMs !== null && p0 > durationMs - step) p0 = Math.max(0, durationMs - 2 * step);
+    const startMs = loop && durationMs ? p0 % durationMs : p0;
+    const run = this.#newRun(startMs, loop && startMs === 0, this.#o.live ? 0 : p0);
+    run.loopsAfter = loop && startMs > 0;
+    const old = this.#run;
+    this.#run = run;
+    this.#pending = null;
+    this.#laggingSince = null;
+    if (old) {
+      this.#count(old);
+      old.proc.kill();
+      if (old.next) {
+        old.next.proc.kill();
+        this.#runs.delete(old.next);
+        old.next = null;
+      }
+      this.#drop(old);
+    }
+    this.#o.log.debug({ layerId: this.#o.layerId, pid: run.proc.pid, p0 }, 'video decoder started');
+    return run.proc;
+  }
+
+  /** A decoder run from `startMs` of the file (live: the feed), its frame 0 at media position `p0`. */
+  #newRun(startMs: number, loop: boolean, p0: number): Run {
     const fps = this.#o.fps();
     const frameMs = 1000 / fps;
-    const durationMs = this.#probe?.durationS ? this.#probe.durationS * 1000 : null;
-    const loop = looping(this.#content);
-    const startMs = loop && durationMs ? p0 % durationMs : p0;
-    const args = decoderArgs({
-      input: this.#o.input,
-      live: this.#o.live,
-      startMs,
-      rate: this.#content.rate,
-      loop,
-      fps,
-      box: this.#box,
-    });
+    const args = decoderArgs({ input: this.#o.input, live: this.#o.live, startMs, rate: this.#content.rate, loop, fps, box: this.#box });
     const proc = new DecoderRun(
       { ffmpegPath: this.#o.ffmpegPath, args, live: this.#o.live, frameMs },
       {
@@ -410,7 +437,7 @@ export class VideoSource {
     );
     const run: Run = {
       proc,
-      p0: this.#o.live ? 0 : p0,
+      p0,
       step: frameMs * (this.#o.live ? 1 : this.#content.rate),
       key: this.#key,
       offsetX: 0,
@@ -419,19 +446,22 @@ export class VideoSource {
       droppedCounted: 0,
       cpuCounted: 0,
       firstAt: null,
+      loopsAfter: false,
+      next: null,
     };
-    const old = this.#run;
-    this.#run = run;
     this.#runs.add(run);
-    this.#pending = null;
-    this.#laggingSince = null;
-    if (old) {
-      this.#count(old);
-      old.proc.kill();
-      this.#drop(old);
-    }
-    this.#o.log.debug({ layerId: this.#o.layerId, pid: proc.pid, p0 }, 'video decoder started');
-    return proc;
+    return run;
+  }
+
+  /** The current run reached its end and has a looping run waiting: that one goes on from where it ended. */
+  #promote(run: Run, frames: number): Run {
+    const next = run.next ?? this.#newRun(0, true, Number.NaN);
+    run.next = null;
+    run.loopsAfter = false;
+    next.p0 = run.p0 + frames * run.step;
+    this.#run = next;
+    if (this.#shown?.run !== run) this.#drop(run);
+    return next;
   }
 
   #runOf(proc: DecoderRun): Run | null {
@@ -456,6 +486,7 @@ export class VideoSource {
     const run = this.#runOf(proc);
     if (!run) return;
     run.firstAt = performance.now();
+    if (run.loopsAfter && !run.next && run === this.#run) run.next = this.#newRun(0, true, Number.NaN);
     this.#refresh();
   }
 
@@ -469,7 +500,12 @@ export class VideoSource {
 
   #onExit(proc: DecoderRun, exit: RunExit): void {
     const run = this.#runOf(proc);
-    if (!run) return;
+    if (!run || run === this.#run?.next) return;
+    if (run === this.#run && run.loopsAfter && !this.#closed && (exit.state === 'exited' || exit.frames > 0)) {
+      // Its end is where the looping run goes on (at once when it made no picture: a seek to the very end).
+      if (exit.frames === 0) this.#promote(run, 0);
+      return;
+    }
     this.#count(run);
     if (run !== this.#run || this.#closed || this.#o.live) {
       // A live feed's supervisor sees the exit too and retries; its reason is the supervisor's lastError.
@@ -504,8 +540,7 @@ export class VideoSource {
   }
 
   /** The picture to show at `t`: from the current run when it has one, else the last one shown. */
-  #pick(t: number): Shown | null {
-    const run = this.#run;
+  #pick(t: number, run = this.#run): Shown | null {
     const ring = run?.proc.ring;
     const n = ring ? written(ring) : 0;
     if (run && ring && n > 0) {
@@ -516,6 +551,7 @@ export class VideoSource {
         index = this.#clock.playing || held < 0 ? n - 1 : held;
       } else {
         const want = this.#want(run, t);
+        if (run.loopsAfter && want >= n && endOf(ring) !== 0) return this.#pick(t, this.#promote(run, n));
         index = Math.min(Math.max(want, r), n - 1);
         const behind = want > n - 1 && endOf(ring) === 0 && this.#clock.playing;
         if (!behind) this.#laggingSince = null;
