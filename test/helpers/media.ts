@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 
@@ -109,4 +109,63 @@ export function processAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** A test feed: ffmpeg publishing a solid colour, live paced (`-re`), until killed. */
+export interface Publisher {
+  /** Kills it (SIGKILL: the connection drops as on a crash) and waits for the exit. */
+  kill(): Promise<void>;
+  /** Starts it again with the same arguments. */
+  restart(): void;
+}
+
+/**
+ * Publishes a `width` x `height` lavfi `color` feed at `fps` as H.264 to `url` (`flv` for RTMP,
+ * `mpegts` for SRT; an SRT URL with `mode=listener` waits for its caller).
+ */
+export function startPublisher(
+  url: string,
+  format: 'flv' | 'mpegts',
+  color: string,
+  o: { width?: number; height?: number; fps?: number } = {},
+): Publisher {
+  const size = `${o.width ?? 320}x${o.height ?? 180}`;
+  const fps = o.fps ?? 30;
+  const args = [
+    '-v',
+    'error',
+    '-re',
+    '-f',
+    'lavfi',
+    '-i',
+    `color=c=${color}:s=${size}:r=${fps}`,
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-tune',
+    'zerolatency',
+    '-pix_fmt',
+    'yuv420p',
+    '-g',
+    String(fps),
+    '-f',
+    format,
+    url,
+  ];
+  let proc: ChildProcess;
+  const start = (): void => {
+    proc = spawn('ffmpeg', args, { stdio: 'ignore' });
+  };
+  start();
+  return {
+    async kill() {
+      const p = proc;
+      if (p.exitCode !== null || p.signalCode !== null) return;
+      const exited = new Promise((r) => p.once('exit', r));
+      p.kill('SIGKILL');
+      await exited;
+    },
+    restart: start,
+  };
 }
