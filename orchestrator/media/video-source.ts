@@ -727,8 +727,8 @@ export class VideoSource {
     }
   }
 
-  /** ffmpeg's words with the source URL's secrets (an RTMP stream key, user info, query values) replaced. */
+  /** ffmpeg's words with a feed URL's secrets (an RTMP stream key, user info, query values) or a file's path on this server replaced. */
   #redact(message: string): string {
-    return this.#o.live ? message.split(this.#o.input).join(redactUrl(this.#o.input)) : message;
+    return message.split(this.#o.input).join(this.#o.live ? redactUrl(this.#o.input) : this.#content.src);
   }
 }
