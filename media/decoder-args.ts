@@ -38,6 +38,11 @@ export interface DecoderSpec {
  */
 export const LIVE_RW_TIMEOUT_US = 15_000_000;
 
+/** Microseconds of a live feed that ffmpeg analyses before decoding (`-analyzeduration`; its default is 5 s). */
+export const LIVE_ANALYZE_US = 1_000_000;
+/** Bytes of a live feed ffmpeg reads to find its streams (`-probesize`). */
+export const LIVE_PROBE_BYTES = 1_000_000;
+
 /** A box side in whole pixels (at least 1). */
 function side(v: number): number {
   return Math.max(1, Math.round(v));
@@ -72,7 +77,17 @@ export function videoFilter(spec: Pick<DecoderSpec, 'rate' | 'fps' | 'live' | 'b
 /** Options that go before a live URL's `-i`, by scheme. */
 function liveInputOptions(input: string): string[] {
   const scheme = input.slice(0, input.indexOf(':')).toLowerCase();
-  const o = ['-rw_timeout', String(LIVE_RW_TIMEOUT_US), '-fflags', 'nobuffer'];
+  // A feed shows within about a second of connecting: ffmpeg's default 5 s of stream analysis is cut to 1 s.
+  const o = [
+    '-rw_timeout',
+    String(LIVE_RW_TIMEOUT_US),
+    '-fflags',
+    'nobuffer',
+    '-analyzeduration',
+    String(LIVE_ANALYZE_US),
+    '-probesize',
+    String(LIVE_PROBE_BYTES),
+  ];
   // HLS and progressive files over HTTP are read at their own pace, as a feed.
   if (scheme === 'http' || scheme === 'https') o.push('-re');
   if (scheme === 'rtsp') o.push('-rtsp_transport', 'tcp');

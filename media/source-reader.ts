@@ -68,6 +68,9 @@ proc.stderr.on('data', (text: string) => {
   }
 });
 
+// Exited before saying its picture size (an unreadable input, a refused connection): nothing to read.
+proc.on('exit', () => formatKnown(ring));
+
 let spawnError: string | null = null;
 proc.on('error', (err) => {
   spawnError = `ffmpeg could not be started: ${err.message}`;

@@ -15,9 +15,12 @@ import { VideoSource } from './video-source.js';
 /** How often the watchdog looks at every source (frame counts, live supervision, ends), ms. */
 const WATCH_MS = 200;
 /** Off the clock, a frame waits at most this long for its video pictures, ms. */
-export const SETTLE_MS = 3000;
-/** A crossfade's copy of a removed or restarted source's last picture is kept while it is used, and at least this long, ms. */
-const GHOST_MS = 1000;
+export const SETTLE_MS = 5000;
+/**
+ * The last picture of a removed or restarted source is kept for a crossfade's outgoing copy of its
+ * layer until the crossfade ends, or at most this long unused, ms (a crossfade lasts at most 60 s).
+ */
+const GHOST_MS = 61_000;
 
 /** What the sources need from the program. */
 export interface MediaSourcesOptions {
@@ -94,7 +97,6 @@ export class MediaSources implements MediaControl, VideoFrames {
         source.pause();
         break;
       case 'restart':
-        this.#keepGhost(layerId, source);
         source.restart();
         break;
       case 'seek':
@@ -155,6 +157,10 @@ export class MediaSources implements MediaControl, VideoFrames {
     for (const s of this.#sources.values()) s.composited(seq);
   }
 
+  forgetGhosts(): void {
+    this.#ghosts.clear();
+  }
+
   /** The pid of video layer `layerId`'s running decoder (ffmpeg), for tests and diagnostics. */
   decoderPid(layerId: string): number | undefined {
     return this.#sources.get(layerId)?.pid;
@@ -165,7 +171,7 @@ export class MediaSources implements MediaControl, VideoFrames {
     this.#closed = true;
     clearInterval(this.#timer);
     this.#o.scene.off('change', this.#onChange);
-    for (const id of [...this.#sources.keys()]) this.#remove(id, false);
+    for (const id of [...this.#sources.keys()]) this.#remove(id);
     this.#ghosts.clear();
     await Promise.all([...this.#closing]);
   }
@@ -181,26 +187,31 @@ export class MediaSources implements MediaControl, VideoFrames {
         this.#remove(e.layer.id);
         break;
       case 'sceneReplaced': {
+        // A scene activation (a crossfade's outgoing layers may show the pictures kept here).
+        this.#ghosts.clear();
         const keep = new Set(e.layers.map((l) => l.id));
-        for (const id of [...this.#sources.keys()]) if (!keep.has(id)) this.#remove(id);
-        for (const layer of e.layers) this.#sync(layer);
+        for (const id of [...this.#sources.keys()]) if (!keep.has(id)) this.#remove(id, true);
+        for (const layer of e.layers) this.#sync(layer, true);
         break;
       }
     }
   };
 
-  /** Brings the source of `layer` in line with it: created, changed, replaced (new `src`) or removed (no longer video). */
-  #sync(layer: Layer): void {
+  /**
+   * Brings the source of `layer` in line with it: created, changed, replaced (new `src`) or removed
+   * (no longer video); with `ghost`, a source that goes leaves its last picture for a crossfade.
+   */
+  #sync(layer: Layer, ghost = false): void {
     const existing = this.#sources.get(layer.id);
     if (layer.content.type !== 'video') {
-      if (existing) this.#remove(layer.id);
+      if (existing) this.#remove(layer.id, ghost);
       return;
     }
     if (existing && existing.content.src === layer.content.src) {
       existing.update(layer);
       return;
     }
-    if (existing) this.#remove(layer.id);
+    if (existing) this.#remove(layer.id, ghost);
     let input;
     try {
       input = sourceInput(layer.content.src, this.#o.assetRoot, this.#o.assetStorage);
@@ -232,8 +243,8 @@ export class MediaSources implements MediaControl, VideoFrames {
     this.#update(id, source.status());
   }
 
-  /** Stops the source of `id` (its last picture kept a moment for a crossfade, unless `ghost` is false). */
-  #remove(id: string, ghost = true): void {
+  /** Stops the source of `id` (with `ghost`, its last picture is kept for a crossfade's outgoing copy of its layer). */
+  #remove(id: string, ghost = false): void {
     const source = this.#sources.get(id);
     if (!source) return;
     if (ghost) this.#keepGhost(id, source);

@@ -1,31 +1,25 @@
 import type { Logger } from 'pino';
 import { decoderArgs, type VideoBox } from '../../media/decoder-args.js';
-import { endOf, release, released, written, dropped as droppedFrames, MAX_PICTURE_PIXELS } from '../../media/frame-ring.js';
-import { premultipliedPixel } from '../../shared/color.js';
+import { endOf, released, written } from '../../media/frame-ring.js';
 import type { MediaState, MediaStatus, VideoContent } from '../../shared/media.js';
 import { redactUrl } from '../../shared/outputs.js';
 import type { Layer } from '../../shared/scene.js';
-import { SupervisedOutput, type RestartPolicy } from '../output/supervised-output.js';
+import type { RestartPolicy, SupervisedOutput } from '../output/supervised-output.js';
 import type { VideoFrame } from '../render/video-frames.js';
 import { DecoderRun, type RunExit } from './decoder-run.js';
 import { MediaClock, wrapPosition } from './media-clock.js';
 import { probeMedia, type MediaProbe } from './probe.js';
+import { countRun, RunBook, type Run, type Shown } from './run-book.js';
 import type { SourceMetrics } from './source-metrics.js';
+import { boxKey, fitOffset, looping, Slate, videoBox } from './video-box.js';
+import { feedSupervisor, sourceState } from './source-state.js';
 
 /** A new size of the layer box is decoded (a new run) only once it has held this long on live frames, ms. */
 export const BOX_SETTLE_MS = 250;
 /** A live feed without a new picture for this long has dropped: its decoder is killed and retried, ms. */
 export const LIVE_STALL_MS = 1000;
-/** A live decoder run without its first picture after this long is killed and retried, ms. */
-export const LIVE_CONNECT_MS = 20_000;
-/** Live feeds are retried at most this far apart, ms (the restart policy's own cap may be longer). */
-export const LIVE_MAX_RETRY_DELAY_MS = 5000;
 /** A file whose wanted picture is this far ahead of the decoded ones is sought instead, media ms. */
 export const CATCH_UP_MS = 3000;
-/** A playing file whose picture lags its clock for this long reads `stalled`, ms. */
-const STALL_AFTER_MS = 1000;
-/** Frames pinned at most (a frame never reported composited is forgotten past this). */
-const MAX_PINS = 64;
 
 /** What a video source needs from its surroundings. */
 export interface VideoSourceOptions {
@@ -39,7 +33,7 @@ export interface VideoSourceOptions {
   fps: () => number;
   /** Scene time now, ms. */
   now: () => number;
-  /** How a live feed is retried (the outputs' policy; retried forever, at most {@link LIVE_MAX_RETRY_DELAY_MS} apart). */
+  /** How a live feed is retried (the outputs' policy; retried forever, see source-state.ts `feedSupervisor`). */
   policy: RestartPolicy;
   log: Logger;
   metrics: SourceMetrics;
@@ -47,48 +41,6 @@ export interface VideoSourceOptions {
   onChange(status: MediaStatus): void;
   /** A non-looping file reached its end (once per run to the end). */
   onEnded(status: MediaStatus): void;
-}
-
-/** One decoder run and what the source keeps about it. */
-interface Run {
-  proc: DecoderRun;
-  /** Media position of its frame 0 (unwrapped), ms; 0 for live feeds. */
-  p0: number;
-  /** Media ms between its frames: the frame interval x rate. */
-  step: number;
-  /** The box and rate it decodes for ({@link boxKey}). */
-  key: string;
-  /** Where its picture sits in the layer box (a contained picture is centred), pixels. */
-  offsetX: number;
-  offsetY: number;
-  /** Counted into the metrics so far. */
-  counted: number;
-  droppedCounted: number;
-  cpuCounted: number;
-  /** `performance.now()` of its first frame, or null. */
-  firstAt: number | null;
-}
-
-interface Shown {
-  run: Run;
-  index: number;
-}
-
-/** True when the file plays again at its end. */
-export function looping(c: VideoContent): boolean {
-  return c.loop || c.onEnd === 'loop';
-}
-
-/** The box of a video layer from its transform and fit. */
-export function videoBox(layer: Layer): VideoBox {
-  const c = layer.content as VideoContent;
-  const t = layer.transform;
-  return { width: t.width, height: t.height, scale: t.scale, fit: c.fit };
-}
-
-/** What a decoder run depends on besides its start: a change of it needs a new run. */
-function boxKey(box: VideoBox, fps: number): string {
-  return `${box.width}x${box.height}x${box.scale ?? 1}:${box.fit}@${fps}`;
 }
 
 /**
@@ -115,12 +67,8 @@ export class VideoSource {
   #box: VideoBox;
   #key: string;
   readonly #clock: MediaClock;
-  #run: Run | null = null;
-  /** Runs not yet dropped (the current one, and old ones still shown or pinned). */
-  readonly #runs = new Set<Run>();
-  #shown: Shown | null = null;
-  #generation = 0;
-  #pins: Array<{ seq: number; run: Run; index: number }> = [];
+  /** The decoder runs, the picture on screen and the pinned ones. */
+  readonly #book = new RunBook();
   #pending: { key: string; box: VideoBox; since: number } | null = null;
   #supervisor: SupervisedOutput<DecoderRun> | null = null;
   #probe: MediaProbe | null = null;
@@ -133,7 +81,7 @@ export class VideoSource {
   #laggingSince: number | null = null;
   /** `performance.now()` of the last frame-path call (the watchdog moves the picture on only when frames are not being made). */
   #lastFrameCall = 0;
-  #slate: { key: string; frame: VideoFrame } | null = null;
+  readonly #slate = new Slate();
   #lastReported = '';
   #closed = false;
 
@@ -144,18 +92,13 @@ export class VideoSource {
     this.#key = boxKey(this.#box, options.fps());
     this.#clock = new MediaClock(options.now(), this.#content.startMs, this.#content.playing, this.#content.rate);
     if (options.live) {
-      this.#supervisor = new SupervisedOutput<DecoderRun>({
-        id: `video:${options.layerId}`,
-        policy: {
-          ...options.policy,
-          maxRetries: Number.POSITIVE_INFINITY,
-          maxDelayMs: Math.min(options.policy.maxDelayMs, LIVE_MAX_RETRY_DELAY_MS),
-          stallMs: LIVE_CONNECT_MS,
-        },
-        log: options.log,
-        spawn: () => this.#spawn(0),
-        onChange: () => this.#refresh(),
-      });
+      this.#supervisor = feedSupervisor(
+        options.layerId,
+        options.policy,
+        options.log,
+        () => this.#spawn(0),
+        () => this.#refresh(),
+      );
       this.#supervisor.run();
     } else {
       void probeMedia(options.ffprobePath, options.input).then(
@@ -179,17 +122,17 @@ export class VideoSource {
 
   /** The decoder's pid now (undefined between runs). */
   get pid(): number | undefined {
-    return this.#run?.proc.pid;
+    return this.#book.current?.proc.pid;
   }
 
   /** The source as the API reports it (the layer's `media`). */
   status(): MediaStatus {
-    const src = this.#run?.proc.source;
+    const src = this.#book.current?.proc.source;
     const v = this.#probe?.video;
     const durationS = this.#o.live ? null : (this.#probe?.durationS ?? null);
     const durationMs = durationS === null ? null : Math.round(durationS * 1000);
     let positionMs: number;
-    if (this.#o.live) positionMs = this.#run?.firstAt != null ? performance.now() - this.#run.firstAt : 0;
+    if (this.#o.live) positionMs = this.#book.current?.firstAt != null ? performance.now() - this.#book.current.firstAt : 0;
     else positionMs = wrapPosition(this.#clock.position(this.#o.now()), durationMs, looping(this.#content));
     return {
       state: this.#state,
@@ -281,7 +224,7 @@ export class VideoSource {
     if (this.#closed) return null;
     this.#lastFrameCall = performance.now();
     this.#checkBox(layer, live);
-    const before = this.#shown;
+    const before = this.#book.shown;
     const pick = this.#pick(timeMs);
     if (!this.#o.live) this.#checkEnd(timeMs);
     if (!pick) return this.#slateFrame();
@@ -289,22 +232,22 @@ export class VideoSource {
       this.#o.metrics.repeated(this.#o.layerId);
     this.#show(pick);
     if (this.#ended && this.#content.onEnd === 'hide' && !looping(this.#content)) return null;
-    this.#pins.push({ seq, run: pick.run, index: pick.index });
-    if (this.#pins.length > MAX_PINS) this.#unpin(this.#pins[this.#pins.length - MAX_PINS]!.seq - 1);
-    return this.#frameOf(pick);
+    this.#book.pin(seq, pick);
+    return this.#book.frameOf(pick);
   }
 
   /** The picture on screen now for program frame `seq`, pinned (a crossfade's outgoing copy of the layer), or null. */
   current(seq: number): VideoFrame | null {
-    const s = this.#shown;
+    const s = this.#book.shown;
     if (!s || this.#closed) return null;
-    this.#pins.push({ seq, run: s.run, index: s.index });
-    return this.#frameOf(s);
+    this.#book.pin(seq, s);
+    return this.#book.frameOf(s);
   }
 
   /** The picture on screen now, unpinned: only for a copy kept after this source stops decoding into it. */
   held(): VideoFrame | null {
-    return this.#shown ? this.#frameOf(this.#shown) : null;
+    const s = this.#book.shown;
+    return s ? this.#book.frameOf(s) : null;
   }
 
   /**
@@ -316,31 +259,32 @@ export class VideoSource {
     if (this.#o.live) return;
     let sought = false;
     while (!this.#closed && !this.#error && performance.now() < deadline) {
-      const run = this.#run;
+      const run = this.#book.current;
       if (!run) return;
       const ring = run.proc.ring;
-      if (!ring) {
-        if (!run.proc.running) return;
-      } else {
-        const n = written(ring);
-        const want = this.#want(run, timeMs);
-        if (n > 0 && (n - 1 >= want || endOf(ring) !== 0)) return;
-        if (n > 0 && !sought && (want - (n - 1)) * run.step > CATCH_UP_MS) {
-          sought = true;
-          this.#spawn(this.#clock.position(timeMs));
-          continue;
-        }
-        // Let the decoder move on: the pictures before the wanted one are not needed.
-        if (n > 0) this.#show({ run, index: Math.max(released(ring), Math.min(want, n - 1)) });
-        if (endOf(ring) === 0 && !run.proc.running) return;
+      const n = ring ? written(ring) : 0;
+      const want = this.#want(run, timeMs);
+      if (ring && run.loopsAfter && want >= n && endOf(ring) !== 0) {
+        this.#promote(run, n);
+        continue;
       }
+      if (ring && n > 0 && (n - 1 >= want || endOf(ring) !== 0)) return;
+      if (!sought && (want - Math.max(0, n - 1)) * run.step > CATCH_UP_MS) {
+        // Far ahead of what this run has (frames were not being made): seek rather than decode through.
+        sought = true;
+        this.#spawn(this.#clock.position(timeMs));
+        continue;
+      }
+      if (!run.proc.running && (!ring || endOf(ring) === 0)) return;
+      // Let the decoder move on: the pictures before the wanted one are not needed.
+      if (ring && n > 0) this.#show({ run, index: Math.max(released(ring), Math.min(want, n - 1)) });
       await new Promise((r) => setTimeout(r, 5));
     }
   }
 
   /** Frames up to `seq` are composited: their pictures may be overwritten. */
   composited(seq: number): void {
-    this.#unpin(seq);
+    this.#book.unpin(seq);
   }
 
   /**
@@ -349,7 +293,7 @@ export class VideoSource {
    */
   tick(): void {
     if (this.#closed) return;
-    const run = this.#run;
+    const run = this.#book.current;
     const now = performance.now();
     if (run) {
       run.proc.poll(now);
@@ -369,10 +313,7 @@ export class VideoSource {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const ends: Array<Promise<unknown>> = [];
-    if (this.#supervisor) ends.push(this.#supervisor.stop());
-    for (const run of this.#runs) ends.push(run.proc.end());
-    await Promise.all(ends);
+    await Promise.all([this.#supervisor?.stop(), this.#book.close()]);
     this.#o.metrics.remove(this.#o.layerId);
   }
 
@@ -382,22 +323,35 @@ export class VideoSource {
     this.#refresh(true);
   }
 
-  /** Starts a decoder run from media position `p0` (files) and makes it current. */
+  /**
+   * Starts a decoder run from media position `p0` (files; unwrapped) and makes it current. A
+   * looping file sought into its middle is two runs: one from there to the end, then one looping
+   * from the start, started at once (it waits, a few frames decoded, until the first one ends),
+   * because ffmpeg's `-stream_loop` with `-ss` loses the part before the seek point in every loop.
+   */
   #spawn(p0: number): DecoderRun {
+    const durationMs = this.#probe?.durationS ? this.#probe.durationS * 1000 : null;
+    const loop = !this.#o.live && looping(this.#content);
+    // At or past the end of a file that does not loop: its last pictures (a seek there holds the last one).
+    const step = (1000 / this.#o.fps()) * this.#content.rate;
+    if (!loop && !this.#o.live && durationMs !== null && p0 > durationMs - step) p0 = Math.max(0, durationMs - 2 * step);
+    const startMs = loop && durationMs ? p0 % durationMs : p0;
+    const run = this.#newRun(startMs, loop && startMs === 0, this.#o.live ? 0 : p0);
+    run.loopsAfter = loop && startMs > 0;
+    this.#pending = null;
+    this.#laggingSince = null;
+    const old = this.#book.current;
+    if (old) this.#count(old);
+    this.#book.replace(run);
+    this.#o.log.debug({ layerId: this.#o.layerId, pid: run.proc.pid, p0 }, 'video decoder started');
+    return run.proc;
+  }
+
+  /** A decoder run from `startMs` of the file (live: the feed), its frame 0 at media position `p0`. */
+  #newRun(startMs: number, loop: boolean, p0: number): Run {
     const fps = this.#o.fps();
     const frameMs = 1000 / fps;
-    const durationMs = this.#probe?.durationS ? this.#probe.durationS * 1000 : null;
-    const loop = looping(this.#content);
-    const startMs = loop && durationMs ? p0 % durationMs : p0;
-    const args = decoderArgs({
-      input: this.#o.input,
-      live: this.#o.live,
-      startMs,
-      rate: this.#content.rate,
-      loop,
-      fps,
-      box: this.#box,
-    });
+    const args = decoderArgs({ input: this.#o.input, live: this.#o.live, startMs, rate: this.#content.rate, loop, fps, box: this.#box });
     const proc = new DecoderRun(
       { ffmpegPath: this.#o.ffmpegPath, args, live: this.#o.live, frameMs },
       {
@@ -410,70 +364,70 @@ export class VideoSource {
     );
     const run: Run = {
       proc,
-      p0: this.#o.live ? 0 : p0,
+      p0,
       step: frameMs * (this.#o.live ? 1 : this.#content.rate),
-      key: this.#key,
       offsetX: 0,
       offsetY: 0,
       counted: 0,
       droppedCounted: 0,
       cpuCounted: 0,
       firstAt: null,
+      loopsAfter: false,
+      next: null,
     };
-    const old = this.#run;
-    this.#run = run;
-    this.#runs.add(run);
-    this.#pending = null;
-    this.#laggingSince = null;
-    if (old) {
-      this.#count(old);
-      old.proc.kill();
-      this.#drop(old);
-    }
-    this.#o.log.debug({ layerId: this.#o.layerId, pid: proc.pid, p0 }, 'video decoder started');
-    return proc;
+    this.#book.runs.add(run);
+    return run;
   }
 
-  #runOf(proc: DecoderRun): Run | null {
-    for (const run of this.#runs) if (run.proc === proc) return run;
-    return null;
+  /** The current run reached its end and has a looping run waiting: that one goes on from where it ended. */
+  #promote(run: Run, frames: number): Run {
+    const next = run.next ?? this.#newRun(0, true, Number.NaN);
+    run.next = null;
+    run.loopsAfter = false;
+    next.p0 = run.p0 + frames * run.step;
+    this.#book.current = next;
+    this.#book.drop(run);
+    return next;
   }
 
   #onFormat(proc: DecoderRun): void {
-    const run = this.#runOf(proc);
+    const run = this.#book.runOf(proc);
     const ring = proc.ring;
     if (!run || !ring) return;
-    const b = this.#box;
-    if (b.fit === 'contain' && b.width !== undefined && b.height !== undefined) {
-      const s = b.scale ?? 1;
-      run.offsetX = Math.round((Math.max(1, Math.round(b.width * s)) - ring.width) / 2);
-      run.offsetY = Math.round((Math.max(1, Math.round(b.height * s)) - ring.height) / 2);
-    }
+    const offset = fitOffset(this.#box, ring.width, ring.height);
+    run.offsetX = offset.x;
+    run.offsetY = offset.y;
     this.#refresh(true);
   }
 
   #onFirstFrame(proc: DecoderRun): void {
-    const run = this.#runOf(proc);
+    const run = this.#book.runOf(proc);
     if (!run) return;
     run.firstAt = performance.now();
+    if (run.loopsAfter && !run.next && run === this.#book.current) run.next = this.#newRun(0, true, Number.NaN);
     this.#refresh();
   }
 
   /** A live ring is full: the newest picture becomes the one on screen (unless paused), the rest is released. */
   #onFull(proc: DecoderRun): void {
-    const run = this.#runOf(proc);
-    if (!run || run !== this.#run || !this.#clock.playing) return;
+    const run = this.#book.runOf(proc);
+    if (!run || run !== this.#book.current || !this.#clock.playing) return;
     const ring = proc.ring;
     if (ring && written(ring) > 0) this.#show({ run, index: written(ring) - 1 });
   }
 
   #onExit(proc: DecoderRun, exit: RunExit): void {
-    const run = this.#runOf(proc);
-    if (!run) return;
+    const run = this.#book.runOf(proc);
+    if (!run || run === this.#book.current?.next) return;
+    if (run === this.#book.current && run.loopsAfter && !this.#closed && (exit.state === 'exited' || exit.frames > 0)) {
+      // Its end is where the looping run goes on (at once when it made no picture: a seek to the very end).
+      if (exit.frames === 0) this.#promote(run, 0);
+      return;
+    }
     this.#count(run);
-    if (run !== this.#run || this.#closed || this.#o.live) {
+    if (run !== this.#book.current || this.#closed || this.#o.live) {
       // A live feed's supervisor sees the exit too and retries; its reason is the supervisor's lastError.
-      if (run !== this.#run) this.#drop(run);
+      if (run !== this.#book.current) this.#book.drop(run);
       this.#refresh(true);
       return;
     }
@@ -504,18 +458,18 @@ export class VideoSource {
   }
 
   /** The picture to show at `t`: from the current run when it has one, else the last one shown. */
-  #pick(t: number): Shown | null {
-    const run = this.#run;
+  #pick(t: number, run = this.#book.current): Shown | null {
     const ring = run?.proc.ring;
     const n = ring ? written(ring) : 0;
     if (run && ring && n > 0) {
       const r = released(ring);
       let index: number;
       if (this.#o.live) {
-        const held = this.#shown?.run === run ? this.#shown.index : -1;
+        const held = this.#book.shown?.run === run ? this.#book.shown.index : -1;
         index = this.#clock.playing || held < 0 ? n - 1 : held;
       } else {
         const want = this.#want(run, t);
+        if (run.loopsAfter && want >= n && endOf(ring) !== 0) return this.#pick(t, this.#promote(run, n));
         index = Math.min(Math.max(want, r), n - 1);
         const behind = want > n - 1 && endOf(ring) === 0 && this.#clock.playing;
         if (!behind) this.#laggingSince = null;
@@ -527,13 +481,13 @@ export class VideoSource {
       }
       return { run, index };
     }
-    return this.#shown?.run.proc.ring ? this.#shown : null;
+    return this.#book.shown?.run.proc.ring ? this.#book.shown : null;
   }
 
   /** A non-looping file: ended once its last picture's time has passed. */
   #checkEnd(t: number): void {
     if (this.#ended || looping(this.#content)) return;
-    const run = this.#run;
+    const run = this.#book.current;
     const ring = run?.proc.ring;
     if (!run || !ring || endOf(ring) === 0) return;
     const n = written(ring);
@@ -548,76 +502,20 @@ export class VideoSource {
     this.#o.onEnded(this.status());
   }
 
-  /** Makes `s` the picture on screen: a new generation when it changed; releases what is behind it. */
+  /** Makes `s` the picture on screen; a live feed's pictures skipped on the way count as dropped. */
   #show(s: Shown): void {
-    const prev = this.#shown;
-    if (prev && prev.run === s.run && prev.index === s.index) return;
-    this.#generation++;
+    const prev = this.#book.shown;
+    if (!this.#book.show(s)) return;
     this.#everShown = true;
     if (this.#o.live && prev && prev.run === s.run && s.index > prev.index + 1 && this.#clock.playing)
       this.#o.metrics.dropped(this.#o.layerId, s.index - prev.index - 1);
-    this.#shown = s;
-    this.#release(s.run);
-    if (prev && prev.run !== s.run) this.#drop(prev.run);
-  }
-
-  /** Releases `run`'s frames below the one on screen and every pinned one. */
-  #release(run: Run): void {
-    const ring = run.proc.ring;
-    if (!ring) return;
-    let floor = this.#shown?.run === run ? this.#shown.index : Number.POSITIVE_INFINITY;
-    for (const p of this.#pins) if (p.run === run && p.index < floor) floor = p.index;
-    if (Number.isFinite(floor)) release(ring, floor);
-  }
-
-  /** Forgets an old run once nothing shows or pins it (its decoder is stopped already). */
-  #drop(run: Run): void {
-    if (run === this.#run || this.#shown?.run === run || this.#pins.some((p) => p.run === run)) return;
-    run.proc.kill();
-    this.#runs.delete(run);
-  }
-
-  #unpin(seq: number): void {
-    if (this.#pins.length === 0 || this.#pins[0]!.seq > seq) return;
-    const touched = new Set<Run>();
-    let i = 0;
-    while (i < this.#pins.length && this.#pins[i]!.seq <= seq) touched.add(this.#pins[i++]!.run);
-    this.#pins = this.#pins.slice(i);
-    for (const run of touched) {
-      this.#release(run);
-      this.#drop(run);
-    }
-  }
-
-  #frameOf(s: Shown): VideoFrame {
-    const ring = s.run.proc.ring!;
-    return {
-      pixels: ring.words[s.index % ring.words.length]!,
-      width: ring.width,
-      height: ring.height,
-      offsetX: s.run.offsetX,
-      offsetY: s.run.offsetY,
-      opaque: true,
-      generation: this.#generation,
-    };
   }
 
   /** The slate colour over the layer box, for a live feed with no picture yet (needs the box's width and height). */
   #slateFrame(): VideoFrame | null {
     const color = this.#content.slate;
-    const b = this.#box;
-    if (!this.#o.live || color === undefined || this.#everShown || b.width === undefined || b.height === undefined) return null;
-    const s = b.scale ?? 1;
-    const w = Math.max(1, Math.round(b.width * s));
-    const h = Math.max(1, Math.round(b.height * s));
-    if (w * h > MAX_PICTURE_PIXELS) return null;
-    const key = `${w}x${h}:${color}`;
-    if (this.#slate?.key !== key) {
-      const pixel = premultipliedPixel(color);
-      const pixels = new Uint32Array(new SharedArrayBuffer(w * h * 4)).fill(pixel);
-      this.#slate = { key, frame: { pixels, width: w, height: h, offsetX: 0, offsetY: 0, opaque: pixel >>> 24 === 255, generation: -1 } };
-    }
-    return this.#slate.frame;
+    if (!this.#o.live || color === undefined || this.#everShown) return null;
+    return this.#slate.frame(this.#box, color);
   }
 
   /**
@@ -646,40 +544,25 @@ export class VideoSource {
     else if (!this.#error) this.#spawn(this.#clock.position(this.#o.now()));
   }
 
-  /** Adds `run`'s new frames, drops and CPU time to the metrics. */
+  /** Adds `run`'s new frames, drops (not while paused) and CPU time to the metrics. */
   #count(run: Run): void {
-    const m = this.#o.metrics;
-    const id = this.#o.layerId;
-    const ring = run.proc.ring;
-    if (ring) {
-      const n = written(ring);
-      m.decoded(id, n - run.counted);
-      run.counted = n;
-      const d = droppedFrames(ring);
-      if (this.#clock.playing) m.dropped(id, d - run.droppedCounted);
-      run.droppedCounted = d;
-    }
-    m.cpu(id, run.proc.cpuSeconds - run.cpuCounted);
-    run.cpuCounted = run.proc.cpuSeconds;
+    countRun(run, this.#o.metrics, this.#o.layerId, this.#clock.playing);
   }
 
   /** The state from what is known now; reports a change (or, with `force`, any status change worth a message). */
   #refresh(force = false): void {
     if (this.#closed) return;
-    const playing = this.#clock.playing;
-    let state: MediaState;
-    if (this.#error) state = 'error';
-    else if (this.#ended) state = 'ended';
-    else if (this.#supervisor) {
-      const s = this.#supervisor.state;
-      if (s === 'reconnecting') state = 'reconnecting';
-      else if (s === 'failed') state = 'error';
-      else if (s === 'live') state = playing ? 'playing' : 'paused';
-      else state = this.#everShown ? 'reconnecting' : 'loading';
-      this.#lastError = this.#supervisor.lastError === null ? null : this.#redact(this.#supervisor.lastError);
-    } else if (!this.#everShown && !(this.#run?.proc.ring && written(this.#run.proc.ring) > 0)) state = 'loading';
-    else if (this.#laggingSince !== null && performance.now() - this.#laggingSince > STALL_AFTER_MS) state = 'stalled';
-    else state = playing ? 'playing' : 'paused';
+    const ring = this.#book.current?.proc.ring;
+    const sup = this.#supervisor;
+    if (sup) this.#lastError = sup.lastError === null ? null : this.#redact(sup.lastError);
+    const state = sourceState({
+      error: this.#error,
+      ended: this.#ended,
+      playing: this.#clock.playing,
+      feed: sup ? sup.state : null,
+      pictured: this.#everShown || (!sup && !!ring && written(ring) > 0),
+      laggingMs: this.#laggingSince === null ? null : performance.now() - this.#laggingSince,
+    });
     const changed = state !== this.#state;
     this.#state = state;
     if (changed) this.#o.metrics.state(this.#o.layerId, state);
@@ -691,8 +574,8 @@ export class VideoSource {
     }
   }
 
-  /** ffmpeg's words with the source URL's secrets (an RTMP stream key, user info, query values) replaced. */
+  /** ffmpeg's words with a feed URL's secrets (an RTMP stream key, user info, query values) or a file's path on this server replaced. */
   #redact(message: string): string {
-    return this.#o.live ? message.split(this.#o.input).join(redactUrl(this.#o.input)) : message;
+    return message.split(this.#o.input).join(this.#o.live ? redactUrl(this.#o.input) : this.#content.src);
   }
 }

@@ -224,6 +224,7 @@ export class LayerRenderer {
   /** Forgets the outgoing layers of a finished crossfade. */
   forgetGhosts(): void {
     for (const id of this.#slots.keys()) if (id.startsWith(GHOST_SLOT)) this.#slots.delete(id);
+    this.videoFrames?.forgetGhosts();
   }
 
   /** Forgets every layer's pixels (after a canvas size change); renders in flight are dropped when they land. */

@@ -37,4 +37,6 @@ export interface VideoFrames {
   settle(entries: readonly LayerEntry[], timeMs: number): Promise<void>;
   /** Frame `seq` and every one before it have been composited: their pictures may be overwritten. */
   composited(seq: number): void;
+  /** A crossfade ended: pictures kept for its outgoing layers are no longer needed. */
+  forgetGhosts(): void;
 }

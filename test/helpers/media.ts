@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -77,4 +78,94 @@ export async function makeClip(path: string, colors: readonly string[], o: ClipO
     ],
     { timeout: 30_000 },
   );
+}
+
+/**
+ * Pids of this process's ffmpeg children that hold `needle` in their command line (the process
+ * table, /proc): video decoders spawned by reader threads are children of the process too.
+ */
+export function ffmpegChildren(needle = ''): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== process.pid || !stat.includes('(ffmpeg)')) continue;
+      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ');
+      if (cmd.includes(needle)) out.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** True while process `pid` exists and is not a zombie. */
+export function processAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** A test feed: ffmpeg publishing a solid colour, live paced (`-re`), until killed. */
+export interface Publisher {
+  /** Kills it (SIGKILL: the connection drops as on a crash) and waits for the exit. */
+  kill(): Promise<void>;
+  /** Starts it again with the same arguments. */
+  restart(): void;
+}
+
+/**
+ * Publishes a `width` x `height` lavfi `color` feed at `fps` as H.264 to `url` (`flv` for RTMP,
+ * `mpegts` for SRT; an SRT URL with `mode=listener` waits for its caller).
+ */
+export function startPublisher(
+  url: string,
+  format: 'flv' | 'mpegts',
+  color: string,
+  o: { width?: number; height?: number; fps?: number } = {},
+): Publisher {
+  const size = `${o.width ?? 320}x${o.height ?? 180}`;
+  const fps = o.fps ?? 30;
+  const args = [
+    '-v',
+    'error',
+    '-re',
+    '-f',
+    'lavfi',
+    '-i',
+    `color=c=${color}:s=${size}:r=${fps}`,
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-tune',
+    'zerolatency',
+    '-pix_fmt',
+    'yuv420p',
+    '-g',
+    String(fps),
+    '-f',
+    format,
+    url,
+  ];
+  let proc: ChildProcess;
+  const start = (): void => {
+    proc = spawn('ffmpeg', args, { stdio: 'ignore' });
+  };
+  start();
+  return {
+    async kill() {
+      const p = proc;
+      if (p.exitCode !== null || p.signalCode !== null) return;
+      const exited = new Promise((r) => p.once('exit', r));
+      p.kill('SIGKILL');
+      await exited;
+    },
+    restart: start,
+  };
 }
