@@ -157,20 +157,25 @@ t.test('play and pause are stored; seek and restart are transport only; every an
   t.equal(again.headers.get('etag'), paused.headers.get('etag'), 'pausing a paused layer makes no revision');
 
   const etag1 = paused.headers.get('etag');
-  const seek = await s.call('POST', '/stream/layers/v2/media', { action: 'seek', positionMs: 300 });
+  // A seek point far from where it paused (the clip is 4 s and loops).
+  const target = held < 1800 ? 2900 : 300;
+  const seek = await s.call('POST', '/stream/layers/v2/media', { action: 'seek', positionMs: target });
   t.equal(seek.status, 200);
   t.equal(seek.headers.get('etag'), etag1, 'seek makes no revision');
   t.equal(seek.body.content.playing, false, 'and stores nothing');
-  t.ok(Math.abs(seek.body.media.positionMs - 300) <= 100, `position after seek ${seek.body.media.positionMs} ms`);
+  t.ok(Math.abs(seek.body.media.positionMs - target) <= 100, `position after seek ${seek.body.media.positionMs} ms`);
   // A seek is a new decoder run: loading until its first picture, then as the transport was.
   const sought = await until(s, 'v2', 'paused at the seek point', (m) => m.state === 'paused');
-  t.ok(Math.abs(sought.positionMs - 300) <= 100, `paused at ${sought.positionMs} ms`);
+  t.ok(Math.abs(sought.positionMs - target) <= 100, `paused at ${sought.positionMs} ms`);
 
   const play = await s.call('POST', '/stream/layers/v2/media', { action: 'play' });
   t.equal(play.body.content.playing, true, 'content.playing stored true');
   t.not(play.headers.get('etag'), etag1, 'a new revision');
-  const moved = await until(s, 'v2', 'the position to move on', (m) => m.state === 'playing' && m.positionMs > 400);
-  t.ok(moved.positionMs < held - 500, `plays on from the seek point, not from where it paused (${moved.positionMs} ms)`);
+  const moved = await until(s, 'v2', 'the position to move on', (m) => m.state === 'playing' && m.positionMs > target + 50);
+  t.ok(
+    moved.positionMs < target + 1000,
+    `plays on from the seek point (${target} ms), not from where it paused (${held} ms): at ${moved.positionMs} ms`,
+  );
 
   const restart = await s.call('POST', '/stream/layers/v2/media', { action: 'restart' });
   t.equal(restart.status, 200);
@@ -286,12 +291,13 @@ t.test('WebSocket: mediaUpdate on each change, not as it plays; mediaEnded once 
   let up = await c.next('mediaUpdate');
   while (up.payload.media.state !== 'playing') up = await c.next('mediaUpdate');
   t.equal(up.payload.layerId, 'v5');
-  // Playing: the position moves, but no message says so.
-  const whilePlaying = await collect(c, 'mediaUpdate', 'v5', 1500);
+  // Playing: the position moves, but no message says so (a real change, e.g. stalled on a loaded
+  // machine, would be one; a message repeating the state is not).
+  const states = ['playing', ...(await collect(c, 'mediaUpdate', 'v5', 1500)).map((m) => m.payload.media.state)];
   t.same(
-    whilePlaying.map((m) => m.payload.media.state),
+    states.filter((st, i) => i > 0 && st === states[i - 1]),
     [],
-    'no mediaUpdate for 1.5 s of playing',
+    `no mediaUpdate for 1.5 s of playing but changes of state (${states.join(' -> ')})`,
   );
   await s.call('POST', '/stream/layers/v5/media', { action: 'pause' });
   const p = await c.next('mediaUpdate');
@@ -318,7 +324,7 @@ t.test('WebSocket: mediaUpdate on each change, not as it plays; mediaEnded once 
   const at = Date.now() - t0;
   t.equal(ended.payload.layerId, 'end');
   t.equal(ended.payload.media.state, 'ended');
-  t.ok(at >= 1800 && at < 6000, `mediaEnded ${at} ms after the 2 s clip was added`);
+  t.ok(at >= 1800 && at < 10_000, `mediaEnded ${at} ms after the 2 s clip was added`);
   const updates = await collect(c, 'mediaUpdate', 'end', 100);
   t.ok(
     updates.some((m) => m.payload.media.state === 'ended'),
