@@ -162,7 +162,7 @@ proc.on('close', (code, signal) => {
   void pumped.then(() => {
     clearInterval(cpuTimer);
     if (ring) markEnd(ring, code === 0 && giveUp === null ? END_CLEAN : END_FAILED);
-    const error = spawnError ?? giveUp ?? (!ring && code === 0 && !stopping ? 'ffmpeg made no picture' : null);
+    const error = spawnError ?? giveUp;
     post({ type: 'exit', code, signal, frames, stderr: tail, error });
     port.close();
   });
