@@ -68,6 +68,36 @@ t.test('a video layer under tweens and in crossfades', async (t) => {
     await s.call('DELETE', '/stream/layers/bg');
   });
 
+  await t.test('live, a size tween restarts the decoder once, after the size has held still', async (t) => {
+    await s.call('POST', '/stream/layers', {
+      id: 'grow',
+      transform: { x: 0, y: 0, width: 64, height: 48 },
+      content: { type: 'video', src: 'assets/blue.mp4', fit: 'fill', loop: true },
+    });
+    await shot(32, 24, BLUE);
+    t.equal((await s.call('POST', '/stream/start')).status, 200);
+    const pids = new Set<number>();
+    const watch = setInterval(() => {
+      const pid = s.app.pipeline.media.decoderPid('grow');
+      if (pid) pids.add(pid);
+    }, 10);
+    t.teardown(() => clearInterval(watch));
+    await new Promise((r) => setTimeout(r, 300));
+    const r = await s.call('PATCH', '/stream/layers/grow', {
+      transform: { width: 160, height: 120 },
+      transition: { durationMs: 1000, easing: 'linear' },
+    });
+    t.equal(r.status, 200);
+    await new Promise((r) => setTimeout(r, 1000 + 1500));
+    clearInterval(watch);
+    t.equal(pids.size, 2, `one restart for the whole tween (decoders ${[...pids].join(', ')})`);
+    const p = await s.snapshot();
+    near(t, p, 150, 110, BLUE, 'the picture at its new size');
+    near(t, p, 170, 110, [0, 0, 0], 'and no further');
+    t.equal((await s.call('POST', '/stream/stop')).status, 200);
+    await s.call('DELETE', '/stream/layers/grow');
+  });
+
   const full = { x: 0, y: 0, width: 320, height: 240 };
   t.equal(
     (await s.call('PUT', '/stream/scenes/red', { layers: [{ id: 'bg', transform: full, content: { type: 'color', color: '#ff0000' } }] }))
