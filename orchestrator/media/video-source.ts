@@ -91,6 +91,7 @@ export class VideoSource {
     this.#box = videoBox(layer);
     this.#key = boxKey(this.#box, options.fps());
     this.#clock = new MediaClock(options.now(), this.#content.startMs, this.#content.playing, this.#content.rate);
+    options.metrics.state(options.layerId, this.#state);
     if (options.live) {
       this.#supervisor = feedSupervisor(
         options.layerId,
