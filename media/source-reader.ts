@@ -98,20 +98,31 @@ port.on('message', (m: ReaderCommand) => {
   if (ring) Atomics.notify(ring.header, H_RELEASED);
 });
 
-/** A slot to write frame `n` into once there is room, or null to drop it (live, still full). */
+/** The last live frame found no room: the next ones are dropped at once until there is room again. */
+let dropping = false;
+
+/**
+ * A slot to write frame `n` into once there is room, or null to drop it: a live feed's frame that
+ * finds no room within two frame intervals (then, until room appears, at once, so the feed is
+ * still read at its own pace and its connection never backs up).
+ */
 async function slotFor(r: FrameRing, n: number): Promise<Uint8Array | null> {
   let asked = false;
   const deadline = performance.now() + 2 * data.frameMs;
   while (!canWrite(r, n)) {
     if (stopping) return null;
     if (data.live) {
-      if (!asked) post({ type: 'full' });
+      if (!asked && !dropping) post({ type: 'full' });
       asked = true;
       const left = deadline - performance.now();
-      if (left <= 0) return null;
+      if (dropping || left <= 0) {
+        dropping = true;
+        return null;
+      }
       await waitRelease(r, released(r), left);
     } else await waitRelease(r, released(r), 1000);
   }
+  dropping = false;
   return new Uint8Array(r.slots[n % r.slots.length]!);
 }
 
@@ -162,7 +173,7 @@ proc.on('close', (code, signal) => {
   void pumped.then(() => {
     clearInterval(cpuTimer);
     if (ring) markEnd(ring, code === 0 && giveUp === null ? END_CLEAN : END_FAILED);
-    const error = spawnError ?? giveUp ?? (!ring && code === 0 && !stopping ? 'ffmpeg made no picture' : null);
+    const error = spawnError ?? giveUp;
     post({ type: 'exit', code, signal, frames, stderr: tail, error });
     port.close();
   });

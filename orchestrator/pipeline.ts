@@ -21,7 +21,7 @@ import type { PreviewSettings, PreviewSink } from './output/preview-encoder.js';
 import type { RenderPool } from '../pool/render-pool.js';
 import { takeSnapshot } from './output/snapshot.js';
 import type { SceneStore } from './scene/scene-store.js';
-import { MediaSources } from './media/media-sources.js';
+import { programMedia, type MediaSources } from './media/media-sources.js';
 
 export type { PreviewSink } from './output/preview-encoder.js';
 
@@ -102,18 +102,11 @@ export class StreamPipeline extends EventEmitter<{
       this.emit('layerFault', fault),
     );
     this.#sceneClock = options.clock ?? new MonotonicClock();
-    this.media = new MediaSources({
-      scene: options.scene,
-      now: () => this.#sceneClock.now(),
-      fps: () => this.#stream.targetFPS,
-      ffmpegPath: options.ffmpegPath,
-      policy: options.restartPolicy,
-      log: options.log.child({ component: 'media' }),
-      metrics: options.metrics,
-      assetRoot: options.media?.assetRoot ?? '.',
-      assetStorage: options.media?.assetStorage ?? '.',
-      ffprobePath: options.media?.ffprobePath,
-    });
+    this.media = programMedia(
+      options,
+      () => this.#sceneClock.now(),
+      () => this.#stream.targetFPS,
+    );
     this.#renderer.videoFrames = this.media;
     this.#frames = this.#newPool();
     this.#stats = new FrameStats(options.stream.targetFPS, options.metrics);

@@ -68,17 +68,18 @@ t.test('failing video sources stay with their layer', async (t) => {
   });
 
   await t.test('unreachable feeds reconnect; a file that does not decode is an error; the program carries on', async (t) => {
-    const layers = [
+    const layers: Array<{ id: string; src: string; transform?: Record<string, number> }> = [
       { id: 'rtmp', src: `rtmp://127.0.0.1:${closed}/live/x` },
       { id: 'http', src: `http://127.0.0.1:${closed}/live.m3u8` },
       { id: 'srt', src: `srt://127.0.0.1:${closed}` },
       { id: 'file', src: 'assets/broken.mp4' },
       { id: 'missing', src: 'assets/missing.mp4' },
+      { id: 'huge', src: 'assets/broken.mp4', transform: { x: 0, y: 0, width: 16384, height: 16384, scale: 64 } },
     ];
     for (const [i, l] of layers.entries()) {
       const r = await s.call('POST', '/stream/layers', {
         id: l.id,
-        transform: { x: 60 + i * 50, y: 10, width: 40, height: 30 },
+        transform: l.transform ?? { x: 60 + i * 50, y: 10, width: 40, height: 30 },
         content: { type: 'video', src: l.src, slate: '#00ff00' },
       });
       t.equal(r.status, 201, `${l.id} added`);
@@ -86,6 +87,11 @@ t.test('failing video sources stay with their layer', async (t) => {
     t.equal((await s.call('POST', '/stream/start')).status, 200);
     for (const id of ['rtmp', 'http', 'srt'])
       t.ok(['reconnecting', 'error'].includes(await waitState(s, id, ['reconnecting', 'error'], 8000)), `${id} reconnects`);
+    t.match(
+      s.app.pipeline.media.status('huge'),
+      { state: 'error', lastError: /larger than a video picture may be/ },
+      'a box too large for a picture is refused',
+    );
     for (const id of ['file', 'missing']) {
       t.equal(await waitState(s, id, ['error'], 8000), 'error', `${id} is an error`);
       t.ok(s.app.pipeline.media.status(id)!.lastError, `${id} says why: ${s.app.pipeline.media.status(id)!.lastError}`);

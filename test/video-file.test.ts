@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { ManualClock } from '../orchestrator/motion/scene-clock.js';
 import type { MediaStatus } from '../shared/media.js';
-import { ffmpegChildren, makeClip, processAlive } from './helpers/media.js';
+import { ffmpegChildren, makeClip, pixelNear, processAlive, snapshotUntil } from './helpers/media.js';
 import { startServer, type Pixels } from './helpers/server.js';
 
 /**
@@ -42,6 +42,9 @@ t.test('a video file layer shows the clip at scene time', async (t) => {
   let closed = false;
   t.teardown(() => (closed ? undefined : s.close()));
   const media = s.app.pipeline.media;
+  /** A snapshot once the pixel at x,y is `colour` (or after 20 s: a picture still decoding on a loaded machine). */
+  const shot = (x: number, y: number, colour: string): Promise<Pixels> =>
+    snapshotUntil(s, (p) => pixelNear(p, x, y, RGB[colour]!, TOLERANCE));
   const ended: Array<[string, MediaStatus]> = [];
   media.onEnded((id, st) => ended.push([id, st]));
 
@@ -55,7 +58,7 @@ t.test('a video file layer shows the clip at scene time', async (t) => {
   await t.test('each second shows its colour inside the picture, and the scene around it is untouched', async (t) => {
     for (const [i, c] of COLOURS.entries()) {
       clock.set(i * 1000 + 500);
-      const p = await s.snapshot();
+      const p = await shot(180, 120, c);
       near(t, p, 180, 120, c, `t=${i * 1000 + 500}`);
       near(t, p, 101, 76, c, 'the picture top-left');
       near(t, p, 258, 164, c, 'the picture bottom-right');
@@ -77,11 +80,11 @@ t.test('a video file layer shows the clip at scene time', async (t) => {
       201,
     );
     clock.set(10_990);
-    near(t, await s.snapshot(), 180, 120, 'red', 'at 990 ms');
+    near(t, await shot(180, 120, 'red'), 180, 120, 'red', 'at 990 ms');
     clock.set(11_000);
-    near(t, await s.snapshot(), 180, 120, 'lime', 'at 1000 ms');
+    near(t, await shot(180, 120, 'lime'), 180, 120, 'lime', 'at 1000 ms');
     clock.set(11_034);
-    near(t, await s.snapshot(), 180, 120, 'lime', 'at 1034 ms');
+    near(t, await shot(180, 120, 'lime'), 180, 120, 'lime', 'at 1034 ms');
   });
 
   await t.test('pause holds the picture; play goes on from there', async (t) => {
@@ -90,33 +93,33 @@ t.test('a video file layer shows the clip at scene time', async (t) => {
     t.equal(st.state, 'paused');
     t.equal(st.positionMs, 1500);
     clock.set(14_000);
-    near(t, await s.snapshot(), 180, 120, 'lime', 'paused 2.5 s later');
+    near(t, await shot(180, 120, 'lime'), 180, 120, 'lime', 'paused 2.5 s later');
     t.equal(media.status('v')!.positionMs, 1500, 'the position stands');
     st = media.control('v', { action: 'play' });
     t.equal(st.state, 'playing');
     clock.set(14_400);
-    near(t, await s.snapshot(), 180, 120, 'lime', '400 ms after play (position 1900)');
+    near(t, await shot(180, 120, 'lime'), 180, 120, 'lime', '400 ms after play (position 1900)');
     clock.set(14_600);
-    near(t, await s.snapshot(), 180, 120, 'blue', '600 ms after play (position 2100)');
+    near(t, await shot(180, 120, 'blue'), 180, 120, 'blue', '600 ms after play (position 2100)');
   });
 
   await t.test('seek to 3500 ms shows the fourth colour', async (t) => {
     const st = media.control('v', { action: 'seek', positionMs: 3500 });
     t.equal(st.positionMs, 3500);
-    near(t, await s.snapshot(), 180, 120, 'yellow', 'after the seek');
+    near(t, await shot(180, 120, 'yellow'), 180, 120, 'yellow', 'after the seek');
     clock.set(15_200);
-    near(t, await s.snapshot(), 180, 120, 'magenta', '700 ms later (position 4200)');
+    near(t, await shot(180, 120, 'magenta'), 180, 120, 'magenta', '700 ms later (position 4200)');
   });
 
   await t.test('a non-looping clip ends once, with the event, and holds its last picture', async (t) => {
     t.equal(ended.length, 0, 'not ended yet');
     clock.set(16_500);
-    const p = await s.snapshot();
+    const p = await shot(180, 120, 'magenta');
     near(t, p, 180, 120, 'magenta', 'held after the end');
     t.equal(media.status('v')!.state, 'ended');
     t.equal(media.status('v')!.positionMs, 5000);
     clock.set(17_500);
-    near(t, await s.snapshot(), 180, 120, 'magenta', 'still held');
+    near(t, await shot(180, 120, 'magenta'), 180, 120, 'magenta', 'still held');
     t.same(
       ended.map(([id, st]) => [id, st.state]),
       [['v', 'ended']],
@@ -124,7 +127,20 @@ t.test('a video file layer shows the clip at scene time', async (t) => {
     );
     // Play after the end starts again from startMs.
     media.control('v', { action: 'play' });
-    near(t, await s.snapshot(), 180, 120, 'red', 'played again from the start');
+    near(t, await shot(180, 120, 'red'), 180, 120, 'red', 'played again from the start');
+  });
+
+  await t.test('a start past the end holds the last picture', async (t) => {
+    clock.set(18_000);
+    const r = await s.call('POST', '/stream/layers', {
+      id: 'late',
+      transform: { x: 280, y: 0, width: 32, height: 18 },
+      content: { type: 'video', src: 'assets/colours.mp4', startMs: 86_400_000 },
+    });
+    t.equal(r.status, 201);
+    near(t, await shot(296, 9, 'magenta'), 296, 9, 'magenta', 'the last picture');
+    t.equal(media.status('late')!.state, 'ended');
+    t.equal((await s.call('DELETE', '/stream/layers/late')).status, 204);
   });
 
   await t.test('onEnd hide: the layer disappears at the end', async (t) => {
@@ -136,9 +152,9 @@ t.test('a video file layer shows the clip at scene time', async (t) => {
     });
     t.equal(r.status, 201);
     clock.set(20_500);
-    near(t, await s.snapshot(), 32, 18, 'magenta', 'before the end');
+    near(t, await shot(32, 18, 'magenta'), 32, 18, 'magenta', 'before the end');
     clock.set(21_200);
-    near(t, await s.snapshot(), 32, 18, 'gray', 'hidden after the end');
+    near(t, await shot(32, 18, 'gray'), 32, 18, 'gray', 'hidden after the end');
     t.equal(media.status('h')!.state, 'ended');
     t.ok(
       ended.some(([id]) => id === 'h'),
@@ -161,7 +177,7 @@ t.test('a video file layer shows the clip at scene time', async (t) => {
       [40_500, 'red'],
     ] as const) {
       clock.set(at);
-      near(t, await s.snapshot(), 32, 218, c, `loop at ${at - 30_000} ms`);
+      near(t, await shot(32, 218, c), 32, 218, c, `loop at ${at - 30_000} ms`);
     }
     t.equal(media.status('l')!.positionMs, 500, 'the position folds into the file');
     t.notOk(

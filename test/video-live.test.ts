@@ -82,6 +82,14 @@ async function feedDropsAndReturns(t: Test, src: string, publisher: Publisher): 
   near(t, p.at(160, 90), [0, 0, 0], 'the rest of the program');
   near(t, p.at(480, 270), [0, 0, 0], 'below the feed');
 
+  // Paused, the feed stays connected (its pictures are read and dropped) and the picture holds.
+  const pid = s.app.pipeline.media.decoderPid('cam');
+  t.equal(s.app.pipeline.media.control('cam', { action: 'pause' }).state, 'paused');
+  await new Promise((r) => setTimeout(r, 2000));
+  t.equal(s.app.pipeline.media.status('cam')!.state, 'paused', 'still paused 2 s later, not reconnecting');
+  t.equal(s.app.pipeline.media.decoderPid('cam'), pid, 'the same decoder');
+  t.equal(s.app.pipeline.media.control('cam', { action: 'play' }).state, 'playing');
+
   const before = (await s.call('GET', '/stream/status')).body;
   await publisher.kill();
   const downMs = await waitState(s, 'cam', 'reconnecting', 5000);

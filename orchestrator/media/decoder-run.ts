@@ -32,6 +32,8 @@ export interface DecoderRunEvents {
   /** A live ring is full: release what is not needed (the newest frame wins). */
   onFull?(run: DecoderRun): void;
   onExit?(run: DecoderRun, exit: RunExit): void;
+  /** A callback above threw (a bug): reported here instead of ending the process. */
+  onError?(err: Error): void;
 }
 
 /**
@@ -49,6 +51,7 @@ export class DecoderRun implements OutputProcess {
   #running = true;
   #stopped = false;
   #seenFrames = 0;
+  #exitMessage: Extract<ReaderMessage, { type: 'exit' }> | null = null;
   #gotFrame = false;
   /** `performance.now()` of the start, or of the last time new frames were seen ({@link poll}). */
   lastProgressAt = performance.now();
@@ -72,38 +75,17 @@ export class DecoderRun implements OutputProcess {
     this.exited = this.ended.then((e) => ({ state: e.state, ...(e.message === undefined ? {} : { message: e.message }) }));
     this.#worker = new Worker(READER_FILE, { workerData: data, stdout: false, stderr: false });
     this.#worker.unref();
-    let exitMessage: Extract<ReaderMessage, { type: 'exit' }> | null = null;
     this.#worker.on('message', (m: ReaderMessage) => {
-      switch (m.type) {
-        case 'spawned':
-          this.#pid = m.pid;
-          break;
-        case 'format':
-          this.#ring = ringOf(m.ring);
-          this.source = m.source;
-          this.#events.onFormat?.(this);
-          break;
-        case 'firstFrame':
-          this.#gotFrame = true;
-          this.lastProgressAt = performance.now();
-          this.#events.onFirstFrame?.(this);
-          break;
-        case 'full':
-          this.#events.onFull?.(this);
-          break;
-        case 'cpu':
-          this.cpuSeconds = m.seconds;
-          break;
-        case 'exit':
-          exitMessage = m;
-          this.#pid = undefined;
-          break;
+      try {
+        this.#message(m);
+      } catch (err) {
+        this.#events.onError?.(err as Error);
       }
     });
     const finish = (threadError: string | null): void => {
       if (!this.#running) return;
       this.#running = false;
-      const m = exitMessage;
+      const m = this.#exitMessage;
       const frames = m?.frames ?? (this.#ring ? written(this.#ring) : 0);
       let exit: RunExit;
       if (this.#stopped) exit = { state: 'exited', code: m?.code ?? null, frames };
@@ -112,11 +94,43 @@ export class DecoderRun implements OutputProcess {
         const reason = m?.error ?? threadError ?? lastLines(m?.stderr ?? '') ?? `ffmpeg exited with ${m?.signal ?? `code ${m?.code}`}`;
         exit = { state: 'failed', code: m?.code ?? null, message: reason, frames };
       }
-      this.#events.onExit?.(this, exit);
+      try {
+        this.#events.onExit?.(this, exit);
+      } catch (err) {
+        this.#events.onError?.(err as Error);
+      }
       done(exit);
     };
     this.#worker.on('error', (err) => finish(`the reader thread failed: ${err.message}`));
     this.#worker.on('exit', () => finish(null));
+  }
+
+  #message(m: ReaderMessage): void {
+    switch (m.type) {
+      case 'spawned':
+        this.#pid = m.pid;
+        break;
+      case 'format':
+        this.#ring = ringOf(m.ring);
+        this.source = m.source;
+        this.#events.onFormat?.(this);
+        break;
+      case 'firstFrame':
+        this.#gotFrame = true;
+        this.lastProgressAt = performance.now();
+        this.#events.onFirstFrame?.(this);
+        break;
+      case 'full':
+        this.#events.onFull?.(this);
+        break;
+      case 'cpu':
+        this.cpuSeconds = m.seconds;
+        break;
+      case 'exit':
+        this.#exitMessage = m;
+        this.#pid = undefined;
+        break;
+    }
   }
 
   get pid(): number | undefined {

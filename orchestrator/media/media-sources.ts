@@ -178,6 +178,15 @@ export class MediaSources implements MediaControl, VideoFrames {
 
   readonly #onChange = (e: SceneEvent): void => {
     if (this.#closed) return;
+    try {
+      this.#apply(e);
+    } catch (err) {
+      // A source's failure stays with its layer: the scene change itself has happened.
+      this.#o.log.error({ err, event: e.type }, 'video sources could not follow a scene change');
+    }
+  };
+
+  #apply(e: SceneEvent): void {
     switch (e.type) {
       case 'layerAdded':
       case 'layerUpdated':
@@ -195,7 +204,7 @@ export class MediaSources implements MediaControl, VideoFrames {
         break;
       }
     }
-  };
+  }
 
   /**
    * Brings the source of `layer` in line with it: created, changed, replaced (new `src`) or removed
@@ -221,7 +230,9 @@ export class MediaSources implements MediaControl, VideoFrames {
       return;
     }
     const id = layer.id;
-    const source = new VideoSource(layer, {
+    // Declared first: the source may report while it is being made.
+    let source: VideoSource | undefined = undefined;
+    source = new VideoSource(layer, {
       layerId: id,
       ...input,
       ffmpegPath: this.#o.ffmpegPath,
@@ -270,4 +281,33 @@ export class MediaSources implements MediaControl, VideoFrames {
     const now = performance.now();
     for (const [id, g] of this.#ghosts) if (now - g.usedAt > GHOST_MS) this.#ghosts.delete(id);
   }
+}
+
+/**
+ * The sources of a program (`StreamPipeline.media`) from the pipeline's options: files under
+ * `media.assetRoot` / `media.assetStorage` (default: the working folder), feeds retried with its
+ * restart policy.
+ * @param now scene time now, ms
+ * @param fps the program's frame rate now
+ */
+export function programMedia(
+  o: Pick<MediaSourcesOptions, 'scene' | 'ffmpegPath' | 'log' | 'metrics'> & {
+    restartPolicy: RestartPolicy;
+    media?: { assetRoot: string; assetStorage: string; ffprobePath?: string } | undefined;
+  },
+  now: () => number,
+  fps: () => number,
+): MediaSources {
+  return new MediaSources({
+    scene: o.scene,
+    now,
+    fps,
+    ffmpegPath: o.ffmpegPath,
+    policy: o.restartPolicy,
+    log: o.log.child({ component: 'media' }),
+    metrics: o.metrics,
+    assetRoot: o.media?.assetRoot ?? '.',
+    assetStorage: o.media?.assetStorage ?? '.',
+    ffprobePath: o.media?.ffprobePath,
+  });
 }

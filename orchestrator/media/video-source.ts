@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { decoderArgs, type VideoBox } from '../../media/decoder-args.js';
-import { endOf, released, written } from '../../media/frame-ring.js';
+import { endOf, MAX_PICTURE_PIXELS, MAX_PICTURE_SIDE, released, written } from '../../media/frame-ring.js';
 import type { MediaState, MediaStatus, VideoContent } from '../../shared/media.js';
 import { redactUrl } from '../../shared/outputs.js';
 import type { Layer } from '../../shared/scene.js';
@@ -11,7 +11,7 @@ import { MediaClock, wrapPosition } from './media-clock.js';
 import { probeMedia, type MediaProbe } from './probe.js';
 import { countRun, RunBook, type Run, type Shown } from './run-book.js';
 import type { SourceMetrics } from './source-metrics.js';
-import { boxKey, fitOffset, looping, Slate, videoBox } from './video-box.js';
+import { boxKey, boxPixels, fitOffset, looping, Slate, videoBox } from './video-box.js';
 import { feedSupervisor, sourceState } from './source-state.js';
 
 /** A new size of the layer box is decoded (a new run) only once it has held this long on live frames, ms. */
@@ -91,23 +91,34 @@ export class VideoSource {
     this.#box = videoBox(layer);
     this.#key = boxKey(this.#box, options.fps());
     this.#clock = new MediaClock(options.now(), this.#content.startMs, this.#content.playing, this.#content.rate);
+    options.metrics.state(options.layerId, this.#state);
     if (options.live) {
       this.#supervisor = feedSupervisor(
         options.layerId,
         options.policy,
         options.log,
-        () => this.#spawn(0),
+        () => this.#spawn(0)!,
         () => this.#refresh(),
       );
       this.#supervisor.run();
     } else {
-      void probeMedia(options.ffprobePath, options.input).then(
-        (p) => {
-          this.#probe = p;
-          this.#refresh(true);
-        },
-        () => undefined,
-      );
+      void probeMedia(options.ffprobePath, options.input)
+        .then(
+          (p) => {
+            this.#probe = p;
+            // Started past the end before the duration was known (a late startMs): its last pictures now.
+            const d = p?.durationS;
+            const pos = this.#clock.position(options.now());
+            if (d && !this.#closed && !this.#everShown && !looping(this.#content) && pos >= d * 1000) {
+              this.#error = false;
+              this.#lastError = null;
+              this.#spawn(pos);
+            }
+            this.#refresh(true);
+          },
+          () => undefined,
+        )
+        .catch((err: unknown) => options.log.error({ err, layerId: options.layerId }, 'video source failed to take its probe'));
       this.#spawn(this.#content.startMs);
     }
   }
@@ -329,7 +340,19 @@ export class VideoSource {
    * from the start, started at once (it waits, a few frames decoded, until the first one ends),
    * because ffmpeg's `-stream_loop` with `-ss` loses the part before the seek point in every loop.
    */
-  #spawn(p0: number): DecoderRun {
+  #spawn(p0: number): DecoderRun | null {
+    const box = boxPixels(this.#box);
+    if (
+      !this.#o.live &&
+      box &&
+      (box.width > MAX_PICTURE_SIDE || box.height > MAX_PICTURE_SIDE || box.width * box.height > MAX_PICTURE_PIXELS)
+    ) {
+      // Refused here with a clear reason, not by ffmpeg's scaler. (A live feed's run fails in ffmpeg, and is retried.)
+      this.#error = true;
+      this.#lastError = `The layer box (${box.width}x${box.height}) is larger than a video picture may be (${MAX_PICTURE_PIXELS} pixels, ${MAX_PICTURE_SIDE} a side)`;
+      this.#refresh(true);
+      return null;
+    }
     const durationMs = this.#probe?.durationS ? this.#probe.durationS * 1000 : null;
     const loop = !this.#o.live && looping(this.#content);
     // At or past the end of a file that does not loop: its last pictures (a seek there holds the last one).
@@ -359,6 +382,7 @@ export class VideoSource {
         onFirstFrame: (p) => this.#onFirstFrame(p),
         onFull: (p) => this.#onFull(p),
         onExit: (p, exit) => this.#onExit(p, exit),
+        onError: (err) => this.#o.log.error({ err, layerId: this.#o.layerId }, 'video source failed to handle its decoder'),
       },
       Math.max(LIVE_STALL_MS, 3 * frameMs),
     );
@@ -541,7 +565,12 @@ export class VideoSource {
     this.#key = boxKey(box, this.#o.fps());
     this.#pending = null;
     if (this.#o.live) this.restart();
-    else if (!this.#error) this.#spawn(this.#clock.position(this.#o.now()));
+    else {
+      // A new box is worth another try (the last one may have been too large).
+      this.#error = false;
+      this.#lastError = null;
+      this.#spawn(this.#clock.position(this.#o.now()));
+    }
   }
 
   /** Adds `run`'s new frames, drops (not while paused) and CPU time to the metrics. */

@@ -1,6 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
+import type { Pixels, TestServer } from './server.js';
 
 const run = promisify(execFile);
 
@@ -168,4 +169,25 @@ export function startPublisher(
     },
     restart: start,
   };
+}
+
+/**
+ * Snapshots until `ok` holds for one (or `ms` passed), and returns the last: with a ManualClock a
+ * stopped stream's snapshot is the frame at a fixed scene time, so it changes only while its
+ * video pictures are still being decoded (each snapshot waits for them a bounded time; a machine
+ * under heavy load can take longer). The caller asserts on the result.
+ */
+export async function snapshotUntil(s: TestServer, ok: (p: Pixels) => boolean, ms = 20_000): Promise<Pixels> {
+  const t0 = Date.now();
+  for (;;) {
+    const p = await s.snapshot();
+    if (ok(p) || Date.now() - t0 > ms) return p;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** True when the RGB of `p` at `x`,`y` is within `tolerance` of `rgb` on every channel. */
+export function pixelNear(p: Pixels, x: number, y: number, rgb: readonly number[], tolerance: number): boolean {
+  const got = p.at(x, y);
+  return rgb.every((v, i) => Math.abs(v - got[i]!) <= tolerance);
 }
