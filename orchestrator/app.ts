@@ -113,6 +113,7 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
     preview: config.preview,
     scene,
     data: () => ({ values: state.data, version: state.dataVersion }),
+    media: { assetRoot: config.assetRoot, assetStorage: files.dir },
     pool,
     log,
     metrics,
