@@ -32,6 +32,7 @@ import type { StateManager } from './state/state-manager.js';
 import { syncState } from './state-sync.js';
 import { broadcastChanges } from './ws/broadcasts.js';
 import { WsHub } from './ws/ws-hub.js';
+import { viewLayers } from './media/media-view.js';
 
 /** A running Stream Manager: its parts, the ports it listens on, and `close()`. */
 export interface App {
@@ -128,7 +129,12 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
     tokens,
     origins,
     hosts,
-    fullState: () => ({ stream: pipeline.status(), version: state.version, config: state.config, layers: scene.list() }),
+    fullState: () => ({
+      stream: pipeline.status(),
+      version: state.version,
+      config: state.config,
+      layers: viewLayers(scene.list(), pipeline.media),
+    }),
     ...config.ws,
   });
   Object.assign(metrics.sources, {
@@ -141,6 +147,7 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
     dirs: () => ({ data: config.state.dataDir, recordings: config.recordingsDir }),
   } satisfies Metrics['sources']);
   pipeline.preview = ws;
+  scenes.media = pipeline.media;
   broadcastChanges(ws, { state, pipeline, animations: [animator, switcher], chat, poolUtilization: () => pool.stats().utilization });
 
   const httpApp = createHttpApp({

@@ -112,11 +112,11 @@ export function createHttpApp(deps: HttpDeps): Koa {
     const router = new Router({ prefix });
     healthRoutes(router, deps);
     streamRoutes(router, deps.pipeline, deps.state, deps.configFollower);
-    layerRoutes(router, deps.state);
+    layerRoutes(router, deps.state, deps.pipeline.media);
     outputRoutes(router, deps.pipeline, deps.dataDir);
     dataRoutes(router, deps.state);
     chatRoutes(router, deps.chat);
-    sceneLibraryRoutes(router, deps.scenes);
+    sceneLibraryRoutes(router, deps.scenes, deps.pipeline.media);
     assetRoutes(router, deps.assets, deps.maxUploadBytes);
     app.use(router.routes());
     app.use(router.allowedMethods());
