@@ -1,8 +1,16 @@
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { AppError } from '../../shared/errors.js';
 import type { VideoAssetInfo } from '../../shared/state-doc.js';
 import { probeMedia } from '../media/probe.js';
-import { cutPoster, measureDurationS } from './video-tools.js';
+import { cutPoster, measureTimeoutMs, packetSpan } from './video-tools.js';
+
+/**
+ * A file whose packets end this much before its header's duration is cut short: 0.5 s, or 5 %
+ * of the duration (audio and video end a little apart; a cut loses the whole tail).
+ */
+const TRUNCATION_SLACK_S = 0.5;
+const TRUNCATION_SLACK = 0.05;
 
 /** What a video upload may be: the most pixels (width x height) and seconds. */
 export interface VideoLimits {
@@ -34,10 +42,11 @@ export function posterTimeS(durationS: number): number {
  * Probes a received video file (by its path under the data dir, never a string from the client)
  * with ffprobe, checks it against `limits`, and cuts its poster frame to `posterPath` (which also
  * proves that a frame decodes: a file whose header reads but whose pictures do not is refused).
- * A file whose header has no duration is measured from its packets. Every child runs with a
- * timeout and is killed past it.
- * @throws AppError SM_ERR_UNDECODABLE (422: ffprobe cannot read it, no video stream, no frame
- *   decodes, or it ran past its timeout), SM_ERR_VIDEO_LIMIT (422: over `MAX_VIDEO_PIXELS` or
+ * Every packet's timestamp is read (nothing decoded): a file whose header has no duration is
+ * measured from them, and one whose packets end well before its header's duration is cut short.
+ * Every child runs with a timeout and is killed past it.
+ * @throws AppError SM_ERR_UNDECODABLE (422: ffprobe cannot read it, no video stream, cut short,
+ *   no frame decodes, or a child ran past its timeout), SM_ERR_VIDEO_LIMIT (422: over `MAX_VIDEO_PIXELS` or
  *   `MAX_VIDEO_DURATION_S`; `details: { limit, value, max }`)
  */
 export async function inspectVideo(tools: VideoTools, file: string, posterPath: string, limits: VideoLimits): Promise<InspectedVideo> {
@@ -54,13 +63,24 @@ export async function inspectVideo(tools: VideoTools, file: string, posterPath: 
       { limit: 'MAX_VIDEO_PIXELS', value: pixels, max: limits.maxPixels },
     );
   }
-  const durationS = probe.durationS ?? (await measureDurationS(tools.ffprobePath, input, v.fps, limits.maxDurationS));
-  if (durationS === null) throw new AppError('SM_ERR_UNDECODABLE', 'The length of this video cannot be told (no duration, no readable packet)');
+  const { size } = await stat(file);
+  const span = await packetSpan(tools.ffprobePath, input, v.fps, limits.maxDurationS, measureTimeoutMs(size));
+  if (!span) throw new AppError('SM_ERR_UNDECODABLE', 'The packets of this video cannot be read (damaged, or it took too long)');
+  const packetsS = span.endS - span.startS;
+  const header = probe.durationS;
+  // The header's duration unless the packets run on past it (a header that undersells the file).
+  const durationS = header !== null && packetsS <= header + 1 ? header : packetsS;
   if (durationS > limits.maxDurationS) {
     throw new AppError(
       'SM_ERR_VIDEO_LIMIT',
       `The video is ${durationS.toFixed(1)} s long; at most ${limits.maxDurationS} s are accepted (MAX_VIDEO_DURATION_S)`,
       { limit: 'MAX_VIDEO_DURATION_S', value: durationS, max: limits.maxDurationS },
+    );
+  }
+  if (header !== null && packetsS + Math.max(TRUNCATION_SLACK_S, header * TRUNCATION_SLACK) < header) {
+    throw new AppError(
+      'SM_ERR_UNDECODABLE',
+      `The video is cut short: its header says ${header.toFixed(2)} s, its packets end at ${packetsS.toFixed(2)} s`,
     );
   }
   if (!(await cutPoster(tools.ffmpegPath, input, posterPath, posterTimeS(durationS)))) {

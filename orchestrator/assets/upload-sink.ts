@@ -72,7 +72,18 @@ export class UploadSink extends Writable {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.#take(chunk).then(() => callback(), callback);
+    this.#take([chunk]).then(() => callback(), callback);
+  }
+
+  /**
+   * Everything buffered meanwhile, in one write. formidable pauses the request for every piece
+   * it writes and resumes it when any one is written: with one write per piece, a chunk that
+   * the multipart parser splits in two (a `\r` that might start the boundary) would leave one
+   * more piece waiting each time, and the backlog would grow with the upload. Written together,
+   * their callbacks come together: one resume, and the backlog stays at a chunk or two.
+   */
+  override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
+    this.#take(chunks.map((c) => c.chunk)).then(() => callback(), callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
@@ -89,16 +100,18 @@ export class UploadSink extends Writable {
     );
   }
 
-  async #take(chunk: Buffer): Promise<void> {
-    this.#size += chunk.length;
-    if (this.#videoMime === undefined) {
-      this.#head.push(chunk);
-      this.#headBytes += chunk.length;
-      if (this.#headBytes >= HEAD_BYTES || this.#size > Math.min(this.#limits.maxBytes, this.#limits.maxVideoBytes)) await this.#sniff();
+  async #take(chunks: Buffer[]): Promise<void> {
+    for (const chunk of chunks) {
+      this.#size += chunk.length;
+      if (this.#videoMime === undefined) {
+        this.#head.push(chunk);
+        this.#headBytes += chunk.length;
+        if (this.#headBytes >= HEAD_BYTES || this.#size > Math.min(this.#limits.maxBytes, this.#limits.maxVideoBytes)) await this.#sniff();
+      }
+      this.#checkSize();
+      this.#hash.update(chunk);
     }
-    this.#checkSize();
-    this.#hash.update(chunk);
-    await this.#file!.write(chunk);
+    await this.#file!.writev(chunks);
   }
 
   async #finish(): Promise<void> {

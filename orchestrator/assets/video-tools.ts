@@ -10,8 +10,13 @@ import { createInterface } from 'node:readline';
  * lower CPU priority than the program's encoders, and are killed (SIGKILL) past their timeout.
  */
 
-/** Longest a duration measurement may take, ms (it demuxes every packet: I/O bound, ~1 s per GB). */
-export const MEASURE_TIMEOUT_MS = 30_000;
+/**
+ * Longest a packet read may take, ms, for a file of `bytes`: 30 s, and 30 s more per GiB (it
+ * demuxes every packet: I/O bound, about 1 s per GB from the page cache).
+ */
+export function measureTimeoutMs(bytes: number): number {
+  return 30_000 + Math.ceil((30_000 * bytes) / 2 ** 30);
+}
 /** Longest a poster frame may take to cut, ms. */
 export const POSTER_TIMEOUT_MS = 20_000;
 /** Niceness of these children (the program's encoders run at 0). */
@@ -26,31 +31,42 @@ function lowerPriority(pid: number | undefined): void {
   }
 }
 
+/** The time span a file's packets cover, seconds: from the earliest timestamp to the end of the latest packet. */
+export interface PacketSpan {
+  startS: number;
+  endS: number;
+}
+
 /**
- * Measures a file's length from its video packets' timestamps (the end of its last packet), for
- * files whose header has no duration (WebM as browsers' MediaRecorder writes it, MKV written to a
- * pipe). Stops as soon as it passes `stopAfterS` (the answer is then "over the limit" anyway).
+ * Reads every packet of every stream of a file (timestamps only; nothing is decoded) and returns
+ * the span they cover. It tells a file's length when its header does not say it (WebM as
+ * browsers' MediaRecorder writes it, MKV written to a pipe), a header that claims less than the
+ * file holds, and a file cut short (its packets end long before its header's duration: the demuxer
+ * stops at the cut). Stops early once the span passes `stopAfterS` (the answer is then "over
+ * the limit" anyway).
  * @param input `file:<absolute path>`
- * @param fps the stream's frame rate: a packet without a duration lasts one frame
- * @returns seconds, or null when no packet could be read (ffprobe failed, or ran past `timeoutMs`)
+ * @param fps the video's frame rate: when no packet says its duration, the last one lasts one frame
+ * @returns the span, or null when no packet could be read (ffprobe failed, or ran past `timeoutMs` and was killed)
  * @throws Error when ffprobe cannot be started (ENOENT)
  */
-export function measureDurationS(ffprobePath: string, input: string, fps: number, stopAfterS: number, timeoutMs = MEASURE_TIMEOUT_MS): Promise<number | null> {
-  const args = ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time,duration_time', '-of', 'csv=p=0', '-i', input];
+export function packetSpan(ffprobePath: string, input: string, fps: number, stopAfterS: number, timeoutMs: number): Promise<PacketSpan | null> {
+  const args = ['-v', 'quiet', '-show_entries', 'packet=pts_time,duration_time', '-of', 'csv=p=0', '-i', input];
   return new Promise((resolve, reject) => {
     const child = spawn(ffprobePath, args, { stdio: ['ignore', 'pipe', 'ignore'] });
     lowerPriority(child.pid);
-    let end = 0;
-    let packets = 0;
+    let start = Infinity;
+    let lastPts = -Infinity;
+    let end = -Infinity;
     let over = false;
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     const lines = createInterface({ input: child.stdout, crlfDelay: Infinity });
     lines.on('line', (line) => {
-      const [pts, dur] = line.split(',').map(Number);
+      const [pts, dur] = line.split(',').map((v) => (v === '' ? NaN : Number(v)));
       if (pts === undefined || !Number.isFinite(pts)) return;
-      packets++;
-      end = Math.max(end, pts + (dur !== undefined && Number.isFinite(dur) && dur > 0 ? dur : fps > 0 ? 1 / fps : 0));
-      if (end > stopAfterS && !over) {
+      start = Math.min(start, pts);
+      lastPts = Math.max(lastPts, pts);
+      if (dur !== undefined && Number.isFinite(dur) && dur > 0) end = Math.max(end, pts + dur);
+      if (Math.max(end, lastPts) - start > stopAfterS && !over) {
         over = true;
         child.kill('SIGKILL');
       }
@@ -61,8 +77,9 @@ export function measureDurationS(ffprobePath: string, input: string, fps: number
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
-      if (over) return resolve(end);
-      resolve(code === 0 && signal === null && packets > 0 && end > 0 ? end : null);
+      if (!Number.isFinite(start)) return resolve(null);
+      const span = { startS: start, endS: Math.max(end, lastPts + (fps > 0 ? 1 / fps : 0)) };
+      resolve(over || (code === 0 && signal === null) ? span : null);
     });
   });
 }

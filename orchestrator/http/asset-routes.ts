@@ -17,6 +17,8 @@ interface UploadedFile {
   originalFilename?: string | null;
 }
 
+/** Bytes of form fields (parts without a Content-Type) accepted beside the file; formidable holds them in memory. */
+const MAX_FIELDS_BYTES = 64 * 1024;
 /** A refused upload up to this many bytes over the limit is read and dropped before the 413 (nginx's lingering close). */
 const LINGER_BYTES = 1024 * 1024;
 /** Longest such a drain may take, ms. */
@@ -49,6 +51,13 @@ function drain(req: IncomingMessage, max: number, ms: number): Promise<void> {
 function uploadError(err: unknown, most: { bytes: number; name: string }): AppError {
   if (err instanceof AppError) return err;
   const e = err as { httpCode?: number; message?: string };
+  if (/maxFiles\b/.test(e.message ?? '')) return new AppError('SM_ERR_VALIDATION', 'Expected exactly one file; the form holds more');
+  if (/maxFieldsSize/.test(e.message ?? '')) {
+    return new AppError(
+      'SM_ERR_VALIDATION',
+      `The form fields are over ${MAX_FIELDS_BYTES} bytes: send the file as a file part (with a filename and a Content-Type)`,
+    );
+  }
   if (e.httpCode === 413 || /max(Total)?FileSize|maxFileSize/i.test(e.message ?? '')) {
     return new AppError('SM_ERR_UPLOAD_TOO_LARGE', `The upload is over ${most.bytes} bytes (${most.name})`);
   }
@@ -102,6 +111,8 @@ export function assetRoutes(router: Router, assets: AssetService, limits: Upload
             maxTotalFileSize: most.bytes,
             maxFiles: 1,
             maxFields: 10,
+            // A part without a Content-Type is a field, which formidable holds in memory: the file must come as a file.
+            maxFieldsSize: MAX_FIELDS_BYTES,
             keepExtensions: false,
             fileWriteStreamHandler: () => {
               const sink = new UploadSink(join(dir, `file-${sinks.length}`), limits);
@@ -110,6 +121,9 @@ export function assetRoutes(router: Router, assets: AssetService, limits: Upload
             },
           },
         })(ctx, async () => undefined);
+        // formidable may finish before a sink's failure (e.g. past its kind's limit) reaches it.
+        const failed = sinks.find((sink) => sink.errored)?.errored;
+        if (failed) throw failed;
       } catch (err) {
         ctx.set('Connection', 'close');
         const refused = uploadError(err, most);

@@ -72,14 +72,19 @@ export function parseProbe(json: string): MediaProbe {
 export function probeMedia(ffprobePath: string, input: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<MediaProbe | null> {
   const args = ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', '-i', input];
   return new Promise((resolve, reject) => {
-    execFile(ffprobePath, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: PROBE_MAX_BYTES, encoding: 'utf8' }, (err, stdout) => {
-      if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') return reject(err);
-      if (err) return resolve(null);
-      try {
-        resolve(parseProbe(stdout));
-      } catch {
-        resolve(null);
-      }
-    });
+    execFile(
+      ffprobePath,
+      args,
+      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: PROBE_MAX_BYTES, encoding: 'utf8' },
+      (err, stdout) => {
+        if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') return reject(err);
+        if (err) return resolve(null);
+        try {
+          resolve(parseProbe(stdout));
+        } catch {
+          resolve(null);
+        }
+      },
+    );
   });
 }

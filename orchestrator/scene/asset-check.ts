@@ -36,7 +36,9 @@ function missing(r: AssetRef, root: string, asset: (id: string) => AssetMeta | u
   if (isAssetId(r.ref)) {
     const meta = asset(r.ref);
     if (!meta) return `No ${r.kind} asset "${r.ref}"`;
-    return meta.kind === r.kind ? null : `Asset "${r.ref}" is ${meta.kind === 'image' ? 'an' : 'a'} ${meta.kind}, not ${r.kind === 'image' ? 'an' : 'a'} ${r.kind}`;
+    return meta.kind === r.kind
+      ? null
+      : `Asset "${r.ref}" is ${meta.kind === 'image' ? 'an' : 'a'} ${meta.kind}, not ${r.kind === 'image' ? 'an' : 'a'} ${r.kind}`;
   }
   let isFile = false;
   try {
