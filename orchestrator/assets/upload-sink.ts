@@ -52,10 +52,18 @@ export class UploadSink extends Writable {
   #videoMime: string | null | undefined;
   #sha256: string | null = null;
 
-  constructor(path: string, limits: UploadLimits) {
+  readonly #leastBytes: number;
+
+  /**
+   * @param leastBytes the fewest bytes the file can have, when the request says its length
+   *   (Content-Length less what the form's other parts may take; 0 when unknown): once the first
+   *   bytes tell the kind, a file that must be over its kind's limit is refused before more is read
+   */
+  constructor(path: string, limits: UploadLimits, leastBytes = 0) {
     super({ highWaterMark: 64 * 1024 });
     this.path = path;
     this.#limits = limits;
+    this.#leastBytes = leastBytes;
   }
 
   /** What was received; null until the stream has finished without error. */
@@ -134,7 +142,7 @@ export class UploadSink extends Writable {
     if (this.#videoMime === undefined) return;
     const video = this.#videoMime !== null;
     const max = video ? this.#limits.maxVideoBytes : this.#limits.maxBytes;
-    if (this.#size > max) {
+    if (Math.max(this.#size, this.#leastBytes) > max) {
       throw new AppError(
         'SM_ERR_UPLOAD_TOO_LARGE',
         `The upload is over ${max} bytes (${video ? 'MAX_VIDEO_UPLOAD_SIZE, for a video' : 'MAX_UPLOAD_SIZE'})`,

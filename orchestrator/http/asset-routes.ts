@@ -19,6 +19,8 @@ interface UploadedFile {
 
 /** Bytes of form fields (parts without a Content-Type) accepted beside the file; formidable holds them in memory. */
 const MAX_FIELDS_BYTES = 64 * 1024;
+/** Most bytes a form's parts other than the file may take (fields, part headers, boundaries). */
+const FORM_ALLOWANCE = MAX_FIELDS_BYTES + 64 * 1024;
 /** A refused upload up to this many bytes over the limit is read and dropped before the 413 (nginx's lingering close). */
 const LINGER_BYTES = 1024 * 1024;
 /** Longest such a drain may take, ms. */
@@ -87,7 +89,8 @@ export function assetRoutes(router: Router, assets: AssetService, limits: Upload
       ? { bytes: limits.maxVideoBytes, name: 'MAX_VIDEO_UPLOAD_SIZE' }
       : { bytes: limits.maxBytes, name: 'MAX_UPLOAD_SIZE' };
   router.post('/assets/upload', async (ctx) => {
-    const announced = Number(ctx.get('content-length'));
+    const length = ctx.get('content-length');
+    const announced = length ? Number(length) : NaN;
     if (announced > most.bytes) {
       ctx.set('Connection', 'close');
       // A body just over the limit is read and dropped first, so the client (still sending) reads
@@ -98,6 +101,9 @@ export function assetRoutes(router: Router, assets: AssetService, limits: Upload
     if (!ctx.is('multipart')) throw new AppError('SM_ERR_VALIDATION', 'Expected a multipart/form-data body with one file');
     const dir = await assets.receiveDir();
     const sinks: UploadSink[] = [];
+    const leastFileBytes = Number.isFinite(announced) ? Math.max(0, announced - FORM_ALLOWANCE) : 0;
+    let read = 0;
+    ctx.req.on('data', (chunk: Buffer) => (read += chunk.length));
     try {
       try {
         await koaBody({
@@ -115,7 +121,7 @@ export function assetRoutes(router: Router, assets: AssetService, limits: Upload
             maxFieldsSize: MAX_FIELDS_BYTES,
             keepExtensions: false,
             fileWriteStreamHandler: () => {
-              const sink = new UploadSink(join(dir, `file-${sinks.length}`), limits);
+              const sink = new UploadSink(join(dir, `file-${sinks.length}`), limits, leastFileBytes);
               sinks.push(sink);
               return sink;
             },
@@ -128,8 +134,10 @@ export function assetRoutes(router: Router, assets: AssetService, limits: Upload
         ctx.set('Connection', 'close');
         const refused = uploadError(err, most);
         // Cut off mid-stream (an image past MAX_UPLOAD_SIZE): the rest of a body just over is read
-        // and dropped, as above, so that the client reads the 413.
-        if (refused.code === 'SM_ERR_UPLOAD_TOO_LARGE' && !ctx.req.readableEnded) await drain(ctx.req, LINGER_BYTES, LINGER_MS);
+        // and dropped, as above, so that the client reads the 413; a far larger rest is not.
+        const rest = Number.isFinite(announced) ? announced - read : LINGER_BYTES;
+        if (refused.code === 'SM_ERR_UPLOAD_TOO_LARGE' && !ctx.req.readableEnded && rest <= LINGER_BYTES)
+          await drain(ctx.req, LINGER_BYTES, LINGER_MS);
         throw refused;
       }
       const files = Object.values((ctx.request.files ?? {}) as Record<string, UploadedFile | UploadedFile[]>).flat();

@@ -6,7 +6,7 @@ import { request } from 'node:http';
  * POSTs one file to `<base>/stream/assets/upload` as multipart/form-data with a Content-Length,
  * streamed from disk (`source` a path: the client holds one chunk at a time, so a test of the
  * server's memory is not a test of its own) or sent from memory (a Buffer). Resolves with the
- * status and the parsed JSON answer.
+ * status and the parsed JSON answer (the text when it is not JSON, null when empty).
  * @throws Error when the connection fails before an answer
  */
 export function uploadFile(
@@ -34,7 +34,15 @@ export function uploadFile(
       (res) => {
         let text = '';
         res.on('data', (d) => (text += d));
-        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+        res.on('end', () => {
+          let body: unknown = text;
+          try {
+            body = text ? JSON.parse(text) : null;
+          } catch {
+            // Not JSON: the text as it came.
+          }
+          resolve({ status: res.statusCode!, body });
+        });
       },
     );
     req.on('error', reject);
