@@ -22,6 +22,7 @@ import { Animator } from './motion/animator.js';
 import { idleHostsAfterAnimations } from './motion/host-idle.js';
 import { MonotonicClock, type SceneClock } from './motion/scene-clock.js';
 import { SceneSwitcher } from './motion/scene-switcher.js';
+import { ffprobeFor } from './output/recording-check.js';
 import { StreamPipeline } from './pipeline.js';
 import { SceneLibrary } from './scene/scene-library.js';
 import type { SceneStore } from './scene/scene-store.js';
@@ -83,7 +84,15 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
   const wasLive = state.stream.isLive;
   const scene = state.scene;
   const files = new AssetFiles(config.assets.storagePath);
-  const assets = new AssetService(files, state, { limitInputPixels: config.assets.limitInputPixels, allowSvg: config.assets.allowSvg });
+  const assets = new AssetService(
+    files,
+    state,
+    { limitInputPixels: config.assets.limitInputPixels, allowSvg: config.assets.allowSvg },
+    {
+      tools: { ffmpegPath: config.ffmpegPath, ffprobePath: ffprobeFor(config.ffmpegPath) },
+      limits: { maxPixels: config.assets.video.maxPixels, maxDurationS: config.assets.video.maxDurationS },
+    },
+  );
   const pool = new RenderPool(
     {
       threads: config.workers,
@@ -163,6 +172,7 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
     origins,
     hosts,
     maxUploadBytes: config.assets.maxUploadBytes,
+    maxVideoUploadBytes: config.assets.video.maxUploadBytes,
     ffmpegPath: config.ffmpegPath,
     dataDir: config.state.dataDir,
     rateLimit: { ...config.rateLimit, redis: sharedRedis(state, config.state.redisPrefix) },

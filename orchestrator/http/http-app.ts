@@ -46,6 +46,8 @@ export interface HttpDeps {
   ffmpegPath: string;
   assets: AssetService;
   maxUploadBytes: number;
+  /** Largest video upload, bytes (`MAX_VIDEO_UPLOAD_SIZE`). */
+  maxVideoUploadBytes: number;
   /** DATA_DIR: HLS outputs are served from its `hls/` folder. */
   dataDir: string;
   tokens: TokenSet;
@@ -117,7 +119,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
     dataRoutes(router, deps.state);
     chatRoutes(router, deps.chat);
     sceneLibraryRoutes(router, deps.scenes, deps.pipeline.media);
-    assetRoutes(router, deps.assets, deps.maxUploadBytes);
+    assetRoutes(router, deps.assets, { maxBytes: deps.maxUploadBytes, maxVideoBytes: deps.maxVideoUploadBytes });
     app.use(router.routes());
     app.use(router.allowedMethods());
   }
