@@ -26,6 +26,8 @@ export interface DecoderSpec {
   rate: number;
   /** Files: play again from the start at the end (`-stream_loop -1`). */
   loop: boolean;
+  /** Files: decode only the last few pictures (`-sseof`; `startMs` and `loop` are ignored). */
+  tail?: boolean | undefined;
   /** The program's frame rate: one picture per frame interval. */
   fps: number;
   box: VideoBox;
@@ -103,6 +105,7 @@ function liveInputOptions(input: string): string[] {
 export function decoderArgs(spec: DecoderSpec): string[] {
   const input: string[] = [];
   if (spec.live) input.push(...liveInputOptions(spec.input));
+  else if (spec.tail) input.push('-sseof', (-(3 * spec.rate) / spec.fps).toFixed(3));
   else {
     if (spec.loop) input.push('-stream_loop', '-1');
     if (spec.startMs > 0) input.push('-ss', (spec.startMs / 1000).toFixed(3));

@@ -1,7 +1,7 @@
 import type { RingBuffers } from './frame-ring.js';
 
-/** What a reader thread is started with (`workerData`). */
-export interface ReaderData {
+/** What one decoder run is started with. */
+export interface RunSpec {
   ffmpegPath: string;
   /** The decoder's arguments (media/decoder-args.ts), an array: never a shell line. */
   args: string[];
@@ -11,23 +11,34 @@ export interface ReaderData {
   frameMs: number;
 }
 
-/** Messages from a reader thread to the main thread, in this order (some may be missing). */
+/** Starts decoder run `run` (ids are the main thread's, unique per thread). */
+export interface RunStart extends RunSpec {
+  type: 'start';
+  run: number;
+}
+
+/** Messages from the main thread to a source's reader thread. */
+export type ReaderCommand =
+  | RunStart
+  /** Kills run `run`'s ffmpeg (its `exit` follows). */
+  | { type: 'stop'; run: number }
+  /** Kills every run; the thread ends once their exits are posted. */
+  | { type: 'close' };
+
+/** Messages from a reader thread to the main thread, per run, in this order (some may be missing). */
 export type ReaderMessage =
   /** ffmpeg was started with this pid. */
-  | { type: 'spawned'; pid: number }
+  | { type: 'spawned'; run: number; pid: number }
   /** The picture size is known and the ring allocated; frames follow. `source`: the input as ffmpeg reports it. */
-  | { type: 'format'; ring: RingBuffers; source: { width: number; height: number; fps: number } | null }
+  | { type: 'format'; run: number; ring: RingBuffers; source: { width: number; height: number; fps: number } | null }
   /** The first frame is in the ring. */
-  | { type: 'firstFrame' }
+  | { type: 'firstFrame'; run: number }
   /** A live ring is full: the main thread should release what it does not need (the newest frame wins). */
-  | { type: 'full' }
+  | { type: 'full'; run: number }
   /** ffmpeg's CPU time so far (user + system), seconds, about once a second. */
-  | { type: 'cpu'; seconds: number }
+  | { type: 'cpu'; run: number; seconds: number }
   /**
-   * ffmpeg exited (the last message): its code or signal, the tail of its log, and `error` when
-   * the thread itself gave up on it (ffmpeg missing, an unreadable log, a picture too large).
+   * ffmpeg exited (the run's last message): its code or signal, the tail of its log, and `error`
+   * when the thread itself gave up on it (ffmpeg missing, an unreadable output, a picture too large).
    */
-  | { type: 'exit'; code: number | null; signal: string | null; frames: number; stderr: string; error: string | null };
-
-/** Messages from the main thread to a reader thread. */
-export type ReaderCommand = { type: 'stop' };
+  | { type: 'exit'; run: number; code: number | null; signal: string | null; frames: number; stderr: string; error: string | null };

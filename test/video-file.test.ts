@@ -139,7 +139,7 @@ t.test('a video file layer shows the clip at scene time', async (t) => {
     });
     t.equal(r.status, 201);
     near(t, await shot(296, 9, 'magenta'), 296, 9, 'magenta', 'the last picture');
-    t.equal(media.status('late')!.state, 'ended');
+    t.equal(media.status('late')!.state, 'ended', JSON.stringify(media.status('late')));
     t.equal((await s.call('DELETE', '/stream/layers/late')).status, 204);
   });
 

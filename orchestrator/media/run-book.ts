@@ -26,6 +26,8 @@ export interface Run {
   loopsAfter: boolean;
   /** That run, started once this one has its first picture (it waits, a few frames decoded), or null. */
   next: Run | null;
+  /** The file's last pictures (a start found past its end before its duration was known): shown as its end. */
+  tail: boolean;
 }
 
 /** A picture: frame `index` of `run`'s ring. */

@@ -6,7 +6,7 @@ import { redactUrl } from '../../shared/outputs.js';
 import type { Layer } from '../../shared/scene.js';
 import type { RestartPolicy, SupervisedOutput } from '../output/supervised-output.js';
 import type { VideoFrame } from '../render/video-frames.js';
-import { DecoderRun, type RunExit } from './decoder-run.js';
+import { SourceThread, type DecoderRun, type RunExit } from './decoder-run.js';
 import { MediaClock, wrapPosition } from './media-clock.js';
 import { probeMedia, type MediaProbe } from './probe.js';
 import { countRun, RunBook, type Run, type Shown } from './run-book.js';
@@ -69,6 +69,8 @@ export class VideoSource {
   readonly #clock: MediaClock;
   /** The decoder runs, the picture on screen and the pinned ones. */
   readonly #book = new RunBook();
+  /** The reader thread its runs share. */
+  readonly #thread = new SourceThread();
   #pending: { key: string; box: VideoBox; since: number } | null = null;
   #supervisor: SupervisedOutput<DecoderRun> | null = null;
   #probe: MediaProbe | null = null;
@@ -106,14 +108,6 @@ export class VideoSource {
         .then(
           (p) => {
             this.#probe = p;
-            // Started past the end before the duration was known (a late startMs): its last pictures now.
-            const d = p?.durationS;
-            const pos = this.#clock.position(options.now());
-            if (d && !this.#closed && !this.#everShown && !looping(this.#content) && pos >= d * 1000) {
-              this.#error = false;
-              this.#lastError = null;
-              this.#spawn(pos);
-            }
             this.#refresh(true);
           },
           () => undefined,
@@ -280,7 +274,7 @@ export class VideoSource {
         continue;
       }
       if (ring && n > 0 && (n - 1 >= want || endOf(ring) !== 0)) return;
-      if (!sought && (want - Math.max(0, n - 1)) * run.step > CATCH_UP_MS) {
+      if (!sought && !run.tail && (want - Math.max(0, n - 1)) * run.step > CATCH_UP_MS) {
         // Far ahead of what this run has (frames were not being made): seek rather than decode through.
         sought = true;
         this.#spawn(this.#clock.position(timeMs));
@@ -325,6 +319,7 @@ export class VideoSource {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.all([this.#supervisor?.stop(), this.#book.close()]);
+    await this.#thread.close();
     this.#o.metrics.remove(this.#o.layerId);
   }
 
@@ -371,11 +366,20 @@ export class VideoSource {
   }
 
   /** A decoder run from `startMs` of the file (live: the feed), its frame 0 at media position `p0`. */
-  #newRun(startMs: number, loop: boolean, p0: number): Run {
+  #newRun(startMs: number, loop: boolean, p0: number, tail = false): Run {
     const fps = this.#o.fps();
     const frameMs = 1000 / fps;
-    const args = decoderArgs({ input: this.#o.input, live: this.#o.live, startMs, rate: this.#content.rate, loop, fps, box: this.#box });
-    const proc = new DecoderRun(
+    const args = decoderArgs({
+      input: this.#o.input,
+      live: this.#o.live,
+      startMs,
+      rate: this.#content.rate,
+      loop,
+      fps,
+      box: this.#box,
+      tail,
+    });
+    const proc = this.#thread.run(
       { ffmpegPath: this.#o.ffmpegPath, args, live: this.#o.live, frameMs },
       {
         onFormat: (p) => this.#onFormat(p),
@@ -398,6 +402,7 @@ export class VideoSource {
       firstAt: null,
       loopsAfter: false,
       next: null,
+      tail,
     };
     this.#book.runs.add(run);
     return run;
@@ -460,11 +465,12 @@ export class VideoSource {
       this.#o.log.warn({ layerId: this.#o.layerId, code: exit.code, frames: exit.frames, err: this.#lastError }, 'video decoder failed');
       if (exit.frames === 0) this.#error = true;
     } else if (exit.frames === 0) {
-      // A clean end without a picture: a seek past the end (or a file with no frame).
+      // A clean end without a picture: a start past the end (its last pictures instead), or a file with no picture.
       if (looping(this.#content)) {
         this.#error = true;
         this.#lastError = 'The file has no picture to loop';
-      } else this.#end();
+      } else if (!run.tail && run.p0 > 0) this.#book.replace(this.#newRun(0, false, 0, true));
+      else this.#end();
     }
     this.#refresh(true);
   }
@@ -498,7 +504,13 @@ export class VideoSource {
         const behind = want > n - 1 && endOf(ring) === 0 && this.#clock.playing;
         if (!behind) this.#laggingSince = null;
         else this.#laggingSince ??= performance.now();
-        if (behind && (want - (n - 1)) * run.step > CATCH_UP_MS && run.firstAt !== null && performance.now() - run.firstAt > 1000) {
+        if (
+          behind &&
+          !run.tail &&
+          (want - (n - 1)) * run.step > CATCH_UP_MS &&
+          run.firstAt !== null &&
+          performance.now() - run.firstAt > 1000
+        ) {
           // Far behind (frames were not being made, or the decoder is slow): seek instead.
           this.#spawn(this.#clock.position(t));
         }
