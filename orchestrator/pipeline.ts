@@ -176,6 +176,18 @@ export class StreamPipeline extends EventEmitter<{
     for (const id of ids) this.#renderer.forget(id);
   }
 
+  /**
+   * How the main encoder kept up since the last call (the `metricsUpdate` figures): `latencyMs`,
+   * mean ms from a frame's hand-off (right after compositing) until ffmpeg had read it;
+   * `bufferHealth`, 1 - (most frames queued at once / ENCODER_MAX_QUEUED_FRAMES), 0..1 (1: empty
+   * queue; 0: full, frames are dropped). Starts a new window.
+   */
+  encoderLoad(): { latencyMs: number; bufferHealth: number } {
+    const { readMs, peakQueued } = this.hub.takeMainLoad();
+    const max = Math.max(1, this.#o.encoderMaxQueuedFrames);
+    return { latencyMs: readMs, bufferHealth: 1 - Math.min(peakQueued, max) / max };
+  }
+
   /** The current stream configuration. */
   get config(): StreamConfig {
     return this.#stream;

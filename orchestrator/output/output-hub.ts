@@ -121,6 +121,11 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
     return this.#main.encoder?.queued ?? 0;
   }
 
+  /** The main encoder's load since the last call (Encoder.takeLoad); zeros while it is down. */
+  takeMainLoad(): { readMs: number; peakQueued: number } {
+    return this.#main.encoder?.takeLoad() ?? { readMs: 0, peakQueued: 0 };
+  }
+
   /** True while at least one shared encoder runs (frames are wanted even while the main output is down). */
   get othersActive(): boolean {
     return this.#groups.running;
