@@ -9,6 +9,7 @@ COPY tsconfig.json ./
 COPY orchestrator ./orchestrator
 COPY workers ./workers
 COPY shared ./shared
+COPY cli ./cli
 COPY bench ./bench
 COPY scripts ./scripts
 COPY test ./test

@@ -83,8 +83,8 @@ const CHANNEL_DESCRIPTION: Record<ws.WsChannel, string> = {
   chat: 'Chat messages (`?target=chat`)',
 };
 
-/** A component name for a message: `stateUpdate` -> `StateUpdateMessage`. */
-const componentName = (name: string): string => `${name[0]!.toUpperCase()}${name.slice(1)}Message`;
+/** A component name for a message: `stateUpdate` -> `WsStateUpdate` (apart from the REST components: `ChatMessage` is one). */
+const componentName = (name: string): string => `Ws${name[0]!.toUpperCase()}${name.slice(1)}`;
 
 /** The design documents' names, each the canonical message under another `type`. */
 function aliasMessages(): MessageDoc[] {

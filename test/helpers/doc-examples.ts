@@ -1,0 +1,130 @@
+import ts from 'typescript';
+
+/**
+ * The request examples of the Markdown docs: `curl` commands in shell code blocks (their method,
+ * path and `-d` body) and JSON code blocks marked with the request they are the body of
+ * (`<!-- request: POST /stream/layers -->` on the line before the fence; JSON with comments and
+ * trailing commas is read as `tsconfig.json` is, by TypeScript's own parser).
+ */
+
+/** One example: where it is, the request, and its body (undefined: none). */
+export interface DocExample {
+  where: string;
+  method: string;
+  path: string;
+  body: unknown;
+  /** Set when the example's text could not be read (unparsable JSON, a curl without a URL). */
+  problem?: string;
+}
+
+/** Fenced code blocks: their info string, text, and the line before the fence. */
+function fences(markdown: string): { info: string; text: string; line: number; before: string }[] {
+  const lines = markdown.split('\n');
+  const out: { info: string; text: string; line: number; before: string }[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^\s*(```+|~~~+)\s*([\w-]*)/.exec(lines[i]!);
+    if (!open) continue;
+    const fence = open[1]!;
+    let j = i + 1;
+    while (j < lines.length && !lines[j]!.trim().startsWith(fence)) j++;
+    let k = i - 1;
+    while (k >= 0 && lines[k]!.trim() === '') k--;
+    out.push({ info: open[2]!.toLowerCase(), text: lines.slice(i + 1, j).join('\n'), line: i + 1, before: k >= 0 ? lines[k]!.trim() : '' });
+    i = j;
+  }
+  return out;
+}
+
+/**
+ * Splits one shell command line into words: single and double quotes, backslash escapes outside
+ * single quotes, a `#` word starts a comment. Enough for the docs' curl lines (no expansions).
+ */
+export function shellWords(line: string): string[] {
+  const words: string[] = [];
+  let word: string | null = null;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (c === "'") {
+      const end = line.indexOf("'", i + 1);
+      word = (word ?? '') + line.slice(i + 1, end < 0 ? line.length : end);
+      i = end < 0 ? line.length : end;
+    } else if (c === '"') {
+      let s = '';
+      for (i++; i < line.length && line[i] !== '"'; i++) s += line[i] === '\\' && i + 1 < line.length ? line[++i] : line[i];
+      word = (word ?? '') + s;
+    } else if (c === '\\' && i + 1 < line.length) {
+      word = (word ?? '') + line[++i];
+    } else if (/\s/.test(c)) {
+      if (word !== null) words.push(word);
+      word = null;
+    } else if (c === '#' && word === null) {
+      break;
+    } else {
+      word = (word ?? '') + c;
+    }
+  }
+  if (word !== null) words.push(word);
+  return words;
+}
+
+/** The request a curl command makes: method, URL path and `-d` body (as text), or null when it is not a curl command. */
+export function parseCurl(words: string[]): { method: string; path: string | null; data: string | null } | null {
+  if (words[0] !== 'curl') return null;
+  let method: string | null = null;
+  let data: string | null = null;
+  let url: string | null = null;
+  for (let i = 1; i < words.length; i++) {
+    const w = words[i]!;
+    if (w === '-X' || w === '--request') method = words[++i] ?? null;
+    else if (w === '-d' || w === '--data' || w === '--data-raw' || w === '--data-binary') data = words[++i] ?? null;
+    else if (['-H', '--header', '-o', '--output', '-F', '--form', '-u', '--user', '-w', '--write-out'].includes(w)) i++;
+    else if (!w.startsWith('-') && url === null) url = w;
+  }
+  const path = url === null ? null : new URL(/^[a-z]+:\/\//i.test(url) ? url : `http://${url}`).pathname;
+  return { method: (method ?? (data === null ? 'GET' : 'POST')).toUpperCase(), path, data };
+}
+
+/** JSON with comments and trailing commas (TypeScript's tsconfig reader). */
+function parseJsonc(text: string): { value: unknown; error: string | null } {
+  const { config, error } = ts.parseConfigFileTextToJson('example.jsonc', text);
+  return { value: config, error: error ? ts.flattenDiagnosticMessageText(error.messageText, '\n') : null };
+}
+
+/** Every request example of one Markdown text. */
+export function docExamples(markdown: string, file: string): DocExample[] {
+  const out: DocExample[] = [];
+  for (const f of fences(markdown)) {
+    const marker = /^<!--\s*request:\s*([A-Z]+)\s+(\S+)\s*-->$/.exec(f.before);
+    if (marker && /^(json|jsonc|json5)?$/.test(f.info)) {
+      const { value, error } = parseJsonc(f.text);
+      out.push({ where: `${file}:${f.line}`, method: marker[1]!, path: marker[2]!, body: value, ...(error ? { problem: error } : {}) });
+      continue;
+    }
+    if (!['sh', 'bash', 'shell', 'console'].includes(f.info)) continue;
+    // Each command with its continuation lines joined; `where` names the line it starts on.
+    const raw = f.text.split('\n');
+    for (let i = 0; i < raw.length; i++) {
+      const start = i;
+      let line = raw[i]!;
+      while (line.endsWith('\\') && i + 1 < raw.length) line = line.slice(0, -1) + ' ' + raw[++i];
+      const curl = parseCurl(shellWords(line.replace(/^\s*\$\s*/, '')));
+      if (!curl) continue;
+      const where = `${file}:${f.line + 1 + start}`;
+      if (curl.path === null) {
+        out.push({ where, method: curl.method, path: '', body: undefined, problem: 'no URL' });
+        continue;
+      }
+      let body: unknown;
+      let problem: string | undefined;
+      if (curl.data !== null) {
+        try {
+          body = JSON.parse(curl.data);
+        } catch (err) {
+          problem = `the -d body is not JSON: ${(err as Error).message}`;
+        }
+      }
+      out.push({ where, method: curl.method, path: curl.path, body, ...(problem ? { problem } : {}) });
+    }
+  }
+  return out;
+}
