@@ -27,7 +27,8 @@ export const DEFAULT_URL = 'http://127.0.0.1:4200';
 export class StreamManagerClient {
   readonly base: URL;
   readonly #token: string | undefined;
-  readonly #timeoutMs: number;
+  /** Longest wait for an answer (or, for a WebSocket, its handshake), ms. */
+  readonly timeoutMs: number;
 
   constructor(options: ClientOptions) {
     let base: URL;
@@ -41,7 +42,7 @@ export class StreamManagerClient {
     if (base.username || base.password) throw new UsageError('--url may not carry a user or password: use --token');
     this.base = base;
     this.#token = options.token || undefined;
-    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
   }
 
   /** The URL of `path` (`/stream/...`) on this server, keeping a path prefix of the base URL. */
@@ -78,16 +79,16 @@ export class StreamManagerClient {
         },
         body,
         redirect: 'error',
-        signal: AbortSignal.timeout(this.#timeoutMs),
+        signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
-      throw connectionError(err, this.base, this.#timeoutMs);
+      throw connectionError(err, this.base, this.timeoutMs);
     }
     let text: string;
     try {
       text = await res.text();
     } catch (err) {
-      throw connectionError(err, this.base, this.#timeoutMs);
+      throw connectionError(err, this.base, this.timeoutMs);
     }
     let parsed: unknown = undefined;
     if (text !== '') {

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { milliseconds } from './args.js';
 import { DEFAULT_URL, StreamManagerClient } from './client.js';
+import { terminalSafe } from './format.js';
 
 /** What every command runs with: the client, the output mode, and where output goes. */
 export interface Ctx {
@@ -53,11 +54,14 @@ export function contextFor(cmd: Command, env: NodeJS.ProcessEnv, print: (text: s
   return { client, json: opts.json === true, print };
 }
 
-/** Prints an answer: as JSON with `--json` (nothing for an answer without a body), else as `human` makes it. */
+/**
+ * Prints an answer: as JSON with `--json` (nothing for an answer without a body), else as `human`
+ * makes it, control characters escaped ({@link terminalSafe}).
+ */
 export function output<T>(ctx: Ctx, value: T, human: (value: T) => string): void {
   if (ctx.json) {
     if (value !== undefined) ctx.print(JSON.stringify(value));
   } else {
-    ctx.print(human(value));
+    ctx.print(terminalSafe(human(value)));
   }
 }

@@ -8,6 +8,18 @@ import type { StreamState } from '../shared/stream-state.js';
  * here: it is the API's answer as JSON.
  */
 
+/** C0 and C1 control characters but tab and newline (escape sequences could rewrite the terminal). */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/**
+ * Text from the server made safe for a terminal: control characters (a layer's text, a chat line
+ * or an id echoed in an error may hold an escape sequence) shown as `\u001b`-style escapes.
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** Rows as an aligned table under a header row; every cell on one line. */
 export function table(header: string[], rows: string[][]): string {
   const all = [header, ...rows].map((r) => r.map((c) => c.replace(/\s+/g, ' ')));

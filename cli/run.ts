@@ -12,6 +12,7 @@ import { showCommands } from './commands/show.js';
 import { streamCommands } from './commands/stream.js';
 import { watchCommand } from './commands/watch.js';
 import { withCommonOptions } from './context.js';
+import { terminalSafe } from './format.js';
 
 const EXIT_CODES = `
 Exit codes:
@@ -62,11 +63,11 @@ export async function run(argv: string[], io: Io & { error(text: string): void }
     const code = exitCodeFor(err);
     if (err instanceof ApiError) {
       if (argv.includes('--json') && err.body !== null && typeof err.body === 'object') io.print(JSON.stringify(err.body));
-      io.error(`stream-manager: ${err.status} ${err.code}: ${err.message}`);
+      io.error(terminalSafe(`stream-manager: ${err.status} ${err.code}: ${err.message}`));
     } else if (code === EXIT.failure) {
       io.error(`stream-manager: unexpected error: ${(err as Error).stack ?? String(err)}`);
     } else {
-      io.error(`stream-manager: ${(err as Error).message}`);
+      io.error(terminalSafe(`stream-manager: ${(err as Error).message}`));
     }
     return code;
   }

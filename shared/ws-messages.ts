@@ -87,7 +87,7 @@ export const LayerVisibilityMessageSchema = z.strictObject({
  *   last second (0 when none was written);
  * - `bufferHealth`: the free share of the main encoder's frame queue at its fullest in the last
  *   second, 0..1: 1 = empty (ffmpeg keeps up), 0 = full (the next frame is dropped,
- *   `encoder_backpressure`);
+ *   `encoder_backpressure`) or no encoder runs (it is restarting);
  * - `cpuUsage`: this process's CPU time (main thread and render workers; not ffmpeg) over the
  *   wall time, percent of one core (200 = two cores busy);
  * - `memoryUsage`: this process's resident set size (RSS), bytes.

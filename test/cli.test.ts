@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import t from 'tap';
 import { openApiDocument } from '../orchestrator/http/openapi/document.js';
-import { CLI, cli } from './helpers/cli.js';
+import { cli } from './helpers/cli.js';
 import { findOperation, issuesOf, responseSchema, validatorFor, type Json } from './helpers/openapi.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
@@ -10,7 +8,7 @@ import { startServer, type TestServer } from './helpers/server.js';
  * The `stream-manager` CLI, run as its built binary (dist/cli/main.js, a child process) against a
  * real server: `--json` output equal to the API's answers (and valid against the OpenAPI
  * document), each command's effect on the server's state (and, for a patch, on the composited
- * frame), and `watch`. Exit codes: test/cli-exit-codes.test.ts.
+ * frame). Exit codes: test/cli-exit-codes.test.ts; `watch`: test/cli-watch.test.ts.
  */
 
 t.test('--json prints the API answers; commands change the server as they say', async (t) => {
@@ -74,6 +72,16 @@ t.test('--json prints the API answers; commands change the server as they say', 
   t.equal(overlay.content.content, 'Sold!');
   t.equal(overlay.opacity, 0.5);
 
+  // Text from the server cannot drive the terminal: control characters come out escaped.
+  await s.call('POST', '/stream/layers', {
+    id: 'esc',
+    content: { type: 'text', content: 'x\u001b[2Jy', style: { fontSize: 10, color: '#fff' } },
+  });
+  const listed = await cli(['layers'], env);
+  t.notOk(listed.stdout.includes('\u001b'), 'no raw ESC in human output');
+  t.match(listed.stdout, /x\\u001b\[2Jy/, 'it is shown escaped');
+  t.match((await cli(['layer', 'esc', '--json'], env)).stdout, /\\u001b/, '--json escapes it as JSON does');
+
   // Scenes, chat, outputs.
   const activated = await json(['scene', 'activate', 'auction', '--crossfade', '50'], 'POST', '/stream/scenes/auction/activate');
   t.equal(activated.transition, 'crossfade');
@@ -99,48 +107,4 @@ t.test('--json prints the API answers; commands change the server as they say', 
   t.equal((await s.call('GET', '/stream/outputs/iso')).status, 404, 'outputs remove removed it');
   const openapi = await cli(['openapi', '--json'], env);
   t.same(JSON.parse(openapi.stdout), JSON.parse(JSON.stringify(openApiDocument())), 'openapi prints the document');
-});
-
-t.test('watch prints the event stream, one JSON message per line, and ends on ctrl-c', async (t) => {
-  const s = await startServer({ DEFAULT_SCENE: 'auction' });
-  t.teardown(() => s.close());
-  const child = spawn(process.execPath, [CLI, 'watch', '--channels', 'state,chat', '--url', s.base], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(() => child.kill('SIGKILL'));
-  const lines: any[] = [];
-  const waiters: { test: (m: any) => boolean; resolve: (m: any) => void }[] = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    const m = JSON.parse(line);
-    lines.push(m);
-    for (const w of waiters.splice(0))
-      if (w.test(m)) w.resolve(m);
-      else waiters.push(w);
-  });
-  const next = (test: (m: any) => boolean, what: string): Promise<any> =>
-    new Promise((resolve, reject) => {
-      const found = lines.find(test);
-      if (found) return resolve(found);
-      const timer = setTimeout(() => reject(new Error(`no ${what} within 10 s; got ${lines.map((l) => l.type).join(',')}`)), 10_000);
-      waiters.push({ test, resolve: (m) => (clearTimeout(timer), resolve(m)) });
-    });
-  t.equal((await next((m) => m.type === 'welcome', 'welcome')).type, 'welcome');
-  await next((m) => m.type === 'subscribed', 'subscribed (chat)');
-  await s.call('PATCH', '/stream/layers/overlay', { content: { content: 'Watched' } });
-  const update = await next((m) => m.type === 'layerUpdate' && m.payload.id === 'overlay', 'layerUpdate');
-  t.equal(update.payload.layer.content.content, 'Watched', 'the PATCH as a layerUpdate line');
-  await s.call('POST', '/stream/chat', { user: 'bo', text: 'hi' });
-  t.equal((await next((m) => m.type === 'chat', 'chat')).payload.text, 'hi', 'the second channel too');
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  child.kill('SIGINT');
-  t.equal(await exited, 0, 'ctrl-c: exit 0');
-
-  const counted = await cli(['watch', '--count', '2', '--url', s.base]);
-  t.equal(counted.code, 0);
-  t.same(
-    counted.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l).type),
-    ['welcome', 'stateUpdate'],
-    '--count 2: the first two messages, then exit',
-  );
 });

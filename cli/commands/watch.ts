@@ -1,5 +1,4 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { WebSocket } from 'ws';
 import { WsChannelOrAliasSchema } from '../../shared/ws-messages.js';
 import { withCommonOptions, type Ctx } from '../context.js';
 import { ApiError, ConnectionError } from '../errors.js';
@@ -22,11 +21,17 @@ function channels(value: string): string[] {
  * `count` messages, or the server closing (a ConnectionError: exit 7).
  * @throws ApiError when the upgrade is refused (401 without a valid token, 403, 429); ConnectionError without a connection
  */
-export function watch(ctx: Ctx, list: string[], count: number | undefined, signals: NodeJS.EventEmitter = process): Promise<void> {
+export async function watch(ctx: Ctx, list: string[], count: number | undefined, signals: NodeJS.EventEmitter = process): Promise<void> {
   const url = ctx.client.url('/stream/ws', { target: list[0]! });
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  // Loaded here: the other commands start faster without it.
+  const { WebSocket } = await import('ws');
   return new Promise<void>((resolve, reject) => {
-    const ws = new WebSocket(url, { headers: ctx.client.authHeaders(), handshakeTimeout: 10_000, maxPayload: 64 * 1024 * 1024 });
+    const ws = new WebSocket(url, {
+      headers: ctx.client.authHeaders(),
+      handshakeTimeout: ctx.client.timeoutMs,
+      maxPayload: 64 * 1024 * 1024,
+    });
     let closing = false;
     let seen = 0;
     const stop = (): void => {
