@@ -141,6 +141,21 @@ t.test('each operation answers 401 and 403 exactly as its security says', async 
   t.equal(checked, ops.length);
 });
 
+t.test('429 where the document lists it, and not on open routes', async (t) => {
+  const s = await startServer({ RATE_LIMIT_MAX: '2', RATE_LIMIT_WINDOW_MS: '60000' });
+  t.teardown(() => s.close());
+  const doc = openApiDocument() as unknown as Json;
+  for (let i = 0; i < 3; i++) await s.call('GET', '/stream/layers');
+  const limited = await s.call('GET', '/stream/layers');
+  t.equal(limited.status, 429);
+  const op = findOperation(doc, 'GET', '/stream/layers')!;
+  t.ok(op.op['responses']['429']['x-error-codes'].includes(limited.body.error.code), 'GET /stream/layers lists its 429');
+  for (const path of ['/health', '/openapi.json', '/docs']) {
+    t.equal((await s.call('GET', path)).status, 200, `${path} is not limited`);
+    t.notOk(findOperation(doc, 'GET', path)!.op['responses']['429'], `and the document lists no 429 for ${path}`);
+  }
+});
+
 t.test('real answers validate against the document: successes and errors', async (t) => {
   const s = await startServer({ WORKERS: '1' });
   t.teardown(() => s.close());

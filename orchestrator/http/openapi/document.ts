@@ -65,8 +65,10 @@ const MUTATING = new Set(['post', 'put', 'patch', 'delete']);
 /** The error codes `route` can answer: those of its kind (access, body, If-Match, store) and its own. */
 export function routeErrors(route: RouteDoc): ErrorCode[] {
   const access = routeAccess(route);
-  const codes = new Set<ErrorCode>(['SM_ERR_HOST_FORBIDDEN', 'SM_ERR_ORIGIN_FORBIDDEN', 'SM_ERR_RATE_LIMITED', 'SM_ERR_INTERNAL']);
+  const codes = new Set<ErrorCode>(['SM_ERR_HOST_FORBIDDEN', 'SM_ERR_ORIGIN_FORBIDDEN', 'SM_ERR_INTERNAL']);
   if (access !== 'open') codes.add('SM_ERR_UNAUTHORIZED');
+  // Open routes and /metrics are not rate limited (http/rate-limit.ts).
+  if (access !== 'open' && access !== 'metrics') codes.add('SM_ERR_RATE_LIMITED');
   if (access === 'operator' || access === 'admin') codes.add('SM_ERR_FORBIDDEN');
   if (MUTATING.has(route.method)) {
     for (const c of ['SM_ERR_INVALID_JSON', 'SM_ERR_BODY_TOO_LARGE', 'SM_ERR_STORE_UNAVAILABLE'] as const) codes.add(c);
