@@ -17,6 +17,7 @@ export interface CommonOptions {
   url?: string;
   token?: string;
   json?: boolean;
+  output?: 'text' | 'json';
   timeout?: number;
 }
 
@@ -26,6 +27,7 @@ export function withCommonOptions(cmd: Command, { json = true } = {}): Command {
     .addOption(new Option('--url <url>', `server base URL (env STREAM_MANAGER_URL; default ${DEFAULT_URL})`))
     .addOption(new Option('--token <token>', 'API token (env STREAM_MANAGER_TOKEN)'))
     .addOption(new Option('--timeout <ms>', 'longest wait for an answer, ms (default 10000)').argParser(milliseconds));
+  cmd.addOption(new Option('--output <format>', 'text (for people) or json (the same as --json)').choices(['text', 'json']));
   if (json) cmd.addOption(new Option('--json', "machine output: the API's answer as JSON"));
   return cmd;
 }
@@ -45,6 +47,7 @@ export function contextFor(cmd: Command, env: NodeJS.ProcessEnv, print: (text: s
     if (o.timeout !== undefined) opts.timeout = o.timeout;
     // `patch --json '{...}'` is the patch, not the output mode.
     if (typeof o.json === 'boolean') opts.json = o.json;
+    if (o.output !== undefined) opts.json = o.output === 'json';
   }
   const client = new StreamManagerClient({
     url: opts.url ?? env['STREAM_MANAGER_URL'] ?? DEFAULT_URL,

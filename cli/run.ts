@@ -27,6 +27,15 @@ Exit codes:
 
 Environment: STREAM_MANAGER_URL (default http://127.0.0.1:4200), STREAM_MANAGER_TOKEN.`;
 
+/** Whether the command line asks for machine output (`--json`, `--output json`, `--output=json`). */
+function jsonOutput(argv: string[]): boolean {
+  // `patch --json '{...}'` names a patch, not the output mode.
+  return argv.some(
+    (a, i) =>
+      (a === '--json' && !argv[i + 1]?.trim().startsWith('{')) || a === '--output=json' || (a === '--output' && argv[i + 1] === 'json'),
+  );
+}
+
 /** The program with every command. */
 export function program(io: Io): Command {
   const root = withCommonOptions(new Command('stream-manager'))
@@ -62,7 +71,7 @@ export async function run(argv: string[], io: Io & { error(text: string): void }
     }
     const code = exitCodeFor(err);
     if (err instanceof ApiError) {
-      if (argv.includes('--json') && err.body !== null && typeof err.body === 'object') io.print(JSON.stringify(err.body));
+      if (jsonOutput(argv) && err.body !== null && typeof err.body === 'object') io.print(JSON.stringify(err.body));
       io.error(terminalSafe(`stream-manager: ${err.status} ${err.code}: ${err.message}`));
     } else if (code === EXIT.failure) {
       io.error(`stream-manager: unexpected error: ${(err as Error).stack ?? String(err)}`);

@@ -68,6 +68,9 @@ t.test('--json prints the API answers; commands change the server as they say', 
   const text = await cli(['patch', 'overlay', '--text', 'Sold!', '--json', '{"opacity":0.5}'], env);
   t.equal(text.code, 0);
   t.match(text.stdout, /^overlay: text "Sold!", visible, opacity 0.5/, 'human output names the change');
+  const machine = await cli(['patch', 'overlay', '--json', '{"zIndex":21}', '--output', 'json'], env);
+  t.equal(machine.code, 0);
+  t.equal(JSON.parse(machine.stdout).zIndex, 21, 'patch --json <patch> --output json: the answer as JSON');
   const overlay = (await s.call('GET', '/stream/layers/overlay')).body;
   t.equal(overlay.content.content, 'Sold!');
   t.equal(overlay.opacity, 0.5);

@@ -57,9 +57,9 @@ export function layerCommands(io: Io): Command[] {
       ctx.print(ctx.json ? JSON.stringify(l) : JSON.stringify(l, null, 2));
     }),
   );
-  // `--json <patch>` is the patch here: machine output is `stream-manager --json patch ...`.
+  // `--json <patch>` is the patch here: machine output is `--output json` (or `stream-manager --json patch ...`).
   const patch = withCommonOptions(new Command('patch'), { json: false })
-    .description('change a layer (a JSON Merge Patch); for machine output put --json before "patch"')
+    .description('change a layer (a JSON Merge Patch); machine output: --output json')
     .argument('<id>', 'layer id')
     .addOption(new Option('--text <text>', "a text layer's text"))
     .addOption(new Option('--json <patch>', 'a JSON Merge Patch of the layer, e.g. \'{"opacity":0.5}\'').argParser(jsonObject))
