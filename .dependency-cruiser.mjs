@@ -3,6 +3,7 @@
 //
 // The layers, bottom first; an arrow only points down:
 //   shared/        the API contract (what a client of the API imports): imports nothing else of ours
+//   media/         a video source's reader thread and the frame ring both sides share: shared/
 //   pixels/        the pixel code that runs in a worker: shared/
 //   pool/          both sides of the worker protocol: shared/, pixels/
 //   workers/       drawing and the worker entry: shared/, pixels/, pool/
@@ -15,7 +16,7 @@
 
 /** Project folders outside `keep`, as a path regex. */
 const projectExcept = (...keep) => {
-  const all = ['shared', 'pixels', 'pool', 'workers', 'orchestrator', 'cli', 'test', 'bench', 'scripts'];
+  const all = ['shared', 'media', 'pixels', 'pool', 'workers', 'orchestrator', 'cli', 'test', 'bench', 'scripts'];
   return `^(${all.filter((d) => !keep.includes(d)).join('|')})/`;
 };
 
@@ -43,6 +44,14 @@ export default {
       comment: 'shared/ is the API contract: it imports only shared/, node builtins and npm packages.',
       from: { path: '^shared/' },
       to: { path: projectExcept('shared') },
+    },
+    {
+      name: 'media-imports-only-shared',
+      comment:
+        "media/ is a video source's reader thread and the frame ring protocol both threads use: it imports only shared/ and media/ (nothing of the server, the pool or the pixels).",
+      severity: 'error',
+      from: { path: '^media/' },
+      to: { path: projectExcept('shared', 'media') },
     },
     {
       name: 'pixels-imports-only-shared',

@@ -13,7 +13,7 @@ import {
   SceneListSchema,
   StatusResponseSchema,
 } from '../shared/responses.js';
-import { LayerSchema } from '../shared/scene.js';
+import { LayerViewSchema } from '../shared/layer-view.js';
 import { StreamConfigSchema } from '../shared/stream-config.js';
 import { StreamStateSchema } from '../shared/stream-state.js';
 
@@ -52,8 +52,8 @@ export const CALLS = {
   reset: { method: 'POST', path: '/stream/reset', response: StreamStateSchema },
   getConfig: { method: 'GET', path: '/stream/config', response: StreamConfigSchema },
   listLayers: { method: 'GET', path: '/stream/layers', response: LayerListSchema },
-  getLayer: { method: 'GET', path: '/stream/layers/{id}', response: LayerSchema },
-  patchLayer: { method: 'PATCH', path: '/stream/layers/{id}', body: LayerPatchSchema, response: LayerSchema },
+  getLayer: { method: 'GET', path: '/stream/layers/{id}', response: LayerViewSchema },
+  patchLayer: { method: 'PATCH', path: '/stream/layers/{id}', body: LayerPatchSchema, response: LayerViewSchema },
   getData: { method: 'GET', path: '/stream/data', response: DataAnswerSchema },
   patchData: { method: 'PATCH', path: '/stream/data', body: DataPatchSchema, response: DataAnswerSchema },
   listScenes: { method: 'GET', path: '/stream/scenes', response: SceneListSchema },

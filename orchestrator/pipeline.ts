@@ -21,6 +21,7 @@ import type { PreviewSettings, PreviewSink } from './output/preview-encoder.js';
 import type { RenderPool } from '../pool/render-pool.js';
 import { takeSnapshot } from './output/snapshot.js';
 import type { SceneStore } from './scene/scene-store.js';
+import { programMedia, type MediaSources } from './media/media-sources.js';
 
 export type { PreviewSink } from './output/preview-encoder.js';
 
@@ -46,6 +47,8 @@ export interface PipelineOptions {
   clock?: SceneClock;
   /** Animations, chat and scene crossfades applied to every frame. */
   motion?: Motion;
+  /** Where video layers' files are: the folder holding `assets/`, and the uploaded assets' folder (default: both the working folder). */
+  media?: { assetRoot: string; assetStorage: string; ffprobePath?: string };
 }
 
 /** Frame buffers beyond the encoder queue: the last frame, those being made, a preview, a snapshot. */
@@ -81,6 +84,8 @@ export class StreamPipeline extends EventEmitter<{
   readonly hub: OutputHub;
   /** Where file outputs may be written (RECORDINGS_DIR, OUTPUT_DIRS): every entry checks an output URL against it. */
   readonly outputPaths: OutputPolicy;
+  /** Video layers' sources: decoders, media clocks, states and control (orchestrator/media/). */
+  readonly media: MediaSources;
   /** Serialises start/stop/restart so two admin calls never interleave. */
   #control: Promise<unknown> = Promise.resolve();
 
@@ -97,6 +102,12 @@ export class StreamPipeline extends EventEmitter<{
       this.emit('layerFault', fault),
     );
     this.#sceneClock = options.clock ?? new MonotonicClock();
+    this.media = programMedia(
+      options,
+      () => this.#sceneClock.now(),
+      () => this.#stream.targetFPS,
+    );
+    this.#renderer.videoFrames = this.media;
     this.#frames = this.#newPool();
     this.#stats = new FrameStats(options.stream.targetFPS, options.metrics);
     this.#bgPixel = premultipliedPixel(options.stream.background);
@@ -318,7 +329,7 @@ export class StreamPipeline extends EventEmitter<{
     );
   }
 
-  /** Stops the stream if live (for shutdown). */
+  /** Stops the stream if live, and every video source's decoder (for shutdown). */
   async close(): Promise<void> {
     await this.#serial(async () => {
       if (this.#stats.state.isLive) {
@@ -326,6 +337,7 @@ export class StreamPipeline extends EventEmitter<{
         this.#markStopped();
       }
       this.#producer.setLast(null);
+      await this.media.close();
     });
   }
 

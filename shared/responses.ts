@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { ERRORS, type ErrorCode } from './errors.js';
-import { AssetMetaSchema } from './state-doc.js';
+import { AssetMetaSchema, SceneDocumentSchema } from './state-doc.js';
+import { MediaStatusSchema } from './media.js';
 import { ChatMessageSchema } from './chat.js';
 import { DataSetSchema } from './data-binding.js';
 import { OutputStatusSchema } from './output-status.js';
 import { OutputViewSchema } from './outputs.js';
+import { LayerViewSchema } from './layer-view.js';
 import { LayerSchema } from './scene.js';
 import { StreamStateSchema } from './stream-state.js';
 
@@ -36,14 +38,14 @@ export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 export const StatusResponseSchema = StreamStateSchema.extend({ outputs: z.array(z.union([OutputStatusSchema, OutputViewSchema])) });
 export type StatusResponse = z.infer<typeof StatusResponseSchema>;
 
-/** `GET /stream/layers`: the layers in z-order, bottom first. */
-export const LayerListSchema = z.strictObject({ layers: z.array(LayerSchema) });
+/** `GET /stream/layers`: the layers in z-order, bottom first (video layers with their `media`). */
+export const LayerListSchema = z.strictObject({ layers: z.array(LayerViewSchema) });
 export type LayerList = z.infer<typeof LayerListSchema>;
 
 /** `POST /stream/batch`: the state version after the batch and what each operation returned, in order. */
 export const BatchResultSchema = z.strictObject({
   version: z.number().int(),
-  results: z.array(z.union([LayerSchema, z.strictObject({ id: z.string(), deleted: z.literal(true) })])),
+  results: z.array(z.union([LayerViewSchema, z.strictObject({ id: z.string(), deleted: z.literal(true) })])),
 });
 export type BatchResult = z.infer<typeof BatchResultSchema>;
 
@@ -66,13 +68,20 @@ export type SceneList = z.infer<typeof SceneListSchema>;
 export const SceneViewSchema = z.strictObject({ name: z.string(), layers: z.array(LayerSchema), template: z.boolean() });
 export type SceneView = z.infer<typeof SceneViewSchema>;
 
-/** `POST /stream/scenes/:name/activate`: the scene now live, the state version, how it came in, and the live layers. */
+/** `POST /stream/scenes/:name/activate`: the scene now live, the state version, how it came in, and the live layers (video layers with their `media`). */
 export const SceneActivatedSchema = z.strictObject({
   active: z.string(),
   version: z.number().int(),
   transition: z.enum(['cut', 'crossfade']),
-  layers: z.array(LayerSchema),
+  layers: z.array(LayerViewSchema),
 });
+
+/** `GET|PUT /stream/scene`'s answer: the scene document, its video layers with their `media`. */
+export const SceneDocumentViewSchema = SceneDocumentSchema.extend({ layers: z.array(LayerViewSchema) });
+export type SceneDocumentView = z.infer<typeof SceneDocumentViewSchema>;
+
+/** `POST /stream/layers/:id/media`: the video layer with its source's status after the action. */
+export const MediaLayerSchema = LayerViewSchema.extend({ media: MediaStatusSchema });
 export type SceneActivated = z.infer<typeof SceneActivatedSchema>;
 
 /** `GET /stream/assets`: every uploaded asset's metadata. */

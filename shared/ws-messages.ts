@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { OutputStatusSchema } from './output-status.js';
 import { DataSetSchema } from './data-binding.js';
-import { LayerSchema } from './scene.js';
+import { LayerViewSchema } from './layer-view.js';
+import { MediaStatusSchema } from './media.js';
 import { AnimationEndedPayloadSchema } from './animation.js';
 import { ChatMessageSchema } from './chat.js';
 import { StreamConfigSchema } from './stream-config.js';
@@ -13,7 +14,7 @@ import { StreamStateSchema } from './stream-state.js';
  */
 
 /**
- * Channels: `state` (stream state, layer changes, metrics), `layers` (layer changes),
+ * Channels: `state` (stream state, layer changes, media updates, metrics), `layers` (layer changes, media updates),
  * `preview` (frames), `chat` (messages posted to `POST /stream/chat`).
  */
 export const WsChannelSchema = z.enum(['state', 'preview', 'layers', 'chat']);
@@ -57,16 +58,16 @@ export const StateUpdateMessageSchema = z.strictObject({
     stream: StreamStateSchema,
     version: z.number().int().optional(),
     config: StreamConfigSchema.optional(),
-    layers: z.array(LayerSchema).optional(),
+    layers: z.array(LayerViewSchema).optional(),
   }),
 });
 
-/** A layer changed (`layer`) or was removed (`removed: true`). */
+/** A layer changed (`layer`; a video layer with its `media`) or was removed (`removed: true`). */
 export const LayerUpdateMessageSchema = z.strictObject({
   type: z.literal('layerUpdate'),
   payload: z.strictObject({
     id: z.string(),
-    layer: LayerSchema.optional(),
+    layer: LayerViewSchema.optional(),
     removed: z.boolean().optional(),
     version: z.number().int(),
   }),
@@ -172,6 +173,22 @@ export const ChatWsMessageSchema = z.strictObject({
   payload: ChatMessageSchema,
 });
 
+/**
+ * A video layer's source changed state (`media.state`: loading, playing, paused, ended, stalled,
+ * reconnecting, error), size, duration or error, or jumped (a seek or restart). Not sent for the
+ * position moving on while it plays: `positionMs` is where it was at the change (channels `state`, `layers`).
+ */
+export const MediaUpdateMessageSchema = z.strictObject({
+  type: z.literal('mediaUpdate'),
+  payload: z.strictObject({ layerId: z.string(), media: MediaStatusSchema }),
+});
+
+/** A video layer's file reached its end and does not loop (once per end; besides the `mediaUpdate` to `ended`). */
+export const MediaEndedMessageSchema = z.strictObject({
+  type: z.literal('mediaEnded'),
+  payload: z.strictObject({ layerId: z.string(), media: MediaStatusSchema }),
+});
+
 export const ErrorMessageSchema = z.strictObject({
   type: z.literal('error'),
   payload: z.strictObject({ code: z.string(), message: z.string() }),
@@ -209,6 +226,8 @@ export type DataUpdateMessage = z.infer<typeof DataUpdateMessageSchema>;
 export type SubscribedMessage = z.infer<typeof SubscribedMessageSchema>;
 export type AnimationEndedMessage = z.infer<typeof AnimationEndedMessageSchema>;
 export type ChatWsMessage = z.infer<typeof ChatWsMessageSchema>;
+export type MediaUpdateMessage = z.infer<typeof MediaUpdateMessageSchema>;
+export type MediaEndedMessage = z.infer<typeof MediaEndedMessageSchema>;
 export type ServerMessage =
   | WelcomeMessage
   | StateUpdateMessage
@@ -222,6 +241,8 @@ export type ServerMessage =
   | DataUpdateMessage
   | AnimationEndedMessage
   | ChatWsMessage
+  | MediaUpdateMessage
+  | MediaEndedMessage
   | PongMessage
   | SubscribedMessage;
 

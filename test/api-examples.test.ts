@@ -50,6 +50,8 @@ t.test('the example reader reads curl lines and marked JSON blocks, and a wrong 
     `  -d '{"opacity": 7}'`,
     "curl -s -X POST localhost:4200/stream/nope -d '{}'",
     'curl -s localhost:4200/stream/status # fine',
+    `curl -s -X POST $SM/stream/chat -d '{"user":"ann",`,
+    `  "text":"a # in a quote, over two lines"}'`,
     '```',
     '',
     '<!-- request: POST /stream/chat -->',
@@ -64,7 +66,7 @@ t.test('the example reader reads curl lines and marked JSON blocks, and a wrong 
     '```',
   ].join('\n');
   const examples = docExamples(md, 'x.md');
-  t.equal(examples.length, 5);
+  t.equal(examples.length, 6);
   const doc = openApiDocument() as unknown as Json;
   const validate = validatorFor(doc);
   const problems = examples.map((e) => problemOf(doc, validate, e));
@@ -72,8 +74,10 @@ t.test('the example reader reads curl lines and marked JSON blocks, and a wrong 
   t.equal(examples[0]!.where, 'x.md:2', 'where the command starts');
   t.match(problems[1], /not a route/);
   t.equal(problems[2], null);
-  t.equal(problems[3], null, 'JSON with comments and trailing commas is read');
-  t.match(problems[4], /text/, 'a missing required field fails');
+  t.equal(problems[3], null, 'a -d body over two lines (a quote still open) is one command');
+  t.same(examples[3]!.body, { user: 'ann', text: 'a # in a quote, over two lines' });
+  t.equal(problems[4], null, 'JSON with comments and trailing commas is read');
+  t.match(problems[5], /text/, 'a missing required field fails');
 });
 
 t.test('every request example in README.md and docs/ validates against the document', async (t) => {

@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import sharp from 'sharp';
 import t from 'tap';
 import { canonicalPath, openApiDocument } from '../orchestrator/http/openapi/document.js';
+import { makeClip } from './helpers/media.js';
 import { findOperation, issuesOf, operations, responseSchema, validatorFor, type Json } from './helpers/openapi.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
@@ -195,6 +198,27 @@ t.test('real answers validate against the document: successes and errors', async
   const uploadOp = findOperation(doc, 'POST', '/stream/assets/upload')!;
   t.same(issuesOf(validate(responseSchema(uploadOp.op, 201)!).safeParse(asset)), [], "the upload's answer validates");
   exercised.add('post /stream/assets/upload');
+
+  // A video: its layer is answered with `media`; media actions and the poster.
+  await makeClip(join(s.dir, 'clip.mp4'), ['red', 'blue'], { width: 160, height: 90, fps: 15 });
+  const videoForm = new FormData();
+  videoForm.append('file', new Blob([readFileSync(join(s.dir, 'clip.mp4'))], { type: 'video/mp4' }), 'clip.mp4');
+  const videoUp = await fetch(`${s.base}/stream/assets/upload`, { method: 'POST', body: videoForm });
+  t.equal(videoUp.status, 201, 'a video upload');
+  const video = (await videoUp.json()) as { id: string };
+  await check('POST', '/stream/layers', { id: 'vid', content: { type: 'video', src: video.id, loop: true } }, 201);
+  const vid = await check('GET', '/stream/layers/vid', undefined, 200);
+  t.ok(vid.media, 'a video layer is answered with its media');
+  await check('POST', '/stream/layers/vid/media', { action: 'pause' }, 200);
+  await check('POST', '/stream/layers/vid/media', { action: 'seek', positionMs: 500 }, 200);
+  await check('POST', '/stream/layers/vid/media', { action: 'seek' }, 400);
+  const poster = await fetch(`${s.base}/stream/assets/${video.id}/poster`);
+  t.equal(poster.status, 200);
+  t.equal(poster.headers.get('content-type'), 'image/jpeg', 'the poster is the JPEG the document says');
+  exercised.add('get /stream/assets/{id}/poster');
+  await check('GET', '/stream/layers', undefined, 200);
+  await check('GET', '/stream/scene', undefined, 200);
+  await check('DELETE', '/stream/layers/vid', undefined, 204);
 
   const text = { type: 'text', content: 'Bid {bid}', style: { fontSize: 20, color: '#ffffff' } };
   await check('POST', '/stream/layers', { id: 'a', content: text }, 201);

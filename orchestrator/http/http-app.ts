@@ -47,6 +47,8 @@ export interface HttpDeps {
   ffmpegPath: string;
   assets: AssetService;
   maxUploadBytes: number;
+  /** Largest video upload, bytes (`MAX_VIDEO_UPLOAD_SIZE`). */
+  maxVideoUploadBytes: number;
   /** DATA_DIR: HLS outputs are served from its `hls/` folder. */
   dataDir: string;
   tokens: TokenSet;
@@ -115,12 +117,12 @@ export function createHttpApp(deps: HttpDeps): Koa {
     const router = new Router({ prefix });
     healthRoutes(router, deps);
     streamRoutes(router, deps.pipeline, deps.state, deps.configFollower);
-    layerRoutes(router, deps.state);
+    layerRoutes(router, deps.state, deps.pipeline.media);
     outputRoutes(router, deps.pipeline, deps.dataDir);
     dataRoutes(router, deps.state);
     chatRoutes(router, deps.chat);
-    sceneLibraryRoutes(router, deps.scenes);
-    assetRoutes(router, deps.assets, deps.maxUploadBytes);
+    sceneLibraryRoutes(router, deps.scenes, deps.pipeline.media);
+    assetRoutes(router, deps.assets, { maxBytes: deps.maxUploadBytes, maxVideoBytes: deps.maxVideoUploadBytes });
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

@@ -10,6 +10,8 @@ import { ProcessLoad } from '../metrics/process-load.js';
 import type { StreamPipeline } from '../pipeline.js';
 import type { StateManager } from '../state/state-manager.js';
 import type { WsHub } from './ws-hub.js';
+import { viewLayer } from '../media/media-view.js';
+import { broadcastMedia } from './media-broadcasts.js';
 
 /** Anything that emits `ended` when an animation or a scene crossfade is over. */
 interface EndsAnimations {
@@ -29,8 +31,9 @@ export interface BroadcastSources {
 
 /**
  * Subscribes `ws` to the parts' events: stream state (and, while live, `metricsUpdate`), layer
- * changes (`layerUpdate`, and `layerVisibility` when only visibility flipped), data, chat, layer
- * faults, output changes and the end of animations.
+ * changes (`layerUpdate`, video layers with their `media`, and `layerVisibility` when only
+ * visibility flipped), the video sources (`mediaUpdate`, `mediaEnded`: media-broadcasts.ts), data,
+ * chat, layer faults, output changes and the end of animations.
  */
 export function broadcastChanges(ws: WsHub, { state, pipeline, animations, chat, poolUtilization }: BroadcastSources): void {
   const load = new ProcessLoad();
@@ -43,14 +46,20 @@ export function broadcastChanges(ws: WsHub, { state, pipeline, animations, chat,
   chat.on('message', (payload) => ws.broadcast(['chat'], { type: 'chat', payload }));
   pipeline.on('layerFault', (fault) => ws.broadcast(['state', 'layers'], { type: 'layerError', payload: fault }));
   pipeline.on('output', (payload) => ws.broadcast(['state'], { type: 'outputUpdate', payload }));
+  const media = pipeline.media;
+  const sources = broadcastMedia(ws, media, (id) => {
+    const content = state.scene.entries().find((e) => e.layer.id === id)?.layer.content;
+    return content?.type === 'video' ? content.rate : 1;
+  });
   state.scene.on('change', (e) => {
+    if (e.type === 'layerRemoved' || e.type === 'sceneReplaced') sources.retain(state.scene.entries().map((x) => x.layer.id));
     const payloads =
       e.type === 'sceneReplaced'
-        ? e.layers.map((layer) => ({ id: layer.id, layer, version: e.version }))
+        ? e.layers.map((layer) => ({ id: layer.id, layer: viewLayer(layer, media), version: e.version }))
         : [
             e.type === 'layerRemoved'
               ? { id: e.layer.id, removed: true, version: e.version }
-              : { id: e.layer.id, layer: e.layer, version: e.version },
+              : { id: e.layer.id, layer: viewLayer(e.layer, media), version: e.version },
           ];
     for (const payload of payloads) ws.broadcast(['state', 'layers'], { type: 'layerUpdate', payload });
     if (e.type === 'layerUpdated' && e.layer.visible !== e.previous.visible) {

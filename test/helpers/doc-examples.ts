@@ -84,6 +84,38 @@ export function parseCurl(words: string[]): { method: string; path: string | nul
   return { method: (method ?? (data === null ? 'GET' : 'POST')).toUpperCase(), path, data };
 }
 
+/**
+ * The shell commands of a code block: lines joined where one ends in a backslash or inside a
+ * quote, each with the index of the line it starts on.
+ */
+export function commands(block: string): { text: string; start: number }[] {
+  const out: { text: string; start: number }[] = [];
+  let text = '';
+  let start = 0;
+  let quote: string | null = null;
+  const lines = block.split('\n');
+  lines.forEach((line, i) => {
+    if (text === '' && quote === null) start = i;
+    for (let j = 0; j < line.length; j++) {
+      const c = line[j]!;
+      if (quote) {
+        if (c === quote) quote = null;
+        else if (c === '\\' && quote === '"') j++;
+      } else if (c === "'" || c === '"') quote = c;
+      else if (c === '\\') j++;
+      else if (c === '#' && (j === 0 || /\s/.test(line[j - 1]!))) break;
+    }
+    if (quote !== null) text += `${line}\n`;
+    else if (line.endsWith('\\')) text += `${line.slice(0, -1)} `;
+    else {
+      out.push({ text: text + line, start });
+      text = '';
+    }
+  });
+  if (text) out.push({ text, start });
+  return out;
+}
+
 /** JSON with comments and trailing commas (TypeScript's tsconfig reader). */
 function parseJsonc(text: string): { value: unknown; error: string | null } {
   const { config, error } = ts.parseConfigFileTextToJson('example.jsonc', text);
@@ -101,12 +133,8 @@ export function docExamples(markdown: string, file: string): DocExample[] {
       continue;
     }
     if (!['sh', 'bash', 'shell', 'console'].includes(f.info)) continue;
-    // Each command with its continuation lines joined; `where` names the line it starts on.
-    const raw = f.text.split('\n');
-    for (let i = 0; i < raw.length; i++) {
-      const start = i;
-      let line = raw[i]!;
-      while (line.endsWith('\\') && i + 1 < raw.length) line = line.slice(0, -1) + ' ' + raw[++i];
+    // Each command with its continuation lines (a trailing backslash, or a quote still open) joined; `where` names the line it starts on.
+    for (const { text: line, start } of commands(f.text)) {
       const curl = parseCurl(shellWords(line.replace(/^\s*\$\s*/, '')));
       if (!curl) continue;
       const where = `${file}:${f.line + 1 + start}`;

@@ -37,6 +37,12 @@ const SERVER: MessageDoc[] = [
   { name: 'outputUpdate', schema: ws.OutputUpdateMessageSchema, summary: 'An output changed state' },
   { name: 'dataUpdate', schema: ws.DataUpdateMessageSchema, summary: 'The live data changed (PATCH /stream/data)' },
   { name: 'animationEnded', schema: ws.AnimationEndedMessageSchema, summary: 'A tween, transition, host animation or crossfade finished' },
+  {
+    name: 'mediaUpdate',
+    schema: ws.MediaUpdateMessageSchema,
+    summary: "A video layer's source changed state, size, duration, fps or error, or its position jumped",
+  },
+  { name: 'mediaEnded', schema: ws.MediaEndedMessageSchema, summary: "A video layer's file reached its end and does not loop" },
   { name: 'preview', schema: ws.PreviewMessageSchema, summary: 'A preview frame: base64 JPEG (format=json)' },
   { name: 'chat', schema: ws.ChatWsMessageSchema, summary: 'A chat message was posted' },
   {
@@ -67,8 +73,19 @@ const CLIENT: MessageDoc[] = ws.ClientMessageSchema.options.map((schema) => {
  * `pong`) go to every socket whatever its channels.
  */
 export const CHANNEL_MESSAGES: Record<ws.WsChannel, readonly string[]> = {
-  state: ['stateUpdate', 'metricsUpdate', 'layerUpdate', 'layerVisibility', 'layerError', 'outputUpdate', 'dataUpdate', 'animationEnded'],
-  layers: ['layerUpdate', 'layerVisibility', 'layerError', 'dataUpdate', 'animationEnded'],
+  state: [
+    'stateUpdate',
+    'metricsUpdate',
+    'layerUpdate',
+    'layerVisibility',
+    'layerError',
+    'outputUpdate',
+    'dataUpdate',
+    'animationEnded',
+    'mediaUpdate',
+    'mediaEnded',
+  ],
+  layers: ['layerUpdate', 'layerVisibility', 'layerError', 'dataUpdate', 'animationEnded', 'mediaUpdate', 'mediaEnded'],
   preview: ['preview'],
   chat: ['chat'],
 };
@@ -76,8 +93,8 @@ export const CHANNEL_MESSAGES: Record<ws.WsChannel, readonly string[]> = {
 export const EVERY_SOCKET = ['welcome', 'stateUpdate', 'subscribed', 'error', 'pong'] as const;
 
 const CHANNEL_DESCRIPTION: Record<ws.WsChannel, string> = {
-  state: 'Stream state, metrics, layer, data, output and animation events (`?target=state`, the default)',
-  layers: 'Layer, data and animation events only (`?target=layers`)',
+  state: 'Stream state, metrics, layer, media, data, output and animation events (`?target=state`, the default)',
+  layers: 'Layer, media, data and animation events only (`?target=layers`)',
   preview:
     'Preview frames (`?target=preview&quality=low|medium|high&format=json|binary`); binary frames are a 16-byte header then the JPEG (docs/websocket.md)',
   chat: 'Chat messages (`?target=chat`)',

@@ -6,7 +6,8 @@ import { ChatMessageSchema, ChatPostSchema } from '../../../shared/chat.js';
 import { DataKeySchema, DataPatchSchema, DataSetSchema, DataValueSchema } from '../../../shared/data-binding.js';
 import { LayerPatchSchema } from '../../../shared/layer-patch.js';
 import { LIMITS } from '../../../shared/limits.js';
-import { MediaStatusSchema, VideoContentSchema } from '../../../shared/media.js';
+import { LayerViewSchema } from '../../../shared/layer-view.js';
+import { MediaActionSchema, MediaStatusSchema, VideoContentSchema } from '../../../shared/media.js';
 import { OutputStatusSchema } from '../../../shared/output-status.js';
 import { OutputCreateSchema, OutputPatchSchema, OutputViewSchema } from '../../../shared/outputs.js';
 import * as responses from '../../../shared/responses.js';
@@ -37,7 +38,8 @@ import { StreamStateSchema } from '../../../shared/stream-state.js';
  * schemas the server validates with are the ones described.
  */
 const NAMED: [z.ZodType, string, string][] = [
-  [LayerSchema, 'Layer', 'A layer as stored and returned'],
+  [LayerSchema, 'Layer', 'A layer as stored'],
+  [LayerViewSchema, 'LayerView', "A layer as answered: a video layer also carries `media`, its source's status (read-only)"],
   [LayerCreateSchema, 'LayerCreate', 'A layer to add or to replace one with: `id` may be left to the server'],
   [LayerPatchSchema, 'LayerPatch', 'A JSON Merge Patch of a layer (every field optional, `null` removes it) and an optional tween'],
   [TransformSchema, 'Transform', 'Where and how big a layer is, frame pixels; `rotation` in degrees clockwise about the centre'],
@@ -50,6 +52,7 @@ const NAMED: [z.ZodType, string, string][] = [
   [ChatContentSchema, 'ChatContent', 'A chat overlay: the newest messages, fading out after their TTL'],
   [VideoContentSchema, 'VideoContent', 'A moving picture: a file or a live feed'],
   [MediaStatusSchema, 'MediaStatus', "A video layer's source as the server reports it"],
+  [MediaActionSchema, 'MediaAction', 'Play, pause, restart or seek (to `positionMs`) a video layer'],
   [VisibilityBodySchema, 'VisibilityBody', 'Show or hide; no `visible` toggles'],
   [VisibilityTransitionSchema, 'VisibilityTransition', 'How a layer appears or disappears'],
   [TweenSchema, 'Tween', 'A change of transform and opacity gliding over `durationMs` after `delayMs` (ms)'],
@@ -74,6 +77,7 @@ const NAMED: [z.ZodType, string, string][] = [
   [responses.ErrorBodySchema, 'Error', 'Every error answer'],
   [responses.StatusResponseSchema, 'Status', "The stream state and every output's status"],
   [responses.SceneViewSchema, 'Scene', 'One named scene'],
+  [responses.SceneDocumentViewSchema, 'SceneDocumentView', 'The scene document as answered: video layers with their `media`'],
   [responses.HealthSchema, 'Health', 'Liveness'],
   [responses.ReadinessSchema, 'Readiness', 'Readiness'],
   [responses.DataAnswerSchema, 'DataAnswer', 'The live data and its version'],

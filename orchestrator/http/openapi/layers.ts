@@ -2,8 +2,10 @@ import { z } from 'zod';
 import { AnimationBodySchema } from '../../../shared/animation.js';
 import { BatchSchema } from '../../../shared/batch.js';
 import { LayerPatchSchema } from '../../../shared/layer-patch.js';
-import { BatchResultSchema, LayerListSchema } from '../../../shared/responses.js';
-import { LayerCreateSchema, LayerIdSchema, LayerReplaceSchema, LayerSchema, VisibilityBodySchema } from '../../../shared/scene.js';
+import { LayerViewSchema } from '../../../shared/layer-view.js';
+import { MediaActionSchema } from '../../../shared/media.js';
+import { BatchResultSchema, LayerListSchema, MediaLayerSchema } from '../../../shared/responses.js';
+import { LayerCreateSchema, LayerIdSchema, LayerReplaceSchema, VisibilityBodySchema } from '../../../shared/scene.js';
 import type { RouteDoc, RouteGroup } from './route-doc.js';
 
 const LayerParams = z.object({ id: LayerIdSchema });
@@ -18,7 +20,7 @@ const visibility = (method: 'patch' | 'post', operationId: string): RouteDoc => 
   params: LayerParams,
   body: VisibilityBodySchema,
   bodyOptional: true,
-  ok: LayerSchema,
+  ok: LayerViewSchema,
   ifMatch: true,
   errors: ['SM_ERR_LAYER_NOT_FOUND'],
 });
@@ -42,7 +44,7 @@ export const layersGroup: RouteGroup = {
       operationId: 'createLayer',
       summary: 'Add a layer (an id is assigned when absent)',
       body: LayerCreateSchema,
-      ok: LayerSchema,
+      ok: LayerViewSchema,
       status: 201,
       etag: true,
       errors: ['SM_ERR_ASSET_NOT_FOUND', 'SM_ERR_LAYER_EXISTS', 'SM_ERR_LIMIT_REACHED'],
@@ -53,7 +55,7 @@ export const layersGroup: RouteGroup = {
       operationId: 'getLayer',
       summary: 'One layer',
       params: LayerParams,
-      ok: LayerSchema,
+      ok: LayerViewSchema,
       etag: true,
       errors: ['SM_ERR_LAYER_NOT_FOUND'],
     },
@@ -64,7 +66,7 @@ export const layersGroup: RouteGroup = {
       summary: 'Replace a layer whole',
       params: LayerParams,
       body: LayerReplaceSchema,
-      ok: LayerSchema,
+      ok: LayerViewSchema,
       ifMatch: true,
       errors: ['SM_ERR_LAYER_NOT_FOUND', 'SM_ERR_ASSET_NOT_FOUND'],
     },
@@ -77,7 +79,7 @@ export const layersGroup: RouteGroup = {
         'RFC 7396: objects merge, `null` removes a field; a new `content.type` replaces the content. With `transition: { durationMs, easing?, delayMs? }` the change of `transform` and `opacity` glides. The merged layer is validated whole.',
       params: LayerParams,
       body: LayerPatchSchema,
-      ok: LayerSchema,
+      ok: LayerViewSchema,
       ifMatch: true,
       errors: ['SM_ERR_LAYER_NOT_FOUND', 'SM_ERR_ASSET_NOT_FOUND'],
     },
@@ -100,8 +102,21 @@ export const layersGroup: RouteGroup = {
       summary: 'A character layer plays an animation; with `durationMs`, then idles again',
       params: LayerParams,
       body: AnimationBodySchema,
-      ok: LayerSchema,
+      ok: LayerViewSchema,
       etag: true,
+      errors: ['SM_ERR_LAYER_NOT_FOUND'],
+    },
+    {
+      method: 'post',
+      path: '/stream/layers/{id}/media',
+      operationId: 'controlLayerMedia',
+      summary: 'Play, pause, restart or seek a video layer',
+      description:
+        "`{ action: play|pause|restart|seek, positionMs? }` (seek needs `positionMs`; a live feed does not seek). `play`/`pause` are stored as `content.playing`; the answer carries the source's status after the action in `media`.",
+      params: LayerParams,
+      body: MediaActionSchema,
+      ok: MediaLayerSchema,
+      ifMatch: true,
       errors: ['SM_ERR_LAYER_NOT_FOUND'],
     },
     {

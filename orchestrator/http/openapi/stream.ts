@@ -1,5 +1,5 @@
 import { SnapshotQuerySchema } from '../../../shared/queries.js';
-import { StatusResponseSchema } from '../../../shared/responses.js';
+import { SceneDocumentViewSchema, StatusResponseSchema } from '../../../shared/responses.js';
 import { SceneDocumentSchema } from '../../../shared/state-doc.js';
 import { StreamConfigPatchSchema, StreamConfigSchema } from '../../../shared/stream-config.js';
 import { StreamStateSchema } from '../../../shared/stream-state.js';
@@ -84,7 +84,7 @@ export const streamGroup: RouteGroup = {
       path: '/stream/scene',
       operationId: 'getSceneDocument',
       summary: 'The canvas and the layers as one versioned document',
-      ok: SceneDocumentSchema,
+      ok: SceneDocumentViewSchema,
       etag: true,
     },
     {
@@ -93,7 +93,7 @@ export const streamGroup: RouteGroup = {
       operationId: 'putSceneDocument',
       summary: 'Replace canvas and layers at once, validated as a whole',
       body: SceneDocumentSchema,
-      ok: SceneDocumentSchema,
+      ok: SceneDocumentViewSchema,
       ifMatch: true,
       errors: ['SM_ERR_ASSET_NOT_FOUND', 'SM_ERR_LIMIT_REACHED'],
     },
