@@ -121,7 +121,7 @@ export default {
       severity: 'error',
       comment:
         'The image prunes devDependencies (Dockerfile: npm prune --omit=dev): the program may not load one at run time. Move it to dependencies, or import it as a type only.',
-      from: { path: '^(orchestrator|pool|pixels|workers|shared|cli)/' },
+      from: { path: '^(orchestrator|pool|pixels|workers|shared|media|cli)/' },
       to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
     },
     {
