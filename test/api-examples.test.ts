@@ -26,6 +26,12 @@ function problemOf(doc: Json, validate: ReturnType<typeof validatorFor>, e: DocE
   if (e.problem) return e.problem;
   const o = findOperation(doc, e.method, e.path);
   if (!o) return `${e.method} ${e.path} is not a route of the document`;
+  if (e.mediaType) {
+    const types = Object.keys(o.op['requestBody']?.['content'] ?? {});
+    return types.includes(e.mediaType) || e.mediaType === 'application/octet-stream'
+      ? null
+      : `${e.method} ${o.path} takes ${types.join(', ') || 'no body'}, not ${e.mediaType}`;
+  }
   if (e.body === undefined) return null;
   const schema = requestSchema(o.op);
   if (!schema) return `${e.method} ${o.path} takes no JSON body`;
@@ -43,7 +49,21 @@ t.test('the example reader reads curl lines and marked JSON blocks, and a wrong 
     '-d',
     '{"a": "b c"}',
   ]);
-  t.same(parseCurl(['curl', '-s', 'http://h:1/stream/x?y=1', '-d', '{}']), { method: 'POST', path: '/stream/x', data: '{}' });
+  t.same(parseCurl(['curl', '-s', 'http://h:1/stream/x?y=1', '-d', '{}']), {
+    method: 'POST',
+    path: '/stream/x',
+    data: '{}',
+    contentType: null,
+  });
+  const sdp = docExamples(
+    "```sh\ncurl -X POST localhost:4200/stream/chat -H 'Content-Type: application/sdp' --data-binary @offer.sdp\n```",
+    'y.md',
+  );
+  t.equal(sdp[0]!.mediaType, 'application/sdp', 'a body of another type is not read as JSON');
+  t.match(
+    problemOf(openApiDocument() as unknown as Json, validatorFor(openApiDocument() as unknown as Json), sdp[0]!),
+    /takes application\/json, not application\/sdp/,
+  );
   const md = [
     '```sh',
     "curl -s -X PATCH localhost:4200/stream/layers/overlay -H 'content-type: application/json' \\",

@@ -13,6 +13,8 @@ export interface DocExample {
   method: string;
   path: string;
   body: unknown;
+  /** A body that is not JSON (`-H 'content-type: application/sdp'`, or `-d @file`): its media type. */
+  mediaType?: string;
   /** Set when the example's text could not be read (unparsable JSON, a curl without a URL). */
   problem?: string;
 }
@@ -68,20 +70,26 @@ export function shellWords(line: string): string[] {
 }
 
 /** The request a curl command makes: method, URL path and `-d` body (as text), or null when it is not a curl command. */
-export function parseCurl(words: string[]): { method: string; path: string | null; data: string | null } | null {
+export function parseCurl(
+  words: string[],
+): { method: string; path: string | null; data: string | null; contentType: string | null } | null {
   if (words[0] !== 'curl') return null;
   let method: string | null = null;
   let data: string | null = null;
   let url: string | null = null;
+  let contentType: string | null = null;
   for (let i = 1; i < words.length; i++) {
     const w = words[i]!;
     if (w === '-X' || w === '--request') method = words[++i] ?? null;
     else if (w === '-d' || w === '--data' || w === '--data-raw' || w === '--data-binary') data = words[++i] ?? null;
-    else if (['-H', '--header', '-o', '--output', '-F', '--form', '-u', '--user', '-w', '--write-out'].includes(w)) i++;
+    else if (w === '-H' || w === '--header') {
+      const h = /^content-type:\s*([^;\s]+)/i.exec(words[++i] ?? '');
+      if (h) contentType = h[1]!.toLowerCase();
+    } else if (['-o', '--output', '-F', '--form', '-u', '--user', '-w', '--write-out'].includes(w)) i++;
     else if (!w.startsWith('-') && url === null) url = w;
   }
   const path = url === null ? null : new URL(/^[a-z]+:\/\//i.test(url) ? url : `http://${url}`).pathname;
-  return { method: (method ?? (data === null ? 'GET' : 'POST')).toUpperCase(), path, data };
+  return { method: (method ?? (data === null ? 'GET' : 'POST')).toUpperCase(), path, data, contentType };
 }
 
 /**
@@ -144,14 +152,18 @@ export function docExamples(markdown: string, file: string): DocExample[] {
       }
       let body: unknown;
       let problem: string | undefined;
-      if (curl.data !== null) {
+      let mediaType: string | undefined;
+      if (curl.data !== null && (curl.data.startsWith('@') || (curl.contentType !== null && !curl.contentType.endsWith('json')))) {
+        // A file's bytes or a body of another type: only its route and media type are checked.
+        mediaType = curl.contentType ?? 'application/octet-stream';
+      } else if (curl.data !== null) {
         try {
           body = JSON.parse(curl.data);
         } catch (err) {
           problem = `the -d body is not JSON: ${(err as Error).message}`;
         }
       }
-      out.push({ where, method: curl.method, path: curl.path, body, ...(problem ? { problem } : {}) });
+      out.push({ where, method: curl.method, path: curl.path, body, ...(mediaType ? { mediaType } : {}), ...(problem ? { problem } : {}) });
     }
   }
   return out;
