@@ -12,6 +12,7 @@ COPY pool ./pool
 COPY pixels ./pixels
 COPY media ./media
 COPY shared ./shared
+COPY cli ./cli
 COPY bench ./bench
 COPY scripts ./scripts
 COPY test ./test

@@ -187,6 +187,20 @@ export class StreamPipeline extends EventEmitter<{
     for (const id of ids) this.#renderer.forget(id);
   }
 
+  /**
+   * How the main encoder kept up since the last call (the `metricsUpdate` figures): `latencyMs`,
+   * mean ms from a frame's hand-off (right after compositing) until ffmpeg had read it;
+   * `bufferHealth`, 1 - (most frames queued at once / ENCODER_MAX_QUEUED_FRAMES), 0..1 (1: empty
+   * queue; 0: full, frames are dropped; also 0 while the main encoder is down, when no frame goes
+   * out). Starts a new window.
+   */
+  encoderLoad(): { latencyMs: number; bufferHealth: number } {
+    const load = this.hub.takeMainLoad();
+    if (!load) return { latencyMs: 0, bufferHealth: 0 };
+    const max = Math.max(1, this.#o.encoderMaxQueuedFrames);
+    return { latencyMs: load.readMs, bufferHealth: 1 - Math.min(load.peakQueued, max) / max };
+  }
+
   /** The current stream configuration. */
   get config(): StreamConfig {
     return this.#stream;

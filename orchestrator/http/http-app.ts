@@ -14,6 +14,7 @@ import { rateLimit, type RateLimitOptions } from './rate-limit.js';
 import type { OriginPolicy } from '../auth/origin-policy.js';
 import { securityHeaders } from './security.js';
 import { dashboardRoutes } from '../dashboard/dashboard-routes.js';
+import { apiDocsRoutes } from './openapi/docs-routes.js';
 import { assetRoutes } from './asset-routes.js';
 import { durableWrites } from './durable-writes.js';
 import { errorMiddleware } from './error-middleware.js';
@@ -74,7 +75,8 @@ export function metricsRoute(metrics: Metrics): RouterMiddleware {
  * The Koa application, in this order: request ids and logs, error mapping, the `Host` (and, with
  * the host check on, `Origin`) check, security headers and CORS, who is calling (token), rate limit (per token or IP), may they call this route (role),
  * JSON bodies (read only for allowed requests; at most 64 levels deep), then the stream and layer routes under both
- * prefixes, health and readiness (also at the root and under `/api`), metrics, and the dashboard (`/`, `/ui/*`).
+ * prefixes, health and readiness (also at the root and under `/api`), metrics, the dashboard (`/`, `/ui/*`), and the API's
+ * documents (`/openapi.json`, `/asyncapi.json`, `/docs`).
  */
 export function createHttpApp(deps: HttpDeps): Koa {
   const app = new Koa({ proxy: false });
@@ -103,6 +105,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
   const root = new Router();
   root.get('/metrics', metricsRoute(deps.metrics));
   dashboardRoutes(root);
+  apiDocsRoutes(root);
   for (const prefix of ['', '/api']) {
     const health = new Router({ prefix });
     healthRoutes(health, deps);

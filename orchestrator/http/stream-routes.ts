@@ -1,6 +1,6 @@
 import type { Router } from '@koa/router';
-import { z } from 'zod';
 import { redactConfig } from '../../shared/outputs.js';
+import { SnapshotQuerySchema } from '../../shared/queries.js';
 import { StreamConfigPatchSchema, StreamConfigSchema, type StreamConfig } from '../../shared/stream-config.js';
 import { parseOrThrow } from '../../shared/validation.js';
 import type { LayerView } from '../../shared/layer-view.js';
@@ -18,8 +18,6 @@ import { ifMatch, setEtag } from './etag.js';
 function configFor(ctx: { state: Partial<AuthState> }, config: StreamConfig): StreamConfig {
   return seesSecrets(ctx.state.principal) ? config : redactConfig(config);
 }
-
-const SnapshotQuerySchema = z.strictObject({ width: z.coerce.number().int().min(16).max(7680).optional() });
 
 /**
  * Stream control, config and scene documents: `GET /status`, `POST /start|stop|pause|resume|reset`,

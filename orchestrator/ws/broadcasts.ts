@@ -6,6 +6,7 @@ import type { AnimationEndedPayload } from '../../shared/animation.js';
 import type { ChatMessage } from '../../shared/chat.js';
 import type { StreamState } from '../../shared/stream-state.js';
 import type { MetricsUpdateMessage } from '../../shared/ws-messages.js';
+import { ProcessLoad } from '../metrics/process-load.js';
 import type { StreamPipeline } from '../pipeline.js';
 import type { StateManager } from '../state/state-manager.js';
 import type { WsHub } from './ws-hub.js';
@@ -35,9 +36,11 @@ export interface BroadcastSources {
  * chat, layer faults, output changes and the end of animations.
  */
 export function broadcastChanges(ws: WsHub, { state, pipeline, animations, chat, poolUtilization }: BroadcastSources): void {
+  const load = new ProcessLoad();
   pipeline.on('state', (stream) => {
     ws.broadcast(['state'], { type: 'stateUpdate', payload: { stream, version: state.version } });
-    if (stream.isLive) ws.broadcast(['state'], { type: 'metricsUpdate', payload: metricsPayload(stream, ws, pipeline, poolUtilization) });
+    if (stream.isLive)
+      ws.broadcast(['state'], { type: 'metricsUpdate', payload: metricsPayload(stream, ws, pipeline, poolUtilization, load) });
   });
   for (const a of animations) a.on('ended', (payload) => ws.broadcast(['state', 'layers'], { type: 'animationEnded', payload }));
   chat.on('message', (payload) => ws.broadcast(['chat'], { type: 'chat', payload }));
@@ -76,7 +79,10 @@ function metricsPayload(
   ws: WsHub,
   pipeline: StreamPipeline,
   poolUtilization: () => number,
+  load: ProcessLoad,
 ): MetricsUpdateMessage['payload'] {
+  const encoder = pipeline.encoderLoad();
+  const proc = load.sample();
   return {
     fps: stream.fps,
     targetFPS: stream.targetFPS,
@@ -85,6 +91,10 @@ function metricsPayload(
     poolUtilization: poolUtilization(),
     viewers: ws.count('preview'),
     bitrateBps: pipeline.outputs()[0]?.bitrateBps ?? null,
+    encoderLatency: Math.round(encoder.latencyMs * 100) / 100,
+    bufferHealth: Math.round(encoder.bufferHealth * 1000) / 1000,
+    cpuUsage: proc.cpuPercent,
+    memoryUsage: proc.rssBytes,
     timestamp: Date.now(),
   };
 }
