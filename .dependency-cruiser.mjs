@@ -3,9 +3,12 @@
 //
 // The layers, bottom first; an arrow only points down:
 //   shared/        the API contract (what a client of the API imports): imports nothing else of ours
+//   media/         a video source's reader thread and the frame ring both sides share: shared/
 //   pixels/        the pixel code that runs in a worker: shared/
 //   pool/          both sides of the worker protocol: shared/, pixels/
 //   workers/       drawing and the worker entry: shared/, pixels/, pool/
+//   cli/           the `stream-manager` command line and its typed client: shared/ only (a client
+//                  of the API, like any other: it knows the wire types, nothing of the server)
 //   orchestrator/  the server: anything above; inside it, render/ does not reach into output/
 //                  (output/ implements render/'s FrameSink), motion/ not into render/, and
 //                  config/ (the base) and auth/ (may read config/) not into the other folders.
@@ -13,7 +16,7 @@
 
 /** Project folders outside `keep`, as a path regex. */
 const projectExcept = (...keep) => {
-  const all = ['shared', 'pixels', 'pool', 'workers', 'orchestrator', 'test', 'bench', 'scripts'];
+  const all = ['shared', 'media', 'pixels', 'pool', 'workers', 'orchestrator', 'cli', 'test', 'bench', 'scripts'];
   return `^(${all.filter((d) => !keep.includes(d)).join('|')})/`;
 };
 
@@ -43,6 +46,14 @@ export default {
       to: { path: projectExcept('shared') },
     },
     {
+      name: 'media-imports-only-shared',
+      comment:
+        "media/ is a video source's reader thread and the frame ring protocol both threads use: it imports only shared/ and media/ (nothing of the server, the pool or the pixels).",
+      severity: 'error',
+      from: { path: '^media/' },
+      to: { path: projectExcept('shared', 'media') },
+    },
+    {
       name: 'pixels-imports-only-shared',
       severity: 'error',
       comment: 'pixels/ runs in a worker: it imports only shared/ and pixels/.',
@@ -62,6 +73,13 @@ export default {
       comment: 'workers/ runs in worker threads: it imports only shared/, pixels/, pool/, workers/ (nothing of the server).',
       from: { path: '^workers/' },
       to: { path: projectExcept('shared', 'pixels', 'pool', 'workers') },
+    },
+    {
+      name: 'cli-imports-only-shared',
+      severity: 'error',
+      comment: 'cli/ is a client of the API: it imports only shared/ (the wire types) and cli/, never the server.',
+      from: { path: '^cli/' },
+      to: { path: projectExcept('shared', 'cli') },
     },
     {
       name: 'render-not-to-output',
@@ -103,7 +121,7 @@ export default {
       severity: 'error',
       comment:
         'The image prunes devDependencies (Dockerfile: npm prune --omit=dev): the program may not load one at run time. Move it to dependencies, or import it as a type only.',
-      from: { path: '^(orchestrator|pool|pixels|workers|shared)/' },
+      from: { path: '^(orchestrator|pool|pixels|workers|shared|media|cli)/' },
       to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
     },
     {

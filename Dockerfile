@@ -8,7 +8,11 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY orchestrator ./orchestrator
 COPY workers ./workers
+COPY pool ./pool
+COPY pixels ./pixels
+COPY media ./media
 COPY shared ./shared
+COPY cli ./cli
 COPY bench ./bench
 COPY scripts ./scripts
 COPY test ./test

@@ -22,6 +22,7 @@ import { Animator } from './motion/animator.js';
 import { idleHostsAfterAnimations } from './motion/host-idle.js';
 import { MonotonicClock, type SceneClock } from './motion/scene-clock.js';
 import { SceneSwitcher } from './motion/scene-switcher.js';
+import { ffprobeFor } from './output/recording-check.js';
 import { StreamPipeline } from './pipeline.js';
 import { SceneLibrary } from './scene/scene-library.js';
 import type { SceneStore } from './scene/scene-store.js';
@@ -32,6 +33,7 @@ import type { StateManager } from './state/state-manager.js';
 import { syncState } from './state-sync.js';
 import { broadcastChanges } from './ws/broadcasts.js';
 import { WsHub } from './ws/ws-hub.js';
+import { viewLayers } from './media/media-view.js';
 
 /** A running Stream Manager: its parts, the ports it listens on, and `close()`. */
 export interface App {
@@ -82,7 +84,15 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
   const wasLive = state.stream.isLive;
   const scene = state.scene;
   const files = new AssetFiles(config.assets.storagePath);
-  const assets = new AssetService(files, state, { limitInputPixels: config.assets.limitInputPixels, allowSvg: config.assets.allowSvg });
+  const assets = new AssetService(
+    files,
+    state,
+    { limitInputPixels: config.assets.limitInputPixels, allowSvg: config.assets.allowSvg },
+    {
+      tools: { ffmpegPath: config.ffmpegPath, ffprobePath: ffprobeFor(config.ffmpegPath) },
+      limits: { maxPixels: config.assets.video.maxPixels, maxDurationS: config.assets.video.maxDurationS },
+    },
+  );
   const pool = new RenderPool(
     {
       threads: config.workers,
@@ -113,6 +123,7 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
     preview: config.preview,
     scene,
     data: () => ({ values: state.data, version: state.dataVersion }),
+    media: { assetRoot: config.assetRoot, assetStorage: files.dir },
     pool,
     log,
     metrics,
@@ -128,7 +139,12 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
     tokens,
     origins,
     hosts,
-    fullState: () => ({ stream: pipeline.status(), version: state.version, config: state.config, layers: scene.list() }),
+    fullState: () => ({
+      stream: pipeline.status(),
+      version: state.version,
+      config: state.config,
+      layers: viewLayers(scene.list(), pipeline.media),
+    }),
     ...config.ws,
   });
   Object.assign(metrics.sources, {
@@ -141,6 +157,7 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
     dirs: () => ({ data: config.state.dataDir, recordings: config.recordingsDir }),
   } satisfies Metrics['sources']);
   pipeline.preview = ws;
+  scenes.media = pipeline.media;
   broadcastChanges(ws, { state, pipeline, animations: [animator, switcher], chat, poolUtilization: () => pool.stats().utilization });
 
   const httpApp = createHttpApp({
@@ -156,6 +173,7 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
     origins,
     hosts,
     maxUploadBytes: config.assets.maxUploadBytes,
+    maxVideoUploadBytes: config.assets.video.maxUploadBytes,
     ffmpegPath: config.ffmpegPath,
     dataDir: config.state.dataDir,
     rateLimit: { ...config.rateLimit, redis: sharedRedis(state, config.state.redisPrefix) },

@@ -21,6 +21,7 @@ import type { PreviewSettings, PreviewSink } from './output/preview-encoder.js';
 import type { RenderPool } from '../pool/render-pool.js';
 import { takeSnapshot } from './output/snapshot.js';
 import type { SceneStore } from './scene/scene-store.js';
+import { programMedia, type MediaSources } from './media/media-sources.js';
 import type { WhepIceSettings } from './webrtc/whep-viewer.js';
 
 export type { PreviewSink } from './output/preview-encoder.js';
@@ -47,6 +48,8 @@ export interface PipelineOptions {
   clock?: SceneClock;
   /** Animations, chat and scene crossfades applied to every frame. */
   motion?: Motion;
+  /** Where video layers' files are: the folder holding `assets/`, and the uploaded assets' folder (default: both the working folder). */
+  media?: { assetRoot: string; assetStorage: string; ffprobePath?: string };
   /** WHEP viewers of `webrtc` outputs: the most at once and their ICE settings (default: 20, interfaces' addresses, any port). */
   webrtc?: { maxViewers: number; ice: WhepIceSettings };
 }
@@ -84,6 +87,8 @@ export class StreamPipeline extends EventEmitter<{
   readonly hub: OutputHub;
   /** Where file outputs may be written (RECORDINGS_DIR, OUTPUT_DIRS): every entry checks an output URL against it. */
   readonly outputPaths: OutputPolicy;
+  /** Video layers' sources: decoders, media clocks, states and control (orchestrator/media/). */
+  readonly media: MediaSources;
   /** Serialises start/stop/restart so two admin calls never interleave. */
   #control: Promise<unknown> = Promise.resolve();
 
@@ -100,6 +105,12 @@ export class StreamPipeline extends EventEmitter<{
       this.emit('layerFault', fault),
     );
     this.#sceneClock = options.clock ?? new MonotonicClock();
+    this.media = programMedia(
+      options,
+      () => this.#sceneClock.now(),
+      () => this.#stream.targetFPS,
+    );
+    this.#renderer.videoFrames = this.media;
     this.#frames = this.#newPool();
     this.#stats = new FrameStats(options.stream.targetFPS, options.metrics);
     this.#bgPixel = premultipliedPixel(options.stream.background);
@@ -178,6 +189,20 @@ export class StreamPipeline extends EventEmitter<{
    */
   forgetLayerPixels(ids: readonly string[]): void {
     for (const id of ids) this.#renderer.forget(id);
+  }
+
+  /**
+   * How the main encoder kept up since the last call (the `metricsUpdate` figures): `latencyMs`,
+   * mean ms from a frame's hand-off (right after compositing) until ffmpeg had read it;
+   * `bufferHealth`, 1 - (most frames queued at once / ENCODER_MAX_QUEUED_FRAMES), 0..1 (1: empty
+   * queue; 0: full, frames are dropped; also 0 while the main encoder is down, when no frame goes
+   * out). Starts a new window.
+   */
+  encoderLoad(): { latencyMs: number; bufferHealth: number } {
+    const load = this.hub.takeMainLoad();
+    if (!load) return { latencyMs: 0, bufferHealth: 0 };
+    const max = Math.max(1, this.#o.encoderMaxQueuedFrames);
+    return { latencyMs: load.readMs, bufferHealth: 1 - Math.min(load.peakQueued, max) / max };
   }
 
   /** The current stream configuration. */
@@ -308,7 +333,7 @@ export class StreamPipeline extends EventEmitter<{
     );
   }
 
-  /** Stops the stream if live (for shutdown). */
+  /** Stops the stream if live, and every video source's decoder (for shutdown). */
   async close(): Promise<void> {
     await this.#serial(async () => {
       if (this.#stats.state.isLive) {
@@ -317,6 +342,7 @@ export class StreamPipeline extends EventEmitter<{
       }
       this.hub.whep.closeAll();
       this.#producer.setLast(null);
+      await this.media.close();
     });
   }
 

@@ -19,8 +19,11 @@ export const ERRORS = {
   SM_ERR_ASSET_UNKNOWN: { status: 404, message: 'No asset has this id' },
   SM_ERR_ASSET_IN_USE: { status: 409, message: 'Layers still use this asset' },
   SM_ERR_BODY_TOO_LARGE: { status: 413, message: 'The JSON body is larger than 1 MB' },
-  SM_ERR_UPLOAD_TOO_LARGE: { status: 413, message: 'The upload is larger than MAX_UPLOAD_SIZE' },
-  SM_ERR_UNSUPPORTED_TYPE: { status: 415, message: 'Only PNG, JPEG, WebP and GIF images and TTF, OTF and WOFF2 fonts are accepted' },
+  SM_ERR_UPLOAD_TOO_LARGE: { status: 413, message: 'The upload is larger than MAX_UPLOAD_SIZE (MAX_VIDEO_UPLOAD_SIZE for a video)' },
+  SM_ERR_UNSUPPORTED_TYPE: {
+    status: 415,
+    message: 'Only PNG, JPEG, WebP and GIF images, TTF, OTF and WOFF2 fonts and MP4, MOV, MKV and WebM videos are accepted',
+  },
   SM_ERR_UNDECODABLE: { status: 422, message: 'The file could not be decoded' },
   SM_ERR_LAYER_EXISTS: { status: 409, message: 'A layer with this id already exists' },
   SM_ERR_PRECONDITION_FAILED: { status: 412, message: 'The resource changed since the version in If-Match' },
@@ -60,6 +63,10 @@ export const ERRORS = {
   SM_ERR_LAYER_MEMORY: { status: 500, message: 'A layer needs a bigger pixel buffer than a layer (or the scene) may have' },
   SM_ERR_ENV_FILE: { status: 500, message: 'The env file (ENV_FILE) cannot be read or parsed' },
   SM_ERR_NO_WORKER: { status: 503, message: 'No render worker has started' },
+  SM_ERR_VIDEO_LIMIT: {
+    status: 422,
+    message: 'The video is larger than MAX_VIDEO_PIXELS (width x height) or longer than MAX_VIDEO_DURATION_S',
+  },
   SM_ERR_WHEP_NOT_SDP: {
     status: 400,
     message: 'The body must be an SDP offer (Content-Type: application/sdp) with ICE credentials and a DTLS fingerprint',

@@ -17,14 +17,15 @@ export const LIVE_SCHEMES = ['rtmp:', 'rtmps:', 'srt:', 'rtsp:', 'http:', 'https
 /**
  * Why `src` is not an acceptable video source, or null when it is: an uploaded asset's id, a
  * relative path under `assets/` without `..` segments, or an absolute URL whose scheme is one
- * of {@link LIVE_SCHEMES} with a host. Refused: any other scheme (`file:`, `concat:`, `subfile:`,
+ * of {@link LIVE_SCHEMES}, written `scheme://` in lower case, with a host. Refused: any other scheme (`file:`, `concat:`, `subfile:`,
  * `pipe:`, `data:`, `lavfi`...), a value starting with `-` (it would read as an ffmpeg option),
- * control characters and whitespace anywhere (ffmpeg and some servers split on them).
+ * control characters, whitespace (Unicode spaces too) and invisible format characters anywhere
+ * (ffmpeg and some servers split on them; a person reading the value would not see them).
  */
 export function mediaSrcProblem(src: string): string | null {
   if (src.startsWith('-')) return 'A source may not start with "-"';
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u0020\u007f]/.test(src)) return 'A source may not hold whitespace or control characters';
+  // Controls, Unicode spaces and separators, and invisible format characters (bidi overrides, zero widths).
+  if (/[\p{Cc}\p{Cf}\p{Z}\s]/u.test(src)) return 'A source may not hold whitespace, control or invisible format characters';
   if (ASSET_ID.test(src)) return null;
   if (src.startsWith('assets/')) return src.split(/[\\/]/).includes('..') ? 'A path under assets/ may not hold ".." segments' : null;
   let url: URL;
@@ -35,6 +36,11 @@ export function mediaSrcProblem(src: string): string | null {
   }
   if (!(LIVE_SCHEMES as readonly string[]).includes(url.protocol))
     return `The scheme "${url.protocol}" is not allowed; use rtmp, rtmps, srt, rtsp, http or https`;
+  // ffmpeg picks its protocol by the exact (case-sensitive) letters before the first ":", and reads
+  // `http:host` or `https:file:...` its own way: only the plain lower-case `scheme://` form is taken,
+  // so that what was checked here is what ffmpeg opens.
+  if (!src.startsWith(`${url.protocol}//`) || src.startsWith(`${url.protocol}///`))
+    return `A live source URL starts with "${url.protocol}//" in lower case, then its host`;
   if (!url.hostname) return 'A live source URL needs a host';
   return null;
 }

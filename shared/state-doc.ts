@@ -8,16 +8,42 @@ import { ScenesStateSchema } from './scenes.js';
 import { LIMITS } from './limits.js';
 import { ownRecord } from './own-record.js';
 
-/** Metadata of an uploaded asset (the assets issue fills these in). `bytes`: file size. */
+/**
+ * What ffprobe found in an uploaded video (issue 29), stored with its metadata: the container
+ * (`mov,mp4,m4a,3gp,3g2,mj2`, `matroska,webm`), the first video stream's codec (`h264`, `vp9`...),
+ * its length, ms, and frame rate, frames/s (0 when the file does not say), and its first audio
+ * stream (null: no sound). The picture's size is the asset's `width` and `height`, pixels.
+ */
+export const VideoAssetInfoSchema = z.strictObject({
+  container: z.string().max(128),
+  codec: z.string().max(64),
+  durationMs: z.number().int().nonnegative(),
+  fps: z.number().nonnegative(),
+  audio: z
+    .strictObject({
+      codec: z.string().max(64),
+      /** Samples per second, Hz (0 when unknown). */
+      sampleRate: z.number().int().nonnegative(),
+      channels: z.number().int().nonnegative(),
+    })
+    .nullable(),
+});
+export type VideoAssetInfo = z.infer<typeof VideoAssetInfoSchema>;
+
+/**
+ * Metadata of an uploaded asset (the assets issue fills these in). `bytes`: file size; `width`,
+ * `height`: an image's or a video's picture, pixels; `video`: what a video holds.
+ */
 export const AssetMetaSchema = z.strictObject({
   id: z.string().min(1).max(128),
-  kind: z.enum(['image', 'font']),
+  kind: z.enum(['image', 'font', 'video']),
   mime: z.string().min(1).max(128),
   width: z.number().int().positive().optional(),
   height: z.number().int().positive().optional(),
   bytes: z.number().int().nonnegative(),
   name: z.string().max(LIMITS.nameChars),
   createdAt: z.number().int().nonnegative(),
+  video: VideoAssetInfoSchema.optional(),
 });
 export type AssetMeta = z.infer<typeof AssetMetaSchema>;
 

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { OutputStatusSchema } from './output-status.js';
 import { DataSetSchema } from './data-binding.js';
-import { LayerSchema } from './scene.js';
+import { LayerViewSchema } from './layer-view.js';
+import { MediaStatusSchema } from './media.js';
 import { AnimationEndedPayloadSchema } from './animation.js';
 import { ChatMessageSchema } from './chat.js';
 import { StreamConfigSchema } from './stream-config.js';
@@ -13,11 +14,28 @@ import { StreamStateSchema } from './stream-state.js';
  */
 
 /**
- * Channels: `state` (stream state, layer changes, metrics), `layers` (layer changes),
+ * Channels: `state` (stream state, layer changes, media updates, metrics), `layers` (layer changes, media updates),
  * `preview` (frames), `chat` (messages posted to `POST /stream/chat`).
  */
 export const WsChannelSchema = z.enum(['state', 'preview', 'layers', 'chat']);
 export type WsChannel = z.infer<typeof WsChannelSchema>;
+
+/**
+ * The design documents' names for two message types, accepted as channel names: a socket that
+ * subscribes with one (`?target=frame`, `{"type":"subscribe","channels":["streamState"]}`) joins
+ * its channel and from then on gets those messages under that name: `frame` and `previewFrame`
+ * are `preview` messages (channel `preview`), `streamState` is `stateUpdate` (channel `state`).
+ * The payload is the same; a socket that never uses an alias sees only the canonical names.
+ */
+export const WS_ALIASES = {
+  frame: { channel: 'preview', type: 'preview' },
+  previewFrame: { channel: 'preview', type: 'preview' },
+  streamState: { channel: 'state', type: 'stateUpdate' },
+} as const satisfies Record<string, { channel: WsChannel; type: string }>;
+export const WsAliasSchema = z.enum(['frame', 'previewFrame', 'streamState']);
+export type WsAlias = z.infer<typeof WsAliasSchema>;
+/** A channel, or an alias that stands for one (see {@link WS_ALIASES}). */
+export const WsChannelOrAliasSchema = z.union([WsChannelSchema, WsAliasSchema]);
 
 /** Preview quality levels; each has a width in pixels (config `PREVIEW_WIDTHS`). */
 export const PreviewQualitySchema = z.enum(['low', 'medium', 'high']);
@@ -40,16 +58,16 @@ export const StateUpdateMessageSchema = z.strictObject({
     stream: StreamStateSchema,
     version: z.number().int().optional(),
     config: StreamConfigSchema.optional(),
-    layers: z.array(LayerSchema).optional(),
+    layers: z.array(LayerViewSchema).optional(),
   }),
 });
 
-/** A layer changed (`layer`) or was removed (`removed: true`). */
+/** A layer changed (`layer`; a video layer with its `media`) or was removed (`removed: true`). */
 export const LayerUpdateMessageSchema = z.strictObject({
   type: z.literal('layerUpdate'),
   payload: z.strictObject({
     id: z.string(),
-    layer: LayerSchema.optional(),
+    layer: LayerViewSchema.optional(),
     removed: z.boolean().optional(),
     version: z.number().int(),
   }),
@@ -63,7 +81,17 @@ export const LayerVisibilityMessageSchema = z.strictObject({
 
 /**
  * Once a second while live. Times in ms; `poolUtilization` 0..1; `bitrateBps`: the main output's
- * bitrate in bits per second as ffmpeg reports it (null before its first report).
+ * bitrate in bits per second as ffmpeg reports it (null before its first report). The design
+ * documents' `StreamMetrics` fields, measured over the last second:
+ * - `encoderLatency`: ms from a frame's hand-off to the main output's encoder (right after it is
+ *   composited) until ffmpeg has read all of it from its stdin pipe, mean over the frames of the
+ *   last second (0 when none was written);
+ * - `bufferHealth`: the free share of the main encoder's frame queue at its fullest in the last
+ *   second, 0..1: 1 = empty (ffmpeg keeps up), 0 = full (the next frame is dropped,
+ *   `encoder_backpressure`) or no encoder runs (it is restarting);
+ * - `cpuUsage`: this process's CPU time (main thread and render workers; not ffmpeg) over the
+ *   wall time, percent of one core (200 = two cores busy);
+ * - `memoryUsage`: this process's resident set size (RSS), bytes.
  */
 export const MetricsUpdateMessageSchema = z.strictObject({
   type: z.literal('metricsUpdate'),
@@ -75,6 +103,10 @@ export const MetricsUpdateMessageSchema = z.strictObject({
     poolUtilization: z.number(),
     viewers: z.number().int(),
     bitrateBps: z.number().nonnegative().nullable(),
+    encoderLatency: z.number().nonnegative(),
+    bufferHealth: z.number().min(0).max(1),
+    cpuUsage: z.number().nonnegative(),
+    memoryUsage: z.number().int().nonnegative(),
     timestamp: z.number(),
   }),
 });
@@ -141,6 +173,22 @@ export const ChatWsMessageSchema = z.strictObject({
   payload: ChatMessageSchema,
 });
 
+/**
+ * A video layer's source changed state (`media.state`: loading, playing, paused, ended, stalled,
+ * reconnecting, error), size, duration or error, or jumped (a seek or restart). Not sent for the
+ * position moving on while it plays: `positionMs` is where it was at the change (channels `state`, `layers`).
+ */
+export const MediaUpdateMessageSchema = z.strictObject({
+  type: z.literal('mediaUpdate'),
+  payload: z.strictObject({ layerId: z.string(), media: MediaStatusSchema }),
+});
+
+/** A video layer's file reached its end and does not loop (once per end; besides the `mediaUpdate` to `ended`). */
+export const MediaEndedMessageSchema = z.strictObject({
+  type: z.literal('mediaEnded'),
+  payload: z.strictObject({ layerId: z.string(), media: MediaStatusSchema }),
+});
+
 export const ErrorMessageSchema = z.strictObject({
   type: z.literal('error'),
   payload: z.strictObject({ code: z.string(), message: z.string() }),
@@ -148,10 +196,20 @@ export const ErrorMessageSchema = z.strictObject({
 
 export const PongMessageSchema = z.strictObject({ type: z.literal('pong'), timestamp: z.number() });
 
-/** Answer to `quality`, `subscribe` and `unsubscribe`: the socket's settings now. */
+/**
+ * Answer to `quality`, `subscribe` and `unsubscribe`: the socket's settings now; `names`, when it
+ * subscribed with an alias, the message types it gets under another name (`{"preview": "frame"}`).
+ */
 export const SubscribedMessageSchema = z.strictObject({
   type: z.literal('subscribed'),
-  payload: z.strictObject({ channels: z.array(WsChannelSchema), quality: PreviewQualitySchema, format: z.enum(['json', 'binary']) }),
+  payload: z.strictObject({
+    channels: z.array(WsChannelSchema),
+    quality: PreviewQualitySchema,
+    format: z.enum(['json', 'binary']),
+    names: z
+      .strictObject({ preview: z.enum(['frame', 'previewFrame']).optional(), stateUpdate: z.literal('streamState').optional() })
+      .optional(),
+  }),
 });
 
 export type WelcomeMessage = z.infer<typeof WelcomeMessageSchema>;
@@ -168,6 +226,8 @@ export type DataUpdateMessage = z.infer<typeof DataUpdateMessageSchema>;
 export type SubscribedMessage = z.infer<typeof SubscribedMessageSchema>;
 export type AnimationEndedMessage = z.infer<typeof AnimationEndedMessageSchema>;
 export type ChatWsMessage = z.infer<typeof ChatWsMessageSchema>;
+export type MediaUpdateMessage = z.infer<typeof MediaUpdateMessageSchema>;
+export type MediaEndedMessage = z.infer<typeof MediaEndedMessageSchema>;
 export type ServerMessage =
   | WelcomeMessage
   | StateUpdateMessage
@@ -181,6 +241,8 @@ export type ServerMessage =
   | DataUpdateMessage
   | AnimationEndedMessage
   | ChatWsMessage
+  | MediaUpdateMessage
+  | MediaEndedMessage
   | PongMessage
   | SubscribedMessage;
 
@@ -188,14 +250,17 @@ export type ServerMessage =
 export const ClientMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('ping') }),
   z.strictObject({ type: z.literal('quality'), quality: PreviewQualitySchema }),
-  z.strictObject({ type: z.literal('subscribe'), channels: z.array(WsChannelSchema).min(1) }),
-  z.strictObject({ type: z.literal('unsubscribe'), channels: z.array(WsChannelSchema).min(1) }),
+  z.strictObject({ type: z.literal('subscribe'), channels: z.array(WsChannelOrAliasSchema).min(1) }),
+  z.strictObject({ type: z.literal('unsubscribe'), channels: z.array(WsChannelOrAliasSchema).min(1) }),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 
-/** Query of the upgrade URL: `?target=state|preview|layers|chat&quality=low|medium|high&format=json|binary`. */
+/**
+ * Query of the upgrade URL: `?target=state|preview|layers|chat&quality=low|medium|high&format=json|binary`;
+ * `target` may also be an alias (`frame`, `previewFrame`, `streamState`; see {@link WS_ALIASES}).
+ */
 export const WsQuerySchema = z.object({
-  target: WsChannelSchema.default('state'),
+  target: WsChannelOrAliasSchema.default('state'),
   quality: PreviewQualitySchema.default('medium'),
   format: z.enum(['json', 'binary']).default('json'),
 });

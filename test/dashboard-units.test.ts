@@ -59,3 +59,21 @@ t.test('formatting', async (t) => {
   t.equal(formatDuration(62_000), '1:02');
   t.equal(formatDuration(3_723_000), '1:02:03');
 });
+
+t.test('video layers: position between updates and how a status reads', async (t) => {
+  const { formatPosition, positionNow, describeMedia } = await load('media-view.js');
+  const status = { state: 'playing', positionMs: 1000, durationMs: 3000, width: 320, height: 180, fps: 30, lastError: null };
+  t.equal(formatPosition(7_449), '0:07.4');
+  t.equal(formatPosition(62_000), '1:02.0');
+  t.equal(positionNow(status, 500, 1, false), 1500, 'moves on while playing');
+  t.equal(positionNow(status, 500, 2, false), 2000, 'at the layer rate');
+  t.equal(positionNow(status, 5000, 1, false), 3000, 'held at the end of a file that does not loop');
+  t.equal(positionNow(status, 2500, 1, true), 500, 'wrapped when it loops');
+  t.equal(positionNow({ ...status, state: 'paused' }, 5000, 1, false), 1000, 'still while paused');
+  t.equal(positionNow({ ...status, durationMs: null }, 5000, 1, false), 6000, 'a live feed has no end');
+  t.equal(describeMedia(status, 1500), 'playing · 0:01.5 / 0:03.0 · 320x180');
+  t.equal(
+    describeMedia({ ...status, state: 'reconnecting', durationMs: null, width: 0, lastError: 'Connection refused' }, 0),
+    'reconnecting · 0:00.0 · Connection refused',
+  );
+});

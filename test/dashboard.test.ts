@@ -1,12 +1,15 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
-import { resolve } from 'node:path';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import t from 'tap';
 import type { Page } from 'playwright-core';
 import { launchChromium } from './helpers/browser.js';
+import { makeClip } from './helpers/media.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
 /**
@@ -169,6 +172,70 @@ t.test('dashboard in Chromium', async (t) => {
       3000,
     );
     t.equal((await s.call('GET', '/stream/layers/background')).body.content.src, green!.id);
+  });
+
+  await t.test("a video layer's Play, Pause and Restart drive the server; its state and position show", async (t) => {
+    // A 30 s clip served over HTTP (a progressive file, read as a feed): no file under assets/ needed.
+    const dir = mkdtempSync(join(tmpdir(), 'sm-dash-video-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    await makeClip(join(dir, 'clip.mp4'), ['teal', 'purple'], { width: 160, height: 90, fps: 10, secondsEach: 15 });
+    const clip = readFileSync(join(dir, 'clip.mp4'));
+    const http = createServer((_req, res) => res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': clip.length }).end(clip));
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    t.teardown(() => new Promise<void>((r) => http.close(() => r())));
+    const src = `http://127.0.0.1:${(http.address() as AddressInfo).port}/clip.mp4`;
+    const created = await s.call('POST', '/stream/layers', {
+      id: 'clip',
+      zIndex: 30,
+      transform: { x: 16, y: 200, width: 160, height: 90 },
+      content: { type: 'video', src },
+    });
+    t.equal(created.status, 201);
+    t.teardown(() => s.call('DELETE', '/stream/layers/clip'));
+    const item = 'li.layer[data-id="clip"]';
+    const server = async (): Promise<{ playing: boolean; state: string; positionMs: number }> => {
+      const l = (await s.call('GET', '/stream/layers/clip')).body;
+      return { playing: l.content.playing, state: l.media.state, positionMs: l.media.positionMs };
+    };
+    await page.waitForSelector(`${item} .media[data-state="playing"]`, { timeout: 10_000 });
+    t.match(await page.textContent(`${item} .media-state`), /^playing · \d+:\d\d\.\d · 160x90$/, 'state and position shown');
+    const p1 = await page.textContent(`${item} .media-state`);
+    await page.waitForTimeout(700);
+    const p2 = await page.textContent(`${item} .media-state`);
+    t.not(p2, p1, `the position moves on while it plays (${p1} -> ${p2})`);
+
+    await page.click(`${item} button.media-pause`);
+    await until(
+      'the server to say paused',
+      async () => {
+        const m = await server();
+        return !m.playing && m.state === 'paused';
+      },
+      5000,
+    );
+    t.pass('Pause: content.playing false and the source paused on the server');
+    await page.waitForSelector(`${item} .media[data-state="paused"]`, { timeout: 3000 });
+    // (A live feed's position is the time since it connected, so a poll may move it; the page does not.)
+    await page.waitForTimeout(600);
+    t.match(await page.textContent(`${item} .media-state`), /^paused · /, 'it stays paused, the position not moved on by the page');
+
+    await page.click(`${item} button.media-play`);
+    await until(
+      'the server to say playing',
+      async () => {
+        const m = await server();
+        return m.playing && m.state === 'playing';
+      },
+      5000,
+    );
+    t.pass('Play: content.playing true and the source playing on the server');
+    await page.waitForSelector(`${item} .media[data-state="playing"]`, { timeout: 3000 });
+
+    await page.waitForTimeout(1000);
+    const before = (await server()).positionMs;
+    await page.click(`${item} button.media-restart`);
+    await until('the feed to start again', async () => (await server()).positionMs < before - 500, 8000);
+    t.pass(`Restart: the feed started again (position was ${before} ms)`);
   });
 
   await t.test('killing the WebSocket server side: the page says reconnecting, polls, and recovers', async (t) => {

@@ -64,7 +64,7 @@ t.test('layer API', async (t) => {
     const before = (await s.call('GET', '/stream/layers')).body;
     const bad: [string, string, unknown, string][] = [
       ['POST', '/stream/layers', { content: { type: 'color', color: 'not-a-colour' } }, 'content.color'],
-      ['POST', '/stream/layers', { content: { type: 'video', src: 'x' } }, 'content.type'],
+      ['POST', '/stream/layers', { content: { type: 'hologram', src: 'x' } }, 'content.type'],
       ['POST', '/stream/layers', { id: 'has space', content: { type: 'color', color: 'red' } }, 'id'],
       ['POST', '/stream/layers', { content: { type: 'color', color: 'red' }, surprise: 1 }, ''],
       ['POST', '/stream/layers', { opacity: 2, content: { type: 'color', color: 'red' } }, 'opacity'],

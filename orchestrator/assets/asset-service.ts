@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { readFile } from 'node:fs/promises';
 import { BroadcastChannel } from 'node:worker_threads';
 import { AppError } from '../../shared/errors.js';
 import { evictionChannelName, type EvictMessage } from '../../pool/messages.js';
@@ -9,6 +10,17 @@ import { assetRefs } from '../scene/asset-check.js';
 import type { StateManager } from '../state/state-manager.js';
 import type { AssetFiles } from './asset-files.js';
 import { inspectUpload, type InspectLimits } from './inspect.js';
+import { inspectVideo, type VideoLimits, type VideoTools } from './inspect-video.js';
+import type { ReceivedUpload } from './upload-sink.js';
+
+/** Video uploads inspected at once (each runs ffprobe and an ffmpeg beside the live program); more wait their turn. */
+const VIDEO_INSPECTIONS = 2;
+
+/** What video uploads need: the ffmpeg tools and the limits. */
+export interface VideoIngestOptions {
+  tools: VideoTools;
+  limits: VideoLimits;
+}
 
 /** Whether `layer` reads asset `id`. */
 function uses(layer: Layer, id: string): boolean {
@@ -34,8 +46,8 @@ export function sanitizeName(name: string | null | undefined): string {
 }
 
 /**
- * Uploaded assets: validation, content-addressed storage, metadata in the state, use by layers,
- * and eviction from every render worker's caches when one is deleted. Emits `removed` with the
+ * Uploaded assets (images, fonts, videos): validation, content-addressed storage, metadata in the
+ * state, use by layers, and eviction from every render worker's caches when one is deleted. Emits `removed` with the
  * asset id and the ids of the live layers that used it (their rendered pixels must go too: a
  * layer shown again must not bring back the deleted picture).
  */
@@ -44,13 +56,75 @@ export class AssetService extends EventEmitter<{ removed: [{ id: string; layers:
   readonly #state: StateManager;
   readonly #limits: InspectLimits;
   readonly #channel: BroadcastChannel;
+  readonly #video: VideoIngestOptions;
+  /** Video uploads being inspected, by id: the same bytes sent twice at once are inspected once. */
+  readonly #pending = new Map<string, Promise<AssetMeta>>();
+  #inspecting = 0;
+  readonly #waiting: (() => void)[] = [];
 
-  constructor(files: AssetFiles, state: StateManager, limits: InspectLimits) {
+  constructor(files: AssetFiles, state: StateManager, limits: InspectLimits, video: VideoIngestOptions) {
     super();
     this.#files = files;
     this.#state = state;
     this.#limits = limits;
+    this.#video = video;
     this.#channel = new BroadcastChannel(evictionChannelName(files.dir));
+  }
+
+  /**
+   * Stores a received upload (routes/asset-routes.ts): a video is probed where it lies and renamed
+   * into place (never read into memory); anything else is read (it is at most `MAX_UPLOAD_SIZE`)
+   * and goes through {@link ingest}. The same bytes again return the existing asset. The caller
+   * removes `upload.path`'s folder afterwards, whatever happened.
+   * @returns the metadata, and whether it was new
+   * @throws AppError SM_ERR_UNSUPPORTED_TYPE (415), SM_ERR_UNDECODABLE (422), SM_ERR_VIDEO_LIMIT (422); nothing is stored
+   */
+  async ingestUpload(upload: ReceivedUpload, originalName: string | null | undefined): Promise<{ asset: AssetMeta; created: boolean }> {
+    if (!upload.videoMime) return this.ingest(await readFile(upload.path), originalName);
+    const id = upload.sha256;
+    const existing = this.#state.asset(id);
+    if (existing && (await this.#files.exists(id))) return { asset: existing, created: false };
+    const pending = this.#pending.get(id);
+    if (pending) return { asset: await pending, created: false };
+    const work = this.#inspectInTurn(() => this.#storeVideo(upload, upload.videoMime!, originalName));
+    this.#pending.set(id, work);
+    try {
+      return { asset: await work, created: true };
+    } finally {
+      this.#pending.delete(id);
+    }
+  }
+
+  async #storeVideo(upload: ReceivedUpload, mime: string, originalName: string | null | undefined): Promise<AssetMeta> {
+    const poster = `${upload.path}.poster.jpg`;
+    const video = await inspectVideo(this.#video.tools, upload.path, poster, this.#video.limits);
+    await this.#files.adoptVideo(upload.sha256, upload.path, poster);
+    const asset: AssetMeta = {
+      id: upload.sha256,
+      kind: 'video',
+      mime,
+      width: video.width,
+      height: video.height,
+      bytes: upload.bytes,
+      name: sanitizeName(originalName),
+      createdAt: Date.now(),
+      video: video.info,
+    };
+    this.#state.putAsset(asset);
+    return asset;
+  }
+
+  /** Runs `fn` once fewer than {@link VIDEO_INSPECTIONS} others run. */
+  async #inspectInTurn<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#inspecting >= VIDEO_INSPECTIONS) await new Promise<void>((go) => this.#waiting.push(go));
+    else this.#inspecting++;
+    try {
+      return await fn();
+    } finally {
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#inspecting--;
+    }
   }
 
   /**
@@ -77,6 +151,11 @@ export class AssetService extends EventEmitter<{ removed: [{ id: string; layers:
     return { asset, created: true };
   }
 
+  /** A new empty folder for one upload to be received in (under the storage folder); the caller removes it. */
+  receiveDir(): Promise<string> {
+    return this.#files.receiveDir();
+  }
+
   /** Metadata of every asset, oldest first. */
   list(): AssetMeta[] {
     return Object.values(this.#state.assets).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
@@ -97,6 +176,16 @@ export class AssetService extends EventEmitter<{ removed: [{ id: string; layers:
   path(id: string): string {
     this.get(id);
     return this.#files.path(id);
+  }
+
+  /**
+   * The poster frame (JPEG) of a known video asset.
+   * @throws as `get`, and AppError SM_ERR_NOT_FOUND (404) when the asset is not a video
+   */
+  posterPath(id: string): string {
+    const meta = this.get(id);
+    if (meta.kind !== 'video') throw new AppError('SM_ERR_NOT_FOUND', `Asset "${id}" is ${meta.kind === 'image' ? 'an' : 'a'} ${meta.kind}; only videos have a poster`);
+    return this.#files.posterPath(id);
   }
 
   /** Ids of the live layers that use asset `id`. */

@@ -81,5 +81,8 @@ export async function inspectUpload(bytes: Buffer, limits: InspectLimits): Promi
     checkFont(bytes);
     return { bytes, kind: 'font', mime: type.mime };
   }
-  throw new AppError('SM_ERR_UNSUPPORTED_TYPE', `Unsupported content${type ? ` (${type.mime})` : ''}: only PNG, JPEG, WebP, GIF, TTF, OTF and WOFF2`);
+  throw new AppError(
+    'SM_ERR_UNSUPPORTED_TYPE',
+    `Unsupported content${type ? ` (${type.mime})` : ''}: only PNG, JPEG, WebP, GIF, TTF, OTF, WOFF2, MP4, MOV, MKV and WebM`,
+  );
 }

@@ -8,6 +8,20 @@ export function isDashboardPath(path: string): boolean {
   return path === '/' || (path.startsWith('/ui/') && DASHBOARD_FILE_NAME.test(path.slice(4)));
 }
 
+/**
+ * URL paths of the API's own documents: `/openapi.json`, `/asyncapi.json`, the Swagger UI page
+ * `/docs` and its files under `/docs/`. Generated from the schemas alone, they hold no
+ * configuration value or secret (as Restreamer's Swagger UI and obs-websocket's protocol docs are public).
+ */
+export function isApiDocsPath(path: string): boolean {
+  return (
+    path === '/openapi.json' ||
+    path === '/asyncapi.json' ||
+    path === '/docs' ||
+    (path.startsWith('/docs/') && DASHBOARD_FILE_NAME.test(path.slice(6)))
+  );
+}
+
 /** What a route needs: nothing, the metrics token (or admin), or a token of at least a role. */
 export type Access = 'open' | 'metrics' | Role;
 
@@ -33,8 +47,8 @@ const VIEWER_WRITES: { method: RegExp; path: RegExp }[] = [
 
 /**
  * The access rule for one request, decided from its method and path alone so that it runs before
- * the body is read: `/health*` and the dashboard's files (`GET /`, `/ui/*`: the page asks for a
- * token itself) are open; `/metrics` needs METRICS_TOKEN when one is set; reading
+ * the body is read: `/health*`, the dashboard's files (`GET /`, `/ui/*`: the page asks for a
+ * token itself) and the API's documents (`/openapi.json`, `/asyncapi.json`, `/docs*`) are open; `/metrics` needs METRICS_TOKEN when one is set; reading
  * (GET, HEAD) and a WHEP session (`POST /whep/:id`, any method on `/whep/:id/:session`) need `viewer`; `PATCH /config`, `DELETE /assets/:id` and adding, changing or removing an output need `admin`; every other
  * change needs `operator`. Unknown paths need `viewer`, so a caller without a token learns nothing
  * about which routes exist.
@@ -45,7 +59,7 @@ export function requiredAccess(method: string, path: string): Access {
   const rest = path.replace(/^\/api(?=\/|$)/, '').replace(/^\/stream(?=\/|$)/, '') || '/';
   if (rest === '/health' || rest === '/health/ready') return 'open';
   if (path === '/metrics') return 'metrics';
-  if ((method === 'GET' || method === 'HEAD') && isDashboardPath(path)) return 'open';
+  if ((method === 'GET' || method === 'HEAD') && (isDashboardPath(path) || isApiDocsPath(path))) return 'open';
   if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return 'viewer';
   if (VIEWER_WRITES.some((r) => r.method.test(method) && r.path.test(rest))) return 'viewer';
   if (ADMIN_ONLY.some((r) => r.method === method && r.path.test(rest))) return 'admin';

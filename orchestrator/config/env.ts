@@ -76,6 +76,9 @@ export const EnvSchema = z.object({
   MAX_UPLOAD_SIZE: int(1024, 1024 * 1024 * 1024).default(20 * 1024 * 1024),
   LIMIT_INPUT_PIXELS: int(1, 1_000_000_000).default(40_000_000),
   ALLOW_SVG: z.enum(['true', 'false']).default('false'),
+  MAX_VIDEO_UPLOAD_SIZE: int(1024, 1024 * 1024 * 1024 * 1024).default(1024 * 1024 * 1024),
+  MAX_VIDEO_PIXELS: int(1, 1_000_000_000).default(3840 * 2160),
+  MAX_VIDEO_DURATION_S: int(1, 7 * 86_400).default(3600),
   IMAGE_CACHE_BYTES: int(1024 * 1024, 64 * 1024 * 1024 * 1024).default(256 * 1024 * 1024),
   AUTOSTART: z.enum(['true', 'false']).default('true'),
   DEFAULT_SCENE: z.enum(['auction', 'empty']).default('auction'),
@@ -208,9 +211,17 @@ export interface ServerConfig {
   /**
    * Uploaded assets: where they are stored (by content hash), the largest upload (bytes), the
    * most pixels an image may declare, whether SVG is accepted (rasterised), and the bytes of
-   * decoded images each worker may keep.
+   * decoded images each worker may keep; for videos, the largest upload (bytes), the most
+   * pixels (width x height) and the longest duration (seconds) accepted.
    */
-  assets: { storagePath: string; maxUploadBytes: number; limitInputPixels: number; allowSvg: boolean; imageCacheBytes: number };
+  assets: {
+    storagePath: string;
+    maxUploadBytes: number;
+    limitInputPixels: number;
+    allowSvg: boolean;
+    imageCacheBytes: number;
+    video: { maxUploadBytes: number; maxPixels: number; maxDurationS: number };
+  };
   defaultScene: 'auction' | 'empty';
   /** Go live as soon as the server is up, on a first boot (no stored state). */
   autostart: boolean;
@@ -336,6 +347,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       limitInputPixels: e.LIMIT_INPUT_PIXELS,
       allowSvg: e.ALLOW_SVG === 'true',
       imageCacheBytes: e.IMAGE_CACHE_BYTES,
+      video: { maxUploadBytes: e.MAX_VIDEO_UPLOAD_SIZE, maxPixels: e.MAX_VIDEO_PIXELS, maxDurationS: e.MAX_VIDEO_DURATION_S },
     },
     defaultScene: e.DEFAULT_SCENE,
     autostart: e.AUTOSTART === 'true',

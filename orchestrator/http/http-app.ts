@@ -14,6 +14,7 @@ import { rateLimit, type RateLimitOptions } from './rate-limit.js';
 import type { OriginPolicy } from '../auth/origin-policy.js';
 import { securityHeaders } from './security.js';
 import { dashboardRoutes } from '../dashboard/dashboard-routes.js';
+import { apiDocsRoutes } from './openapi/docs-routes.js';
 import { assetRoutes } from './asset-routes.js';
 import { durableWrites } from './durable-writes.js';
 import { errorMiddleware } from './error-middleware.js';
@@ -47,6 +48,8 @@ export interface HttpDeps {
   ffmpegPath: string;
   assets: AssetService;
   maxUploadBytes: number;
+  /** Largest video upload, bytes (`MAX_VIDEO_UPLOAD_SIZE`). */
+  maxVideoUploadBytes: number;
   /** DATA_DIR: HLS outputs are served from its `hls/` folder. */
   dataDir: string;
   tokens: TokenSet;
@@ -73,7 +76,8 @@ export function metricsRoute(metrics: Metrics): RouterMiddleware {
  * The Koa application, in this order: request ids and logs, error mapping, the `Host` (and, with
  * the host check on, `Origin`) check, security headers and CORS, who is calling (token), rate limit (per token or IP), may they call this route (role),
  * JSON bodies (read only for allowed requests; at most 64 levels deep), then the stream and layer routes under both
- * prefixes, health and readiness (also at the root and under `/api`), metrics, and the dashboard (`/`, `/ui/*`).
+ * prefixes, health and readiness (also at the root and under `/api`), metrics, the dashboard (`/`, `/ui/*`), and the API's
+ * documents (`/openapi.json`, `/asyncapi.json`, `/docs`).
  */
 export function createHttpApp(deps: HttpDeps): Koa {
   const app = new Koa({ proxy: false });
@@ -102,6 +106,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
   const root = new Router();
   root.get('/metrics', metricsRoute(deps.metrics));
   dashboardRoutes(root);
+  apiDocsRoutes(root);
   for (const prefix of ['', '/api']) {
     const health = new Router({ prefix });
     healthRoutes(health, deps);
@@ -113,13 +118,13 @@ export function createHttpApp(deps: HttpDeps): Koa {
     const router = new Router({ prefix });
     healthRoutes(router, deps);
     streamRoutes(router, deps.pipeline, deps.state, deps.configFollower);
-    layerRoutes(router, deps.state);
+    layerRoutes(router, deps.state, deps.pipeline.media);
     outputRoutes(router, deps.pipeline, deps.dataDir);
     whepRoutes(router, deps.pipeline.hub);
     dataRoutes(router, deps.state);
     chatRoutes(router, deps.chat);
-    sceneLibraryRoutes(router, deps.scenes);
-    assetRoutes(router, deps.assets, deps.maxUploadBytes);
+    sceneLibraryRoutes(router, deps.scenes, deps.pipeline.media);
+    assetRoutes(router, deps.assets, { maxBytes: deps.maxUploadBytes, maxVideoBytes: deps.maxVideoUploadBytes });
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

@@ -1,47 +1,53 @@
 import type { Router, RouterMiddleware } from '@koa/router';
 import type { Layer } from '../../shared/scene.js';
+import type { MediaControl } from '../media/media-control.js';
+import { viewLayer, viewLayers } from '../media/media-view.js';
 import type { StateManager } from '../state/state-manager.js';
 import { ifMatch, setEtag } from './etag.js';
 
 /**
  * Layer routes: `GET /layers` (z-order, bottom first), `POST /layers` (201), `GET|PUT|PATCH|DELETE
  * /layers/:id`, `PATCH|POST /layers/:id/visibility`, `POST /layers/:id/animation` (a host's
- * `{name, durationMs?}`), `POST /batch`. PATCH is a JSON Merge Patch (RFC 7396) and may carry a
- * `transition` (tween); visibility calls may carry a show/hide `transition`.
- * Each layer's ETag is its revision; changes honour `If-Match` (412 when stale).
+ * `{name, durationMs?}`), `POST /layers/:id/media` (a video layer's `{action, positionMs?}`),
+ * `POST /batch`. PATCH is a JSON Merge Patch (RFC 7396) and may carry a `transition` (tween);
+ * visibility calls may carry a show/hide `transition`. Each layer's ETag is its revision; changes
+ * honour `If-Match` (412 when stale). Every answer's video layers carry `media`, their source's
+ * status (read-only: ignored in request bodies).
+ * @param media the video sources (the pipeline's)
  */
-export function layerRoutes(router: Router, state: StateManager): void {
+export function layerRoutes(router: Router, state: StateManager, media: MediaControl): void {
   const scene = state.scene;
+  const view = (layer: Layer): ReturnType<typeof viewLayer> => viewLayer(layer, media);
   /** One audit line per change, through the request's logger (it carries the request id). */
   const audit = (ctx: { state: { log?: { info: (o: object, m: string) => void } } }, action: string, layer: Pick<Layer, 'id'>): void =>
     ctx.state.log?.info({ action, layerId: layer.id, version: state.version }, 'scene changed');
   router.get('/layers', (ctx) => {
     setEtag(ctx, state.version);
-    ctx.body = { layers: scene.list() };
+    ctx.body = { layers: viewLayers(scene.list(), media) };
   });
   router.post('/layers', (ctx) => {
     const layer = scene.create(ctx.request.body);
     audit(ctx, 'create', layer);
     setEtag(ctx, scene.entry(layer.id).revision);
     ctx.status = 201;
-    ctx.body = layer;
+    ctx.body = view(layer);
   });
   router.get('/layers/:id', (ctx) => {
     const entry = scene.entry(ctx.params['id']!);
     setEtag(ctx, entry.revision);
-    ctx.body = entry.layer;
+    ctx.body = view(entry.layer);
   });
   router.put('/layers/:id', (ctx) => {
     const layer = scene.replace(ctx.params['id']!, ctx.request.body, ifMatch(ctx));
     audit(ctx, 'replace', layer);
     setEtag(ctx, scene.entry(layer.id).revision);
-    ctx.body = layer;
+    ctx.body = view(layer);
   });
   router.patch('/layers/:id', (ctx) => {
     const layer = scene.patch(ctx.params['id']!, ctx.request.body, ifMatch(ctx));
     audit(ctx, 'patch', layer);
     setEtag(ctx, scene.entry(layer.id).revision);
-    ctx.body = layer;
+    ctx.body = view(layer);
   });
   router.delete('/layers/:id', (ctx) => {
     audit(ctx, 'delete', scene.delete(ctx.params['id']!, ifMatch(ctx)));
@@ -51,18 +57,33 @@ export function layerRoutes(router: Router, state: StateManager): void {
     const layer = scene.setVisibility(ctx.params['id']!, ctx.request.body, ifMatch(ctx));
     audit(ctx, layer.visible ? 'show' : 'hide', layer);
     setEtag(ctx, scene.entry(layer.id).revision);
-    ctx.body = layer;
+    ctx.body = view(layer);
   };
   router.post('/layers/:id/animation', (ctx) => {
     const layer = scene.playAnimation(ctx.params['id']!, ctx.request.body);
     audit(ctx, 'animation', layer);
     setEtag(ctx, scene.entry(layer.id).revision);
-    ctx.body = layer;
+    ctx.body = view(layer);
+  });
+  router.post('/layers/:id/media', (ctx) => {
+    // play/pause store content.playing first (durable before the answer); then the source follows.
+    const { layer, action } = scene.mediaAction(ctx.params['id']!, ctx.request.body, ifMatch(ctx));
+    const status = media.control(layer.id, action);
+    audit(ctx, `media ${action.action}`, layer);
+    setEtag(ctx, scene.entry(layer.id).revision);
+    ctx.body = { ...layer, media: status };
   });
   router.post('/batch', (ctx) => {
-    const results = scene.batch(ctx.request.body);
+    const results = scene.batch(ctx.request.body, (id, action) => {
+      // The layers are committed by now: a source that refuses is logged, not turned into an error answer.
+      try {
+        media.control(id, action);
+      } catch (err) {
+        ctx.state['log']?.warn({ err, layerId: id, action: action.action }, 'batch media action not applied');
+      }
+    });
     ctx.state['log']?.info({ action: 'batch', ops: results.length, version: state.version }, 'scene changed');
-    ctx.body = { version: state.version, results };
+    ctx.body = { version: state.version, results: results.map((r) => ('deleted' in r ? r : view(r))) };
   });
   router.patch('/layers/:id/visibility', visibility);
   router.post('/layers/:id/visibility', visibility);

@@ -1,8 +1,11 @@
 import type { Router } from '@koa/router';
-import { z } from 'zod';
 import { redactConfig } from '../../shared/outputs.js';
+import { SnapshotQuerySchema } from '../../shared/queries.js';
 import { StreamConfigPatchSchema, StreamConfigSchema, type StreamConfig } from '../../shared/stream-config.js';
 import { parseOrThrow } from '../../shared/validation.js';
+import type { LayerView } from '../../shared/layer-view.js';
+import type { SceneDocument } from '../../shared/state-doc.js';
+import { viewLayers } from '../media/media-view.js';
 import type { StreamPipeline } from '../pipeline.js';
 import { mergePatch } from '../scene/merge-patch.js';
 import type { StateManager } from '../state/state-manager.js';
@@ -16,15 +19,17 @@ function configFor(ctx: { state: Partial<AuthState> }, config: StreamConfig): St
   return seesSecrets(ctx.state.principal) ? config : redactConfig(config);
 }
 
-const SnapshotQuerySchema = z.strictObject({ width: z.coerce.number().int().min(16).max(7680).optional() });
-
 /**
  * Stream control, config and scene documents: `GET /status`, `POST /start|stop|pause|resume|reset`,
- * `GET|PATCH /config`, `GET|PUT /scene`, `GET /snapshot` (PNG, `?width=` downscales). Config and
+ * `GET|PATCH /config`, `GET|PUT /scene` (video layers with their `media`), `GET /snapshot` (PNG, `?width=` downscales). Config and
  * scene carry ETags and honour If-Match. The config's output URL is redacted for every role but admin.
  * A config change is answered once `config` (the one subscriber that applies it) has it in effect.
  */
 export function streamRoutes(router: Router, pipeline: StreamPipeline, state: StateManager, config: Pick<ConfigFollower, 'applied'>): void {
+  const view = (doc: SceneDocument): SceneDocument & { layers: LayerView[] } => ({
+    ...doc,
+    layers: viewLayers(doc.layers, pipeline.media),
+  });
   router.get('/status', (ctx) => {
     ctx.body = { ...pipeline.status(), outputs: pipeline.outputs() };
   });
@@ -61,13 +66,13 @@ export function streamRoutes(router: Router, pipeline: StreamPipeline, state: St
   router.get('/scene', (ctx) => {
     const doc = state.sceneDocument();
     setEtag(ctx, doc.version ?? state.version);
-    ctx.body = doc;
+    ctx.body = view(doc);
   });
   router.put('/scene', async (ctx) => {
     const doc = state.replaceScene(ctx.request.body, ifMatch(ctx));
     await config.applied();
     setEtag(ctx, doc.version ?? state.version);
-    ctx.body = doc;
+    ctx.body = view(doc);
   });
   router.get('/snapshot', async (ctx) => {
     const { width } = parseOrThrow(SnapshotQuerySchema, ctx.query, 'snapshot query');

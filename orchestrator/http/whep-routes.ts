@@ -51,5 +51,6 @@ export function whepRoutes(router: Router, hub: OutputHub): void {
   router.delete('/whep/:id/:session', (ctx) => {
     hub.whep.close(ctx.params['id']!, ctx.params['session']!);
     ctx.status = 200;
+    ctx.body = '';
   });
 }

@@ -65,21 +65,26 @@ export function parseProbe(json: string): MediaProbe {
  * Probes `input` (a file path, or a URL already checked by shared/media.ts `mediaSrcProblem`)
  * with ffprobe, arguments as an array (no shell); the input is given after `-i` so that nothing
  * in it reads as an option. Resolves null when ffprobe cannot read it (it ran and refused, or
- * ran past {@link PROBE_TIMEOUT_MS}).
+ * ran past {@link PROBE_TIMEOUT_MS}, when it is killed with SIGKILL).
  * @param ffprobePath the ffprobe binary (output/recording-check.ts `ffprobeFor`)
  * @throws Error when ffprobe cannot be started at all (not installed)
  */
 export function probeMedia(ffprobePath: string, input: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<MediaProbe | null> {
   const args = ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', '-i', input];
   return new Promise((resolve, reject) => {
-    execFile(ffprobePath, args, { timeout: timeoutMs, maxBuffer: PROBE_MAX_BYTES, encoding: 'utf8' }, (err, stdout) => {
-      if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') return reject(err);
-      if (err) return resolve(null);
-      try {
-        resolve(parseProbe(stdout));
-      } catch {
-        resolve(null);
-      }
-    });
+    execFile(
+      ffprobePath,
+      args,
+      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: PROBE_MAX_BYTES, encoding: 'utf8' },
+      (err, stdout) => {
+        if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') return reject(err);
+        if (err) return resolve(null);
+        try {
+          resolve(parseProbe(stdout));
+        } catch {
+          resolve(null);
+        }
+      },
+    );
   });
 }

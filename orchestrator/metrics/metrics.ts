@@ -73,6 +73,12 @@ export class Metrics {
   readonly encoderOutputBytes: Gauge;
   readonly encoderSpeed: Gauge;
   readonly encoderBitrate: Gauge;
+  // Video sources
+  readonly sourceFramesDecoded: Counter<'layer'>;
+  readonly sourceFramesRepeated: Counter<'layer'>;
+  readonly sourceFramesDropped: Counter<'layer'>;
+  readonly sourceCpu: Counter<'layer'>;
+  readonly sourceState: Gauge<'layer' | 'state'>;
   // WebSocket
   readonly wsMessages: Counter<'type'>;
   readonly wsPreviewSkipped: Counter;
@@ -392,6 +398,37 @@ export class Metrics {
     this.recordingsRemoved = new Counter({
       name: `${PREFIX}recordings_removed_total`,
       help: 'Recordings removed because the ffmpeg that wrote them exited leaving them empty or unreadable (e.g. restarts on a full disk)',
+      registers,
+    });
+    // Video sources (issue 29), one series per video layer, removed with the layer.
+    this.sourceFramesDecoded = new Counter({
+      name: `${PREFIX}source_frames_decoded_total`,
+      help: "Pictures a video layer's decoder delivered at the program rate",
+      labelNames: ['layer'],
+      registers,
+    });
+    this.sourceFramesRepeated = new Counter({
+      name: `${PREFIX}source_frames_repeated_total`,
+      help: "Live program frames that showed a video layer's previous picture again (its next one was not decoded in time)",
+      labelNames: ['layer'],
+      registers,
+    });
+    this.sourceFramesDropped = new Counter({
+      name: `${PREFIX}source_frames_dropped_total`,
+      help: "A live feed's pictures that were decoded but never shown (a newer one won)",
+      labelNames: ['layer'],
+      registers,
+    });
+    this.sourceCpu = new Counter({
+      name: `${PREFIX}source_cpu_seconds_total`,
+      help: "CPU time (user + system) of video layers' decoders (ffmpeg)",
+      labelNames: ['layer'],
+      registers,
+    });
+    this.sourceState = new Gauge({
+      name: `${PREFIX}source_state`,
+      help: "A video layer's source state: 1 for the state it is in, 0 for the others",
+      labelNames: ['layer', 'state'],
       registers,
     });
     this.webrtcViewers = new Gauge({

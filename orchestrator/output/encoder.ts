@@ -38,6 +38,10 @@ export class Encoder implements OutputProcess {
   /** performance.now() of the spawn or of the last progress block whose frame count rose. */
   lastProgressAt = performance.now();
   #queued = 0;
+  /** Since the last {@link takeLoad}: ms from hand-off to read, summed, frames read, and the most frames queued at once. */
+  #readMs = 0;
+  #reads = 0;
+  #peakQueued = 0;
   readonly #stderr: StderrTail;
   #ending = false;
   #exit: EncoderExit | null = null;
@@ -123,6 +127,19 @@ export class Encoder implements OutputProcess {
     return this.#queued;
   }
 
+  /**
+   * How the encoder kept up since the last call: `readMs`, the mean ms from a frame's hand-off
+   * (`write`) until ffmpeg had read all of it from stdin (0 when none was read), and
+   * `peakQueued`, the most frames queued unread at once. Starts a new window.
+   */
+  takeLoad(): { readMs: number; peakQueued: number } {
+    const load = { readMs: this.#reads > 0 ? this.#readMs / this.#reads : 0, peakQueued: this.#peakQueued };
+    this.#readMs = 0;
+    this.#reads = 0;
+    this.#peakQueued = this.#queued;
+    return load;
+  }
+
   /** True until the process has exited or `end` was called. */
   get running(): boolean {
     return this.#exit === null && !this.#ending;
@@ -141,11 +158,15 @@ export class Encoder implements OutputProcess {
     if (!this.running || !this.#proc.stdin.writable) return false;
     this.pool.retain(frame);
     this.#queued++;
+    this.#peakQueued = Math.max(this.#peakQueued, this.#queued);
     const started = performance.now();
     this.#proc.stdin.write(frame.yuv, () => {
       this.#queued--;
       this.pool.release(frame);
-      this.#metrics?.frameTime.observe({ stage: 'encode_write' }, (performance.now() - started) / 1000);
+      const ms = performance.now() - started;
+      this.#readMs += ms;
+      this.#reads++;
+      this.#metrics?.frameTime.observe({ stage: 'encode_write' }, ms / 1000);
     });
     this.#metrics?.encoderInputBytes.inc(frame.bytes.length);
     return true;

@@ -133,6 +133,12 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
     return this.#main.encoder?.queued ?? 0;
   }
 
+  /** The main encoder's load since the last call (Encoder.takeLoad); null while it is down. */
+  takeMainLoad(): { readMs: number; peakQueued: number } | null {
+    const encoder = this.#main.encoder;
+    return encoder?.running ? encoder.takeLoad() : null;
+  }
+
   /** True while at least one shared encoder runs (frames are wanted even while the main output is down). */
   get othersActive(): boolean {
     return this.#groups.running;

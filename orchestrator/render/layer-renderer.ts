@@ -24,6 +24,7 @@ import {
   type Pixels,
 } from './layer-slot.js';
 import { GHOST_SLOT } from '../motion/scene-switcher.js';
+import type { VideoFrame, VideoFrames } from './video-frames.js';
 
 /** Renders of unchanged static content tried after a failure before waiting for a change. */
 const STATIC_RETRIES = 3;
@@ -200,6 +201,9 @@ export class LayerRenderer {
 
   readonly #onFault: ((fault: LayerFault) => void) | undefined;
 
+  /** Where video layers' pictures come from (none: video layers are left out). */
+  videoFrames: VideoFrames | null = null;
+
   constructor(pool: LayerDrawService, log: Logger, metrics?: Metrics, onFault?: (fault: LayerFault) => void) {
     this.#pool = pool;
     this.#log = log;
@@ -220,6 +224,7 @@ export class LayerRenderer {
   /** Forgets the outgoing layers of a finished crossfade. */
   forgetGhosts(): void {
     for (const id of this.#slots.keys()) if (id.startsWith(GHOST_SLOT)) this.#slots.delete(id);
+    this.videoFrames?.forgetGhosts();
   }
 
   /** Forgets every layer's pixels (after a canvas size change); renders in flight are dropped when they land. */
@@ -238,6 +243,7 @@ export class LayerRenderer {
    */
   composited(seq: number): void {
     if (seq > this.#composited) this.#composited = seq;
+    this.videoFrames?.composited(seq);
   }
 
   /** Renders in flight now, and how many of them are of layers known to be slow. */
@@ -271,12 +277,16 @@ export class LayerRenderer {
         if (inflight) busy.push(inflight);
       }
       if (busy.length) await Promise.all(busy);
+      const videos = visible.filter((e) => e.layer.content.type === 'video');
+      if (videos.length && this.videoFrames) await this.videoFrames.settle(videos, timeMs);
     }
     const now = performance.now();
     const heavyCap = Math.max(1, Math.floor((this.#pool.threads ?? 1) / 2));
     let heavy = live ? this.inflight().heavy : 0;
     const todo: Array<{ entry: LayerEntry; slot: LayerSlot }> = [];
     for (const entry of visible) {
+      // Video layers are decoded by their sources (orchestrator/media/), never drawn by the pool.
+      if (entry.layer.content.type === 'video') continue;
       const slot = this.#slot(entry.slot ?? entry.layer.id);
       if (slot.revision !== entry.revision) {
         slot.revision = entry.revision;
@@ -319,7 +329,13 @@ export class LayerRenderer {
     for (const p of this.#progress) p.flush?.();
 
     const out: CompositeLayer[] = [];
-    for (const { layer, slot: key } of visible) {
+    for (const entry of visible) {
+      const { layer, slot: key } = entry;
+      if (layer.content.type === 'video') {
+        const v = this.videoFrames?.frame(entry, timeMs, seq, live);
+        if (v) out.push(videoLayer(layer, v, key !== undefined));
+        continue;
+      }
       const slot = this.#slots.get(key ?? layer.id);
       const r = slot?.result;
       if (!slot || !r || r.width === 0 || r.height === 0) continue;
@@ -583,6 +599,20 @@ export class LayerRenderer {
       this.#onFault?.({ id: entry.layer.id, message: err.message, failures: 1, reason });
     }
   }
+}
+
+/** A video layer's picture as a layer to composite: at its transform's whole-pixel place plus the picture's offset in its box. */
+function videoLayer(layer: LayerEntry['layer'], v: VideoFrame, ghost: boolean): CompositeLayer {
+  const x = Math.round(layer.transform.x) + v.offsetX;
+  const y = Math.round(layer.transform.y) + v.offsetY;
+  return {
+    pixels: v.pixels,
+    bounds: { x, y, width: v.width, height: v.height },
+    opacity: layer.opacity,
+    opaque: v.opaque,
+    generation: v.generation,
+    ...(ghost ? { ghost: true } : {}),
+  };
 }
 
 /** `promise`'s value, or null when it has not settled within `ms`. */

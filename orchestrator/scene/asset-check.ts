@@ -1,6 +1,7 @@
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AppError } from '../../shared/errors.js';
+import { isLiveSrc } from '../../shared/media.js';
 import { isAssetId, type Layer } from '../../shared/scene.js';
 import type { AssetMeta } from '../../shared/state-doc.js';
 
@@ -12,12 +13,13 @@ export interface AssetRef {
 }
 
 /**
- * What a layer reads: image `src`, character `modelUrl` and sprite sheets (asset ids or paths under `assets/`) and,
- * when it is an asset id, a text or chat layer's `style.font`.
+ * What a layer reads: image `src`, character `modelUrl` and sprite sheets (asset ids or paths under `assets/`),
+ * a video layer's `src` when it is not a live URL, and, when it is an asset id, a text or chat layer's `style.font`.
  */
 export function assetRefs(layer: Layer): AssetRef[] {
   const c = layer.content;
   if (c.type === 'image') return [{ ref: c.src, field: 'content.src', kind: 'image' }];
+  if (c.type === 'video') return isLiveSrc(c.src) ? [] : [{ ref: c.src, field: 'content.src', kind: 'video' }];
   if (c.type === 'character') {
     const sheets = Object.entries(c.sprites ?? {}).flatMap(([name, sheet]) =>
       sheet ? [{ ref: sheet.src, field: `content.sprites.${name}.src`, kind: 'image' as const }] : [],
@@ -29,9 +31,28 @@ export function assetRefs(layer: Layer): AssetRef[] {
   return [];
 }
 
+/** Why `r` is not there, or null when it is: an uploaded asset of its kind, or a file (not a folder) under `root`. */
+function missing(r: AssetRef, root: string, asset: (id: string) => AssetMeta | undefined): string | null {
+  if (isAssetId(r.ref)) {
+    const meta = asset(r.ref);
+    if (!meta) return `No ${r.kind} asset "${r.ref}"`;
+    return meta.kind === r.kind
+      ? null
+      : `Asset "${r.ref}" is ${meta.kind === 'image' ? 'an' : 'a'} ${meta.kind}, not ${r.kind === 'image' ? 'an' : 'a'} ${r.kind}`;
+  }
+  let isFile = false;
+  try {
+    isFile = statSync(resolve(root, r.ref)).isFile();
+  } catch {
+    // ENOENT, ENOTDIR (a file named as a folder), ENAMETOOLONG, EACCES: not there for us.
+  }
+  return isFile ? null : `No ${r.kind} file "${r.ref}"`;
+}
+
 /**
  * A scene-store check refusing layers whose assets do not exist: an uploaded asset of the right
- * kind (looked up with `asset`), or a file under `assetRoot`. A typo is a 400 at the API, not a
+ * kind (looked up with `asset`; an image's id in a video layer is refused, and so on), or a file
+ * under `assetRoot`. Live video URLs are not checked here. A typo is a 400 at the API, not a
  * render error on every frame.
  *
  * With `previous` (the layer as stored before this change), a reference the layer already had
@@ -49,9 +70,9 @@ export function assetsExist(
     const had = new Set(previous ? assetRefs(previous).map((r) => `${r.kind}\u0000${r.ref}`) : []);
     for (const r of assetRefs(layer)) {
       if (had.has(`${r.kind}\u0000${r.ref}`)) continue;
-      const ok = isAssetId(r.ref) ? asset(r.ref)?.kind === r.kind : existsSync(resolve(root, r.ref));
-      if (!ok) {
-        throw new AppError('SM_ERR_ASSET_NOT_FOUND', `No ${r.kind} asset "${r.ref}"`, [
+      const problem = missing(r, root, asset);
+      if (problem) {
+        throw new AppError('SM_ERR_ASSET_NOT_FOUND', problem, [
           { path: r.field, message: `Expected an uploaded ${r.kind} asset id or a file under assets/` },
         ]);
       }

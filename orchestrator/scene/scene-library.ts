@@ -14,6 +14,7 @@ import {
   type ScenesState,
 } from '../../shared/scenes.js';
 import { LIMITS } from '../../shared/limits.js';
+import { layersWithoutReadOnly } from '../../shared/layer-view.js';
 import { emptyRecord, ownValue } from '../../shared/own-record.js';
 import { LayerListSchema } from '../../shared/state-doc.js';
 import { parseOrThrow } from '../../shared/validation.js';
@@ -84,6 +85,12 @@ export interface SceneTransition {
   begin(outgoing: readonly LayerEntry[], name: string, version: number, options: ActivateScene): void;
 }
 
+/** What the library needs of the video sources: MediaControl (orchestrator/media/media-control.ts) is one. */
+export interface SceneMedia {
+  /** Starts the files of `layerIds` again from their `startMs`. */
+  restartAll(layerIds: readonly string[]): void;
+}
+
 /**
  * Named scenes (OBS's scene list, CasparCG's saved layouts): saved in the state store, plus the
  * templates in `assets/scenes/*.json` (read at start; a saved scene of the same name wins).
@@ -93,6 +100,8 @@ export class SceneLibrary {
   readonly #state: SceneLibraryState;
   readonly #switcher: SceneTransition;
   readonly #templates = new Map<string, SceneTemplate>();
+  /** The video sources, set once the pipeline exists: an activation starts the scene's videos at their `startMs`. */
+  media: SceneMedia | null = null;
 
   /**
    * @param templatesDir folder of `*.json` scene templates (`assets/scenes`); unreadable or
@@ -150,7 +159,7 @@ export class SceneLibrary {
    */
   save(name: string, body: unknown): SceneView {
     parseOrThrow(SceneNameSchema, name, 'scene name');
-    const put = parseOrThrow(ScenePutSchema, body ?? {}, 'scene');
+    const put = parseOrThrow(ScenePutSchema, layersWithoutReadOnly(body ?? {}), 'scene');
     const layers = put.layers ? toLayers(put.layers) : this.#state.scene.list();
     this.#state.scene.check(layers);
     const s = this.#state.scenes;
@@ -192,7 +201,8 @@ export class SceneLibrary {
 
   /**
    * Makes `name` the live scene: its layers replace the live ones in one change (one frame shows
-   * the old scene, the next the new one, or the crossfade's first step).
+   * the old scene, the next the new one, or the crossfade's first step), and its video layers start
+   * at their `startMs` (also those that were live before with the same id).
    * @throws AppError SM_ERR_SCENE_NOT_FOUND, SM_ERR_VALIDATION (body), SM_ERR_ASSET_NOT_FOUND
    */
   activate(name: string, body: unknown): { active: string; version: number; transition: 'cut' | 'crossfade'; layers: Layer[] } {
@@ -204,6 +214,8 @@ export class SceneLibrary {
     const version = this.#state.version;
     const crossfade = options.transition === 'crossfade' && options.durationMs > 0;
     if (crossfade) this.#switcher.begin(outgoing, name, version, options);
+    const videos = layers.filter((l) => l.content.type === 'video').map((l) => l.id);
+    if (videos.length) this.media?.restartAll(videos);
     this.#state.setScenes({ ...this.#state.scenes, active: name });
     return { active: name, version, transition: crossfade ? 'crossfade' : 'cut', layers: scene.list() };
   }

@@ -5,6 +5,9 @@ import { LayerCreateSchema, LayerSchema, VisibilityBodySchema, type Layer } from
 import { LIMITS } from '../../shared/limits.js';
 import { parseOrThrow } from '../../shared/validation.js';
 import { BatchSchema, type BatchOp } from '../../shared/batch.js';
+import { withoutReadOnly } from '../../shared/layer-view.js';
+import { isLiveSrc, MediaActionSchema, type MediaAction } from '../../shared/media.js';
+import { transportOrder } from './transport-order.js';
 import { AnimationBodySchema, TweenSchema, type AnimationBody, type Tween, type VisibilityTransition } from '../../shared/animation.js';
 import { mergePatch } from './merge-patch.js';
 
@@ -164,7 +167,7 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
    *   already has LIMITS.layersPerScene layers)
    */
   create(body: unknown): Layer {
-    const input = parseOrThrow(LayerCreateSchema, body, 'layer');
+    const input = parseOrThrow(LayerCreateSchema, withoutReadOnly(body), 'layer');
     const layer: Layer = { ...input, id: input.id ?? randomUUID() };
     if (this.#entries.has(layer.id)) {
       throw new AppError('SM_ERR_LAYER_EXISTS', `A layer with id "${layer.id}" already exists`);
@@ -190,7 +193,7 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
    */
   replace(id: string, body: unknown, ifMatch?: IfMatch): Layer {
     assertMatch(ifMatch, this.#entry(id).revision, `Layer "${id}"`);
-    const input = parseOrThrow(LayerCreateSchema, body, 'layer');
+    const input = parseOrThrow(LayerCreateSchema, withoutReadOnly(body), 'layer');
     if (input.id !== undefined && input.id !== id) {
       throw new AppError('SM_ERR_VALIDATION', `Body id "${input.id}" does not match the path id "${id}"`, [
         { path: 'id', message: `Expected "${id}" or no id` },
@@ -210,7 +213,7 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new AppError('SM_ERR_VALIDATION', 'Expected a JSON object as the patch', [{ path: '', message: 'Expected object' }]);
     }
-    const { transition, ...patch } = body as Record<string, unknown>;
+    const { transition, ...patch } = withoutReadOnly(body) as Record<string, unknown>;
     const tween = transition == null ? undefined : parseOrThrow(TweenSchema, transition, 'transition');
     const content = patch['content'] as Record<string, unknown> | undefined;
     const base: Record<string, unknown> = { ...current };
@@ -253,6 +256,35 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
   }
 
   /**
+   * Checks a media action on video layer `id` (`POST /layers/:id/media`, a batch's `media` op) and
+   * stores what it changes of the layer: `play` and `pause` set `content.playing` (a new revision
+   * when it changes, none when it already is so), so that the choice survives a restart; `restart`
+   * and `seek` store nothing (transport only). The caller applies the action to the source.
+   * @returns the layer after the action, and the action parsed
+   * @throws AppError SM_ERR_LAYER_NOT_FOUND, SM_ERR_PRECONDITION_FAILED, SM_ERR_VALIDATION (not a
+   *   video layer, or a body that is not `{action: play|pause|restart|seek, positionMs?}`; seek needs
+   *   positionMs, and a live feed does not seek)
+   */
+  mediaAction(id: string, body: unknown, ifMatch?: IfMatch): { layer: Layer; action: MediaAction } {
+    const { layer: current, revision } = this.#entry(id);
+    assertMatch(ifMatch, revision, `Layer "${id}"`);
+    if (current.content.type !== 'video') {
+      throw new AppError('SM_ERR_VALIDATION', `Layer "${id}" is a ${current.content.type} layer; only video layers have media actions`, [
+        { path: 'id', message: 'Expected a video layer' },
+      ]);
+    }
+    const action = parseOrThrow(MediaActionSchema, body ?? {}, 'media action');
+    if (action.action === 'seek' && isLiveSrc(current.content.src)) {
+      throw new AppError('SM_ERR_VALIDATION', `Layer "${id}" shows a live feed; only files seek`, [
+        { path: 'action', message: 'Expected play, pause or restart for a live feed' },
+      ]);
+    }
+    const playing = action.action === 'play' ? true : action.action === 'pause' ? false : current.content.playing;
+    if (playing === current.content.playing) return { layer: current, action };
+    return { layer: this.#update(id, { ...current, content: { ...current.content, playing } }), action };
+  }
+
+  /**
    * Removes a layer.
    * @throws AppError SM_ERR_LAYER_NOT_FOUND, SM_ERR_PRECONDITION_FAILED
    */
@@ -269,13 +301,18 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
   /**
    * Applies a `POST /batch` body: every operation in order, all or nothing. The layers change
    * synchronously, between two frames, so one frame shows either none or all of the batch; the
-   * change events go out afterwards, in order.
+   * change events go out afterwards, in order; then `transport` gets the `media` ops' actions
+   * (the sources change in the same tick as the layers, before the next frame): per layer, in the
+   * order of its first op, its last seek or restart, then its last play or pause (what one frame
+   * would show of them all; a hundred seeks start one decoder, not a hundred).
+   * @param transport applies a media action to a video layer's source (MediaControl.control)
    * @returns what each operation returned: the layer, or `{ id, deleted: true }`
    * @throws AppError of the first failing operation (nothing changed), its message prefixed `ops[i]`
    *   and `details.index` set; SM_ERR_VALIDATION for a malformed batch
    */
-  batch(body: unknown): (Layer | { id: string; deleted: true })[] {
+  batch(body: unknown, transport?: (id: string, action: MediaAction) => void): (Layer | { id: string; deleted: true })[] {
     const { ops } = parseOrThrow(BatchSchema, body, 'batch');
+    const actions: { id: string; action: MediaAction }[] = [];
     const saved = { entries: new Map(this.#entries), seq: this.#seq };
     const events: SceneEvent[] = [];
     this.#pending = events;
@@ -283,7 +320,10 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
     try {
       results = ops.map((op, index) => {
         try {
-          return this.#apply(op);
+          if (op.op !== 'media') return this.#apply(op);
+          const { layer, action } = this.mediaAction(op.id, { action: op.action, positionMs: op.positionMs });
+          actions.push({ id: op.id, action });
+          return layer;
         } catch (err) {
           if (!(err instanceof AppError)) throw err;
           throw new AppError(err.code, `ops[${index}] (${op.op}): ${err.message}`, { index, op: op.op, errors: err.details });
@@ -298,10 +338,11 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
       this.#pending = null;
     }
     for (const e of events) this.emit('change', e);
+    for (const a of transportOrder(actions)) transport?.(a.id, a.action);
     return results;
   }
 
-  #apply(op: BatchOp): Layer | { id: string; deleted: true } {
+  #apply(op: Exclude<BatchOp, { op: 'media' }>): Layer | { id: string; deleted: true } {
     switch (op.op) {
       case 'create':
         return this.create(op.layer);

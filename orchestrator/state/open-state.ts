@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/env.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { assetsExist } from '../scene/asset-check.js';
+import { videoLayerCheck } from '../scene/video-check.js';
 import { auctionScene } from '../scene/default-scene.js';
 import { createStore } from './create-store.js';
 import { RedisStore } from './redis-store.js';
@@ -15,13 +16,15 @@ import { StateManager } from './state-manager.js';
 /**
  * The state manager for `config`: its store (not read yet, see {@link loadState}); on a first
  * boot the stream config from the environment and the auction scene laid out for the canvas
- * (DEFAULT_SCENE=empty: no layers); layers may refer only to assets that exist.
+ * (DEFAULT_SCENE=empty: no layers); layers may refer only to assets that exist, and video layers
+ * may not be rotated.
  */
 export function createState(
   config: Pick<ServerConfig, 'state' | 'stream' | 'defaultScene' | 'assetRoot'>,
   metrics: Metrics,
   log: Logger,
 ): StateManager {
+  const assetCheck = assetsExist(config.assetRoot, (id) => state.asset(id));
   const state: StateManager = new StateManager({
     metrics,
     store: createStore(config.state, log.child({ component: 'state' })),
@@ -29,7 +32,10 @@ export function createState(
       config: config.stream,
       layers: config.defaultScene === 'auction' ? auctionScene(config.stream.width, config.stream.height) : [],
     },
-    check: assetsExist(config.assetRoot, (id) => state.asset(id)),
+    check: (layer, previous) => {
+      videoLayerCheck(layer);
+      assetCheck(layer, previous);
+    },
     log: log.child({ component: 'state' }),
   });
   return state;

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import type { Logger } from 'pino';
 import { LayerCreateSchema, type Layer, type LayerCreate } from '../../shared/scene.js';
+import { layersWithoutReadOnly } from '../../shared/layer-view.js';
 import { SceneDocumentSchema, type AssetMeta, type PersistedState, type SceneDocument } from '../../shared/state-doc.js';
 import type { OutputSpec } from '../../shared/outputs.js';
 import type { ScenesState } from '../../shared/scenes.js';
@@ -358,11 +359,12 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
   }
 
   /**
-   * Replaces canvas and layers from a scene document, all or nothing.
+   * Replaces canvas and layers from a scene document, all or nothing. The layers' read-only
+   * `media` (a document read from `GET /scene`) is ignored.
    * @throws AppError SM_ERR_VALIDATION, SM_ERR_ASSET_NOT_FOUND, SM_ERR_PRECONDITION_FAILED (against `version`)
    */
   replaceScene(body: unknown, ifMatch?: IfMatch): SceneDocument {
-    const doc = parseOrThrow(SceneDocumentSchema, body, 'scene');
+    const doc = parseOrThrow(SceneDocumentSchema, layersWithoutReadOnly(body), 'scene');
     assertMatch(ifMatch, this.#version, 'The scene');
     this.scene.replaceAll(doc.layers);
     this.setConfig({ ...this.#config, ...doc.canvas });

@@ -6,9 +6,12 @@ import type { AnimationEndedPayload } from '../../shared/animation.js';
 import type { ChatMessage } from '../../shared/chat.js';
 import type { StreamState } from '../../shared/stream-state.js';
 import type { MetricsUpdateMessage } from '../../shared/ws-messages.js';
+import { ProcessLoad } from '../metrics/process-load.js';
 import type { StreamPipeline } from '../pipeline.js';
 import type { StateManager } from '../state/state-manager.js';
 import type { WsHub } from './ws-hub.js';
+import { viewLayer } from '../media/media-view.js';
+import { broadcastMedia } from './media-broadcasts.js';
 
 /** Anything that emits `ended` when an animation or a scene crossfade is over. */
 interface EndsAnimations {
@@ -28,26 +31,35 @@ export interface BroadcastSources {
 
 /**
  * Subscribes `ws` to the parts' events: stream state (and, while live, `metricsUpdate`), layer
- * changes (`layerUpdate`, and `layerVisibility` when only visibility flipped), data, chat, layer
- * faults, output changes and the end of animations.
+ * changes (`layerUpdate`, video layers with their `media`, and `layerVisibility` when only
+ * visibility flipped), the video sources (`mediaUpdate`, `mediaEnded`: media-broadcasts.ts), data,
+ * chat, layer faults, output changes and the end of animations.
  */
 export function broadcastChanges(ws: WsHub, { state, pipeline, animations, chat, poolUtilization }: BroadcastSources): void {
+  const load = new ProcessLoad();
   pipeline.on('state', (stream) => {
     ws.broadcast(['state'], { type: 'stateUpdate', payload: { stream, version: state.version } });
-    if (stream.isLive) ws.broadcast(['state'], { type: 'metricsUpdate', payload: metricsPayload(stream, ws, pipeline, poolUtilization) });
+    if (stream.isLive)
+      ws.broadcast(['state'], { type: 'metricsUpdate', payload: metricsPayload(stream, ws, pipeline, poolUtilization, load) });
   });
   for (const a of animations) a.on('ended', (payload) => ws.broadcast(['state', 'layers'], { type: 'animationEnded', payload }));
   chat.on('message', (payload) => ws.broadcast(['chat'], { type: 'chat', payload }));
   pipeline.on('layerFault', (fault) => ws.broadcast(['state', 'layers'], { type: 'layerError', payload: fault }));
   pipeline.on('output', (payload) => ws.broadcast(['state'], { type: 'outputUpdate', payload }));
+  const media = pipeline.media;
+  const sources = broadcastMedia(ws, media, (id) => {
+    const content = state.scene.entries().find((e) => e.layer.id === id)?.layer.content;
+    return content?.type === 'video' ? content.rate : 1;
+  });
   state.scene.on('change', (e) => {
+    if (e.type === 'layerRemoved' || e.type === 'sceneReplaced') sources.retain(state.scene.entries().map((x) => x.layer.id));
     const payloads =
       e.type === 'sceneReplaced'
-        ? e.layers.map((layer) => ({ id: layer.id, layer, version: e.version }))
+        ? e.layers.map((layer) => ({ id: layer.id, layer: viewLayer(layer, media), version: e.version }))
         : [
             e.type === 'layerRemoved'
               ? { id: e.layer.id, removed: true, version: e.version }
-              : { id: e.layer.id, layer: e.layer, version: e.version },
+              : { id: e.layer.id, layer: viewLayer(e.layer, media), version: e.version },
           ];
     for (const payload of payloads) ws.broadcast(['state', 'layers'], { type: 'layerUpdate', payload });
     if (e.type === 'layerUpdated' && e.layer.visible !== e.previous.visible) {
@@ -67,7 +79,10 @@ function metricsPayload(
   ws: WsHub,
   pipeline: StreamPipeline,
   poolUtilization: () => number,
+  load: ProcessLoad,
 ): MetricsUpdateMessage['payload'] {
+  const encoder = pipeline.encoderLoad();
+  const proc = load.sample();
   return {
     fps: stream.fps,
     targetFPS: stream.targetFPS,
@@ -76,6 +91,10 @@ function metricsPayload(
     poolUtilization: poolUtilization(),
     viewers: ws.count('preview'),
     bitrateBps: pipeline.outputs()[0]?.bitrateBps ?? null,
+    encoderLatency: Math.round(encoder.latencyMs * 100) / 100,
+    bufferHealth: Math.round(encoder.bufferHealth * 1000) / 1000,
+    cpuUsage: proc.cpuPercent,
+    memoryUsage: proc.rssBytes,
     timestamp: Date.now(),
   };
 }

@@ -1,6 +1,13 @@
 import type { WebSocket } from 'ws';
 import type { Principal } from '../auth/tokens.js';
-import type { PreviewQuality, WsChannel } from '../../shared/ws-messages.js';
+import { WS_ALIASES, type PreviewQuality, type ServerMessage, type WsAlias, type WsChannel } from '../../shared/ws-messages.js';
+
+/** The message type of each channel that a design document's alias renames. */
+const ALIASED_TYPE: Partial<Record<WsChannel, ServerMessage['type']>> = { preview: 'preview', state: 'stateUpdate' };
+
+function isAlias(target: WsChannel | WsAlias): target is WsAlias {
+  return Object.hasOwn(WS_ALIASES, target);
+}
 
 /**
  * One connected socket and what the hub knows of it: its channels, preview quality and format,
@@ -11,7 +18,9 @@ export class WsClient {
   static #next = 0;
   /** Unique within this process; the key of the socket's message rate limit. */
   readonly id = `c${++WsClient.#next}`;
-  readonly channels: Set<WsChannel>;
+  readonly channels = new Set<WsChannel>();
+  /** Message types this socket gets under a design document's name, because it subscribed with that alias. */
+  readonly names = new Map<ServerMessage['type'], WsAlias>();
   quality: PreviewQuality;
   readonly binary: boolean;
   /** Cleared when a ping goes out, set by the pong. */
@@ -31,15 +40,50 @@ export class WsClient {
 
   constructor(
     readonly ws: WebSocket,
-    channel: WsChannel,
+    target: WsChannel | WsAlias,
     quality: PreviewQuality,
     binary: boolean,
     readonly maxBufferedBytes: number,
     readonly principal: Principal,
   ) {
-    this.channels = new Set([channel]);
+    this.join(target);
     this.quality = quality;
     this.binary = binary;
+  }
+
+  /**
+   * Subscribes to a channel, named or by an alias (shared/ws-messages.ts `WS_ALIASES`): an alias
+   * also renames its message type for this socket; the channel's own name takes that back.
+   */
+  join(target: WsChannel | WsAlias): void {
+    if (isAlias(target)) {
+      const { channel, type } = WS_ALIASES[target];
+      this.channels.add(channel);
+      this.names.set(type, target);
+      return;
+    }
+    this.channels.add(target);
+    const type = ALIASED_TYPE[target];
+    if (type) this.names.delete(type);
+  }
+
+  /** Unsubscribes from a channel (named or by an alias), and forgets its renamed type. */
+  leave(target: WsChannel | WsAlias): void {
+    const channel = isAlias(target) ? WS_ALIASES[target].channel : target;
+    this.channels.delete(channel);
+    const type = ALIASED_TYPE[channel];
+    if (type) this.names.delete(type);
+  }
+
+  /** The name this socket gets messages of `type` under: the type, or the alias it subscribed with. */
+  nameOf(type: ServerMessage['type']): string {
+    return this.names.get(type) ?? type;
+  }
+
+  /** `names` as the `subscribed` message reports it: `{ preview?: alias, stateUpdate?: alias }`, or undefined. */
+  reportedNames(): { preview?: 'frame' | 'previewFrame'; stateUpdate?: 'streamState' } | undefined {
+    if (this.names.size === 0) return undefined;
+    return Object.fromEntries(this.names) as { preview?: 'frame' | 'previewFrame'; stateUpdate?: 'streamState' };
   }
 
   get open(): boolean {

@@ -200,8 +200,8 @@ export class WsHub implements PreviewSink {
    * does not get state messages now; it gets the latest full state when it drains.
    */
   broadcast(channels: readonly WsChannel[], message: ServerMessage): void {
-    let data: string | null = null;
-    let redacted: string | null = null;
+    /** The text of each form sent: with or without secrets, under its own name or an alias. */
+    const forms = new Map<string, string>();
     const isState = STATE_TYPES.has(message.type);
     for (const c of this.#clients) {
       if (!c.open || !channels.some((ch) => c.channels.has(ch))) continue;
@@ -209,9 +209,15 @@ export class WsHub implements PreviewSink {
         if (isState) c.needsFullState = true;
         continue;
       }
-      if (seesSecrets(c.principal)) data ??= JSON.stringify(message);
-      else redacted ??= JSON.stringify(withoutSecrets(message));
-      c.send(seesSecrets(c.principal) ? data! : redacted!);
+      const secrets = seesSecrets(c.principal);
+      const name = c.nameOf(message.type);
+      const key = `${secrets ? 'admin' : 'redacted'} ${name}`;
+      let text = forms.get(key);
+      if (text === undefined) {
+        text = JSON.stringify(renamed(secrets ? message : withoutSecrets(message), name));
+        forms.set(key, text);
+      }
+      c.send(text);
       this.#o.metrics?.wsMessages.inc({ type: message.type });
     }
   }
@@ -234,7 +240,9 @@ export class WsHub implements PreviewSink {
   pushPreview(quality: PreviewQuality, jpeg: Uint8Array, timestamp: number, frame: number): void {
     // Each form is built once per frame and the same bytes go to every socket (the JSON as UTF-8
     // bytes already: ws would otherwise encode the ~40 kB string again for each client).
-    let json: Buffer | null = null;
+    /** The JSON form under each name in use (`preview`, or an alias), UTF-8 encoded once. */
+    const json = new Map<string, Buffer>();
+    let base64: string | null = null;
     let binary: Buffer | null = null;
     for (const c of this.#clients) {
       if (!c.channels.has('preview') || c.quality !== quality || !c.open) continue;
@@ -247,13 +255,15 @@ export class WsHub implements PreviewSink {
         binary ??= Buffer.concat([binaryPreviewHeader(quality, frame, timestamp), jpeg]);
         c.send(binary, true);
       } else {
-        json ??= Buffer.from(
-          JSON.stringify({
-            type: 'preview',
-            payload: { data: Buffer.from(jpeg).toString('base64'), timestamp, quality, frame },
-          } satisfies ServerMessage),
-        );
-        c.send(json);
+        const name = c.nameOf('preview');
+        let bytes = json.get(name);
+        if (!bytes) {
+          base64 ??= Buffer.from(jpeg).toString('base64');
+          const message: ServerMessage = { type: 'preview', payload: { data: base64, timestamp, quality, frame } };
+          bytes = Buffer.from(JSON.stringify(renamed(message, name)));
+          json.set(name, bytes);
+        }
+        c.send(bytes);
       }
       this.#o.metrics?.wsMessages.inc({ type: 'preview' });
     }
@@ -360,21 +370,27 @@ export class WsHub implements PreviewSink {
         client.quality = msg.quality;
         break;
       case 'subscribe':
-        for (const ch of msg.channels) client.channels.add(ch);
+        for (const ch of msg.channels) client.join(ch);
         break;
       case 'unsubscribe':
-        for (const ch of msg.channels) client.channels.delete(ch);
+        for (const ch of msg.channels) client.leave(ch);
         break;
     }
+    const names = client.reportedNames();
     this.#send(client, {
       type: 'subscribed',
-      payload: { channels: [...client.channels], quality: client.quality, format: client.binary ? 'binary' : 'json' },
+      payload: {
+        channels: [...client.channels],
+        quality: client.quality,
+        format: client.binary ? 'binary' : 'json',
+        ...(names ? { names } : {}),
+      },
     });
   }
 
   #send(client: WsClient, message: ServerMessage): void {
     if (!client.open) return;
-    client.send(JSON.stringify(message));
+    client.send(JSON.stringify(renamed(message, client.nameOf(message.type))));
     this.#o.metrics?.wsMessages.inc({ type: message.type });
   }
 
@@ -411,6 +427,11 @@ export class WsHub implements PreviewSink {
       }
     }
   }
+}
+
+/** `message` under the type name `name` (an alias a socket subscribed with), or itself when that is its type. */
+function renamed(message: ServerMessage, name: string): ServerMessage | (Omit<ServerMessage, 'type'> & { type: string }) {
+  return name === message.type ? message : { ...message, type: name };
 }
 
 /** Adds `delta` to `key`'s count, deleting it at 0 (the maps stay as small as the open sockets). */

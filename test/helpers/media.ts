@@ -1,5 +1,7 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
+import type { Pixels, TestServer } from './server.js';
 
 const run = promisify(execFile);
 
@@ -28,4 +30,164 @@ export async function probeVideo(input: string, countFrames = false, timeoutMs =
     height: Number(s['height']),
     ...(countFrames ? { frames: Number(s['nb_read_frames']) } : {}),
   };
+}
+
+/** Options of {@link makeClip}. */
+export interface ClipOptions {
+  width?: number;
+  height?: number;
+  fps?: number;
+  /** Seconds each colour shows (default 1). */
+  secondsEach?: number;
+  /** Keyframe interval, frames (default: one a second). */
+  gop?: number;
+}
+
+/**
+ * Writes an H.264 MP4 at `path` made with lavfi `color` sources: each of `colors` (ffmpeg colour
+ * names or `0xRRGGBB`) for `secondsEach` seconds in turn, `width` x `height` (default 320x180) at
+ * `fps` (default 30). Nothing is a binary fixture: the clip is made at test time.
+ * @throws Error with ffmpeg's stderr when it fails
+ */
+export async function makeClip(path: string, colors: readonly string[], o: ClipOptions = {}): Promise<void> {
+  const w = o.width ?? 320;
+  const h = o.height ?? 180;
+  const fps = o.fps ?? 30;
+  const d = o.secondsEach ?? 1;
+  const inputs = colors.flatMap((c) => ['-f', 'lavfi', '-i', `color=c=${c}:s=${w}x${h}:r=${fps}:d=${d}`]);
+  const filter = `${colors.map((_, i) => `[${i}:v]`).join('')}concat=n=${colors.length}:v=1[v]`;
+  await run(
+    'ffmpeg',
+    [
+      '-v',
+      'error',
+      '-y',
+      ...inputs,
+      '-filter_complex',
+      filter,
+      '-map',
+      '[v]',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-pix_fmt',
+      'yuv420p',
+      '-g',
+      String(o.gop ?? fps),
+      path,
+    ],
+    { timeout: 30_000 },
+  );
+}
+
+/**
+ * Pids of this process's ffmpeg children that hold `needle` in their command line (the process
+ * table, /proc): video decoders spawned by reader threads are children of the process too.
+ */
+export function ffmpegChildren(needle = ''): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== process.pid || !stat.includes('(ffmpeg)')) continue;
+      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ');
+      if (cmd.includes(needle)) out.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** True while process `pid` exists and is not a zombie. */
+export function processAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** A test feed: ffmpeg publishing a solid colour, live paced (`-re`), until killed. */
+export interface Publisher {
+  /** Kills it (SIGKILL: the connection drops as on a crash) and waits for the exit. */
+  kill(): Promise<void>;
+  /** Starts it again with the same arguments. */
+  restart(): void;
+}
+
+/**
+ * Publishes a `width` x `height` lavfi `color` feed at `fps` as H.264 to `url` (`flv` for RTMP,
+ * `mpegts` for SRT; an SRT URL with `mode=listener` waits for its caller).
+ */
+export function startPublisher(
+  url: string,
+  format: 'flv' | 'mpegts',
+  color: string,
+  o: { width?: number; height?: number; fps?: number } = {},
+): Publisher {
+  const size = `${o.width ?? 320}x${o.height ?? 180}`;
+  const fps = o.fps ?? 30;
+  const args = [
+    '-v',
+    'error',
+    '-re',
+    '-f',
+    'lavfi',
+    '-i',
+    `color=c=${color}:s=${size}:r=${fps}`,
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-tune',
+    'zerolatency',
+    '-pix_fmt',
+    'yuv420p',
+    '-g',
+    String(fps),
+    '-f',
+    format,
+    url,
+  ];
+  let proc: ChildProcess;
+  const start = (): void => {
+    proc = spawn('ffmpeg', args, { stdio: 'ignore' });
+  };
+  start();
+  return {
+    async kill() {
+      const p = proc;
+      if (p.exitCode !== null || p.signalCode !== null) return;
+      const exited = new Promise((r) => p.once('exit', r));
+      p.kill('SIGKILL');
+      await exited;
+    },
+    restart: start,
+  };
+}
+
+/**
+ * Snapshots until `ok` holds for one (or `ms` passed), and returns the last: with a ManualClock a
+ * stopped stream's snapshot is the frame at a fixed scene time, so it changes only while its
+ * video pictures are still being decoded (each snapshot waits for them a bounded time; a machine
+ * under heavy load can take longer). The caller asserts on the result.
+ */
+export async function snapshotUntil(s: TestServer, ok: (p: Pixels) => boolean, ms = 20_000): Promise<Pixels> {
+  const t0 = Date.now();
+  for (;;) {
+    const p = await s.snapshot();
+    if (ok(p) || Date.now() - t0 > ms) return p;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** True when the RGB of `p` at `x`,`y` is within `tolerance` of `rgb` on every channel. */
+export function pixelNear(p: Pixels, x: number, y: number, rgb: readonly number[], tolerance: number): boolean {
+  const got = p.at(x, y);
+  return rgb.every((v, i) => Math.abs(v - got[i]!) <= tolerance);
 }

@@ -1,5 +1,6 @@
-import type { Layer } from '../../../shared/scene.js';
+import type { LayerView as Layer } from '../../../shared/layer-view.js';
 import type { AssetMeta } from '../../../shared/state-doc.js';
+import { MediaControls, type MediaCommand } from './media-view.js';
 
 /**
  * The layer list, top of the z-order first, one `<li data-id>` per layer with its controls. Items
@@ -14,6 +15,7 @@ export type LayerAction =
   | { kind: 'move'; id: string; direction: 'up' | 'down' }
   | { kind: 'text'; id: string; content: string }
   | { kind: 'image'; id: string; src: string }
+  | { kind: 'media'; id: string; action: MediaCommand }
   | { kind: 'delete'; id: string };
 
 /** How long the delete button waits for its confirming second click, ms. */
@@ -44,6 +46,8 @@ function setValue(input: HTMLInputElement | HTMLSelectElement, value: string): v
 
 export class LayersView {
   #items = new Map<string, HTMLLIElement>();
+  /** The transport rows of the video layers' items. */
+  #media = new Map<string, MediaControls>();
   #images: AssetMeta[] = [];
   #layers: Layer[] = [];
 
@@ -58,6 +62,16 @@ export class LayersView {
     this.render(this.#layers);
   }
 
+  /** Moves the video layers' positions on between updates (call it a few times a second). */
+  tick(): void {
+    for (const m of this.#media.values()) m.tick();
+  }
+
+  /** True when a video layer is shown (its status is worth polling). */
+  get hasVideo(): boolean {
+    return this.#media.size > 0;
+  }
+
   /** Shows `layers` (any order), reusing the items of layers it already shows. */
   render(layers: Layer[]): void {
     this.#layers = layers;
@@ -67,6 +81,7 @@ export class LayersView {
       if (!keep.has(id)) {
         li.remove();
         this.#items.delete(id);
+        this.#media.delete(id);
       }
     }
     ordered.forEach((layer, i) => {
@@ -133,7 +148,11 @@ export class LayersView {
       select.setAttribute('aria-label', `Image of ${id}`);
       select.addEventListener('change', () => this.act({ kind: 'image', id, src: select.value }));
       li.append(el('label', { className: 'image-label' }, 'Image ', select));
-    }
+    } else if (layer.content.type === 'video') {
+      const controls = new MediaControls(id, (action) => this.act({ kind: 'media', id, action }));
+      this.#media.set(id, controls);
+      li.append(controls.element);
+    } else this.#media.delete(id);
     return li;
   }
 
@@ -146,6 +165,7 @@ export class LayersView {
     q<HTMLButtonElement>('.down').disabled = index === count - 1;
     setValue(q<HTMLInputElement>('.opacity'), String(layer.opacity));
     if (layer.content.type === 'text') setValue(q<HTMLInputElement>('.text-content'), layer.content.content);
+    if (layer.content.type === 'video') this.#media.get(layer.id)?.set(layer.media, layer.content.rate, layer.content.loop);
     if (layer.content.type === 'image') {
       const select = q<HTMLSelectElement>('.image-src');
       if (document.activeElement === select) return;

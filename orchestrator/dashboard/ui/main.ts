@@ -1,4 +1,5 @@
-import type { Layer } from '../../../shared/scene.js';
+import type { LayerView as Layer } from '../../../shared/layer-view.js';
+import type { MediaStatus } from '../../../shared/media.js';
 import type { AssetMeta } from '../../../shared/state-doc.js';
 import type { PreviewQuality, ServerMessage } from '../../../shared/ws-messages.js';
 import { Api, ApiError, explain } from './api.js';
@@ -16,6 +17,9 @@ const $ = <T extends HTMLElement>(id: string): T => {
   if (!e) throw new Error(`#${id} is missing from index.html`);
   return e as T;
 };
+
+/** How often the video layers' status is read while one is shown, ms (WS `mediaUpdate` brings each change at once). */
+const MEDIA_POLL_MS = 5000;
 
 let token = loadToken();
 const api = new Api(() => token);
@@ -56,6 +60,14 @@ function setLayers(list: Layer[]): void {
   renderLayers();
 }
 
+/** A video layer's source status changed (a WS message or a poll). */
+function setMedia(id: string, media: MediaStatus | undefined): void {
+  const l = layers.get(id);
+  if (!l || l.content.type !== 'video' || !media) return;
+  layers.set(id, { ...l, media });
+  renderLayers();
+}
+
 function applyStatus(body: StatusBody): void {
   const { outputs, ...stream } = body;
   model.stream = stream;
@@ -92,6 +104,10 @@ function onMessage(msg: ServerMessage): void {
       if (msg.payload.removed) layers.delete(msg.payload.id);
       else if (msg.payload.layer) layers.set(msg.payload.id, msg.payload.layer);
       renderLayers();
+      break;
+    case 'mediaUpdate':
+    case 'mediaEnded':
+      setMedia(msg.payload.layerId, msg.payload.media);
       break;
     case 'layerVisibility': {
       const l = layers.get(msg.payload.id);
@@ -177,6 +193,9 @@ async function act(a: LayerAction): Promise<void> {
         break;
       case 'image':
         changed = [await patch(a.id, { content: { src: a.src } })];
+        break;
+      case 'media':
+        changed = [await api.request<Layer>('POST', `/layers/${encodeURIComponent(a.id)}/media`, { action: a.action })];
         break;
       case 'move':
         for (const c of moveChanges([...layers.values()], a.id, a.direction)) changed.push(await patch(c.id, { zIndex: c.zIndex }));
@@ -294,6 +313,18 @@ webrtcPlay.addEventListener('click', async () => {
 
 // Uptime ticks between server updates.
 window.setInterval(renderStatus, 1000);
+// Video positions move on between updates; every few seconds they are read again (a missed or
+// dropped update, a clock that drifted).
+window.setInterval(() => layersView.tick(), 250);
+window.setInterval(() => {
+  if (!layersView.hasVideo || document.hidden) return;
+  api.request<{ layers: Layer[] }>('GET', '/layers').then(
+    (list) => {
+      for (const l of list.layers) if (l.media) setMedia(l.id, l.media);
+    },
+    () => undefined, // the status poll and the socket report the errors
+  );
+}, MEDIA_POLL_MS);
 if (token) showTokenForm();
 void refresh();
 link.start();

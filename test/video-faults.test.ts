@@ -1,0 +1,118 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import type { MediaState } from '../shared/media.js';
+import { ffmpegChildren } from './helpers/media.js';
+import { freePort } from './helpers/rtmp-server.js';
+import { startServer, type TestServer } from './helpers/server.js';
+
+/**
+ * Video sources that fail stay with their layer (issue 29): unreachable feeds reconnect, a file
+ * that does not decode is `error`, refused sources spawn nothing; the rest of the program, and
+ * every answer, carry on.
+ */
+
+async function waitState(s: TestServer, id: string, states: readonly MediaState[], ms: number): Promise<MediaState> {
+  const t0 = performance.now();
+  for (;;) {
+    const st = s.app.pipeline.media.status(id);
+    if (st && states.includes(st.state)) return st.state;
+    if (performance.now() - t0 > ms) throw new Error(`layer ${id} not ${states.join('/')} after ${ms} ms: ${JSON.stringify(st)}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+t.test('failing video sources stay with their layer', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'sm-video-'));
+  mkdirSync(join(root, 'assets'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  writeFileSync(join(root, 'assets', 'broken.mp4'), Buffer.from('this is not a video file at all, just some bytes '.repeat(50)));
+  const s = await startServer({ ASSET_ROOT: root, ENCODER_RESTART_DELAY_MS: '300' });
+  t.teardown(() => s.close());
+  const closed = await freePort();
+
+  t.equal(
+    (
+      await s.call('POST', '/stream/layers', {
+        id: 'box',
+        transform: { x: 10, y: 10, width: 40, height: 40 },
+        content: { type: 'color', color: '#ff0000' },
+      })
+    ).status,
+    201,
+  );
+
+  await t.test('sources ffmpeg may not be handed are refused before anything is spawned', async (t) => {
+    const before = ffmpegChildren().length;
+    for (const src of [
+      'file:///etc/passwd',
+      'concat:assets/a.mp4|assets/b.mp4',
+      'subfile:,start,0,end,0,:assets/a.mp4',
+      'pipe:0',
+      'data:video/mp4;base64,AAAA',
+      'lavfi:testsrc',
+      '-i',
+      '-filter_complex',
+      'assets/../../etc/passwd',
+      '/etc/passwd',
+      'ftp://127.0.0.1/x.mp4',
+      'rtmp://host/app/key with space',
+    ]) {
+      const r = await s.call('POST', '/stream/layers', { id: 'bad', content: { type: 'video', src } });
+      t.equal(r.status, 400, `${src}: ${r.body?.error?.message}`);
+      t.equal(r.body?.error?.code, 'SM_ERR_VALIDATION');
+    }
+    t.equal(s.app.pipeline.media.status('bad'), undefined, 'no source');
+    t.equal(ffmpegChildren().length, before, 'no ffmpeg spawned');
+  });
+
+  await t.test('unreachable feeds reconnect; a file that does not decode is an error; the program carries on', async (t) => {
+    const layers: Array<{ id: string; src: string; transform?: Record<string, number> }> = [
+      { id: 'rtmp', src: `rtmp://127.0.0.1:${closed}/live/x` },
+      { id: 'http', src: `http://127.0.0.1:${closed}/live.m3u8` },
+      { id: 'srt', src: `srt://127.0.0.1:${closed}` },
+      { id: 'file', src: 'assets/broken.mp4' },
+      { id: 'missing', src: 'assets/missing.mp4' },
+      { id: 'huge', src: 'assets/broken.mp4', transform: { x: 0, y: 0, width: 16384, height: 16384, scale: 64 } },
+    ];
+    for (const [i, l] of layers.entries()) {
+      const r = await s.call('POST', '/stream/layers', {
+        id: l.id,
+        transform: l.transform ?? { x: 60 + i * 50, y: 10, width: 40, height: 30 },
+        content: { type: 'video', src: l.src, slate: '#00ff00' },
+      });
+      t.equal(r.status, 201, `${l.id} added`);
+    }
+    t.equal((await s.call('POST', '/stream/start')).status, 200);
+    for (const id of ['rtmp', 'http', 'srt'])
+      t.ok(['reconnecting', 'error'].includes(await waitState(s, id, ['reconnecting', 'error'], 8000)), `${id} reconnects`);
+    t.match(
+      s.app.pipeline.media.status('huge'),
+      { state: 'error', lastError: /larger than a video picture may be/ },
+      'a box too large for a picture is refused',
+    );
+    for (const id of ['file', 'missing']) {
+      t.equal(await waitState(s, id, ['error'], 8000), 'error', `${id} is an error`);
+      t.ok(s.app.pipeline.media.status(id)!.lastError, `${id} says why: ${s.app.pipeline.media.status(id)!.lastError}`);
+    }
+    await new Promise((r) => setTimeout(r, 1500));
+    const p = await s.snapshot();
+    t.same(p.at(30, 30).slice(0, 3), [255, 0, 0], 'the colour layer is drawn');
+    t.same(p.at(80, 25).slice(0, 3), [0, 255, 0], 'a feed with no picture yet shows its slate');
+    t.same(p.at(230, 25).slice(0, 3), [0, 0, 0], 'a file in error shows nothing');
+    for (const path of ['/stream/layers', '/stream/status', '/stream/scene', '/metrics', '/health']) {
+      const r = await s.call('GET', path);
+      t.ok(r.status < 500, `GET ${path}: ${r.status}`);
+    }
+    const layer = await s.call('GET', '/stream/layers/rtmp');
+    t.equal(layer.status, 200);
+    const status = (await s.call('GET', '/stream/status')).body;
+    t.equal(status.isLive, true, 'still live');
+    t.ok(status.fps >= 25, `the program keeps its rate: ${status.fps} fps`);
+    t.equal(status.error, null);
+    t.equal((await s.call('POST', '/stream/stop')).status, 200);
+    // The feeds are retried meanwhile, but never more than one decoder per layer.
+    t.ok(ffmpegChildren(String(closed)).length <= 3, 'one decoder per feed at most');
+  });
+});
