@@ -1,8 +1,8 @@
 /**
  * `latency viewers`: VIEWERS (20) WHEP viewers of a 720p30 program for BENCH_SECONDS (60). The
  * server runs as configured (the default scene S1, X264_PRESET, VIDEO_BITRATE_KBPS); the viewers
- * are werift clients in a child process at low CPU priority (they stand for browsers on other
- * machines). Reported: program frames dropped (goal 0), frames the server encoded for the
+ * are werift clients in a child process at the lowest CPU priority (nice 19, VIEWER_NICE: they
+ * stand for browsers on other machines, and must not take the program's CPU on this one). Reported: program frames dropped (goal 0), frames the server encoded for the
  * viewers and handed each one, the mean time from the encode to a viewer's socket, each
  * viewer's frames received per second, the main thread's event-loop delay, and the load.
  * VIEWERS=0 runs the same program without viewers, to compare with on a machine shared with others.
@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { ReceivedFrame } from '../test/helpers/whep-client.js';
@@ -37,7 +37,7 @@ const res = await fetch(`${s.base}/stream/outputs`, {
 if (!res.ok) throw new Error(`webrtc output: ${res.status} ${await res.text()}`);
 await sleep(1500);
 const child = spawn(process.execPath, [CLIENT, `${s.base}/stream/whep/viewers`, String(count)], { stdio: ['ignore', 'pipe', 'inherit'] });
-setPriority(child.pid!, 10);
+setPriority(child.pid!, Number(process.env['VIEWER_NICE'] ?? 19));
 const frames: ReceivedFrame[][] = Array.from({ length: count }, () => []);
 let ready: (v: { statuses: number[]; connected: boolean[] }) => void;
 const answered = new Promise<{ statuses: number[]; connected: boolean[] }>((r) => (ready = r));
@@ -49,28 +49,46 @@ createInterface({ input: child.stdout }).on('line', (line) => {
 const { statuses, connected } = await answered;
 await sleep(2000);
 
-const channel = s.app.pipeline.hub.whep.channel('viewers');
-const viewers = [...channel.viewers.values()];
+const whep = s.app.pipeline.hub.whep;
+const channel = whep.channel('viewers');
+await whep.refresh();
+const ids = [...channel.viewers.keys()];
+const viewerStats = async (): Promise<{ sentFrames: number; sendDelayMsSum: number }[]> => {
+  await whep.refresh();
+  return ids.map((id) => channel.viewers.get(id) ?? { sentFrames: NaN, sendDelayMsSum: NaN });
+};
 const dropped = (): Record<string, number> => ({ ...s.app.pipeline.counters.dropped });
 const loop = monitorEventLoopDelay({ resolution: 5 });
+/** Garbage collection pauses of the main thread during the window, ms. */
+const gc: number[] = [];
+let measuring = false;
+const gcObserver = new PerformanceObserver((list) => {
+  if (measuring) for (const e of list.getEntries()) gc.push(e.duration);
+});
+gcObserver.observe({ entryTypes: ['gc'] });
 const load0 = readFileSync('/proc/loadavg', 'utf8').trim();
 const d0 = dropped();
-const sent0 = viewers.map((v) => v.sentFrames);
-const delay0 = viewers.map((v) => v.sendDelayMsSum);
+const before = await viewerStats();
+const sent0 = before.map((v) => v.sentFrames);
+const delay0 = before.map((v) => v.sendDelayMsSum);
 const pushed0 = channel.frames;
 const t0 = performance.timeOrigin + performance.now();
 loop.enable();
+measuring = true;
 await sleep(seconds * 1000);
+measuring = false;
 loop.disable();
+gcObserver.disconnect();
 const t1 = performance.timeOrigin + performance.now();
 await sleep(200);
 const load1 = readFileSync('/proc/loadavg', 'utf8').trim();
 const d1 = dropped();
 const drops = Object.fromEntries(Object.keys(d1).map((k) => [k, d1[k]! - d0[k]!]));
 const pushed = channel.frames - pushed0;
-const sent = viewers.map((v, i) => v.sentFrames - sent0[i]!);
+const after = await viewerStats();
+const sent = after.map((v, i) => v.sentFrames - sent0[i]!);
 const delay =
-  viewers.reduce((a, v, i) => a + v.sendDelayMsSum - delay0[i]!, 0) /
+  after.reduce((a, v, i) => a + v.sendDelayMsSum - delay0[i]!, 0) /
   Math.max(
     1,
     sent.reduce((a, b) => a + b, 0),
@@ -93,6 +111,10 @@ const rows = [
   {
     measure: 'event loop delay p50 / p99 / max ms',
     value: `${(loop.percentile(50) / 1e6).toFixed(1)} / ${(loop.percentile(99) / 1e6).toFixed(1)} / ${(loop.max / 1e6).toFixed(1)}`,
+  },
+  {
+    measure: 'GC pauses: count, total / max ms',
+    value: `${gc.length}, ${gc.reduce((a, b) => a + b, 0).toFixed(0)} / ${Math.max(0, ...gc).toFixed(1)}`,
   },
   { measure: '/proc/loadavg before / after', value: `${load0} / ${load1}` },
 ];

@@ -340,7 +340,7 @@ export class StreamPipeline extends EventEmitter<{
         await this.#stopOutput();
         this.#markStopped();
       }
-      this.hub.whep.closeAll();
+      await this.hub.whep.shutdown();
       this.#producer.setLast(null);
       await this.media.close();
     });

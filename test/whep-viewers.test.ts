@@ -91,24 +91,25 @@ t.test('20 WHEP viewers at 720p30: the program drops no more than alone; a pause
   for (let i = 0; i < 50 && reader.frames[0]!.length < 30; i++) await sleep(200);
   await sleep(1000);
 
-  const reading = [...c.sessions, ...r.sessions].map((id) => channel.viewers.get(id)!);
-  /** Per reading viewer: frames sent and the sum of their send delays, and the frames pushed; at a moment. */
-  const mark = (): { sent: number[]; delay: number[]; pushed: number; drops: number; at: number } => ({
-    sent: reading.map((v) => v.sentFrames),
-    delay: reading.map((v) => v.sendDelayMsSum),
-    pushed: channel.frames,
-    drops: dropped(),
-    at: now(),
-  });
+  const reading = [...c.sessions, ...r.sessions];
+  /** Per reading viewer: frames sent and the sum of their send delays (from the WHEP worker, now), and the frames pushed. */
+  const mark = async (): Promise<{ sent: number[]; delay: number[]; pushed: number; drops: number; at: number }> => {
+    const at = now();
+    const pushed = channel.frames;
+    const drops = dropped();
+    await s.app.pipeline.hub.whep.refresh();
+    const stats = reading.map((id) => channel.viewers.get(id)!);
+    return { sent: stats.map((v) => v.sentFrames), delay: stats.map((v) => v.sendDelayMsSum), pushed, drops, at };
+  };
   loop.reset();
-  const m0 = mark();
+  const m0 = await mark();
   await sleep(4000);
-  const m1 = mark();
+  const m1 = await mark();
   process.kill(paused.proc.pid!, 'SIGSTOP');
   await sleep(5000);
   // What is queued for the viewers when the window closes goes out within a turn or two.
   await sleep(100);
-  const m2 = mark();
+  const m2 = await mark();
   const loopP99 = loop.percentile(99) / 1e6;
   loop.disable();
   process.kill(paused.proc.pid!, 'SIGCONT');

@@ -199,6 +199,7 @@ t.test('WHEP: outputs, auth, bad input, the cap, sessions, metrics, and Chromium
     t.equal((await s.call('PATCH', '/stream/layers/bg', { content: { color: hex(green) } }, admin)).status, 200);
     const ms = (await seen) - t0;
     t.ok(ms < 2000, `a change shows in the browser ${ms.toFixed(0)} ms after the PATCH (the bench has the figures)`);
+    await s.app.pipeline.hub.whep.refresh();
     const metrics = (await s.call('GET', '/metrics', undefined, admin)).body as string;
     t.match(metrics, /stream_manager_webrtc_viewers\{output="cam"\} 1/);
     const sent = Number(/stream_manager_webrtc_sent_bytes_total\{output="cam"\} (\d+)/.exec(metrics)?.[1] ?? 0);

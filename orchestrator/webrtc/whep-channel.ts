@@ -41,8 +41,11 @@ export interface ChannelCounters {
  */
 export class WhepChannel {
   readonly viewers = new Map<string, WhepViewer>();
-  /** Frames still to hand to viewers, in order, and whether a drain is scheduled. */
-  #jobs: { viewer: WhepViewer; frame: RtpFrame }[] = [];
+  /**
+   * Frames still to hand to viewers, in order, and whether a drain is scheduled. `ts`: the
+   * timestamp a cached picture is sent with to a viewer that joins (it is not skipped for its age).
+   */
+  #jobs: { viewer: WhepViewer; frame: RtpFrame; ts?: number }[] = [];
   #draining = false;
   #gop: RtpFrame[] = [];
   #gopBytes = 0;
@@ -61,9 +64,13 @@ export class WhepChannel {
   add(viewer: WhepViewer): void {
     this.viewers.set(viewer.id, viewer);
     viewer.onConnected = () => {
-      const bytes = viewer.sendBurst(this.#gop);
-      this.sentBytes += bytes;
-      if (bytes > 0) this.counters?.sent(bytes);
+      // The cached pictures, a keyframe first, timestamps a 90 kHz tick apart ending at the newest
+      // one's: the player decodes them at once and shows the current picture.
+      const gop = this.#gop;
+      if (!gop.length || !gop[0]!.key) return;
+      const last = gop[gop.length - 1]!.ts90k;
+      gop.forEach((frame, i) => this.#jobs.push({ viewer, frame, ts: last - (gop.length - 1 - i) }));
+      this.#schedule();
     };
   }
 
@@ -81,12 +88,13 @@ export class WhepChannel {
 
   /**
    * One access unit of the encode: packetized once, cached, and queued for every viewer (sent in
-   * slices of {@link SEND_SLICE_MS}, in order). Returns its payload bytes (one viewer's worth).
+   * slices of {@link SEND_SLICE_MS}, in order). `madeAt`: when it came from the encode
+   * (performance.now(), default now). Returns its payload bytes (one viewer's worth).
    */
-  push(au: AccessUnit): number {
+  push(au: AccessUnit & { madeAt?: number }): number {
     const payloads = rtpPayloads(au.data);
     if (!payloads.length) return 0;
-    this.lastFrameAt = performance.now();
+    this.lastFrameAt = au.madeAt ?? performance.now();
     const frame: RtpFrame = {
       payloads,
       ts90k: au.pts90k,
@@ -108,11 +116,14 @@ export class WhepChannel {
       }
     }
     for (const viewer of this.viewers.values()) if (viewer.connected) this.#jobs.push({ viewer, frame });
-    if (!this.#draining && this.#jobs.length) {
-      this.#draining = true;
-      setImmediate(() => this.#drain());
-    }
+    this.#schedule();
     return frame.bytes;
+  }
+
+  #schedule(): void {
+    if (this.#draining || !this.#jobs.length) return;
+    this.#draining = true;
+    setImmediate(() => this.#drain());
   }
 
   /** Sends queued frames for up to {@link SEND_SLICE_MS}, then yields to the event loop. */
@@ -121,10 +132,10 @@ export class WhepChannel {
     let sent = 0;
     let i = 0;
     for (; i < this.#jobs.length && (i === 0 || performance.now() < until); i++) {
-      const { viewer, frame } = this.#jobs[i]!;
+      const { viewer, frame, ts } = this.#jobs[i]!;
       const dropped = viewer.droppedFrames;
-      if (performance.now() - frame.madeAt > MAX_SEND_WAIT_MS && !frame.key) viewer.skip();
-      else sent += viewer.send(frame);
+      if (ts === undefined && !frame.key && performance.now() - frame.madeAt > MAX_SEND_WAIT_MS) viewer.skip();
+      else sent += viewer.send(frame, ts);
       if (viewer.droppedFrames > dropped) this.counters?.dropped();
     }
     this.#jobs = i === this.#jobs.length ? [] : this.#jobs.slice(i);

@@ -1,5 +1,5 @@
 import { TsVideoDemuxer } from './ts-video.js';
-import type { WhepChannel } from './whep-channel.js';
+import type { WhepChannelLink } from './whep-service.js';
 
 /** How a feed ended: `exited` after `end`, `failed` when it was killed (a stall, a dead encode). */
 export interface WhepFeedExit {
@@ -10,7 +10,7 @@ export interface WhepFeedExit {
 /**
  * One start of a `webrtc` output: it reads the MPEG-TS of the output's shared encode (as a sink
  * of the encode's fan-out, like a muxer's stdin) and hands each H.264 access unit to the
- * output's {@link WhepChannel}. It runs in the server's process (no ffmpeg), and is supervised
+ * output's channel (`WhepChannelLink`, on to the WHEP worker). It runs in the server's process (no ffmpeg), and is supervised
  * like an output's muxer: `flowing` once frames come, stalled when they stop.
  */
 export class WhepFeed {
@@ -24,12 +24,12 @@ export class WhepFeed {
   #frames = 0;
   #videoBytes = 0;
   #firstAt = 0;
-  readonly #channel: WhepChannel;
+  readonly #channel: WhepChannelLink;
   /** The channel's bytes sent when this start began. */
   readonly #bytesAtStart: number;
 
   /** @param videoPid the PID of the H.264 stream in the TS */
-  constructor(channel: WhepChannel, videoPid: number) {
+  constructor(channel: WhepChannelLink, videoPid: number) {
     channel.reset();
     this.#channel = channel;
     this.#bytesAtStart = channel.sentBytes;

@@ -1,9 +1,11 @@
+import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { AppError } from '../../shared/errors.js';
+import { AppError, ERRORS, type ErrorCode } from '../../shared/errors.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { checkOffer, checkOfferType } from './sdp-offer.js';
-import { WhepChannel } from './whep-channel.js';
-import { WhepViewer, type WhepIceSettings } from './whep-viewer.js';
+import type { FromWhepWorker, ToWhepWorker, WhepChannelStats, WhepViewerStats, WhepWorkerData } from './whep-protocol.js';
+import type { AccessUnit } from './ts-video.js';
+import type { WhepIceSettings } from './whep-viewer.js';
 
 export interface WhepServiceOptions {
   /** WEBRTC_MAX_VIEWERS: viewers of all webrtc outputs together. */
@@ -14,15 +16,60 @@ export interface WhepServiceOptions {
 }
 
 /**
- * The WHEP sessions (draft-ietf-wish-whep) of every `webrtc` output: one {@link WhepChannel}
- * per output, its viewers, and the cap on viewers. A session is opened by an SDP offer and ends
- * with `close` (the client's DELETE), its connection failing, or its output being removed.
+ * A `webrtc` output's side on the main thread: its viewers as the worker last reported them
+ * (counters refreshed each second, or by {@link WhepService.refresh}), and the way its frames go
+ * to the worker.
+ */
+export class WhepChannelLink {
+  /** Viewers by session id, with their counters. */
+  readonly viewers = new Map<string, WhepViewerStats>();
+  /** Access units handed to the worker. */
+  frames = 0;
+  /** Payload bytes the worker sent to this output's viewers in all, and frames it skipped for lagging ones. */
+  sentBytes = 0;
+  droppedFrames = 0;
+
+  constructor(
+    readonly outputId: string,
+    private readonly send: (m: ToWhepWorker, transfer?: ArrayBuffer[]) => void,
+  ) {}
+
+  /** One access unit of the encode, for every viewer (the bytes are copied to the worker). */
+  push(au: AccessUnit): void {
+    this.frames++;
+    const data = new Uint8Array(au.data);
+    this.send(
+      { type: 'au', outputId: this.outputId, data, pts90k: au.pts90k, key: au.key, at: performance.timeOrigin + performance.now() },
+      [data.buffer],
+    );
+  }
+
+  /** A new encode starts: viewers wait for its first keyframe, their timestamps continue. */
+  reset(): void {
+    this.send({ type: 'reset', outputId: this.outputId });
+  }
+}
+
+/**
+ * The WHEP sessions (draft-ietf-wish-whep) of every `webrtc` output. The peer connections live in
+ * a worker thread (webrtc/whep-worker.ts, started with the first `webrtc` output, and again after
+ * it died when frames or an offer come): each packet's
+ * SRTP and the garbage of 20 viewers would otherwise take the frame clock's thread (measured: GC
+ * pauses up to 100 ms). Here: the cap on viewers, the checks of an offer before the worker sees
+ * it, a mirror of the viewers for answers and metrics. A session is opened by an SDP offer and
+ * ends with `close` (the client's DELETE), its connection failing, or its output being removed.
+ * A worker that dies takes its viewers with it (they reconnect); the next offer starts a new one.
  */
 export class WhepService {
   readonly #o: WhepServiceOptions;
-  readonly #channels = new Map<string, WhepChannel>();
+  readonly #channels = new Map<string, WhepChannelLink>();
+  #worker: Worker | null = null;
+  /** After `shutdown`: no worker is started again. */
+  #shut = false;
   /** Sessions being negotiated: they count against the cap. */
   #opening = 0;
+  #req = 0;
+  readonly #pending = new Map<number, { resolve(m: FromWhepWorker): void; reject(e: Error): void }>();
 
   constructor(options: WhepServiceOptions) {
     this.#o = options;
@@ -36,33 +83,47 @@ export class WhepService {
   }
 
   /** The channel of a webrtc output, made on first use. */
-  channel(outputId: string): WhepChannel {
+  channel(outputId: string): WhepChannelLink {
     let c = this.#channels.get(outputId);
     if (!c) {
-      const labels = { output: outputId };
-      const m = this.#o.metrics;
-      c = new WhepChannel(outputId, {
-        sent: (bytes) => m?.webrtcSentBytes.inc(labels, bytes),
-        dropped: () => m?.webrtcDroppedFrames.inc(labels),
-      });
+      c = new WhepChannelLink(outputId, (m, transfer) => this.#send(m, transfer));
       this.#channels.set(outputId, c);
-      m?.webrtcViewers.set(labels, 0);
+      this.#o.metrics?.webrtcViewers.set({ output: outputId }, 0);
+      // Running before anyone watches: the worker keeps the pictures since the last keyframe for
+      // the first viewer too.
+      if (!this.#shut) this.#start();
     }
     return c;
   }
 
   /** The output is gone: its viewers are closed and its channel forgotten. */
   drop(outputId: string): void {
-    const c = this.#channels.get(outputId);
-    if (!c) return;
-    this.#channels.delete(outputId);
-    c.closeAll('output removed');
+    if (!this.#channels.delete(outputId)) return;
+    this.#worker?.postMessage({ type: 'drop', outputId } satisfies ToWhepWorker);
     this.#o.metrics?.webrtcViewers.remove({ output: outputId });
   }
 
-  /** Closes every viewer (shutdown). */
+  /** Closes every viewer (the stream's pipeline closes). */
   closeAll(): void {
-    for (const c of this.#channels.values()) c.closeAll('server stopping');
+    this.#worker?.postMessage({ type: 'closeAll' } satisfies ToWhepWorker);
+  }
+
+  /** Closes every viewer and stops the worker. */
+  async shutdown(): Promise<void> {
+    this.#shut = true;
+    const w = this.#worker;
+    this.#worker = null;
+    if (!w) return;
+    w.postMessage({ type: 'closeAll' } satisfies ToWhepWorker);
+    // A moment for the viewers' close to go out before the thread ends.
+    await new Promise((r) => setTimeout(r, 50));
+    await w.terminate();
+  }
+
+  /** Fetches the worker's counters now (the mirror is otherwise up to a second old). */
+  async refresh(): Promise<void> {
+    if (!this.#worker) return;
+    await this.#ask({ type: 'stats', req: 0 });
   }
 
   /**
@@ -83,29 +144,28 @@ export class WhepService {
     }
     checkOfferType(contentType);
     this.#opening++;
-    let made: Awaited<ReturnType<typeof WhepViewer.answer>>;
+    let reply: FromWhepWorker;
     try {
       const offer = await readOffer();
       checkOffer(contentType, offer);
-      made = await WhepViewer.answer(offer, this.#o.ice, this.#o.log);
+      reply = await this.#ask({ type: 'open', req: 0, outputId, offer });
     } finally {
       this.#opening--;
     }
-    const { viewer, answer } = made;
+    if (reply.type === 'refused') {
+      const code = (reply.code in ERRORS ? reply.code : 'SM_ERR_WHEP_NOT_SDP') as ErrorCode;
+      throw new AppError(code, reply.message);
+    }
+    if (reply.type !== 'opened') throw new Error(`unexpected WHEP worker reply ${reply.type}`);
     const channel = this.#channels.get(outputId);
     if (!channel) {
-      viewer.close('output removed');
+      this.#worker?.postMessage({ type: 'close', outputId, sessionId: reply.sessionId } satisfies ToWhepWorker);
       throw new AppError('SM_ERR_OUTPUT_NOT_FOUND', `No output has id "${outputId}"`);
     }
-    const labels = { output: outputId };
-    channel.add(viewer);
-    this.#o.metrics?.webrtcViewers.set(labels, channel.viewers.size);
-    viewer.onClosed = () => {
-      channel.remove(viewer.id);
-      if (this.#channels.get(outputId) === channel) this.#o.metrics?.webrtcViewers.set(labels, channel.viewers.size);
-    };
-    this.#o.log.info({ output: outputId, viewer: viewer.id, viewers: this.viewers }, 'WHEP viewer answered');
-    return { sessionId: viewer.id, answer };
+    channel.viewers.set(reply.sessionId, { id: reply.sessionId, sentFrames: 0, droppedFrames: 0, sendDelayMsSum: 0 });
+    this.#o.metrics?.webrtcViewers.set({ output: outputId }, channel.viewers.size);
+    this.#o.log.info({ output: outputId, viewer: reply.sessionId, viewers: this.viewers }, 'WHEP viewer answered');
+    return { sessionId: reply.sessionId, answer: reply.answer };
   }
 
   /**
@@ -113,8 +173,93 @@ export class WhepService {
    * @throws AppError SM_ERR_WHEP_NO_SESSION
    */
   close(outputId: string, sessionId: string): void {
-    const viewer = this.#channels.get(outputId)?.viewers.get(sessionId);
-    if (!viewer) throw new AppError('SM_ERR_WHEP_NO_SESSION');
-    viewer.close('closed by the client');
+    const channel = this.#channels.get(outputId);
+    if (!channel?.viewers.has(sessionId)) throw new AppError('SM_ERR_WHEP_NO_SESSION');
+    this.#closed(outputId, sessionId);
+    this.#worker?.postMessage({ type: 'close', outputId, sessionId } satisfies ToWhepWorker);
+  }
+
+  /** Removes a viewer from the mirror. */
+  #closed(outputId: string, sessionId: string): void {
+    const channel = this.#channels.get(outputId);
+    if (!channel?.viewers.delete(sessionId)) return;
+    this.#o.metrics?.webrtcViewers.set({ output: outputId }, channel.viewers.size);
+  }
+
+  #send(m: ToWhepWorker, transfer?: ArrayBuffer[]): void {
+    if (!this.#shut) this.#start().postMessage(m, transfer);
+  }
+
+  /** Sends a request and waits for its reply (a fresh `req`). */
+  #ask(m: Extract<ToWhepWorker, { req: number }>): Promise<FromWhepWorker> {
+    if (this.#shut) return Promise.reject(new AppError('SM_ERR_WHEP_FULL', 'The server is stopping'));
+    const req = ++this.#req;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(req, { resolve, reject });
+      this.#start().postMessage({ ...m, req });
+    });
+  }
+
+  /** The worker, started when there is none. */
+  #start(): Worker {
+    if (this.#worker) return this.#worker;
+    const worker = new Worker(new URL('./whep-worker.js', import.meta.url), {
+      workerData: { ice: this.#o.ice } satisfies WhepWorkerData,
+    });
+    worker.unref();
+    this.#worker = worker;
+    worker.on('message', (m: FromWhepWorker) => this.#onMessage(m));
+    worker.on('error', (err) => this.#o.log.error({ err }, 'WHEP worker failed'));
+    worker.on('exit', (code) => {
+      if (this.#worker !== worker) return;
+      this.#worker = null;
+      this.#o.log.error({ code }, 'WHEP worker exited; its viewers are gone');
+      for (const p of this.#pending.values()) p.reject(new AppError('SM_ERR_INTERNAL', 'The WebRTC worker exited'));
+      this.#pending.clear();
+      for (const c of this.#channels.values()) {
+        c.viewers.clear();
+        this.#o.metrics?.webrtcViewers.set({ output: c.outputId }, 0);
+      }
+    });
+    return worker;
+  }
+
+  #onMessage(m: FromWhepWorker): void {
+    switch (m.type) {
+      case 'opened':
+      case 'refused': {
+        const p = this.#pending.get(m.req);
+        this.#pending.delete(m.req);
+        p?.resolve(m);
+        break;
+      }
+      case 'closed':
+        this.#closed(m.outputId, m.sessionId);
+        break;
+      case 'stats': {
+        for (const s of m.channels) this.#apply(s);
+        if (m.req !== undefined) {
+          const p = this.#pending.get(m.req);
+          this.#pending.delete(m.req);
+          p?.resolve(m);
+        }
+        break;
+      }
+      case 'log':
+        this.#o.log[m.level](m.obj, m.msg);
+        break;
+    }
+  }
+
+  /** A channel's counters from the worker: the mirror and the metrics follow. */
+  #apply(s: WhepChannelStats): void {
+    const c = this.#channels.get(s.outputId);
+    if (!c) return;
+    const labels = { output: s.outputId };
+    if (s.sentBytes > c.sentBytes) this.#o.metrics?.webrtcSentBytes.inc(labels, s.sentBytes - c.sentBytes);
+    if (s.droppedFrames > c.droppedFrames) this.#o.metrics?.webrtcDroppedFrames.inc(labels, s.droppedFrames - c.droppedFrames);
+    c.sentBytes = s.sentBytes;
+    c.droppedFrames = s.droppedFrames;
+    for (const v of s.viewers) if (c.viewers.has(v.id)) c.viewers.set(v.id, v);
   }
 }

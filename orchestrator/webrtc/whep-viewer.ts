@@ -1,5 +1,4 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Logger } from 'pino';
 import { RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket, useNACK, usePLI, type RTCRtpSender } from 'werift';
 import { AppError } from '../../shared/errors.js';
 
@@ -12,6 +11,11 @@ export interface RtpFrame {
   bytes: number;
   /** performance.now() when the encode's access unit came in. */
   madeAt: number;
+}
+
+/** Where a viewer logs (the worker forwards to the server's log). */
+export interface ViewerLog {
+  info(obj: Record<string, unknown>, msg: string): void;
 }
 
 /** Where viewers' ICE candidates point and which UDP ports they use (WEBRTC_ICE_HOSTS, WEBRTC_UDP_PORTS). */
@@ -48,16 +52,16 @@ function h264Codec(): RTCRtpCodecParameters {
 /**
  * One WHEP viewer: a werift peer connection that only sends the H.264 video of its output. RTP
  * sequence numbers and timestamps are its own (continuous across a new encode); payloads are
- * shared with every other viewer. It starts on a keyframe: the cached group of pictures since the
- * last one, sent at once with timestamps a tick apart (the player decodes them and shows the
- * last, so it starts on the current picture with no added delay), else the next keyframe.
+ * shared with every other viewer. It starts on a keyframe: the channel's cached group of pictures
+ * since the last one, sent at once with timestamps a tick apart (the player decodes them and
+ * shows the last, so it starts on the current picture with no added delay), else the next one.
  * Sending never waits: a viewer with {@link MAX_PENDING_PACKETS} unsent packets skips frames
  * to the next keyframe.
  */
 export class WhepViewer {
   readonly id = randomUUID();
   readonly #pc: RTCPeerConnection;
-  readonly #log: Logger;
+  readonly #log: ViewerLog;
   #sender: RTCRtpSender | null = null;
   #seq = randomBytes(2).readUInt16BE(0);
   /** Added to each frame's timestamp (mod 2^32); null until the first frame sent. */
@@ -75,11 +79,11 @@ export class WhepViewer {
   droppedFrames = 0;
   /** ms from a frame's arrival from the encode to its sending to this viewer: sum and count (a mean over any span). */
   sendDelayMsSum = 0;
-  /** Called once connected (the channel sends the cached pictures), and once closed. */
+  /** Called once connected (the channel queues the cached pictures for it), and once closed. */
   onConnected: (() => void) | null = null;
   onClosed: ((reason: string) => void) | null = null;
 
-  private constructor(pc: RTCPeerConnection, log: Logger) {
+  private constructor(pc: RTCPeerConnection, log: ViewerLog) {
     this.#pc = pc;
     this.#log = log;
   }
@@ -90,7 +94,7 @@ export class WhepViewer {
    * @throws AppError SM_ERR_WHEP_NOT_SDP when werift cannot take the offer; SM_ERR_WHEP_CODEC
    *   when it has no H.264 video transceiver to send on
    */
-  static async answer(offer: string, ice: WhepIceSettings, log: Logger): Promise<{ viewer: WhepViewer; answer: string }> {
+  static async answer(offer: string, ice: WhepIceSettings, log: ViewerLog): Promise<{ viewer: WhepViewer; answer: string }> {
     const pc = new RTCPeerConnection({
       iceServers: [],
       codecs: { video: [h264Codec()], audio: [] },
@@ -168,17 +172,6 @@ export class WhepViewer {
   rebase(): void {
     this.#rebase = true;
     this.#waitKey = true;
-  }
-
-  /**
-   * Sends the cached group of pictures (a keyframe and the frames since) at once, timestamps a
-   * tick apart ending at the newest's, so the player starts on the current picture.
-   * @returns payload bytes sent
-   */
-  sendBurst(frames: readonly RtpFrame[]): number {
-    if (!frames.length || !frames[0]!.key) return 0;
-    const last = frames[frames.length - 1]!.ts90k;
-    return frames.reduce((bytes, f, i) => bytes + this.send(f, last - (frames.length - 1 - i)), 0);
   }
 
   /** A frame not sent (it waited too long for its turn): the viewer waits for the next keyframe. */
