@@ -1,6 +1,7 @@
 import t from 'tap';
 import { WebSocket } from 'ws';
 import { redactMediaSecrets } from '../shared/media-secrets.js';
+import { startChild } from './helpers/child-server.js';
 import { startServer } from './helpers/server.js';
 
 /**
@@ -95,4 +96,26 @@ t.test('video sources: only admins see their secrets', async (t) => {
         `${c.role} WS: no secret`,
       );
   }
+});
+
+t.test("a live source's secrets never reach the log", async (t) => {
+  const s = await startChild({ STATE_STORE: 'memory', LOG_LEVEL: 'debug', RATE_LIMIT_MAX: '0', ENCODER_RESTART_DELAY_MS: '200' });
+  t.teardown(() => s.stop('SIGKILL'));
+  const src = `rtmp://bob:${PASSWORD}@127.0.0.1:1/live/${KEY}?token=${TOKEN}`;
+  const r = await fetch(`${s.base}/stream/layers`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ id: 'cam', content: { type: 'video', src }, transform: { x: 0, y: 0, width: 64, height: 36 } }),
+  });
+  t.equal(r.status, 201);
+  await r.arrayBuffer();
+  // A few failed connections and retries.
+  await new Promise((r) => setTimeout(r, 3000));
+  const out = s.output();
+  t.match(out, /video:cam/, 'the feed is logged');
+  t.same(
+    [KEY, PASSWORD, TOKEN].filter((x) => out.includes(x)),
+    [],
+    `no secret in ${out.split('\n').length} log lines`,
+  );
 });

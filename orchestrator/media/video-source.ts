@@ -387,6 +387,7 @@ export class VideoSource {
         onFull: (p) => this.#onFull(p),
         onExit: (p, exit) => this.#onExit(p, exit),
         onError: (err) => this.#o.log.error({ err, layerId: this.#o.layerId }, 'video source failed to handle its decoder'),
+        scrub: (message) => this.#redact(message),
       },
       Math.max(LIVE_STALL_MS, 3 * frameMs),
     );
