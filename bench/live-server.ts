@@ -40,6 +40,7 @@ export async function startLive(
     PORT: '0',
     WS_PORT: '0',
     RECORDINGS_DIR: dir,
+    DATA_DIR: join(dir, 'data'),
     LOG_LEVEL: 'warn',
     AUTOSTART: 'false',
     STATE_STORE: 'memory',

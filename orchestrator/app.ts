@@ -127,6 +127,7 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
     pool,
     log,
     metrics,
+    webrtc: config.webrtc,
   });
   const configFollower = syncState(state, pipeline, config, log);
   // A layer whose asset was deleted (with force) must not show the deleted picture again from its buffer.

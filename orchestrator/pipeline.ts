@@ -22,6 +22,7 @@ import type { RenderPool } from '../pool/render-pool.js';
 import { takeSnapshot } from './output/snapshot.js';
 import type { SceneStore } from './scene/scene-store.js';
 import { programMedia, type MediaSources } from './media/media-sources.js';
+import type { WhepIceSettings } from './webrtc/whep-viewer.js';
 
 export type { PreviewSink } from './output/preview-encoder.js';
 
@@ -49,6 +50,8 @@ export interface PipelineOptions {
   motion?: Motion;
   /** Where video layers' files are: the folder holding `assets/`, and the uploaded assets' folder (default: both the working folder). */
   media?: { assetRoot: string; assetStorage: string; ffprobePath?: string };
+  /** WHEP viewers of `webrtc` outputs: the most at once and their ICE settings (default: 20, interfaces' addresses, any port). */
+  webrtc?: { maxViewers: number; ice: WhepIceSettings };
 }
 
 /** Frame buffers beyond the encoder queue: the last frame, those being made, a preview, a snapshot. */
@@ -123,6 +126,7 @@ export class StreamPipeline extends EventEmitter<{
       log: options.log,
       metrics: options.metrics,
       preview: { pool: options.pool, settings: options.preview },
+      webrtc: options.webrtc ?? { maxViewers: 20, ice: { hostAddresses: [], portRange: null } },
       onMainFailed: (message) =>
         void this.#serial(async () => {
           // Unless the stream was stopped or started again meanwhile.
@@ -336,6 +340,7 @@ export class StreamPipeline extends EventEmitter<{
         await this.#stopOutput();
         this.#markStopped();
       }
+      this.hub.whep.closeAll();
       this.#producer.setLast(null);
       await this.media.close();
     });

@@ -67,6 +67,17 @@ export const ERRORS = {
     status: 422,
     message: 'The video is larger than MAX_VIDEO_PIXELS (width x height) or longer than MAX_VIDEO_DURATION_S',
   },
+  SM_ERR_WHEP_NOT_SDP: {
+    status: 400,
+    message: 'The body must be an SDP offer (Content-Type: application/sdp) with ICE credentials and a DTLS fingerprint',
+  },
+  SM_ERR_WHEP_CODEC: {
+    status: 400,
+    message: 'The offer has no video section that receives H.264 (packetization-mode=1), the only codec this server sends',
+  },
+  SM_ERR_WHEP_FULL: { status: 503, message: 'WEBRTC_MAX_VIEWERS viewers are watching already; retry later' },
+  SM_ERR_WHEP_NO_SESSION: { status: 404, message: 'No WHEP session has this id on this output' },
+  SM_ERR_WHEP_OUTPUT_STOPPED: { status: 409, message: 'This webrtc output is stopped (enabled: false): start it to watch' },
   SM_ERR_INTERNAL: { status: 500, message: 'Internal server error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -9,8 +9,12 @@ import { outputUrlProblem } from './output-url.js';
  * effective encoder settings are equal share one encode.
  */
 
-/** `rtmp`: rtmp(s):// (FLV); `srt`: srt:// (MPEG-TS); `file`: a recording; `hls`: a live playlist served at `/stream/hls/:id/index.m3u8`. */
-export const OutputKindSchema = z.enum(['rtmp', 'srt', 'file', 'hls']);
+/**
+ * `rtmp`: rtmp(s):// (FLV); `srt`: srt:// (MPEG-TS); `file`: a recording; `hls`: a live playlist
+ * served at `/stream/hls/:id/index.m3u8`; `webrtc`: WebRTC viewers by WHEP at `/stream/whep/:id`
+ * (H.264 video only, always at `low` encoder latency: WebRTC players take no B-frames).
+ */
+export const OutputKindSchema = z.enum(['rtmp', 'srt', 'file', 'hls', 'webrtc']);
 export type OutputKind = z.infer<typeof OutputKindSchema>;
 
 /** An output id: 1-64 characters of `[A-Za-z0-9_-]`; `main` is the config's own output. */
@@ -19,18 +23,29 @@ export const OutputIdSchema = z
   .regex(/^[A-Za-z0-9_-]{1,64}$/, 'Expected 1-64 characters of A-Z, a-z, 0-9, "_" or "-"')
   .refine((id) => id !== 'main', { message: '"main" is the output of PATCH /config (output.url)' });
 
-/** Encoder overrides: outputs with other settings than the config's get an encode of their own. */
-export const OutputEncoderSchema = EncoderSettingsSchema.pick({ bitrateKbps: true, preset: true }).partial();
+/**
+ * Encoder overrides: outputs with other settings than the config's get an encode of their own.
+ * `latency` has no default here: left out, the config's applies.
+ */
+export const OutputEncoderSchema = z
+  .strictObject({
+    bitrateKbps: EncoderSettingsSchema.shape.bitrateKbps,
+    preset: EncoderSettingsSchema.shape.preset,
+    latency: EncoderSettingsSchema.shape.latency.unwrap(),
+  })
+  .partial();
 
 /**
  * The URL (or path) a kind needs (see `outputUrlProblem`): rtmp(s):// for `rtmp`, srt:// for
  * `srt`, a file path ending in .mp4/.mkv/.flv/.ts for `file` (each start records
  * `<name>-<ISO time>.<ext>` beside it, under RECORDINGS_DIR or an OUTPUT_DIRS folder), none for
- * `hls` (its files go under `DATA_DIR/hls/<id>/`).
+ * `hls` (its files go under `DATA_DIR/hls/<id>/`) and `webrtc`.
  */
 function urlProblem(kind: OutputKind, url: string | null | undefined): string | null {
   if (kind === 'hls')
     return url === null || url === undefined ? null : 'an hls output takes no url (its playlist is served at /stream/hls/:id/index.m3u8)';
+  if (kind === 'webrtc')
+    return url === null || url === undefined ? null : 'a webrtc output takes no url (viewers connect by WHEP at /stream/whep/:id)';
   if (!url) return `a${kind === 'rtmp' ? 'n rtmp' : kind === 'srt' ? 'n srt' : ' file'} output needs a url`;
   return outputUrlProblem(kind, url);
 }
@@ -46,6 +61,12 @@ const OutputFields = {
 export const OutputSpecSchema = z.strictObject({ id: OutputIdSchema, ...OutputFields }).superRefine((o, ctx) => {
   const p = urlProblem(o.kind, o.url);
   if (p) ctx.addIssue({ code: 'custom', path: ['url'], message: p });
+  if (o.kind === 'webrtc' && o.encoder.latency === 'normal')
+    ctx.addIssue({
+      code: 'custom',
+      path: ['encoder', 'latency'],
+      message: 'a webrtc output encodes at low latency (WebRTC players take no B-frames)',
+    });
 });
 export type OutputSpec = z.infer<typeof OutputSpecSchema>;
 
@@ -66,7 +87,9 @@ export const OutputViewSchema = OutputStatusSchema.extend({
   encoder: OutputEncoderSchema,
   /** Outputs with the same value share one encode. */
   encodeGroup: z.string(),
-  /** `file`: the file of the current (or last) recording; `hls`: the playlist URL path. */
+  /** `webrtc`: WHEP viewers connected now; absent for other kinds. */
+  viewers: z.number().int().nonnegative().optional(),
+  /** `file`: the file of the current (or last) recording; `hls`: the playlist URL path; `webrtc`: the WHEP endpoint's path. */
   location: z.string().nullable(),
 });
 export type OutputView = z.infer<typeof OutputViewSchema>;

@@ -12,6 +12,10 @@ export const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fa
  * silent AAC track (platforms refuse video-only RTMP), `none` writes video only.
  * `colorMatrix`: the YCbCr matrix of the encoded picture (pixels/yuv.ts), limited range; `auto`
  * (default): BT.709 from 720 lines up, BT.601 below; the stream is tagged with it.
+ * `latency`: `normal` (default) encodes as above; `low` trades some quality per bit for delay
+ * (docs/latency.md): libx264 `-tune zerolatency` (no lookahead, no B-frames, sliced threads), a
+ * VBV buffer of a few frame intervals instead of 2 s, muxers that write each packet at once, and
+ * at most one frame queued between the compositor and the encoder.
  */
 export const EncoderSettingsSchema = z.strictObject({
   preset: z.enum(X264_PRESETS),
@@ -20,8 +24,12 @@ export const EncoderSettingsSchema = z.strictObject({
   audio: z.enum(['silent', 'none']),
   // A default, so that a config stored before the setting existed still loads.
   colorMatrix: z.enum(['auto', 'bt709', 'bt601']).default('auto'),
+  // A default, like colorMatrix: configs stored before issue 34 load as `normal`.
+  latency: z.enum(['normal', 'low']).default('normal'),
 });
 export type EncoderSettings = z.infer<typeof EncoderSettingsSchema>;
+/** `normal` or `low` (see {@link EncoderSettingsSchema}). */
+export type EncoderLatency = EncoderSettings['latency'];
 
 /**
  * Where the encoded stream goes: an `rtmp://`/`rtmps://` URL (FLV), or a file path whose extension
@@ -62,8 +70,13 @@ export const StreamConfigPatchSchema = z.strictObject({
   height: StreamConfigSchema.shape.height.optional(),
   targetFPS: StreamConfigSchema.shape.targetFPS.optional(),
   background: ColorSchema.optional(),
-  // Without the default: a patch that leaves colorMatrix out must not reset it to `auto`.
-  encoder: EncoderSettingsSchema.partial().extend({ colorMatrix: EncoderSettingsSchema.shape.colorMatrix.unwrap().optional() }).optional(),
+  // Without the defaults: a patch that leaves colorMatrix or latency out must not reset them.
+  encoder: EncoderSettingsSchema.partial()
+    .extend({
+      colorMatrix: EncoderSettingsSchema.shape.colorMatrix.unwrap().optional(),
+      latency: EncoderSettingsSchema.shape.latency.unwrap().optional(),
+    })
+    .optional(),
   output: OutputSettingsSchema.partial().optional(),
 });
 export type StreamConfigPatch = z.infer<typeof StreamConfigPatchSchema>;

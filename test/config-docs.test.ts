@@ -140,6 +140,8 @@ t.test('docs/configuration.md table: every variable documented, every documented
     ALLOWED_HOSTS: 'stream.example.com',
     OUTPUT_DIRS: join(dir, 'extra-recordings'),
     ENV_FILE: join(dir, 'docs.env'),
+    WEBRTC_ICE_HOSTS: '192.0.2.10',
+    WEBRTC_UDP_PORTS: '40000-40100',
   };
   const env: Record<string, string> = {};
   const missing: string[] = [];

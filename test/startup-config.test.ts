@@ -77,7 +77,7 @@ t.test("OUTPUT_URL=X after a run with Y: the stream goes to X, and the start log
     { OUTPUT_URL: 'env', WIDTH: 'env', FPS: 'env', BACKGROUND: 'stored', X264_PRESET: 'stored' },
     'sources in the start log',
   );
-  t.equal(Object.keys(s2.sources).length, 10, 'every stream setting with a variable is named');
+  t.equal(Object.keys(s2.sources).length, 11, 'every stream setting with a variable is named');
   t.match(s2.values, { OUTPUT_URL: 'x.mp4', BACKGROUND: '#336699', FPS: 15 });
   t.same(s2.overridden, ['OUTPUT_URL'], 'the one stored value the environment replaced');
   t.equal((await second.call('GET', '/stream/status')).body.isLive, true, 'resumed live');

@@ -70,7 +70,7 @@ t.test('ffmpeg arguments', async (t) => {
     height: 720,
     targetFPS: 30,
     output: 'rtmp://live/app/key',
-    encoder: { preset: 'veryfast', bitrateKbps: 3000, keyframeIntervalSeconds: 2, audio: 'silent', colorMatrix: 'auto' },
+    encoder: { preset: 'veryfast', bitrateKbps: 3000, keyframeIntervalSeconds: 2, audio: 'silent', colorMatrix: 'auto', latency: 'normal' },
   });
   const after = (flag: string): string | undefined => args[args.indexOf(flag) + 1];
   t.equal(after('-video_size'), '1280x720');
@@ -92,7 +92,7 @@ t.test('ffmpeg arguments', async (t) => {
     height: 2,
     targetFPS: 25,
     output: 'a.mkv',
-    encoder: { preset: 'fast', bitrateKbps: 500, keyframeIntervalSeconds: 1, audio: 'none', colorMatrix: 'auto' },
+    encoder: { preset: 'fast', bitrateKbps: 500, keyframeIntervalSeconds: 1, audio: 'none', colorMatrix: 'auto', latency: 'normal' },
   });
   t.equal(noAudio[noAudio.indexOf('-colorspace') + 1], 'smpte170m', 'below 720 lines: BT.601 (SMPTE 170M)');
   t.notOk(noAudio.includes('aac'));

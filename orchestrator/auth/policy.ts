@@ -36,10 +36,20 @@ const ADMIN_ONLY: { method: string; path: RegExp }[] = [
 ];
 
 /**
+ * Changes a viewer may make, by method and path below the API prefix: opening and ending its own
+ * WHEP session (a viewer watches the program over WebRTC as it does the WS preview), and any
+ * other method on a session (answered 405: no trickle ICE).
+ */
+const VIEWER_WRITES: { method: RegExp; path: RegExp }[] = [
+  { method: /^POST$/, path: /^\/whep\/[^/]+$/ },
+  { method: /^/, path: /^\/whep\/[^/]+\/[^/]+$/ },
+];
+
+/**
  * The access rule for one request, decided from its method and path alone so that it runs before
  * the body is read: `/health*`, the dashboard's files (`GET /`, `/ui/*`: the page asks for a
  * token itself) and the API's documents (`/openapi.json`, `/asyncapi.json`, `/docs*`) are open; `/metrics` needs METRICS_TOKEN when one is set; reading
- * (GET, HEAD) needs `viewer`; `PATCH /config`, `DELETE /assets/:id` and adding, changing or removing an output need `admin`; every other
+ * (GET, HEAD) and a WHEP session (`POST /whep/:id`, any method on `/whep/:id/:session`) need `viewer`; `PATCH /config`, `DELETE /assets/:id` and adding, changing or removing an output need `admin`; every other
  * change needs `operator`. Unknown paths need `viewer`, so a caller without a token learns nothing
  * about which routes exist.
  * @param method HTTP method, upper case
@@ -51,6 +61,7 @@ export function requiredAccess(method: string, path: string): Access {
   if (path === '/metrics') return 'metrics';
   if ((method === 'GET' || method === 'HEAD') && (isDashboardPath(path) || isApiDocsPath(path))) return 'open';
   if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return 'viewer';
+  if (VIEWER_WRITES.some((r) => r.method.test(method) && r.path.test(rest))) return 'viewer';
   if (ADMIN_ONLY.some((r) => r.method === method && r.path.test(rest))) return 'admin';
   return 'operator';
 }

@@ -52,6 +52,7 @@ export const EnvSchema = z.object({
   KEYFRAME_INTERVAL_S: z.coerce.number().positive().max(20).default(2),
   AUDIO: EncoderSettingsSchema.shape.audio.default('silent'),
   COLOR_MATRIX: EncoderSettingsSchema.shape.colorMatrix,
+  ENCODER_LATENCY: EncoderSettingsSchema.shape.latency,
   ENCODER_MAX_QUEUED_FRAMES: int(1, 30).default(3),
   ENCODER_RESTART_DELAY_MS: int(10, 600_000).default(2000),
   ENCODER_RESTART_MAX_DELAY_MS: int(10, 3_600_000).default(30_000),
@@ -128,6 +129,23 @@ export const EnvSchema = z.object({
       ),
     )
     .default([]),
+  WEBRTC_MAX_VIEWERS: int(0, 10_000).default(20),
+  WEBRTC_ICE_HOSTS: z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((h) => h.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.union([z.ipv4(), z.ipv6()], { message: 'Expected IP addresses, comma-separated, e.g. 203.0.113.7' })))
+    .default([]),
+  WEBRTC_UDP_PORTS: z
+    .string()
+    .regex(/^\d{1,5}-\d{1,5}$/, 'Expected a UDP port range min-max, e.g. 40000-40100')
+    .transform((s) => s.split('-').map(Number) as [number, number])
+    .refine(([min, max]) => min >= 1024 && max <= 65535 && min <= max, 'Expected 1024 <= min <= max <= 65535')
+    .optional(),
   LOG_PRETTY: z.enum(['0', '1']).default('0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // Read by main.ts before this schema (config/dotenv.ts): the env file, `none` for none.
@@ -213,6 +231,12 @@ export interface ServerConfig {
   /** Human-readable logs (pino-pretty) instead of JSON lines. */
   logPretty: boolean;
   /**
+   * WHEP viewers of `webrtc` outputs: the most at once over all outputs, the addresses announced
+   * as ICE host candidates besides the interfaces' (a public address behind NAT), and the UDP
+   * port range their connections bind in (null: any).
+   */
+  webrtc: { maxViewers: number; ice: { hostAddresses: string[]; portRange: [number, number] | null } };
+  /**
    * The variables set (non-empty) in the environment: they win over the stored state at start
    * (config/precedence.ts); the rest of `stream` is defaults, which the stored state overrides.
    */
@@ -281,6 +305,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         keyframeIntervalSeconds: e.KEYFRAME_INTERVAL_S,
         audio: e.AUDIO,
         colorMatrix: e.COLOR_MATRIX,
+        latency: e.ENCODER_LATENCY,
       },
       output: { url: e.OUTPUT_URL ?? null },
     },
@@ -335,6 +360,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     logLevel: e.LOG_LEVEL,
     logPretty: e.LOG_PRETTY === '1',
+    webrtc: { maxViewers: e.WEBRTC_MAX_VIEWERS, ice: { hostAddresses: e.WEBRTC_ICE_HOSTS, portRange: e.WEBRTC_UDP_PORTS ?? null } },
     explicit: new Set(Object.keys(cleaned).filter((k) => Object.hasOwn(EnvSchema.shape, k))),
   };
 }

@@ -35,6 +35,7 @@ export const STREAM_ENV_SETTINGS: Readonly<Record<string, StreamSetting>> = {
   KEYFRAME_INTERVAL_S: encoder('keyframeIntervalSeconds'),
   AUDIO: encoder('audio'),
   COLOR_MATRIX: encoder('colorMatrix'),
+  ENCODER_LATENCY: encoder('latency'),
 };
 
 /** The outcome of {@link resolveStreamConfig}. */

@@ -7,10 +7,10 @@ const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
  * Routes not refused up front while the store is down: stream control (stopping a stream must
- * work on a bad day; its state transition is then answered 503 "held in memory") and chat (not
- * persisted). Matched under both API prefixes.
+ * work on a bad day; its state transition is then answered 503 "held in memory"), chat and WHEP
+ * sessions (not persisted). Matched under both API prefixes.
  */
-const NOT_REFUSED = /^(?:\/api)?\/stream\/(?:start|stop|pause|resume|reset|chat)$/;
+const NOT_REFUSED = /^(?:\/api)?\/stream\/(?:start|stop|pause|resume|reset|chat|whep\/[^/]+(?:\/[^/]+)?)$/;
 
 /**
  * Makes a 2xx on a mutating request mean "stored": the file store wrote and fsynced, Redis

@@ -29,6 +29,7 @@ import type { ChatFeed } from '../chat/chat-feed.js';
 import type { SceneLibrary } from '../scene/scene-library.js';
 import { requestContext } from './request-context.js';
 import { streamRoutes } from './stream-routes.js';
+import { whepRoutes } from './whep-routes.js';
 import { jsonDepthLimit } from './json-depth-limit.js';
 import { hostCheck } from './host-check.js';
 import type { HostPolicy } from '../auth/host-policy.js';
@@ -121,6 +122,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
     streamRoutes(router, deps.pipeline, deps.state, deps.configFollower);
     layerRoutes(router, deps.state, deps.pipeline.media);
     outputRoutes(router, deps.pipeline, deps.dataDir);
+    whepRoutes(router, deps.pipeline.hub);
     dataRoutes(router, deps.state);
     chatRoutes(router, deps.chat);
     sceneLibraryRoutes(router, deps.scenes, deps.pipeline.media);

@@ -5,7 +5,15 @@ import type { OriginPolicy } from '../auth/origin-policy.js';
 
 /** Headers a browser may send cross-origin, and those its scripts may read. */
 const ALLOW_HEADERS = ['Authorization', 'Content-Type', 'If-Match', 'X-Request-Id'];
-const EXPOSE_HEADERS = ['ETag', 'Retry-After', 'X-Request-Id', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'];
+const EXPOSE_HEADERS = [
+  'ETag',
+  'Location',
+  'Retry-After',
+  'X-Request-Id',
+  'X-RateLimit-Limit',
+  'X-RateLimit-Remaining',
+  'X-RateLimit-Reset',
+];
 
 /**
  * Security headers (helmet's defaults: `Content-Security-Policy` (scripts and styles from this

@@ -92,6 +92,10 @@ export class Metrics {
   readonly storeFailures: Counter<'op'>;
   // Disk
   readonly recordingsRemoved: Counter;
+  // WebRTC (WHEP) viewers
+  readonly webrtcViewers: Gauge<'output'>;
+  readonly webrtcSentBytes: Counter<'output'>;
+  readonly webrtcDroppedFrames: Counter<'output'>;
 
   constructor() {
     const registers = [this.registry];
@@ -425,6 +429,24 @@ export class Metrics {
       name: `${PREFIX}source_state`,
       help: "A video layer's source state: 1 for the state it is in, 0 for the others",
       labelNames: ['layer', 'state'],
+      registers,
+    });
+    this.webrtcViewers = new Gauge({
+      name: `${PREFIX}webrtc_viewers`,
+      help: 'WHEP viewers of each webrtc output (sessions answered and not closed)',
+      labelNames: ['output'],
+      registers,
+    });
+    this.webrtcSentBytes = new Counter({
+      name: `${PREFIX}webrtc_sent_bytes_total`,
+      help: 'RTP payload bytes sent to WHEP viewers, all viewers of an output together',
+      labelNames: ['output'],
+      registers,
+    });
+    this.webrtcDroppedFrames = new Counter({
+      name: `${PREFIX}webrtc_viewer_dropped_frames_total`,
+      help: 'Frames not sent to a WHEP viewer whose transport lagged (it skips to the next keyframe; other viewers are not affected)',
+      labelNames: ['output'],
       registers,
     });
   }

@@ -7,6 +7,12 @@ import { Muxer } from './muxer.js';
 import { muxerArgs } from './muxer-args.js';
 import type { OutputPolicy } from './output-path.js';
 import { SupervisedOutput, type OutputEvent, type RestartPolicy } from './supervised-output.js';
+import { VIDEO_PID } from './ts-fanout.js';
+import { WhepFeed } from '../webrtc/whep-feed.js';
+import type { WhepService } from '../webrtc/whep-service.js';
+
+/** What an extra output runs per start: an ffmpeg muxer, or (kind `webrtc`) the in-process feed of its WHEP viewers. */
+export type ExtraProcess = Muxer | WhepFeed;
 
 export interface ExtraOutputOptions {
   ffmpegPath: string;
@@ -17,6 +23,8 @@ export interface ExtraOutputOptions {
   stream: () => StreamConfig;
   /** The shared encodes its muxer reads from. */
   groups: EncodeGroups;
+  /** WHEP viewers of `webrtc` outputs. */
+  whep: WhepService;
   policy: RestartPolicy;
   log: Logger;
   /** Whether it should run now (the stream is live, it is enabled and still listed). */
@@ -28,11 +36,12 @@ export interface ExtraOutputOptions {
 
 /**
  * An extra output (`/stream/outputs`): one ffmpeg muxer that copies the shared encode of its
- * effective encoder settings into its destination (`-c copy`), supervised on its own.
+ * effective encoder settings into its destination (`-c copy`), supervised on its own; for a
+ * `webrtc` output, a {@link WhepFeed} that relays the shared encode's H.264 to its WHEP viewers.
  */
 export class ExtraOutput {
   spec: OutputSpec;
-  readonly sup: SupervisedOutput<Muxer>;
+  readonly sup: SupervisedOutput<ExtraProcess>;
   /** The encode group its muxer reads, or null before its first start. */
   group: string | null = null;
   /** Where its latest start writes (a file, an HLS playlist's URL path), or null. */
@@ -42,7 +51,7 @@ export class ExtraOutput {
   constructor(spec: OutputSpec, options: ExtraOutputOptions) {
     this.spec = spec;
     this.#o = options;
-    this.sup = new SupervisedOutput<Muxer>({
+    this.sup = new SupervisedOutput<ExtraProcess>({
       id: spec.id,
       policy: options.policy,
       log: options.log,
@@ -64,9 +73,10 @@ export class ExtraOutput {
     });
   }
 
-  /** Its effective encoder settings: the config's, overridden by its own. */
+  /** Its effective encoder settings: the config's, overridden by its own; a `webrtc` output's latency is always `low`. */
   get encoder(): EncoderSettings {
-    return { ...this.#o.stream().encoder, ...this.spec.encoder };
+    const e = { ...this.#o.stream().encoder, ...this.spec.encoder };
+    return this.spec.kind === 'webrtc' ? { ...e, latency: 'low' } : e;
   }
 
   /** Its view in answers (URL redacted). */
@@ -84,20 +94,29 @@ export class ExtraOutput {
       lastError: this.sup.lastError,
       bytes: muxer?.bytes ?? 0,
       bitrateBps: muxer?.bitrateBps ?? null,
-      location: this.location,
+      location: this.spec.kind === 'webrtc' ? `/stream/whep/${this.spec.id}` : this.location,
       file: this.spec.kind === 'file' ? this.location : null,
+      ...(this.spec.kind === 'webrtc' ? { viewers: this.#o.whep.channel(this.spec.id).viewers.size } : {}),
     };
   }
 
   /**
-   * A muxer for one start, fed by its encode group.
+   * A muxer (or a `webrtc` output's feed) for one start, fed by its encode group.
    * @throws AppError SM_ERR_OUTPUT_URL (a symlink now leads out of RECORDINGS_DIR); Error when
    *   its file or folder cannot be created
    */
-  #spawn(): Muxer {
-    const { args, location } = muxerArgs(this.spec, this.#o);
+  #spawn(): ExtraProcess {
     const s = this.#o.stream();
     const encoder = this.encoder;
+    if (this.spec.kind === 'webrtc') {
+      const group = this.#o.groups.get({ width: s.width, height: s.height, targetFPS: s.targetFPS, encoder });
+      const feed = new WhepFeed(this.#o.whep.channel(this.spec.id), VIDEO_PID);
+      this.group = encodeGroupKey(encoder);
+      group.fanout.add(feed);
+      void feed.exited.then(() => group.fanout.remove(feed));
+      return feed;
+    }
+    const { args, location } = muxerArgs(this.spec, this.#o);
     const group = this.#o.groups.get({ width: s.width, height: s.height, targetFPS: s.targetFPS, encoder });
     this.location = location;
     const muxer = new Muxer(
@@ -105,6 +124,7 @@ export class ExtraOutput {
       args,
       this.#o.log.child({ component: 'muxer', output: this.spec.id }),
       secretsOf(this.spec.url ?? ''),
+      encoder.latency,
     );
     this.group = encodeGroupKey(encoder);
     group.fanout.add(muxer);

@@ -1,4 +1,4 @@
-import type { EncoderSettings } from '../../shared/stream-config.js';
+import type { EncoderLatency, EncoderSettings } from '../../shared/stream-config.js';
 import { colorTags, resolveMatrix } from '../../pixels/yuv.js';
 import { ffmpegTarget, isNetworkOutput } from './output-path.js';
 
@@ -13,9 +13,26 @@ export interface EncodeJob {
   output: string;
 }
 
+/**
+ * `low` latency: the VBV buffer in frame intervals (bufsize = bitrate x frames / targetFPS; 4 at
+ * 30 fps is 133 ms of bitrate, against 2 s in `normal`). A frame may then be at most this many
+ * frame intervals' worth of bits, so on a link of exactly the bitrate no frame waits longer than
+ * that behind the ones before it. Measured on the bench scenes in docs/latency.md.
+ */
+export const LOW_VBV_FRAMES = 4;
+
 /** Audio of the silent track: AAC-LC at 44.1 kHz stereo, what RTMP ingest servers expect. */
 const AUDIO_RATE_HZ = 44100;
 const AUDIO_BITRATE = '128k';
+
+/**
+ * Muxer options of a `low` latency output (none in `normal`): every packet is written out at
+ * once (`-flush_packets 1`) and the container adds no start delay (`-muxdelay 0 -muxpreload 0`:
+ * MPEG-TS and FLV otherwise hold packets back up to 0.7 s and shift timestamps by 0.5 s).
+ */
+export function lowLatencyMuxArgs(latency: EncoderLatency): string[] {
+  return latency === 'low' ? ['-flush_packets', '1', '-muxdelay', '0', '-muxpreload', '0'] : [];
+}
 
 /** The muxer and its options for an output, from its scheme or file extension. */
 export function muxerFor(output: string): string[] {
@@ -43,6 +60,7 @@ export function muxerFor(output: string): string[] {
  * with scene-cut keyframes off so keyframes land exactly on the interval, plus a silent AAC track
  * when `audio` is `silent`. A second input (the silent source) also makes ffmpeg read stdin on a
  * thread of its own; with `audio: none` it is still opened but not mapped, for that reason alone.
+ * `latency: low` adds {@link encodeArgs}' low-latency options and {@link lowLatencyMuxArgs}.
  *
  * @throws Error when the output has no known container
  */
@@ -58,6 +76,7 @@ export function buildFfmpegArgs(job: EncodeJob): string[] {
     '1',
     ...encodeArgs(job),
     ...muxerFor(job.output),
+    ...lowLatencyMuxArgs(job.encoder.latency),
     '-y',
     // `file:<path>`, never a bare path: ffmpeg would read `-x.mp4` as an option, `a:b.ts` as a protocol.
     ffmpegTarget(job.output),
@@ -84,7 +103,11 @@ export function colorArgs(job: Pick<EncodeJob, 'height' | 'encoder'>, input: 'yu
 /**
  * The input and codec part of an encode (no muxer, no output): raw frames on stdin plus the silent
  * source, libx264 with the job's settings and colour tags ({@link colorArgs}), AAC when `audio`
- * is `silent`.
+ * is `silent`. `latency: low` adds: a one-frame queue on the raw input (`-thread_queue_size 1`:
+ * a late encoder makes ffmpeg stop reading, so the producer drops frames instead of queueing
+ * them), `-tune zerolatency` (x264: no lookahead, no B-frames, sliced threads, so a frame leaves
+ * the encoder before the next comes in) and a VBV buffer of {@link LOW_VBV_FRAMES} frame
+ * intervals; `normal` gives the same arguments as before the setting existed.
  * @param input the raw frames' pixel format: `yuv420p` (what the pipeline writes, `frame.yuv`)
  *   or `rgba` (ffmpeg converts; the encode bench compares the two)
  */
@@ -94,8 +117,11 @@ export function encodeArgs(job: Omit<EncodeJob, 'output'>, input: 'yuv420p' | 'r
   const kbps = encoder.bitrateKbps;
   const withAudio = encoder.audio === 'silent';
   const color = colorArgs(job, input);
+  const low = encoder.latency === 'low';
+  const bufsizeKbps = low ? Math.max(1, Math.round((kbps * LOW_VBV_FRAMES) / job.targetFPS)) : kbps * 2;
   return [
     ...color.input,
+    ...(low ? ['-thread_queue_size', '1'] : []),
     '-f',
     'rawvideo',
     '-pix_fmt',
@@ -117,6 +143,7 @@ export function encodeArgs(job: Omit<EncodeJob, 'output'>, input: 'yuv420p' | 'r
     'libx264',
     '-preset',
     encoder.preset,
+    ...(low ? ['-tune', 'zerolatency'] : []),
     '-pix_fmt',
     'yuv420p',
     '-b:v',
@@ -124,7 +151,7 @@ export function encodeArgs(job: Omit<EncodeJob, 'output'>, input: 'yuv420p' | 'r
     '-maxrate',
     `${kbps}k`,
     '-bufsize',
-    `${kbps * 2}k`,
+    `${bufsizeKbps}k`,
     '-g',
     String(gop),
     '-keyint_min',

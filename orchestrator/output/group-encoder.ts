@@ -6,8 +6,38 @@ import { encodeArgs, type EncodeJob } from './ffmpeg-args.js';
 import { StderrTail } from './stderr-tail.js';
 import { PMT_PID, TsFanout, VIDEO_PID } from './ts-fanout.js';
 
-/** Frames a shared encoder may have queued before new ones are dropped for it. */
+/** Frames a shared encoder may have queued before new ones are dropped for it (`normal` latency; `low`: 1). */
 export const GROUP_MAX_QUEUED_FRAMES = 3;
+
+/**
+ * The ffmpeg arguments of a shared encode: the job's encode ({@link encodeArgs}), MPEG-TS on
+ * stdout with fixed PIDs, written packet by packet. `latency: low` adds, for the readers of the
+ * TS (the muxers' ffmpeg and the WebRTC outputs' demuxer): an explicit PES length on video
+ * packets (`-omit_video_pes_length 0`), so a reader knows a frame is whole at its last byte
+ * instead of at the next frame's first, and one PES per audio frame (`-pes_payload_size 0`), so
+ * audio is not held back to fill 2930-byte PES packets and the muxers' interleaving waits for nothing.
+ */
+export function groupEncoderArgs(job: Omit<EncodeJob, 'output'>): string[] {
+  return [
+    '-hide_banner',
+    '-loglevel',
+    'warning',
+    '-nostats',
+    ...encodeArgs(job),
+    '-f',
+    'mpegts',
+    '-mpegts_pmt_start_pid',
+    String(PMT_PID),
+    '-mpegts_start_pid',
+    String(VIDEO_PID),
+    '-muxdelay',
+    '0',
+    '-flush_packets',
+    '1',
+    ...(job.encoder.latency === 'low' ? ['-omit_video_pes_length', '0', '-pes_payload_size', '0'] : []),
+    'pipe:1',
+  ];
+}
 
 /**
  * One encode shared by the outputs with the same encoder settings: raw I420 frames in, H.264 (+
@@ -26,6 +56,8 @@ export class GroupEncoder {
   dropped = 0;
   /** Frame size in pixels and rate of the raw frames this encode takes: a canvas change needs a new encode. */
   readonly frameFormat: string;
+  /** Frames it may hold unread before new ones are dropped for it: 3, or 1 at `low` latency. */
+  readonly maxQueued: number;
 
   constructor(
     ffmpegPath: string,
@@ -34,24 +66,8 @@ export class GroupEncoder {
     log: Logger,
   ) {
     this.frameFormat = frameFormat(job);
-    const args = [
-      '-hide_banner',
-      '-loglevel',
-      'warning',
-      '-nostats',
-      ...encodeArgs(job),
-      '-f',
-      'mpegts',
-      '-mpegts_pmt_start_pid',
-      String(PMT_PID),
-      '-mpegts_start_pid',
-      String(VIDEO_PID),
-      '-muxdelay',
-      '0',
-      '-flush_packets',
-      '1',
-      'pipe:1',
-    ];
+    this.maxQueued = job.encoder.latency === 'low' ? 1 : GROUP_MAX_QUEUED_FRAMES;
+    const args = groupEncoderArgs(job);
     log.info({ args }, 'starting shared encoder');
     this.#proc = spawn(ffmpegPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.#proc.stdout.on('data', (chunk: Buffer) => this.fanout.push(chunk));
@@ -80,7 +96,7 @@ export class GroupEncoder {
   /** Queues one frame (holding a pool reference until ffmpeg read it); false when it was dropped. */
   write(frame: Frame): boolean {
     if (!this.running || !this.#proc.stdin.writable) return false;
-    if (this.#queued >= GROUP_MAX_QUEUED_FRAMES) {
+    if (this.#queued >= this.maxQueued) {
       this.dropped++;
       return false;
     }
@@ -109,14 +125,17 @@ export class GroupEncoder {
   }
 }
 
-/** The encoder settings two outputs must share to share an encode. */
 /** The raw frames' size and rate, `WxH@fps`: what an encode's stdin must carry. */
 function frameFormat(job: Pick<EncodeJob, 'width' | 'height' | 'targetFPS'>): string {
   return `${job.width}x${job.height}@${job.targetFPS}`;
 }
 
+/**
+ * The encoder settings two outputs must share to share an encode, as a string: preset, bitrate,
+ * GOP, audio and, at `low` latency, `-low` (a `normal` key reads as it did before the setting).
+ */
 export function encodeGroupKey(enc: EncoderSettings): string {
-  return `${enc.preset}-${enc.bitrateKbps}k-gop${enc.keyframeIntervalSeconds}s-${enc.audio}`;
+  return `${enc.preset}-${enc.bitrateKbps}k-gop${enc.keyframeIntervalSeconds}s-${enc.audio}${enc.latency === 'low' ? '-low' : ''}`;
 }
 
 /**

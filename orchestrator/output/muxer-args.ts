@@ -20,6 +20,7 @@ export function timestamped(path: string): string {
  * `OutputPolicy.claim`: throws AppError SM_ERR_OUTPUT_URL outside the allowed folders); an HLS output
  * starts a fresh playlist folder `<dataDir>/hls/<id>/` (old segments removed) and is served at
  * `/stream/hls/<id>/index.m3u8`. MP4/MKV/FLV take AAC from the TS through `aac_adtstoasc`.
+ * @throws Error for a `webrtc` output (it has no muxer)
  */
 export function muxerArgs(spec: OutputSpec, dirs: { dataDir: string; paths: OutputPolicy }): { args: string[]; location: string | null } {
   switch (spec.kind) {
@@ -58,5 +59,7 @@ export function muxerArgs(spec: OutputSpec, dirs: { dataDir: string; paths: Outp
         location: `/stream/hls/${spec.id}/index.m3u8`,
       };
     }
+    case 'webrtc':
+      throw new Error('a webrtc output has no muxer: its WHEP viewers are fed in process (webrtc/whep-feed.ts)');
   }
 }

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Logger } from 'pino';
+import type { EncoderLatency } from '../../shared/stream-config.js';
+import { lowLatencyMuxArgs } from './ffmpeg-args.js';
 import { ProgressParser, type EncoderProgress } from './progress.js';
 import { StderrTail } from './stderr-tail.js';
 import type { OutputProcess } from './supervised-output.js';
@@ -43,8 +45,11 @@ export class Muxer implements TsSink, OutputProcess {
   /**
    * @param args ffmpeg's arguments after the common input part (muxer options and destination)
    * @param secrets parts of the destination URL that ffmpeg's messages must not carry on (stream keys)
+   * @param latency `low`: the input is read without buffering (`-fflags +nobuffer`) and the
+   *   output written packet by packet ({@link lowLatencyMuxArgs}); `normal`: as before
    */
-  constructor(ffmpegPath: string, args: string[], log: Logger, secrets: readonly string[] = []) {
+  constructor(ffmpegPath: string, args: string[], log: Logger, secrets: readonly string[] = [], latency: EncoderLatency = 'normal') {
+    const low = latency === 'low';
     const full = [
       '-hide_banner',
       '-loglevel',
@@ -55,7 +60,7 @@ export class Muxer implements TsSink, OutputProcess {
       '-stats_period',
       '1',
       '-fflags',
-      '+genpts+discardcorrupt',
+      low ? '+genpts+discardcorrupt+nobuffer' : '+genpts+discardcorrupt',
       '-analyzeduration',
       String(PROBE_US),
       '-probesize',
@@ -68,6 +73,7 @@ export class Muxer implements TsSink, OutputProcess {
       '0',
       '-c',
       'copy',
+      ...lowLatencyMuxArgs(latency),
       ...args,
     ];
     this.#proc = spawn(ffmpegPath, full, { stdio: ['pipe', 'pipe', 'pipe'] });

@@ -24,6 +24,8 @@ import type { OutputPolicy } from './output-path.js';
 import { PreviewEncoder, type PreviewSettings } from './preview-encoder.js';
 import { ffprobeFor, RecordingJanitor } from './recording-check.js';
 import type { OutputEvent, RestartPolicy } from './supervised-output.js';
+import { WhepService } from '../webrtc/whep-service.js';
+import type { WhepIceSettings } from '../webrtc/whep-viewer.js';
 
 /** How often outputs are looked at for progress and stalls, ms. */
 const WATCHDOG_MS = 500;
@@ -49,6 +51,8 @@ export interface OutputHubOptions {
   metrics?: Metrics;
   /** Dashboard previews: encoded on the render pool, with these settings. */
   preview: { pool: RenderPool; settings: PreviewSettings };
+  /** WHEP viewers of `webrtc` outputs: the most at once (all outputs together), and their ICE settings. */
+  webrtc: { maxViewers: number; ice: WhepIceSettings };
   /** The main output was given up on (max retries): the stream stops with this error. */
   onMainFailed: (message: string) => void;
 }
@@ -77,6 +81,8 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
   #nextId = 1;
   /** Turns composited frames into dashboard previews (its `sink`: where they go; null: none are made). */
   readonly preview: PreviewEncoder;
+  /** The WHEP viewers of the `webrtc` outputs. */
+  readonly whep: WhepService;
 
   constructor(options: OutputHubOptions) {
     super();
@@ -94,6 +100,12 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
       options.pool,
       () => options.stream().targetFPS,
     );
+    this.whep = new WhepService({
+      maxViewers: options.webrtc.maxViewers,
+      ice: options.webrtc.ice,
+      log: options.log.child({ component: 'whep' }),
+      metrics,
+    });
     this.#janitor = new RecordingJanitor(ffprobeFor(options.ffmpegPath), options.log.child({ component: 'recordings' }), () =>
       metrics?.recordingsRemoved.inc(),
     );
@@ -226,12 +238,14 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
       stream,
       policy,
       groups: this.#groups,
+      whep: this.whep,
       log: this.#log,
       wanted: () => this.#live && entry.spec.enabled && this.#entries.get(entry.spec.id) === entry,
       onChange: (e) => this.emit('output', e),
       onFileExit: (path) => void this.#janitor.afterExit(path),
     });
     this.#entries.set(spec.id, entry);
+    if (spec.kind === 'webrtc') this.whep.channel(spec.id);
     this.#log.info({ output: spec.id, kind: spec.kind, url: spec.url && redactUrl(spec.url) }, 'output added');
     return entry;
   }
@@ -266,6 +280,7 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
     const entry = this.#entry(id);
     await entry.sup.stop();
     this.#entries.delete(id);
+    this.whep.drop(id);
     this.emit('specs', this.specs());
     this.#reconcile();
   }
@@ -315,6 +330,21 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
   /** A newly composited frame: the preview samples it. */
   made(frame: Frame, startedAt: number): void {
     this.preview.offer(frame, startedAt);
+  }
+
+  /**
+   * A WHEP offer for the `webrtc` output `id` (`POST /stream/whep/:id`): a new viewer. The offer
+   * is read (`readOffer`) only once the output, the viewer cap and the media type allow it.
+   * @returns the session id and the SDP answer
+   * @throws AppError SM_ERR_OUTPUT_NOT_FOUND (no such output, or not a webrtc one),
+   *   SM_ERR_WHEP_OUTPUT_STOPPED (disabled), SM_ERR_WHEP_FULL, SM_ERR_WHEP_NOT_SDP, SM_ERR_WHEP_CODEC
+   */
+  openWhep(id: string, contentType: string | undefined, readOffer: () => Promise<string>): Promise<{ sessionId: string; answer: string }> {
+    const e = this.#entries.get(id);
+    if (!e || e.spec.kind !== 'webrtc') throw new AppError('SM_ERR_OUTPUT_NOT_FOUND', `No webrtc output has id "${id}"`);
+    if (!e.spec.enabled)
+      throw new AppError('SM_ERR_WHEP_OUTPUT_STOPPED', `The webrtc output "${id}" is stopped: POST /stream/outputs/${id}/start`);
+    return this.whep.open(id, contentType, readOffer);
   }
 
   #entry(id: string): ExtraOutput {

@@ -34,7 +34,10 @@ export interface FrameProducerOptions {
   frames(): FramePool;
   stream(): StreamConfig;
   background(): number;
-  /** Frames the main output may hold unread before a frame is dropped (`encoder_backpressure`). */
+  /**
+   * Frames the main output may hold unread before a frame is dropped (`encoder_backpressure`);
+   * at `low` encoder latency 1 whatever this says ({@link maxQueuedFrames}).
+   */
   encoderMaxQueuedFrames: number;
   log: Logger;
   metrics?: Metrics;
@@ -49,7 +52,7 @@ export interface FrameProducerOptions {
  * paused, or a repeat of the last one when rendering ran late (counted as dropped). Up to
  * {@link MAX_MAKING} frames are in the making at once; a scene or data change makes the next
  * frame ahead of its tick (render ahead), at most one frame ahead of the clock. When the main
- * output cannot keep up (`encoderMaxQueuedFrames` unread) the frame is dropped, never queued.
+ * output cannot keep up ({@link FrameProducer.maxQueuedFrames} unread) the frame is dropped, never queued.
  */
 export class FrameProducer {
   readonly #o: FrameProducerOptions;
@@ -77,6 +80,15 @@ export class FrameProducer {
   /** The last frame made (the producer holds one reference), or null. */
   get last(): Frame | null {
     return this.#last;
+  }
+
+  /**
+   * Frames the main output may hold unread before the next is dropped: ENCODER_MAX_QUEUED_FRAMES,
+   * or 1 when the stream's encoder runs at `low` latency (no frame then waits behind another
+   * between the compositor and the encoder: a late encoder costs a dropped frame, not delay).
+   */
+  get maxQueuedFrames(): number {
+    return this.#o.stream().encoder.latency === 'low' ? 1 : this.#o.encoderMaxQueuedFrames;
   }
 
   /** Settles when the newest frame in the making is done (null: none is). */
@@ -136,7 +148,7 @@ export class FrameProducer {
       this.#changePending = true;
       return;
     }
-    if (this.#tickN < 0 || sink.queued >= this.#o.encoderMaxQueuedFrames) return;
+    if (this.#tickN < 0 || sink.queued >= this.maxQueuedFrames) return;
     this.#make(n);
   }
 
@@ -171,7 +183,7 @@ export class FrameProducer {
       if (this.#changePending && this.#making === 0) this.#renderAhead();
       return;
     }
-    if (sink.queued >= this.#o.encoderMaxQueuedFrames) {
+    if (sink.queued >= this.maxQueuedFrames) {
       this.#o.stats.drop('encoder_backpressure');
       return;
     }

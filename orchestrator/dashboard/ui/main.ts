@@ -8,6 +8,7 @@ import { LayersView, moveChanges, type LayerAction } from './layers-view.js';
 import { PreviewView } from './preview.js';
 import { StatusView, type StatusModel } from './status-view.js';
 import { loadToken, saveToken } from './token.js';
+import { WhepPlayer } from './whep-player.js';
 
 /** The dashboard page: wires the live link, the REST client and the views together. */
 
@@ -85,6 +86,7 @@ async function refresh(): Promise<void> {
     applyStatus(status);
     setLayers(list.layers);
     renderAssets(assets.assets);
+    void listWebrtcOutputs();
     if (messageEl.dataset['kind'] === 'error' && (messageEl.textContent ?? '').includes('401')) say('');
   } catch (err) {
     fail(err);
@@ -264,6 +266,48 @@ $<HTMLFormElement>('upload-form').addEventListener('submit', async (e) => {
     fail(err);
   } finally {
     progress.hidden = true;
+  }
+});
+
+// WebRTC: plays a `webrtc` output by WHEP in a <video> (hidden while there is none).
+const webrtcVideo = $<HTMLVideoElement>('webrtc-video');
+const webrtcPlay = $<HTMLButtonElement>('webrtc-play');
+const webrtcCaption = $<HTMLSpanElement>('webrtc-caption');
+const whep = new WhepPlayer(webrtcVideo);
+
+async function listWebrtcOutputs(): Promise<void> {
+  try {
+    const { outputs } = await api.request<{ outputs: { id: string; kind: string }[] }>('GET', '/outputs');
+    const ids = outputs.filter((o) => o.kind === 'webrtc').map((o) => o.id);
+    const select = $<HTMLSelectElement>('webrtc-output');
+    const chosen = select.value;
+    select.replaceChildren(...ids.map((id) => Object.assign(document.createElement('option'), { value: id, textContent: id })));
+    if (ids.includes(chosen)) select.value = chosen;
+    $<HTMLDivElement>('webrtc').hidden = ids.length === 0;
+  } catch {
+    // The outputs stay as they were; refresh() reports what is wrong.
+  }
+}
+
+webrtcPlay.addEventListener('click', async () => {
+  webrtcPlay.disabled = true;
+  try {
+    if (whep.playing) {
+      await whep.stop();
+      webrtcCaption.textContent = '';
+    } else {
+      const id = $<HTMLSelectElement>('webrtc-output').value;
+      webrtcCaption.textContent = 'connecting…';
+      await whep.start(`/stream/whep/${encodeURIComponent(id)}`, token);
+      webrtcCaption.textContent = `playing ${id}`;
+    }
+    webrtcVideo.hidden = !whep.playing;
+    webrtcPlay.textContent = whep.playing ? 'Stop' : 'Play';
+  } catch (err) {
+    webrtcCaption.textContent = '';
+    fail(err);
+  } finally {
+    webrtcPlay.disabled = false;
   }
 });
 

@@ -13,6 +13,7 @@ import type { Media, RouteDoc, RouteGroup } from './route-doc.js';
 import { scenesGroup } from './scenes.js';
 import { streamGroup } from './stream.js';
 import { systemGroup } from './system.js';
+import { whepGroup } from './whep.js';
 
 /** Every route group, in the order the document lists them. A new group file is added here. */
 export const ROUTE_GROUPS: readonly RouteGroup[] = [
@@ -22,6 +23,7 @@ export const ROUTE_GROUPS: readonly RouteGroup[] = [
   chatGroup,
   scenesGroup,
   outputsGroup,
+  whepGroup,
   assetsGroup,
   systemGroup,
 ];

@@ -1,0 +1,78 @@
+/**
+ * A WHEP player (draft-ietf-wish-whep) for the dashboard: the browser's own RTCPeerConnection
+ * receives one video track from a `webrtc` output. POST the offer (all ICE candidates in it, the
+ * server does no trickle ICE), set the answer, play the track; DELETE the session to stop.
+ */
+
+/** How long to wait for ICE gathering before sending the offer with the candidates found so far, ms. */
+const GATHER_MS = 1000;
+
+export class WhepPlayer {
+  #pc: RTCPeerConnection | null = null;
+  #session: string | null = null;
+  #token: string | null = null;
+
+  constructor(private readonly video: HTMLVideoElement) {}
+
+  get playing(): boolean {
+    return this.#pc !== null;
+  }
+
+  /**
+   * Connects to `url` (`/stream/whep/<id>`) and plays its video.
+   * @param token sent as `Authorization: Bearer` (any role from viewer), or null
+   * @throws Error with the server's code and message when the offer is refused
+   */
+  async start(url: string, token: string | null): Promise<void> {
+    await this.stop();
+    const pc = new RTCPeerConnection();
+    this.#pc = pc;
+    this.#token = token;
+    pc.addTransceiver('video', { direction: 'recvonly' });
+    pc.ontrack = (e) => {
+      this.video.srcObject = new MediaStream([e.track]);
+      void this.video.play().catch(() => undefined);
+    };
+    await pc.setLocalDescription(await pc.createOffer());
+    await new Promise<void>((resolve) => {
+      if (pc.iceGatheringState === 'complete') return resolve();
+      const timer = window.setTimeout(resolve, GATHER_MS);
+      pc.addEventListener('icegatheringstatechange', () => {
+        if (pc.iceGatheringState === 'complete') {
+          window.clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    const headers: Record<string, string> = { 'Content-Type': 'application/sdp' };
+    if (token) headers['Authorization'] = `Bearer ${token}`;
+    const res = await fetch(url, { method: 'POST', headers, body: pc.localDescription?.sdp ?? '' });
+    if (res.status !== 201) {
+      await this.stop();
+      let reason = `${res.status}`;
+      try {
+        const body = (await res.json()) as { error?: { code?: string; message?: string } };
+        reason = `${body.error?.message ?? res.statusText} (${res.status} ${body.error?.code ?? ''})`;
+      } catch {
+        // not JSON
+      }
+      throw new Error(`WebRTC refused: ${reason}`);
+    }
+    this.#session = res.headers.get('Location');
+    await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
+  }
+
+  /** Ends the session (DELETE) and the connection. */
+  async stop(): Promise<void> {
+    const pc = this.#pc;
+    const session = this.#session;
+    this.#pc = null;
+    this.#session = null;
+    this.video.srcObject = null;
+    pc?.close();
+    if (session) {
+      const headers: Record<string, string> = this.#token ? { Authorization: `Bearer ${this.#token}` } : {};
+      await fetch(session, { method: 'DELETE', headers }).catch(() => undefined);
+    }
+  }
+}
