@@ -82,6 +82,12 @@ t.test('video sources: only admins see their secrets', async (t) => {
       );
     }
   }
+  // The redaction leaves every other answer as it was: an unknown route is still 404 (not an empty 204).
+  for (const role of ['viewer', 'operator'] as const) {
+    const r = await s.call('POST', '/stream/no-such-route', {}, bearer(ROLES[role]));
+    t.equal(r.status, 404, `${role}: an unknown route answers 404`);
+    t.equal(r.body?.error?.code, 'SM_ERR_NOT_FOUND');
+  }
   const admin = await s.call('GET', '/stream/layers/cam', undefined, bearer(ADMIN));
   t.equal(admin.body.content.src, rtmp, 'an admin sees the URL as set');
   t.notOk(JSON.stringify(admin.body.media).includes(KEY), 'lastError never quotes the key');

@@ -11,6 +11,11 @@ import type { AuthState } from './auth-middleware.js';
 export function mediaSecrets(): Middleware<AuthState> {
   return async (ctx, next) => {
     await next();
-    if (!seesSecrets(ctx.state.principal)) ctx.body = redactMediaSecrets(ctx.body);
+    if (seesSecrets(ctx.state.principal)) return;
+    // Assigned only when something was redacted: setting a body (even the same undefined one)
+    // marks the answer as having one, and an unmatched route would answer 204 instead of 404.
+    const body: unknown = ctx.body;
+    const redacted = redactMediaSecrets(body);
+    if (redacted !== body) ctx.body = redacted;
   };
 }

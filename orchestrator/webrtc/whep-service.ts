@@ -3,7 +3,7 @@ import { AppError } from '../../shared/errors.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { checkOffer, checkOfferType } from './sdp-offer.js';
 import { WhepChannel } from './whep-channel.js';
-import { WhepViewer, type WhepIceSettings } from './whep-viewer.js';
+import type { WhepIceSettings, WhepViewer } from './whep-viewer.js';
 
 export interface WhepServiceOptions {
   /** WEBRTC_MAX_VIEWERS: viewers of all webrtc outputs together. */
@@ -83,11 +83,14 @@ export class WhepService {
     }
     checkOfferType(contentType);
     this.#opening++;
-    let made: Awaited<ReturnType<typeof WhepViewer.answer>>;
+    let made: { viewer: WhepViewer; answer: string };
     try {
       const offer = await readOffer();
       checkOffer(contentType, offer);
-      made = await WhepViewer.answer(offer, this.#o.ice, this.#o.log);
+      // Loaded on the first session: the WebRTC stack (werift) costs about a second of start-up
+      // CPU that a server without WHEP viewers never needs.
+      const { WhepViewer: Viewer } = await import('./whep-viewer.js');
+      made = await Viewer.answer(offer, this.#o.ice, this.#o.log);
     } finally {
       this.#opening--;
     }
