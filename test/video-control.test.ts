@@ -255,7 +255,7 @@ t.test('batch: media ops with the others, all or nothing', async (t) => {
     ops: [...seeks, { op: 'media', id: 'v4', action: 'play' }, { op: 'media', id: 'v4', action: 'pause' }],
   });
   t.equal(many.status, 200);
-  const readers = watch.spawned.filter((c) => c.startsWith('worker ') && c.includes('long.mp4'));
+  const readers = watch.spawned.filter((c) => c.startsWith('run ') && c.includes('long.mp4'));
   watch.stop();
   t.equal(readers.length, 1, `60 seeks in a batch started ${readers.length} decoder run`);
   const last = await until(s, 'v4', 'paused at the last seek', (x) => x.state === 'paused');

@@ -76,6 +76,8 @@ t.test('failing video sources stay with their layer', async (t) => {
       { id: 'missing', src: 'assets/missing.mp4' },
       { id: 'huge', src: 'assets/broken.mp4', transform: { x: 0, y: 0, width: 16384, height: 16384, scale: 64 } },
     ];
+    // A file that vanishes once its layer is stored (the API refuses a path to no file: 404).
+    writeFileSync(join(root, 'assets', 'missing.mp4'), 'gone soon');
     for (const [i, l] of layers.entries()) {
       const r = await s.call('POST', '/stream/layers', {
         id: l.id,
@@ -83,6 +85,7 @@ t.test('failing video sources stay with their layer', async (t) => {
         content: { type: 'video', src: l.src, slate: '#00ff00' },
       });
       t.equal(r.status, 201, `${l.id} added`);
+      if (l.id === 'missing') rmSync(join(root, 'assets', 'missing.mp4'));
     }
     t.equal((await s.call('POST', '/stream/start')).status, 200);
     for (const id of ['rtmp', 'http', 'srt'])

@@ -225,8 +225,8 @@ t.test('refused video sources: 400 from every route, nothing changed, no process
   // starts its decoder at once.
   t.equal((await s.call('POST', '/stream/layers', { id: 'ok', content: { type: 'video', src: GOOD, loop: true } })).status, 201);
   t.ok(
-    watch.spawned.some((c) => /^worker /.test(c) && c.includes(join(root, 'assets', 'clip.mp4'))),
-    `the watch saw its decoder's reader thread start: ${watch.spawned.map((c) => c.slice(0, 100)).join(' | ')}`,
+    watch.spawned.some((c) => /^run /.test(c) && c.includes(join(root, 'assets', 'clip.mp4'))),
+    `the watch saw its decoder run start: ${watch.spawned.map((c) => c.slice(0, 100)).join(' | ')}`,
   );
   t.ok(
     watch.spawned.some((c) => /ffprobe/.test(c) && c.includes(join(root, 'assets', 'clip.mp4'))),

@@ -17,6 +17,7 @@ import { dashboardRoutes } from '../dashboard/dashboard-routes.js';
 import { apiDocsRoutes } from './openapi/docs-routes.js';
 import { assetRoutes } from './asset-routes.js';
 import { durableWrites } from './durable-writes.js';
+import { mediaSecrets } from './media-secrets.js';
 import { errorMiddleware } from './error-middleware.js';
 import { healthRoutes } from './health.js';
 import { layerRoutes } from './layer-routes.js';
@@ -88,6 +89,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
   app.use(authenticate(deps.tokens));
   if (deps.rateLimit.max > 0) app.use(rateLimit({ ...deps.rateLimit, log: deps.log }));
   app.use(authorize(deps.tokens, deps.metrics));
+  app.use(mediaSecrets());
   app.use(durableWrites(deps.state));
   // DELETE bodies are parsed too (and so depth-checked): a body on any mutating route is refused or used, never skipped unread.
   app.use(

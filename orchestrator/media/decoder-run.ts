@@ -34,6 +34,12 @@ export interface DecoderRunEvents {
   onExit?(run: DecoderRun, exit: RunExit): void;
   /** A callback above threw (a bug): reported here instead of ending the process. */
   onError?(err: Error): void;
+  /**
+   * The failure message with secrets removed (a live URL's stream key, user info, query values:
+   * ffmpeg quotes its input), applied before the exit reaches anyone: `onExit`, `exited` (whose
+   * reason the supervisor logs and keeps as `lastError`), `ended`.
+   */
+  scrub?(message: string): string;
 }
 
 /**
@@ -193,7 +199,7 @@ export class DecoderRun implements OutputProcess {
     if (this.#stopped) return { state: 'exited', code: m?.code ?? null, frames };
     if (m && m.code === 0 && m.error === null) return { state: 'exited', code: 0, frames };
     const reason = m?.error ?? threadError ?? lastLines(m?.stderr ?? '') ?? `ffmpeg exited with ${m?.signal ?? `code ${m?.code}`}`;
-    return { state: 'failed', code: m?.code ?? null, message: reason, frames };
+    return { state: 'failed', code: m?.code ?? null, message: this.#events.scrub ? this.#events.scrub(reason) : reason, frames };
   }
 
   /** @internal The run is over: reported once. */

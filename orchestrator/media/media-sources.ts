@@ -21,6 +21,12 @@ export const SETTLE_MS = 5000;
  * layer until the crossfade ends, or at most this long unused, ms (a crossfade lasts at most 60 s).
  */
 const GHOST_MS = 61_000;
+/**
+ * Video sources (decoders: an ffmpeg and a reader thread each) a program runs at once. A video
+ * layer beyond it gets no decoder and reports `error` until a source is freed (a scene holds up
+ * to 1000 layers: one request could otherwise start 1000 ffmpegs and threads).
+ */
+export const MAX_VIDEO_SOURCES = 16;
 
 /** What the sources need from the program. */
 export interface MediaSourcesOptions {
@@ -56,6 +62,8 @@ export class MediaSources implements MediaControl, VideoFrames {
   readonly #ffprobe: string;
   readonly #metrics: SourceMetrics;
   readonly #sources = new Map<string, VideoSource>();
+  /** Video layers without a source because {@link MAX_VIDEO_SOURCES} run already, with what they report. */
+  readonly #refused = new Map<string, MediaStatus>();
   /** Last pictures of sources that were removed or restarted, for a crossfade's outgoing copy of their layer. */
   readonly #ghosts = new Map<string, { frame: VideoFrame; usedAt: number }>();
   readonly #updates = new Set<Listener>();
@@ -78,7 +86,7 @@ export class MediaSources implements MediaControl, VideoFrames {
   // MediaControl
 
   status(layerId: string): MediaStatus | undefined {
-    return this.#sources.get(layerId)?.status();
+    return this.#sources.get(layerId)?.status() ?? this.#refused.get(layerId);
   }
 
   control(layerId: string, action: MediaAction): MediaStatus {
@@ -180,6 +188,7 @@ export class MediaSources implements MediaControl, VideoFrames {
     if (this.#closed) return;
     try {
       this.#apply(e);
+      this.#fill();
     } catch (err) {
       // A source's failure stays with its layer: the scene change itself has happened.
       this.#o.log.error({ err, event: e.type }, 'video sources could not follow a scene change');
@@ -213,6 +222,7 @@ export class MediaSources implements MediaControl, VideoFrames {
   #sync(layer: Layer, ghost = false): void {
     const existing = this.#sources.get(layer.id);
     if (layer.content.type !== 'video') {
+      this.#refused.delete(layer.id);
       if (existing) this.#remove(layer.id, ghost);
       return;
     }
@@ -221,6 +231,23 @@ export class MediaSources implements MediaControl, VideoFrames {
       return;
     }
     if (existing) this.#remove(layer.id, ghost);
+    if (this.#sources.size >= MAX_VIDEO_SOURCES) {
+      const status: MediaStatus = {
+        state: 'error',
+        positionMs: 0,
+        durationMs: null,
+        width: 0,
+        height: 0,
+        fps: 0,
+        lastError: `Too many video sources: at most ${MAX_VIDEO_SOURCES} play at once; this one starts when another video layer goes`,
+      };
+      if (!this.#refused.has(layer.id))
+        this.#o.log.warn({ layerId: layer.id, max: MAX_VIDEO_SOURCES }, 'video layer over the source limit');
+      this.#refused.set(layer.id, status);
+      this.#update(layer.id, status);
+      return;
+    }
+    this.#refused.delete(layer.id);
     let input;
     try {
       input = sourceInput(layer.content.src, this.#o.assetRoot, this.#o.assetStorage);
@@ -256,6 +283,7 @@ export class MediaSources implements MediaControl, VideoFrames {
 
   /** Stops the source of `id` (with `ghost`, its last picture is kept for a crossfade's outgoing copy of its layer). */
   #remove(id: string, ghost = false): void {
+    this.#refused.delete(id);
     const source = this.#sources.get(id);
     if (!source) return;
     if (ghost) this.#keepGhost(id, source);
@@ -263,6 +291,15 @@ export class MediaSources implements MediaControl, VideoFrames {
     const closing = source.close().catch((err: unknown) => this.#o.log.error({ err, layerId: id }, 'video source did not close'));
     this.#closing.add(closing);
     void closing.finally(() => this.#closing.delete(closing));
+  }
+
+  /** Starts the sources of video layers refused for {@link MAX_VIDEO_SOURCES} while there is room, in scene order. */
+  #fill(): void {
+    if (this.#refused.size === 0) return;
+    for (const e of this.#o.scene.entries()) {
+      if (this.#sources.size >= MAX_VIDEO_SOURCES) return;
+      if (this.#refused.has(e.layer.id)) this.#sync(e.layer);
+    }
   }
 
   /** Keeps the picture on screen of a source about to stop decoding into it, for a crossfade's outgoing copy. */

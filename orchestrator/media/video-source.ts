@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { decoderArgs, type VideoBox } from '../../media/decoder-args.js';
 import { endOf, MAX_PICTURE_PIXELS, MAX_PICTURE_SIDE, released, written } from '../../media/frame-ring.js';
 import type { MediaState, MediaStatus, VideoContent } from '../../shared/media.js';
-import { redactUrl } from '../../shared/outputs.js';
+import { redactUrl, scrubSecrets, secretsOf } from '../../shared/outputs.js';
 import type { Layer } from '../../shared/scene.js';
 import type { RestartPolicy, SupervisedOutput } from '../output/supervised-output.js';
 import type { VideoFrame } from '../render/video-frames.js';
@@ -387,6 +387,7 @@ export class VideoSource {
         onFull: (p) => this.#onFull(p),
         onExit: (p, exit) => this.#onExit(p, exit),
         onError: (err) => this.#o.log.error({ err, layerId: this.#o.layerId }, 'video source failed to handle its decoder'),
+        scrub: (message) => this.#redact(message),
       },
       Math.max(LIVE_STALL_MS, 3 * frameMs),
     );
@@ -617,6 +618,8 @@ export class VideoSource {
 
   /** ffmpeg's words with a feed URL's secrets (an RTMP stream key, user info, query values) or a file's path on this server replaced. */
   #redact(message: string): string {
-    return message.split(this.#o.input).join(this.#o.live ? redactUrl(this.#o.input) : this.#content.src);
+    const named = message.split(this.#o.input).join(this.#o.live ? redactUrl(this.#o.input) : this.#content.src);
+    // ffmpeg also quotes parts of the URL on their own (an HLS segment's URL with the same token, a playpath).
+    return this.#o.live ? scrubSecrets(named, secretsOf(this.#o.input)) : named;
   }
 }

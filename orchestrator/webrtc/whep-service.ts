@@ -7,6 +7,10 @@ import type { FromWhepWorker, ToWhepWorker, WhepChannelStats, WhepViewerStats, W
 import type { AccessUnit } from './ts-video.js';
 import type { WhepIceSettings } from './whep-viewer.js';
 
+/** The pictures kept per output for a worker that starts (as the worker's own cache, webrtc/whep-channel.ts). */
+const GOP_MAX_FRAMES = 300;
+const GOP_MAX_BYTES = 16 * 1024 * 1024;
+
 export interface WhepServiceOptions {
   /** WEBRTC_MAX_VIEWERS: viewers of all webrtc outputs together. */
   maxViewers: number;
@@ -23,6 +27,12 @@ export interface WhepServiceOptions {
 export class WhepChannelLink {
   /** Viewers by session id, with their counters. */
   readonly viewers = new Map<string, WhepViewerStats>();
+  /**
+   * The access units since the last keyframe (at most 300 or 16 MB), copied: a worker started by
+   * the first offer gets them first, so the first viewer too starts on the current picture.
+   */
+  #gop: Extract<ToWhepWorker, { type: 'au' }>[] = [];
+  #gopBytes = 0;
   /** Access units handed to the worker. */
   frames = 0;
   /** Payload bytes the worker sent to this output's viewers in all, and frames it skipped for lagging ones. */
@@ -37,25 +47,50 @@ export class WhepChannelLink {
   /** One access unit of the encode, for every viewer (the bytes are copied to the worker). */
   push(au: AccessUnit): void {
     this.frames++;
-    const data = new Uint8Array(au.data);
-    this.send(
-      { type: 'au', outputId: this.outputId, data, pts90k: au.pts90k, key: au.key, at: performance.timeOrigin + performance.now() },
-      [data.buffer],
-    );
+    const m: Extract<ToWhepWorker, { type: 'au' }> = {
+      type: 'au',
+      outputId: this.outputId,
+      data: new Uint8Array(au.data),
+      pts90k: au.pts90k,
+      key: au.key,
+      at: performance.timeOrigin + performance.now(),
+    };
+    if (m.key) {
+      this.#gop = [];
+      this.#gopBytes = 0;
+    }
+    if (m.key || this.#gop.length > 0) {
+      this.#gop.push(m);
+      this.#gopBytes += m.data.length;
+      if (this.#gop.length > GOP_MAX_FRAMES || this.#gopBytes > GOP_MAX_BYTES) {
+        this.#gop = [];
+        this.#gopBytes = 0;
+      }
+    }
+    // A copy for the worker (transferred): the cached one stays here.
+    const data = new Uint8Array(m.data);
+    this.send({ ...m, data }, [data.buffer]);
   }
 
   /** A new encode starts: viewers wait for its first keyframe, their timestamps continue. */
   reset(): void {
+    this.#gop = [];
+    this.#gopBytes = 0;
     this.send({ type: 'reset', outputId: this.outputId });
+  }
+
+  /** The cached access units, to replay into a worker that has just started. */
+  cached(): readonly Extract<ToWhepWorker, { type: 'au' }>[] {
+    return this.#gop;
   }
 }
 
 /**
  * The WHEP sessions (draft-ietf-wish-whep) of every `webrtc` output. The peer connections live in
- * a worker thread (webrtc/whep-worker.ts, started with the first `webrtc` output, and again after
- * it died when frames or an offer come): each packet's
- * SRTP and the garbage of 20 viewers would otherwise take the frame clock's thread (measured: GC
- * pauses up to 100 ms). Here: the cap on viewers, the checks of an offer before the worker sees
+ * a worker thread (webrtc/whep-worker.ts, started by the first offer, so that a server without
+ * WHEP viewers never loads the WebRTC stack, about a second of start-up CPU; and by the next
+ * offer after one died): each packet's SRTP and the garbage of 20 viewers would otherwise take
+ * the frame clock's thread (measured: GC pauses up to 100 ms). Here: the cap on viewers, the checks of an offer before the worker sees
  * it, a mirror of the viewers for answers and metrics. A session is opened by an SDP offer and
  * ends with `close` (the client's DELETE), its connection failing, or its output being removed.
  * A worker that dies takes its viewers with it (they reconnect); the next offer starts a new one.
@@ -89,9 +124,6 @@ export class WhepService {
       c = new WhepChannelLink(outputId, (m, transfer) => this.#send(m, transfer));
       this.#channels.set(outputId, c);
       this.#o.metrics?.webrtcViewers.set({ output: outputId }, 0);
-      // Running before anyone watches: the worker keeps the pictures since the last keyframe for
-      // the first viewer too.
-      if (!this.#shut) this.#start();
     }
     return c;
   }
@@ -186,8 +218,9 @@ export class WhepService {
     this.#o.metrics?.webrtcViewers.set({ output: outputId }, channel.viewers.size);
   }
 
+  /** Frames and resets go to a running worker only: none runs before the first offer. */
   #send(m: ToWhepWorker, transfer?: ArrayBuffer[]): void {
-    if (!this.#shut) this.#start().postMessage(m, transfer);
+    this.#worker?.postMessage(m, transfer);
   }
 
   /** Sends a request and waits for its reply (a fresh `req`). */
@@ -209,6 +242,13 @@ export class WhepService {
     worker.unref();
     this.#worker = worker;
     worker.on('message', (m: FromWhepWorker) => this.#onMessage(m));
+    // The pictures since each output's last keyframe, so that the first viewer starts on the current one.
+    for (const c of this.#channels.values()) {
+      for (const au of c.cached()) {
+        const data = new Uint8Array(au.data);
+        worker.postMessage({ ...au, data } satisfies ToWhepWorker, [data.buffer]);
+      }
+    }
     worker.on('error', (err) => this.#o.log.error({ err }, 'WHEP worker failed'));
     worker.on('exit', (code) => {
       if (this.#worker !== worker) return;

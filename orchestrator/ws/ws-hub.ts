@@ -14,6 +14,7 @@ import { WS_PROTOCOL, upgradeToken } from '../auth/credentials.js';
 import { refuseUpgrade } from './refuse-upgrade.js';
 import { seesSecrets } from '../auth/policy.js';
 import { redactConfig } from '../../shared/outputs.js';
+import { redactMediaSecrets } from '../../shared/media-secrets.js';
 import type { TokenSet } from '../auth/tokens.js';
 import type { OriginPolicy } from '../auth/origin-policy.js';
 import type { HostPolicy } from '../auth/host-policy.js';
@@ -67,13 +68,14 @@ export interface WsHubOptions {
 
 /**
  * A message as a socket without the admin role may see it: a config it carries (the welcome
- * `stateUpdate`, a full state after congestion) has its output URL redacted. Output events carry
- * redacted URLs for everyone already.
+ * `stateUpdate`, a full state after congestion) has its output URL redacted, and every video
+ * layer's live `src` (in any message) too. Output events carry redacted URLs for everyone already.
  */
 function withoutSecrets(message: ServerMessage): ServerMessage {
-  if (message.type === 'stateUpdate' && message.payload.config)
-    return { ...message, payload: { ...message.payload, config: redactConfig(message.payload.config) } };
-  return message;
+  // Live video sources' URLs (layers, scenes) are redacted as output URLs are (shared/media-secrets.ts).
+  const m = redactMediaSecrets(message);
+  if (m.type === 'stateUpdate' && m.payload.config) return { ...m, payload: { ...m.payload, config: redactConfig(m.payload.config) } };
+  return m;
 }
 
 /** Message types that are state: never dropped for a congested socket, replaced by a full state. */

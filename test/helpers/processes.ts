@@ -59,7 +59,9 @@ export interface SpawnWatch {
   /**
    * `file arg1 arg2...` of each process started from this thread since the watch began (or since
    * `clear`), and `worker <file> <workerData as JSON>` of each worker thread started (a process a
-   * worker thread starts, e.g. a video decoder's ffmpeg, is started by a thread seen here).
+   * worker thread starts, e.g. a video decoder's ffmpeg, is started by a thread seen here), and
+   * `run <command as JSON>` of each decoder run such a thread is told to start (a video source's
+   * reader thread lives across its runs: each run's ffmpeg is started by a `start` message).
    */
   readonly spawned: string[];
   clear(): void;
@@ -90,11 +92,23 @@ export function watchSpawns(): SpawnWatch {
   }
   workerThreads.Worker = RecordingWorker;
   syncBuiltinESMExports();
+  // On the prototype, so that threads started before the watch (a source's reader lives on) are seen too.
+  const workerProto = OriginalWorker.prototype;
+  const post = workerProto.postMessage;
+  workerProto.postMessage = function (
+    this: workerThreads.Worker,
+    value: unknown,
+    transferList?: readonly workerThreads.TransferListItem[],
+  ) {
+    if ((value as { type?: unknown } | null)?.type === 'start') spawned.push(`run ${JSON.stringify(value)}`);
+    post.call(this, value, transferList);
+  };
   return {
     spawned,
     clear: () => void spawned.splice(0),
     stop() {
       proto.spawn = original;
+      workerProto.postMessage = post;
       workerThreads.Worker = OriginalWorker;
       syncBuiltinESMExports();
     },
