@@ -23,10 +23,14 @@ export type ReaderCommand =
   /** Kills run `run`'s ffmpeg (its `exit` follows). */
   | { type: 'stop'; run: number }
   /** Kills every run; the thread ends once their exits are posted. */
-  | { type: 'close' };
+  | { type: 'close' }
+  /** Asks whether the thread still answers (a stopped run's exit is late): `pong` with the same `id` follows. */
+  | { type: 'ping'; id: number };
 
 /** Messages from a reader thread to the main thread, per run, in this order (some may be missing). */
 export type ReaderMessage =
+  /** The answer to `ping` `id`: the thread's event loop still turns. */
+  | { type: 'pong'; run: 0; id: number }
   /** ffmpeg was started with this pid. */
   | { type: 'spawned'; run: number; pid: number }
   /** The picture size is known and the ring allocated; frames follow. `source`: the input as ffmpeg reports it. */

@@ -46,6 +46,7 @@ port.on('message', (c: ReaderCommand) => {
   if (c.type === 'start') {
     if (!closing) runs.set(c.run, startRun(c));
   } else if (c.type === 'stop') runs.get(c.run)?.();
+  else if (c.type === 'ping') post({ type: 'pong', run: 0, id: c.id });
   else {
     closing = true;
     for (const stop of runs.values()) stop();

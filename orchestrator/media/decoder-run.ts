@@ -22,6 +22,8 @@ export interface RunExit {
   message?: string;
   /** Frames it wrote into its ring. */
   frames: number;
+  /** The reader thread failed or was replaced, not ffmpeg: the input is not to blame (worth another run). */
+  threadFailed?: boolean;
 }
 
 /** Callbacks of a {@link DecoderRun}, on the main thread. */
@@ -52,6 +54,9 @@ export class SourceThread {
   readonly #runs = new Map<number, DecoderRun>();
   #nextId = 1;
   #closed = false;
+  /** The liveness question in flight ({@link stuck}): its id and the timer that replaces a thread that does not answer. */
+  #ping: { id: number; timer: NodeJS.Timeout } | null = null;
+  #nextPing = 1;
 
   /**
    * Starts a decoder run on the thread (starting the thread first when there is none).
@@ -65,7 +70,7 @@ export class SourceThread {
       run.finish({ state: 'failed', code: null, message: 'the source is closed', frames: 0 });
       return run;
     }
-    this.#post({ type: 'start', run: id, ...spec });
+    run.worker = this.#post({ type: 'start', run: id, ...spec });
     return run;
   }
 
@@ -86,23 +91,56 @@ export class SourceThread {
     this.#post(command);
   }
 
-  /** @internal A stopped run has not ended in time: the thread is stuck; replace it. */
+  /**
+   * @internal A stopped run has not ended in time. That alone is no reason to end the thread (its
+   * other runs, a seek's new one among them, would fail with it): on a loaded machine an exit can
+   * simply be late. The thread is asked whether its event loop still turns; one that does not
+   * answer within {@link STOP_GRACE_MS} is stuck and replaced (its runs fail, the next run starts a
+   * new thread).
+   */
   stuck(): void {
-    void this.#worker?.terminate();
+    const worker = this.#worker;
+    if (!worker || this.#ping) return;
+    const id = this.#nextPing++;
+    const timer = setTimeout(() => {
+      if (this.#ping?.id !== id) return;
+      this.#ping = null;
+      // New runs go to a new thread at once; this one's runs fail when it has ended.
+      if (this.#worker === worker) this.#worker = null;
+      void worker.terminate();
+    }, STOP_GRACE_MS);
+    timer.unref();
+    this.#ping = { id, timer };
+    worker.postMessage({ type: 'ping', id } satisfies ReaderCommand);
   }
 
-  #post(command: ReaderCommand): void {
-    (this.#worker ?? this.#start()).postMessage(command);
+  /** Posts `command` to the thread (started when there is none); returns that thread. */
+  #post(command: ReaderCommand): Worker {
+    const worker = this.#worker ?? this.#start();
+    worker.postMessage(command);
+    return worker;
   }
 
   #start(): Worker {
     const worker = new Worker(READER_FILE, { stdout: false, stderr: false });
     worker.unref();
     this.#worker = worker;
-    worker.on('message', (m: ReaderMessage) => this.#runs.get(m.run)?.message(m));
+    worker.on('message', (m: ReaderMessage) => {
+      if (m.type !== 'pong') this.#runs.get(m.run)?.message(m);
+      else if (this.#ping?.id === m.id) {
+        clearTimeout(this.#ping.timer);
+        this.#ping = null;
+      }
+    });
     const ended = (why: string): void => {
-      if (this.#worker === worker) this.#worker = null;
+      if (this.#worker === worker) {
+        this.#worker = null;
+        if (this.#ping) clearTimeout(this.#ping.timer);
+        this.#ping = null;
+      }
+      // Only this thread's runs: a replacement may already have runs of its own.
       for (const run of [...this.#runs.values()]) {
+        if (run.worker !== worker) continue;
         // Its ffmpeg would otherwise live on until its next write into a closed pipe.
         run.killProcess();
         run.finish(run.exitFromThread(why));
@@ -136,6 +174,8 @@ export class DecoderRun implements OutputProcess {
   #stopped = false;
   #seenFrames = 0;
   #exitMessage: Extract<ReaderMessage, { type: 'exit' }> | null = null;
+  /** @internal The reader thread the run was posted to. */
+  worker: Worker | null = null;
   #gotFrame = false;
   #done!: (exit: RunExit) => void;
   /** `performance.now()` of the start, or of the last time new frames were seen ({@link poll}). */
@@ -199,7 +239,8 @@ export class DecoderRun implements OutputProcess {
     if (this.#stopped) return { state: 'exited', code: m?.code ?? null, frames };
     if (m && m.code === 0 && m.error === null) return { state: 'exited', code: 0, frames };
     const reason = m?.error ?? threadError ?? lastLines(m?.stderr ?? '') ?? `ffmpeg exited with ${m?.signal ?? `code ${m?.code}`}`;
-    return { state: 'failed', code: m?.code ?? null, message: this.#events.scrub ? this.#events.scrub(reason) : reason, frames };
+    const message = this.#events.scrub ? this.#events.scrub(reason) : reason;
+    return { state: 'failed', code: m?.code ?? null, message, frames, ...(!m && threadError ? { threadFailed: true } : {}) };
   }
 
   /** @internal The run is over: reported once. */
@@ -258,7 +299,11 @@ export class DecoderRun implements OutputProcess {
     // The thread kills it too; this one also works when the thread is stuck.
     this.killProcess();
     setTimeout(() => {
-      if (this.#running) this.#thread.stuck();
+      if (!this.#running) return;
+      // Stopped on purpose and its ffmpeg killed from here too: it is over for the source now; its
+      // late exit, should it come, finds no run. The thread is checked, not assumed stuck.
+      this.#thread.stuck();
+      this.finish(this.exitFromThread(null));
     }, STOP_GRACE_MS).unref();
   }
 

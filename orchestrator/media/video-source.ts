@@ -20,6 +20,8 @@ export const BOX_SETTLE_MS = 250;
 export const LIVE_STALL_MS = 1000;
 /** A file whose wanted picture is this far ahead of the decoded ones is sought instead, media ms. */
 export const CATCH_UP_MS = 3000;
+/** A file's decoding is started again this many times when its reader thread fails before a picture. */
+const THREAD_RETRIES = 2;
 
 /** What a video source needs from its surroundings. */
 export interface VideoSourceOptions {
@@ -79,6 +81,8 @@ export class VideoSource {
   #error = false;
   #ended = false;
   #everShown = false;
+  /** Runs started again because their reader thread failed, since the last first picture ({@link THREAD_RETRIES} at most). */
+  #threadRetries = 0;
   /** `performance.now()` since when a playing file's wanted picture is not decoded, or null. */
   #laggingSince: number | null = null;
   /** `performance.now()` of the last frame-path call (the watchdog moves the picture on only when frames are not being made). */
@@ -434,6 +438,7 @@ export class VideoSource {
     const run = this.#book.runOf(proc);
     if (!run) return;
     run.firstAt = performance.now();
+    this.#threadRetries = 0;
     if (run.loopsAfter && !run.next && run === this.#book.current) run.next = this.#newRun(0, true, Number.NaN);
     this.#refresh();
   }
@@ -459,6 +464,13 @@ export class VideoSource {
       // A live feed's supervisor sees the exit too and retries; its reason is the supervisor's lastError.
       if (run !== this.#book.current) this.#book.drop(run);
       this.#refresh(true);
+      return;
+    }
+    if (exit.state === 'failed' && exit.threadFailed && this.#threadRetries < THREAD_RETRIES) {
+      // The reader thread died under it (not the file's fault): a new run on a new thread, from where the clock is.
+      this.#threadRetries++;
+      this.#o.log.warn({ layerId: this.#o.layerId, err: exit.message }, 'video reader thread failed: decoding again');
+      this.#spawn(this.#clock.position(this.#o.now()));
       return;
     }
     if (exit.state === 'failed') {
