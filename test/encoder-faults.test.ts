@@ -75,7 +75,8 @@ t.test('a stalled ffmpeg (SIGSTOP): frames dropped not queued, memory bounded, w
   await sleep(2500);
   const st = (await s.call('GET', '/stream/status')).body;
   t.equal(st.isLive, true);
-  t.ok(st.fps > 25, `output flows again at ${st.fps} fps`);
+  // Flowing, not its exact rate (a loaded CI machine makes 720p30 slower; the rate is the bench's).
+  t.ok(st.fps > 15, `output flows again at ${st.fps} fps`);
   t.equal(await metric(s.base, 'stream_manager_encoder_restarts_total'), 1);
   await s.call('POST', '/stream/stop');
 });

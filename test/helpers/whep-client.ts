@@ -21,7 +21,7 @@ export interface WhepClient {
   location: string | null;
   body: string;
   frames: ReceivedFrame[];
-  /** Resolves true once connected, false if the connection fails or takes over 5 s. */
+  /** Resolves true once connected, false if the connection fails or takes over 15 s (a loaded CI machine). */
   connected(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -81,7 +81,7 @@ export async function connectWhep(url: string, token?: string): Promise<WhepClie
       pc.connectionState === 'connected'
         ? Promise.resolve(true)
         : new Promise<boolean>((resolve) => {
-            const timer = setTimeout(() => resolve(false), 5000);
+            const timer = setTimeout(() => resolve(false), 15_000);
             pc.connectionStateChange.subscribe((st) => {
               if (st === 'connected' || st === 'failed' || st === 'closed') {
                 clearTimeout(timer);
