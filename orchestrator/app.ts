@@ -123,7 +123,7 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
     preview: config.preview,
     scene,
     data: () => ({ values: state.data, version: state.dataVersion }),
-    media: { assetRoot: config.assetRoot, assetStorage: files.dir },
+    media: { assetRoot: config.assetRoot, assetStorage: files.dir, maxSources: config.assets.video.maxSources },
     pool,
     log,
     metrics,
