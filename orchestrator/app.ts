@@ -123,7 +123,12 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
     preview: config.preview,
     scene,
     data: () => ({ values: state.data, version: state.dataVersion }),
-    media: { assetRoot: config.assetRoot, assetStorage: files.dir, maxSources: config.assets.video.maxSources },
+    media: {
+      assetRoot: config.assetRoot,
+      assetStorage: files.dir,
+      maxSources: config.assets.video.maxSources,
+      liveHosts: config.assets.video.liveHosts,
+    },
     pool,
     log,
     metrics,

@@ -124,3 +124,10 @@ export const MediaActionSchema = z
   })
   .refine((a) => a.action !== 'seek' || a.positionMs !== undefined, { message: 'seek needs positionMs', path: ['positionMs'] });
 export type MediaAction = z.infer<typeof MediaActionSchema>;
+
+/**
+ * One entry of `VIDEO_LIVE_HOSTS`: a host name or IP address (`cams.example.com`, `10.0.0.7`,
+ * `[2001:db8::1]`), a wildcard for every name under a domain (`*.example.com`, not the domain
+ * itself), either with an optional `:port`. Host names compare case-insensitively, as DNS does.
+ */
+export const LIVE_HOST_PATTERN = /^(\*\.)?(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)(:\d{1,5})?$/i;

@@ -142,6 +142,7 @@ t.test('docs/configuration.md table: every variable documented, every documented
     ENV_FILE: join(dir, 'docs.env'),
     WEBRTC_ICE_HOSTS: '192.0.2.10',
     WEBRTC_UDP_PORTS: '40000-40100',
+    VIDEO_LIVE_HOSTS: 'cams.example.com',
   };
   const env: Record<string, string> = {};
   const missing: string[] = [];

@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { ColorSchema } from '../../shared/color.js';
 import { EncoderSettingsSchema, OutputSettingsSchema, type StreamConfig } from '../../shared/stream-config.js';
+import { LIVE_HOST_PATTERN } from '../../shared/media.js';
 import { formatIssues } from '../../shared/validation.js';
 import type { ErrorCode } from '../../shared/errors.js';
 import { OutputPolicy } from './output-dirs.js';
@@ -80,6 +81,25 @@ export const EnvSchema = z.object({
   MAX_VIDEO_PIXELS: int(1, 1_000_000_000).default(3840 * 2160),
   MAX_VIDEO_DURATION_S: int(1, 7 * 86_400).default(3600),
   MAX_VIDEO_SOURCES: int(1, 256).default(16),
+  VIDEO_LIVE_HOSTS: z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((h) => h.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(
+            LIVE_HOST_PATTERN,
+            'Expected host names or IP addresses, each with an optional :port or a leading *., comma-separated, e.g. cams.example.com,*.feeds.example.net:1935',
+          ),
+      ),
+    )
+    .default([]),
   IMAGE_CACHE_BYTES: int(1024 * 1024, 64 * 1024 * 1024 * 1024).default(256 * 1024 * 1024),
   AUTOSTART: z.enum(['true', 'false']).default('true'),
   DEFAULT_SCENE: z.enum(['auction', 'empty']).default('auction'),
@@ -222,7 +242,8 @@ export interface ServerConfig {
     allowSvg: boolean;
     imageCacheBytes: number;
     /** `maxSources`: video layers decoding at once (an ffmpeg and a reader thread each). */
-    video: { maxUploadBytes: number; maxPixels: number; maxDurationS: number; maxSources: number };
+    /** `liveHosts`: `VIDEO_LIVE_HOSTS`, the hosts live video feeds may be read from (empty: any). */
+    video: { maxUploadBytes: number; maxPixels: number; maxDurationS: number; maxSources: number; liveHosts: string[] };
   };
   defaultScene: 'auction' | 'empty';
   /** Go live as soon as the server is up, on a first boot (no stored state). */
@@ -354,6 +375,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         maxPixels: e.MAX_VIDEO_PIXELS,
         maxDurationS: e.MAX_VIDEO_DURATION_S,
         maxSources: e.MAX_VIDEO_SOURCES,
+        liveHosts: e.VIDEO_LIVE_HOSTS,
       },
     },
     defaultScene: e.DEFAULT_SCENE,

@@ -1,12 +1,13 @@
 import type { Logger } from 'pino';
 import { AppError } from '../../shared/errors.js';
-import type { MediaAction, MediaStatus } from '../../shared/media.js';
+import { isLiveSrc, type MediaAction, type MediaStatus } from '../../shared/media.js';
 import type { Layer } from '../../shared/scene.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { ffprobeFor } from '../output/recording-check.js';
 import type { RestartPolicy } from '../output/supervised-output.js';
 import type { VideoFrame, VideoFrames } from '../render/video-frames.js';
 import type { LayerEntry, SceneEvent, SceneStore } from '../scene/scene-store.js';
+import { liveHostAllowed } from './live-hosts.js';
 import type { MediaControl } from './media-control.js';
 import { sourceMetrics, type SourceMetrics } from './source-metrics.js';
 import { sourceInput } from './source-path.js';
@@ -43,6 +44,8 @@ export interface MediaSourcesOptions {
   assetRoot: string;
   /** Video layers decoding at once (`MAX_VIDEO_SOURCES`; default {@link MAX_VIDEO_SOURCES}). */
   maxSources?: number | undefined;
+  /** `VIDEO_LIVE_HOSTS`: the hosts live feeds may be read from (empty or absent: any). */
+  liveHosts?: readonly string[] | undefined;
   /** The folder of uploaded assets (an asset id in `src` is a file in it). */
   assetStorage: string;
   /** How a live feed that dropped is retried (the outputs' policy). */
@@ -221,6 +224,14 @@ export class MediaSources implements MediaControl, VideoFrames {
     }
   }
 
+  /** Layer `id` gets no source: it reports `error` with `lastError` (logged once, as `logMsg`) until it changes or a slot frees. */
+  #refuse(id: string, lastError: string, logMsg: string): void {
+    const status: MediaStatus = { state: 'error', positionMs: 0, durationMs: null, width: 0, height: 0, fps: 0, lastError };
+    if (!this.#refused.has(id)) this.#o.log.warn({ layerId: id, max: this.#max }, logMsg);
+    this.#refused.set(id, status);
+    this.#update(id, status);
+  }
+
   /**
    * Brings the source of `layer` in line with it: created, changed, replaced (new `src`) or removed
    * (no longer video); with `ghost`, a source that goes leaves its last picture for a crossfade.
@@ -237,19 +248,18 @@ export class MediaSources implements MediaControl, VideoFrames {
       return;
     }
     if (existing) this.#remove(layer.id, ghost);
+    const src = layer.content.src;
+    if (isLiveSrc(src) && !liveHostAllowed(src, this.#o.liveHosts ?? [])) {
+      // Stored before VIDEO_LIVE_HOSTS said otherwise (the API refuses new ones): never read.
+      this.#refuse(layer.id, 'The live source names a host that VIDEO_LIVE_HOSTS does not allow', 'video layer host not allowed');
+      return;
+    }
     if (this.#sources.size >= this.#max) {
-      const status: MediaStatus = {
-        state: 'error',
-        positionMs: 0,
-        durationMs: null,
-        width: 0,
-        height: 0,
-        fps: 0,
-        lastError: `Too many video sources: at most ${this.#max} play at once (MAX_VIDEO_SOURCES); this one starts when another video layer goes`,
-      };
-      if (!this.#refused.has(layer.id)) this.#o.log.warn({ layerId: layer.id, max: this.#max }, 'video layer over the source limit');
-      this.#refused.set(layer.id, status);
-      this.#update(layer.id, status);
+      this.#refuse(
+        layer.id,
+        `Too many video sources: at most ${this.#max} play at once (MAX_VIDEO_SOURCES); this one starts when another video layer goes`,
+        'video layer over the source limit',
+      );
       return;
     }
     this.#refused.delete(layer.id);
@@ -335,7 +345,8 @@ export class MediaSources implements MediaControl, VideoFrames {
 export function programMedia(
   o: Pick<MediaSourcesOptions, 'scene' | 'ffmpegPath' | 'log' | 'metrics'> & {
     restartPolicy: RestartPolicy;
-    media?: { assetRoot: string; assetStorage: string; ffprobePath?: string; maxSources?: number } | undefined;
+    media?:
+      { assetRoot: string; assetStorage: string; ffprobePath?: string; maxSources?: number; liveHosts?: readonly string[] } | undefined;
   },
   now: () => number,
   fps: () => number,
@@ -352,5 +363,6 @@ export function programMedia(
     assetStorage: o.media?.assetStorage ?? '.',
     ffprobePath: o.media?.ffprobePath,
     maxSources: o.media?.maxSources,
+    liveHosts: o.media?.liveHosts,
   });
 }

@@ -8,6 +8,7 @@ import type { ServerConfig } from '../config/env.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { assetsExist } from '../scene/asset-check.js';
 import { videoLayerCheck } from '../scene/video-check.js';
+import { liveHostCheck } from '../media/live-hosts.js';
 import { auctionScene } from '../scene/default-scene.js';
 import { createStore } from './create-store.js';
 import { RedisStore } from './redis-store.js';
@@ -16,15 +17,16 @@ import { StateManager } from './state-manager.js';
 /**
  * The state manager for `config`: its store (not read yet, see {@link loadState}); on a first
  * boot the stream config from the environment and the auction scene laid out for the canvas
- * (DEFAULT_SCENE=empty: no layers); layers may refer only to assets that exist, and video layers
- * may not be rotated.
+ * (DEFAULT_SCENE=empty: no layers); layers may refer only to assets that exist, video layers
+ * may not be rotated, and live video feeds only from hosts VIDEO_LIVE_HOSTS allows.
  */
 export function createState(
-  config: Pick<ServerConfig, 'state' | 'stream' | 'defaultScene' | 'assetRoot'>,
+  config: Pick<ServerConfig, 'state' | 'stream' | 'defaultScene' | 'assetRoot' | 'assets'>,
   metrics: Metrics,
   log: Logger,
 ): StateManager {
   const assetCheck = assetsExist(config.assetRoot, (id) => state.asset(id));
+  const hostCheck = liveHostCheck(config.assets.video.liveHosts);
   const state: StateManager = new StateManager({
     metrics,
     store: createStore(config.state, log.child({ component: 'state' })),
@@ -34,6 +36,7 @@ export function createState(
     },
     check: (layer, previous) => {
       videoLayerCheck(layer);
+      hostCheck(layer, previous);
       assetCheck(layer, previous);
     },
     log: log.child({ component: 'state' }),
