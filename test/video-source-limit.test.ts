@@ -54,4 +54,15 @@ t.test('video sources are capped; a freed slot starts a waiting layer', async (t
   t.equal((await s.call('DELETE', '/stream/layers/v0')).status, 204);
   t.ok(await playing([`v${MAX_VIDEO_SOURCES}`], 20_000), 'the first waiting layer plays once a source is freed');
   t.equal(s.app.pipeline.media.status(`v${n - 1}`)?.state, 'error', 'the others still wait');
+
+  // A new src is a new source under the same metric labels: the old one's closing must not erase them.
+  await makeClip(join(root, 'assets', 'other.mp4'), ['lime'], { width: 16, height: 16, fps: 5 });
+  t.equal((await s.call('PATCH', '/stream/layers/v1', { content: { src: 'assets/other.mp4' } })).status, 200);
+  t.ok(await playing(['v1'], 20_000), 'the new src plays');
+  const series = async (): Promise<string> => (await s.call('GET', '/metrics')).body as string;
+  for (let i = 0; i < 30 && s.app.pipeline.media.closing > 0; i++) await sleep(100);
+  t.match(await series(), /stream_manager_source_state\{layer="v1",state="playing"\} 1/, "the layer's series outlive the old source");
+  t.equal((await s.call('DELETE', '/stream/layers/v1')).status, 204);
+  for (let i = 0; i < 30 && s.app.pipeline.media.closing > 0; i++) await sleep(100);
+  t.notMatch(await series(), /layer="v1"/, 'and go with the layer');
 });

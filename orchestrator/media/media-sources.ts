@@ -224,6 +224,11 @@ export class MediaSources implements MediaControl, VideoFrames {
     }
   }
 
+  /** Sources of removed or replaced layers still closing (their ffmpeg and thread ending). */
+  get closing(): number {
+    return this.#closing.size;
+  }
+
   /** Layer `id` gets no source: it reports `error` with `lastError` (logged once, as `logMsg`) until it changes or a slot frees. */
   #refuse(id: string, lastError: string, logMsg: string): void {
     const status: MediaStatus = { state: 'error', positionMs: 0, durationMs: null, width: 0, height: 0, fps: 0, lastError };
@@ -303,7 +308,14 @@ export class MediaSources implements MediaControl, VideoFrames {
     if (!source) return;
     if (ghost) this.#keepGhost(id, source);
     this.#sources.delete(id);
-    const closing = source.close().catch((err: unknown) => this.#o.log.error({ err, layerId: id }, 'video source did not close'));
+    const closing = source
+      .close()
+      .then(() => {
+        // Only when the layer has no source again by now: a new src's source reports under the same
+        // labels, and removing them when the old one is done closing would erase the new one's.
+        if (!this.#sources.has(id) && !this.#refused.has(id)) this.#metrics.remove(id);
+      })
+      .catch((err: unknown) => this.#o.log.error({ err, layerId: id }, 'video source did not close'));
     this.#closing.add(closing);
     void closing.finally(() => this.#closing.delete(closing));
   }

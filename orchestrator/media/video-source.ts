@@ -336,7 +336,7 @@ export class VideoSource {
     this.#closed = true;
     await Promise.all([this.#supervisor?.stop(), this.#book.close()]);
     await this.#thread.close();
-    this.#o.metrics.remove(this.#o.layerId);
+    // Its metric series are the layer's: MediaSources forgets them when the layer has no source left.
   }
 
   #transport(playing: boolean): void {
