@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BusSchema } from './studio.js';
 import { OutputStatusSchema } from './output-status.js';
 import { DataSetSchema } from './data-binding.js';
 import { LayerViewSchema } from './layer-view.js';
@@ -114,7 +115,14 @@ export const MetricsUpdateMessageSchema = z.strictObject({
 /** A preview frame: base64 JPEG; `timestamp` in ms since the Unix epoch. */
 export const PreviewMessageSchema = z.strictObject({
   type: z.literal('preview'),
-  payload: z.strictObject({ data: z.string(), timestamp: z.number(), quality: PreviewQualitySchema, frame: z.number().int().optional() }),
+  payload: z.strictObject({
+    data: z.string(),
+    timestamp: z.number(),
+    quality: PreviewQualitySchema,
+    frame: z.number().int().optional(),
+    /** Studio mode: `preview` on frames of the off-air preview scene (`?bus=preview`); absent on the program's. */
+    bus: z.literal('preview').optional(),
+  }),
 });
 
 /**
@@ -256,11 +264,14 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 
 /**
- * Query of the upgrade URL: `?target=state|preview|layers|chat&quality=low|medium|high&format=json|binary`;
+ * Query of the upgrade URL: `?target=state|preview|layers|chat&quality=low|medium|high&format=json|binary&bus=program|preview`;
  * `target` may also be an alias (`frame`, `previewFrame`, `streamState`; see {@link WS_ALIASES}).
+ * `bus` (studio mode): which scene the socket's preview frames show, the program on air (default)
+ * or the off-air preview scene.
  */
 export const WsQuerySchema = z.object({
   target: WsChannelOrAliasSchema.default('state'),
   quality: PreviewQualitySchema.default('medium'),
   format: z.enum(['json', 'binary']).default('json'),
+  bus: BusSchema.default('program'),
 });

@@ -1,5 +1,6 @@
 import { OpenApiGeneratorV31, zodToOpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { BusSchema } from '../../../shared/studio.js';
 import * as ws from '../../../shared/ws-messages.js';
 import { nameComponents } from './components.js';
 
@@ -160,6 +161,12 @@ export function asyncApiDocument(version: string): Json {
               target: { type: 'string', enum: [channel, ...channelAliases] },
               quality: { type: 'string', enum: [...ws.PreviewQualitySchema.options], default: 'medium' },
               format: { type: 'string', enum: ['json', 'binary'], default: 'json' },
+              bus: {
+                type: 'string',
+                enum: [...BusSchema.options],
+                default: 'program',
+                description: "Studio mode: which scene the socket's preview frames show (the program on air, or the off-air preview scene)",
+              },
               token: {
                 type: 'string',
                 description: 'A token, when neither the Authorization header nor the bearer.<token> subprotocol can carry it',
