@@ -213,10 +213,15 @@ export class SceneLibrary {
     const { layers } = this.get(name);
     const scene = this.#state.scene;
     const outgoing = scene.entries();
+    // Checked first: a refused activation must not have begun a crossfade.
+    scene.checkReplacement(layers);
+    const crossfade = options.transition === 'crossfade' && options.durationMs > 0;
+    // The crossfade begins before the layers change: a frame made at once on the change (render
+    // ahead) already mixes from the outgoing scene instead of showing the incoming one alone for a
+    // frame. Its version is the one the replacement takes next.
+    if (crossfade) this.#switcher.begin(outgoing, name, this.#state.version + 1, options);
     scene.replaceAll(layers);
     const version = this.#state.version;
-    const crossfade = options.transition === 'crossfade' && options.durationMs > 0;
-    if (crossfade) this.#switcher.begin(outgoing, name, version, options);
     const videos = layers.filter((l) => l.content.type === 'video').map((l) => l.id);
     if (videos.length) this.media?.restartAll(videos);
     this.#state.setScenes({ ...this.#state.scenes, active: name });

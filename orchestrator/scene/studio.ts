@@ -64,12 +64,14 @@ export class Studio {
       throw new AppError('SM_ERR_PREVIEW_EMPTY', 'The preview scene has no layers: add layers to it or activate a scene into it first');
     const outgoing = program.entries();
     const previous = program.list();
+    const crossfade = options.transition === 'crossfade' && options.durationMs > 0;
+    // The crossfade begins before the program changes: a frame made at once on the change (render
+    // ahead) already mixes from the outgoing scene instead of showing the incoming one alone.
+    // Its version is the one the program's replacement takes next.
+    if (crossfade) this.switcher.begin(outgoing, TAKE_NAME, this.state.version + 1, options);
     // Both lists were accepted by this state already: neither replacement can be refused half way.
     program.replaceAll(incoming, true);
     preview.replaceAll(previous, true);
-    const version = this.state.version;
-    const crossfade = options.transition === 'crossfade' && options.durationMs > 0;
-    if (crossfade) this.switcher.begin(outgoing, TAKE_NAME, version, options);
     const videos = incoming.filter((l) => l.content.type === 'video').map((l) => l.id);
     if (videos.length) this.media?.restartAll(videos);
     if (this.state.scenes.active !== null) this.state.setScenes({ ...this.state.scenes, active: null });
