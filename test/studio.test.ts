@@ -6,6 +6,8 @@ import { promisify } from 'node:util';
 import t from 'tap';
 import { makeClip, pixelNear } from './helpers/media.js';
 import { ffmpegDescendants } from './helpers/processes.js';
+import { uploadFile } from './helpers/upload-file.js';
+import sharp from 'sharp';
 import { decode, startServer, type Pixels, type TestServer } from './helpers/server.js';
 import { connect, type WsClient } from './helpers/ws-client.js';
 
@@ -243,4 +245,19 @@ t.test('video layers in the preview are cued: no decoder runs for them; a take s
   t.equal((await s.call('POST', '/stream/take', {})).status, 200, 'the video to the preview again');
   t.ok(await until(() => decoders() === 0), 'off air again: its decoder ended');
   t.same((await s.call('GET', '/stream/preview/layers/v')).body.media.state, 'paused');
+
+  // An uploaded image used only by the preview is in use: not deleted without force; with force its preview layer is hidden.
+  const png = await sharp({ create: { width: 8, height: 8, channels: 4, background: '#00ff00' } })
+    .png()
+    .toBuffer();
+  const up = await uploadFile(s.base, png, 'dot.png', 'image/png');
+  t.equal(up.status, 201);
+  t.equal((await s.call('POST', '/stream/preview/layers', { id: 'img', content: { type: 'image', src: up.body.id } })).status, 201);
+  const inUse = await s.call('DELETE', `/stream/assets/${up.body.id}`);
+  t.equal(inUse.status, 409);
+  t.same(inUse.body.error.details.preview, ['img'], 'a preview layer is a user of the asset');
+  const forced = await s.call('DELETE', `/stream/assets/${up.body.id}?force=true`);
+  t.equal(forced.status, 200);
+  t.same(forced.body.hiddenPreviewLayers, ['img']);
+  t.equal((await s.call('GET', '/stream/preview/layers/img')).body.visible, false);
 });
