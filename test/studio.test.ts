@@ -7,6 +7,7 @@ import t from 'tap';
 import { makeClip, pixelNear } from './helpers/media.js';
 import { ffmpegDescendants } from './helpers/processes.js';
 import { uploadFile } from './helpers/upload-file.js';
+import { cli } from './helpers/cli.js';
 import sharp from 'sharp';
 import { decode, startServer, type Pixels, type TestServer } from './helpers/server.js';
 import { connect, type WsClient } from './helpers/ws-client.js';
@@ -127,6 +128,25 @@ t.test('studio mode: prepare off air, take with a cut and a crossfade; the recor
     t.same(ids((await s.call('PUT', '/stream/preview/scenes/prepared', {})).body.layers), ['pbg'], '{} saves the preview layers');
   });
 
+  await t.test('the CLI takes, with a cut or a crossfade; --json prints the answer', async (t) => {
+    const env = { STREAM_MANAGER_URL: s.base };
+    const cut = await cli(['take'], env);
+    t.equal(cut.code, 0, cut.stderr);
+    t.match(cut.stdout, /took the preview to program \(cut\): 1 layers on program, 1 on preview/);
+    t.same(ids((await s.call('GET', '/stream/layers')).body.layers), ['pbg']);
+    const fade = await cli(['take', '--crossfade', '4000', '--json'], env);
+    const fadeEnds = performance.now() + 4100;
+    t.equal(fade.code, 0, fade.stderr);
+    const answer = JSON.parse(fade.stdout);
+    t.equal(answer.transition, 'crossfade');
+    t.equal(answer.durationMs, 4000);
+    t.same(ids(answer.program), ['bg'], 'taken back');
+    const busy = await cli(['take'], env);
+    t.equal(busy.code, 5, 'a take during the crossfade: 409, exit 5');
+    t.match(busy.stderr, /SM_ERR_TAKE_IN_PROGRESS/);
+    await new Promise((r) => setTimeout(r, Math.max(0, fadeEnds - performance.now())));
+  });
+
   await t.test('bad takes are refused and change nothing', async (t) => {
     for (const body of [
       { transition: 'wipe' },
@@ -143,6 +163,11 @@ t.test('studio mode: prepare off air, take with a cut and a crossfade; the recor
     t.same(ids((await s.call('GET', '/stream/preview/layers')).body.layers), ['pbg']);
   });
 
+  const badBus = await connect(`${s.base.replace('http', 'ws')}/stream/ws?target=preview&bus=studio`).then(
+    () => 'open',
+    (err: Error) => err.message,
+  );
+  t.match(badBus, /upgrade refused: 400/, 'an unknown bus is refused before the upgrade');
   const program = await connect(`${s.base.replace('http', 'ws')}/stream/ws?target=preview&quality=low`);
   const preview = await connect(`${s.base.replace('http', 'ws')}/stream/ws?target=preview&quality=low&bus=preview`);
   t.teardown(() => (program.close(), preview.close()));
