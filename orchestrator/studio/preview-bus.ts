@@ -113,6 +113,7 @@ export class PreviewBus {
 
   #pool(): FramePool {
     const { width, height } = this.#o.stream();
-    return new FramePool(width, height, PREVIEW_FRAMES, 1);
+    // No buffer until the first frame: a preview bus nobody watches costs no memory.
+    return new FramePool(width, height, PREVIEW_FRAMES, 0);
   }
 }
