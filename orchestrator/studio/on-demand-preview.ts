@@ -43,7 +43,8 @@ export class OnDemandPreview {
     o.compose()
       .then((frame) => {
         if (!frame) return;
-        this.made++;
+        // Numbered in the order made (a composed frame carries no clock frame number; the frame is ours alone).
+        frame.index = ++this.made;
         try {
           o.encoder.offer(frame, performance.now(), true);
         } finally {
