@@ -36,7 +36,10 @@ export const studioGroup: RouteGroup = {
   description:
     "Studio mode (OBS's and vMix's preview / program): an off-air preview scene prepared with the program's routes under `/stream/preview`, and `POST /stream/take`, which swaps it with the program (docs/studio-mode.md)",
   routes: [
-    ...layersGroup.routes.map((r) => previewTwin(r)),
+    ...layersGroup.routes.map((r) => ({
+      ...previewTwin(r),
+      description: `${r.description ? `${r.description} ` : ''}Off air: tweens and show/hide transitions apply at once, and video layers are cued (not decoded; \`media\` reads paused at \`startMs\`) until a take puts them on the program.`,
+    })),
     ...twin(dataGroup, ['getData', 'patchData']).map((r) => ({
       ...r,
       description: 'The data is shared by program and preview: this is `/stream/data` under the preview path.',
