@@ -74,6 +74,17 @@ export const LayerUpdateMessageSchema = z.strictObject({
   }),
 });
 
+/**
+ * Studio mode: a layer of the off-air preview scene changed (`layer`, video layers cued) or was
+ * removed (`removed: true`); a whole new preview (a take, a scene loaded into it) sends one per
+ * layer. Program layers keep `layerUpdate`, so a client that knows nothing of studio mode is
+ * never misled.
+ */
+export const PreviewLayerUpdateMessageSchema = z.strictObject({
+  type: z.literal('previewLayerUpdate'),
+  payload: LayerUpdateMessageSchema.shape.payload,
+});
+
 /** A layer was shown or hidden (sent besides its `layerUpdate`). */
 export const LayerVisibilityMessageSchema = z.strictObject({
   type: z.literal('layerVisibility'),
@@ -224,6 +235,7 @@ export type WelcomeMessage = z.infer<typeof WelcomeMessageSchema>;
 export type StateUpdateMessage = z.infer<typeof StateUpdateMessageSchema>;
 export type LayerUpdateMessage = z.infer<typeof LayerUpdateMessageSchema>;
 export type LayerVisibilityMessage = z.infer<typeof LayerVisibilityMessageSchema>;
+export type PreviewLayerUpdateMessage = z.infer<typeof PreviewLayerUpdateMessageSchema>;
 export type MetricsUpdateMessage = z.infer<typeof MetricsUpdateMessageSchema>;
 export type PreviewMessage = z.infer<typeof PreviewMessageSchema>;
 export type ErrorMessage = z.infer<typeof ErrorMessageSchema>;
@@ -241,6 +253,7 @@ export type ServerMessage =
   | StateUpdateMessage
   | LayerUpdateMessage
   | LayerVisibilityMessage
+  | PreviewLayerUpdateMessage
   | MetricsUpdateMessage
   | PreviewMessage
   | ErrorMessage

@@ -87,9 +87,15 @@ t.test('studio mode: prepare off air, take with a cut and a crossfade; the recor
     t.same(ids((await s.call('GET', '/stream/layers')).body.layers), ['bg'], 'the program is unchanged');
   });
 
+  const events = await connect(`${s.base.replace('http', 'ws')}/stream/ws?target=layers`);
+  t.teardown(() => events.close());
+
   await t.test('the preview routes address the preview scene only', async (t) => {
     const created = await s.call('POST', '/stream/preview/layers', full('pbg', '#0000ff'));
     t.equal(created.status, 201);
+    const event = await events.next('previewLayerUpdate');
+    t.equal(event.payload.id, 'pbg', 'WS: previewLayerUpdate, not layerUpdate');
+    t.equal(event.payload.layer.content.color, '#0000ff');
     t.ok(created.headers.get('etag'), 'with its ETag');
     t.same(ids((await s.call('GET', '/stream/preview/layers')).body.layers), ['pbg']);
     t.same(ids((await s.call('GET', '/stream/layers')).body.layers), ['bg'], 'the program does not have it');
@@ -134,6 +140,10 @@ t.test('studio mode: prepare off air, take with a cut and a crossfade; the recor
     t.equal(cut.code, 0, cut.stderr);
     t.match(cut.stdout, /took the preview to program \(cut\): 1 layers on program, 1 on preview/);
     t.same(ids((await s.call('GET', '/stream/layers')).body.layers), ['pbg']);
+    const seen: any[] = [];
+    const told = (): boolean => seen.some((p) => p.id === 'pbg' && p.removed) && seen.some((p) => p.id === 'bg' && p.layer);
+    while (!told()) seen.push((await events.next('previewLayerUpdate')).payload);
+    t.pass('WS: the take says the preview lost pbg and has bg');
     const fade = await cli(['take', '--crossfade', '4000', '--json'], env);
     const fadeEnds = performance.now() + 4100;
     t.equal(fade.code, 0, fade.stderr);
@@ -142,6 +152,7 @@ t.test('studio mode: prepare off air, take with a cut and a crossfade; the recor
     t.equal(answer.durationMs, 4000);
     t.same(ids(answer.program), ['bg'], 'taken back');
     const busy = await cli(['take'], env);
+
     t.equal(busy.code, 5, 'a take during the crossfade: 409, exit 5');
     t.match(busy.stderr, /SM_ERR_TAKE_IN_PROGRESS/);
     await new Promise((r) => setTimeout(r, Math.max(0, fadeEnds - performance.now())));
