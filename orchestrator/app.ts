@@ -128,7 +128,7 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
     scene,
     previewScene: state.preview,
     data: () => ({ values: state.data, version: state.dataVersion }),
-    media: { assetRoot: config.assetRoot, assetStorage: files.dir },
+    media: { assetRoot: config.assetRoot, assetStorage: files.dir, maxSources: config.assets.video.maxSources },
     pool,
     log,
     metrics,

@@ -53,7 +53,7 @@ export interface PipelineOptions {
   /** Animations, chat and scene crossfades applied to every frame. */
   motion?: Motion;
   /** Where video layers' files are: the folder holding `assets/`, and the uploaded assets' folder (default: both the working folder). */
-  media?: { assetRoot: string; assetStorage: string; ffprobePath?: string };
+  media?: { assetRoot: string; assetStorage: string; ffprobePath?: string; maxSources?: number };
   /** WHEP viewers of `webrtc` outputs: the most at once and their ICE settings (default: 20, interfaces' addresses, any port). */
   webrtc?: { maxViewers: number; ice: WhepIceSettings };
 }

@@ -19,6 +19,18 @@ async function metric(s: TestServer, name: string): Promise<number> {
   return n;
 }
 
+/** Frames rendered per second and frames dropped over a 1.5 s window of the running program. */
+async function measure(s: TestServer): Promise<{ fps: number; dropped: number; seconds: number }> {
+  const made0 = await metric(s, 'stream_manager_frames_rendered_total');
+  const dropped0 = await metric(s, 'stream_manager_frames_dropped_total');
+  const t0 = performance.now();
+  await sleep(1500);
+  const seconds = (performance.now() - t0) / 1000;
+  const made = (await metric(s, 'stream_manager_frames_rendered_total')) - made0;
+  const dropped = (await metric(s, 'stream_manager_frames_dropped_total')) - dropped0;
+  return { fps: made / seconds, dropped, seconds };
+}
+
 const near = (a: readonly number[], b: readonly number[], tol = 8): boolean => b.every((v, i) => Math.abs(a[i]! - v) <= tol);
 
 const transform = fc.record(
@@ -87,16 +99,24 @@ t.test('no layer the schema accepts costs the program its frame rate', async (t)
       const res = await s.call('PUT', '/stream/layers/x', { id: 'x', zIndex: 50, transform: tf, content: c });
       if (res.status !== 200) throw new Error(`refused: ${JSON.stringify(res.body)}`);
       await sleep(300);
-      const made0 = await metric(s, 'stream_manager_frames_rendered_total');
-      const dropped0 = await metric(s, 'stream_manager_frames_dropped_total');
-      const t0 = performance.now();
-      await sleep(1500);
-      const seconds = (performance.now() - t0) / 1000;
-      const made = (await metric(s, 'stream_manager_frames_rendered_total')) - made0;
-      const dropped = (await metric(s, 'stream_manager_frames_dropped_total')) - dropped0;
-      seen.push(`${(made / seconds).toFixed(1)} fps, ${dropped} dropped`);
-      if (made / seconds < FPS - 1 || dropped > Math.ceil(seconds))
-        throw new Error(`${(made / seconds).toFixed(1)} fps, ${dropped} dropped in ${seconds.toFixed(1)} s`);
+      let m = await measure(s);
+      seen.push(`${m.fps.toFixed(1)} fps, ${m.dropped} dropped`);
+      if (m.fps < FPS - 1 || m.dropped > Math.ceil(m.seconds)) {
+        // Missed: the layer, or a machine others load? The same window without the layer decides;
+        // the layer is to blame only when it costs more than that baseline (by a frame a second).
+        const hidden = await s.call('PATCH', '/stream/layers/x', { visible: false });
+        if (hidden.status !== 200) throw new Error(`hiding it: ${JSON.stringify(hidden.body)}`);
+        await sleep(300);
+        const base = await measure(s);
+        await s.call('PATCH', '/stream/layers/x', { visible: true });
+        await sleep(300);
+        m = await measure(s);
+        seen.push(`(again ${m.fps.toFixed(1)} fps, ${m.dropped} dropped; without it ${base.fps.toFixed(1)} fps, ${base.dropped} dropped)`);
+        if (m.fps < Math.min(FPS, base.fps) - 1 || m.dropped > base.dropped + Math.ceil(m.seconds))
+          throw new Error(
+            `${m.fps.toFixed(1)} fps, ${m.dropped} dropped in ${m.seconds.toFixed(1)} s; without it ${base.fps.toFixed(1)} fps, ${base.dropped} dropped`,
+          );
+      }
       const img = await s.snapshot();
       if (!near(img.at(230, 120), [0, 0, 255, 255])) throw new Error(`the layer over it is gone: ${img.at(230, 120).join(',')}`);
       // Under it: green, or (where the layer covers it) red over green.

@@ -1,11 +1,14 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import type { MediaState } from '../shared/media.js';
-import { ffmpegChildren } from './helpers/media.js';
+import { FIRST_PICTURE_MS } from '../orchestrator/media/video-source.js';
+import { ffmpegChildren, makeClip } from './helpers/media.js';
 import { freePort } from './helpers/rtmp-server.js';
 import { startServer, type TestServer } from './helpers/server.js';
+import { uploadFile } from './helpers/upload-file.js';
 
 /**
  * Video sources that fail stay with their layer (issue 29): unreachable feeds reconnect, a file
@@ -117,5 +120,30 @@ t.test('failing video sources stay with their layer', async (t) => {
     t.equal((await s.call('POST', '/stream/stop')).status, 200);
     // The feeds are retried meanwhile, but never more than one decoder per layer.
     t.ok(ffmpegChildren(String(closed)).length <= 3, 'one decoder per feed at most');
+  });
+
+  await t.test('a file that gives no picture (a FIFO nothing writes to) is an error after FIRST_PICTURE_MS', async (t) => {
+    // The API refuses a path that is not a regular file; an uploaded asset's file can still be
+    // swapped on disk by someone with access to the host: here for a FIFO, whose open blocks ffmpeg.
+    const clip = join(root, 'up.mp4');
+    await makeClip(clip, ['blue'], { width: 32, height: 18, fps: 5 });
+    const up = await uploadFile(s.base, clip, 'up.mp4', 'video/mp4');
+    t.equal(up.status, 201, JSON.stringify(up.body));
+    const stored = join(s.dir, 'assets', up.body.id as string);
+    rmSync(stored);
+    execFileSync('mkfifo', [stored]);
+    const r = await s.call('POST', '/stream/layers', {
+      id: 'fifo',
+      transform: { x: 0, y: 0, width: 32, height: 18 },
+      content: { type: 'video', src: up.body.id },
+    });
+    t.equal(r.status, 201, JSON.stringify(r.body));
+    const t0 = performance.now();
+    t.equal(await waitState(s, 'fifo', ['error'], FIRST_PICTURE_MS + 10_000), 'error');
+    const took = performance.now() - t0;
+    t.ok(took >= FIRST_PICTURE_MS - 1000, `given up after ${(took / 1000).toFixed(1)} s, not at once`);
+    t.match(s.app.pipeline.media.status('fifo')?.lastError, /No picture from the file within 20 s/);
+    t.same(ffmpegChildren(up.body.id as string), [], 'its decoder is gone');
+    t.equal((await s.call('DELETE', '/stream/layers/fifo')).status, 204);
   });
 });

@@ -2,17 +2,18 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { MAX_VIDEO_SOURCES } from '../orchestrator/media/media-sources.js';
 import { ffmpegChildren } from './helpers/media.js';
 import { makeClip } from './helpers/media.js';
 import { startServer } from './helpers/server.js';
 
 /**
  * A scene may hold 1000 layers; each video layer is an ffmpeg and a reader thread. At most
- * MAX_VIDEO_SOURCES decode at once: one request with many video layers starts no more decoders
+ * MAX_VIDEO_SOURCES (16; 4 here, to spare CI's CPU) decode at once: one request with many video layers starts no more decoders
  * than that; the others say `error` (why, in lastError) and start when a source is freed.
  */
 
+/** The limit under test (the env setting). */
+const MAX_VIDEO_SOURCES = 4;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 t.test('video sources are capped; a freed slot starts a waiting layer', async (t) => {
@@ -20,7 +21,7 @@ t.test('video sources are capped; a freed slot starts a waiting layer', async (t
   mkdirSync(join(root, 'assets'));
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   await makeClip(join(root, 'assets', 'tiny.mp4'), ['red', 'blue'], { width: 16, height: 16, fps: 5 });
-  const s = await startServer({ ASSET_ROOT: root, WIDTH: '160', HEIGHT: '90', FPS: '5' });
+  const s = await startServer({ ASSET_ROOT: root, WIDTH: '160', HEIGHT: '90', FPS: '5', MAX_VIDEO_SOURCES: String(MAX_VIDEO_SOURCES) });
   t.teardown(() => s.close());
 
   const n = MAX_VIDEO_SOURCES + 4;

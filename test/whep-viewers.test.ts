@@ -8,16 +8,18 @@ import type { ReceivedFrame } from './helpers/whep-client.js';
 import { startServer } from './helpers/server.js';
 
 /**
- * 20 WHEP viewers of one program (issue 34): every viewer that reads is handed every frame, and a
+ * Eight WHEP viewers of one program (issue 34; the bench runs 20): every viewer that reads is handed every frame, and a
  * viewer that stops reading (its process paused with SIGSTOP: its socket fills and the kernel
  * drops what comes) changes nothing for the others: the server still hands each of them every
- * frame. The viewers are werift clients in child processes (18 and the paused one at low CPU
+ * frame. The viewers are werift clients in child processes (6 and the paused one at low CPU
  * priority: they stand for browsers on other machines). Only what a loaded CI machine cannot
  * change is asserted: shares of the frames pushed, not rates or delays. The timing claims (720p30,
  * 60 s, no program frame dropped, send delays) are the bench's: `npm run bench:latency -- viewers`
  * (docs/latency.md); here they are printed as comments.
  */
 
+/** Viewers besides the paused one and the measured reader. */
+const CROWD = 6;
 const CLIENT = fileURLToPath(new URL('./helpers/whep-client.js', import.meta.url));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -47,7 +49,7 @@ function viewers(url: string, n: number, nice: boolean): Viewers {
 const within = (list: ReceivedFrame[], from: number, to: number): ReceivedFrame[] => list.filter((f) => f.at >= from && f.at < to);
 const now = (): number => performance.timeOrigin + performance.now();
 
-t.test('20 WHEP viewers: each reading one is handed every frame, also while another is paused', async (t) => {
+t.test('8 WHEP viewers: each reading one is handed every frame, also while another is paused', async (t) => {
   // 640x360 at a low bitrate: the viewers' SRTP and the two encodes stay within what a shared
   // 2-core CI box gives them next to two other test files.
   const s = await startServer({
@@ -74,7 +76,7 @@ t.test('20 WHEP viewers: each reading one is handed every frame, also while anot
   loop.reset();
 
   const url = `${s.base}/stream/whep/cam`;
-  const crowd = viewers(url, 18, true);
+  const crowd = viewers(url, CROWD, true);
   const paused = viewers(url, 1, true);
   const reader = viewers(url, 1, false);
   t.teardown(() => {
@@ -84,10 +86,10 @@ t.test('20 WHEP viewers: each reading one is handed every frame, also while anot
     }
   });
   const [c, p, r] = [await crowd.ready, await paused.ready, await reader.ready];
-  t.same([...c.statuses, ...p.statuses, ...r.statuses], Array(20).fill(201), '20 viewers answered');
-  t.same([...c.connected, ...p.connected, ...r.connected], Array(20).fill(true), 'and connected');
+  t.same([...c.statuses, ...p.statuses, ...r.statuses], Array(CROWD + 2).fill(201), `${CROWD + 2} viewers answered`);
+  t.same([...c.connected, ...p.connected, ...r.connected], Array(CROWD + 2).fill(true), 'and connected');
   const channel = s.app.pipeline.hub.whep.channel('cam');
-  t.equal(channel.viewers.size, 20);
+  t.equal(channel.viewers.size, CROWD + 2);
   for (let i = 0; i < 50 && reader.frames[0]!.length < 30; i++) await sleep(200);
   await sleep(1000);
 
@@ -139,9 +141,9 @@ t.test('20 WHEP viewers: each reading one is handed every frame, also while anot
   t.comment(`send delay from the encode to the viewer's socket: ${before.delayMs.toFixed(1)} -> ${during.delayMs.toFixed(1)} ms`);
   const drops = m2.drops - m0.drops;
   t.comment(
-    `program frames dropped in ${((t2 - t0) / 1000).toFixed(1)} s with 20 viewers: ${drops} (alone: ${alone} in 4 s; load ${loadavg()[0]!.toFixed(1)})`,
+    `program frames dropped in ${((t2 - t0) / 1000).toFixed(1)} s with ${CROWD + 2} viewers: ${drops} (alone: ${alone} in 4 s; load ${loadavg()[0]!.toFixed(1)})`,
   );
-  t.comment(`event loop delay p99: ${loopP99.toFixed(1)} ms with 20 viewers, ${aloneLoopP99.toFixed(1)} ms alone`);
+  t.comment(`event loop delay p99: ${loopP99.toFixed(1)} ms with ${CROWD + 2} viewers, ${aloneLoopP99.toFixed(1)} ms alone`);
 
   // The reader, at normal priority, as the client sees it: frames per second before and while
   // the other viewer is paused.
@@ -151,5 +153,5 @@ t.test('20 WHEP viewers: each reading one is handed every frame, also while anot
   t.ok(within(list, t1, t2).length > 0, 'the reader received frames while the other viewer was paused');
   t.ok(paused.frames[0]!.length > 30, 'the paused viewer had been watching');
   const m = (await s.call('GET', '/metrics')).body as string;
-  t.match(m, /stream_manager_webrtc_viewers\{output="cam"\} 20/, 'the viewers gauge');
+  t.match(m, new RegExp(`stream_manager_webrtc_viewers\\{output="cam"\\} ${CROWD + 2}`), 'the viewers gauge');
 });

@@ -79,6 +79,7 @@ export const EnvSchema = z.object({
   MAX_VIDEO_UPLOAD_SIZE: int(1024, 1024 * 1024 * 1024 * 1024).default(1024 * 1024 * 1024),
   MAX_VIDEO_PIXELS: int(1, 1_000_000_000).default(3840 * 2160),
   MAX_VIDEO_DURATION_S: int(1, 7 * 86_400).default(3600),
+  MAX_VIDEO_SOURCES: int(1, 256).default(16),
   IMAGE_CACHE_BYTES: int(1024 * 1024, 64 * 1024 * 1024 * 1024).default(256 * 1024 * 1024),
   AUTOSTART: z.enum(['true', 'false']).default('true'),
   DEFAULT_SCENE: z.enum(['auction', 'empty']).default('auction'),
@@ -220,7 +221,8 @@ export interface ServerConfig {
     limitInputPixels: number;
     allowSvg: boolean;
     imageCacheBytes: number;
-    video: { maxUploadBytes: number; maxPixels: number; maxDurationS: number };
+    /** `maxSources`: video layers decoding at once (an ffmpeg and a reader thread each). */
+    video: { maxUploadBytes: number; maxPixels: number; maxDurationS: number; maxSources: number };
   };
   defaultScene: 'auction' | 'empty';
   /** Go live as soon as the server is up, on a first boot (no stored state). */
@@ -347,7 +349,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       limitInputPixels: e.LIMIT_INPUT_PIXELS,
       allowSvg: e.ALLOW_SVG === 'true',
       imageCacheBytes: e.IMAGE_CACHE_BYTES,
-      video: { maxUploadBytes: e.MAX_VIDEO_UPLOAD_SIZE, maxPixels: e.MAX_VIDEO_PIXELS, maxDurationS: e.MAX_VIDEO_DURATION_S },
+      video: {
+        maxUploadBytes: e.MAX_VIDEO_UPLOAD_SIZE,
+        maxPixels: e.MAX_VIDEO_PIXELS,
+        maxDurationS: e.MAX_VIDEO_DURATION_S,
+        maxSources: e.MAX_VIDEO_SOURCES,
+      },
     },
     defaultScene: e.DEFAULT_SCENE,
     autostart: e.AUTOSTART === 'true',

@@ -22,7 +22,8 @@ export const SETTLE_MS = 5000;
  */
 const GHOST_MS = 61_000;
 /**
- * Video sources (decoders: an ffmpeg and a reader thread each) a program runs at once. A video
+ * Video sources (decoders: an ffmpeg and a reader thread each) a program runs at once, unless
+ * `MAX_VIDEO_SOURCES` says otherwise. A video
  * layer beyond it gets no decoder and reports `error` until a source is freed (a scene holds up
  * to 1000 layers: one request could otherwise start 1000 ffmpegs and threads).
  */
@@ -40,6 +41,8 @@ export interface MediaSourcesOptions {
   ffprobePath?: string | undefined;
   /** The folder that holds `assets/` (paths in `src` are resolved against it). */
   assetRoot: string;
+  /** Video layers decoding at once (`MAX_VIDEO_SOURCES`; default {@link MAX_VIDEO_SOURCES}). */
+  maxSources?: number | undefined;
   /** The folder of uploaded assets (an asset id in `src` is a file in it). */
   assetStorage: string;
   /** How a live feed that dropped is retried (the outputs' policy). */
@@ -60,6 +63,8 @@ type Listener = (layerId: string, status: MediaStatus) => void;
 export class MediaSources implements MediaControl, VideoFrames {
   readonly #o: MediaSourcesOptions;
   readonly #ffprobe: string;
+  /** Sources decoding at once, at most. */
+  readonly #max: number;
   readonly #metrics: SourceMetrics;
   readonly #sources = new Map<string, VideoSource>();
   /** Video layers without a source because {@link MAX_VIDEO_SOURCES} run already, with what they report. */
@@ -76,6 +81,7 @@ export class MediaSources implements MediaControl, VideoFrames {
   constructor(options: MediaSourcesOptions) {
     this.#o = options;
     this.#ffprobe = options.ffprobePath ?? ffprobeFor(options.ffmpegPath);
+    this.#max = options.maxSources ?? MAX_VIDEO_SOURCES;
     this.#metrics = sourceMetrics(options.metrics);
     options.scene.on('change', this.#onChange);
     for (const e of options.scene.entries()) this.#sync(e.layer);
@@ -231,7 +237,7 @@ export class MediaSources implements MediaControl, VideoFrames {
       return;
     }
     if (existing) this.#remove(layer.id, ghost);
-    if (this.#sources.size >= MAX_VIDEO_SOURCES) {
+    if (this.#sources.size >= this.#max) {
       const status: MediaStatus = {
         state: 'error',
         positionMs: 0,
@@ -239,10 +245,9 @@ export class MediaSources implements MediaControl, VideoFrames {
         width: 0,
         height: 0,
         fps: 0,
-        lastError: `Too many video sources: at most ${MAX_VIDEO_SOURCES} play at once; this one starts when another video layer goes`,
+        lastError: `Too many video sources: at most ${this.#max} play at once (MAX_VIDEO_SOURCES); this one starts when another video layer goes`,
       };
-      if (!this.#refused.has(layer.id))
-        this.#o.log.warn({ layerId: layer.id, max: MAX_VIDEO_SOURCES }, 'video layer over the source limit');
+      if (!this.#refused.has(layer.id)) this.#o.log.warn({ layerId: layer.id, max: this.#max }, 'video layer over the source limit');
       this.#refused.set(layer.id, status);
       this.#update(layer.id, status);
       return;
@@ -297,7 +302,7 @@ export class MediaSources implements MediaControl, VideoFrames {
   #fill(): void {
     if (this.#refused.size === 0) return;
     for (const e of this.#o.scene.entries()) {
-      if (this.#sources.size >= MAX_VIDEO_SOURCES) return;
+      if (this.#sources.size >= this.#max) return;
       if (this.#refused.has(e.layer.id)) this.#sync(e.layer);
     }
   }
@@ -330,7 +335,7 @@ export class MediaSources implements MediaControl, VideoFrames {
 export function programMedia(
   o: Pick<MediaSourcesOptions, 'scene' | 'ffmpegPath' | 'log' | 'metrics'> & {
     restartPolicy: RestartPolicy;
-    media?: { assetRoot: string; assetStorage: string; ffprobePath?: string } | undefined;
+    media?: { assetRoot: string; assetStorage: string; ffprobePath?: string; maxSources?: number } | undefined;
   },
   now: () => number,
   fps: () => number,
@@ -346,5 +351,6 @@ export function programMedia(
     assetRoot: o.media?.assetRoot ?? '.',
     assetStorage: o.media?.assetStorage ?? '.',
     ffprobePath: o.media?.ffprobePath,
+    maxSources: o.media?.maxSources,
   });
 }

@@ -22,6 +22,8 @@ export interface Run {
   cpuCounted: number;
   /** `performance.now()` of its first frame, or null. */
   firstAt: number | null;
+  /** `performance.now()` when it was started. */
+  startedAt: number;
   /** A looping file sought into its middle: at this run's end a run from the start goes on ({@link next}). */
   loopsAfter: boolean;
   /** That run, started once this one has its first picture (it waits, a few frames decoded), or null. */

@@ -20,6 +20,12 @@ export const BOX_SETTLE_MS = 250;
 export const LIVE_STALL_MS = 1000;
 /** A file whose wanted picture is this far ahead of the decoded ones is sought instead, media ms. */
 export const CATCH_UP_MS = 3000;
+/**
+ * A file run without its first picture this long after it started is given up: `error` (a FIFO
+ * or device with no writer blocks ffmpeg's open for ever; a loaded machine starts ffmpeg in a few
+ * seconds), ms. A seek or a new box tries again.
+ */
+export const FIRST_PICTURE_MS = 20_000;
 /** A file's decoding is started again this many times when its reader thread fails before a picture. */
 const THREAD_RETRIES = 2;
 
@@ -309,6 +315,12 @@ export class VideoSource {
       this.#count(run);
     }
     this.#supervisor?.watch(now);
+    if (!this.#o.live && run && run.firstAt === null && !this.#error && now - run.startedAt > FIRST_PICTURE_MS) {
+      this.#error = true;
+      this.#lastError = `No picture from the file within ${FIRST_PICTURE_MS / 1000} s (a pipe or device nothing writes to?)`;
+      this.#o.log.warn({ layerId: this.#o.layerId, err: this.#lastError }, 'video decoder gave no picture');
+      run.proc.kill();
+    }
     if (now - this.#lastFrameCall > 500) this.#laggingSince = null;
     if (!this.#o.live && run && now - this.#lastFrameCall > 500) {
       // No frames are being made: the position still moves, and a file may reach its end.
@@ -405,6 +417,7 @@ export class VideoSource {
       droppedCounted: 0,
       cpuCounted: 0,
       firstAt: null,
+      startedAt: performance.now(),
       loopsAfter: false,
       next: null,
       tail,
@@ -463,6 +476,11 @@ export class VideoSource {
     if (run !== this.#book.current || this.#closed || this.#o.live) {
       // A live feed's supervisor sees the exit too and retries; its reason is the supervisor's lastError.
       if (run !== this.#book.current) this.#book.drop(run);
+      this.#refresh(true);
+      return;
+    }
+    if (this.#error) {
+      // Given up already (no picture in time): its stop is no end of the file.
       this.#refresh(true);
       return;
     }
