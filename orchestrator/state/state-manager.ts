@@ -400,7 +400,7 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
       throw new AppError(
         'SM_ERR_VALIDATION',
         'The canvas is shared by program and preview: send the one in effect (GET /stream/preview/scene), change it with PATCH /stream/config',
-        { canvas },
+        [{ path: 'canvas', message: `Expected the canvas in effect: ${JSON.stringify(canvas)}` }],
       );
     this.preview.replaceAll(doc.layers);
     return this.previewDocument();
