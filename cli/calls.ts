@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ActivateSceneSchema } from '../shared/scenes.js';
+import { TakeAnswerSchema, TakeSchema } from '../shared/studio.js';
 import { ChatMessageSchema, ChatPostSchema } from '../shared/chat.js';
 import { DataPatchSchema } from '../shared/data-binding.js';
 import { LayerPatchSchema } from '../shared/layer-patch.js';
@@ -23,7 +24,7 @@ import { StreamStateSchema } from '../shared/stream-state.js';
  * `z.output` of the answer). Each is named as the OpenAPI document names the operation
  * (`operationId`), and test/cli-client.test.ts checks every one against the document: the same
  * method and path, generated from the same schemas. A call marked `planned` is one a later part
- * of issue 33 adds to the server (studio mode's take, deleting a chat message); the test fails
+ * of issue 33 adds to the server (deleting a chat message); the test fails
  * once the document has it, so the mark comes off then.
  */
 export interface CallSpec {
@@ -38,8 +39,6 @@ export interface CallSpec {
   planned?: string;
 }
 
-/** `POST /stream/take` (studio mode): `cut` or `crossfade` over `durationMs`. */
-const TakeBody = z.strictObject({ transition: z.enum(['cut', 'crossfade']).optional(), durationMs: z.number().int().min(0).optional() });
 /** A JSON document (the OpenAPI document). */
 const JsonDocument = z.record(z.string(), z.unknown());
 
@@ -58,7 +57,7 @@ export const CALLS = {
   patchData: { method: 'PATCH', path: '/stream/data', body: DataPatchSchema, response: DataAnswerSchema },
   listScenes: { method: 'GET', path: '/stream/scenes', response: SceneListSchema },
   activateScene: { method: 'POST', path: '/stream/scenes/{name}/activate', body: ActivateSceneSchema, response: SceneActivatedSchema },
-  take: { method: 'POST', path: '/stream/take', body: TakeBody, response: JsonDocument, planned: 'studio mode (issue 33, item 1)' },
+  take: { method: 'POST', path: '/stream/take', body: TakeSchema, response: TakeAnswerSchema },
   listOutputs: { method: 'GET', path: '/stream/outputs', response: OutputListSchema },
   createOutput: { method: 'POST', path: '/stream/outputs', body: OutputCreateSchema, response: OutputViewSchema },
   deleteOutput: { method: 'DELETE', path: '/stream/outputs/{id}', response: null },

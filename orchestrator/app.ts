@@ -25,6 +25,7 @@ import { SceneSwitcher } from './motion/scene-switcher.js';
 import { ffprobeFor } from './output/recording-check.js';
 import { StreamPipeline } from './pipeline.js';
 import { SceneLibrary } from './scene/scene-library.js';
+import { Studio } from './scene/studio.js';
 import type { SceneStore } from './scene/scene-store.js';
 import { shutdown } from './shutdown.js';
 import { goLiveAtStart } from './startup.js';
@@ -47,6 +48,8 @@ export interface App {
   animator: Animator;
   chat: ChatFeed;
   scenes: SceneLibrary;
+  /** Studio mode's take. */
+  studio: Studio;
   pipeline: StreamPipeline;
   ws: WsHub;
   pool: RenderPool;
@@ -109,6 +112,7 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
   const switcher = new SceneSwitcher(clock);
   const chat = new ChatFeed(clock);
   const scenes = new SceneLibrary(state, switcher, join(config.assetRoot, 'assets', 'scenes'), log.child({ component: 'scenes' }));
+  const studio = new Studio(state, switcher);
   idleHostsAfterAnimations(animator, scene, log);
   const pipeline = new StreamPipeline({
     clock,
@@ -122,6 +126,7 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
     restartPolicy: config.encoderRestart,
     preview: config.preview,
     scene,
+    previewScene: state.preview,
     data: () => ({ values: state.data, version: state.dataVersion }),
     media: {
       assetRoot: config.assetRoot,
@@ -163,6 +168,7 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
   } satisfies Metrics['sources']);
   pipeline.preview = ws;
   scenes.media = pipeline.media;
+  studio.media = pipeline.media;
   broadcastChanges(ws, { state, pipeline, animations: [animator, switcher], chat, poolUtilization: () => pool.stats().utilization });
 
   const httpApp = createHttpApp({
@@ -174,6 +180,7 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
     assets,
     chat,
     scenes,
+    studio,
     tokens,
     origins,
     hosts,
@@ -214,6 +221,7 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
     animator,
     chat,
     scenes,
+    studio,
     pipeline,
     ws,
     pool,

@@ -23,6 +23,8 @@ import { takeSnapshot } from './output/snapshot.js';
 import type { SceneStore } from './scene/scene-store.js';
 import { programMedia, type MediaSources } from './media/media-sources.js';
 import type { WhepIceSettings } from './webrtc/whep-viewer.js';
+import { OnDemandPreview } from './studio/on-demand-preview.js';
+import { PreviewBus } from './studio/preview-bus.js';
 
 export type { PreviewSink } from './output/preview-encoder.js';
 
@@ -39,6 +41,8 @@ export interface PipelineOptions {
   restartPolicy: RestartPolicy;
   preview: PreviewSettings;
   scene: SceneStore;
+  /** Studio mode's off-air preview scene: rendered for WS `bus=preview` viewers only (none: no preview bus). */
+  previewScene?: SceneStore;
   /** Live data for text placeholders (`PATCH /stream/data`). */
   data?: () => BoundData;
   pool: RenderPool;
@@ -91,10 +95,15 @@ export class StreamPipeline extends EventEmitter<{
   readonly media: MediaSources;
   /** Serialises start/stop/restart so two admin calls never interleave. */
   #control: Promise<unknown> = Promise.resolve();
+  /** Program previews while the stream is not live (rendered on demand while watched). */
+  readonly #idlePreview: OnDemandPreview;
+  /** Studio mode's preview bus, or null without a preview scene. */
+  readonly previewBus: PreviewBus | null;
 
-  /** Where preview frames go (the WebSocket hub); null: no previews are encoded. */
+  /** Where preview frames go (the WebSocket hub), program and preview bus; null: no previews are encoded. */
   set preview(sink: PreviewSink | null) {
     this.hub.preview.sink = sink;
+    if (this.previewBus) this.previewBus.sink = sink;
   }
 
   constructor(options: PipelineOptions) {
@@ -156,6 +165,27 @@ export class StreamPipeline extends EventEmitter<{
       wantsFrames: () => this.listenerCount('frame') > 0,
       onFrame: (frame, times) => this.emit('frame', frame, times),
     });
+    const log = options.log.child({ component: 'preview' });
+    this.#idlePreview = new OnDemandPreview({
+      encoder: this.hub.preview,
+      active: () => !this.#stats.state.isLive,
+      compose: () => this.#producer.compose(this.#sceneClock.now()),
+      release: (frame) => this.#frames.release(frame),
+      log,
+    });
+    this.previewBus = options.previewScene
+      ? new PreviewBus({
+          pool: options.pool,
+          scene: options.previewScene,
+          stream: () => this.#stream,
+          background: () => this.#bgPixel,
+          now: () => this.#sceneClock.now(),
+          data: options.data,
+          chat: options.motion?.chat,
+          settings: options.preview,
+          log,
+        })
+      : null;
     options.scene.on('change', (e) => {
       if (e.type === 'layerRemoved') this.#renderer.forget(e.layer.id);
       if (e.type === 'sceneReplaced') this.#renderer.forgetExcept(new Set(e.layers.map((l) => l.id)));
@@ -335,6 +365,8 @@ export class StreamPipeline extends EventEmitter<{
 
   /** Stops the stream if live, and every video source's decoder (for shutdown). */
   async close(): Promise<void> {
+    this.#idlePreview.close();
+    this.previewBus?.close();
     await this.#serial(async () => {
       if (this.#stats.state.isLive) {
         await this.#stopOutput();

@@ -95,7 +95,8 @@ export function syncState(
   restoreOutputs(state, pipeline, log);
   pipeline.hub.on('specs', (specs) => state.setOutputs(specs));
   state.on('change', (e) => {
-    if (e.type !== 'stream') pipeline.changed();
+    // The preview scene is off air: its changes never make a program frame early.
+    if (e.type !== 'stream' && e.type !== 'preview') pipeline.changed();
   });
   const follower = new ConfigFollower(state, pipeline, log);
   state.store.onReconnect(() => {

@@ -79,6 +79,8 @@ export const ERRORS = {
   SM_ERR_WHEP_NO_SESSION: { status: 404, message: 'No WHEP session has this id on this output' },
   SM_ERR_WHEP_OUTPUT_STOPPED: { status: 409, message: 'This webrtc output is stopped (enabled: false): start it to watch' },
   SM_ERR_SOURCE_NOT_ALLOWED: { status: 403, message: 'The live source names a host that VIDEO_LIVE_HOSTS does not allow' },
+  SM_ERR_TAKE_IN_PROGRESS: { status: 409, message: 'A transition of the program is in progress; take again once it has ended' },
+  SM_ERR_PREVIEW_EMPTY: { status: 409, message: 'The preview scene has no layers; nothing to take' },
   SM_ERR_INTERNAL: { status: 500, message: 'Internal server error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

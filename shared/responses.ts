@@ -93,6 +93,8 @@ export const AssetDeletedSchema = z.strictObject({
   deleted: z.string(),
   hiddenLayers: z.array(z.string()),
   removedFromScenes: z.array(z.strictObject({ name: z.string(), layers: z.array(z.string()) })),
+  /** Studio mode's preview scene layers hidden; present only when there were any. */
+  hiddenPreviewLayers: z.array(z.string()).optional(),
 });
 export type AssetDeleted = z.infer<typeof AssetDeletedSchema>;
 

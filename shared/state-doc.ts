@@ -76,6 +76,8 @@ export const PersistedStateSchema = z.strictObject({
   data: DataSetSchema.default({}),
   /** Saved named scenes and the one last activated (`/stream/scenes`). */
   scenes: ScenesStateSchema.default({ active: null, scenes: {} }),
+  /** Studio mode's off-air preview scene (`/stream/preview/layers`), in compositing order. */
+  preview: LayerListSchema.default([]),
 });
 export type PersistedState = z.infer<typeof PersistedStateSchema>;
 

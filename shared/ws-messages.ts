@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BusSchema } from './studio.js';
 import { OutputStatusSchema } from './output-status.js';
 import { DataSetSchema } from './data-binding.js';
 import { LayerViewSchema } from './layer-view.js';
@@ -73,6 +74,17 @@ export const LayerUpdateMessageSchema = z.strictObject({
   }),
 });
 
+/**
+ * Studio mode: a layer of the off-air preview scene changed (`layer`, video layers cued) or was
+ * removed (`removed: true`); a whole new preview (a take, a scene loaded into it) sends one per
+ * layer. Program layers keep `layerUpdate`, so a client that knows nothing of studio mode is
+ * never misled.
+ */
+export const PreviewLayerUpdateMessageSchema = z.strictObject({
+  type: z.literal('previewLayerUpdate'),
+  payload: LayerUpdateMessageSchema.shape.payload,
+});
+
 /** A layer was shown or hidden (sent besides its `layerUpdate`). */
 export const LayerVisibilityMessageSchema = z.strictObject({
   type: z.literal('layerVisibility'),
@@ -114,7 +126,14 @@ export const MetricsUpdateMessageSchema = z.strictObject({
 /** A preview frame: base64 JPEG; `timestamp` in ms since the Unix epoch. */
 export const PreviewMessageSchema = z.strictObject({
   type: z.literal('preview'),
-  payload: z.strictObject({ data: z.string(), timestamp: z.number(), quality: PreviewQualitySchema, frame: z.number().int().optional() }),
+  payload: z.strictObject({
+    data: z.string(),
+    timestamp: z.number(),
+    quality: PreviewQualitySchema,
+    frame: z.number().int().optional(),
+    /** Studio mode: `preview` on frames of the off-air preview scene (`?bus=preview`); absent on the program's. */
+    bus: z.literal('preview').optional(),
+  }),
 });
 
 /**
@@ -216,6 +235,7 @@ export type WelcomeMessage = z.infer<typeof WelcomeMessageSchema>;
 export type StateUpdateMessage = z.infer<typeof StateUpdateMessageSchema>;
 export type LayerUpdateMessage = z.infer<typeof LayerUpdateMessageSchema>;
 export type LayerVisibilityMessage = z.infer<typeof LayerVisibilityMessageSchema>;
+export type PreviewLayerUpdateMessage = z.infer<typeof PreviewLayerUpdateMessageSchema>;
 export type MetricsUpdateMessage = z.infer<typeof MetricsUpdateMessageSchema>;
 export type PreviewMessage = z.infer<typeof PreviewMessageSchema>;
 export type ErrorMessage = z.infer<typeof ErrorMessageSchema>;
@@ -233,6 +253,7 @@ export type ServerMessage =
   | StateUpdateMessage
   | LayerUpdateMessage
   | LayerVisibilityMessage
+  | PreviewLayerUpdateMessage
   | MetricsUpdateMessage
   | PreviewMessage
   | ErrorMessage
@@ -256,11 +277,14 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 
 /**
- * Query of the upgrade URL: `?target=state|preview|layers|chat&quality=low|medium|high&format=json|binary`;
+ * Query of the upgrade URL: `?target=state|preview|layers|chat&quality=low|medium|high&format=json|binary&bus=program|preview`;
  * `target` may also be an alias (`frame`, `previewFrame`, `streamState`; see {@link WS_ALIASES}).
+ * `bus` (studio mode): which scene the socket's preview frames show, the program on air (default)
+ * or the off-air preview scene.
  */
 export const WsQuerySchema = z.object({
   target: WsChannelOrAliasSchema.default('state'),
   quality: PreviewQualitySchema.default('medium'),
   format: z.enum(['json', 'binary']).default('json'),
+  bus: BusSchema.default('program'),
 });

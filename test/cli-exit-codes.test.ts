@@ -51,8 +51,8 @@ t.test('exit codes and messages: auth, usage, not found, conflict, no connection
     t.ok(r.stderr.length > 0, 'with a message');
   }
   const take = await cli(['take'], op);
-  t.equal(take.code, 4, 'take without studio mode: exit 4');
-  t.match(take.stderr, /This server has no studio mode/);
+  t.equal(take.code, 5, 'take with an empty preview scene: 409, exit 5');
+  t.match(take.stderr, /SM_ERR_PREVIEW_EMPTY/);
 
   const port = await freePort();
   const refused = await cli(['status', '--url', `http://127.0.0.1:${port}`], op);

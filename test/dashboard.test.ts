@@ -261,6 +261,43 @@ t.test('dashboard in Chromium', async (t) => {
     t.pass('preview frames flow again');
   });
 
+  await t.test('studio mode: the preview scene beside the program, Cut by key C and Take with a duration', async (t) => {
+    await page.check('#studio-mode');
+    t.equal(await page.isVisible('#studio-panel'), true, 'the panel shows once studio mode is on');
+    const blue = await s.call('POST', '/stream/preview/layers', {
+      id: 'studio-blue',
+      transform: { x: 0, y: 0, width: 640, height: 360 },
+      content: { type: 'color', color: '#0000ff' },
+    });
+    t.equal(blue.status, 201);
+    const centre = `(() => { const c = document.getElementById('studio-preview'); return Array.from(c.getContext('2d').getImageData(c.width >> 1, c.height >> 1, 1, 1).data); })()`;
+    await until(
+      'the preview scene on the studio canvas',
+      async () => {
+        const [r, g, b] = (await page.evaluate(centre)) as number[];
+        return r! < 40 && g! < 40 && b! > 200;
+      },
+      5000,
+    );
+    t.pass("the studio canvas shows the preview scene (bus=preview), not the program's");
+    const program = async (): Promise<string[]> =>
+      ((await s.call('GET', '/stream/layers')).body.layers as { id: string }[]).map((l) => l.id);
+    t.notOk((await program()).includes('studio-blue'), 'the program does not have it');
+    await page.evaluate('document.activeElement && document.activeElement.blur()');
+    await page.keyboard.press('c');
+    await until('the cut on the server', async () => (await program()).join() === 'studio-blue', 3000);
+    t.pass('key C: the preview is the program');
+    const preview = ((await s.call('GET', '/stream/preview/layers')).body.layers as { id: string }[]).map((l) => l.id);
+    t.ok(preview.includes('overlay') && preview.includes('box'), 'and the old program the preview');
+    await page.waitForSelector('li.layer[data-id="studio-blue"]', { timeout: 3000 });
+    await page.fill('#take-duration', '300');
+    await page.click('#take');
+    await until('the take back on the server', async () => (await program()).includes('overlay'), 3000);
+    await page.waitForSelector('#message[data-kind="info"]:has-text("crossfade 300 ms")', { timeout: 3000 });
+    t.pass('Take with 300 ms: a crossfade back to the auction scene');
+    await page.waitForTimeout(400);
+  });
+
   await t.test('screenshots at 1280 px and at phone width', async (t) => {
     const shown = await page.textContent('[data-stat="bitrate"]');
     const measured = (await s.call('GET', '/stream/status')).body.outputs[0].bitrateBps as number;

@@ -68,7 +68,12 @@ export function showCommands(io: Io): Command[] {
       const body =
         o.crossfade === undefined ? { transition: 'cut' as const } : { transition: 'crossfade' as const, durationMs: o.crossfade };
       try {
-        output(ctx, await ctx.client.call('take', { body }), () => `took the preview to program (${body.transition})`);
+        output(
+          ctx,
+          await ctx.client.call('take', { body }),
+          (v) =>
+            `took the preview to program (${v.transition}${v.transition === 'crossfade' ? ` ${v.durationMs} ms` : ''}): ${v.program.length} layers on program, ${v.preview.length} on preview`,
+        );
       } catch (err) {
         // No such route (as opposed to an answer of studio mode itself): this server has no studio mode yet.
         if (err instanceof ApiError && (err.code === 'SM_ERR_NOT_FOUND' || err.status === 405 || err.status === 501)) {

@@ -37,6 +37,8 @@ export interface SceneUse {
 export interface AssetRemoval {
   hiddenLayers: string[];
   removedFromScenes: SceneUse[];
+  /** Studio mode's preview scene layers hidden (present only when there were any). */
+  hiddenPreviewLayers?: string[];
 }
 
 /** Keeps file names to letters, digits, `.`, `_`, `-` (no path parts), at most 100 characters. */
@@ -193,6 +195,11 @@ export class AssetService extends EventEmitter<{ removed: [{ id: string; layers:
     return this.#state.scene.list().filter((l) => uses(l, id)).map((l) => l.id);
   }
 
+  /** Ids of studio mode's preview scene layers that use asset `id`. */
+  previewUsedBy(id: string): string[] {
+    return this.#state.preview.list().filter((l) => uses(l, id)).map((l) => l.id);
+  }
+
   /** The saved scenes (`/scenes`) whose layers use asset `id`, with those layers' ids, by scene name. */
   savedScenesUsing(id: string): SceneUse[] {
     return Object.entries(this.#state.scenes.scenes)
@@ -213,12 +220,25 @@ export class AssetService extends EventEmitter<{ removed: [{ id: string; layers:
     this.get(id);
     const users = this.usedBy(id);
     const scenes = this.savedScenesUsing(id);
-    if ((users.length || scenes.length) && !force) {
+    const preview = this.previewUsedBy(id);
+    if ((users.length || scenes.length || preview.length) && !force) {
       const where = [
         ...(users.length ? [`layers ${users.join(', ')}`] : []),
         ...(scenes.length ? [`saved scenes ${scenes.map((u) => u.name).join(', ')}`] : []),
+        ...(preview.length ? [`preview layers ${preview.join(', ')}`] : []),
       ].join(' and ');
-      throw new AppError('SM_ERR_ASSET_IN_USE', `This asset is used by ${where}; change them, or DELETE with ?force=true`, { layers: users, scenes });
+      throw new AppError('SM_ERR_ASSET_IN_USE', `This asset is used by ${where}; change them, or DELETE with ?force=true`, {
+        layers: users,
+        scenes,
+        ...(preview.length ? { preview } : {}),
+      });
+    }
+    const hiddenPreview: string[] = [];
+    for (const layerId of preview) {
+      if (this.#state.preview.get(layerId).visible) {
+        this.#state.preview.setVisibility(layerId, { visible: false });
+        hiddenPreview.push(layerId);
+      }
     }
     const hidden: string[] = [];
     for (const layerId of users) {
@@ -236,7 +256,7 @@ export class AssetService extends EventEmitter<{ removed: [{ id: string; layers:
     await this.#files.remove(id);
     this.#channel.postMessage({ evict: id } satisfies EvictMessage);
     this.emit('removed', { id, layers: users });
-    return { hiddenLayers: hidden, removedFromScenes: scenes };
+    return { hiddenLayers: hidden, removedFromScenes: scenes, ...(hiddenPreview.length ? { hiddenPreviewLayers: hiddenPreview } : {}) };
   }
 
   close(): void {

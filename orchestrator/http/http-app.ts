@@ -27,6 +27,8 @@ import { chatRoutes } from './chat-routes.js';
 import { sceneLibraryRoutes } from './scene-library-routes.js';
 import type { ChatFeed } from '../chat/chat-feed.js';
 import type { SceneLibrary } from '../scene/scene-library.js';
+import type { Studio } from '../scene/studio.js';
+import { studioRoutes } from './studio-routes.js';
 import { requestContext } from './request-context.js';
 import { streamRoutes } from './stream-routes.js';
 import { whepRoutes } from './whep-routes.js';
@@ -59,6 +61,8 @@ export interface HttpDeps {
   hosts: HostPolicy;
   chat: ChatFeed;
   scenes: SceneLibrary;
+  /** Studio mode's take (preview and program swap). */
+  studio: Studio;
   /** Rate limit per client; `max` 0: none. */
   rateLimit: Omit<RateLimitOptions, 'log'>;
   log: Logger;
@@ -126,6 +130,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
     dataRoutes(router, deps.state);
     chatRoutes(router, deps.chat);
     sceneLibraryRoutes(router, deps.scenes, deps.pipeline.media);
+    studioRoutes(router, deps.state, deps.scenes, deps.studio, deps.pipeline.media);
     assetRoutes(router, deps.assets, { maxBytes: deps.maxUploadBytes, maxVideoBytes: deps.maxVideoUploadBytes });
     app.use(router.routes());
     app.use(router.allowedMethods());

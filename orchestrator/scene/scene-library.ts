@@ -18,6 +18,7 @@ import { layersWithoutReadOnly } from '../../shared/layer-view.js';
 import { emptyRecord, ownValue } from '../../shared/own-record.js';
 import { LayerListSchema } from '../../shared/state-doc.js';
 import { parseOrThrow } from '../../shared/validation.js';
+import type { Bus } from '../../shared/studio.js';
 import type { LayerEntry, SceneStore } from './scene-store.js';
 
 /** A scene as the API shows it. `template`: it comes from `assets/scenes/` (read-only). */
@@ -75,6 +76,8 @@ export interface SceneLibraryState {
   readonly scenes: ScenesState;
   setScenes(scenes: ScenesState): unknown;
   readonly scene: SceneStore;
+  /** Studio mode's off-air preview scene. */
+  readonly preview: SceneStore;
   readonly config: { readonly width: number; readonly height: number };
   readonly version: number;
 }
@@ -153,14 +156,14 @@ export class SceneLibrary {
   }
 
   /**
-   * Saves a scene: `{layers}`, or `{}` for the live layers as they are now.
+   * Saves a scene: `{layers}`, or `{}` for the layers of `bus` (default the program's live layers) as they are now.
    * @throws AppError SM_ERR_VALIDATION (name, body, duplicate ids), SM_ERR_ASSET_NOT_FOUND,
    *   SM_ERR_LIMIT_REACHED (LIMITS.savedScenes, LIMITS.savedSceneLayers)
    */
-  save(name: string, body: unknown): SceneView {
+  save(name: string, body: unknown, bus: Bus = 'program'): SceneView {
     parseOrThrow(SceneNameSchema, name, 'scene name');
     const put = parseOrThrow(ScenePutSchema, layersWithoutReadOnly(body ?? {}), 'scene');
-    const layers = put.layers ? toLayers(put.layers) : this.#state.scene.list();
+    const layers = put.layers ? toLayers(put.layers) : (bus === 'preview' ? this.#state.preview : this.#state.scene).list();
     this.#state.scene.check(layers);
     const s = this.#state.scenes;
     const others = Object.entries(s.scenes).filter(([n]) => n !== name);
@@ -210,13 +213,31 @@ export class SceneLibrary {
     const { layers } = this.get(name);
     const scene = this.#state.scene;
     const outgoing = scene.entries();
+    // Checked first: a refused activation must not have begun a crossfade.
+    scene.checkReplacement(layers);
+    const crossfade = options.transition === 'crossfade' && options.durationMs > 0;
+    // The crossfade begins before the layers change: a frame made at once on the change (render
+    // ahead) already mixes from the outgoing scene instead of showing the incoming one alone for a
+    // frame. Its version is the one the replacement takes next.
+    if (crossfade) this.#switcher.begin(outgoing, name, this.#state.version + 1, options);
     scene.replaceAll(layers);
     const version = this.#state.version;
-    const crossfade = options.transition === 'crossfade' && options.durationMs > 0;
-    if (crossfade) this.#switcher.begin(outgoing, name, version, options);
     const videos = layers.filter((l) => l.content.type === 'video').map((l) => l.id);
     if (videos.length) this.media?.restartAll(videos);
     this.#state.setScenes({ ...this.#state.scenes, active: name });
     return { active: name, version, transition: crossfade ? 'crossfade' : 'cut', layers: scene.list() };
+  }
+
+  /**
+   * Loads `name` into studio mode's preview scene (off air: always a cut, nothing on the program
+   * changes, the saved scenes' `active` stays). The body is checked as an activation's and its
+   * transition ignored (a take chooses the transition).
+   * @throws AppError SM_ERR_SCENE_NOT_FOUND, SM_ERR_VALIDATION (body), SM_ERR_ASSET_NOT_FOUND
+   */
+  activatePreview(name: string, body: unknown): { active: string; version: number; transition: 'cut'; layers: Layer[] } {
+    parseOrThrow(ActivateSceneSchema, body ?? {}, 'activation');
+    const { layers } = this.get(name);
+    this.#state.preview.replaceAll(layers);
+    return { active: name, version: this.#state.version, transition: 'cut', layers: this.#state.preview.list() };
   }
 }

@@ -117,6 +117,15 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
     for (const layer of layers) this.#check(layer);
   }
 
+  /**
+   * Runs the check {@link replaceAll} runs on `layers`, each against the stored layer of its id,
+   * without changing anything (to refuse before anything else is set in motion).
+   * @throws AppError from the check
+   */
+  checkReplacement(layers: readonly Layer[]): void {
+    for (const layer of layers) this.#check(layer, this.#entries.get(layer.id)?.layer);
+  }
+
   /** Puts stored layers back, as they were, without events (state loading). */
   restore(layers: readonly Layer[], revision: number): void {
     this.#entries.clear();
@@ -127,11 +136,12 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
 
   /**
    * Replaces every layer at once (`PUT /scene`), all or nothing: each layer passes the check first.
-   * Layers must already be schema-valid with unique ids.
+   * Layers must already be schema-valid with unique ids. `trusted`: the layers were accepted by
+   * this state already (a studio take swaps program and preview), the check is skipped.
    * @throws AppError from the check (nothing changes)
    */
-  replaceAll(layers: readonly Layer[]): void {
-    for (const layer of layers) this.#check(layer, this.#entries.get(layer.id)?.layer);
+  replaceAll(layers: readonly Layer[], trusted = false): void {
+    if (!trusted) this.checkReplacement(layers);
     const version = this.#nextVersion();
     this.#entries.clear();
     this.#seq = 0;

@@ -14,7 +14,7 @@ import { parsePart } from './validate-parts.js';
 export type PartName = keyof PersistedState;
 
 /** Every part name, in the order the document lists them. */
-export const PART_NAMES: readonly PartName[] = ['version', 'config', 'layers', 'assets', 'stream', 'outputs', 'data', 'scenes'];
+export const PART_NAMES: readonly PartName[] = ['version', 'config', 'layers', 'assets', 'stream', 'outputs', 'data', 'scenes', 'preview'];
 
 /** What {@link parseParts} kept, and which parts had a problem (their stored form should be set aside). */
 export interface PartsResult {
@@ -61,6 +61,12 @@ export function parseParts(raw: Partial<Record<string, unknown>>, where: (part: 
     const layers = layerList(raw['layers'], where('layers'), 'layers', problems);
     if (layers) state.layers = layers;
     note('layers', n);
+  }
+  if (raw['preview'] !== undefined) {
+    const n = before();
+    const preview = layerList(raw['preview'], where('preview'), 'preview', problems);
+    if (preview) state.preview = preview;
+    note('preview', n);
   }
   if (raw['assets'] !== undefined) {
     const n = before();

@@ -18,6 +18,8 @@ export const REDIS_KEYS = {
   outputs: 'stream:outputs',
   scenes: 'stream:scenes',
   data: 'stream:data',
+  /** Studio mode's preview scene (its layers in order). */
+  preview: 'stream:preview',
   version: 'state:version',
   /** `<node id>:<version>` of the last write, in the same MULTI: its absence means Redis lost the state. */
   epoch: 'state:epoch',
@@ -36,6 +38,7 @@ const PART_KEYS: Record<PartName, string> = {
   outputs: REDIS_KEYS.outputs,
   data: REDIS_KEYS.data,
   scenes: REDIS_KEYS.scenes,
+  preview: REDIS_KEYS.preview,
 };
 
 /** TTLs in seconds: live figures expire when nothing writes them any more. */
@@ -188,6 +191,7 @@ export class RedisStore implements StateStore {
       .set(this.key(REDIS_KEYS.outputs), JSON.stringify(state.outputs))
       .set(this.key(REDIS_KEYS.data), JSON.stringify(state.data))
       .set(this.key(REDIS_KEYS.scenes), JSON.stringify(state.scenes))
+      .set(this.key(REDIS_KEYS.preview), JSON.stringify(state.preview))
       .set(this.key(REDIS_KEYS.epoch), `${this.#node}:${state.version}`)
       .exec();
     const failed = result?.find(([err]) => err);

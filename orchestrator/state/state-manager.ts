@@ -16,9 +16,10 @@ import { Persister } from './persister.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { LoadProblem, StateStore } from './store.js';
 
-/** One change of state, emitted once as `change`. Layer events come from the scene store. */
+/** One change of state, emitted once as `change`. Layer events come from the scene store (the program's; the preview's are `preview`). */
 export type StateEvent =
   | SceneEvent
+  | { type: 'preview'; event: SceneEvent; version: number }
   | { type: 'asset'; asset: AssetMeta; removed: boolean; version: number }
   | { type: 'config'; config: StreamConfig; version: number }
   | { type: 'stream'; stream: StreamState; version: number }
@@ -66,7 +67,10 @@ const METRICS_INTERVAL_MS = 1000;
  * before anything changes, so a refused request changes nothing.
  */
 export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
+  /** The program: the scene on air. */
   readonly scene: SceneStore;
+  /** Studio mode's preview: the off-air scene the next take puts on air (same checks, same version counter). */
+  readonly preview: SceneStore;
   readonly store: StateStore;
   readonly #persister: Persister;
   readonly #log: Logger;
@@ -99,6 +103,8 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
     this.#stream = initialStreamState(options.defaults.config.targetFPS);
     this.scene = new SceneStore({ check: options.check, nextVersion: () => ++this.#version });
     this.scene.on('change', (e) => this.#changed(e));
+    this.preview = new SceneStore({ check: options.check, nextVersion: () => ++this.#version });
+    this.preview.on('change', (e) => this.#changed({ type: 'preview', event: e, version: e.version }));
     this.#metrics = options.metrics;
     this.#persister = new Persister(
       options.store,
@@ -251,6 +257,7 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
     this.#stream = state.stream ?? initialStreamState(this.#config.targetFPS);
     if (state.layers) this.scene.restore(state.layers, this.#version);
     else this.#restoreDefaultLayers();
+    this.preview.restore(state.preview ?? [], this.#version);
     if (problems.length) this.#persister.markDirty();
     else this.#persister.markStored(this.#version);
     if (emit) {
@@ -371,6 +378,34 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
     return this.sceneDocument();
   }
 
+  /** Studio mode's preview scene as one versioned document (the canvas is the program's: both share it). */
+  previewDocument(): SceneDocument {
+    return { ...this.sceneDocument(), layers: this.preview.list() };
+  }
+
+  /**
+   * Replaces the preview scene's layers from a scene document, all or nothing. Its canvas must be
+   * the one in effect (program and preview share it; `PATCH /stream/config` changes it).
+   * @throws AppError SM_ERR_VALIDATION (also a different canvas), SM_ERR_ASSET_NOT_FOUND,
+   *   SM_ERR_PRECONDITION_FAILED (against `version`)
+   */
+  replacePreview(body: unknown, ifMatch?: IfMatch): SceneDocument {
+    const doc = parseOrThrow(SceneDocumentSchema, layersWithoutReadOnly(body), 'scene');
+    assertMatch(ifMatch, this.#version, 'The preview scene');
+    const { canvas } = this.sceneDocument();
+    const same = (['width', 'height', 'targetFPS', 'background'] as const).every(
+      (k) => JSON.stringify(doc.canvas[k]) === JSON.stringify(canvas[k]),
+    );
+    if (!same)
+      throw new AppError(
+        'SM_ERR_VALIDATION',
+        'The canvas is shared by program and preview: send the one in effect (GET /stream/preview/scene), change it with PATCH /stream/config',
+        [{ path: 'canvas', message: `Expected the canvas in effect: ${JSON.stringify(canvas)}` }],
+      );
+    this.preview.replaceAll(doc.layers);
+    return this.previewDocument();
+  }
+
   /** The whole persisted document. */
   document(): PersistedState {
     return {
@@ -382,6 +417,7 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
       outputs: this.#outputs,
       data: this.#data,
       scenes: this.#scenes,
+      preview: this.preview.list(),
     };
   }
 

@@ -12,6 +12,7 @@ import type { StateManager } from '../state/state-manager.js';
 import type { WsHub } from './ws-hub.js';
 import { viewLayer } from '../media/media-view.js';
 import { broadcastMedia } from './media-broadcasts.js';
+import { cuedMedia } from '../media/cued-media.js';
 
 /** Anything that emits `ended` when an animation or a scene crossfade is over. */
 interface EndsAnimations {
@@ -32,7 +33,7 @@ export interface BroadcastSources {
 /**
  * Subscribes `ws` to the parts' events: stream state (and, while live, `metricsUpdate`), layer
  * changes (`layerUpdate`, video layers with their `media`, and `layerVisibility` when only
- * visibility flipped), the video sources (`mediaUpdate`, `mediaEnded`: media-broadcasts.ts), data,
+ * visibility flipped; studio mode's preview scene: `previewLayerUpdate`), the video sources (`mediaUpdate`, `mediaEnded`: media-broadcasts.ts), data,
  * chat, layer faults, output changes and the end of animations.
  */
 export function broadcastChanges(ws: WsHub, { state, pipeline, animations, chat, poolUtilization }: BroadcastSources): void {
@@ -68,6 +69,24 @@ export function broadcastChanges(ws: WsHub, { state, pipeline, animations, chat,
         payload: { id: e.layer.id, visible: e.layer.visible, version: e.version },
       });
     }
+  });
+  const cued = cuedMedia(state.preview);
+  /** The preview's layer ids as last broadcast: a whole new preview (a take) also says which went. */
+  let previewIds = new Set(state.preview.list().map((l) => l.id));
+  state.preview.on('change', (e) => {
+    const version = e.version;
+    const kept = new Set(e.type === 'sceneReplaced' ? e.layers.map((l) => l.id) : []);
+    const payloads =
+      e.type === 'sceneReplaced'
+        ? [
+            ...[...previewIds].filter((id) => !kept.has(id)).map((id) => ({ id, removed: true, version })),
+            ...e.layers.map((layer) => ({ id: layer.id, layer: viewLayer(layer, cued), version })),
+          ]
+        : e.type === 'layerRemoved'
+          ? [{ id: e.layer.id, removed: true, version }]
+          : [{ id: e.layer.id, layer: viewLayer(e.layer, cued), version }];
+    previewIds = new Set(state.preview.list().map((l) => l.id));
+    for (const payload of payloads) ws.broadcast(['state', 'layers'], { type: 'previewLayerUpdate', payload });
   });
   state.on('change', (e) => {
     if (e.type === 'data') ws.broadcast(['state', 'layers'], { type: 'dataUpdate', payload: { data: e.data, version: e.version } });

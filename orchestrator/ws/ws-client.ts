@@ -1,5 +1,6 @@
 import type { WebSocket } from 'ws';
 import type { Principal } from '../auth/tokens.js';
+import type { Bus } from '../../shared/studio.js';
 import { WS_ALIASES, type PreviewQuality, type ServerMessage, type WsAlias, type WsChannel } from '../../shared/ws-messages.js';
 
 /** The message type of each channel that a design document's alias renames. */
@@ -45,6 +46,8 @@ export class WsClient {
     binary: boolean,
     readonly maxBufferedBytes: number,
     readonly principal: Principal,
+    /** Studio mode: which scene this socket's preview frames show (`?bus=`). */
+    readonly bus: Bus = 'program',
   ) {
     this.join(target);
     this.quality = quality;

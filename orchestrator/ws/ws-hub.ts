@@ -10,6 +10,7 @@ import { ClientMessageSchema, WsQuerySchema, type PreviewQuality, type ServerMes
 import { binaryPreviewHeader } from '../../shared/binary-preview.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { PreviewSink } from '../pipeline.js';
+import type { Bus } from '../../shared/studio.js';
 import { WS_PROTOCOL, upgradeToken } from '../auth/credentials.js';
 import { refuseUpgrade } from './refuse-upgrade.js';
 import { seesSecrets } from '../auth/policy.js';
@@ -190,10 +191,10 @@ export class WsHub implements PreviewSink {
       count(this.#perIp, ip, -1);
       if (token !== null) count(this.#perToken, token, -1);
     });
-    const { target, quality, format } = query.data;
+    const { target, quality, format, bus } = query.data;
     this.#o.log.debug({ url: req.url, ip, client: principal.name }, 'upgrade');
     this.#wss.handleUpgrade(req, socket, head, (ws) =>
-      this.#connected(new WsClient(ws, target, quality, format === 'binary', this.#o.maxBufferedBytes, principal)),
+      this.#connected(new WsClient(ws, target, quality, format === 'binary', this.#o.maxBufferedBytes, principal, bus)),
     );
   }
 
@@ -231,15 +232,15 @@ export class WsHub implements PreviewSink {
     return n;
   }
 
-  /** Quality levels some preview socket wants now. */
-  previewQualities(): PreviewQuality[] {
+  /** Quality levels some preview socket watching `bus` (default the program) wants now. */
+  previewQualities(bus: Bus = 'program'): PreviewQuality[] {
     const q = new Set<PreviewQuality>();
-    for (const c of this.#clients) if (c.channels.has('preview')) q.add(c.quality);
+    for (const c of this.#clients) if (c.channels.has('preview') && c.bus === bus) q.add(c.quality);
     return [...q];
   }
 
-  /** Sends one encoded preview frame to every preview socket at `quality` that keeps up. */
-  pushPreview(quality: PreviewQuality, jpeg: Uint8Array, timestamp: number, frame: number): void {
+  /** Sends one encoded preview frame of `bus` (default the program) to every preview socket watching it at `quality` that keeps up. */
+  pushPreview(quality: PreviewQuality, jpeg: Uint8Array, timestamp: number, frame: number, bus: Bus = 'program'): void {
     // Each form is built once per frame and the same bytes go to every socket (the JSON as UTF-8
     // bytes already: ws would otherwise encode the ~40 kB string again for each client).
     /** The JSON form under each name in use (`preview`, or an alias), UTF-8 encoded once. */
@@ -247,7 +248,7 @@ export class WsHub implements PreviewSink {
     let base64: string | null = null;
     let binary: Buffer | null = null;
     for (const c of this.#clients) {
-      if (!c.channels.has('preview') || c.quality !== quality || !c.open) continue;
+      if (!c.channels.has('preview') || c.quality !== quality || c.bus !== bus || !c.open) continue;
       if (c.congested) {
         c.skipped++;
         this.#o.metrics?.wsPreviewSkipped.inc();
@@ -261,7 +262,10 @@ export class WsHub implements PreviewSink {
         let bytes = json.get(name);
         if (!bytes) {
           base64 ??= Buffer.from(jpeg).toString('base64');
-          const message: ServerMessage = { type: 'preview', payload: { data: base64, timestamp, quality, frame } };
+          const message: ServerMessage = {
+            type: 'preview',
+            payload: { data: base64, timestamp, quality, frame, ...(bus === 'preview' ? { bus } : {}) },
+          };
           bytes = Buffer.from(JSON.stringify(renamed(message, name)));
           json.set(name, bytes);
         }

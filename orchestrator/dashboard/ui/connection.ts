@@ -54,6 +54,23 @@ export interface LinkHandlers {
 /** Characters a WebSocket subprotocol may hold (RFC 7230 `token`); other tokens go in `?token=`. */
 const PROTOCOL_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
+/**
+ * The URL and subprotocols of a `/stream/ws` socket with `query`: the token as a `bearer.<token>`
+ * subprotocol, or in `?token=` when it has characters a subprotocol may not hold.
+ */
+export function socketUrl(query: Record<string, string>, token: string | null): { url: string; protocols: string[] } {
+  const u = new URL('/stream/ws', location.href);
+  u.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  u.search = new URLSearchParams(query).toString();
+  const protocols = ['stream-manager'];
+  if (token && PROTOCOL_TOKEN.test(token)) protocols.push(`bearer.${token}`);
+  else if (token) u.searchParams.set('token', token);
+  return { url: u.toString(), protocols };
+}
+
+/** Layout of a binary preview message's header, bytes (for other sockets of the page). */
+export const PREVIEW_HEADER_BYTES = BINARY_HEADER_BYTES;
+
 export class LiveLink {
   #ws: WebSocket | null = null;
   #state: LinkState = 'connecting';
@@ -93,14 +110,7 @@ export class LiveLink {
   }
 
   #url(): { url: string; protocols: string[] } {
-    const u = new URL('/stream/ws', location.href);
-    u.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    u.search = new URLSearchParams({ target: 'state', format: 'binary', quality: this.#quality }).toString();
-    const protocols = ['stream-manager'];
-    const t = this.token();
-    if (t && PROTOCOL_TOKEN.test(t)) protocols.push(`bearer.${t}`);
-    else if (t) u.searchParams.set('token', t);
-    return { url: u.toString(), protocols };
+    return socketUrl({ target: 'state', format: 'binary', quality: this.#quality }, this.token());
   }
 
   #open(): void {

@@ -7,6 +7,7 @@ import { LiveLink, type LinkState, type StatusBody } from './connection.js';
 import { LayersView, moveChanges, type LayerAction } from './layers-view.js';
 import { PreviewView } from './preview.js';
 import { StatusView, type StatusModel } from './status-view.js';
+import { StudioView } from './studio-view.js';
 import { loadToken, saveToken } from './token.js';
 import { WhepPlayer } from './whep-player.js';
 
@@ -176,6 +177,28 @@ const link = new LiveLink(
   $<HTMLSelectElement>('quality').value as PreviewQuality,
 );
 
+const studio = new StudioView(
+  {
+    toggle: $<HTMLInputElement>('studio-mode'),
+    panel: $<HTMLDivElement>('studio-panel'),
+    canvas: $<HTMLCanvasElement>('studio-preview'),
+    caption: $<HTMLSpanElement>('studio-caption'),
+    duration: $<HTMLInputElement>('take-duration'),
+    take: $<HTMLButtonElement>('take'),
+    cut: $<HTMLButtonElement>('cut'),
+  },
+  api,
+  () => token,
+  (answer) => {
+    setLayers(answer.program);
+    say(
+      `Took the preview to program (${answer.transition}${answer.transition === 'crossfade' ? ` ${answer.durationMs} ms` : ''}).`,
+      'info',
+    );
+  },
+  fail,
+);
+
 /** Runs one layer action; the answer updates the list at once (the socket's update follows). */
 async function act(a: LayerAction): Promise<void> {
   const patch = (id: string, body: unknown): Promise<Layer> => api.request<Layer>('PATCH', `/layers/${encodeURIComponent(id)}`, body);
@@ -248,6 +271,7 @@ tokenForm.addEventListener('submit', (e) => {
   saveToken(token ?? '');
   say('');
   link.start();
+  studio.restart();
   void refresh();
 });
 

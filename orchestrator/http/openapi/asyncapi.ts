@@ -1,5 +1,6 @@
 import { OpenApiGeneratorV31, zodToOpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { BusSchema } from '../../../shared/studio.js';
 import * as ws from '../../../shared/ws-messages.js';
 import { nameComponents } from './components.js';
 
@@ -32,6 +33,11 @@ const SERVER: MessageDoc[] = [
     summary: 'Once a second while live: fps, drops, render time, encoder and process load',
   },
   { name: 'layerUpdate', schema: ws.LayerUpdateMessageSchema, summary: 'A layer changed (`layer`) or was removed (`removed: true`)' },
+  {
+    name: 'previewLayerUpdate',
+    schema: ws.PreviewLayerUpdateMessageSchema,
+    summary: "Studio mode: a layer of the off-air preview scene changed or was removed (the program's layers keep layerUpdate)",
+  },
   { name: 'layerVisibility', schema: ws.LayerVisibilityMessageSchema, summary: 'A layer was shown or hidden (besides its layerUpdate)' },
   { name: 'layerError', schema: ws.LayerErrorMessageSchema, summary: 'A layer failed to render, or renders again' },
   { name: 'outputUpdate', schema: ws.OutputUpdateMessageSchema, summary: 'An output changed state' },
@@ -77,6 +83,7 @@ export const CHANNEL_MESSAGES: Record<ws.WsChannel, readonly string[]> = {
     'stateUpdate',
     'metricsUpdate',
     'layerUpdate',
+    'previewLayerUpdate',
     'layerVisibility',
     'layerError',
     'outputUpdate',
@@ -85,7 +92,16 @@ export const CHANNEL_MESSAGES: Record<ws.WsChannel, readonly string[]> = {
     'mediaUpdate',
     'mediaEnded',
   ],
-  layers: ['layerUpdate', 'layerVisibility', 'layerError', 'dataUpdate', 'animationEnded', 'mediaUpdate', 'mediaEnded'],
+  layers: [
+    'layerUpdate',
+    'previewLayerUpdate',
+    'layerVisibility',
+    'layerError',
+    'dataUpdate',
+    'animationEnded',
+    'mediaUpdate',
+    'mediaEnded',
+  ],
   preview: ['preview'],
   chat: ['chat'],
 };
@@ -160,6 +176,12 @@ export function asyncApiDocument(version: string): Json {
               target: { type: 'string', enum: [channel, ...channelAliases] },
               quality: { type: 'string', enum: [...ws.PreviewQualitySchema.options], default: 'medium' },
               format: { type: 'string', enum: ['json', 'binary'], default: 'json' },
+              bus: {
+                type: 'string',
+                enum: [...BusSchema.options],
+                default: 'program',
+                description: "Studio mode: which scene the socket's preview frames show (the program on air, or the off-air preview scene)",
+              },
               token: {
                 type: 'string',
                 description: 'A token, when neither the Authorization header nor the bearer.<token> subprotocol can carry it',

@@ -12,6 +12,7 @@ import { outputsGroup } from './outputs.js';
 import type { Media, RouteDoc, RouteGroup } from './route-doc.js';
 import { scenesGroup } from './scenes.js';
 import { streamGroup } from './stream.js';
+import { studioGroup } from './studio.js';
 import { systemGroup } from './system.js';
 import { whepGroup } from './whep.js';
 
@@ -22,6 +23,7 @@ export const ROUTE_GROUPS: readonly RouteGroup[] = [
   dataGroup,
   chatGroup,
   scenesGroup,
+  studioGroup,
   outputsGroup,
   whepGroup,
   assetsGroup,
