@@ -7,6 +7,7 @@ import t from 'tap';
 import { WebSocket } from 'ws';
 import { ConfigError, loadConfig } from '../orchestrator/config/env.js';
 import { startServer, type TestServer } from './helpers/server.js';
+import { childEnv } from './helpers/child-env.js';
 
 const ADMIN = 'a'.repeat(8) + '0123456789abcdef';
 const OPERATOR = 'o'.repeat(8) + '0123456789abcdef';
@@ -235,7 +236,7 @@ t.test('tokens file, hashed; loopback only without tokens', async (t) => {
 
   // The real entry point exits 1 with the reason instead of listening on 0.0.0.0.
   const child = spawn(process.execPath, ['dist/orchestrator/main.js'], {
-    env: { ...process.env, HOST: '0.0.0.0', PORT: '0', AUTH_TOKENS: '', AUTH_TOKENS_FILE: '' },
+    env: { ...childEnv(), HOST: '0.0.0.0', PORT: '0', AUTH_TOKENS: '', AUTH_TOKENS_FILE: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

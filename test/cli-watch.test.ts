@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import t from 'tap';
 import { CLI, cli } from './helpers/cli.js';
 import { startServer } from './helpers/server.js';
+import { childEnv } from './helpers/child-env.js';
 
 /**
  * `stream-manager watch`, the built binary against a real server: the WebSocket's messages as
@@ -13,7 +14,10 @@ import { startServer } from './helpers/server.js';
 t.test('watch prints the event stream, one JSON message per line, and ends on ctrl-c', async (t) => {
   const s = await startServer({ DEFAULT_SCENE: 'auction' });
   t.teardown(() => s.close());
-  const child = spawn(process.execPath, [CLI, 'watch', '--channels', 'state,chat', '--url', s.base], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'watch', '--channels', 'state,chat', '--url', s.base], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: childEnv(),
+  });
   t.teardown(() => child.kill('SIGKILL'));
   const lines: any[] = [];
   const waiters: { test: (m: any) => boolean; resolve: (m: any) => void }[] = [];

@@ -6,6 +6,7 @@ import t from 'tap';
 import { probeVideo } from './helpers/media.js';
 import { freePort } from './helpers/rtmp-server.js';
 import { startServer } from './helpers/server.js';
+import { childEnv } from './helpers/child-env.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -89,7 +90,7 @@ t.test('SIGTERM stops cleanly and leaves a playable recording', async (t) => {
   const port = await freePort();
   const child = spawn(process.execPath, ['dist/orchestrator/main.js'], {
     env: {
-      ...process.env,
+      ...childEnv(),
       PORT: String(port),
       WS_PORT: '0',
       WIDTH: '320',

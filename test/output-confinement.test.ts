@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from '../orchestrator/config/env.js';
 import { ffmpegTarget, OutputPolicy } from '../orchestrator/output/output-path.js';
 import { AppError } from '../shared/errors.js';
 import { startServer, type TestServer } from './helpers/server.js';
+import { childEnv } from './helpers/child-env.js';
 
 /**
  * Output URLs end up as ffmpeg arguments and as files: every entry (PATCH /config, POST and PATCH
@@ -286,7 +287,7 @@ t.test('OUTPUT_URL from the environment is checked as strictly; the server exits
   t.throws(() => loadConfig({ OUTPUT_DIRS: 'relative/dir' }), ConfigError, 'OUTPUT_DIRS must be absolute');
   t.throws(() => loadConfig({ OUTPUT_DIRS: '/' }), ConfigError, 'OUTPUT_DIRS may not be /');
   const res = spawnSync(process.execPath, ['dist/orchestrator/main.js'], {
-    env: { ...process.env, OUTPUT_URL: '/etc/cron.d/x.ts', PORT: '0', WS_PORT: '0' },
+    env: { ...childEnv(), OUTPUT_URL: '/etc/cron.d/x.ts', PORT: '0', WS_PORT: '0' },
     encoding: 'utf8',
     timeout: 20_000,
   });

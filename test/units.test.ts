@@ -13,6 +13,7 @@ import { mergePatch } from '../orchestrator/scene/merge-patch.js';
 import { auctionScene } from '../orchestrator/scene/default-scene.js';
 import { ERRORS, AppError } from '../shared/errors.js';
 import { LayerCreateSchema } from '../shared/scene.js';
+import { childEnv } from './helpers/child-env.js';
 
 t.test('error registry: unique codes, valid statuses, wire shape', async (t) => {
   for (const [code, entry] of Object.entries(ERRORS)) {
@@ -55,7 +56,7 @@ t.test('config from env: defaults, coercion, every bad variable named', async (t
 
 t.test('the server exits 1 with a clear message on invalid env', async (t) => {
   const res = spawnSync(process.execPath, ['dist/orchestrator/main.js'], {
-    env: { ...process.env, FPS: 'fast', PORT: '0', WS_PORT: '0' },
+    env: { ...childEnv(), FPS: 'fast', PORT: '0', WS_PORT: '0' },
     encoding: 'utf8',
     timeout: 20_000,
   });

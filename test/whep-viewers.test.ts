@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import type { ReceivedFrame } from './helpers/whep-client.js';
 import { startServer } from './helpers/server.js';
+import { childEnv } from './helpers/child-env.js';
 
 /**
  * Eight WHEP viewers of one program (issue 34; the bench runs 20): every viewer that reads is handed every frame, and a
@@ -31,7 +32,7 @@ interface Viewers {
 
 /** A child process hosting `n` viewers; `frames[i]` collects viewer i's frames as they are reported. */
 function viewers(url: string, n: number, nice: boolean): Viewers {
-  const proc = spawn(process.execPath, [CLIENT, url, String(n)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [CLIENT, url, String(n)], { stdio: ['pipe', 'pipe', 'pipe'], env: childEnv() });
   if (nice) setPriority(proc.pid!, 10);
   const frames: ReceivedFrame[][] = Array.from({ length: n }, () => []);
   let gotReady: (r: Awaited<Viewers['ready']>) => void;
@@ -137,8 +138,13 @@ t.test('8 WHEP viewers: each reading one is handed every frame, also while anoth
     during.share >= before.share - 0.1,
     `each reading viewer was handed its frames as before one viewer was paused: at least ${(100 * before.share).toFixed(0)} % -> ${(100 * during.share).toFixed(0)} % of them`,
   );
-  // Timing, printed, not asserted (the bench asserts them on a quiet machine).
-  t.comment(`send delay from the encode to the viewer's socket: ${before.delayMs.toFixed(1)} -> ${during.delayMs.toFixed(1)} ms`);
+  // Issue 34: a paused viewer does not change the others' latency. Measured on the server, from
+  // the encode to each reading viewer's socket (a loaded machine moves both windows alike).
+  t.ok(
+    during.delayMs <= before.delayMs + 15,
+    `and as soon: ${before.delayMs.toFixed(1)} -> ${during.delayMs.toFixed(1)} ms on average from the encode to the viewer's socket`,
+  );
+  // The rest is timing, printed, not asserted (the bench measures it on a quiet machine).
   const drops = m2.drops - m0.drops;
   t.comment(
     `program frames dropped in ${((t2 - t0) / 1000).toFixed(1)} s with ${CROWD + 2} viewers: ${drops} (alone: ${alone} in 4 s; load ${loadavg()[0]!.toFixed(1)})`,

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from './rtmp-server.js';
+import { childEnv } from './child-env.js';
 
 /** Stream Manager as a real child process (`node dist/orchestrator/main.js`). */
 export interface ChildServer {
@@ -49,7 +50,7 @@ export async function startChild(env: Record<string, string>, options: { nofile?
     : [process.execPath, [main]];
   const proc = spawn(cmd, args, {
     env: {
-      ...process.env,
+      ...childEnv(),
       PORT: String(port),
       WS_PORT: '0',
       WIDTH: '320',
