@@ -4,6 +4,10 @@ import { join } from 'node:path';
 import t from 'tap';
 import { killRounds, type RoundReport } from './helpers/kill-rounds.js';
 
+// 20 kill -9 rounds, each a server start: on CI's 2 cores, beside two other test files, that takes
+// 60-80 s; the file's timeout is sized for it (tap's default for this project is 120 s).
+t.setTimeout(240_000);
+
 const ROUNDS = 20;
 /** Rounds run in 4 lanes at once (each its own server and DATA_DIR) so 20 restarts fit in time. */
 const LANES = 4;

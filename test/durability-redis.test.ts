@@ -7,6 +7,10 @@ import { startChild, type ChildServer } from './helpers/child-server.js';
 import { killRounds } from './helpers/kill-rounds.js';
 import { startRedis } from './helpers/redis.js';
 
+// 20 kill -9 rounds, each a server start, and Redis restarts: on CI's 2 cores, beside two other
+// test files, 60-80 s; the file's timeout is sized for it (tap's default for this project is 120 s).
+t.setTimeout(240_000);
+
 const ROUNDS = 20;
 const LANES = 4;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -4,6 +4,10 @@ import t, { type Test } from 'tap';
 import { probeVideo } from './helpers/media.js';
 import { startServer } from './helpers/server.js';
 
+// Stalls and kills of ffmpeg wait out real watchdog and restart delays (a 20 s SIGSTOP among them):
+// 40-55 s alone beside other files; the file's timeout is sized for it.
+t.setTimeout(180_000);
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function metric(base: string, name: string): Promise<number> {
