@@ -318,6 +318,19 @@ t.test('dashboard in Chromium', async (t) => {
     t.comment(`screenshot: ${narrow}`);
   });
 
+  await t.test('with the stream stopped the preview still flows (on demand) and the page shows it', async (t) => {
+    t.equal((await s.call('POST', '/stream/stop')).status, 200);
+    await until('the page to say stopped', async () => (await page.textContent('#stream-state')) !== 'live', 5000);
+    const n = await frames(page);
+    const ms = await until('preview frames while stopped', async () => (await frames(page)) >= n + 2, 5000);
+    t.comment(`two new preview frames ${ms} ms after the stop settled`);
+    const a = await region(page, [0, 0, 1, 1]);
+    t.ok(
+      a.some((v, i) => i % 4 !== 3 && v > 40),
+      'the canvas shows the scene, not black',
+    );
+  });
+
   t.same(pageErrors, [], 'no script errors in the page');
 });
 
