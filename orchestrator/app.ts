@@ -141,7 +141,8 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
   });
   const configFollower = syncState(state, pipeline, config, log);
   // A layer whose asset was deleted (with force) must not show the deleted picture again from its buffer.
-  assets.on('removed', ({ layers }) => pipeline.forgetLayerPixels(layers));
+  // So must a preview layer on the preview bus's own renderer (studio mode).
+  assets.on('removed', ({ layers, preview }) => pipeline.forgetLayerPixels(layers, preview));
   const { tokens, origins, hosts } = accessFor(config, log);
   const ws = new WsHub({
     log: log.child({ component: 'ws' }),

@@ -106,6 +106,14 @@ export class PreviewBus {
     return this.#composer.composite(this.#frames, canvas, this.#o.background(), this.#o.now());
   }
 
+  /**
+   * Forgets the rendered pixels of these preview layers (their asset was deleted): the next render
+   * of each reads its assets again, and fails when one is gone, as the program's do.
+   */
+  forgetLayerPixels(ids: readonly string[]): void {
+    for (const id of ids) this.#renderer.forget(id);
+  }
+
   /** Stops rendering. */
   close(): void {
     this.#runner.close();
