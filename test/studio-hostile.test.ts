@@ -61,3 +61,42 @@ t.test('an asset deleted with force: a preview layer shown again never brings ba
   t.ok(frames > 0, `preview frames after the show: ${frames}`);
   t.equal(green, 0, 'no preview frame shows the deleted picture again');
 });
+
+t.test('a socket congested while the preview scene changes gets the preview scene whole once it drains', async (t) => {
+  const s = await startServer({
+    WIDTH: String(W),
+    HEIGHT: String(H),
+    WS_MAX_BUFFERED_BYTES: String(16 * 1024),
+    WS_HEARTBEAT_MS: '600000',
+  });
+  t.teardown(() => s.close());
+  const c = await connect(`ws://127.0.0.1:${s.app.port}/stream/ws?target=state`);
+  t.teardown(() => c.close());
+  await c.next('stateUpdate');
+  c.ws.pause(); // reads nothing: a slow peer
+  // 100 previewLayerUpdate messages (~25 KB) congest it; the change after them is held back.
+  const layers = Array.from({ length: 100 }, (_, i) => ({
+    id: `p-${i}`,
+    transform: { x: i, y: 0, width: 10, height: 10 },
+    content: { type: 'color', color: '#112233' },
+  }));
+  const doc = (await s.call('GET', '/stream/preview/scene')).body;
+  t.equal((await s.call('PUT', '/stream/preview/scene', { canvas: doc.canvas, layers })).status, 200);
+  t.equal((await s.call('PATCH', '/stream/preview/layers/p-7', { content: { color: '#ff0000' } })).status, 200);
+  t.equal((await s.call('DELETE', '/stream/preview/layers/p-9')).status, 204);
+  c.ws.resume();
+  let full: any;
+  const end = performance.now() + 5000;
+  while (!full && performance.now() < end) {
+    const m = await c.next('stateUpdate', Math.max(1, end - performance.now())).catch(() => null);
+    if (m?.payload.layers) full = m;
+  }
+  t.ok(full, 'a full state once it drains');
+  const preview: { id: string; content: { color?: string } }[] = full?.payload.preview ?? [];
+  t.equal(preview.length, 99, 'with the preview scene');
+  t.equal(preview.find((l) => l.id === 'p-7')?.content.color, '#ff0000', 'as changed while congested');
+  t.notOk(
+    preview.some((l) => l.id === 'p-9'),
+    'without the layer deleted while congested',
+  );
+});
