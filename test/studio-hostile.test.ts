@@ -100,3 +100,24 @@ t.test('a socket congested while the preview scene changes gets the preview scen
     'without the layer deleted while congested',
   );
 });
+
+t.test('the preview bus frees its frame buffers once nobody watches; sockets in a loop leave nothing behind', async (t) => {
+  const s = await startServer({ WIDTH: String(W), HEIGHT: String(H) });
+  t.teardown(() => s.close());
+  const bus = s.app.pipeline.previewBus!;
+  const bg = { id: 'bg', transform: { x: 0, y: 0, width: W, height: H }, content: { type: 'color', color: '#0000ff' } };
+  t.equal((await s.call('POST', '/stream/preview/layers', bg)).status, 201);
+  t.equal(bus.framesAllocated, 0, 'nothing allocated before anyone watches');
+  for (let i = 0; i < 5; i++) {
+    const c = await connect(`ws://127.0.0.1:${s.app.port}/stream/ws?target=preview&bus=preview&quality=low`);
+    await c.next('preview');
+    c.close();
+  }
+  t.ok(bus.made >= 5, `frames made while watched: ${bus.made}`);
+  const end = performance.now() + 3000;
+  while (bus.framesAllocated > 0 && performance.now() < end) await new Promise((r) => setTimeout(r, 50));
+  t.equal(bus.framesAllocated, 0, 'no frame buffer kept once the last viewer left');
+  const made = bus.made;
+  await new Promise((r) => setTimeout(r, 400));
+  t.equal(bus.made, made, 'nothing is rendered while nobody watches');
+});

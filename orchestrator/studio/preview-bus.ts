@@ -78,6 +78,11 @@ export class PreviewBus {
       active: () => true,
       compose: () => this.compose(),
       release: (frame) => this.#frames.release(frame),
+      // Nobody watches any more: its frame and layer buffers go (a preview nobody watches costs no memory).
+      idle: () => {
+        this.#frames = this.#pool();
+        this.#renderer.forgetExcept(new Set());
+      },
       log,
     });
   }
@@ -85,6 +90,11 @@ export class PreviewBus {
   /** Where the frames go (the WS hub); null: none are made. */
   set sink(sink: PreviewSink | null) {
     this.encoder.sink = sink;
+  }
+
+  /** Frame buffers its pool holds now (0 while nobody has watched since it last went idle). */
+  get framesAllocated(): number {
+    return this.#frames.allocated;
   }
 
   /** Frames composed so far. */
