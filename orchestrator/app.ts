@@ -35,6 +35,7 @@ import { syncState } from './state-sync.js';
 import { broadcastChanges } from './ws/broadcasts.js';
 import { WsHub } from './ws/ws-hub.js';
 import { viewLayers } from './media/media-view.js';
+import { cuedMedia } from './media/cued-media.js';
 
 /** A running Stream Manager: its parts, the ports it listens on, and `close()`. */
 export interface App {
@@ -141,8 +142,14 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
   });
   const configFollower = syncState(state, pipeline, config, log);
   // A layer whose asset was deleted (with force) must not show the deleted picture again from its buffer.
-  assets.on('removed', ({ layers }) => pipeline.forgetLayerPixels(layers));
+  // So must a preview layer on the preview bus's own renderer (studio mode).
+  assets.on('removed', ({ layers, preview }) => pipeline.forgetLayerPixels(layers, preview));
   const { tokens, origins, hosts } = accessFor(config, log);
+  // Full states (on connect, and to a congested socket once it drains) carry the preview scene once
+  // studio mode is in use: a socket that missed its previewLayerUpdates is whole again too.
+  const cued = cuedMedia(state.preview);
+  let studioInUse = false;
+  state.preview.on('change', () => (studioInUse = true));
   const ws = new WsHub({
     log: log.child({ component: 'ws' }),
     metrics,
@@ -154,6 +161,7 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
       version: state.version,
       config: state.config,
       layers: viewLayers(scene.list(), pipeline.media),
+      ...(studioInUse || state.preview.list().length ? { preview: viewLayers(state.preview.list(), cued) } : {}),
     }),
     ...config.ws,
   });

@@ -216,9 +216,12 @@ export class StreamPipeline extends EventEmitter<{
   /**
    * Forgets the rendered pixels of these layers (their asset was deleted): the next render of
    * each reads its assets again, and fails (`layerError`) when one is gone.
+   * @param ids program layers (the pipeline's renderer)
+   * @param previewIds studio mode's preview scene layers (the preview bus's own renderer)
    */
-  forgetLayerPixels(ids: readonly string[]): void {
+  forgetLayerPixels(ids: readonly string[], previewIds: readonly string[] = []): void {
     for (const id of ids) this.#renderer.forget(id);
+    this.previewBus?.forgetLayerPixels(previewIds);
   }
 
   /**

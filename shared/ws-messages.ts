@@ -51,7 +51,9 @@ export const WelcomeMessageSchema = z.strictObject({
 
 /**
  * Stream state (the contract's payload `{stream}`). The first one after connecting, and the one a
- * congested client gets when it drains, also carries the whole state: `version`, `config`, `layers`.
+ * congested client gets when it drains, also carries the whole state: `version`, `config`, `layers`,
+ * and, once studio mode is in use (its preview scene held a layer since the server started),
+ * `preview`: the preview scene's layers (what `previewLayerUpdate` messages change).
  */
 export const StateUpdateMessageSchema = z.strictObject({
   type: z.literal('stateUpdate'),
@@ -60,6 +62,7 @@ export const StateUpdateMessageSchema = z.strictObject({
     version: z.number().int().optional(),
     config: StreamConfigSchema.optional(),
     layers: z.array(LayerViewSchema).optional(),
+    preview: z.array(LayerViewSchema).optional(),
   }),
 });
 

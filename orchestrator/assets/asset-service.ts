@@ -50,10 +50,11 @@ export function sanitizeName(name: string | null | undefined): string {
 /**
  * Uploaded assets (images, fonts, videos): validation, content-addressed storage, metadata in the
  * state, use by layers, and eviction from every render worker's caches when one is deleted. Emits `removed` with the
- * asset id and the ids of the live layers that used it (their rendered pixels must go too: a
- * layer shown again must not bring back the deleted picture).
+ * asset id, the ids of the live layers that used it and those of studio mode's preview scene
+ * (`preview`): their rendered pixels must go too, on the program's renderer and on the preview
+ * bus's; a layer shown again must not bring back the deleted picture.
  */
-export class AssetService extends EventEmitter<{ removed: [{ id: string; layers: string[] }] }> {
+export class AssetService extends EventEmitter<{ removed: [{ id: string; layers: string[]; preview: string[] }] }> {
   readonly #files: AssetFiles;
   readonly #state: StateManager;
   readonly #limits: InspectLimits;
@@ -255,7 +256,7 @@ export class AssetService extends EventEmitter<{ removed: [{ id: string; layers:
     this.#state.removeAsset(id);
     await this.#files.remove(id);
     this.#channel.postMessage({ evict: id } satisfies EvictMessage);
-    this.emit('removed', { id, layers: users });
+    this.emit('removed', { id, layers: users, preview });
     return { hiddenLayers: hidden, removedFromScenes: scenes, ...(hiddenPreview.length ? { hiddenPreviewLayers: hiddenPreview } : {}) };
   }
 

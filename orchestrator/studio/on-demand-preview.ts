@@ -12,6 +12,11 @@ export interface OnDemandPreviewOptions {
   compose: () => Promise<Frame | null>;
   /** Gives a frame's reference back to its pool. */
   release: (frame: Frame) => void;
+  /**
+   * Called once when frames stop being wanted (nobody watches, or not `active()`) after some were
+   * made, with no frame in the making: the owner may free what rendering holds (buffers).
+   */
+  idle?: () => void;
   log: Logger;
 }
 
@@ -26,6 +31,8 @@ export class OnDemandPreview {
   readonly #o: OnDemandPreviewOptions;
   readonly #timer: NodeJS.Timeout;
   #busy = false;
+  /** No frame has been made since the last `idle` call (or ever). */
+  #idle = true;
   /** Frames composed so far (tests, metrics). */
   made = 0;
 
@@ -38,7 +45,15 @@ export class OnDemandPreview {
   /** Makes and sends one frame now if one is wanted and none is in the making (the timer calls it; so may a new viewer). */
   tick(): void {
     const o = this.#o;
-    if (this.#busy || !o.active() || !o.encoder.watched()) return;
+    if (this.#busy) return;
+    if (!o.active() || !o.encoder.watched()) {
+      if (!this.#idle) {
+        this.#idle = true;
+        o.idle?.();
+      }
+      return;
+    }
+    this.#idle = false;
     this.#busy = true;
     o.compose()
       .then((frame) => {

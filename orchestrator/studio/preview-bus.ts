@@ -78,6 +78,11 @@ export class PreviewBus {
       active: () => true,
       compose: () => this.compose(),
       release: (frame) => this.#frames.release(frame),
+      // Nobody watches any more: its frame and layer buffers go (a preview nobody watches costs no memory).
+      idle: () => {
+        this.#frames = this.#pool();
+        this.#renderer.forgetExcept(new Set());
+      },
       log,
     });
   }
@@ -85,6 +90,11 @@ export class PreviewBus {
   /** Where the frames go (the WS hub); null: none are made. */
   set sink(sink: PreviewSink | null) {
     this.encoder.sink = sink;
+  }
+
+  /** Frame buffers its pool holds now (0 while nobody has watched since it last went idle). */
+  get framesAllocated(): number {
+    return this.#frames.allocated;
   }
 
   /** Frames composed so far. */
@@ -104,6 +114,14 @@ export class PreviewBus {
       this.#frames = this.#pool();
     }
     return this.#composer.composite(this.#frames, canvas, this.#o.background(), this.#o.now());
+  }
+
+  /**
+   * Forgets the rendered pixels of these preview layers (their asset was deleted): the next render
+   * of each reads its assets again, and fails when one is gone, as the program's do.
+   */
+  forgetLayerPixels(ids: readonly string[]): void {
+    for (const id of ids) this.#renderer.forget(id);
   }
 
   /** Stops rendering. */

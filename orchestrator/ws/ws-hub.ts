@@ -41,6 +41,8 @@ export interface FullState {
   version: number;
   config: StreamConfig;
   layers: Layer[];
+  /** Studio mode's preview scene, once studio mode is in use (absent before: no change for clients without it). */
+  preview?: Layer[];
 }
 
 export interface WsHubOptions {
@@ -80,7 +82,7 @@ function withoutSecrets(message: ServerMessage): ServerMessage {
 }
 
 /** Message types that are state: never dropped for a congested socket, replaced by a full state. */
-const STATE_TYPES = new Set<ServerMessage['type']>(['stateUpdate', 'layerUpdate', 'layerVisibility']);
+const STATE_TYPES = new Set<ServerMessage['type']>(['stateUpdate', 'layerUpdate', 'layerVisibility', 'previewLayerUpdate']);
 
 /**
  * The WebSocket side: sockets on the HTTP port's `/stream/ws` and on the standalone WS port, on
