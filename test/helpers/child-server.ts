@@ -37,11 +37,14 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 /**
  * Starts the server with `env` on free ports and waits until `/health` answers; `options.nofile`
  * lowers its fd limit; `options.cwd` runs it in another working directory (ASSET_ROOT then
- * defaults to this checkout). No env file is read unless `env` sets ENV_FILE (a developer's
- * `.env` must not change the tests).
- * @throws Error when it exits or does not answer within 20 s
+ * defaults to this checkout); `options.readyMs` how long it may take to answer (20 s). No env file
+ * is read unless `env` sets ENV_FILE (a developer's `.env` must not change the tests).
+ * @throws Error when it exits or does not answer in time
  */
-export async function startChild(env: Record<string, string>, options: { nofile?: number; cwd?: string } = {}): Promise<ChildServer> {
+export async function startChild(
+  env: Record<string, string>,
+  options: { nofile?: number; cwd?: string; readyMs?: number } = {},
+): Promise<ChildServer> {
   const port = await freePort();
   const main = resolve('dist/orchestrator/main.js');
   // With `nofile`, the server runs under `ulimit -n <nofile>` (soft and hard), as on a host with a low fd limit.
@@ -70,7 +73,7 @@ export async function startChild(env: Record<string, string>, options: { nofile?
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + (options.readyMs ?? 20_000);
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`server exited ${proc.exitCode}: ${out}`);
     const ok = await fetch(`${base}/health`).then(
@@ -78,7 +81,11 @@ export async function startChild(env: Record<string, string>, options: { nofile?
       () => false,
     );
     if (ok) break;
-    if (Date.now() > deadline) throw new Error(`server did not come up: ${out}`);
+    if (Date.now() > deadline) {
+      // Not left running: its open pipes would keep the test file alive until tap's timeout.
+      proc.kill('SIGKILL');
+      throw new Error(`server did not come up in ${options.readyMs ?? 20_000} ms: ${out}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   return {

@@ -31,6 +31,11 @@ export interface RoundReport {
 }
 
 const CLIENTS = 10;
+/**
+ * How long a restarted server may take to answer: lanes restart at once, beside other test files,
+ * on CI's 2 cores, where 20 s ran out once; what is tested is what it loads, not how fast.
+ */
+const READY_MS = 60_000;
 
 /** A tiny seedable PRNG (mulberry32), so a failing round can be replayed. */
 function rng(seed: number): () => number {
@@ -78,7 +83,7 @@ async function killLane(laneEnv: Record<string, string>, lane: number, rounds: n
   const random = rng(seed);
   const model = new Map<string, Tracked>();
   const reports: RoundReport[] = [];
-  let server: ChildServer = await startChild(env);
+  let server: ChildServer = await startChild(env, { readyMs: READY_MS });
   try {
     for (const [key, v] of await readBack(server)) model.set(key, { acked: v });
     for (let round = 0; round < rounds; round++) {
@@ -156,7 +161,7 @@ async function killLane(laneEnv: Record<string, string>, lane: number, rounds: n
       await Promise.all(Array.from({ length: CLIENTS }, (_, c) => client(c)));
       await server.stop('SIGKILL');
       const t0 = Date.now();
-      server = await startChild(env);
+      server = await startChild(env, { readyMs: READY_MS });
       const restartMs = Date.now() - t0;
       const stored = await readBack(server);
       const lost: string[] = [];
