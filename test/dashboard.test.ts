@@ -12,6 +12,10 @@ import { launchChromium } from './helpers/browser.js';
 import { makeClip } from './helpers/media.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
+// Chromium's first start on a fresh machine (CI) builds its caches: 30 s or more beside two other
+// test files on 2 cores, before the 40 s of steps; the file's timeout is sized for that.
+t.setTimeout(240_000);
+
 /**
  * The admin dashboard in a real browser: Debian's Chromium driven by playwright-core against a real
  * server (auction scene at 640x360, live to a file). The page's canvas is read back to check that it
