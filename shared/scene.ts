@@ -4,6 +4,7 @@ import { LayerTransitionsSchema, VisibilityTransitionSchema } from './animation.
 import { LIMITS } from './limits.js';
 import { ASSET_ID } from './asset-ref.js';
 import { VideoContentSchema } from './media.js';
+import { AudioContentSchema, AudioMixSchema } from './audio.js';
 
 /**
  * The scene model: the canvas and its layers. These zod schemas are the single source of truth
@@ -159,6 +160,7 @@ export const LayerContentSchema = z.discriminatedUnion('type', [
   CharacterContentSchema,
   ChatContentSchema,
   VideoContentSchema,
+  AudioContentSchema,
 ]);
 export type LayerContent = z.infer<typeof LayerContentSchema>;
 
@@ -173,6 +175,8 @@ export const LayerSchema = z.strictObject({
   content: LayerContentSchema,
   /** How the layer appears and disappears by default (none: cut). */
   transitions: LayerTransitionsSchema.optional(),
+  /** The layer's place in the program mix (video and audio layers; shared/audio.ts). */
+  audio: AudioMixSchema.optional(),
 });
 export type Layer = z.infer<typeof LayerSchema>;
 

@@ -1,0 +1,144 @@
+import type { Logger } from 'pino';
+import type { MixSource } from '../../media/audio-protocol.js';
+import type { AudioContent } from '../../shared/audio.js';
+import type { MediaStatus, VideoContent } from '../../shared/media.js';
+import { MediaClock } from '../media/media-clock.js';
+import type { SourceInput } from '../media/source-path.js';
+
+/** The content of a layer with sound. */
+export type SoundLayer = VideoContent | AudioContent;
+
+/** A file position that differs from this one's by more than this is a jump (a seek), ms. */
+const JUMP_MS = 150;
+
+/** What a source does to the mixer. */
+export interface AudioSourceHooks {
+  /** Starts a decoder run (replacing the last one); returns its id. */
+  open(o: { input: string; live: boolean; startMs: number; loop: boolean }): number;
+  close(): void;
+  /** How long to wait before the n-th reopening of a live feed (n from 0), ms. */
+  retryMs(n: number): number;
+  log: Logger;
+}
+
+/**
+ * The sound of one layer, on the main thread: its media clock on scene time (files: the position
+ * advances with scene time while playing; the same clock as its picture: a video layer's seek,
+ * restart or play and pause move it too) and its decoder runs in the mixer thread (a seek is a new
+ * run). A live feed whose decoder ends is opened again, a second later, then up to 5 s apart.
+ */
+export class AudioSource {
+  #content: SoundLayer;
+  readonly #clock: MediaClock;
+  #run = 0;
+  /** Media position of the current run's frame 0 (unwrapped), ms. */
+  #p0 = 0;
+  #durationMs: number | null = null;
+  #retries = 0;
+  #retry: NodeJS.Timeout | null = null;
+  #closed = false;
+
+  constructor(
+    readonly id: string,
+    content: SoundLayer,
+    readonly input: SourceInput,
+    now: number,
+    private readonly hooks: AudioSourceHooks,
+  ) {
+    this.#content = content;
+    this.#clock = new MediaClock(now, content.startMs, content.playing, 1);
+    this.#open(content.startMs);
+  }
+
+  get src(): string {
+    return this.#content.src;
+  }
+
+  /** Silent while the picture plays at another speed (its sound is not time-stretched). */
+  get #rateOk(): boolean {
+    return this.#content.type !== 'video' || this.#content.rate === 1;
+  }
+
+  #open(p0: number): void {
+    if (this.#closed) return;
+    const loop = this.#loops();
+    const d = this.#durationMs;
+    const startMs = loop && d ? p0 % d : p0;
+    this.#p0 = p0;
+    this.#run = this.hooks.open({ input: this.input.input, live: this.input.live, startMs, loop });
+  }
+
+  #loops(): boolean {
+    if (this.input.live) return false;
+    return this.#content.loop || (this.#content.type === 'video' && this.#content.onEnd === 'loop');
+  }
+
+  /** The layer changed (same `src`): play or pause; a new loop setting is a new run from the position now. */
+  update(next: SoundLayer, now: number): void {
+    const prev = this.#content;
+    this.#content = next;
+    if (next.playing !== prev.playing) this.#clock.setPlaying(now, next.playing);
+    const loopWas = prev.loop || (prev.type === 'video' && prev.onEnd === 'loop');
+    if (!this.input.live && loopWas !== this.#loops()) this.#open(this.#clock.position(now));
+  }
+
+  /** Starts again from `startMs` (a scene activation); a live feed goes on. */
+  restart(now: number): void {
+    if (this.input.live) return;
+    this.#clock.seek(now, this.#content.startMs);
+    this.#open(this.#content.startMs);
+  }
+
+  /**
+   * A video layer's picture reported: its duration (for looping), and a position that is not
+   * where this clock says (a seek or restart of the picture) moves the sound there.
+   */
+  followVideo(status: MediaStatus, now: number): void {
+    if (this.input.live || this.#closed) return;
+    if (status.durationMs) this.#durationMs = status.durationMs;
+    const mine = this.#clock.position(now);
+    const d = this.#durationMs;
+    const wrapped = d && this.#loops() ? mine % d : d ? Math.min(mine, d) : mine;
+    if (Math.abs(wrapped - status.positionMs) <= JUMP_MS) return;
+    if (d && !this.#loops() && status.positionMs >= d && mine >= d) return;
+    this.#clock.seek(now, status.positionMs);
+    this.#open(status.positionMs);
+  }
+
+  /** This source's part in a mix from scene time `tMs` on, with its gains and sync offset (ms; positive: later). */
+  mixPart(tMs: number, sync: number, left: number[], right: number[]): MixSource {
+    return {
+      id: this.id,
+      run: this.#run,
+      positionMs: this.#clock.position(tMs - sync) - this.#p0,
+      playing: this.#clock.playing && this.#rateOk,
+      delayMs: sync,
+      left,
+      right,
+    };
+  }
+
+  spawned(run: number, pid: number): void {
+    if (run === this.#run) this.hooks.log.debug({ layerId: this.id, pid }, 'audio decoder started');
+  }
+
+  /** A run's ffmpeg ended: a live feed is opened again after a while; a file's end is silence. */
+  exited(run: number, code: number | null, stderr: string): void {
+    if (run !== this.#run || this.#closed) return;
+    if (code !== 0 && code !== null)
+      this.hooks.log.info({ layerId: this.id, code, err: stderr.trim().split('\n').slice(-2).join(' | ') }, 'audio decoder ended');
+    if (!this.input.live) return;
+    const wait = this.hooks.retryMs(this.#retries++);
+    this.#retry = setTimeout(() => {
+      this.#retry = null;
+      this.#open(0);
+    }, wait);
+    this.#retry.unref();
+  }
+
+  close(): void {
+    this.#closed = true;
+    if (this.#retry) clearTimeout(this.#retry);
+    this.hooks.close();
+  }
+}
