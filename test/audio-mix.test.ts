@@ -1,0 +1,147 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { makeSound, median, pcmOf, rawSamples, rmsDb } from './helpers/audio.js';
+import { startServer } from './helpers/server.js';
+
+/**
+ * The program mix (issue 30), measured on a real recording: an `audio` layer playing a 1 kHz sine
+ * made at test time, its volume halved (6.02 dB lower), muted (digital silence), faded out over
+ * 1000 ms (the envelope's slope), and a second, louder source summed past 0 dBFS (the limiter
+ * keeps every sample below full scale). Bad input changes nothing.
+ */
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** Samples a second. */
+const RATE = 48_000;
+
+t.test('volume, mute, a fade and the limiter, on the recording', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'sm-audio-'));
+  mkdirSync(join(root, 'assets'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  // 4 s (a whole number of periods: it loops without a click), amplitude 0.5 (-6 dBFS peak, RMS -9.03 dBFS).
+  await makeSound(join(root, 'assets', 'tone.wav'), 'aevalsrc=0.5*sin(2*PI*1000*t):s=48000:d=4');
+  await makeSound(join(root, 'assets', 'loud.wav'), 'aevalsrc=0.9*sin(2*PI*440*t):s=48000:d=4');
+  const s = await startServer({ ASSET_ROOT: root, WIDTH: '320', HEIGHT: '180', FPS: '30' });
+  t.teardown(() => s.close());
+
+  const tone = { id: 'tone', content: { type: 'audio', src: 'assets/tone.wav', loop: true } };
+  t.equal((await s.call('POST', '/stream/layers', tone)).status, 201);
+
+  await t.test('bad input: 400 and nothing changed', async (t) => {
+    const before = (await s.call('GET', '/stream/layers/tone')).body;
+    const bad: Array<[string, unknown]> = [
+      ['volume 3', { audio: { volume: 3 } }],
+      ['volume a string', { audio: { volume: '0.5' } }],
+      ['volume NaN (not JSON)', '{"audio":{"volume":NaN}}'],
+      ['volume -1', { audio: { volume: -1 } }],
+      ['syncOffsetMs 5000', { audio: { syncOffsetMs: 5000 } }],
+      ['pan 2', { audio: { pan: 2 } }],
+      ['volumeDb +12', { audio: { volumeDb: 12 } }],
+      ['volume and volumeDb at once', { audio: { volume: 0.5, volumeDb: -6 } }],
+      ['an unknown field', { audio: { gain: 1 } }],
+    ];
+    for (const [what, body] of bad) {
+      const res = await s.call('PATCH', '/stream/layers/tone', body);
+      t.equal(res.status, 400, `${what}: ${JSON.stringify(res.body)}`);
+    }
+    const created = await s.call('POST', '/stream/layers', { ...tone, id: 'tone2', audio: { volume: 3 } });
+    t.equal(created.status, 400, 'a new layer with volume 3');
+    t.same((await s.call('GET', '/stream/layers/tone')).body, before, 'the layer is as it was');
+    t.equal((await s.call('GET', '/stream/layers/tone2')).status, 404, 'and no layer was made');
+    // One of volume and volumeDb: setting one drops the other.
+    t.equal((await s.call('PATCH', '/stream/layers/tone', { audio: { volumeDb: -6 } })).status, 200);
+    t.same((await s.call('GET', '/stream/layers/tone')).body.audio, { volumeDb: -6 });
+    t.equal((await s.call('PATCH', '/stream/layers/tone', { audio: { volume: 1 } })).status, 200);
+    t.same((await s.call('GET', '/stream/layers/tone')).body.audio, { volume: 1 });
+  });
+
+  await t.test('the recording', async (t) => {
+    t.equal((await s.call('PATCH', '/stream/config', { output: { url: 'mix.mp4' } })).status, 200);
+    t.equal((await s.call('POST', '/stream/start')).status, 200);
+    const t0 = performance.now();
+    const marks: Record<string, number> = {};
+    const mark = (name: string): void => {
+      marks[name] = (performance.now() - t0) / 1000;
+    };
+    const patch = async (body: unknown): Promise<void> => {
+      const res = await s.call('PATCH', '/stream/layers/tone', body);
+      t.equal(res.status, 200, JSON.stringify(body));
+    };
+    await sleep(1500);
+    mark('half');
+    await patch({ audio: { volume: 0.5 } });
+    await sleep(1200);
+    mark('muted');
+    await patch({ audio: { muted: true } });
+    await sleep(1000);
+    mark('full');
+    await patch({ audio: { muted: false, volume: 1 } });
+    await sleep(1000);
+    mark('fade');
+    await patch({ audio: { volume: 0 }, transition: { durationMs: 1000, easing: 'linear' } });
+    await sleep(1500);
+    mark('loud');
+    await patch({ audio: { volume: 1 } });
+    t.equal(
+      (
+        await s.call('POST', '/stream/layers', {
+          id: 'loud',
+          audio: { volume: 2 },
+          content: { type: 'audio', src: 'assets/loud.wav', loop: true },
+        })
+      ).status,
+      201,
+    );
+    await sleep(1500);
+    mark('end');
+    const levels = s.app.pipeline.audio.levels;
+    const file = (await s.call('GET', '/stream/status')).body.outputs[0].file as string;
+    t.equal((await s.call('POST', '/stream/stop')).status, 200);
+
+    const pcm = await pcmOf(file);
+    const win = 240; // 5 ms: five periods of 1 kHz
+    const db = rmsDb(pcm, win);
+    const at = (sec: number): number => Math.round((sec * RATE) / win);
+    /** The middle half of the span between two marks (the edges: the API's and the mix's latency). */
+    const span = (a: number, b: number): number[] => db.slice(at(a + (b - a) * 0.25), at(b - (b - a) * 0.25));
+    const full = median(span(0.3, marks['half']!));
+    const half = median(span(marks['half']!, marks['muted']!));
+    const muted = Math.max(...span(marks['muted']!, marks['full']!));
+    const again = median(span(marks['full']!, marks['fade']!));
+    t.ok(Math.abs(full - -9.03) < 0.5, `volume 1: RMS ${full.toFixed(2)} dBFS (a 0.5 sine: -9.03)`);
+    t.ok(Math.abs(full - half - 6.02) <= 0.3, `volume 0.5: ${(full - half).toFixed(2)} dB lower (6.02 +- 0.3)`);
+    t.ok(muted < -80, `muted: at most ${muted.toFixed(1)} dBFS (< -80)`);
+    t.ok(Math.abs(again - full) < 0.3, `unmuted at volume 1 again: ${again.toFixed(2)} dBFS`);
+
+    // The fade: the envelope (linear amplitude) falls from `full` to 0 in a straight line over 1000 ms:
+    // from 75 % to 25 % of it takes 500 ms.
+    const amp = (d: number): number => 10 ** ((d - full) / 20);
+    const from = at(marks['fade']! - 0.2);
+    const to = at(marks['loud']!);
+    const cross = (level: number): number => {
+      for (let i = from; i < to; i++) if (amp(db[i]!) < level) return (i * win) / RATE;
+      return Number.NaN;
+    };
+    const ms = (cross(0.25) - cross(0.75)) * 1000;
+    t.ok(
+      Math.abs(ms * 2 - 1000) <= 50,
+      `1000 ms linear fade: 75 % -> 25 % took ${ms.toFixed(0)} ms (whole fade ${(ms * 2).toFixed(0)} ms, +-50)`,
+    );
+    const end = cross(0.25) + 0.3;
+    const after = Math.max(...db.slice(at(end), at(end + 0.3)));
+    t.ok(after < -80, `silent once faded: at most ${after.toFixed(1)} dBFS`);
+
+    // Two sources summed past 0 dBFS (0.5 + 1.8 peak): the limiter keeps every sample below full scale.
+    const raw = await rawSamples(file);
+    const loudFrom = Math.round((marks['loud']! + 0.5) * RATE) * 2;
+    let peak = 0;
+    for (let i = loudFrom; i < raw.length; i++) peak = Math.max(peak, Math.abs(raw[i]!));
+    const loud = median(span(marks['loud']!, marks['end']!));
+    t.ok(loud > full + 3, `the sum is loud: RMS ${loud.toFixed(2)} dBFS`);
+    t.ok(peak < 1, `no sample clips: peak ${peak.toFixed(4)} (${(20 * Math.log10(peak)).toFixed(2)} dBFS)`);
+    t.ok(levels && levels.master.peakDb <= -0.99, `the master meter's peak: ${levels?.master.peakDb} dBFS (limiter ceiling -1)`);
+    t.ok(levels && levels.sources['loud']!.peakDb > 0, `the loud source alone is over full scale: ${levels?.sources['loud']?.peakDb} dBFS`);
+  });
+});
