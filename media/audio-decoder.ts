@@ -35,6 +35,8 @@ export class AudioDecoder {
   #readHigh = 0;
   /** Live: program frame minus run frame, once anchored; null until there is a jitter buffer's worth. */
   liveOffset: number | null = null;
+  /** Live: after running dry, the feed is anchored again only once `written` reaches this. */
+  resumeAt = 0;
   readonly #proc: ChildProcessByStdio<null, Readable, Readable>;
   /** Bytes of a frame split across chunks. */
   readonly #partial = new Uint8Array(AUDIO_CHANNELS * 4);

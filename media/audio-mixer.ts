@@ -120,10 +120,14 @@ function startFrame(src: MixSource, dec: AudioDecoder, from: number, frames: num
   const delay = Math.max(AUDIO_RATE_HZ / 50, LIVE_DELAY_FRAMES + Math.round((src.delayMs * AUDIO_RATE_HZ) / 1000));
   if (dec.liveOffset !== null) {
     const lead = dec.written - (from - dec.liveOffset);
-    if (lead < -delay || lead > delay * 4 + frames || lead > SOURCE_FRAMES / 2) dec.liveOffset = null;
+    if (lead < -delay) {
+      // Ran dry (the feed stalled): silence until a new jitter buffer's worth has come in.
+      dec.liveOffset = null;
+      dec.resumeAt = dec.written + delay;
+    } else if (lead > delay * 4 + frames || lead > SOURCE_FRAMES / 2) dec.liveOffset = null;
   }
   if (dec.liveOffset === null) {
-    if (dec.written < delay) return null;
+    if (dec.written < Math.max(delay, dec.resumeAt)) return null;
     dec.liveOffset = from - (dec.written - delay);
   }
   return from - dec.liveOffset;
