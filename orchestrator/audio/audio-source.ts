@@ -10,6 +10,8 @@ export type SoundLayer = VideoContent | AudioContent;
 
 /** A file position that differs from this one's by more than this is a jump (a seek), ms. */
 const JUMP_MS = 150;
+/** A picture's position within this of the sound's is left alone (positions are reported in whole ms), ms. */
+const NUDGE_MS = 1.5;
 
 /** What a source does to the mixer. */
 export interface AudioSourceHooks {
@@ -90,8 +92,11 @@ export class AudioSource {
   }
 
   /**
-   * A video layer's picture reported: its duration (for looping), and a position that is not
-   * where this clock says (a seek or restart of the picture) moves the sound there.
+   * A video layer's picture reported (every media action does, at once): its duration (for
+   * looping), and its position. A position far from this clock's (a seek or restart of the
+   * picture) is a new run from there; a small difference (the picture's clock was paused or
+   * played a few ms after this one: the action is stored first) moves this clock onto the
+   * picture's, with no new run.
    */
   followVideo(status: MediaStatus, now: number): void {
     if (this.input.live || this.#closed) return;
@@ -99,8 +104,13 @@ export class AudioSource {
     const mine = this.#clock.position(now);
     const d = this.#durationMs;
     const wrapped = d && this.#loops() ? mine % d : d ? Math.min(mine, d) : mine;
-    if (Math.abs(wrapped - status.positionMs) <= JUMP_MS) return;
+    const diff = status.positionMs - wrapped;
+    if (Math.abs(diff) <= NUDGE_MS) return;
     if (d && !this.#loops() && status.positionMs >= d && mine >= d) return;
+    if (Math.abs(diff) <= JUMP_MS) {
+      this.#clock.seek(now, mine + diff);
+      return;
+    }
     this.#clock.seek(now, status.positionMs);
     this.#open(status.positionMs);
   }
