@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ColorSchema } from './color.js';
 import { mainOutputUrlProblem } from './output-url.js';
+import { MasterBusPatchSchema, MasterBusSchema } from './audio.js';
 
 /** x264 presets, fastest first (source: `x264 --fullhelp`). */
 export const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'] as const;
@@ -61,6 +62,8 @@ export const StreamConfigSchema = z.strictObject({
   background: ColorSchema,
   encoder: EncoderSettingsSchema,
   output: OutputSettingsSchema,
+  /** The program audio's master bus (shared/audio.ts): `volume` 0..2 and `muted`; absent: volume 1, not muted. */
+  audio: MasterBusSchema.optional(),
 });
 export type StreamConfig = z.infer<typeof StreamConfigSchema>;
 
@@ -78,6 +81,7 @@ export const StreamConfigPatchSchema = z.strictObject({
     })
     .optional(),
   output: OutputSettingsSchema.partial().optional(),
+  audio: MasterBusPatchSchema.optional(),
 });
 export type StreamConfigPatch = z.infer<typeof StreamConfigPatchSchema>;
 

@@ -4,6 +4,7 @@ import { OutputStatusSchema } from './output-status.js';
 import { DataSetSchema } from './data-binding.js';
 import { LayerViewSchema } from './layer-view.js';
 import { MediaStatusSchema } from './media.js';
+import { AudioLevelsPayloadSchema } from './audio.js';
 import { AnimationEndedPayloadSchema } from './animation.js';
 import { ChatMessageSchema } from './chat.js';
 import { StreamConfigSchema } from './stream-config.js';
@@ -16,9 +17,9 @@ import { StreamStateSchema } from './stream-state.js';
 
 /**
  * Channels: `state` (stream state, layer changes, media updates, metrics), `layers` (layer changes, media updates),
- * `preview` (frames), `chat` (messages posted to `POST /stream/chat`).
+ * `preview` (frames), `chat` (messages posted to `POST /stream/chat`), `audio` (the program audio's meters, `audioLevels`).
  */
-export const WsChannelSchema = z.enum(['state', 'preview', 'layers', 'chat']);
+export const WsChannelSchema = z.enum(['state', 'preview', 'layers', 'chat', 'audio']);
 export type WsChannel = z.infer<typeof WsChannelSchema>;
 
 /**
@@ -211,6 +212,12 @@ export const MediaEndedMessageSchema = z.strictObject({
   payload: z.strictObject({ layerId: z.string(), media: MediaStatusSchema }),
 });
 
+/** The program audio's meters, about 10 a second while the program mixes (channel `audio`; shared/audio.ts). */
+export const AudioLevelsMessageSchema = z.strictObject({
+  type: z.literal('audioLevels'),
+  payload: AudioLevelsPayloadSchema,
+});
+
 export const ErrorMessageSchema = z.strictObject({
   type: z.literal('error'),
   payload: z.strictObject({ code: z.string(), message: z.string() }),
@@ -251,6 +258,7 @@ export type AnimationEndedMessage = z.infer<typeof AnimationEndedMessageSchema>;
 export type ChatWsMessage = z.infer<typeof ChatWsMessageSchema>;
 export type MediaUpdateMessage = z.infer<typeof MediaUpdateMessageSchema>;
 export type MediaEndedMessage = z.infer<typeof MediaEndedMessageSchema>;
+export type AudioLevelsMessage = z.infer<typeof AudioLevelsMessageSchema>;
 export type ServerMessage =
   | WelcomeMessage
   | StateUpdateMessage
@@ -267,6 +275,7 @@ export type ServerMessage =
   | ChatWsMessage
   | MediaUpdateMessage
   | MediaEndedMessage
+  | AudioLevelsMessage
   | PongMessage
   | SubscribedMessage;
 
@@ -280,7 +289,7 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 
 /**
- * Query of the upgrade URL: `?target=state|preview|layers|chat&quality=low|medium|high&format=json|binary&bus=program|preview`;
+ * Query of the upgrade URL: `?target=state|preview|layers|chat|audio&quality=low|medium|high&format=json|binary&bus=program|preview`;
  * `target` may also be an alias (`frame`, `previewFrame`, `streamState`; see {@link WS_ALIASES}).
  * `bus` (studio mode): which scene the socket's preview frames show, the program on air (default)
  * or the off-air preview scene.

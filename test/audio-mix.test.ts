@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { makeSound, median, pcmOf, rawSamples, rmsDb } from './helpers/audio.js';
 import { startServer } from './helpers/server.js';
+import { connect } from './helpers/ws-client.js';
 
 /**
  * The program mix (issue 30), measured on a real recording: an `audio` layer playing a 1 kHz sine
@@ -64,7 +65,23 @@ t.test('volume, mute, a fade and the limiter, on the recording', async (t) => {
       const res = await s.call('PATCH', '/stream/layers/tone', body);
       t.equal(res.status, 200, JSON.stringify(body));
     };
-    await sleep(1500);
+    await sleep(1000);
+    // The meters: WS `audioLevels` (channel `audio`) about 10 a second, and /metrics.
+    const ws = await connect(`ws://127.0.0.1:${s.app.port}/stream/ws?target=audio`);
+    const got = [await ws.next('audioLevels'), await ws.next('audioLevels'), await ws.next('audioLevels')];
+    ws.close();
+    const last = got[2].payload;
+    // Per channel: the mono tone was made stereo at -3 dB a channel (ffmpeg keeps the power), 0.354 peak.
+    t.ok(Math.abs(last.sources.tone.rmsDb - -12.04) < 0.5, `audioLevels: the tone's RMS ${last.sources.tone.rmsDb} dBFS (-12.04)`);
+    t.ok(Math.abs(last.sources.tone.peakDb - -9.03) < 0.5, `and its peak ${last.sources.tone.peakDb} dBFS (-9.03)`);
+    t.ok(Math.abs(last.master.rmsDb - -12.04) < 0.5, `the master's RMS ${last.master.rmsDb} dBFS`);
+    const apart = got[2].payload.atMs - got[1].payload.atMs;
+    t.ok(apart >= 90 && apart <= 110, `about 10 a second: ${apart} ms of program apart`);
+    const metrics = String((await s.call('GET', '/metrics')).body);
+    const rms = /stream_manager_audio_level_dbfs\{source="tone",kind="rms"\} (-?[0-9.]+)/.exec(metrics);
+    t.ok(rms && Math.abs(Number(rms[1]) - -12.04) < 0.5, `/metrics: ${rms?.[0]}`);
+    t.match(metrics, /stream_manager_audio_level_dbfs\{source="master",kind="peak"\} -?[0-9.]+/);
+    await sleep(300);
     await patch({ audio: { volume: 0.5 } });
     await sleep(1200);
     await patch({ audio: { muted: true } });
@@ -86,6 +103,12 @@ t.test('volume, mute, a fade and the limiter, on the recording', async (t) => {
     );
     await sleep(1500);
     const levels = s.app.pipeline.audio.levels;
+    // The master bus (the stream config's `audio`, stored like the rest of it): bad input changes nothing; muted: silence.
+    t.equal((await s.call('PATCH', '/stream/config', { audio: { volume: 3 } })).status, 400, 'master volume 3: 400');
+    t.equal((await s.call('PATCH', '/stream/config', { audio: { muted: 'yes' } })).status, 400, 'master muted "yes": 400');
+    t.equal((await s.call('PATCH', '/stream/config', { audio: { muted: true } })).status, 200);
+    t.same((await s.call('GET', '/stream/config')).body.audio, { volume: 1, muted: true }, 'the master bus is stored');
+    await sleep(800);
     const file = (await s.call('GET', '/stream/status')).body.outputs[0].file as string;
     t.equal((await s.call('POST', '/stream/stop')).status, 200);
 
@@ -128,10 +151,14 @@ t.test('volume, mute, a fade and the limiter, on the recording', async (t) => {
 
     // Two sources summed past 0 dBFS (0.5 + 1.8 peak): the limiter keeps every sample below full scale.
     const raw = await rawSamples(file);
-    const loudFrom = (pcm.length - Math.round(0.9 * RATE)) * 2;
+
+    // The master muted at the end: the last sound is where it took effect.
+    let masterMutedAt = db.length;
+    while (masterMutedAt > 0 && db[masterMutedAt - 1]! < -80) masterMutedAt--;
+    t.ok(db.length - masterMutedAt > at(0.3), `master muted: the last ${sec(db.length - masterMutedAt).toFixed(2)} s are digital silence`);
     let peak = 0;
-    for (let i = loudFrom; i < raw.length; i++) peak = Math.max(peak, Math.abs(raw[i]!));
-    const loud = median(db.slice(db.length - at(0.8), db.length - at(0.1)));
+    for (let i = (masterMutedAt * win - RATE) * 2; i < raw.length; i++) peak = Math.max(peak, Math.abs(raw[i]!));
+    const loud = median(db.slice(masterMutedAt - at(0.8), masterMutedAt - at(0.1)));
     t.ok(loud > full + 3, `the sum is loud: RMS ${loud.toFixed(2)} dBFS`);
     t.ok(peak < 1, `no sample clips: peak ${peak.toFixed(4)} (${(20 * Math.log10(peak)).toFixed(2)} dBFS)`);
     t.ok(levels && levels.master.peakDb <= -0.99, `the master meter's peak: ${levels?.master.peakDb} dBFS (limiter ceiling -1)`);

@@ -40,7 +40,8 @@ export interface ProgramAudioOptions {
   assetRoot: string;
   assetStorage: string;
   liveHosts?: readonly string[] | undefined;
-  master: MasterBus;
+  /** The master bus now (the stream config's `audio`; absent: volume 1, not muted). */
+  master: () => MasterBus | undefined;
   log: Logger;
 }
 
@@ -59,7 +60,6 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
   readonly #sources = new Map<string, AudioSource>();
   #requested = 0;
   #run = 0;
-  #master: MasterBus;
   #closed = false;
   readonly #offMedia: (() => void) | undefined;
   readonly #closedP: Promise<void>;
@@ -69,7 +69,6 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
   constructor(options: ProgramAudioOptions) {
     super();
     this.#o = options;
-    this.#master = { ...options.master };
     const buffers = allocateTape();
     this.#tape = tapeOf(buffers);
     this.#worker = new Worker(MIXER_FILE, { stdout: false, stderr: false });
@@ -86,16 +85,6 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
     options.scene.on('change', this.#onChange);
     for (const e of options.scene.entries()) this.#sync(e.layer);
     this.#offMedia = options.media?.onUpdate((id, status) => this.#sources.get(id)?.followVideo(status, this.#o.now()));
-  }
-
-  /** The master bus now. */
-  get master(): MasterBus {
-    return { ...this.#master };
-  }
-
-  /** Sets the master bus (applies to what is not mixed yet). */
-  setMaster(m: MasterBus): void {
-    this.#master = { ...m };
   }
 
   /** Layers with a decoder now, by id (tests and diagnostics). */
@@ -141,7 +130,8 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
       const tMs = (from * 1000) / AUDIO_RATE_HZ;
       sources.push(src.mixPart(tMs, e.layer.audio?.syncOffsetMs ?? 0, left, right));
     });
-    const m = this.#master.muted ? 0 : this.#master.volume;
+    const master = this.#o.master();
+    const m = master?.muted ? 0 : (master?.volume ?? 1);
     this.#post({ type: 'mix', from, to, step: GAIN_STEP, sources, master: new Array<number>(points).fill(m) });
   }
 
@@ -252,7 +242,7 @@ export function gains(layer: Layer): [number, number] {
 /**
  * The program audio of a pipeline from its options: sources under `media.assetRoot` /
  * `media.assetStorage` (default: the working folder), tweens from the animator, the video
- * sources' reports, the master bus at its defaults until told otherwise.
+ * sources' reports, the master bus from the stream config's `audio`.
  */
 export function programAudio(
   o: {
@@ -278,7 +268,7 @@ export function programAudio(
     assetRoot: o.media?.assetRoot ?? '.',
     assetStorage: o.media?.assetStorage ?? '.',
     liveHosts: o.media?.liveHosts,
-    master: { volume: 1, muted: false },
+    master: () => stream().audio,
     log: o.log.child({ component: 'audio' }),
   });
 }
