@@ -20,6 +20,10 @@ export interface AudioSourceHooks {
   close(): void;
   /** How long to wait before the n-th reopening of a live feed (n from 0), ms. */
   retryMs(n: number): number;
+  /** Whether a file has an audio stream, and its length, ms (null: unreadable). */
+  probe(input: string): Promise<{ audio: boolean; durationMs: number | null } | null>;
+  /** Scene time now, ms. */
+  now(): number;
   log: Logger;
 }
 
@@ -39,6 +43,8 @@ export class AudioSource {
   #retries = 0;
   #retry: NodeJS.Timeout | null = null;
   #closed = false;
+  /** A video file's sound: unknown until probed (no decoder is started for a file without one). */
+  #hasAudio: boolean | null;
 
   constructor(
     readonly id: string,
@@ -49,7 +55,18 @@ export class AudioSource {
   ) {
     this.#content = content;
     this.#clock = new MediaClock(now, content.startMs, content.playing, 1);
-    this.#open(content.startMs);
+    // A video file is probed first: most have no sound worth an ffmpeg (a feed is opened at once).
+    this.#hasAudio = content.type === 'video' && !input.live ? null : true;
+    if (this.#hasAudio) this.#open(content.startMs);
+    else
+      void hooks.probe(input.input).then(
+        (p) => {
+          this.#hasAudio = p?.audio ?? false;
+          if (p?.durationMs) this.#durationMs = p.durationMs;
+          if (this.#hasAudio) this.#open(this.#clock.position(hooks.now()));
+        },
+        () => (this.#hasAudio = false),
+      );
   }
 
   get src(): string {
@@ -62,7 +79,7 @@ export class AudioSource {
   }
 
   #open(p0: number): void {
-    if (this.#closed) return;
+    if (this.#closed || !this.#hasAudio) return;
     const loop = this.#loops();
     const d = this.#durationMs;
     const startMs = loop && d ? p0 % d : p0;

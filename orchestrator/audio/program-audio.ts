@@ -11,6 +11,8 @@ import type { ProgramAudioReader } from '../output/audio-feed.js';
 import type { LayerEntry, SceneEvent, SceneStore } from '../scene/scene-store.js';
 import { liveHostAllowed } from '../media/live-hosts.js';
 import { sourceInput } from '../media/source-path.js';
+import { probeMedia } from '../media/probe.js';
+import { ffprobeFor } from '../output/recording-check.js';
 import { AudioSource, type SoundLayer } from './audio-source.js';
 
 const MIXER_FILE = new URL('../../media/audio-mixer.js', import.meta.url);
@@ -58,6 +60,7 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
   readonly #worker: Worker;
   readonly #tape: AudioTape;
   readonly #sources = new Map<string, AudioSource>();
+  readonly #ffprobe: string;
   #requested = 0;
   #run = 0;
   #closed = false;
@@ -69,6 +72,7 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
   constructor(options: ProgramAudioOptions) {
     super();
     this.#o = options;
+    this.#ffprobe = ffprobeFor(options.ffmpegPath);
     const buffers = allocateTape();
     this.#tape = tapeOf(buffers);
     this.#worker = new Worker(MIXER_FILE, { stdout: false, stderr: false });
@@ -215,6 +219,11 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
       },
       close: () => this.#post({ type: 'close', id: layer.id }),
       retryMs: (n) => Math.min(LIVE_RETRY_MAX_MS, LIVE_RETRY_MS * 2 ** n),
+      probe: async (file) => {
+        const p = await probeMedia(this.#ffprobe, file);
+        return p && { audio: p.audio !== null, durationMs: p.durationS === null ? null : p.durationS * 1000 };
+      },
+      now: this.#o.now,
       log: this.#o.log,
     });
     this.#sources.set(layer.id, src);
