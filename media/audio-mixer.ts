@@ -98,12 +98,29 @@ function open(c: Extract<MixerCommand, { type: 'open' }>): void {
   decoders.set(c.id, { run: c.run, dec });
 }
 
-/** Gain at frame offset `k` of a block, linear between the points `step` frames apart. */
-function gainAt(points: readonly number[], step: number, k: number): number {
-  const i = Math.floor(k / step);
-  const a = points[i] ?? points[points.length - 1] ?? 0;
-  const b = points[i + 1] ?? a;
-  return a + ((b - a) * (k - i * step)) / step;
+/** Scratch gains, one per frame of a block (grown as needed). */
+let gainL: Float32Array = new Float32Array(0);
+let gainR: Float32Array = new Float32Array(0);
+
+/**
+ * The gains of a block's frames, linear between the points `step` frames apart (the last point
+ * held), written into `into` (grown when too short; the grown array is kept for the next block).
+ */
+function ramp(points: readonly number[], step: number, frames: number, into: Float32Array): Float32Array {
+  let out = into;
+  if (out.length < frames) {
+    out = new Float32Array(frames);
+    if (into === gainL) gainL = out;
+    else gainR = out;
+  }
+  for (let i = 0, k = 0; k < frames; i++) {
+    const a = points[i] ?? points[points.length - 1] ?? 0;
+    const b = points[i + 1] ?? a;
+    const n = Math.min(step, frames - k);
+    const d = (b - a) / step;
+    for (let j = 0; j < n; j++, k++) out[k] = a + d * j;
+  }
+  return out;
 }
 
 /**
@@ -147,20 +164,27 @@ function mix(from: number, to: number, step: number, sources: MixSource[], maste
     const first = startFrame(src, dec, from, frames);
     if (first === null) continue;
     dec.wanted(first + frames);
+    const gl = ramp(src.left, step, frames, gainL);
+    const gr = ramp(src.right, step, frames, gainR);
     const ring = dec.ring;
-    for (let k = 0; k < frames; k++) {
-      const i = first + k;
-      if (!dec.has(i)) continue;
-      const s = dec.slot(i);
-      const l = ring[s]! * gainAt(src.left, step, k);
-      const r = ring[s + 1]! * gainAt(src.right, step, k);
-      out[k * 2] = out[k * 2]! + l;
-      out[k * 2 + 1] = out[k * 2 + 1]! + r;
-      meter.add(l, r);
+    // The frames the ring has, in runs that do not wrap around its end.
+    let k = Math.max(0, dec.written - SOURCE_FRAMES - first);
+    const end = Math.min(frames, dec.written - first);
+    while (k < end) {
+      const slot = dec.slot(first + k);
+      const run = Math.min(end - k, SOURCE_FRAMES - slot / AUDIO_CHANNELS);
+      for (let j = 0; j < run; j++, k++) {
+        const l = ring[slot + 2 * j]! * gl[k]!;
+        const r = ring[slot + 2 * j + 1]! * gr[k]!;
+        out[k * 2] = out[k * 2]! + l;
+        out[k * 2 + 1] = out[k * 2 + 1]! + r;
+        meter.add(l, r);
+      }
     }
   }
+  const gm = ramp(master, step, frames, gainL);
   for (let k = 0; k < frames; k++) {
-    const g = gainAt(master, step, k);
+    const g = gm[k]!;
     out[k * 2] = out[k * 2]! * g;
     out[k * 2 + 1] = out[k * 2 + 1]! * g;
   }

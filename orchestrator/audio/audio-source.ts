@@ -145,8 +145,13 @@ export class AudioSource {
     };
   }
 
+  /** The current run's ffmpeg pid, once it started. */
+  pid: number | undefined;
+
   spawned(run: number, pid: number): void {
-    if (run === this.#run) this.hooks.log.debug({ layerId: this.id, pid }, 'audio decoder started');
+    if (run !== this.#run) return;
+    this.pid = pid;
+    this.hooks.log.debug({ layerId: this.id, pid }, 'audio decoder started');
   }
 
   /** A run's ffmpeg ended: a live feed is opened again after a while; a file's end is silence. */

@@ -91,6 +91,22 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
     this.#offMedia = options.media?.onUpdate((id, status) => this.#sources.get(id)?.followVideo(status, this.#o.now()));
   }
 
+  /**
+   * The mixer thread's event loop time so far, ms: `active` (mixing, copying decoded sound) and
+   * `idle` (Node's `eventLoopUtilization` of the worker, read from this thread); for the bench.
+   */
+  mixerTime(): { activeMs: number; idleMs: number } {
+    const u = this.#worker.performance.eventLoopUtilization();
+    return { activeMs: u.active, idleMs: u.idle };
+  }
+
+  /** The audio decoders' pids now, by layer id (the bench reads their CPU time). */
+  decoderPids(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [id, s] of this.#sources) if (s.pid !== undefined) out[id] = s.pid;
+    return out;
+  }
+
   /** Layers with a decoder now, by id (tests and diagnostics). */
   get sourceIds(): string[] {
     return [...this.#sources.keys()];
