@@ -191,10 +191,11 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
       else if (e.type === 'sceneReplaced') {
         const keep = new Set(e.layers.map((l) => l.id));
         for (const id of [...this.#sources.keys()]) if (!keep.has(id)) this.#remove(id);
-        // A scene activation starts its files again, as their pictures do.
+        // An audio layer's file starts again (a video layer's sound follows its picture, which a
+        // scene activation restarts and reports: MediaSources.restartAll).
         for (const l of e.layers) {
           this.#sync(l);
-          this.#sources.get(l.id)?.restart(this.#o.now());
+          if (l.content.type === 'audio') this.#sources.get(l.id)?.restart(this.#o.now());
         }
       }
     } catch (err) {

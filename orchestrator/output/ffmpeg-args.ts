@@ -64,8 +64,8 @@ export function muxerFor(output: string): string[] {
  * The ffmpeg argument array (never a shell string) for one encode: raw I420 frames on stdin
  * (converted by the compositor, pixels/yuv.ts, so ffmpeg runs no colour conversion),
  * H.264 (libx264, yuv420p) at the configured preset and bitrate, GOP = keyframe interval x targetFPS
- * with scene-cut keyframes off so keyframes land exactly on the interval, plus a silent AAC track
- * when `audio` is `silent`. A second input (the silent source) also makes ffmpeg read stdin on a
+ * with scene-cut keyframes off so keyframes land exactly on the interval, plus an AAC track
+ * when `audio` is `silent`: the program audio from `pipe:3` with `programAudio`, else silence. A second input (the silent source) also makes ffmpeg read stdin on a
  * thread of its own; with `audio: none` it is still opened but not mapped, for that reason alone.
  * `latency: low` adds {@link encodeArgs}' low-latency options and {@link lowLatencyMuxArgs}.
  *
