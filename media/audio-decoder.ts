@@ -9,6 +9,10 @@ export const SOURCE_FRAMES = 4 * AUDIO_RATE_HZ;
 const FILE_AHEAD_FRAMES = 3 * AUDIO_RATE_HZ;
 /** A live feed plays this far behind its newest samples (its jitter buffer), frames: 100 ms. */
 export const LIVE_DELAY_FRAMES = AUDIO_RATE_HZ / 10;
+/** Frames of one envelope block (10 ms): a run's envelope is the RMS of each block, for lip sync. */
+export const ENVELOPE_FRAMES = AUDIO_RATE_HZ / 100;
+/** Envelope blocks a run keeps (as long as its ring). */
+export const ENVELOPE_BLOCKS = SOURCE_FRAMES / ENVELOPE_FRAMES;
 /** Characters of ffmpeg's log kept for the exit message. */
 const STDERR_TAIL = 2000;
 
@@ -29,6 +33,15 @@ export interface DecoderExit {
  */
 export class AudioDecoder {
   readonly ring = new Float32Array(SOURCE_FRAMES * AUDIO_CHANNELS);
+  /**
+   * The run's envelope, shared with the main thread (lip sync): word 0 (Int32) the blocks done,
+   * then from byte 8 one Float32 RMS (both channels) per {@link ENVELOPE_FRAMES} frames, block b in slot b % ENVELOPE_BLOCKS.
+   */
+  readonly envelope = new SharedArrayBuffer(8 + ENVELOPE_BLOCKS * 4);
+  readonly #envDone = new Int32Array(this.envelope, 0, 1);
+  readonly #envRms = new Float32Array(this.envelope, 8, ENVELOPE_BLOCKS);
+  #envSum = 0;
+  #envFrames = 0;
   /** Frames decoded so far. */
   written = 0;
   /** Highest frame the mix asked for (a file's decoder stays at most {@link FILE_AHEAD_FRAMES} ahead of it). */
@@ -48,11 +61,11 @@ export class AudioDecoder {
   constructor(
     ffmpegPath: string,
     readonly spec: AudioDecodeSpec,
-    onSpawn: (pid: number) => void,
+    onSpawn: (pid: number, envelope: SharedArrayBuffer) => void,
     onExit: (exit: DecoderExit) => void,
   ) {
     this.#proc = spawn(ffmpegPath, audioDecoderArgs(spec), { stdio: ['ignore', 'pipe', 'pipe'] });
-    if (this.#proc.pid !== undefined) onSpawn(this.#proc.pid);
+    if (this.#proc.pid !== undefined) onSpawn(this.#proc.pid, this.envelope);
     this.#proc.stdout.on('data', (chunk: Buffer) => this.#take(chunk));
     this.#proc.stderr.setEncoding('utf8');
     this.#proc.stderr.on('data', (t: string) => (this.#tail = (this.#tail + t).slice(-STDERR_TAIL)));
@@ -98,6 +111,15 @@ export class AudioDecoder {
   /** Appends interleaved frames to the ring. */
   #put(samples: Float32Array): void {
     const frames = samples.length / AUDIO_CHANNELS;
+    for (let i = 0; i < samples.length; i += AUDIO_CHANNELS) {
+      this.#envSum += samples[i]! * samples[i]! + samples[i + 1]! * samples[i + 1]!;
+      if (++this.#envFrames < ENVELOPE_FRAMES) continue;
+      const done = this.#envDone[0]!;
+      this.#envRms[done % ENVELOPE_BLOCKS] = Math.sqrt(this.#envSum / (ENVELOPE_FRAMES * AUDIO_CHANNELS));
+      Atomics.store(this.#envDone, 0, done + 1);
+      this.#envSum = 0;
+      this.#envFrames = 0;
+    }
     for (let i = 0; i < frames;) {
       const slot = (this.written + i) % SOURCE_FRAMES;
       const run = Math.min(frames - i, SOURCE_FRAMES - slot);

@@ -88,7 +88,7 @@ function open(c: Extract<MixerCommand, { type: 'open' }>): void {
   const dec = new AudioDecoder(
     ffmpegPath,
     { input: c.input, live: c.live, startMs: c.startMs, loop: c.loop },
-    (pid) => post({ type: 'spawned', id: c.id, run: c.run, pid }),
+    (pid, envelope) => post({ type: 'spawned', id: c.id, run: c.run, pid, envelope }),
     (exit) => {
       alive--;
       post({ type: 'exit', id: c.id, run: c.run, ...exit });

@@ -39,8 +39,8 @@ export type MixerCommand =
 export type MixerMessage =
   /** Levels of the last window (about 100 ms) ending at frame `at`. */
   | { type: 'levels'; at: number; master: AudioLevel; sources: Record<string, AudioLevel> }
-  /** A decoder run's ffmpeg started. */
-  | { type: 'spawned'; id: string; run: number; pid: number }
+  /** A decoder run's ffmpeg started; `envelope`: its 10 ms RMS blocks (media/audio-decoder.ts), for lip sync. */
+  | { type: 'spawned'; id: string; run: number; pid: number; envelope: SharedArrayBuffer }
   /** A decoder run ended: its exit code or signal, the tail of ffmpeg's log. */
   | { type: 'exit'; id: string; run: number; code: number | null; signal: string | null; frames: number; stderr: string }
   /** Every decoder is killed: the thread ends. */

@@ -161,7 +161,7 @@ export class StreamPipeline extends EventEmitter<{
         scene: options.scene,
         metrics: options.metrics,
         data: options.data,
-        motion: options.motion,
+        motion: { ...options.motion, lipSync: this.audio },
         bands: options.pool,
       }),
       stats: this.#stats,

@@ -80,6 +80,7 @@ export class AudioSource {
 
   #open(p0: number): void {
     if (this.#closed || !this.#hasAudio) return;
+    this.#envelope = null;
     const loop = this.#loops();
     const d = this.#durationMs;
     const startMs = loop && d ? p0 % d : p0;
@@ -132,6 +133,23 @@ export class AudioSource {
     this.#open(status.positionMs);
   }
 
+  /**
+   * The source's sound at scene time `t` (its sync offset `sync` ms applied), before its volume: the
+   * RMS (0..1) of the `smoothingMs` before it, from the decoder's 10 ms blocks; 0 when paused, not
+   * decoded (yet, or any more) or silent. A live feed: its newest blocks, less its jitter buffer.
+   */
+  envelope(t: number, sync: number, smoothingMs: number): number {
+    const env = this.#envelope;
+    if (!env || (!this.input.live && !this.#clock.playing)) return 0;
+    const done = Atomics.load(env.done, 0);
+    const size = env.rms.length;
+    const end = this.input.live ? done - 10 : Math.floor((this.#clock.position(t - sync) - this.#p0) / 10);
+    const n = Math.max(1, Math.round(smoothingMs / 10));
+    let sum = 0;
+    for (let b = end - n + 1; b <= end; b++) if (b >= 0 && b < done && b >= done - size) sum += env.rms[b % size]! ** 2;
+    return Math.sqrt(sum / n);
+  }
+
   /** This source's part in a mix from scene time `tMs` on, with its gains and sync offset (ms; positive: later). */
   mixPart(tMs: number, sync: number, left: number[], right: number[]): MixSource {
     return {
@@ -147,10 +165,13 @@ export class AudioSource {
 
   /** The current run's ffmpeg pid, once it started. */
   pid: number | undefined;
+  /** The current run's envelope (media/audio-decoder.ts: blocks done, then 10 ms RMS blocks). */
+  #envelope: { done: Int32Array; rms: Float32Array } | null = null;
 
-  spawned(run: number, pid: number): void {
+  spawned(run: number, pid: number, envelope: SharedArrayBuffer): void {
     if (run !== this.#run) return;
     this.pid = pid;
+    this.#envelope = { done: new Int32Array(envelope, 0, 1), rms: new Float32Array(envelope, 8) };
     this.hooks.log.debug({ layerId: this.id, pid }, 'audio decoder started');
   }
 

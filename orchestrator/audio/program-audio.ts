@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { MixerCommand, MixerMessage, MixSource } from '../../media/audio-protocol.js';
 import { allocateTape, readTape, tapeOf, type AudioTape } from '../../media/audio-tape.js';
-import { AUDIO_RATE_HZ, mixVolume, type AudioLevelsPayload, type MasterBus } from '../../shared/audio.js';
+import { AUDIO_RATE_HZ, gainToDb, mixVolume, type AudioLevelsPayload, type MasterBus } from '../../shared/audio.js';
 import { isLiveSrc, type MediaStatus } from '../../shared/media.js';
 import type { Layer } from '../../shared/scene.js';
 import type { Canvas, StreamConfig } from '../../shared/stream-config.js';
@@ -155,6 +155,31 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
     this.#post({ type: 'mix', from, to, step: GAIN_STEP, sources, master: new Array<number>(points).fill(m) });
   }
 
+  /**
+   * Lip sync: each character layer of `entries` with `lipSync` gets its `mouth` at scene time `t`
+   * from its source's envelope (after the source's volume and mute): 0 (closed) below
+   * `thresholdDb`, from 0.35 at it to 1 at 30 dB above. Other entries pass as they are.
+   */
+  bind(entries: readonly LayerEntry[], t: number): readonly LayerEntry[] {
+    let out: LayerEntry[] | null = null;
+    entries.forEach((e, i) => {
+      const c = e.layer.content;
+      if (c.type !== 'character' || !c.lipSync) return;
+      const src = this.#sources.get(c.lipSync.source);
+      const layer = entries.find((x) => x.layer.id === c.lipSync!.source)?.layer;
+      let mouth = 0;
+      if (src && layer) {
+        const [l, r] = gains(layer);
+        const rms = src.envelope(t, layer.audio?.syncOffsetMs ?? 0, c.lipSync.smoothingMs) * ((l + r) / 2);
+        const db = gainToDb(rms);
+        if (db >= c.lipSync.thresholdDb) mouth = Math.min(1, 0.35 + (db - c.lipSync.thresholdDb) / 30);
+      }
+      out ??= [...entries];
+      out[i] = { ...e, layer: { ...e.layer, content: { ...c, mouth } } };
+    });
+    return out ?? entries;
+  }
+
   /** Kills every decoder, ends the mixer thread (boundedly). */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -179,7 +204,7 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
       for (const [id, l] of Object.entries(m.sources)) if (this.#sources.has(id)) sources[id] = l;
       this.levels = { atMs: Math.round((m.at * 1000) / AUDIO_RATE_HZ), master: m.master, sources };
       this.emit('levels', this.levels);
-    } else if (m.type === 'spawned') this.#sources.get(m.id)?.spawned(m.run, m.pid);
+    } else if (m.type === 'spawned') this.#sources.get(m.id)?.spawned(m.run, m.pid, m.envelope);
     else if (m.type === 'exit') this.#sources.get(m.id)?.exited(m.run, m.code, m.stderr);
   }
 
