@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { MixSource } from '../../media/audio-protocol.js';
 import type { AudioContent } from '../../shared/audio.js';
 import type { MediaStatus, VideoContent } from '../../shared/media.js';
+import { redactUrl, scrubSecrets, secretsOf } from '../../shared/outputs.js';
 import { MediaClock } from '../media/media-clock.js';
 import type { SourceInput } from '../media/source-path.js';
 
@@ -56,9 +57,11 @@ export class AudioSource {
     this.#content = content;
     this.#clock = new MediaClock(now, content.startMs, content.playing, 1);
     // A video file is probed first: most have no sound worth an ffmpeg (a feed is opened at once).
-    this.#hasAudio = content.type === 'video' && !input.live ? null : true;
+    // A video layer's SRT feed is not opened a second time for its sound: an SRT listener takes one
+    // caller, and the picture's decoder is that one (its sound is silent for now).
+    this.#hasAudio = content.type === 'video' && !input.live ? null : !(content.type === 'video' && input.input.startsWith('srt:'));
     if (this.#hasAudio) this.#open(content.startMs);
-    else
+    else if (this.#hasAudio === null)
       void hooks.probe(input.input).then(
         (p) => {
           this.#hasAudio = p?.audio ?? false;
@@ -179,14 +182,29 @@ export class AudioSource {
   exited(run: number, code: number | null, stderr: string): void {
     if (run !== this.#run || this.#closed) return;
     if (code !== 0 && code !== null)
-      this.hooks.log.info({ layerId: this.id, code, err: stderr.trim().split('\n').slice(-2).join(' | ') }, 'audio decoder ended');
+      this.hooks.log.info(
+        { layerId: this.id, code, err: this.#redact(stderr.trim().split('\n').slice(-2).join(' | ')) },
+        'audio decoder ended',
+      );
     if (!this.input.live) return;
+    // A feed without sound (a camera's picture only): not tried again until the layer changes.
+    if (/matches no streams/.test(stderr)) {
+      this.#hasAudio = false;
+      return;
+    }
     const wait = this.hooks.retryMs(this.#retries++);
     this.#retry = setTimeout(() => {
       this.#retry = null;
       this.#open(0);
     }, wait);
     this.#retry.unref();
+  }
+
+  /** ffmpeg's words with a feed URL's secrets (a stream key, user info, query values) or a file's path on this server replaced. */
+  #redact(message: string): string {
+    const { input, live } = this.input;
+    const named = message.split(input).join(live ? redactUrl(input) : this.#content.src);
+    return live ? scrubSecrets(named, secretsOf(input)) : named;
   }
 
   close(): void {
