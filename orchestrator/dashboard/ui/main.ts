@@ -8,6 +8,15 @@ import { LayersView, moveChanges, type LayerAction } from './layers-view.js';
 import { PreviewView } from './preview.js';
 import { StatusView, type StatusModel } from './status-view.js';
 import { StudioView } from './studio-view.js';
+import { AddLayerView } from './add-layer-view.js';
+import { ChatView } from './chat-view.js';
+import { ConfigView } from './config-view.js';
+import { DataView } from './data-view.js';
+import type { PageContext } from './dom.js';
+import { OutputsView } from './outputs-view.js';
+import { ScenesView } from './scenes-view.js';
+import { StageView } from './stage-view.js';
+import { TransportView } from './transport-view.js';
 import { loadToken, saveToken } from './token.js';
 import { WhepPlayer } from './whep-player.js';
 
@@ -52,8 +61,43 @@ function showTokenForm(): void {
   if (document.activeElement !== tokenInput) tokenInput.value = token ?? '';
 }
 
-const renderLayers = (): void => layersView.render([...layers.values()]);
-const renderStatus = (): void => statusView.render(model);
+const ctx: PageContext = { api, say, fail };
+const renderLayers = (): void => {
+  const list = [...layers.values()];
+  layersView.render(list);
+  stage.setLayers(list);
+  dataView.setLayers(list);
+};
+const renderStatus = (): void => {
+  statusView.render(model);
+  transport.render(model.stream);
+};
+const addOne = (l: Layer): void => {
+  layers.set(l.id, l);
+  renderLayers();
+};
+const transport = new TransportView($<HTMLElement>('program'), ctx, (state) => {
+  model.stream = state;
+  renderStatus();
+});
+const scenes = new ScenesView($<HTMLElement>('scenes-panel'), ctx, (list) => setLayers(list));
+const dataView = new DataView($<HTMLElement>('data-panel'), ctx);
+const addLayer = new AddLayerView($<HTMLElement>('add-panel'), ctx, addOne);
+const chat = new ChatView($<HTMLElement>('chat-panel'), ctx);
+const outputs = new OutputsView($<HTMLElement>('outputs-panel'), ctx);
+const stage = new StageView($<HTMLElement>('program-frame'), $<HTMLSelectElement>('stage-layer'), ctx, addOne);
+const config = new ConfigView(
+  $<HTMLElement>('config-panel'),
+  ctx,
+  () => !!model.stream?.isLive,
+  (c) => stage.setCanvas(c),
+);
+$<HTMLInputElement>('studio-mode').addEventListener('change', (e) => {
+  const on = (e.target as HTMLInputElement).checked;
+  scenes.setStudio(on);
+  addLayer.setStudio(on);
+});
+addLayer.setStudio(false);
 
 function setLayers(list: Layer[]): void {
   layers.clear();
@@ -88,6 +132,7 @@ async function refresh(): Promise<void> {
     setLayers(list.layers);
     renderAssets(assets.assets);
     void listWebrtcOutputs();
+    await Promise.all([scenes.refresh(), dataView.refresh(), chat.refresh(), outputs.refresh(), config.refresh()]);
     if (messageEl.dataset['kind'] === 'error' && (messageEl.textContent ?? '').includes('401')) say('');
   } catch (err) {
     fail(err);
@@ -121,6 +166,12 @@ function onMessage(msg: ServerMessage): void {
       model.bitrateBps = msg.payload.bitrateBps;
       renderStatus();
       break;
+    case 'dataUpdate':
+      dataView.setData(msg.payload.data);
+      break;
+    case 'chat':
+      chat.add(msg.payload);
+      break;
     case 'outputUpdate': {
       const p = msg.payload;
       const output = {
@@ -135,6 +186,7 @@ function onMessage(msg: ServerMessage): void {
       };
       model.outputs = [...model.outputs.filter((o) => o.id !== output.id), output];
       renderStatus();
+      outputs.update(output);
       break;
     }
     case 'layerError':
@@ -184,6 +236,7 @@ const studio = new StudioView(
     canvas: $<HTMLCanvasElement>('studio-preview'),
     caption: $<HTMLSpanElement>('studio-caption'),
     duration: $<HTMLInputElement>('take-duration'),
+    tbar: $<HTMLInputElement>('take-tbar'),
     take: $<HTMLButtonElement>('take'),
     cut: $<HTMLButtonElement>('cut'),
   },
@@ -238,6 +291,8 @@ async function act(a: LayerAction): Promise<void> {
 
 function renderAssets(assets: AssetMeta[]): void {
   layersView.setAssets(assets);
+  addLayer.setAssets(assets);
+  stage.setAssets(assets);
   $<HTMLUListElement>('assets').replaceChildren(
     ...assets.map((a) => {
       const li = document.createElement('li');
@@ -246,21 +301,6 @@ function renderAssets(assets: AssetMeta[]): void {
       return li;
     }),
   );
-}
-
-for (const button of document.querySelectorAll<HTMLButtonElement>('button[data-action]')) {
-  button.addEventListener('click', async () => {
-    button.disabled = true;
-    try {
-      await api.request('POST', `/${button.dataset['action']}`);
-      say('');
-      applyStatus(await api.request<StatusBody>('GET', '/status'));
-    } catch (err) {
-      fail(err);
-    } finally {
-      button.disabled = false;
-    }
-  });
 }
 
 $<HTMLSelectElement>('quality').addEventListener('change', (e) => link.setQuality((e.target as HTMLSelectElement).value as PreviewQuality));
