@@ -4,11 +4,13 @@ import type { AssetMeta } from '../../../shared/state-doc.js';
 import type { PreviewQuality, ServerMessage } from '../../../shared/ws-messages.js';
 import { Api, ApiError, explain } from './api.js';
 import { LiveLink, type LinkState, type StatusBody } from './connection.js';
-import { LayersView, moveChanges, type LayerAction } from './layers-view.js';
+import { runLayerAction } from './layer-actions.js';
+import { LayersView, type LayerAction } from './layers-view.js';
 import { PreviewView } from './preview.js';
 import { StatusView, type StatusModel } from './status-view.js';
 import { StudioView } from './studio-view.js';
 import { AddLayerView } from './add-layer-view.js';
+import { AssetsView } from './assets-view.js';
 import { ChatView } from './chat-view.js';
 import { ConfigView } from './config-view.js';
 import { DataView } from './data-view.js';
@@ -18,7 +20,7 @@ import { ScenesView } from './scenes-view.js';
 import { StageView } from './stage-view.js';
 import { TransportView } from './transport-view.js';
 import { loadToken, saveToken } from './token.js';
-import { WhepPlayer } from './whep-player.js';
+import { WebrtcView } from './webrtc-view.js';
 
 /** The dashboard page: wires the live link, the REST client and the views together. */
 
@@ -130,8 +132,8 @@ async function refresh(): Promise<void> {
     ]);
     applyStatus(status);
     setLayers(list.layers);
-    renderAssets(assets.assets);
-    void listWebrtcOutputs();
+    assetsView.show(assets.assets);
+    void webrtc.refresh();
     await Promise.all([scenes.refresh(), dataView.refresh(), chat.refresh(), outputs.refresh(), config.refresh()]);
     if (messageEl.dataset['kind'] === 'error' && (messageEl.textContent ?? '').includes('401')) say('');
   } catch (err) {
@@ -229,6 +231,19 @@ const link = new LiveLink(
   $<HTMLSelectElement>('quality').value as PreviewQuality,
 );
 
+const webrtc = new WebrtcView(
+  {
+    row: $<HTMLDivElement>('webrtc'),
+    select: $<HTMLSelectElement>('webrtc-output'),
+    play: $<HTMLButtonElement>('webrtc-play'),
+    caption: $<HTMLSpanElement>('webrtc-caption'),
+    video: $<HTMLVideoElement>('webrtc-video'),
+  },
+  api,
+  () => token,
+  fail,
+);
+
 const studio = new StudioView(
   {
     toggle: $<HTMLInputElement>('studio-mode'),
@@ -254,54 +269,28 @@ const studio = new StudioView(
 
 /** Runs one layer action; the answer updates the list at once (the socket's update follows). */
 async function act(a: LayerAction): Promise<void> {
-  const patch = (id: string, body: unknown): Promise<Layer> => api.request<Layer>('PATCH', `/layers/${encodeURIComponent(id)}`, body);
   try {
-    let changed: Layer[] = [];
-    switch (a.kind) {
-      case 'visible':
-        changed = [await api.request<Layer>('POST', `/layers/${encodeURIComponent(a.id)}/visibility`, { visible: a.visible })];
-        break;
-      case 'opacity':
-        changed = [await patch(a.id, { opacity: a.opacity })];
-        break;
-      case 'text':
-        changed = [await patch(a.id, { content: { content: a.content } })];
-        break;
-      case 'image':
-        changed = [await patch(a.id, { content: { src: a.src } })];
-        break;
-      case 'media':
-        changed = [await api.request<Layer>('POST', `/layers/${encodeURIComponent(a.id)}/media`, { action: a.action })];
-        break;
-      case 'move':
-        for (const c of moveChanges([...layers.values()], a.id, a.direction)) changed.push(await patch(c.id, { zIndex: c.zIndex }));
-        break;
-      case 'delete':
-        await api.request('DELETE', `/layers/${encodeURIComponent(a.id)}`);
-        layers.delete(a.id);
-        break;
-    }
+    const { changed, deleted } = await runLayerAction(api, [...layers.values()], a);
+    if (deleted) layers.delete(deleted);
     for (const l of changed) layers.set(l.id, l);
-    renderLayers();
   } catch (err) {
     fail(err);
-    renderLayers(); // put the control back to the layer's real state
   }
+  renderLayers(); // on a failure: puts the control back to the layer's real state
 }
 
-function renderAssets(assets: AssetMeta[]): void {
-  layersView.setAssets(assets);
-  addLayer.setAssets(assets);
-  stage.setAssets(assets);
-  $<HTMLUListElement>('assets').replaceChildren(
-    ...assets.map((a) => {
-      const li = document.createElement('li');
-      li.textContent = `${a.name || a.id.slice(0, 12)} · ${a.kind}${a.width ? ` ${a.width}x${a.height}` : ''} · ${Math.ceil(a.bytes / 1024)} KiB`;
-      li.title = a.id;
-      return li;
-    }),
-  );
-}
+const assetsView = new AssetsView(
+  $<HTMLUListElement>('assets'),
+  $<HTMLFormElement>('upload-form'),
+  $<HTMLInputElement>('upload-file'),
+  $<HTMLProgressElement>('upload-progress'),
+  ctx,
+  (assets) => {
+    layersView.setAssets(assets);
+    addLayer.setAssets(assets);
+    stage.setAssets(assets);
+  },
+);
 
 $<HTMLSelectElement>('quality').addEventListener('change', (e) => link.setQuality((e.target as HTMLSelectElement).value as PreviewQuality));
 
@@ -313,66 +302,6 @@ tokenForm.addEventListener('submit', (e) => {
   link.start();
   studio.restart();
   void refresh();
-});
-
-$<HTMLFormElement>('upload-form').addEventListener('submit', async (e) => {
-  e.preventDefault();
-  const file = $<HTMLInputElement>('upload-file').files?.[0];
-  if (!file) return say('Choose a file to upload first.');
-  const progress = $<HTMLProgressElement>('upload-progress');
-  progress.hidden = false;
-  progress.value = 0;
-  try {
-    const asset = await api.upload(file, (f) => (progress.value = f));
-    say(`Uploaded ${asset.name || file.name} (${asset.kind}).`, 'info');
-    renderAssets((await api.request<{ assets: AssetMeta[] }>('GET', '/assets')).assets);
-  } catch (err) {
-    fail(err);
-  } finally {
-    progress.hidden = true;
-  }
-});
-
-// WebRTC: plays a `webrtc` output by WHEP in a <video> (hidden while there is none).
-const webrtcVideo = $<HTMLVideoElement>('webrtc-video');
-const webrtcPlay = $<HTMLButtonElement>('webrtc-play');
-const webrtcCaption = $<HTMLSpanElement>('webrtc-caption');
-const whep = new WhepPlayer(webrtcVideo);
-
-async function listWebrtcOutputs(): Promise<void> {
-  try {
-    const { outputs } = await api.request<{ outputs: { id: string; kind: string }[] }>('GET', '/outputs');
-    const ids = outputs.filter((o) => o.kind === 'webrtc').map((o) => o.id);
-    const select = $<HTMLSelectElement>('webrtc-output');
-    const chosen = select.value;
-    select.replaceChildren(...ids.map((id) => Object.assign(document.createElement('option'), { value: id, textContent: id })));
-    if (ids.includes(chosen)) select.value = chosen;
-    $<HTMLDivElement>('webrtc').hidden = ids.length === 0;
-  } catch {
-    // The outputs stay as they were; refresh() reports what is wrong.
-  }
-}
-
-webrtcPlay.addEventListener('click', async () => {
-  webrtcPlay.disabled = true;
-  try {
-    if (whep.playing) {
-      await whep.stop();
-      webrtcCaption.textContent = '';
-    } else {
-      const id = $<HTMLSelectElement>('webrtc-output').value;
-      webrtcCaption.textContent = 'connecting…';
-      await whep.start(`/stream/whep/${encodeURIComponent(id)}`, token);
-      webrtcCaption.textContent = `playing ${id}`;
-    }
-    webrtcVideo.hidden = !whep.playing;
-    webrtcPlay.textContent = whep.playing ? 'Stop' : 'Play';
-  } catch (err) {
-    webrtcCaption.textContent = '';
-    fail(err);
-  } finally {
-    webrtcPlay.disabled = false;
-  }
 });
 
 // Uptime ticks between server updates.
