@@ -61,7 +61,7 @@ async function openPage(browser: Browser, s: TestServer, width: number, height: 
   });
   t.equal((await page.goto(s.base + '/'))?.status(), 200);
   await page.waitForSelector('#link[data-state="connected"]', { timeout: 20_000 });
-  await page.waitForSelector('li.layer[data-id="bg"]', { timeout: 5000 });
+  await page.waitForSelector('li.layer', { timeout: 5000 });
   return { page, errors };
 }
 
@@ -137,6 +137,8 @@ async function walk(t: Test, s: TestServer, page: Page, tag: string): Promise<vo
     );
     await until('and from the list', async () => (await page.locator(`#chat-list li[data-id="${id}"]`).count()) === 0);
     t.notMatch(await page.title(), /pwned/);
+    const gone = await s.call('DELETE', `/stream/chat/${id}`);
+    t.same([gone.status, gone.body.error.code], [404, 'SM_ERR_CHAT_NOT_FOUND'], 'deleting it again: 404');
   });
 
   await t.test(`${tag}: scenes: save the live layers, cut and crossfade to one; a bad name is refused`, async (t) => {
@@ -411,6 +413,12 @@ t.test('the dashboard drives the whole show, in Chromium at 1440x900 and 390x844
     t.notOk(frames.slice(0, firstBlue).some(green), "the preview's box never shows before Take");
     t.ok(green(frames[firstBlue]!), 'the first frame after the cut shows it');
     t.match(kinds.slice(firstBlue), /^B+M{2,}R+$/, 'after the cut: the preview scene, mixed frames of the crossfade, then the old program');
+    // Key T (no field focused) takes with the duration: the prepared scene is the program again.
+    await page.evaluate('document.activeElement && document.activeElement.blur()');
+    await page.keyboard.press('t');
+    await until('key T: the take on the server', async () => (await layerIds(s)).join() === 'pbg,gbox');
+    t.pass('key T took the preview to program');
+    await page.waitForTimeout(1000);
     await page.screenshot({ path: resolve(ARTIFACTS, 'dashboard-show-1440.png'), fullPage: true });
   });
 
@@ -444,6 +452,18 @@ t.test('the dashboard drives the whole show, in Chromium at 1440x900 and 390x844
     }
   });
   await walk(t, s, narrow.page, 'narrow');
+  await t.test('390x844: studio mode stacks preview and program; Cut works', async (t) => {
+    const p = narrow.page;
+    await p.check('#studio-mode');
+    await p.waitForSelector('#studio-panel:not([hidden])');
+    const [a, b] = [(await p.locator('#preview').boundingBox())!, (await p.locator('#studio-preview').boundingBox())!];
+    t.ok(b.y >= a.y + a.height - 1, 'the preview scene is below the program, not over it');
+    const program = (await layerIds(s)).join();
+    const preview = (await layerIds(s, '/preview')).join();
+    await p.click('#cut');
+    await until('the cut on the server', async () => (await layerIds(s)).join() === preview);
+    t.equal((await layerIds(s, '/preview')).join(), program, 'and the old program is the preview');
+  });
   await narrow.page.screenshot({ path: resolve(ARTIFACTS, 'dashboard-show-390.png'), fullPage: true });
   t.same(narrow.errors, [], '390x844: no console error');
   t.same(await narrow.page.evaluate('window.__csp'), [], '390x844: no CSP violation');
