@@ -31,7 +31,7 @@ export class ScenesView {
     private readonly activated: (layers: Layer[]) => void,
   ) {
     this.#list = el('ul', { id: 'scene-list', className: 'rows' });
-    this.#duration = el('input', { id: 'scene-duration', type: 'number', min: '1', max: '60000', step: '100', value: '1000' });
+    this.#duration = el('input', { id: 'scene-duration', type: 'number', min: '1', max: '60000', step: '1', value: '1000' });
     const name = el('input', { id: 'scene-name', type: 'text', required: true, pattern: SCENE_NAME, placeholder: 'name' });
     name.title = '1-64 characters: letters, digits, _ and -';
     const save = el('button', { type: 'submit', id: 'scene-save', textContent: 'Save live layers' });
