@@ -463,6 +463,15 @@ t.test('the dashboard drives the whole show, in Chromium at 1440x900 and 390x844
     await p.click('#cut');
     await until('the cut on the server', async () => (await layerIds(s)).join() === preview);
     t.equal((await layerIds(s, '/preview')).join(), program, 'and the old program is the preview');
+    // The preview's layers are listed; Delete (twice) removes one from the preview only.
+    const victim = (await layerIds(s, '/preview'))[0]!;
+    const item = `#preview-layers li[data-id="${victim}"] .preview-delete`;
+    await p.waitForSelector(item);
+    await p.click(item);
+    await p.click(item);
+    await until('the layer gone from the preview', async () => !(await layerIds(s, '/preview')).includes(victim));
+    t.equal((await layerIds(s)).join(), preview, 'the program is untouched');
+    await until('and from the list', async () => (await p.locator(`#preview-layers li[data-id="${victim}"]`).count()) === 0);
   });
   await narrow.page.screenshot({ path: resolve(ARTIFACTS, 'dashboard-show-390.png'), fullPage: true });
   t.same(narrow.errors, [], '390x844: no console error');

@@ -16,6 +16,7 @@ import { ConfigView } from './config-view.js';
 import { DataView } from './data-view.js';
 import type { PageContext } from './dom.js';
 import { OutputsView } from './outputs-view.js';
+import { PreviewLayersView } from './preview-layers-view.js';
 import { ScenesView } from './scenes-view.js';
 import { StageView } from './stage-view.js';
 import { TransportView } from './transport-view.js';
@@ -88,6 +89,7 @@ const addLayer = new AddLayerView($<HTMLElement>('add-panel'), ctx, addOne);
 const chat = new ChatView($<HTMLElement>('chat-panel'), ctx);
 const outputs = new OutputsView($<HTMLElement>('outputs-panel'), ctx);
 const stage = new StageView($<HTMLElement>('program-frame'), $<HTMLSelectElement>('stage-layer'), ctx, addOne);
+const previewLayers = new PreviewLayersView($<HTMLOListElement>('preview-layers'), ctx);
 const config = new ConfigView(
   $<HTMLElement>('config-panel'),
   ctx,
@@ -97,6 +99,7 @@ const config = new ConfigView(
 $<HTMLInputElement>('studio-mode').addEventListener('change', (e) => {
   const on = (e.target as HTMLInputElement).checked;
   scenes.setStudio(on);
+  previewLayers.setStudio(on);
   addLayer.setStudio(on);
 });
 addLayer.setStudio(false);
@@ -167,6 +170,9 @@ function onMessage(msg: ServerMessage): void {
       model.viewers = msg.payload.viewers;
       model.bitrateBps = msg.payload.bitrateBps;
       renderStatus();
+      break;
+    case 'previewLayerUpdate':
+      previewLayers.changed();
       break;
     case 'dataUpdate':
       dataView.setData(msg.payload.data);
@@ -259,6 +265,7 @@ const studio = new StudioView(
   () => token,
   (answer) => {
     setLayers(answer.program);
+    previewLayers.changed();
     say(
       `Took the preview to program (${answer.transition}${answer.transition === 'crossfade' ? ` ${answer.durationMs} ms` : ''}).`,
       'info',
