@@ -236,6 +236,10 @@ async function walk(t: Test, s: TestServer, page: Page, tag: string): Promise<vo
     );
     const off = (await s.call('GET', `/stream/layers/${id}`)).body.transform;
     t.same([off.x, off.y], [W - 16, H - 16], 'dragged off the canvas: kept 16 px on it');
+    await page.focus('#stage-box');
+    await page.keyboard.press('Shift+ArrowLeft');
+    await until('the nudge on the server', async () => (await s.call('GET', `/stream/layers/${id}`)).body.transform.x === W - 26);
+    t.pass('Shift+ArrowLeft on the box: 10 px to the left');
   });
 
   await t.test(`${tag}: config: a change while stopped applies at once; out-of-range values are refused`, async (t) => {

@@ -46,11 +46,13 @@ export class StageView {
   ) {
     this.#select = select;
     this.#box = el('div', { id: 'stage-box', hidden: true }, el('div', { id: 'stage-handle', title: 'Drag to scale' }));
-    this.#box.title = 'Drag to move';
+    this.#box.title = 'Drag to move (or arrow keys, Shift for 10 px)';
+    this.#box.tabIndex = 0;
     this.#overlay = el('div', { id: 'stage' }, this.#box);
     frame.append(this.#overlay);
     select.addEventListener('change', () => this.#place());
     this.#box.addEventListener('pointerdown', (e) => this.#start(e));
+    this.#box.addEventListener('keydown', (e) => this.#nudge(e));
     new ResizeObserver(() => this.#place()).observe(this.#overlay);
   }
 
@@ -144,6 +146,21 @@ export class StageView {
     this.#box.addEventListener('pointermove', move);
     this.#box.addEventListener('pointerup', end);
     this.#box.addEventListener('pointercancel', end);
+  }
+
+  /** Arrow keys move the chosen layer 1 px (10 with Shift); one PATCH per key press. */
+  #nudge(e: KeyboardEvent): void {
+    const step = e.shiftKey ? 10 : 1;
+    const d = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] }[e.key];
+    const l = this.#layer();
+    if (!d || !l || this.#drag) return;
+    e.preventDefault();
+    const from = this.#boxOf(l);
+    const { width: W, height: H } = this.#canvas;
+    const x = Math.min(W - KEEP_PX, Math.max(KEEP_PX - from.width, from.x + d[0]!));
+    const y = Math.min(H - KEEP_PX, Math.max(KEEP_PX - from.height, from.y + d[1]!));
+    this.#draw({ ...from, x, y });
+    void this.#send(l, from, { ...from, x, y });
   }
 
   async #send(l: Layer, from: Box, to: Box): Promise<void> {
