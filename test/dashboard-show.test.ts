@@ -433,6 +433,13 @@ t.test('the dashboard drives the whole show, in Chromium at 1440x900 and 390x844
   await page.context().close();
 
   const narrow = await openPage(browser, s, 390, 844);
+  await t.test('390x844, the stream stopped: the page shows preview frames (rendered on demand)', async (t) => {
+    t.equal((await s.call('GET', '/stream/status')).body.isLive, false);
+    const frames = async (): Promise<number> => Number(await narrow.page.getAttribute('#preview', 'data-frames'));
+    const ms = await until('preview frames on the page', async () => (await frames()) >= 2);
+    t.comment(`two preview frames drawn ${ms} ms after the page connected, stream stopped`);
+    t.ok((await frames()) >= 2);
+  });
   await t.test('390x844: no sideways scrolling; the panels are there and their controls do not overlap', async (t) => {
     const p = narrow.page;
     const scroll = (await p.evaluate('document.documentElement.scrollWidth')) as number;
