@@ -9,17 +9,9 @@ import { LayersView, type LayerAction } from './layers-view.js';
 import { PreviewView } from './preview.js';
 import { StatusView, type StatusModel } from './status-view.js';
 import { StudioView } from './studio-view.js';
-import { AddLayerView } from './add-layer-view.js';
 import { AssetsView } from './assets-view.js';
-import { ChatView } from './chat-view.js';
-import { ConfigView } from './config-view.js';
-import { DataView } from './data-view.js';
+import { ShowPanels } from './show.js';
 import type { PageContext } from './dom.js';
-import { OutputsView } from './outputs-view.js';
-import { PreviewLayersView } from './preview-layers-view.js';
-import { ScenesView } from './scenes-view.js';
-import { StageView } from './stage-view.js';
-import { TransportView } from './transport-view.js';
 import { loadToken, saveToken } from './token.js';
 import { WebrtcView } from './webrtc-view.js';
 
@@ -68,41 +60,25 @@ const ctx: PageContext = { api, say, fail };
 const renderLayers = (): void => {
   const list = [...layers.values()];
   layersView.render(list);
-  stage.setLayers(list);
-  dataView.setLayers(list);
+  show.layers(list);
 };
 const renderStatus = (): void => {
   statusView.render(model);
-  transport.render(model.stream);
+  show.state(model.stream);
 };
 const addOne = (l: Layer): void => {
   layers.set(l.id, l);
   renderLayers();
 };
-const transport = new TransportView($<HTMLElement>('program'), ctx, (state) => {
-  model.stream = state;
-  renderStatus();
+const show = new ShowPanels(ctx, {
+  setLayers: (list) => setLayers(list),
+  setLayer: addOne,
+  setState: (state) => {
+    model.stream = state;
+    renderStatus();
+  },
+  isLive: () => !!model.stream?.isLive,
 });
-const scenes = new ScenesView($<HTMLElement>('scenes-panel'), ctx, (list) => setLayers(list));
-const dataView = new DataView($<HTMLElement>('data-panel'), ctx);
-const addLayer = new AddLayerView($<HTMLElement>('add-panel'), ctx, addOne);
-const chat = new ChatView($<HTMLElement>('chat-panel'), ctx);
-const outputs = new OutputsView($<HTMLElement>('outputs-panel'), ctx);
-const stage = new StageView($<HTMLElement>('program-frame'), $<HTMLSelectElement>('stage-layer'), ctx, addOne);
-const previewLayers = new PreviewLayersView($<HTMLOListElement>('preview-layers'), ctx);
-const config = new ConfigView(
-  $<HTMLElement>('config-panel'),
-  ctx,
-  () => !!model.stream?.isLive,
-  (c) => stage.setCanvas(c),
-);
-$<HTMLInputElement>('studio-mode').addEventListener('change', (e) => {
-  const on = (e.target as HTMLInputElement).checked;
-  scenes.setStudio(on);
-  previewLayers.setStudio(on);
-  addLayer.setStudio(on);
-});
-addLayer.setStudio(false);
 
 function setLayers(list: Layer[]): void {
   layers.clear();
@@ -137,7 +113,7 @@ async function refresh(): Promise<void> {
     setLayers(list.layers);
     assetsView.show(assets.assets);
     void webrtc.refresh();
-    await Promise.all([scenes.refresh(), dataView.refresh(), chat.refresh(), outputs.refresh(), config.refresh()]);
+    await show.refresh();
     if (messageEl.dataset['kind'] === 'error' && (messageEl.textContent ?? '').includes('401')) say('');
   } catch (err) {
     fail(err);
@@ -145,6 +121,7 @@ async function refresh(): Promise<void> {
 }
 
 function onMessage(msg: ServerMessage): void {
+  show.message(msg);
   switch (msg.type) {
     case 'stateUpdate':
       model.stream = msg.payload.stream;
@@ -171,15 +148,6 @@ function onMessage(msg: ServerMessage): void {
       model.bitrateBps = msg.payload.bitrateBps;
       renderStatus();
       break;
-    case 'previewLayerUpdate':
-      previewLayers.changed();
-      break;
-    case 'dataUpdate':
-      dataView.setData(msg.payload.data);
-      break;
-    case 'chat':
-      chat.add(msg.payload);
-      break;
     case 'outputUpdate': {
       const p = msg.payload;
       const output = {
@@ -194,7 +162,7 @@ function onMessage(msg: ServerMessage): void {
       };
       model.outputs = [...model.outputs.filter((o) => o.id !== output.id), output];
       renderStatus();
-      outputs.update(output);
+      show.output(output);
       break;
     }
     case 'layerError':
@@ -265,7 +233,7 @@ const studio = new StudioView(
   () => token,
   (answer) => {
     setLayers(answer.program);
-    previewLayers.changed();
+    show.taken();
     say(
       `Took the preview to program (${answer.transition}${answer.transition === 'crossfade' ? ` ${answer.durationMs} ms` : ''}).`,
       'info',
@@ -294,8 +262,7 @@ const assetsView = new AssetsView(
   ctx,
   (assets) => {
     layersView.setAssets(assets);
-    addLayer.setAssets(assets);
-    stage.setAssets(assets);
+    show.assets(assets);
   },
 );
 
