@@ -30,7 +30,7 @@ const H = 180;
 /** Collects CSP violations in the page (the init script is injected by the browser, outside the page's CSP). */
 const CSP_PROBE = `window.__csp = []; document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));`;
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 5000): Promise<number> {
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<number> {
   const t0 = Date.now();
   for (;;) {
     if (await check()) return Date.now() - t0;
@@ -336,6 +336,9 @@ t.test('the dashboard drives the whole show, in Chromium at 1440x900 and 390x844
     await page.click(`${item} button.media-pause`);
     await until('paused on the server', async () => (await s.call('GET', '/stream/layers/clip')).body.content.playing === false);
     t.pass('Pause: content.playing false on the server');
+    await page.click(`${item} button.media-play`);
+    await until('playing on the server', async () => (await s.call('GET', '/stream/layers/clip')).body.content.playing === true);
+    t.pass('Play: content.playing true on the server');
     await page.click(`${item} button.delete`);
     await page.click(`${item} button.delete`);
     await until('the layer gone', async () => (await s.call('GET', '/stream/layers/clip')).status === 404);
