@@ -37,6 +37,17 @@ export class ChatFeed extends EventEmitter<{ message: [ChatMessage] }> {
     return message;
   }
 
+  /**
+   * Removes one message (moderation): chat layers stop showing it from the next frame on.
+   * @returns false when no kept message has this id
+   */
+  remove(id: string): boolean {
+    const i = this.#messages.findIndex((m) => m.id === id);
+    if (i < 0) return false;
+    this.#messages.splice(i, 1);
+    return true;
+  }
+
   /** The last `limit` messages, oldest first. */
   recent(limit = 50): ChatMessage[] {
     return this.#messages.slice(-limit);

@@ -12,6 +12,8 @@ export interface StudioElements {
   caption: HTMLElement;
   /** Take duration, ms: 0 a cut, more a crossfade. */
   duration: HTMLInputElement;
+  /** A T-bar-like slider of the same duration (0..5 s), kept in step with `duration`. */
+  tbar: HTMLInputElement;
   take: HTMLButtonElement;
   cut: HTMLButtonElement;
 }
@@ -45,6 +47,8 @@ export class StudioView {
   ) {
     this.#el = el;
     this.#view = new PreviewView(el.canvas, el.caption);
+    el.tbar.addEventListener('input', () => (el.duration.value = el.tbar.value));
+    el.duration.addEventListener('input', () => (el.tbar.value = el.duration.value));
     el.toggle.addEventListener('change', () => this.#enable(el.toggle.checked));
     el.take.addEventListener('click', () => void this.take(Number(el.duration.value) || 0));
     el.cut.addEventListener('click', () => void this.take(0));
