@@ -362,6 +362,75 @@ t.test('the dashboard drives the whole show, in Chromium at 1440x900 and 390x844
     t.equal((await s.call('DELETE', '/stream/layers/named')).status, 204);
   });
 
+  await t.test('a bad day: moderation elsewhere, odd keys, double clicks, held arrows, a second pointer', async (t) => {
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(`${r.method()} ${new URL(r.url()).pathname}`));
+    const sent = (what: string): number => requests.filter((r) => r === what).length;
+    // A message deleted by someone else (another dashboard, a bot) leaves this page's list too.
+    const posted = (await s.call('POST', '/stream/chat', { user: 'troll', text: 'spam' })).body.id as string;
+    await page.waitForSelector(`#chat-list li[data-id="${posted}"]`, { timeout: 3000 });
+    t.equal((await s.call('DELETE', `/stream/chat/${posted}`)).status, 204);
+    await until('WS chatRemoved: gone from the list', async () => (await page.locator(`#chat-list li[data-id="${posted}"]`).count()) === 0);
+    // Placeholders named like Object's own properties are plain, unset keys.
+    t.equal(
+      (
+        await s.call('POST', '/stream/layers', {
+          id: 'odd',
+          content: { type: 'text', content: '{constructor} {toString}', style: { fontSize: 12, color: '#ffffff' } },
+          visible: false,
+        })
+      ).status,
+      201,
+    );
+    const odd = '#data-fields form[data-key="constructor"]';
+    await page.waitForSelector(odd, { timeout: 3000 });
+    t.equal(await page.inputValue(`${odd} input`), '', "{constructor}: an empty field, not Object's code");
+    t.ok(await page.locator(`${odd}.unset`).count(), 'shown as unset');
+    // A double click on an armed Delete deletes once.
+    const del = 'li.layer[data-id="odd"] button.delete';
+    await page.click(del);
+    await page.waitForSelector(`${del}.armed`);
+    await page.dblclick(del);
+    await until('the layer gone', async () => (await s.call('GET', '/stream/layers/odd')).status === 404);
+    await page.waitForTimeout(300);
+    t.equal(sent('DELETE /stream/layers/odd'), 1, 'one DELETE (no 404 for the second click)');
+    t.equal(await page.getAttribute('#output-url', 'autocomplete'), 'off', 'an output URL (stream key) is kept out of autofill');
+    // Twelve quick arrow presses: the layer ends 12 px left, in a few PATCHes rather than twelve.
+    const nudge = {
+      id: 'nudge',
+      zIndex: 50,
+      transform: { x: 100, y: 50, width: 40, height: 20 },
+      content: { type: 'color', color: '#ffff00' },
+    };
+    t.equal((await s.call('POST', '/stream/layers', nudge)).status, 201);
+    await page.waitForSelector('#stage-layer option[value="nudge"]', { state: 'attached' });
+    await page.selectOption('#stage-layer', 'nudge');
+    await page.focus('#stage-box');
+    for (let i = 0; i < 12; i++) await page.keyboard.press('ArrowLeft');
+    await until('x 88 on the server', async () => (await s.call('GET', '/stream/layers/nudge')).body.transform.x === 88);
+    await page.waitForTimeout(400);
+    const patches = sent('PATCH /stream/layers/nudge');
+    t.ok(patches >= 1 && patches <= 4, `12 presses, ${patches} PATCHes`);
+    t.equal((await s.call('GET', '/stream/layers/nudge')).body.transform.x, 88, 'and it stays at 88');
+    // A second pointer pressed during a drag is ignored: one move, no page error.
+    await page.locator('#preview').scrollIntoViewIfNeeded();
+    const box = (await page.locator('#stage-box').boundingBox())!;
+    const f = (await page.locator('#preview').boundingBox())!.width / W;
+    await page.evaluate(
+      `document.getElementById('stage-box').addEventListener('pointerdown', (e) => { if (e.isTrusted) window.__pid = e.pointerId; })`,
+    );
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.evaluate(`(() => { const b = document.getElementById('stage-box'); const r = b.getBoundingClientRect();
+      b.dispatchEvent(new PointerEvent('pointerdown', { pointerId: window.__pid, isPrimary: true, button: 0, bubbles: true, cancelable: true, clientX: r.x + 2, clientY: r.y + 2 })); })()`);
+    await page.mouse.move(box.x + box.width / 2 + 10 * f, box.y + box.height / 2, { steps: 2 });
+    await page.mouse.up();
+    await until('the drag on the server', async () => (await s.call('GET', '/stream/layers/nudge')).body.transform.x !== 88);
+    const x = (await s.call('GET', '/stream/layers/nudge')).body.transform.x;
+    t.ok(Math.abs(x - 98) <= 2, `moved 10 px once: x ${x}`);
+    t.equal((await s.call('DELETE', '/stream/layers/nudge')).status, 204);
+  });
+
   await t.test('studio mode through the page: the recording shows the preview only after Take (cut, then crossfade)', async (t) => {
     // The program: red only. A saved scene (blue, a green box) is loaded into the preview from the page.
     t.equal(
@@ -420,8 +489,8 @@ t.test('the dashboard drives the whole show, in Chromium at 1440x900 and 390x844
     t.notOk(frames.slice(0, firstBlue).some(green), "the preview's box never shows before Take");
     t.ok(green(frames[firstBlue]!), 'the first frame after the cut shows it');
     t.match(kinds.slice(firstBlue), /^B+M{2,}R+$/, 'after the cut: the preview scene, mixed frames of the crossfade, then the old program');
-    // Key T (no field focused) takes with the duration: the prepared scene is the program again.
-    await page.evaluate('document.activeElement && document.activeElement.blur()');
+    // Key T takes with the duration, also while a button has the focus (as after clicking one).
+    await page.focus('#cut');
     await page.keyboard.press('t');
     await until('key T: the take on the server', async () => (await layerIds(s)).join() === 'pbg,gbox');
     t.pass('key T took the preview to program');

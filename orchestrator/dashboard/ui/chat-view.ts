@@ -7,7 +7,7 @@ const SHOWN = 50;
 /**
  * Chat: post a message (`POST /stream/chat`), the last messages (`GET /stream/chat`, then WS
  * `chat`), and Delete on each (`DELETE /stream/chat/:id`: moderation, chat layers drop it on the
- * next frame). User names and texts are shown as text only.
+ * next frame; WS `chatRemoved` drops one deleted elsewhere). User names and texts are shown as text only.
  */
 export class ChatView {
   readonly #list: HTMLOListElement;
@@ -50,6 +50,13 @@ export class ChatView {
   add(m: ChatMessage): void {
     if (this.#messages.some((x) => x.id === m.id)) return;
     this.#messages = [...this.#messages, m].slice(-SHOWN);
+    this.#render();
+  }
+
+  /** A message was deleted (here, by another dashboard or a client: WS `chatRemoved`). */
+  remove(id: string): void {
+    if (!this.#messages.some((x) => x.id === id)) return;
+    this.#messages = this.#messages.filter((x) => x.id !== id);
     this.#render();
   }
 

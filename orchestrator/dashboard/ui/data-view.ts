@@ -76,7 +76,7 @@ export class DataView {
   async #set(key: string, text: string): Promise<void> {
     try {
       const answer = await this.ctx.api.request<{ data: Record<string, DataValue> }>('PATCH', '/data', {
-        [key]: parseValue(text, this.#data[key]),
+        [key]: parseValue(text, Object.hasOwn(this.#data, key) ? this.#data[key] : undefined),
       });
       this.setData(answer.data);
       this.ctx.say(`${key} = ${String(answer.data[key])}`, 'info');
@@ -103,7 +103,8 @@ export class DataView {
         form = f;
       }
       const input = form.querySelector<HTMLInputElement>('input')!;
-      const v = this.#data[k];
+      // Own keys only: a `{constructor}` placeholder is not Object's constructor.
+      const v = Object.hasOwn(this.#data, k) ? this.#data[k] : undefined;
       const shown = v === undefined ? '' : String(v);
       if (document.activeElement !== input && input.value !== shown) input.value = shown;
       form.classList.toggle('unset', v === undefined);

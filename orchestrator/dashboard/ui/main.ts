@@ -37,7 +37,7 @@ const tokenInput = $<HTMLInputElement>('token');
 const linkEl = $<HTMLSpanElement>('link');
 const preview = new PreviewView($<HTMLCanvasElement>('preview'), $<HTMLSpanElement>('preview-caption'));
 const statusView = new StatusView($<HTMLElement>('stats'), $<HTMLSpanElement>('stream-state'));
-const layersView = new LayersView($<HTMLOListElement>('layers'), (a) => void act(a));
+const layersView = new LayersView($<HTMLOListElement>('layers'), (a) => act(a));
 
 /** Shows a message under the header (`kind` styles it); an empty text hides it. */
 function say(text: string, kind: 'error' | 'info' = 'error'): void {
@@ -77,7 +77,8 @@ const show = new ShowPanels(ctx, {
     model.stream = state;
     renderStatus();
   },
-  isLive: () => !!model.stream?.isLive,
+  // Unknown (no answer yet) counts as live: a config change then asks first.
+  isLive: () => model.stream?.isLive ?? true,
 });
 
 function setLayers(list: Layer[]): void {

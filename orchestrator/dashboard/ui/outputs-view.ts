@@ -32,7 +32,15 @@ export class OutputsView {
     this.#list = el('ul', { id: 'output-list', className: 'rows' });
     const id = el('input', { id: 'output-id', type: 'text', maxLength: 64, pattern: OUTPUT_ID, placeholder: 'id (optional)' });
     const kind = el('select', { id: 'output-kind' }, ...Object.keys(KINDS).map((k) => el('option', { value: k, textContent: k })));
-    const url = el('input', { id: 'output-url', type: 'text', maxLength: 2048, placeholder: KINDS['file'] });
+    // A URL may hold a stream key: the browser keeps no autofill history of it.
+    const url = el('input', {
+      id: 'output-url',
+      type: 'text',
+      maxLength: 2048,
+      placeholder: KINDS['file'],
+      autocomplete: 'off',
+      spellcheck: false,
+    });
     kind.addEventListener('change', () => {
       url.placeholder = KINDS[kind.value] ?? '';
       url.disabled = kind.value === 'hls' || kind.value === 'webrtc';

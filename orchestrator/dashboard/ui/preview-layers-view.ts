@@ -11,6 +11,8 @@ import { displayOrder } from './layers-view.js';
 export class PreviewLayersView {
   #on = false;
   #timer: number | undefined;
+  /** Items by layer id, kept across reads so a Delete armed for its second click stays armed. */
+  readonly #items = new Map<string, HTMLLIElement>();
 
   constructor(
     private readonly list: HTMLOListElement,
@@ -20,7 +22,10 @@ export class PreviewLayersView {
   setStudio(on: boolean): void {
     this.#on = on;
     if (on) this.changed();
-    else this.list.replaceChildren();
+    else {
+      this.#items.clear();
+      this.list.replaceChildren();
+    }
   }
 
   /** The preview scene changed: it is read again (once for a burst of changes). */
@@ -39,27 +44,31 @@ export class PreviewLayersView {
   }
 
   #render(layers: Layer[]): void {
-    this.list.replaceChildren(
-      ...displayOrder(layers).map((l) => {
-        const del = el('button', { type: 'button', className: 'preview-delete', textContent: 'Delete' });
-        del.setAttribute('aria-label', `Delete ${l.id} from the preview`);
-        confirmButton(del, 'Confirm delete', async () => {
-          try {
-            await this.ctx.api.request('DELETE', `/preview/layers/${enc(l.id)}`);
-          } catch (err) {
-            this.ctx.fail(err);
-          }
-          this.changed();
-        });
-        const li = el(
-          'li',
-          {},
-          el('span', { className: 'title', textContent: `${l.name || l.id} · ${l.content.type} · z ${l.zIndex}` }),
-          del,
-        );
-        li.dataset['id'] = l.id;
-        return li;
-      }),
-    );
+    const items = displayOrder(layers).map((l) => {
+      const li = this.#items.get(l.id) ?? this.#create(l.id);
+      this.#items.set(l.id, li);
+      li.querySelector('.title')!.textContent = `${l.name || l.id} · ${l.content.type} · z ${l.zIndex}`;
+      return li;
+    });
+    const shown = new Set(layers.map((l) => l.id));
+    for (const id of this.#items.keys()) if (!shown.has(id)) this.#items.delete(id);
+    if (items.length !== this.list.children.length || items.some((li, i) => this.list.children[i] !== li))
+      this.list.replaceChildren(...items);
+  }
+
+  #create(id: string): HTMLLIElement {
+    const del = el('button', { type: 'button', className: 'preview-delete', textContent: 'Delete' });
+    del.setAttribute('aria-label', `Delete ${id} from the preview`);
+    confirmButton(del, 'Confirm delete', async () => {
+      try {
+        await this.ctx.api.request('DELETE', `/preview/layers/${enc(id)}`);
+      } catch (err) {
+        this.ctx.fail(err);
+      }
+      this.changed();
+    });
+    const li = el('li', {}, el('span', { className: 'title' }), del);
+    li.dataset['id'] = id;
+    return li;
   }
 }

@@ -89,6 +89,7 @@ export class ScenesView {
       }
     } catch (err) {
       this.ctx.fail(err);
+      await this.refresh(); // e.g. another dashboard deleted it: the list shows what is there now
     }
   }
 
@@ -116,10 +117,10 @@ export class ScenesView {
           confirmButton(del, 'Confirm delete', async () => {
             try {
               await this.ctx.api.request('DELETE', `/scenes/${enc(s.name)}`);
-              await this.refresh();
             } catch (err) {
               this.ctx.fail(err);
             }
+            await this.refresh();
           });
           li.append(del);
         }

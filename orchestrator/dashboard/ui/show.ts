@@ -99,6 +99,7 @@ export class ShowPanels {
     if (msg.type === 'previewLayerUpdate') this.#previewLayers.changed();
     else if (msg.type === 'dataUpdate') this.#data.setData(msg.payload.data);
     else if (msg.type === 'chat') this.#chat.add(msg.payload);
+    else if (msg.type === 'chatRemoved') this.#chat.remove(msg.payload.id);
   }
 
   output(status: OutputStatus): void {

@@ -11,6 +11,8 @@ const KEEP_PX = 16;
 const MIN_PX = 8;
 const MAX_SCALE = 64;
 const MAX_PX = 16384;
+/** Arrow-key nudges within this long of each other go as one PATCH, ms (held keys repeat at ~30 Hz). */
+const NUDGE_MS = 150;
 /** The box shown for a layer whose size the page cannot know (a text or chat layer without a width). */
 const GUESS = { width: 200, height: 60 };
 
@@ -37,6 +39,11 @@ export class StageView {
   #canvas = { width: 1280, height: 720 };
   /** The box while a drag runs (frame pixels), else null. */
   #drag: Box | null = null;
+  /** Where arrow keys put a layer, until the server answered with it (the next key moves on from here). */
+  #nudged: { id: string; box: Box } | null = null;
+  #nudgeTimer: number | undefined;
+  /** A nudge's PATCH is on its way (the next one waits for its answer, so they arrive in order). */
+  #sending = false;
 
   constructor(
     frame: HTMLElement,
@@ -106,12 +113,13 @@ export class StageView {
   #place(): void {
     const l = this.#layer();
     this.#box.hidden = !l;
-    if (l && !this.#drag) this.#draw(this.#boxOf(l));
+    if (l && !this.#drag) this.#draw(this.#nudged?.id === l.id ? this.#nudged.box : this.#boxOf(l));
   }
 
   #start(e: PointerEvent): void {
     const l = this.#layer();
-    if (!l || e.button !== 0) return;
+    // One drag at a time: a second finger or pen while one runs is ignored.
+    if (!l || e.button !== 0 || this.#drag || this.#nudged) return;
     e.preventDefault();
     const scaling = (e.target as HTMLElement).id === 'stage-handle';
     const from = this.#boxOf(l);
@@ -120,6 +128,7 @@ export class StageView {
     this.#box.setPointerCapture(e.pointerId);
     this.#drag = { ...from };
     const move = (m: PointerEvent): void => {
+      if (m.pointerId !== e.pointerId) return;
       const dx = (m.clientX - e.clientX) / f;
       const dy = (m.clientY - e.clientY) / f;
       if (scaling) {
@@ -135,7 +144,8 @@ export class StageView {
       }
       this.#draw(this.#drag);
     };
-    const end = (): void => {
+    const end = (m: PointerEvent): void => {
+      if (m.pointerId !== e.pointerId) return;
       this.#box.removeEventListener('pointermove', move);
       this.#box.removeEventListener('pointerup', end);
       this.#box.removeEventListener('pointercancel', end);
@@ -148,22 +158,44 @@ export class StageView {
     this.#box.addEventListener('pointercancel', end);
   }
 
-  /** Arrow keys move the chosen layer 1 px (10 with Shift); one PATCH per key press. */
+  /**
+   * Arrow keys move the chosen layer 1 px (10 with Shift), each from where the last key put it;
+   * presses within {@link NUDGE_MS} of each other (a held key) go as one PATCH, one at a time.
+   */
   #nudge(e: KeyboardEvent): void {
     const step = e.shiftKey ? 10 : 1;
     const d = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] }[e.key];
     const l = this.#layer();
     if (!d || !l || this.#drag) return;
     e.preventDefault();
-    const from = this.#boxOf(l);
+    const from = this.#nudged?.id === l.id ? this.#nudged.box : this.#boxOf(l);
     const { width: W, height: H } = this.#canvas;
     const x = Math.min(W - KEEP_PX, Math.max(KEEP_PX - from.width, from.x + d[0]!));
     const y = Math.min(H - KEEP_PX, Math.max(KEEP_PX - from.height, from.y + d[1]!));
-    this.#draw({ ...from, x, y });
-    void this.#send(l, from, { ...from, x, y });
+    this.#nudged = { id: l.id, box: { ...from, x, y } };
+    this.#draw(this.#nudged.box);
+    clearTimeout(this.#nudgeTimer);
+    this.#nudgeTimer = window.setTimeout(() => void this.#flushNudges(), NUDGE_MS);
   }
 
-  async #send(l: Layer, from: Box, to: Box): Promise<void> {
+  /** Sends where the nudges put the layer; keys pressed meanwhile go in the next PATCH, after the answer. */
+  async #flushNudges(): Promise<void> {
+    if (this.#sending) return;
+    this.#sending = true;
+    try {
+      for (let n = this.#nudged; n; n = this.#nudged) {
+        const l = this.#layers.find((x) => x.id === n.id);
+        const ok = !!l && (await this.#send(l, this.#boxOf(l), n.box));
+        if (!ok || this.#nudged === n) this.#nudged = null;
+      }
+    } finally {
+      this.#sending = false;
+    }
+    this.#place();
+  }
+
+  /** One tweened PATCH from box `from` to `to`; the answer goes to `changed`. @returns false when refused (shown) */
+  async #send(l: Layer, from: Box, to: Box): Promise<boolean> {
     const t = l.transform;
     const transform: Record<string, number> = { x: Math.round(to.x), y: Math.round(to.y) };
     if (to.width !== from.width) {
@@ -171,13 +203,15 @@ export class StageView {
       if (t.width !== undefined && t.height !== undefined) {
         transform['width'] = Math.max(1, Math.min(MAX_PX, Math.round(t.width * k)));
         transform['height'] = Math.max(1, Math.min(MAX_PX, Math.round(t.height * k)));
-      } else transform['scale'] = Math.min(MAX_SCALE, Math.round((t.scale ?? 1) * k * 1000) / 1000);
+      } else transform['scale'] = Math.max(0.001, Math.min(MAX_SCALE, Math.round((t.scale ?? 1) * k * 1000) / 1000));
     }
     try {
       this.changed(await this.ctx.api.request<Layer>('PATCH', `/layers/${enc(l.id)}`, { transform, transition: { durationMs: TWEEN_MS } }));
+      return true;
     } catch (err) {
       this.ctx.fail(err);
       this.#place();
+      return false;
     }
   }
 }

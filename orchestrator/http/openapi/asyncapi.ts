@@ -51,6 +51,7 @@ const SERVER: MessageDoc[] = [
   { name: 'mediaEnded', schema: ws.MediaEndedMessageSchema, summary: "A video layer's file reached its end and does not loop" },
   { name: 'preview', schema: ws.PreviewMessageSchema, summary: 'A preview frame: base64 JPEG (format=json)' },
   { name: 'chat', schema: ws.ChatWsMessageSchema, summary: 'A chat message was posted' },
+  { name: 'chatRemoved', schema: ws.ChatRemovedMessageSchema, summary: 'A chat message was deleted (moderation)' },
   {
     name: 'subscribed',
     schema: ws.SubscribedMessageSchema,
@@ -103,7 +104,7 @@ export const CHANNEL_MESSAGES: Record<ws.WsChannel, readonly string[]> = {
     'mediaEnded',
   ],
   preview: ['preview'],
-  chat: ['chat'],
+  chat: ['chat', 'chatRemoved'],
 };
 /** Messages every socket gets. */
 export const EVERY_SOCKET = ['welcome', 'stateUpdate', 'subscribed', 'error', 'pong'] as const;
