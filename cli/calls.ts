@@ -65,7 +65,7 @@ export const CALLS = {
   stopOutput: { method: 'POST', path: '/stream/outputs/{id}/stop', response: OutputViewSchema },
   listChat: { method: 'GET', path: '/stream/chat', response: ChatListSchema },
   postChat: { method: 'POST', path: '/stream/chat', body: ChatPostSchema, response: ChatMessageSchema },
-  deleteChat: { method: 'DELETE', path: '/stream/chat/{id}', response: null, planned: 'chat moderation (issue 33, item 4)' },
+  deleteChat: { method: 'DELETE', path: '/stream/chat/{id}', response: null },
   getOpenApi: { method: 'GET', path: '/openapi.json', response: JsonDocument },
 } as const satisfies Record<string, CallSpec>;
 

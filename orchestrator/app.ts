@@ -114,7 +114,12 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
   const chat = new ChatFeed(clock);
   const scenes = new SceneLibrary(state, switcher, join(config.assetRoot, 'assets', 'scenes'), log.child({ component: 'scenes' }));
   const studio = new Studio(state, switcher);
+  // The preview scene's own timed host animations: a host told to talk for 2 s off air goes back
+  // to idle there too (its tweens are not played off air), and a take carries them over.
+  const previewAnimator = new Animator(state.preview, clock);
+  studio.plays = { program: animator, preview: previewAnimator };
   idleHostsAfterAnimations(animator, scene, log);
+  idleHostsAfterAnimations(previewAnimator, state.preview, log);
   const pipeline = new StreamPipeline({
     clock,
     motion: { animator, chat, scenes: switcher },
@@ -239,6 +244,6 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
     port,
     wsPort,
     routes: listRoutes(httpApp),
-    close: () => shutdown({ pipeline, animator, switcher, state, ws, servers, pool, assets }),
+    close: () => shutdown({ pipeline, animators: [animator, previewAnimator], switcher, state, ws, servers, pool, assets }),
   };
 }

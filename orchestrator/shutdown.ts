@@ -10,7 +10,8 @@ import type { WsHub } from './ws/ws-hub.js';
 /** The parts a running server stops, see {@link shutdown}. */
 export interface RunningParts {
   pipeline: StreamPipeline;
-  animator: Animator;
+  /** The program's and the preview scene's. */
+  animators: Animator[];
   switcher: SceneSwitcher;
   state: StateManager;
   ws: WsHub;
@@ -25,10 +26,10 @@ export interface RunningParts {
  * clients get 1001, the servers close, then the render workers, the asset service, and last the
  * state, whose pending writes are flushed before its store closes.
  */
-export async function shutdown({ pipeline, animator, switcher, state, ws, servers, pool, assets }: RunningParts): Promise<void> {
+export async function shutdown({ pipeline, animators, switcher, state, ws, servers, pool, assets }: RunningParts): Promise<void> {
   const live = pipeline.status().isLive;
   await pipeline.close();
-  animator.close();
+  for (const a of animators) a.close();
   switcher.close();
   if (live) state.observeStream({ ...pipeline.status(), isLive: true });
   ws.close();

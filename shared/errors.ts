@@ -81,6 +81,7 @@ export const ERRORS = {
   SM_ERR_SOURCE_NOT_ALLOWED: { status: 403, message: 'The live source names a host that VIDEO_LIVE_HOSTS does not allow' },
   SM_ERR_TAKE_IN_PROGRESS: { status: 409, message: 'A transition of the program is in progress; take again once it has ended' },
   SM_ERR_PREVIEW_EMPTY: { status: 409, message: 'The preview scene has no layers; nothing to take' },
+  SM_ERR_CHAT_NOT_FOUND: { status: 404, message: 'No kept chat message has this id' },
   SM_ERR_INTERNAL: { status: 500, message: 'Internal server error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

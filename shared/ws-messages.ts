@@ -197,6 +197,15 @@ export const ChatWsMessageSchema = z.strictObject({
 });
 
 /**
+ * A chat message was deleted (`DELETE /stream/chat/:id`, moderation; channel `chat`): clients drop
+ * it from what they show, as Twitch's CLEARMSG asks.
+ */
+export const ChatRemovedMessageSchema = z.strictObject({
+  type: z.literal('chatRemoved'),
+  payload: z.strictObject({ id: z.string() }),
+});
+
+/**
  * A video layer's source changed state (`media.state`: loading, playing, paused, ended, stalled,
  * reconnecting, error), size, duration or error, or jumped (a seek or restart). Not sent for the
  * position moving on while it plays: `positionMs` is where it was at the change (channels `state`, `layers`).
@@ -256,6 +265,7 @@ export type DataUpdateMessage = z.infer<typeof DataUpdateMessageSchema>;
 export type SubscribedMessage = z.infer<typeof SubscribedMessageSchema>;
 export type AnimationEndedMessage = z.infer<typeof AnimationEndedMessageSchema>;
 export type ChatWsMessage = z.infer<typeof ChatWsMessageSchema>;
+export type ChatRemovedMessage = z.infer<typeof ChatRemovedMessageSchema>;
 export type MediaUpdateMessage = z.infer<typeof MediaUpdateMessageSchema>;
 export type MediaEndedMessage = z.infer<typeof MediaEndedMessageSchema>;
 export type AudioLevelsMessage = z.infer<typeof AudioLevelsMessageSchema>;
@@ -273,6 +283,7 @@ export type ServerMessage =
   | DataUpdateMessage
   | AnimationEndedMessage
   | ChatWsMessage
+  | ChatRemovedMessage
   | MediaUpdateMessage
   | MediaEndedMessage
   | AudioLevelsMessage

@@ -44,7 +44,9 @@ t.test('layers in display order and the z-index moves', async (t) => {
 t.test('error messages for people', async (t) => {
   const { ApiError, explain } = await load('api.js');
   t.match(explain(new ApiError(401, 'SM_ERR_UNAUTHORIZED', 'x')), /token.*401/);
-  t.match(explain(new ApiError(403, 'SM_ERR_FORBIDDEN', 'x')), /operator or admin.*403/);
+  const refused = explain(new ApiError(403, 'SM_ERR_FORBIDDEN', 'Role "operator" may not POST /stream/outputs; it needs "admin"'));
+  t.match(refused, /role may not do this: .*it needs "admin".*403/, 'an operator is told the admin role is needed');
+  t.notMatch(refused, /operator or admin token/, 'not that an operator token would do');
   t.match(explain(new ApiError(403, 'SM_ERR_ORIGIN_FORBIDDEN', 'x')), /origin/);
   t.equal(explain(new ApiError(429, 'SM_ERR_RATE_LIMITED', 'x', 7)), 'Too many requests: try again in 7 s (429).');
   t.equal(explain(new ApiError(0, 'NETWORK', 'x')), 'The server cannot be reached.');

@@ -363,7 +363,7 @@ t.test('dashboard with tokens: asks for one, explains 401, 403 and 429', async (
 
   await page.click('li.layer[data-id="overlay"] input.visible');
   await page.waitForSelector('#message:has-text("403")', { timeout: 5000 });
-  t.match(await page.textContent('#message'), /operator or admin/);
+  t.match(await page.textContent('#message'), /role may not do this: .*needs "operator"/);
   t.equal((await s.call('GET', '/stream/layers/overlay', undefined, admin)).body.visible, true, 'a viewer changed nothing');
   await until("the checkbox back to the layer's real state", async () => page.isChecked('li.layer[data-id="overlay"] input.visible'), 2000);
 

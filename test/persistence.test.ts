@@ -6,6 +6,7 @@ import t from 'tap';
 import { startChild, type ChildServer } from './helpers/child-server.js';
 import { startRedis } from './helpers/redis.js';
 import { startServer } from './helpers/server.js';
+import { connect } from './helpers/ws-client.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -142,6 +143,7 @@ t.test('booted while Redis was down: when it comes back, the stored scene and ou
   const first = await startChild(env);
   t.equal((await first.call('POST', '/stream/outputs', { id: 'iso', kind: 'file', url: 'takes/iso.mkv', enabled: false })).status, 201);
   t.equal((await first.call('PATCH', '/stream/layers/overlay', { content: { content: 'Stored bid: 3 ETH' } })).status, 200);
+  t.equal((await first.call('POST', '/stream/preview/layers', { id: 'cued', content: { type: 'color', color: '#00ff00' } })).status, 201);
   await sleep(300);
   t.equal(await first.stop('SIGTERM'), 0);
   const client = new Redis(redis.url, { lazyConnect: true, retryStrategy: () => 100 });
@@ -157,6 +159,15 @@ t.test('booted while Redis was down: when it comes back, the stored scene and ou
     ['main'],
     'booted on defaults',
   );
+  // A viewer connected meanwhile is told about both scenes the store brings back.
+  const ws = await connect(`${s.base.replace('http', 'ws')}/stream/ws?target=layers`);
+  t.teardown(() => ws.close());
+  const told = { program: false, preview: false };
+  ws.ws.on('message', (raw) => {
+    const m = JSON.parse(raw.toString()) as { type: string; payload: { id?: string; layer?: { content?: { content?: string } } } };
+    if (m.type === 'layerUpdate' && m.payload.layer?.content?.content === 'Stored bid: 3 ETH') told.program = true;
+    if (m.type === 'previewLayerUpdate' && m.payload.id === 'cued' && m.payload.layer) told.preview = true;
+  });
   await redis.restart();
   let ids: string[] = [];
   for (let i = 0; i < 60 && !ids.includes('iso'); i++) {
@@ -165,6 +176,9 @@ t.test('booted while Redis was down: when it comes back, the stored scene and ou
   }
   t.same(ids, ['main', 'iso'], 'the stored output is back in /outputs');
   t.equal((await s.call('GET', '/stream/layers/overlay')).body.content.content, 'Stored bid: 3 ETH', 'the stored scene is adopted');
+  t.equal((await s.call('GET', '/stream/preview/layers/cued')).status, 200, 'and the stored preview scene');
+  for (let i = 0; i < 20 && !(told.program && told.preview); i++) await sleep(100);
+  t.same(told, { program: true, preview: true }, 'the WS viewer got the stored layers (layerUpdate, previewLayerUpdate)');
   t.equal((await s.call('POST', '/stream/outputs', { id: 'web', kind: 'hls', enabled: false })).status, 201);
   let stored: string[] = [];
   for (let i = 0; i < 40 && stored.length < 2; i++) {

@@ -121,3 +121,44 @@ t.test('the preview bus frees its frame buffers once nobody watches; sockets in 
   await new Promise((r) => setTimeout(r, 400));
   t.equal(bus.made, made, 'nothing is rendered while nobody watches');
 });
+
+t.test('a timed host animation ends off air too, and a take in the middle of it still ends it on air', async (t) => {
+  const s = await startServer({ WIDTH: String(W), HEIGHT: String(H) });
+  t.teardown(() => s.close());
+  const host = {
+    id: 'host',
+    transform: { x: 0, y: 0, width: 160 },
+    content: {
+      type: 'character',
+      modelUrl: 'assets/characters/auctioneer.png',
+      animations: { idle: 'idle', talking: 'talking' },
+      animation: 'idle',
+    },
+  };
+  const animationOf = async (path: string): Promise<unknown> =>
+    ((await s.call('GET', path)).body as { content: { animation: string } }).content.animation;
+  const until = async (path: string, want: string, ms: number): Promise<boolean> => {
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      if ((await animationOf(path)) === want) return true;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return false;
+  };
+  t.equal((await s.call('POST', '/stream/preview/layers', host)).status, 201);
+  t.equal((await s.call('POST', '/stream/preview/layers/host/animation', { name: 'talking', durationMs: 300 })).status, 200);
+  t.equal(await animationOf('/stream/preview/layers/host'), 'talking', 'talking off air');
+  t.ok(await until('/stream/preview/layers/host', 'idle', 5000), 'back to idle in the preview scene after its 300 ms');
+
+  // Taken while it talks for 1.5 s: on air it stops when the 1.5 s are over, not never.
+  t.equal((await s.call('POST', '/stream/preview/layers/host/animation', { name: 'talking', durationMs: 1500 })).status, 200);
+  t.equal((await s.call('POST', '/stream/take', {})).status, 200);
+  t.equal(await animationOf('/stream/layers/host'), 'talking', 'on air, still talking right after the take');
+  t.ok(await until('/stream/layers/host', 'idle', 6000), 'on air, back to idle once its time is over');
+  // Taken back to the preview while talking on air: it ends there.
+  t.equal((await s.call('POST', '/stream/layers/host/animation', { name: 'talking', durationMs: 1500 })).status, 200);
+  t.equal((await s.call('POST', '/stream/preview/layers', { id: 'box', content: { type: 'color', color: '#ff0000' } })).status, 201);
+  t.equal((await s.call('POST', '/stream/take', {})).status, 200);
+  t.equal(await animationOf('/stream/preview/layers/host'), 'talking', 'back in the preview, still talking');
+  t.ok(await until('/stream/preview/layers/host', 'idle', 6000), 'and idle there once its time is over');
+});

@@ -1,10 +1,8 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import t from 'tap';
-import { makeClip, pixelNear } from './helpers/media.js';
+import { frameKind as kind, makeClip, pixelNear, recordedFrames, rgbAt } from './helpers/media.js';
 import { ffmpegDescendants } from './helpers/processes.js';
 import { uploadFile } from './helpers/upload-file.js';
 import { cli } from './helpers/cli.js';
@@ -19,7 +17,6 @@ import { connect, type WsClient } from './helpers/ws-client.js';
  * a crossfade: through mixed frames); WS previews of both buses, also while the stream is stopped.
  */
 
-const run = promisify(execFile);
 const W = 320;
 const H = 180;
 const full = (id: string, color: string): object => ({
@@ -40,29 +37,6 @@ async function previewUntil(c: WsClient, ok: (p: Pixels, payload: any) => boolea
   }
 }
 
-/** Every frame of a recording downscaled to 32x18, RGB24. */
-async function recordedFrames(file: string): Promise<Buffer[]> {
-  const { stdout } = await run(
-    'ffmpeg',
-    ['-v', 'error', '-i', file, '-vf', 'scale=32:18', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'],
-    {
-      encoding: 'buffer',
-      maxBuffer: 64 * 1024 * 1024,
-    },
-  );
-  const size = 32 * 18 * 3;
-  return Array.from({ length: Math.floor(stdout.length / size) }, (_, i) => stdout.subarray(i * size, (i + 1) * size));
-}
-
-const rgbAt = (f: Buffer, x: number, y: number): number[] => [...f.subarray((y * 32 + x) * 3, (y * 32 + x) * 3 + 3)];
-/** R: red, B: blue, M: a mix of both, ?: anything else; from the centre of a frame. */
-function kind(f: Buffer): string {
-  const [r, , b] = rgbAt(f, 16, 12);
-  if (r! > 200 && b! < 50) return 'R';
-  if (b! > 200 && r! < 50) return 'B';
-  if (r! > 40 && b! > 40) return 'M';
-  return '?';
-}
 const green = (f: Buffer): boolean => {
   const [r, g, b] = rgbAt(f, 3, 2);
   return g! > 180 && r! < 80 && b! < 80;

@@ -96,6 +96,8 @@ t.test('real messages on each channel are listed for it and validate against the
   await s.call('PATCH', '/stream/layers/host/visibility', { visible: false });
   await s.call('PATCH', '/stream/data', { bid: 3 });
   await s.call('POST', '/stream/chat', { user: 'ann', text: 'hi' });
+  const spam = (await s.call('POST', '/stream/chat', { user: 'bob', text: 'spam' })).body.id as string;
+  t.equal((await s.call('DELETE', `/stream/chat/${spam}`)).status, 204);
   await s.call('POST', '/stream/outputs', { id: 'iso', kind: 'file', url: 'takes/iso.mp4', enabled: false });
   state.send({ type: 'ping' });
   state.send({ type: 'nonsense' });
@@ -107,6 +109,8 @@ t.test('real messages on each channel are listed for it and validate against the
   await preview.until((m) => m['type'] === 'preview', 'preview');
   await frame.until((m) => m['type'] === 'frame', 'frame');
   await chat.until((m) => m['type'] === 'chat', 'chat');
+  const removed = await chat.until((m) => m['type'] === 'chatRemoved', 'chatRemoved');
+  t.equal(removed['payload']['id'], spam, 'chatRemoved names the deleted message');
   await layers.until((m) => m['type'] === 'dataUpdate', 'dataUpdate');
   await seeds.until((m) => m['type'] === 'streamState' && m['payload']['stream']['isLive'] === true, 'streamState, live');
 

@@ -13,9 +13,10 @@ const ALPHA_STEPS = 32;
 /**
  * The chat feed: messages posted to `POST /stream/chat`, kept in memory (the last 200; chat is
  * live, not state, so it is not persisted), emitted as `message` for WebSocket `chat`
- * subscribers, and bound into every `chat` layer at each frame time.
+ * subscribers (`removed` with `{id}` when one is deleted), and bound into every `chat` layer at
+ * each frame time.
  */
-export class ChatFeed extends EventEmitter<{ message: [ChatMessage] }> {
+export class ChatFeed extends EventEmitter<{ message: [ChatMessage]; removed: [{ id: string }] }> {
   readonly #clock: SceneClock;
   readonly #messages: ChatMessage[] = [];
 
@@ -35,6 +36,18 @@ export class ChatFeed extends EventEmitter<{ message: [ChatMessage] }> {
     if (this.#messages.length > KEEP) this.#messages.splice(0, this.#messages.length - KEEP);
     this.emit('message', message);
     return message;
+  }
+
+  /**
+   * Removes one message (moderation): chat layers stop showing it from the next frame on.
+   * @returns false when no kept message has this id
+   */
+  remove(id: string): boolean {
+    const i = this.#messages.findIndex((m) => m.id === id);
+    if (i < 0) return false;
+    this.#messages.splice(i, 1);
+    this.emit('removed', { id });
+    return true;
   }
 
   /** The last `limit` messages, oldest first. */

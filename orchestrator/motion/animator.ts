@@ -178,6 +178,35 @@ export class Animator extends EventEmitter<{ ended: [AnimationEndedPayload]; rev
     this.#schedule();
   }
 
+  /**
+   * The timed host animations still playing: layer id -> scene time (ms) at which each goes back
+   * to idle. Studio mode's take carries them over to the other scene (see {@link adopt}).
+   */
+  pendingPlays(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [id, m] of this.#motions) if (m.play) out.set(id, m.play.until);
+    return out;
+  }
+
+  /**
+   * Plays timed host animations that another scene started: each listed layer goes back to idle
+   * (`revert`, then `ended` of kind `animation`) at its scene time, ms. Layers this scene lacks
+   * are skipped; a layer's own timed animation is replaced.
+   * @param version the state version the adopted animations are named by in `animationEnded`
+   */
+  adopt(plays: ReadonlyMap<string, number>, version: number, has: (id: string) => boolean): void {
+    for (const [id, until] of plays) {
+      if (!has(id)) continue;
+      const m: Motion = this.#motions.get(id) ?? { tweens: new Map(), reveal: null, play: null };
+      if (m.play) this.#close(m.play.anim, this.#clock.now(), true);
+      const a = this.#anim(id, version, 'animation');
+      a.open = 1;
+      m.play = { until, anim: a };
+      this.#motions.set(id, m);
+    }
+    this.#schedule();
+  }
+
   /** Stops the timer. */
   close(): void {
     if (this.#timer) clearTimeout(this.#timer);

@@ -135,6 +135,14 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
   }
 
   /**
+   * Tells listeners that {@link restore} replaced the whole scene (a stored state loaded late, once
+   * the store came back): `sceneReplaced` with the layers now, at state version `version`.
+   */
+  announceRestored(version: number): void {
+    this.emit('change', { type: 'sceneReplaced', layers: this.list(), version });
+  }
+
+  /**
    * Replaces every layer at once (`PUT /scene`), all or nothing: each layer passes the check first.
    * Layers must already be schema-valid with unique ids. `trusted`: the layers were accepted by
    * this state already (a studio take swaps program and preview), the check is skipped.

@@ -20,6 +20,17 @@ export interface StudioTransition extends SceneTransition {
   readonly active: boolean;
 }
 
+/**
+ * Timed host animations of one scene (the motion module's Animator): a take carries the ones
+ * still playing to the scene their layers move to, so a host taken while talking for 2 s still
+ * goes back to idle.
+ */
+export interface TimedPlays {
+  /** Layer id -> scene time, ms, at which its timed animation ends. */
+  pendingPlays(): Map<string, number>;
+  adopt(plays: ReadonlyMap<string, number>, version: number, has: (id: string) => boolean): void;
+}
+
 /** What a take did: its state version, transition and duration (ms), and both scenes' layers after it. */
 export interface TakeResult {
   version: number;
@@ -40,6 +51,8 @@ export const TAKE_NAME = 'take';
 export class Studio {
   /** The video sources, set once the pipeline exists: a take starts the new program's videos at their `startMs`. */
   media: SceneMedia | null = null;
+  /** The timed host animations of the program and of the preview scene, set by the app. */
+  plays: { program: TimedPlays; preview: TimedPlays } | null = null;
 
   constructor(
     private readonly state: StudioState,
@@ -69,9 +82,15 @@ export class Studio {
     // ahead) already mixes from the outgoing scene instead of showing the incoming one alone.
     // Its version is the one the program's replacement takes next.
     if (crossfade) this.switcher.begin(outgoing, TAKE_NAME, this.state.version + 1, options);
+    // Replacing a scene ends its motions: the hosts still talking go on in the scene they move to.
+    const toProgram = this.plays?.preview.pendingPlays();
+    const toPreview = this.plays?.program.pendingPlays();
     // Both lists were accepted by this state already: neither replacement can be refused half way.
     program.replaceAll(incoming, true);
     preview.replaceAll(previous, true);
+    const hosts = (layers: Layer[]): Set<string> => new Set(layers.filter((l) => l.content.type === 'character').map((l) => l.id));
+    if (toProgram?.size) this.plays!.program.adopt(toProgram, this.state.version, (id) => hosts(incoming).has(id));
+    if (toPreview?.size) this.plays!.preview.adopt(toPreview, this.state.version, (id) => hosts(previous).has(id));
     const videos = incoming.filter((l) => l.content.type === 'video').map((l) => l.id);
     if (videos.length) this.media?.restartAll(videos);
     if (this.state.scenes.active !== null) this.state.setScenes({ ...this.state.scenes, active: null });

@@ -261,7 +261,10 @@ export class StateManager extends EventEmitter<{ change: [StateEvent] }> {
     if (problems.length) this.#persister.markDirty();
     else this.#persister.markStored(this.#version);
     if (emit) {
-      this.emit('change', { type: 'sceneReplaced', layers: this.scene.list(), version: this.#version });
+      // Through the scene stores, so that whoever follows a scene (the WS layerUpdate and
+      // previewLayerUpdate, the renderers, the video sources) hears of it, not only the state's listeners.
+      this.scene.announceRestored(this.#version);
+      this.preview.announceRestored(this.#version);
       this.emit('change', { type: 'config', config: this.#config, version: this.#version });
     }
     return { restored: true, problems };

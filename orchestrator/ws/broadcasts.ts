@@ -25,7 +25,10 @@ export interface BroadcastSources {
   pipeline: StreamPipeline;
   /** The animator and the scene switcher. */
   animations: readonly EndsAnimations[];
-  chat: { on(event: 'message', listener: (payload: ChatMessage) => void): unknown };
+  chat: {
+    on(event: 'message', listener: (payload: ChatMessage) => void): unknown;
+    on(event: 'removed', listener: (payload: { id: string }) => void): unknown;
+  };
   /** Share of the render workers' time busy, 0..1, for `metricsUpdate`. */
   poolUtilization: () => number;
 }
@@ -45,6 +48,7 @@ export function broadcastChanges(ws: WsHub, { state, pipeline, animations, chat,
   });
   for (const a of animations) a.on('ended', (payload) => ws.broadcast(['state', 'layers'], { type: 'animationEnded', payload }));
   chat.on('message', (payload) => ws.broadcast(['chat'], { type: 'chat', payload }));
+  chat.on('removed', (payload) => ws.broadcast(['chat'], { type: 'chatRemoved', payload }));
   pipeline.audio.on('levels', (payload) => ws.broadcast(['audio'], { type: 'audioLevels', payload }));
   pipeline.on('layerFault', (fault) => ws.broadcast(['state', 'layers'], { type: 'layerError', payload: fault }));
   pipeline.on('output', (payload) => ws.broadcast(['state'], { type: 'outputUpdate', payload }));

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from './rtmp-server.js';
@@ -23,8 +23,11 @@ export interface ChildServer {
 
 /** Children still running, killed if this test process exits or is killed (a timed-out test must not leave a server behind). */
 const children = new Set<ChildProcess>();
+/** Default asset folders made for children, removed when this test process exits (they piled up in /tmp by the thousand). */
+const scratch = new Set<string>();
 const killChildren = (): void => {
   for (const c of children) c.kill('SIGKILL');
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
 };
 process.once('exit', killChildren);
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -51,6 +54,12 @@ export async function startChild(
   const [cmd, args] = options.nofile
     ? ['bash', ['-c', `ulimit -n ${options.nofile} && exec "$0" "$1"`, process.execPath, main]]
     : [process.execPath, [main]];
+  let assets = env.ASSET_STORAGE_PATH;
+  if (assets === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'sm-child-'));
+    scratch.add(dir);
+    assets = join(dir, 'assets');
+  }
   const proc = spawn(cmd, args, {
     env: {
       ...childEnv(),
@@ -60,7 +69,7 @@ export async function startChild(
       HEIGHT: '180',
       LOG_LEVEL: 'info',
       ENV_FILE: 'none',
-      ASSET_STORAGE_PATH: join(mkdtempSync(join(tmpdir(), 'sm-child-')), 'assets'),
+      ASSET_STORAGE_PATH: assets,
       ...(options.cwd ? { ASSET_ROOT: process.cwd() } : {}),
       ...env,
     },

@@ -191,3 +191,29 @@ export function pixelNear(p: Pixels, x: number, y: number, rgb: readonly number[
   const got = p.at(x, y);
   return rgb.every((v, i) => Math.abs(v - got[i]!) <= tolerance);
 }
+
+/** Every frame of a recording downscaled to 32x18, RGB24 (one Buffer of 32 x 18 x 3 bytes a frame). */
+export async function recordedFrames(file: string): Promise<Buffer[]> {
+  const { stdout } = await run(
+    'ffmpeg',
+    ['-v', 'error', '-i', file, '-vf', 'scale=32:18', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'],
+    {
+      encoding: 'buffer',
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
+  const size = 32 * 18 * 3;
+  return Array.from({ length: Math.floor(stdout.length / size) }, (_, i) => stdout.subarray(i * size, (i + 1) * size));
+}
+
+/** The RGB of pixel (x, y) of a {@link recordedFrames} frame. */
+export const rgbAt = (f: Buffer, x: number, y: number): number[] => [...f.subarray((y * 32 + x) * 3, (y * 32 + x) * 3 + 3)];
+
+/** A recorded frame's centre: R red, B blue, M a mix of both (a crossfade), ? anything else. */
+export function frameKind(f: Buffer): string {
+  const [r, , b] = rgbAt(f, 16, 12);
+  if (r! > 200 && b! < 50) return 'R';
+  if (b! > 200 && r! < 50) return 'B';
+  if (r! > 40 && b! > 40) return 'M';
+  return '?';
+}

@@ -19,7 +19,10 @@ export class ApiError extends Error {
   }
 }
 
-/** What to tell a person about an error: plain words for 401, 403 and 429, else the server's message. */
+/**
+ * What to tell a person about an error: plain words for 401 and 429, the role the server wants for
+ * a 403 (its message names it: an operator token is refused what needs `admin`), else the server's message.
+ */
 export function explain(err: unknown): string {
   if (!(err instanceof ApiError)) return err instanceof Error ? err.message : String(err);
   switch (err.status) {
@@ -30,7 +33,7 @@ export function explain(err: unknown): string {
     case 403:
       return err.code === 'SM_ERR_ORIGIN_FORBIDDEN'
         ? "This page's origin is not allowed by the server (403)."
-        : "Your token's role may not do this: it needs an operator or admin token (403).";
+        : `Your token's role may not do this: ${err.message} (403).`;
     case 429:
       return `Too many requests: try again in ${err.retryAfterSeconds ?? 1} s (429).`;
     default:

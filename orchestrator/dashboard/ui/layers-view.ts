@@ -1,5 +1,6 @@
 import type { LayerView as Layer } from '../../../shared/layer-view.js';
 import type { AssetMeta } from '../../../shared/state-doc.js';
+import { confirmButton } from './dom.js';
 import { MediaControls, type MediaCommand } from './media-view.js';
 
 /**
@@ -17,9 +18,6 @@ export type LayerAction =
   | { kind: 'image'; id: string; src: string }
   | { kind: 'media'; id: string; action: MediaCommand }
   | { kind: 'delete'; id: string };
-
-/** How long the delete button waits for its confirming second click, ms. */
-const CONFIRM_MS = 3000;
 
 /** Layers in display order: highest z-index first; ties keep the compositing order (later on top). */
 export function displayOrder(layers: Iterable<Layer>): Layer[] {
@@ -53,7 +51,8 @@ export class LayersView {
 
   constructor(
     private readonly list: HTMLOListElement,
-    private readonly act: (action: LayerAction) => void,
+    /** Sends an action; Delete stays disabled until its promise settles (a double click deletes once). */
+    private readonly act: (action: LayerAction) => Promise<void> | void,
   ) {}
 
   /** The uploaded images offered to image layers. */
@@ -112,21 +111,7 @@ export class LayersView {
     down.setAttribute('aria-label', `Move ${id} down`);
     down.addEventListener('click', () => this.act({ kind: 'move', id, direction: 'down' }));
     const del = el('button', { type: 'button', className: 'delete', textContent: 'Delete' });
-    let armed: number | undefined;
-    del.addEventListener('click', () => {
-      if (armed === undefined) {
-        del.textContent = 'Confirm delete';
-        del.classList.add('armed');
-        armed = window.setTimeout(() => {
-          armed = undefined;
-          del.textContent = 'Delete';
-          del.classList.remove('armed');
-        }, CONFIRM_MS);
-        return;
-      }
-      clearTimeout(armed);
-      this.act({ kind: 'delete', id });
-    });
+    confirmButton(del, 'Confirm delete', async () => this.act({ kind: 'delete', id }));
     const opacity = el('input', { type: 'range', className: 'opacity', min: '0', max: '1', step: '0.05', title: 'Opacity' });
     opacity.addEventListener('change', () => this.act({ kind: 'opacity', id, opacity: Number(opacity.value) }));
     const opacityLabel = el('label', { className: 'opacity-label' }, 'Opacity ', opacity);

@@ -4,12 +4,16 @@ import type { AssetMeta } from '../../../shared/state-doc.js';
 import type { PreviewQuality, ServerMessage } from '../../../shared/ws-messages.js';
 import { Api, ApiError, explain } from './api.js';
 import { LiveLink, type LinkState, type StatusBody } from './connection.js';
-import { LayersView, moveChanges, type LayerAction } from './layers-view.js';
+import { runLayerAction } from './layer-actions.js';
+import { LayersView, type LayerAction } from './layers-view.js';
 import { PreviewView } from './preview.js';
 import { StatusView, type StatusModel } from './status-view.js';
 import { StudioView } from './studio-view.js';
+import { AssetsView } from './assets-view.js';
+import { ShowPanels } from './show.js';
+import type { PageContext } from './dom.js';
 import { loadToken, saveToken } from './token.js';
-import { WhepPlayer } from './whep-player.js';
+import { WebrtcView } from './webrtc-view.js';
 
 /** The dashboard page: wires the live link, the REST client and the views together. */
 
@@ -33,7 +37,7 @@ const tokenInput = $<HTMLInputElement>('token');
 const linkEl = $<HTMLSpanElement>('link');
 const preview = new PreviewView($<HTMLCanvasElement>('preview'), $<HTMLSpanElement>('preview-caption'));
 const statusView = new StatusView($<HTMLElement>('stats'), $<HTMLSpanElement>('stream-state'));
-const layersView = new LayersView($<HTMLOListElement>('layers'), (a) => void act(a));
+const layersView = new LayersView($<HTMLOListElement>('layers'), (a) => act(a));
 
 /** Shows a message under the header (`kind` styles it); an empty text hides it. */
 function say(text: string, kind: 'error' | 'info' = 'error'): void {
@@ -52,8 +56,30 @@ function showTokenForm(): void {
   if (document.activeElement !== tokenInput) tokenInput.value = token ?? '';
 }
 
-const renderLayers = (): void => layersView.render([...layers.values()]);
-const renderStatus = (): void => statusView.render(model);
+const ctx: PageContext = { api, say, fail };
+const renderLayers = (): void => {
+  const list = [...layers.values()];
+  layersView.render(list);
+  show.layers(list);
+};
+const renderStatus = (): void => {
+  statusView.render(model);
+  show.state(model.stream);
+};
+const addOne = (l: Layer): void => {
+  layers.set(l.id, l);
+  renderLayers();
+};
+const show = new ShowPanels(ctx, {
+  setLayers: (list) => setLayers(list),
+  setLayer: addOne,
+  setState: (state) => {
+    model.stream = state;
+    renderStatus();
+  },
+  // Unknown (no answer yet) counts as live: a config change then asks first.
+  isLive: () => model.stream?.isLive ?? true,
+});
 
 function setLayers(list: Layer[]): void {
   layers.clear();
@@ -86,8 +112,9 @@ async function refresh(): Promise<void> {
     ]);
     applyStatus(status);
     setLayers(list.layers);
-    renderAssets(assets.assets);
-    void listWebrtcOutputs();
+    assetsView.show(assets.assets);
+    void webrtc.refresh();
+    await show.refresh();
     if (messageEl.dataset['kind'] === 'error' && (messageEl.textContent ?? '').includes('401')) say('');
   } catch (err) {
     fail(err);
@@ -95,6 +122,7 @@ async function refresh(): Promise<void> {
 }
 
 function onMessage(msg: ServerMessage): void {
+  show.message(msg);
   switch (msg.type) {
     case 'stateUpdate':
       model.stream = msg.payload.stream;
@@ -135,6 +163,7 @@ function onMessage(msg: ServerMessage): void {
       };
       model.outputs = [...model.outputs.filter((o) => o.id !== output.id), output];
       renderStatus();
+      show.output(output);
       break;
     }
     case 'layerError':
@@ -177,6 +206,19 @@ const link = new LiveLink(
   $<HTMLSelectElement>('quality').value as PreviewQuality,
 );
 
+const webrtc = new WebrtcView(
+  {
+    row: $<HTMLDivElement>('webrtc'),
+    select: $<HTMLSelectElement>('webrtc-output'),
+    play: $<HTMLButtonElement>('webrtc-play'),
+    caption: $<HTMLSpanElement>('webrtc-caption'),
+    video: $<HTMLVideoElement>('webrtc-video'),
+  },
+  api,
+  () => token,
+  fail,
+);
+
 const studio = new StudioView(
   {
     toggle: $<HTMLInputElement>('studio-mode'),
@@ -184,6 +226,7 @@ const studio = new StudioView(
     canvas: $<HTMLCanvasElement>('studio-preview'),
     caption: $<HTMLSpanElement>('studio-caption'),
     duration: $<HTMLInputElement>('take-duration'),
+    tbar: $<HTMLInputElement>('take-tbar'),
     take: $<HTMLButtonElement>('take'),
     cut: $<HTMLButtonElement>('cut'),
   },
@@ -191,6 +234,7 @@ const studio = new StudioView(
   () => token,
   (answer) => {
     setLayers(answer.program);
+    show.taken();
     say(
       `Took the preview to program (${answer.transition}${answer.transition === 'crossfade' ? ` ${answer.durationMs} ms` : ''}).`,
       'info',
@@ -201,67 +245,27 @@ const studio = new StudioView(
 
 /** Runs one layer action; the answer updates the list at once (the socket's update follows). */
 async function act(a: LayerAction): Promise<void> {
-  const patch = (id: string, body: unknown): Promise<Layer> => api.request<Layer>('PATCH', `/layers/${encodeURIComponent(id)}`, body);
   try {
-    let changed: Layer[] = [];
-    switch (a.kind) {
-      case 'visible':
-        changed = [await api.request<Layer>('POST', `/layers/${encodeURIComponent(a.id)}/visibility`, { visible: a.visible })];
-        break;
-      case 'opacity':
-        changed = [await patch(a.id, { opacity: a.opacity })];
-        break;
-      case 'text':
-        changed = [await patch(a.id, { content: { content: a.content } })];
-        break;
-      case 'image':
-        changed = [await patch(a.id, { content: { src: a.src } })];
-        break;
-      case 'media':
-        changed = [await api.request<Layer>('POST', `/layers/${encodeURIComponent(a.id)}/media`, { action: a.action })];
-        break;
-      case 'move':
-        for (const c of moveChanges([...layers.values()], a.id, a.direction)) changed.push(await patch(c.id, { zIndex: c.zIndex }));
-        break;
-      case 'delete':
-        await api.request('DELETE', `/layers/${encodeURIComponent(a.id)}`);
-        layers.delete(a.id);
-        break;
-    }
+    const { changed, deleted } = await runLayerAction(api, [...layers.values()], a);
+    if (deleted) layers.delete(deleted);
     for (const l of changed) layers.set(l.id, l);
-    renderLayers();
   } catch (err) {
     fail(err);
-    renderLayers(); // put the control back to the layer's real state
   }
+  renderLayers(); // on a failure: puts the control back to the layer's real state
 }
 
-function renderAssets(assets: AssetMeta[]): void {
-  layersView.setAssets(assets);
-  $<HTMLUListElement>('assets').replaceChildren(
-    ...assets.map((a) => {
-      const li = document.createElement('li');
-      li.textContent = `${a.name || a.id.slice(0, 12)} · ${a.kind}${a.width ? ` ${a.width}x${a.height}` : ''} · ${Math.ceil(a.bytes / 1024)} KiB`;
-      li.title = a.id;
-      return li;
-    }),
-  );
-}
-
-for (const button of document.querySelectorAll<HTMLButtonElement>('button[data-action]')) {
-  button.addEventListener('click', async () => {
-    button.disabled = true;
-    try {
-      await api.request('POST', `/${button.dataset['action']}`);
-      say('');
-      applyStatus(await api.request<StatusBody>('GET', '/status'));
-    } catch (err) {
-      fail(err);
-    } finally {
-      button.disabled = false;
-    }
-  });
-}
+const assetsView = new AssetsView(
+  $<HTMLUListElement>('assets'),
+  $<HTMLFormElement>('upload-form'),
+  $<HTMLInputElement>('upload-file'),
+  $<HTMLProgressElement>('upload-progress'),
+  ctx,
+  (assets) => {
+    layersView.setAssets(assets);
+    show.assets(assets);
+  },
+);
 
 $<HTMLSelectElement>('quality').addEventListener('change', (e) => link.setQuality((e.target as HTMLSelectElement).value as PreviewQuality));
 
@@ -273,66 +277,6 @@ tokenForm.addEventListener('submit', (e) => {
   link.start();
   studio.restart();
   void refresh();
-});
-
-$<HTMLFormElement>('upload-form').addEventListener('submit', async (e) => {
-  e.preventDefault();
-  const file = $<HTMLInputElement>('upload-file').files?.[0];
-  if (!file) return say('Choose a file to upload first.');
-  const progress = $<HTMLProgressElement>('upload-progress');
-  progress.hidden = false;
-  progress.value = 0;
-  try {
-    const asset = await api.upload(file, (f) => (progress.value = f));
-    say(`Uploaded ${asset.name || file.name} (${asset.kind}).`, 'info');
-    renderAssets((await api.request<{ assets: AssetMeta[] }>('GET', '/assets')).assets);
-  } catch (err) {
-    fail(err);
-  } finally {
-    progress.hidden = true;
-  }
-});
-
-// WebRTC: plays a `webrtc` output by WHEP in a <video> (hidden while there is none).
-const webrtcVideo = $<HTMLVideoElement>('webrtc-video');
-const webrtcPlay = $<HTMLButtonElement>('webrtc-play');
-const webrtcCaption = $<HTMLSpanElement>('webrtc-caption');
-const whep = new WhepPlayer(webrtcVideo);
-
-async function listWebrtcOutputs(): Promise<void> {
-  try {
-    const { outputs } = await api.request<{ outputs: { id: string; kind: string }[] }>('GET', '/outputs');
-    const ids = outputs.filter((o) => o.kind === 'webrtc').map((o) => o.id);
-    const select = $<HTMLSelectElement>('webrtc-output');
-    const chosen = select.value;
-    select.replaceChildren(...ids.map((id) => Object.assign(document.createElement('option'), { value: id, textContent: id })));
-    if (ids.includes(chosen)) select.value = chosen;
-    $<HTMLDivElement>('webrtc').hidden = ids.length === 0;
-  } catch {
-    // The outputs stay as they were; refresh() reports what is wrong.
-  }
-}
-
-webrtcPlay.addEventListener('click', async () => {
-  webrtcPlay.disabled = true;
-  try {
-    if (whep.playing) {
-      await whep.stop();
-      webrtcCaption.textContent = '';
-    } else {
-      const id = $<HTMLSelectElement>('webrtc-output').value;
-      webrtcCaption.textContent = 'connecting…';
-      await whep.start(`/stream/whep/${encodeURIComponent(id)}`, token);
-      webrtcCaption.textContent = `playing ${id}`;
-    }
-    webrtcVideo.hidden = !whep.playing;
-    webrtcPlay.textContent = whep.playing ? 'Stop' : 'Play';
-  } catch (err) {
-    webrtcCaption.textContent = '';
-    fail(err);
-  } finally {
-    webrtcPlay.disabled = false;
-  }
 });
 
 // Uptime ticks between server updates.

@@ -12,8 +12,23 @@ export interface StudioElements {
   caption: HTMLElement;
   /** Take duration, ms: 0 a cut, more a crossfade. */
   duration: HTMLInputElement;
+  /** A T-bar-like slider of the same duration (0..5 s), kept in step with `duration`. */
+  tbar: HTMLInputElement;
   take: HTMLButtonElement;
   cut: HTMLButtonElement;
+}
+
+/** Inputs that take no typed text: keys pressed on them are the page's (e.g. after clicking a checkbox). */
+const NOT_TEXT = new Set(['checkbox', 'radio', 'range', 'button', 'submit', 'reset', 'color', 'file', 'image']);
+
+/**
+ * Whether a key pressed on `target` is typing (a text field, a select's type-ahead, editable
+ * content), which the shortcuts leave alone. A focused button is not: after clicking Take, T takes again.
+ */
+export function typing(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  if (target.isContentEditable || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement) return true;
+  return target instanceof HTMLInputElement && !NOT_TEXT.has(target.type);
 }
 
 /** How long the preview socket waits before it opens again after dropping, ms. */
@@ -22,8 +37,8 @@ const RETRY_MS = 2000;
 /**
  * Studio mode on the page (docs/studio-mode.md): the off-air preview scene's frames
  * (`/stream/ws?target=preview&bus=preview`) beside the program's, a Take button with a duration
- * (0: cut; more: crossfade over that many ms) and a Cut button. Keys, while no field has the
- * focus: `T` takes with the duration, `C` cuts.
+ * (0: cut; more: crossfade over that many ms) and a Cut button. Keys, while no text field has the
+ * focus (a button may): `T` takes with the duration, `C` cuts.
  */
 export class StudioView {
   readonly #el: StudioElements;
@@ -45,13 +60,14 @@ export class StudioView {
   ) {
     this.#el = el;
     this.#view = new PreviewView(el.canvas, el.caption);
+    el.tbar.addEventListener('input', () => (el.duration.value = el.tbar.value));
+    el.duration.addEventListener('input', () => (el.tbar.value = el.duration.value));
     el.toggle.addEventListener('change', () => this.#enable(el.toggle.checked));
     el.take.addEventListener('click', () => void this.take(Number(el.duration.value) || 0));
     el.cut.addEventListener('click', () => void this.take(0));
     document.addEventListener('keydown', (e) => {
-      if (!el.toggle.checked || e.ctrlKey || e.metaKey || e.altKey || e.repeat) return;
-      const t = e.target as HTMLElement | null;
-      if (t && (t.isContentEditable || ['INPUT', 'SELECT', 'TEXTAREA', 'BUTTON'].includes(t.tagName))) return;
+      if (!el.toggle.checked || e.ctrlKey || e.metaKey || e.altKey || e.repeat || e.isComposing) return;
+      if (typing(e.target)) return;
       if (e.key === 't' || e.key === 'T') void this.take(Number(el.duration.value) || 0);
       else if (e.key === 'c' || e.key === 'C') void this.take(0);
       else return;

@@ -56,6 +56,7 @@ const SERVER: MessageDoc[] = [
   },
   { name: 'preview', schema: ws.PreviewMessageSchema, summary: 'A preview frame: base64 JPEG (format=json)' },
   { name: 'chat', schema: ws.ChatWsMessageSchema, summary: 'A chat message was posted' },
+  { name: 'chatRemoved', schema: ws.ChatRemovedMessageSchema, summary: 'A chat message was deleted (moderation)' },
   {
     name: 'subscribed',
     schema: ws.SubscribedMessageSchema,
@@ -108,7 +109,7 @@ export const CHANNEL_MESSAGES: Record<ws.WsChannel, readonly string[]> = {
     'mediaEnded',
   ],
   preview: ['preview'],
-  chat: ['chat'],
+  chat: ['chat', 'chatRemoved'],
   audio: ['audioLevels'],
 };
 /** Messages every socket gets. */

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { ChatPostSchema, ChatMessageSchema } from '../../../shared/chat.js';
 import { DataPatchSchema } from '../../../shared/data-binding.js';
 import { ChatListSchema, DataAnswerSchema } from '../../../shared/responses.js';
@@ -52,6 +53,16 @@ export const chatGroup: RouteGroup = {
       body: ChatPostSchema,
       ok: ChatMessageSchema,
       status: 201,
+    },
+    {
+      method: 'delete',
+      path: '/stream/chat/{id}',
+      operationId: 'deleteChat',
+      summary: 'Remove a message (moderation)',
+      description: 'Chat layers stop showing it from the next frame on. Only the last 200 messages are kept.',
+      params: z.object({ id: z.string().min(1).max(64) }),
+      ok: null,
+      errors: ['SM_ERR_CHAT_NOT_FOUND'],
     },
   ],
 };
