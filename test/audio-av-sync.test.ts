@@ -114,6 +114,10 @@ t.test(
     t.comment(`offsets (ms): ${offsets.map((o) => o.toFixed(0)).join(' ')}`);
     t.ok(offsets.length >= SECONDS - 4, `${offsets.length} flashes with their beep (of ${flashes.length})`);
     t.ok(worst <= 1000 / FPS + 1, `every beep onset within one frame (33 ms) of its flash: worst ${worst.toFixed(1)} ms`);
-    t.ok(Math.abs(flashes.length - beeps.length) <= 2, `as many beeps as flashes: ${beeps.length} and ${flashes.length}`);
+    // And no beep without its flash (a beep from another moment of the clip than the picture), but
+    // for the pause and the seek: paused in the middle of a beep, its rest starts again on play
+    // while the picture, held white all along, makes no new flash.
+    const lone = beeps.filter((b) => b < lastS - 0.5 && b > (flashes[0] ?? 0) - 0.3 && !flashes.some((f) => Math.abs(f - b) < 0.3));
+    t.ok(lone.length <= 2, `every beep has its flash but at the pause and the seek: ${lone.length} without (${beeps.length} beeps)`);
   },
 );
