@@ -153,12 +153,15 @@ export class AudioSource {
     return Math.sqrt(sum / n);
   }
 
-  /** This source's part in a mix from scene time `tMs` on, with its gains and sync offset (ms; positive: later). */
-  mixPart(tMs: number, sync: number, left: number[], right: number[]): MixSource {
+  /** This source's part in a mix from scene time `tMs` on, with its gains and sync offset (ms; positive: later); `frameMs`: the program's frame interval. */
+  mixPart(tMs: number, sync: number, left: number[], right: number[], frameMs: number): MixSource {
+    // A video's picture is the frame at or before its position (up to a frame interval behind
+    // it): its sound is read half a frame interval later, so that the two are within half a frame.
+    const lag = this.#content.type === 'video' ? frameMs / 2 : 0;
     return {
       id: this.id,
       run: this.#run,
-      positionMs: this.#clock.position(tMs - sync) - this.#p0,
+      positionMs: this.#clock.position(tMs - sync - lag) - this.#p0,
       playing: this.#clock.playing && this.#rateOk,
       delayMs: sync,
       left,

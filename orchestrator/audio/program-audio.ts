@@ -148,7 +148,7 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
         right.push(g[1]);
       }
       const tMs = (from * 1000) / AUDIO_RATE_HZ;
-      sources.push(src.mixPart(tMs, e.layer.audio?.syncOffsetMs ?? 0, left, right));
+      sources.push(src.mixPart(tMs, e.layer.audio?.syncOffsetMs ?? 0, left, right, 1000 / Math.max(1, this.#o.fps())));
     });
     const master = this.#o.master();
     const m = master?.muted ? 0 : (master?.volume ?? 1);
