@@ -467,6 +467,19 @@ t.test('the dashboard drives the whole show, in Chromium at 1440x900 and 390x844
     // A second Take during the crossfade is the server's 409 (Chromium logs the failed request).
     wide.errors.splice(errorsBefore, wide.errors.length, ...wide.errors.slice(errorsBefore).filter((e) => !/status of 409/.test(e)));
     t.same(await layerIds(s), ['bg'], 'one take: the double click did not take back');
+    // Stop on a live output asks first: it would end that broadcast.
+    t.equal((await s.call('POST', '/stream/outputs', { id: 'live-rec', kind: 'file', url: 'live-rec.mp4' })).status, 201);
+    const liveRow = '#output-list li[data-id="live-rec"]';
+    await page.waitForSelector(`${liveRow}[data-state="live"]`, { timeout: 10_000 });
+    await page.click(`${liveRow} .output-stop`);
+    await page.waitForSelector(`${liveRow} .output-stop.armed`, { timeout: 2000 });
+    t.equal((await s.call('GET', '/stream/outputs/live-rec')).body.enabled, true, 'one click on Stop of a live output stops nothing');
+    await page.click(`${liveRow} .output-stop`);
+    await until(
+      'the live output stopped on the server',
+      async () => (await s.call('GET', '/stream/outputs/live-rec')).body.enabled === false,
+    );
+    t.equal((await s.call('DELETE', '/stream/outputs/live-rec')).status, 204);
     await page.click('button[data-action="stop"]');
     await page.click('button[data-action="stop"]');
     await until('stopped', async () => (await s.call('GET', '/stream/status')).body.isLive === false);
