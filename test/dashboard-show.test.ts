@@ -371,6 +371,18 @@ t.test('the dashboard drives the whole show, in Chromium at 1440x900 and 390x844
     await page.waitForSelector(`#chat-list li[data-id="${posted}"]`, { timeout: 3000 });
     t.equal((await s.call('DELETE', `/stream/chat/${posted}`)).status, 204);
     await until('WS chatRemoved: gone from the list', async () => (await page.locator(`#chat-list li[data-id="${posted}"]`).count()) === 0);
+    // A scene saved, activated and deleted by another client: the list and the active mark follow
+    // (WS scenesUpdate), without this page reading the list again.
+    const reads = sent('GET /stream/scenes');
+    const elsewhere = '#scene-list li[data-name="elsewhere"]';
+    t.equal((await s.call('PUT', '/stream/scenes/elsewhere', {})).status, 200);
+    await page.waitForSelector(elsewhere, { timeout: 3000 });
+    t.equal((await s.call('POST', '/stream/scenes/elsewhere/activate', { transition: 'cut' })).status, 200);
+    await page.waitForSelector(`${elsewhere}.active`, { timeout: 3000 });
+    t.equal(await page.locator('#scene-list li.active').count(), 1, 'one scene marked active');
+    t.equal((await s.call('DELETE', '/stream/scenes/elsewhere')).status, 204);
+    await until('the deleted scene gone from the list', async () => (await page.locator(elsewhere).count()) === 0);
+    t.equal(sent('GET /stream/scenes'), reads, 'followed from the socket alone');
     // Placeholders named like Object's own properties are plain, unset keys.
     t.equal(
       (
