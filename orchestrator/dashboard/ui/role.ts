@@ -42,7 +42,8 @@ function apply(root: Element): void {
   for (const c of controls) {
     if (!c.closest('[data-needs]')) continue;
     const need = lockOf(c);
-    c.disabled = need !== null || c.dataset['off'] === '1';
+    // Off by the view's own wish, or busy with a request (dom.ts `busy`), stays off.
+    c.disabled = need !== null || c.dataset['off'] === '1' || c.dataset['busy'] !== undefined;
     if (need) {
       if (c.dataset['title'] === undefined) c.dataset['title'] = c.title;
       c.title = `Needs an ${need} token (this token is ${current === 'viewer' ? 'a' : 'an'} ${current}'s)`;
@@ -69,16 +70,19 @@ export function setDisabled(c: Control, off: boolean): void {
   c.disabled = off || lockOf(c) !== null;
 }
 
+/** Locks the rows a view renders later under a marked container as they come in; made on the first {@link setRole}. */
+let observer: MutationObserver | null = null;
+
 /** The page's role changed (null: unknown): every marked control is locked or unlocked again. */
 export function setRole(next: Role | null): void {
   current = next;
   document.body.dataset['role'] = next ?? '';
   for (const e of document.querySelectorAll('[data-needs]')) apply(e);
+  if (observer) return;
+  observer = new MutationObserver((records) => {
+    if (current === null || current === 'admin') return;
+    for (const r of records)
+      for (const n of r.addedNodes) if (n instanceof Element && (n.closest('[data-needs]') || n.querySelector('[data-needs]'))) apply(n);
+  });
+  observer.observe(document.documentElement, { childList: true, subtree: true });
 }
-
-// Rows a view renders later under a marked container are locked as they come in.
-new MutationObserver((records) => {
-  if (current === null || current === 'admin') return;
-  for (const r of records)
-    for (const n of r.addedNodes) if (n instanceof Element && (n.closest('[data-needs]') || n.querySelector('[data-needs]'))) apply(n);
-}).observe(document.documentElement, { childList: true, subtree: true });
