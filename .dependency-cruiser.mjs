@@ -96,6 +96,14 @@ export default {
       to: { path: '^orchestrator/render/' },
     },
     {
+      name: 'audio-below-surfaces',
+      severity: 'error',
+      comment:
+        "orchestrator/audio/ (the program's sound) reads the scene and the media sources and offers output/ a reader; it imports nothing of the render side or the server's surfaces (http/, ws/, metrics/, dashboard/).",
+      from: { path: '^orchestrator/audio/' },
+      to: { path: '^orchestrator/(render|http|ws|metrics|dashboard|studio)/' },
+    },
+    {
       name: 'config-is-a-base',
       severity: 'error',
       comment: 'config/ (env, precedence) is read by everything else in orchestrator/ and imports none of it.',

@@ -77,7 +77,7 @@ export function videoFilter(spec: Pick<DecoderSpec, 'rate' | 'fps' | 'live' | 'b
 }
 
 /** Options that go before a live URL's `-i`, by scheme. */
-function liveInputOptions(input: string): string[] {
+export function liveInputOptions(input: string): string[] {
   const scheme = input.slice(0, input.indexOf(':')).toLowerCase();
   // A feed shows within about a second of connecting: ffmpeg's default 5 s of stream analysis is cut to 1 s.
   const o = [

@@ -178,6 +178,7 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
     wsBuffered: () => ws.bufferedBytes(),
     store: () => ({ connected: state.store.connected }),
     dirs: () => ({ data: config.state.dataDir, recordings: config.recordingsDir }),
+    audio: () => pipeline.audio.levels,
   } satisfies Metrics['sources']);
   pipeline.preview = ws;
   scenes.media = pipeline.media;

@@ -22,6 +22,7 @@ import type { RenderPool } from '../pool/render-pool.js';
 import { takeSnapshot } from './output/snapshot.js';
 import type { SceneStore } from './scene/scene-store.js';
 import { programMedia, type MediaSources } from './media/media-sources.js';
+import { programAudio, type ProgramAudio } from './audio/program-audio.js';
 import type { WhepIceSettings } from './webrtc/whep-viewer.js';
 import { OnDemandPreview } from './studio/on-demand-preview.js';
 import { PreviewBus } from './studio/preview-bus.js';
@@ -93,6 +94,8 @@ export class StreamPipeline extends EventEmitter<{
   readonly outputPaths: OutputPolicy;
   /** Video layers' sources: decoders, media clocks, states and control (orchestrator/media/). */
   readonly media: MediaSources;
+  /** The program's sound: audio sources, the mixer thread and the program tape the encoders read (orchestrator/audio/). */
+  readonly audio: ProgramAudio;
   /** Serialises start/stop/restart so two admin calls never interleave. */
   #control: Promise<unknown> = Promise.resolve();
   /** Program previews while the stream is not live (rendered on demand while watched). */
@@ -120,6 +123,12 @@ export class StreamPipeline extends EventEmitter<{
       () => this.#stream.targetFPS,
     );
     this.#renderer.videoFrames = this.media;
+    this.audio = programAudio(
+      options,
+      this.media,
+      () => this.#sceneClock.now(),
+      () => this.#stream,
+    );
     this.#frames = this.#newPool();
     this.#stats = new FrameStats(options.stream.targetFPS, options.metrics);
     this.#bgPixel = premultipliedPixel(options.stream.background);
@@ -136,6 +145,7 @@ export class StreamPipeline extends EventEmitter<{
       metrics: options.metrics,
       preview: { pool: options.pool, settings: options.preview },
       webrtc: options.webrtc ?? { maxViewers: 20, ice: { hostAddresses: [], portRange: null } },
+      audio: this.audio,
       onMainFailed: (message) =>
         void this.#serial(async () => {
           // Unless the stream was stopped or started again meanwhile.
@@ -151,7 +161,7 @@ export class StreamPipeline extends EventEmitter<{
         scene: options.scene,
         metrics: options.metrics,
         data: options.data,
-        motion: options.motion,
+        motion: { ...options.motion, lipSync: this.audio },
         bands: options.pool,
       }),
       stats: this.#stats,
@@ -377,7 +387,7 @@ export class StreamPipeline extends EventEmitter<{
       }
       await this.hub.whep.shutdown();
       this.#producer.setLast(null);
-      await this.media.close();
+      await Promise.all([this.media.close(), this.audio.close()]);
     });
   }
 

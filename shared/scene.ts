@@ -4,6 +4,7 @@ import { LayerTransitionsSchema, VisibilityTransitionSchema } from './animation.
 import { LIMITS } from './limits.js';
 import { ASSET_ID } from './asset-ref.js';
 import { VideoContentSchema } from './media.js';
+import { AudioContentSchema, AudioMixSchema } from './audio.js';
 
 /**
  * The scene model: the canvas and its layers. These zod schemas are the single source of truth
@@ -129,6 +130,23 @@ export const CharacterContentSchema = z.strictObject({
   animation: z.enum(['idle', 'talking']).optional(),
   rig: CharacterRigSchema.optional(),
   sprites: z.strictObject({ idle: SpriteSheetSchema.optional(), talking: SpriteSheetSchema.optional() }).optional(),
+  /**
+   * Lip sync (issue 30): the mouth opens by the sound of layer `source` (a video or audio layer)
+   * instead of the timed talking loop: closed while the source's envelope (RMS over the last
+   * `smoothingMs`, after its volume and mute) is below `thresholdDb`, open the more the louder above it.
+   */
+  lipSync: z
+    .strictObject({
+      source: LayerIdSchema,
+      thresholdDb: z.number().min(-120).max(0).default(-40),
+      smoothingMs: z.number().int().min(10).max(2000).default(80),
+    })
+    .optional(),
+  /**
+   * How far the mouth is open, 0..1, over the animation's own mouth: set on every frame by lip
+   * sync (a client may set it to hold the mouth open).
+   */
+  mouth: z.number().min(0).max(1).optional(),
 });
 
 /** A chat layer's style when it gives none: 24 px white bundled sans on a translucent black strip. */
@@ -159,6 +177,7 @@ export const LayerContentSchema = z.discriminatedUnion('type', [
   CharacterContentSchema,
   ChatContentSchema,
   VideoContentSchema,
+  AudioContentSchema,
 ]);
 export type LayerContent = z.infer<typeof LayerContentSchema>;
 
@@ -173,6 +192,8 @@ export const LayerSchema = z.strictObject({
   content: LayerContentSchema,
   /** How the layer appears and disappears by default (none: cut). */
   transitions: LayerTransitionsSchema.optional(),
+  /** The layer's place in the program mix (video and audio layers; shared/audio.ts). */
+  audio: AudioMixSchema.optional(),
 });
 export type Layer = z.infer<typeof LayerSchema>;
 

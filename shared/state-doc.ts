@@ -31,12 +31,26 @@ export const VideoAssetInfoSchema = z.strictObject({
 export type VideoAssetInfo = z.infer<typeof VideoAssetInfoSchema>;
 
 /**
+ * What ffprobe found in an uploaded audio file (issue 30): the container (`wav`, `mp3`, `ogg`,
+ * `flac`, `mov,mp4,m4a,3gp,3g2,mj2`, `aac`), the first audio stream's codec, its length, ms,
+ * samples per second, Hz, and channels.
+ */
+export const AudioAssetInfoSchema = z.strictObject({
+  container: z.string().max(128),
+  codec: z.string().max(64),
+  durationMs: z.number().int().nonnegative(),
+  sampleRate: z.number().int().nonnegative(),
+  channels: z.number().int().nonnegative(),
+});
+export type AudioAssetInfo = z.infer<typeof AudioAssetInfoSchema>;
+
+/**
  * Metadata of an uploaded asset (the assets issue fills these in). `bytes`: file size; `width`,
- * `height`: an image's or a video's picture, pixels; `video`: what a video holds.
+ * `height`: an image's or a video's picture, pixels; `video`: what a video holds; `audio`: what an audio file holds.
  */
 export const AssetMetaSchema = z.strictObject({
   id: z.string().min(1).max(128),
-  kind: z.enum(['image', 'font', 'video']),
+  kind: z.enum(['image', 'font', 'video', 'audio']),
   mime: z.string().min(1).max(128),
   width: z.number().int().positive().optional(),
   height: z.number().int().positive().optional(),
@@ -44,6 +58,7 @@ export const AssetMetaSchema = z.strictObject({
   name: z.string().max(LIMITS.nameChars),
   createdAt: z.number().int().nonnegative(),
   video: VideoAssetInfoSchema.optional(),
+  audio: AudioAssetInfoSchema.optional(),
 });
 export type AssetMeta = z.infer<typeof AssetMetaSchema>;
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ColorSchema } from './color.js';
 import { mainOutputUrlProblem } from './output-url.js';
+import { MasterBusPatchSchema, MasterBusSchema } from './audio.js';
 
 /** x264 presets, fastest first (source: `x264 --fullhelp`). */
 export const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'] as const;
@@ -8,8 +9,9 @@ export const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fa
 /**
  * Encoder settings. `bitrateKbps`: target video bitrate in kbit/s (CBR-like: maxrate = bitrate,
  * bufsize = 2 x bitrate). `keyframeIntervalSeconds`: GOP length in seconds (GOP frames =
- * round(seconds x targetFPS)); 2 s is what Twitch and YouTube ask for. `audio`: `silent` adds a
- * silent AAC track (platforms refuse video-only RTMP), `none` writes video only.
+ * round(seconds x targetFPS)); 2 s is what Twitch and YouTube ask for. `audio`: `silent` adds an
+ * AAC track carrying the program audio (docs/audio.md; digital silence when nothing plays;
+ * platforms refuse video-only RTMP), `none` writes video only.
  * `colorMatrix`: the YCbCr matrix of the encoded picture (pixels/yuv.ts), limited range; `auto`
  * (default): BT.709 from 720 lines up, BT.601 below; the stream is tagged with it.
  * `latency`: `normal` (default) encodes as above; `low` trades some quality per bit for delay
@@ -61,6 +63,8 @@ export const StreamConfigSchema = z.strictObject({
   background: ColorSchema,
   encoder: EncoderSettingsSchema,
   output: OutputSettingsSchema,
+  /** The program audio's master bus (shared/audio.ts): `volume` 0..2 and `muted`; absent: volume 1, not muted. */
+  audio: MasterBusSchema.optional(),
 });
 export type StreamConfig = z.infer<typeof StreamConfigSchema>;
 
@@ -78,6 +82,7 @@ export const StreamConfigPatchSchema = z.strictObject({
     })
     .optional(),
   output: OutputSettingsSchema.partial().optional(),
+  audio: MasterBusPatchSchema.optional(),
 });
 export type StreamConfigPatch = z.infer<typeof StreamConfigPatchSchema>;
 

@@ -4,6 +4,7 @@ import { OutputStatusSchema } from './output-status.js';
 import { DataSetSchema } from './data-binding.js';
 import { LayerViewSchema } from './layer-view.js';
 import { MediaStatusSchema } from './media.js';
+import { AudioLevelsPayloadSchema } from './audio.js';
 import { AnimationEndedPayloadSchema } from './animation.js';
 import { ChatMessageSchema } from './chat.js';
 import { StreamConfigSchema } from './stream-config.js';
@@ -17,9 +18,9 @@ import { SceneListSchema } from './responses.js';
 
 /**
  * Channels: `state` (stream state, layer changes, media updates, metrics), `layers` (layer changes, media updates),
- * `preview` (frames), `chat` (messages posted to `POST /stream/chat`).
+ * `preview` (frames), `chat` (messages posted to `POST /stream/chat`), `audio` (the program audio's meters, `audioLevels`).
  */
-export const WsChannelSchema = z.enum(['state', 'preview', 'layers', 'chat']);
+export const WsChannelSchema = z.enum(['state', 'preview', 'layers', 'chat', 'audio']);
 export type WsChannel = z.infer<typeof WsChannelSchema>;
 
 /**
@@ -231,6 +232,12 @@ export const MediaEndedMessageSchema = z.strictObject({
   payload: z.strictObject({ layerId: z.string(), media: MediaStatusSchema }),
 });
 
+/** The program audio's meters, about 10 a second while the program mixes (channel `audio`; shared/audio.ts). */
+export const AudioLevelsMessageSchema = z.strictObject({
+  type: z.literal('audioLevels'),
+  payload: AudioLevelsPayloadSchema,
+});
+
 export const ErrorMessageSchema = z.strictObject({
   type: z.literal('error'),
   payload: z.strictObject({ code: z.string(), message: z.string() }),
@@ -273,6 +280,7 @@ export type ChatWsMessage = z.infer<typeof ChatWsMessageSchema>;
 export type ChatRemovedMessage = z.infer<typeof ChatRemovedMessageSchema>;
 export type MediaUpdateMessage = z.infer<typeof MediaUpdateMessageSchema>;
 export type MediaEndedMessage = z.infer<typeof MediaEndedMessageSchema>;
+export type AudioLevelsMessage = z.infer<typeof AudioLevelsMessageSchema>;
 export type ServerMessage =
   | WelcomeMessage
   | StateUpdateMessage
@@ -291,6 +299,7 @@ export type ServerMessage =
   | ChatRemovedMessage
   | MediaUpdateMessage
   | MediaEndedMessage
+  | AudioLevelsMessage
   | PongMessage
   | SubscribedMessage;
 
@@ -304,7 +313,7 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 
 /**
- * Query of the upgrade URL: `?target=state|preview|layers|chat&quality=low|medium|high&format=json|binary&bus=program|preview`;
+ * Query of the upgrade URL: `?target=state|preview|layers|chat|audio&quality=low|medium|high&format=json|binary&bus=program|preview`;
  * `target` may also be an alias (`frame`, `previewFrame`, `streamState`; see {@link WS_ALIASES}).
  * `bus` (studio mode): which scene the socket's preview frames show, the program on air (default)
  * or the off-air preview scene.

@@ -73,6 +73,9 @@ export function createDrawer(init: Pick<WorkerInit, 'assetRoot' | 'assetStorage'
       case 'video':
         // Decoded frames go from the source's frame ring straight to the compositor (orchestrator/media/).
         throw new Error('A video layer is not drawn by the render pool');
+      case 'audio':
+        // Sound only: mixed by the program audio (orchestrator/audio/), never drawn.
+        throw new Error('An audio layer is not drawn');
     }
   }
 

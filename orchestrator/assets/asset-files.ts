@@ -77,6 +77,11 @@ export class AssetFiles {
     await rename(file, this.path(id));
   }
 
+  /** Moves a received audio file into place (no poster). */
+  async adoptAudio(id: string, file: string): Promise<void> {
+    await rename(file, this.path(id));
+  }
+
   async remove(id: string): Promise<void> {
     await rm(this.path(id), { force: true });
     await rm(this.posterPath(id), { force: true });

@@ -11,7 +11,8 @@ import type { StateManager } from '../state/state-manager.js';
 import type { AssetFiles } from './asset-files.js';
 import { inspectUpload, type InspectLimits } from './inspect.js';
 import { inspectVideo, type VideoLimits, type VideoTools } from './inspect-video.js';
-import type { ReceivedUpload } from './upload-sink.js';
+import { inspectAudio } from './inspect-audio.js';
+import { AUDIO_MIMES, type ReceivedUpload } from './upload-sink.js';
 
 /** Video uploads inspected at once (each runs ffprobe and an ffmpeg beside the live program); more wait their turn. */
 const VIDEO_INSPECTIONS = 2;
@@ -89,7 +90,10 @@ export class AssetService extends EventEmitter<{ removed: [{ id: string; layers:
     if (existing && (await this.#files.exists(id))) return { asset: existing, created: false };
     const pending = this.#pending.get(id);
     if (pending) return { asset: await pending, created: false };
-    const work = this.#inspectInTurn(() => this.#storeVideo(upload, upload.videoMime!, originalName));
+    const mime = upload.videoMime;
+    const work = this.#inspectInTurn(() =>
+      AUDIO_MIMES.has(mime) ? this.#storeAudio(upload, mime, originalName) : this.#storeVideo(upload, mime, originalName),
+    );
     this.#pending.set(id, work);
     try {
       return { asset: await work, created: true };
@@ -112,6 +116,22 @@ export class AssetService extends EventEmitter<{ removed: [{ id: string; layers:
       name: sanitizeName(originalName),
       createdAt: Date.now(),
       video: video.info,
+    };
+    this.#state.putAsset(asset);
+    return asset;
+  }
+
+  async #storeAudio(upload: ReceivedUpload, mime: string, originalName: string | null | undefined): Promise<AssetMeta> {
+    const audio = await inspectAudio(this.#video.tools, upload.path, this.#video.limits);
+    await this.#files.adoptAudio(upload.sha256, upload.path);
+    const asset: AssetMeta = {
+      id: upload.sha256,
+      kind: 'audio',
+      mime,
+      bytes: upload.bytes,
+      name: sanitizeName(originalName),
+      createdAt: Date.now(),
+      audio,
     };
     this.#state.putAsset(asset);
     return asset;

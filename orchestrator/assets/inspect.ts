@@ -83,6 +83,6 @@ export async function inspectUpload(bytes: Buffer, limits: InspectLimits): Promi
   }
   throw new AppError(
     'SM_ERR_UNSUPPORTED_TYPE',
-    `Unsupported content${type ? ` (${type.mime})` : ''}: only PNG, JPEG, WebP, GIF, TTF, OTF, WOFF2, MP4, MOV, MKV and WebM`,
+    `Unsupported content${type ? ` (${type.mime})` : ''}: only PNG, JPEG, WebP, GIF, TTF, OTF, WOFF2, MP4, MOV, MKV, WebM, WAV, MP3, AAC, M4A, Ogg and FLAC`,
   );
 }

@@ -17,6 +17,25 @@ export const VIDEO_MIMES: ReadonlySet<string> = new Set([
   'video/webm',
 ]);
 
+/**
+ * MIME types (as `file-type` names them) accepted as audio uploads (issue 30): WAV, MP3, AAC
+ * (ADTS), M4A, Ogg (Vorbis, Opus), FLAC. Received and probed in place like videos, within the video size limit.
+ */
+export const AUDIO_MIMES: ReadonlySet<string> = new Set([
+  'audio/wav',
+  'audio/vnd.wave',
+  'audio/x-wav',
+  'audio/mpeg',
+  'audio/aac',
+  'audio/x-m4a',
+  'audio/mp4',
+  'audio/ogg',
+  'audio/opus',
+  'audio/ogg; codecs=opus',
+  'audio/flac',
+  'audio/x-flac',
+]);
+
 /** Largest upload by kind, bytes: a video (`MAX_VIDEO_UPLOAD_SIZE`) and anything else (`MAX_UPLOAD_SIZE`). */
 export interface UploadLimits {
   maxBytes: number;
@@ -134,7 +153,8 @@ export class UploadSink extends Writable {
 
   async #sniff(): Promise<void> {
     const type = await fileTypeFromBuffer(Buffer.concat(this.#head).subarray(0, HEAD_BYTES));
-    this.#videoMime = type && VIDEO_MIMES.has(type.mime) ? type.mime : null;
+    // Audio files travel the video path (probed in place, the video size limit).
+    this.#videoMime = type && (VIDEO_MIMES.has(type.mime) || AUDIO_MIMES.has(type.mime)) ? type.mime : null;
     this.#head = [];
   }
 

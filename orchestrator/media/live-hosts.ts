@@ -46,8 +46,9 @@ export function liveHostAllowed(src: string, hosts: readonly string[]): boolean 
 export function liveHostCheck(hosts: readonly string[]): (layer: Layer, previous?: Layer) => void {
   return (layer, previous) => {
     const c = layer.content;
-    if (c.type !== 'video' || !isLiveSrc(c.src) || liveHostAllowed(c.src, hosts)) return;
-    if (previous?.content.type === 'video' && previous.content.src === c.src) return;
+    // Video and audio layers' feeds alike (an audio layer's src follows a video layer's rules).
+    if ((c.type !== 'video' && c.type !== 'audio') || !isLiveSrc(c.src) || liveHostAllowed(c.src, hosts)) return;
+    if (previous?.content.type === c.type && previous.content.src === c.src) return;
     throw new AppError('SM_ERR_SOURCE_NOT_ALLOWED', 'The live source names a host that VIDEO_LIVE_HOSTS does not allow', [
       { path: 'content.src', message: `Allowed hosts: ${hosts.join(', ')}` },
     ]);

@@ -134,6 +134,8 @@ export class MediaSources implements MediaControl, VideoFrames {
       if (!source || source.live) continue;
       this.#keepGhost(id, source);
       source.restart();
+      // A restart is a jump of the position: news for the clients and for the layer's sound (orchestrator/audio/).
+      this.#update(id, source.status());
     }
   }
 

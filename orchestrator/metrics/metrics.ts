@@ -25,6 +25,8 @@ export interface MetricSources {
   outputs?: () => { id: string; state: string; restarts: number; bytes: number; bitrateBps: number | null }[];
   /** Folders whose free disk space is reported, by label (`data`: DATA_DIR, `recordings`: RECORDINGS_DIR). */
   dirs?: () => Record<string, string>;
+  /** The program audio's last meters (issue 30): the master bus and each source by layer id, dBFS; null: none yet. */
+  audio?: () => { master: { peakDb: number; rmsDb: number }; sources: Record<string, { peakDb: number; rmsDb: number }> } | null;
 }
 
 /**
@@ -378,6 +380,22 @@ export class Metrics {
       registers,
       collect() {
         this.set(src.store?.().connected ? 1 : 0);
+      },
+    });
+
+    new Gauge({
+      name: `${PREFIX}audio_level_dbfs`,
+      help: 'Program audio meters over the last ~100 ms window, dBFS (-120: silence): source="master" (after its volume and the limiter) or a layer id (after its volume, mute and pan); kind="peak" or "rms"',
+      labelNames: ['source', 'kind'],
+      registers,
+      collect() {
+        const levels = src.audio?.();
+        this.reset();
+        if (!levels) return;
+        for (const [source, l] of [['master', levels.master] as const, ...Object.entries(levels.sources)]) {
+          this.set({ source, kind: 'peak' }, l.peakDb);
+          this.set({ source, kind: 'rms' }, l.rmsDb);
+        }
       },
     });
 

@@ -1,13 +1,14 @@
 import { EventEmitter } from 'node:events';
 import type { AnimationEndedPayload, Edge } from '../../shared/animation.js';
 import type { Layer } from '../../shared/scene.js';
+import { mixVolume } from '../../shared/audio.js';
 import type { Canvas } from '../../shared/stream-config.js';
 import { freshRevision, type LayerEntry, type SceneEvent, type SceneStore } from '../scene/scene-store.js';
 import { easingFn, type EasingFn } from './easing.js';
 import type { SceneClock } from './scene-clock.js';
 
 /** The layer values a `transition` moves. */
-const PROPS = ['x', 'y', 'width', 'height', 'scale', 'rotation', 'opacity'] as const;
+const PROPS = ['x', 'y', 'width', 'height', 'scale', 'rotation', 'opacity', 'volume', 'pan'] as const;
 type Prop = (typeof PROPS)[number];
 /** Props that change the layer's pixels (the others are applied by the compositor). */
 const SIZE_PROPS = new Set<Prop>(['width', 'height', 'scale', 'rotation']);
@@ -57,6 +58,10 @@ function read(layer: Layer, p: Prop): number | undefined {
   switch (p) {
     case 'opacity':
       return layer.opacity;
+    case 'volume':
+      return mixVolume(layer.audio);
+    case 'pan':
+      return layer.audio?.pan ?? 0;
     case 'scale':
       return layer.transform.scale ?? 1;
     case 'rotation':
@@ -110,9 +115,16 @@ export class Animator extends EventEmitter<{ ended: [AnimationEndedPayload]; rev
       let opacity = layer.opacity;
       let visible = layer.visible;
       let resized = false;
+      let audio = layer.audio;
       for (const [p, seg] of m.tweens) {
         const v = valueAt(seg, t);
         if (p === 'opacity') opacity = Math.min(1, Math.max(0, v));
+        else if (p === 'volume') {
+          // A volume given in dB glides in linear gain (what the mixer multiplies by).
+          const rest = { ...audio };
+          delete rest.volumeDb;
+          audio = { ...rest, volume: Math.min(2, Math.max(0, v)) };
+        } else if (p === 'pan') audio = { ...audio, pan: Math.min(1, Math.max(-1, v)) };
         else {
           transform[p] = p === 'width' || p === 'height' || p === 'scale' ? Math.max(1e-3, v) : v;
           resized ||= SIZE_PROPS.has(p);
@@ -135,7 +147,7 @@ export class Animator extends EventEmitter<{ ended: [AnimationEndedPayload]; rev
       out ??= [...entries];
       out[i] = {
         ...entry,
-        layer: { ...layer, transform, opacity, visible, content },
+        layer: { ...layer, transform, opacity, visible, content, ...(audio ? { audio } : {}) },
         revision: resized ? freshRevision() : entry.revision,
       };
     });

@@ -6,6 +6,7 @@ import type { Frame, FramePool } from '../render/frame-pool.js';
 import { redactUrl, secretsOf } from '../../shared/outputs.js';
 import { StderrTail } from './stderr-tail.js';
 import { buildFfmpegArgs, type EncodeJob } from './ffmpeg-args.js';
+import { AudioFeed, type ProgramAudioReader } from './audio-feed.js';
 import { ProgressParser, type EncoderProgress } from './progress.js';
 import type { OutputProcess } from './supervised-output.js';
 
@@ -45,6 +46,8 @@ export class Encoder implements OutputProcess {
   readonly #stderr: StderrTail;
   #ending = false;
   #exit: EncoderExit | null = null;
+  /** The program audio's pipe, with `audio: silent` and a program audio. */
+  readonly #audio: AudioFeed | null;
 
   /**
    * Spawns ffmpeg for `job`.
@@ -57,13 +60,16 @@ export class Encoder implements OutputProcess {
     private readonly pool: FramePool,
     log: Logger,
     metrics?: Metrics,
+    audio?: ProgramAudioReader,
   ) {
-    this.args = buildFfmpegArgs(job);
+    const program = audio !== undefined && job.encoder.audio === 'silent';
+    this.args = buildFfmpegArgs({ ...job, programAudio: program });
     this.output = job.output;
     this.#metrics = metrics;
     // Every argument that is a URL is redacted (the output is passed as ffmpegTarget(output), not verbatim).
     log.info({ cmd: ffmpegPath, args: this.args.map((a) => redactOutput(a)) }, 'starting encoder');
-    this.#proc = spawn(ffmpegPath, this.args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.#proc = spawn(ffmpegPath, this.args, { stdio: program ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'] });
+    this.#audio = program ? new AudioFeed(audio, job.targetFPS, this.#proc.stdio[3] as Writable) : null;
     metrics?.encoderStarts.inc();
     const progress = new ProgressParser();
     this.#proc.stdout.setEncoding('utf8');
@@ -169,6 +175,7 @@ export class Encoder implements OutputProcess {
       this.#metrics?.frameTime.observe({ stage: 'encode_write' }, ms / 1000);
     });
     this.#metrics?.encoderInputBytes.inc(frame.bytes.length);
+    this.#audio?.write(frame);
     return true;
   }
 
@@ -180,6 +187,7 @@ export class Encoder implements OutputProcess {
     if (!this.#ending) {
       this.#ending = true;
       this.#proc.stdin.end();
+      this.#audio?.end();
       const term = setTimeout(() => this.#proc.kill('SIGTERM'), timeoutMs);
       const kill = setTimeout(() => this.#proc.kill('SIGKILL'), timeoutMs + 3000);
       void this.exited.finally(() => {

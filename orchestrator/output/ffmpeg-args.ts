@@ -11,6 +11,11 @@ export interface EncodeJob {
   encoder: EncoderSettings;
   /** An `rtmp(s)://` URL or a file path (passed to ffmpeg as `file:<path>`). */
   output: string;
+  /**
+   * With `audio: silent`: the track carries the program audio, raw 48 kHz stereo f32le on the
+   * encoder's `pipe:3` (output/audio-feed.ts), instead of a silent source. Absent: the silent track.
+   */
+  programAudio?: boolean | undefined;
 }
 
 /**
@@ -23,6 +28,8 @@ export const LOW_VBV_FRAMES = 4;
 
 /** Audio of the silent track: AAC-LC at 44.1 kHz stereo, what RTMP ingest servers expect. */
 const AUDIO_RATE_HZ = 44100;
+/** Audio of the program track: AAC-LC at the mix's 48 kHz stereo (shared/audio.ts). */
+const PROGRAM_RATE_HZ = 48000;
 const AUDIO_BITRATE = '128k';
 
 /**
@@ -57,8 +64,8 @@ export function muxerFor(output: string): string[] {
  * The ffmpeg argument array (never a shell string) for one encode: raw I420 frames on stdin
  * (converted by the compositor, pixels/yuv.ts, so ffmpeg runs no colour conversion),
  * H.264 (libx264, yuv420p) at the configured preset and bitrate, GOP = keyframe interval x targetFPS
- * with scene-cut keyframes off so keyframes land exactly on the interval, plus a silent AAC track
- * when `audio` is `silent`. A second input (the silent source) also makes ffmpeg read stdin on a
+ * with scene-cut keyframes off so keyframes land exactly on the interval, plus an AAC track
+ * when `audio` is `silent`: the program audio from `pipe:3` with `programAudio`, else silence. A second input (the silent source) also makes ffmpeg read stdin on a
  * thread of its own; with `audio: none` it is still opened but not mapped, for that reason alone.
  * `latency: low` adds {@link encodeArgs}' low-latency options and {@link lowLatencyMuxArgs}.
  *
@@ -116,6 +123,7 @@ export function encodeArgs(job: Omit<EncodeJob, 'output'>, input: 'yuv420p' | 'r
   const gop = Math.max(1, Math.round(encoder.keyframeIntervalSeconds * job.targetFPS));
   const kbps = encoder.bitrateKbps;
   const withAudio = encoder.audio === 'silent';
+  const program = withAudio && job.programAudio === true;
   const color = colorArgs(job, input);
   const low = encoder.latency === 'low';
   const bufsizeKbps = low ? Math.max(1, Math.round((kbps * LOW_VBV_FRAMES) / job.targetFPS)) : kbps * 2;
@@ -132,10 +140,24 @@ export function encodeArgs(job: Omit<EncodeJob, 'output'>, input: 'yuv420p' | 'r
     String(job.targetFPS),
     '-i',
     'pipe:0',
-    '-f',
-    'lavfi',
-    '-i',
-    `anullsrc=channel_layout=stereo:sample_rate=${AUDIO_RATE_HZ}`,
+    ...(program
+      ? [
+          '-thread_queue_size',
+          '64',
+          '-probesize',
+          '32',
+          '-analyzeduration',
+          '0',
+          '-f',
+          'f32le',
+          '-ar',
+          String(PROGRAM_RATE_HZ),
+          '-ac',
+          '2',
+          '-i',
+          'pipe:3',
+        ]
+      : ['-f', 'lavfi', '-i', `anullsrc=channel_layout=stereo:sample_rate=${AUDIO_RATE_HZ}`]),
     '-map',
     '0:v:0',
     ...(withAudio ? ['-map', '1:a:0'] : []),
@@ -159,7 +181,7 @@ export function encodeArgs(job: Omit<EncodeJob, 'output'>, input: 'yuv420p' | 'r
     '-sc_threshold',
     '0',
     ...color.output,
-    ...(withAudio ? ['-c:a', 'aac', '-b:a', AUDIO_BITRATE, '-ar', String(AUDIO_RATE_HZ)] : []),
+    ...(withAudio ? ['-c:a', 'aac', '-b:a', AUDIO_BITRATE, '-ar', String(program ? PROGRAM_RATE_HZ : AUDIO_RATE_HZ)] : []),
     '-shortest',
   ];
 }

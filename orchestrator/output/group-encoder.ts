@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { EncoderSettings } from '../../shared/stream-config.js';
 import type { Frame, FramePool } from '../render/frame-pool.js';
 import { encodeArgs, type EncodeJob } from './ffmpeg-args.js';
+import type { Writable } from 'node:stream';
+import { AudioFeed, type ProgramAudioReader } from './audio-feed.js';
 import { StderrTail } from './stderr-tail.js';
 import { PMT_PID, TsFanout, VIDEO_PID } from './ts-fanout.js';
 
@@ -52,6 +54,8 @@ export class GroupEncoder {
   #ending = false;
   #done = false;
   readonly #stderr: StderrTail;
+  /** The program audio's pipe, with `audio: silent` and a program audio. */
+  readonly #audio: AudioFeed | null;
   /** Frames refused because the queue was full. */
   dropped = 0;
   /** Frame size in pixels and rate of the raw frames this encode takes: a canvas change needs a new encode. */
@@ -64,12 +68,17 @@ export class GroupEncoder {
     job: Omit<EncodeJob, 'output'>,
     private readonly pool: FramePool,
     log: Logger,
+    audio?: ProgramAudioReader,
   ) {
     this.frameFormat = frameFormat(job);
     this.maxQueued = job.encoder.latency === 'low' ? 1 : GROUP_MAX_QUEUED_FRAMES;
-    const args = groupEncoderArgs(job);
+    const program = audio !== undefined && job.encoder.audio === 'silent';
+    const args = groupEncoderArgs({ ...job, programAudio: program });
     log.info({ args }, 'starting shared encoder');
-    this.#proc = spawn(ffmpegPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.#proc = spawn(ffmpegPath, args, {
+      stdio: ['pipe', 'pipe', 'pipe', program ? 'pipe' : 'ignore'],
+    }) as unknown as ChildProcessWithoutNullStreams;
+    this.#audio = program ? new AudioFeed(audio, job.targetFPS, this.#proc.stdio[3] as Writable) : null;
     this.#proc.stdout.on('data', (chunk: Buffer) => this.fanout.push(chunk));
     this.#proc.stdin.on('error', () => undefined);
     this.#stderr = new StderrTail(this.#proc.stderr, log, 5, [], 'ffmpeg shared encoder');
@@ -106,6 +115,7 @@ export class GroupEncoder {
       this.#queued--;
       this.pool.release(frame);
     });
+    this.#audio?.write(frame);
     return true;
   }
 
@@ -114,6 +124,7 @@ export class GroupEncoder {
     if (!this.#ending && !this.#done) {
       this.#ending = true;
       this.#proc.stdin.end();
+      this.#audio?.end();
       const t = setTimeout(() => this.#proc.kill('SIGKILL'), timeoutMs);
       await this.exited.finally(() => clearTimeout(t));
     }
@@ -151,6 +162,7 @@ export class EncodeGroups {
     private readonly pool: () => FramePool,
     private readonly log: Logger,
     private readonly onDied: (key: string) => void,
+    private readonly audio?: ProgramAudioReader,
   ) {}
 
   /** True while at least one shared encode runs. */
@@ -174,7 +186,7 @@ export class EncodeGroups {
     if (g?.running && g.frameFormat === frameFormat(job)) return g;
     // One left from frames of another size or rate (the canvas changed): its muxers would get garbage.
     if (g) void g.end();
-    g = new GroupEncoder(this.ffmpegPath, job, this.pool(), this.log.child({ component: 'shared-encoder', group: key }));
+    g = new GroupEncoder(this.ffmpegPath, job, this.pool(), this.log.child({ component: 'shared-encoder', group: key }), this.audio);
     this.#groups.set(key, g);
     const mine = g;
     void g.exited.then((reason) => {

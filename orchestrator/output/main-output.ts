@@ -1,3 +1,4 @@
+import type { ProgramAudioReader } from './audio-feed.js';
 import type { Logger } from 'pino';
 import { AppError } from '../../shared/errors.js';
 import type { OutputStatus } from '../../shared/output-status.js';
@@ -43,6 +44,8 @@ export interface MainOutputOptions {
   onChange: (event: OutputStatus & OutputEvent) => void;
   /** Given up on after the policy's max retries: the stream stops with this error. */
   onFailed: (message: string) => void;
+  /** The program audio the encoder's track carries (with `audio: silent`); absent: a silent track. */
+  audio?: ProgramAudioReader | undefined;
 }
 
 /**
@@ -155,6 +158,7 @@ export class MainOutput {
       this.#o.pool(),
       this.#o.log,
       this.#o.metrics,
+      this.#o.audio,
     );
     this.#lastOutput = output;
     void encoder.exited.then(() => {

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { ProgramAudioReader } from './audio-feed.js';
 import type { Logger } from 'pino';
 import { AppError } from '../../shared/errors.js';
 import { LIMITS } from '../../shared/limits.js';
@@ -55,6 +56,8 @@ export interface OutputHubOptions {
   webrtc: { maxViewers: number; ice: WhepIceSettings };
   /** The main output was given up on (max retries): the stream stops with this error. */
   onMainFailed: (message: string) => void;
+  /** The program audio every encoder's track carries (with `audio: silent`); absent: a silent track. */
+  audio?: ProgramAudioReader | undefined;
 }
 
 /**
@@ -90,9 +93,15 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
     this.#log = options.log.child({ component: 'outputs' });
     const metrics = options.metrics;
     // A shared encode that died: its muxers lose their input and go through their own reconnects.
-    this.#groups = new EncodeGroups(options.ffmpegPath, options.pool, this.#log, (key) => {
-      for (const e of this.#entries.values()) if (e.group === key) e.sup.process?.kill();
-    });
+    this.#groups = new EncodeGroups(
+      options.ffmpegPath,
+      options.pool,
+      this.#log,
+      (key) => {
+        for (const e of this.#entries.values()) if (e.group === key) e.sup.process?.kill();
+      },
+      options.audio,
+    );
     this.preview = new PreviewEncoder(
       options.preview.pool,
       options.preview.settings,
@@ -120,6 +129,7 @@ export class OutputHub extends EventEmitter<{ output: [OutputStatus & OutputEven
       onFileExit: (path) => void this.#janitor.afterExit(path),
       onChange: (e) => this.emit('output', e),
       onFailed: options.onMainFailed,
+      audio: options.audio,
     });
   }
 

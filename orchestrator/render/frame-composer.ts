@@ -18,6 +18,8 @@ export interface Motion {
   animator?: Animator;
   chat?: ChatFeed;
   scenes?: SceneSwitcher;
+  /** Lip sync: sets each character layer with `lipSync` its `mouth` at scene time `t` (orchestrator/audio/). */
+  lipSync?: { bind(entries: readonly LayerEntry[], t: number): readonly LayerEntry[] } | undefined;
 }
 
 /** Options of a {@link FrameComposer}. */
@@ -188,6 +190,7 @@ export class FrameComposer {
     if (from) return motion?.chat ? motion.chat.bind(entries, t) : entries;
     if (motion?.chat) entries = motion.chat.bind(entries, t);
     if (motion?.animator) entries = motion.animator.resolve(entries, t, canvas);
+    if (motion?.lipSync) entries = motion.lipSync.bind(entries, t);
     return entries;
   }
 

@@ -286,7 +286,7 @@ export class LayerRenderer {
     const todo: Array<{ entry: LayerEntry; slot: LayerSlot }> = [];
     for (const entry of visible) {
       // Video layers are decoded by their sources (orchestrator/media/), never drawn by the pool.
-      if (entry.layer.content.type === 'video') continue;
+      if (entry.layer.content.type === 'video' || entry.layer.content.type === 'audio') continue;
       const slot = this.#slot(entry.slot ?? entry.layer.id);
       if (slot.revision !== entry.revision) {
         slot.revision = entry.revision;
@@ -336,6 +336,8 @@ export class LayerRenderer {
         if (v) out.push(videoLayer(layer, v, key !== undefined));
         continue;
       }
+      // Sound only (orchestrator/audio/): nothing to draw.
+      if (layer.content.type === 'audio') continue;
       const slot = this.#slots.get(key ?? layer.id);
       const r = slot?.result;
       if (!slot || !r || r.width === 0 || r.height === 0) continue;

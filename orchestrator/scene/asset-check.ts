@@ -20,6 +20,7 @@ export function assetRefs(layer: Layer): AssetRef[] {
   const c = layer.content;
   if (c.type === 'image') return [{ ref: c.src, field: 'content.src', kind: 'image' }];
   if (c.type === 'video') return isLiveSrc(c.src) ? [] : [{ ref: c.src, field: 'content.src', kind: 'video' }];
+  if (c.type === 'audio') return isLiveSrc(c.src) ? [] : [{ ref: c.src, field: 'content.src', kind: 'audio' }];
   if (c.type === 'character') {
     const sheets = Object.entries(c.sprites ?? {}).flatMap(([name, sheet]) =>
       sheet ? [{ ref: sheet.src, field: `content.sprites.${name}.src`, kind: 'image' as const }] : [],

@@ -238,6 +238,7 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
     if (content && typeof content === 'object' && 'type' in content && content['type'] !== current.content.type) {
       delete base['content'];
     }
+    dropOtherVolume(base, patch['audio']);
     const merged = mergePatch(base, patch);
     const layer = parseOrThrow(LayerSchema, merged, 'layer');
     if (layer.id !== id) {
@@ -400,4 +401,19 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
     this.#emit({ type: 'layerUpdated', layer, previous, version, ...extra });
     return layer;
   }
+}
+
+/**
+ * A layer holds `audio.volume` or `audio.volumeDb`, not both: a patch that sets one drops the
+ * other from `base` (a copy of the stored layer) before the merge.
+ */
+function dropOtherVolume(base: Record<string, unknown>, audio: unknown): void {
+  const stored = base['audio'];
+  if (typeof audio !== 'object' || audio === null || typeof stored !== 'object' || stored === null) return;
+  const a = audio as Record<string, unknown>;
+  const other = a['volume'] != null ? 'volumeDb' : a['volumeDb'] != null ? 'volume' : null;
+  if (!other) return;
+  const rest = { ...(stored as Record<string, unknown>) };
+  delete rest[other];
+  base['audio'] = rest;
 }

@@ -52,6 +52,7 @@ export function broadcastChanges(ws: WsHub, { state, pipeline, animations, chat,
   for (const a of animations) a.on('ended', (payload) => ws.broadcast(['state', 'layers'], { type: 'animationEnded', payload }));
   chat.on('message', (payload) => ws.broadcast(['chat'], { type: 'chat', payload }));
   chat.on('removed', (payload) => ws.broadcast(['chat'], { type: 'chatRemoved', payload }));
+  pipeline.audio.on('levels', (payload) => ws.broadcast(['audio'], { type: 'audioLevels', payload }));
   pipeline.on('layerFault', (fault) => ws.broadcast(['state', 'layers'], { type: 'layerError', payload: fault }));
   pipeline.on('output', (payload) => ws.broadcast(['state'], { type: 'outputUpdate', payload }));
   const media = pipeline.media;

@@ -127,7 +127,13 @@ export class WsHub implements PreviewSink {
 
   /** Sockets per channel, for metrics. */
   counts(): Record<WsChannel, number> {
-    return { state: this.count('state'), preview: this.count('preview'), layers: this.count('layers'), chat: this.count('chat') };
+    return {
+      state: this.count('state'),
+      preview: this.count('preview'),
+      layers: this.count('layers'),
+      chat: this.count('chat'),
+      audio: this.count('audio'),
+    };
   }
 
   /** Routes `server`'s upgrades on `paths` (all paths when omitted) here; others get 404. */

@@ -162,6 +162,8 @@ export async function prepareCharacter(content: CharacterContent, env: RenderEnv
   /** The pose at `timeMs` in a `width` x `height` box, and the shifted copy that shows it at row `whole`. */
   function place(width: number, height: number, timeMs: number): { p: Pose; dy: number; whole: number; shift: number; picture: Shifted } {
     const p = pose(animation, timeMs / 1000);
+    // Lip sync (or a client) sets the mouth itself: the source's envelope, not the talking loop.
+    if (content.mouth !== undefined) p.mouthOpen = content.mouth;
     // The copy shifted by the offset's fraction (to the nearest phase), at its whole pixels:
     // a slow idle breath still moves every frame, at the cost of a plain copy.
     const dy = p.dy * height;
@@ -197,6 +199,8 @@ export async function prepareCharacter(content: CharacterContent, env: RenderEnv
         // Bigger than the canvas: only its part on the canvas is drawn (the caller clips), so no
         // scaled copy of the whole picture is made (a 64x host would be gigabytes); the worker scans.
         const p = pose(animation, timeMs / 1000);
+        // Lip sync (or a client) sets the mouth itself: the source's envelope, not the talking loop.
+        if (content.mouth !== undefined) p.mouthOpen = content.mouth;
         const dy = p.dy * height;
         ctx.drawImage(image, 0, dy, width, height);
         drawParts(ctx, rig, p, width, height, dy);

@@ -54,6 +54,11 @@ const SERVER: MessageDoc[] = [
     summary: "A video layer's source changed state, size, duration, fps or error, or its position jumped",
   },
   { name: 'mediaEnded', schema: ws.MediaEndedMessageSchema, summary: "A video layer's file reached its end and does not loop" },
+  {
+    name: 'audioLevels',
+    schema: ws.AudioLevelsMessageSchema,
+    summary: "The program audio's meters: peak and RMS, dBFS, of the master bus and each source",
+  },
   { name: 'preview', schema: ws.PreviewMessageSchema, summary: 'A preview frame: base64 JPEG (format=json)' },
   { name: 'chat', schema: ws.ChatWsMessageSchema, summary: 'A chat message was posted' },
   { name: 'chatRemoved', schema: ws.ChatRemovedMessageSchema, summary: 'A chat message was deleted (moderation)' },
@@ -111,6 +116,7 @@ export const CHANNEL_MESSAGES: Record<ws.WsChannel, readonly string[]> = {
   ],
   preview: ['preview'],
   chat: ['chat', 'chatRemoved'],
+  audio: ['audioLevels'],
 };
 /** Messages every socket gets. */
 export const EVERY_SOCKET = ['welcome', 'stateUpdate', 'subscribed', 'error', 'pong'] as const;
@@ -121,6 +127,7 @@ const CHANNEL_DESCRIPTION: Record<ws.WsChannel, string> = {
   preview:
     'Preview frames (`?target=preview&quality=low|medium|high&format=json|binary`); binary frames are a 16-byte header then the JPEG (docs/websocket.md)',
   chat: 'Chat messages (`?target=chat`)',
+  audio: "The program audio's meters, `audioLevels`, about 10 a second while the program mixes (`?target=audio`)",
 };
 
 /** A component name for a message: `stateUpdate` -> `WsStateUpdate` (apart from the REST components: `ChatMessage` is one). */
