@@ -183,7 +183,14 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
   pipeline.preview = ws;
   scenes.media = pipeline.media;
   studio.media = pipeline.media;
-  broadcastChanges(ws, { state, pipeline, animations: [animator, switcher], chat, poolUtilization: () => pool.stats().utilization });
+  broadcastChanges(ws, {
+    state,
+    pipeline,
+    animations: [animator, switcher],
+    chat,
+    poolUtilization: () => pool.stats().utilization,
+    scenes,
+  });
 
   const httpApp = createHttpApp({
     state,

@@ -134,3 +134,15 @@ export const ReadinessSchema = z.strictObject({
   checks: z.strictObject({ ffmpeg: z.boolean(), pool: z.boolean(), store: z.boolean(), stream: z.boolean() }),
 });
 export type Readiness = z.infer<typeof ReadinessSchema>;
+
+/**
+ * `GET /stream/whoami`: the caller's own role (from its bearer token; with auth off everyone is
+ * the local admin), the token's name, and whether auth is on. A client (the dashboard) reads it to
+ * offer only what the role may do; the server still checks every request.
+ */
+export const WhoAmISchema = z.strictObject({
+  role: z.enum(['viewer', 'operator', 'admin']),
+  name: z.string(),
+  auth: z.boolean(),
+});
+export type WhoAmI = z.infer<typeof WhoAmISchema>;

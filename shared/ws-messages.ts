@@ -9,6 +9,7 @@ import { AnimationEndedPayloadSchema } from './animation.js';
 import { ChatMessageSchema } from './chat.js';
 import { StreamConfigSchema } from './stream-config.js';
 import { StreamStateSchema } from './stream-state.js';
+import { SceneListSchema } from './responses.js';
 
 /**
  * WebSocket messages (the API contract's types). Server-to-client messages are built
@@ -184,6 +185,16 @@ export const DataUpdateMessageSchema = z.strictObject({
   payload: z.strictObject({ data: DataSetSchema, version: z.number().int() }),
 });
 
+/**
+ * The scene library changed: a scene saved, deleted or activated (from any client), a take (which
+ * clears `active`), or an asset deletion that pruned saved scenes. The whole list as
+ * `GET /stream/scenes` answers it, and the state version of the change.
+ */
+export const ScenesUpdateMessageSchema = z.strictObject({
+  type: z.literal('scenesUpdate'),
+  payload: SceneListSchema.extend({ version: z.number().int() }),
+});
+
 /** A tween, show/hide transition, host animation or scene crossfade finished (or was cut short: `cancelled`). */
 export const AnimationEndedMessageSchema = z.strictObject({
   type: z.literal('animationEnded'),
@@ -262,6 +273,7 @@ export type LayerErrorMessage = z.infer<typeof LayerErrorMessageSchema>;
 export type OutputUpdateMessage = z.infer<typeof OutputUpdateMessageSchema>;
 export type PongMessage = z.infer<typeof PongMessageSchema>;
 export type DataUpdateMessage = z.infer<typeof DataUpdateMessageSchema>;
+export type ScenesUpdateMessage = z.infer<typeof ScenesUpdateMessageSchema>;
 export type SubscribedMessage = z.infer<typeof SubscribedMessageSchema>;
 export type AnimationEndedMessage = z.infer<typeof AnimationEndedMessageSchema>;
 export type ChatWsMessage = z.infer<typeof ChatWsMessageSchema>;
@@ -281,6 +293,7 @@ export type ServerMessage =
   | LayerErrorMessage
   | OutputUpdateMessage
   | DataUpdateMessage
+  | ScenesUpdateMessage
   | AnimationEndedMessage
   | ChatWsMessage
   | ChatRemovedMessage

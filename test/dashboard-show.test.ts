@@ -371,6 +371,18 @@ t.test('the dashboard drives the whole show, in Chromium at 1440x900 and 390x844
     await page.waitForSelector(`#chat-list li[data-id="${posted}"]`, { timeout: 3000 });
     t.equal((await s.call('DELETE', `/stream/chat/${posted}`)).status, 204);
     await until('WS chatRemoved: gone from the list', async () => (await page.locator(`#chat-list li[data-id="${posted}"]`).count()) === 0);
+    // A scene saved, activated and deleted by another client: the list and the active mark follow
+    // (WS scenesUpdate), without this page reading the list again.
+    const reads = sent('GET /stream/scenes');
+    const elsewhere = '#scene-list li[data-name="elsewhere"]';
+    t.equal((await s.call('PUT', '/stream/scenes/elsewhere', {})).status, 200);
+    await page.waitForSelector(elsewhere, { timeout: 3000 });
+    t.equal((await s.call('POST', '/stream/scenes/elsewhere/activate', { transition: 'cut' })).status, 200);
+    await page.waitForSelector(`${elsewhere}.active`, { timeout: 3000 });
+    t.equal(await page.locator('#scene-list li.active').count(), 1, 'one scene marked active');
+    t.equal((await s.call('DELETE', '/stream/scenes/elsewhere')).status, 204);
+    await until('the deleted scene gone from the list', async () => (await page.locator(elsewhere).count()) === 0);
+    t.equal(sent('GET /stream/scenes'), reads, 'followed from the socket alone');
     // Placeholders named like Object's own properties are plain, unset keys.
     t.equal(
       (
@@ -467,6 +479,19 @@ t.test('the dashboard drives the whole show, in Chromium at 1440x900 and 390x844
     // A second Take during the crossfade is the server's 409 (Chromium logs the failed request).
     wide.errors.splice(errorsBefore, wide.errors.length, ...wide.errors.slice(errorsBefore).filter((e) => !/status of 409/.test(e)));
     t.same(await layerIds(s), ['bg'], 'one take: the double click did not take back');
+    // Stop on a live output asks first: it would end that broadcast.
+    t.equal((await s.call('POST', '/stream/outputs', { id: 'live-rec', kind: 'file', url: 'live-rec.mp4' })).status, 201);
+    const liveRow = '#output-list li[data-id="live-rec"]';
+    await page.waitForSelector(`${liveRow}[data-state="live"]`, { timeout: 10_000 });
+    await page.click(`${liveRow} .output-stop`);
+    await page.waitForSelector(`${liveRow} .output-stop.armed`, { timeout: 2000 });
+    t.equal((await s.call('GET', '/stream/outputs/live-rec')).body.enabled, true, 'one click on Stop of a live output stops nothing');
+    await page.click(`${liveRow} .output-stop`);
+    await until(
+      'the live output stopped on the server',
+      async () => (await s.call('GET', '/stream/outputs/live-rec')).body.enabled === false,
+    );
+    t.equal((await s.call('DELETE', '/stream/outputs/live-rec')).status, 204);
     await page.click('button[data-action="stop"]');
     await page.click('button[data-action="stop"]');
     await until('stopped', async () => (await s.call('GET', '/stream/status')).body.isLive === false);

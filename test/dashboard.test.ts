@@ -338,9 +338,9 @@ t.test('dashboard in Chromium', async (t) => {
   t.same(pageErrors, [], 'no script errors in the page');
 });
 
-t.test('dashboard with tokens: asks for one, explains 401, 403 and 429', async (t) => {
+t.test('dashboard with tokens: asks for one, explains 401 and 429; a viewer or operator gets the controls of its role only', async (t) => {
   const s = await liveServer({
-    AUTH_TOKENS: 'admin:admin-secret-0123456789,viewer:viewer-secret-0123456789',
+    AUTH_TOKENS: 'admin:admin-secret-0123456789,operator:operator-secret-0123456789,viewer:viewer-secret-0123456789',
     RATE_LIMIT_MAX: '25',
     RATE_LIMIT_WINDOW_MS: '60000',
   });
@@ -361,15 +361,67 @@ t.test('dashboard with tokens: asks for one, explains 401, 403 and 429', async (
   await page.waitForSelector('li.layer[data-id="overlay"]', { timeout: 5000 });
   t.equal(await page.evaluate('localStorage.getItem("stream-manager.token")'), 'viewer-secret-0123456789', 'kept in localStorage');
 
-  await page.click('li.layer[data-id="overlay"] input.visible');
-  await page.waitForSelector('#message:has-text("403")', { timeout: 5000 });
-  t.match(await page.textContent('#message'), /role may not do this: .*needs "operator"/);
-  t.equal((await s.call('GET', '/stream/layers/overlay', undefined, admin)).body.visible, true, 'a viewer changed nothing');
-  await until("the checkbox back to the layer's real state", async () => page.isChecked('li.layer[data-id="overlay"] input.visible'), 2000);
+  // A viewer (GET /stream/whoami) sees the page read-only: every control that changes something is
+  // disabled and its title names the role it needs; watching and the page's own settings are not.
+  await page.waitForSelector('#role:has-text("viewer")', { timeout: 5000 });
+  const state = (selectors: string[]): Promise<string[]> =>
+    page.evaluate(
+      `${JSON.stringify(selectors)}.flatMap((sel) => [...document.querySelectorAll(sel)].map((e) => (sel + ': ' + (e.disabled ? 'off ' + e.title : 'on')).trim()))`,
+    ) as Promise<string[]>;
+  const operatorOnly = [
+    'button[data-action="start"]',
+    'button[data-action="stop"]',
+    'li.layer[data-id="overlay"] input.visible',
+    'li.layer[data-id="overlay"] button.delete',
+    '#take',
+    '#stage-layer',
+    '#upload-form button',
+    '#scene-save',
+    '#chat-post',
+    '#add-layer',
+  ];
+  const adminOnly = ['#output-add', '#output-url', '#config-apply'];
+  const mine = ['#quality', '#token', '#studio-mode'];
+  const viewerSees = await state([...operatorOnly, ...adminOnly, ...mine]);
+  t.same(
+    viewerSees,
+    [
+      ...operatorOnly.map((sel) => `${sel}: off Needs an operator token (this token is a viewer's)`),
+      ...adminOnly.map((sel) => `${sel}: off Needs an admin token (this token is a viewer's)`),
+      ...mine.map((sel) => `${sel}: on`),
+    ],
+    'viewer: read-only',
+  );
+  await page.click('li.layer[data-id="overlay"] input.visible', { force: true, timeout: 1000 });
+  t.equal(
+    (await s.call('GET', '/stream/layers/overlay', undefined, admin)).body.visible,
+    true,
+    'a click on a disabled control changes nothing',
+  );
+
+  // An operator drives the show, but adding an output or changing the config stays an admin's.
+  await page.fill('#token', 'operator-secret-0123456789');
+  await page.click('#token-form button');
+  await page.waitForSelector('#role:has-text("operator")', { timeout: 5000 });
+  await until('the controls to follow the role', async () => (await state(['#add-layer']))[0] === '#add-layer: on', 3000);
+  t.same(
+    await state([...operatorOnly.filter((sel) => !sel.includes('data-action')), ...adminOnly]),
+    [
+      ...operatorOnly.filter((sel) => !sel.includes('data-action')).map((sel) => `${sel}: on`),
+      ...adminOnly.map((sel) => `${sel}: off Needs an admin token (this token is an operator's)`),
+    ],
+    'operator: all but the admin controls',
+  );
+  // Start and Stop also follow the stream's state.
+  const live = (await s.call('GET', '/stream/status', undefined, admin)).body.isLive as boolean;
+  t.same(await state(['button[data-action="start"]', 'button[data-action="stop"]']), [
+    `button[data-action="start"]: ${live ? 'off' : 'on'}`,
+    `button[data-action="stop"]: ${live ? 'on' : 'off'}`,
+  ]);
 
   await page.reload();
   await page.waitForSelector('#link[data-state="connected"]', { timeout: 10_000 });
-  t.equal(await page.inputValue('#token'), 'viewer-secret-0123456789', 'the token survives a reload');
+  t.equal(await page.inputValue('#token'), 'operator-secret-0123456789', 'the token survives a reload');
   await page.fill('#token', 'admin-secret-0123456789');
   await page.click('#token-form button');
   await page.waitForSelector('#link[data-state="connected"]', { timeout: 10_000 });

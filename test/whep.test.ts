@@ -240,6 +240,18 @@ t.test('WHEP: outputs, auth, bad input, the cap, sessions, metrics, and Chromium
     t.same(csp, [], 'no Content-Security-Policy violation');
     await page.click('#webrtc-play');
     await page.waitForSelector('#webrtc-play:has-text("Play")', { timeout: 5000 });
+    // An offer that never reaches the server (a network error): nothing stays half open, so the
+    // next click plays again rather than acting as Stop.
+    await page.route('**/stream/whep/cam', (r) => r.abort());
+    await page.click('#webrtc-play');
+    await page.waitForSelector('#message:has-text("Failed to fetch")', { timeout: 5000 });
+    t.equal(await page.textContent('#webrtc-play'), 'Play', 'a failed start: the button says Play');
+    await page.unroute('**/stream/whep/cam');
+    await page.click('#webrtc-play');
+    await page.waitForSelector('#webrtc-caption:has-text("playing cam")', { timeout: 10_000 });
+    t.pass('the next click plays it');
+    await page.click('#webrtc-play');
+    await page.waitForSelector('#webrtc-play:has-text("Play")', { timeout: 5000 });
     await s.call('POST', '/stream/stop', undefined, admin);
   });
 

@@ -99,6 +99,8 @@ t.test('real messages on each channel are listed for it and validate against the
   const spam = (await s.call('POST', '/stream/chat', { user: 'bob', text: 'spam' })).body.id as string;
   t.equal((await s.call('DELETE', `/stream/chat/${spam}`)).status, 204);
   await s.call('POST', '/stream/outputs', { id: 'iso', kind: 'file', url: 'takes/iso.mp4', enabled: false });
+  t.equal((await s.call('PUT', '/stream/scenes/doc-scene', {})).status, 200);
+  t.equal((await s.call('DELETE', '/stream/scenes/doc-scene')).status, 204);
   state.send({ type: 'ping' });
   state.send({ type: 'nonsense' });
   preview.send({ type: 'quality', quality: 'low' });
@@ -112,6 +114,12 @@ t.test('real messages on each channel are listed for it and validate against the
   const removed = await chat.until((m) => m['type'] === 'chatRemoved', 'chatRemoved');
   t.equal(removed['payload']['id'], spam, 'chatRemoved names the deleted message');
   await layers.until((m) => m['type'] === 'dataUpdate', 'dataUpdate');
+  // The scene library: saved, then deleted, each the whole list.
+  const saved = await state.until((m) => m['type'] === 'scenesUpdate', 'scenesUpdate');
+  const names = (m: Json): string[] => (m['payload']['scenes'] as Json[]).map((x) => x['name'] as string);
+  t.ok(names(saved).includes('doc-scene'), `scenesUpdate after the save lists it: ${names(saved).join()}`);
+  const gone = await state.until((m) => m['type'] === 'scenesUpdate' && !names(m).includes('doc-scene'), 'scenesUpdate, deleted');
+  t.ok(gone['payload']['version'] > saved['payload']['version'], 'the delete has a later version');
   await seeds.until((m) => m['type'] === 'streamState' && m['payload']['stream']['isLive'] === true, 'streamState, live');
 
   /** Checks every message a socket got: listed for its channel(s), valid for the document. */

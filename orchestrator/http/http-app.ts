@@ -32,6 +32,7 @@ import { studioRoutes } from './studio-routes.js';
 import { requestContext } from './request-context.js';
 import { streamRoutes } from './stream-routes.js';
 import { whepRoutes } from './whep-routes.js';
+import { whoamiRoute } from './whoami-route.js';
 import { jsonDepthLimit } from './json-depth-limit.js';
 import { hostCheck } from './host-check.js';
 import type { HostPolicy } from '../auth/host-policy.js';
@@ -127,6 +128,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
     layerRoutes(router, deps.state, deps.pipeline.media);
     outputRoutes(router, deps.pipeline, deps.dataDir);
     whepRoutes(router, deps.pipeline.hub);
+    whoamiRoute(router, deps.tokens);
     dataRoutes(router, deps.state);
     chatRoutes(router, deps.chat);
     sceneLibraryRoutes(router, deps.scenes, deps.pipeline.media);

@@ -4,6 +4,7 @@
  */
 import type { AnimationEndedPayload } from '../../shared/animation.js';
 import type { ChatMessage } from '../../shared/chat.js';
+import type { SceneList } from '../../shared/responses.js';
 import type { StreamState } from '../../shared/stream-state.js';
 import type { MetricsUpdateMessage } from '../../shared/ws-messages.js';
 import { ProcessLoad } from '../metrics/process-load.js';
@@ -31,15 +32,17 @@ export interface BroadcastSources {
   };
   /** Share of the render workers' time busy, 0..1, for `metricsUpdate`. */
   poolUtilization: () => number;
+  /** The scene library's list (saved scenes and templates), for `scenesUpdate`. */
+  scenes: { list(): SceneList };
 }
 
 /**
  * Subscribes `ws` to the parts' events: stream state (and, while live, `metricsUpdate`), layer
  * changes (`layerUpdate`, video layers with their `media`, and `layerVisibility` when only
  * visibility flipped; studio mode's preview scene: `previewLayerUpdate`), the video sources (`mediaUpdate`, `mediaEnded`: media-broadcasts.ts), data,
- * chat, layer faults, output changes and the end of animations.
+ * the scene library (`scenesUpdate`), chat, layer faults, output changes and the end of animations.
  */
-export function broadcastChanges(ws: WsHub, { state, pipeline, animations, chat, poolUtilization }: BroadcastSources): void {
+export function broadcastChanges(ws: WsHub, { state, pipeline, animations, chat, poolUtilization, scenes }: BroadcastSources): void {
   const load = new ProcessLoad();
   pipeline.on('state', (stream) => {
     ws.broadcast(['state'], { type: 'stateUpdate', payload: { stream, version: state.version } });
@@ -95,6 +98,7 @@ export function broadcastChanges(ws: WsHub, { state, pipeline, animations, chat,
   });
   state.on('change', (e) => {
     if (e.type === 'data') ws.broadcast(['state', 'layers'], { type: 'dataUpdate', payload: { data: e.data, version: e.version } });
+    else if (e.type === 'scenes') ws.broadcast(['state'], { type: 'scenesUpdate', payload: { ...scenes.list(), version: e.version } });
   });
 }
 

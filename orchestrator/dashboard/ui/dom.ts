@@ -1,3 +1,5 @@
+import { setDisabled } from './role.js';
+
 /**
  * Small DOM helpers of the dashboard's views. Everything a server or a person wrote goes in as
  * text (`textContent`, `value`), never as HTML, so a layer id, scene name or chat message cannot
@@ -58,7 +60,7 @@ export function confirmButton(
   });
 }
 
-/** Runs `action` with `button` disabled (a double click sends one request); re-enables it after. */
+/** Runs `action` with `button` disabled (a double click sends one request); re-enables it after (unless the page's role may not use it: role.ts). */
 export async function busy(button: HTMLButtonElement, action: () => Promise<void>): Promise<void> {
   if (button.dataset['busy']) return;
   button.dataset['busy'] = '1';
@@ -67,7 +69,7 @@ export async function busy(button: HTMLButtonElement, action: () => Promise<void
     await action();
   } finally {
     delete button.dataset['busy'];
-    button.disabled = false;
+    setDisabled(button, false);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { LayerView as Layer } from '../../../shared/layer-view.js';
 import type { AssetMeta } from '../../../shared/state-doc.js';
 import { confirmButton } from './dom.js';
+import { setDisabled } from './role.js';
 import { MediaControls, type MediaCommand } from './media-view.js';
 
 /**
@@ -146,8 +147,8 @@ export class LayersView {
     const q = <T extends Element>(sel: string): T => li.querySelector(sel) as T;
     q<HTMLInputElement>('.visible').checked = layer.visible;
     q<HTMLSpanElement>('.title').textContent = `${layer.name || layer.id} · ${layer.content.type} · z ${layer.zIndex}`;
-    q<HTMLButtonElement>('.up').disabled = index === 0;
-    q<HTMLButtonElement>('.down').disabled = index === count - 1;
+    setDisabled(q<HTMLButtonElement>('.up'), index === 0);
+    setDisabled(q<HTMLButtonElement>('.down'), index === count - 1);
     setValue(q<HTMLInputElement>('.opacity'), String(layer.opacity));
     if (layer.content.type === 'text') setValue(q<HTMLInputElement>('.text-content'), layer.content.content);
     if (layer.content.type === 'video') this.#media.get(layer.id)?.set(layer.media, layer.content.rate, layer.content.loop);

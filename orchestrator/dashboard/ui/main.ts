@@ -1,5 +1,6 @@
 import type { LayerView as Layer } from '../../../shared/layer-view.js';
 import type { MediaStatus } from '../../../shared/media.js';
+import type { WhoAmI } from '../../../shared/responses.js';
 import type { AssetMeta } from '../../../shared/state-doc.js';
 import type { PreviewQuality, ServerMessage } from '../../../shared/ws-messages.js';
 import { Api, ApiError, explain } from './api.js';
@@ -12,6 +13,7 @@ import { StudioView } from './studio-view.js';
 import { AssetsView } from './assets-view.js';
 import { ShowPanels } from './show.js';
 import type { PageContext } from './dom.js';
+import { setRole } from './role.js';
 import { loadToken, saveToken } from './token.js';
 import { WebrtcView } from './webrtc-view.js';
 
@@ -35,6 +37,7 @@ const messageEl = $<HTMLParagraphElement>('message');
 const tokenForm = $<HTMLFormElement>('token-form');
 const tokenInput = $<HTMLInputElement>('token');
 const linkEl = $<HTMLSpanElement>('link');
+const roleEl = $<HTMLSpanElement>('role');
 const preview = new PreviewView($<HTMLCanvasElement>('preview'), $<HTMLSpanElement>('preview-caption'));
 const statusView = new StatusView($<HTMLElement>('stats'), $<HTMLSpanElement>('stream-state'));
 const layersView = new LayersView($<HTMLOListElement>('layers'), (a) => act(a));
@@ -102,8 +105,25 @@ function applyStatus(body: StatusBody): void {
   renderStatus();
 }
 
-/** Reads status, layers and assets over HTTP (at start, after a token change, while the socket is down). */
+/**
+ * Reads the token's role (`GET /stream/whoami`): the controls it may not use are disabled (role.ts).
+ * A refused token: unknown, nothing locked (every request then says 401 itself).
+ */
+async function readRole(): Promise<void> {
+  try {
+    const me = await api.request<WhoAmI>('GET', '/whoami');
+    setRole(me.role);
+    roleEl.textContent = me.auth ? `${me.role} (${me.name})` : 'admin (auth off)';
+    roleEl.hidden = false;
+  } catch {
+    setRole(null);
+    roleEl.hidden = true;
+  }
+}
+
+/** Reads the role, status, layers and assets over HTTP (at start, after a token change, while the socket is down). */
 async function refresh(): Promise<void> {
+  void readRole();
   try {
     const [status, list, assets] = await Promise.all([
       api.request<StatusBody>('GET', '/status'),

@@ -1,6 +1,7 @@
 import type { OutputStatus } from '../../../shared/output-status.js';
 import { busy, confirmButton, el, enc, labelled, type PageContext } from './dom.js';
 import { formatBitrate } from './format.js';
+import { needs, setDisabled } from './role.js';
 
 /** One row of `GET /stream/outputs`. */
 type OutputRow = OutputStatus & { kind: string; enabled: boolean };
@@ -17,8 +18,9 @@ const OUTPUT_ID = '[A-Za-z0-9_\\-]{1,64}';
 
 /**
  * Outputs: each with its state, bitrate, restarts and last error; Start and Stop
- * (`POST /stream/outputs/:id/start|stop`), Remove (second click confirms; `main` is the config's and
- * stays); a form adds one (`POST /stream/outputs`, admin). WS `outputUpdate` keeps the rows current.
+ * (`POST /stream/outputs/:id/start|stop`; Stop asks for a second click while the output is live),
+ * Remove (second click confirms; `main` is the config's and stays; admin); a form adds one
+ * (`POST /stream/outputs`, admin). WS `outputUpdate` keeps the rows current.
  */
 export class OutputsView {
   readonly #list: HTMLUListElement;
@@ -43,7 +45,7 @@ export class OutputsView {
     });
     kind.addEventListener('change', () => {
       url.placeholder = KINDS[kind.value] ?? '';
-      url.disabled = kind.value === 'hls' || kind.value === 'webrtc';
+      setDisabled(url, kind.value === 'hls' || kind.value === 'webrtc');
     });
     const add = el('button', { type: 'submit', id: 'output-add', textContent: 'Add output' });
     const form = el(
@@ -71,7 +73,8 @@ export class OutputsView {
         }
       });
     });
-    root.append(this.#list, form);
+    // Adding or removing an output is an admin's (its URL may hold a stream key); operators start and stop them.
+    root.append(this.#list, needs(form, 'admin'));
   }
 
   async refresh(): Promise<void> {
@@ -133,8 +136,14 @@ export class OutputsView {
         className: o.enabled ? 'output-stop' : 'output-start',
         textContent: o.enabled ? 'Stop' : 'Start',
       });
-      toggle.addEventListener('click', () => void busy(toggle, () => this.#call('POST', `${path}/${o.enabled ? 'stop' : 'start'}`)));
-      const remove = el('button', { type: 'button', className: 'output-remove', textContent: 'Remove' });
+      // Stopping a live output ends that broadcast: a second click confirms it (as Remove).
+      confirmButton(
+        toggle,
+        'Confirm stop',
+        () => this.#call('POST', `${path}/${o.enabled ? 'stop' : 'start'}`),
+        () => o.enabled && this.#rows.get(o.id)?.state === 'live',
+      );
+      const remove = needs(el('button', { type: 'button', className: 'output-remove', textContent: 'Remove' }), 'admin');
       confirmButton(remove, 'Confirm remove', () => this.#call('DELETE', path));
       li.append(toggle, remove);
     }

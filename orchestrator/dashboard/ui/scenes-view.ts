@@ -1,12 +1,11 @@
 import type { LayerView as Layer } from '../../../shared/layer-view.js';
+import type { SceneList as SceneListType } from '../../../shared/responses.js';
 import { busy, confirmButton, el, enc, labelled, type PageContext } from './dom.js';
 
-/** One row of `GET /stream/scenes`. */
-interface SceneRow {
-  name: string;
-  layers: number;
-  template: boolean;
-}
+/** `GET /stream/scenes`'s answer (and `scenesUpdate`'s payload). */
+type SceneList = Pick<SceneListType, 'active' | 'scenes'>;
+/** One row of it. */
+type SceneRow = SceneList['scenes'][number];
 
 /** Scene names as the server takes them (shared/scenes.ts `SceneNameSchema`). */
 const SCENE_NAME = '[A-Za-z0-9_\\-]{1,64}';
@@ -16,6 +15,7 @@ const SCENE_NAME = '[A-Za-z0-9_\\-]{1,64}';
  * (`POST /stream/scenes/:name/activate`, over the panel's duration), "To preview" in studio mode
  * (`POST /stream/preview/scenes/:name/activate`: prepared off air), and Delete for saved ones
  * (second click confirms); a form saves the live layers under a name (`PUT /stream/scenes/:name {}`).
+ * WS `scenesUpdate` keeps the list and the active mark current when another client changes them.
  */
 export class ScenesView {
   readonly #list: HTMLUListElement;
@@ -62,13 +62,20 @@ export class ScenesView {
   /** Reads the scenes again. */
   async refresh(): Promise<void> {
     try {
-      const answer = await this.ctx.api.request<{ active: string | null; scenes: SceneRow[] }>('GET', '/scenes');
-      this.#rows = answer.scenes;
-      this.#active = answer.active;
-      this.#render();
+      this.show(await this.ctx.api.request<SceneList>('GET', '/scenes'));
     } catch (err) {
       this.ctx.fail(err);
     }
+  }
+
+  /**
+   * Shows a list of scenes and the active one: an answer of `GET /stream/scenes`, or WS
+   * `scenesUpdate` (a scene saved, deleted or activated from another client, a take).
+   */
+  show(list: SceneList): void {
+    this.#rows = list.scenes;
+    this.#active = list.active;
+    this.#render();
   }
 
   async #activate(name: string, transition: 'cut' | 'crossfade', preview = false): Promise<void> {

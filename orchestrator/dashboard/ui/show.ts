@@ -100,6 +100,7 @@ export class ShowPanels {
     else if (msg.type === 'dataUpdate') this.#data.setData(msg.payload.data);
     else if (msg.type === 'chat') this.#chat.add(msg.payload);
     else if (msg.type === 'chatRemoved') this.#chat.remove(msg.payload.id);
+    else if (msg.type === 'scenesUpdate') this.#scenes.show(msg.payload);
   }
 
   output(status: OutputStatus): void {

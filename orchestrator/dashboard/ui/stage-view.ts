@@ -2,6 +2,7 @@ import type { LayerView as Layer } from '../../../shared/layer-view.js';
 import type { AssetMeta } from '../../../shared/state-doc.js';
 import { el, enc, type PageContext } from './dom.js';
 import { displayOrder } from './layers-view.js';
+import { allows } from './role.js';
 
 /** How long a moved or scaled layer takes to glide to its new place on the server, ms. */
 const TWEEN_MS = 200;
@@ -119,7 +120,7 @@ export class StageView {
   #start(e: PointerEvent): void {
     const l = this.#layer();
     // One drag at a time: a second finger or pen while one runs is ignored.
-    if (!l || e.button !== 0 || this.#drag || this.#nudged) return;
+    if (!l || e.button !== 0 || this.#drag || this.#nudged || !allows('operator')) return;
     e.preventDefault();
     const scaling = (e.target as HTMLElement).id === 'stage-handle';
     const from = this.#boxOf(l);
@@ -166,7 +167,7 @@ export class StageView {
     const step = e.shiftKey ? 10 : 1;
     const d = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] }[e.key];
     const l = this.#layer();
-    if (!d || !l || this.#drag) return;
+    if (!d || !l || this.#drag || !allows('operator')) return;
     e.preventDefault();
     const from = this.#nudged?.id === l.id ? this.#nudged.box : this.#boxOf(l);
     const { width: W, height: H } = this.#canvas;

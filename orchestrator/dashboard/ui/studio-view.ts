@@ -2,6 +2,7 @@ import type { TakeAnswer } from '../../../shared/studio.js';
 import type { Api } from './api.js';
 import { PREVIEW_HEADER_BYTES, socketUrl } from './connection.js';
 import { PreviewView } from './preview.js';
+import { allows, setDisabled } from './role.js';
 
 /** The elements of the studio panel (index.html, `#studio`). */
 export interface StudioElements {
@@ -77,9 +78,10 @@ export class StudioView {
 
   /** `POST /stream/take`: a cut for 0 ms, else a crossfade over `durationMs`. */
   async take(durationMs: number): Promise<void> {
-    if (this.#busy) return;
+    if (this.#busy || !allows('operator')) return;
     this.#busy = true;
-    this.#el.take.disabled = this.#el.cut.disabled = true;
+    setDisabled(this.#el.take, true);
+    setDisabled(this.#el.cut, true);
     try {
       const ms = Math.max(0, Math.min(60_000, Math.round(durationMs)));
       const body = ms > 0 ? { transition: 'crossfade', durationMs: ms } : { transition: 'cut' };
@@ -88,7 +90,8 @@ export class StudioView {
       this.fail(err);
     } finally {
       this.#busy = false;
-      this.#el.take.disabled = this.#el.cut.disabled = false;
+      setDisabled(this.#el.take, false);
+      setDisabled(this.#el.cut, false);
     }
   }
 

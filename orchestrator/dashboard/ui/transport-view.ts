@@ -1,5 +1,6 @@
 import type { StreamState } from '../../../shared/stream-state.js';
 import { confirmButton, type PageContext } from './dom.js';
+import { setDisabled } from './role.js';
 
 /**
  * Start, Pause, Resume, Stop and Reset (`POST /stream/<action>`). Each is enabled only when the
@@ -53,7 +54,7 @@ export class TransportView {
       reset: !!state,
     };
     for (const [action, button] of this.#buttons) {
-      if (!button.dataset['busy']) button.disabled = !allowed[action];
+      if (!button.dataset['busy']) setDisabled(button, !allowed[action]);
     }
   }
 }

@@ -13,7 +13,8 @@ export interface WebrtcElements {
 
 /**
  * WebRTC: plays a `webrtc` output by WHEP (`/stream/whep/:id`) in a `<video>`; the row is hidden
- * while there is no such output.
+ * while there is no such output. The caption says `connecting…` until the connection is up, then
+ * `playing <id>`; a start that fails, or a connection that fails later, puts the button back to Play.
  */
 export class WebrtcView {
   readonly #whep: WhepPlayer;
@@ -24,7 +25,11 @@ export class WebrtcView {
     private readonly token: () => string | null,
     fail: (err: unknown) => void,
   ) {
-    this.#whep = new WhepPlayer(el.video);
+    let id = '';
+    this.#whep = new WhepPlayer(el.video, (event) => {
+      el.caption.textContent = event === 'connected' ? `playing ${id}` : `the connection to ${id} failed`;
+      this.#show();
+    });
     el.play.addEventListener('click', async () => {
       el.play.disabled = true;
       try {
@@ -32,20 +37,25 @@ export class WebrtcView {
           await this.#whep.stop();
           el.caption.textContent = '';
         } else {
-          const id = el.select.value;
+          id = el.select.value;
           el.caption.textContent = 'connecting…';
           await this.#whep.start(`/stream/whep/${encodeURIComponent(id)}`, this.token());
-          el.caption.textContent = `playing ${id}`;
+          if (this.#whep.connected) el.caption.textContent = `playing ${id}`;
         }
-        el.video.hidden = !this.#whep.playing;
-        el.play.textContent = this.#whep.playing ? 'Stop' : 'Play';
       } catch (err) {
         el.caption.textContent = '';
         fail(err);
       } finally {
+        this.#show();
         el.play.disabled = false;
       }
     });
+  }
+
+  /** The video and the button's label as the player is: Stop while it plays (or connects), else Play. */
+  #show(): void {
+    this.el.video.hidden = !this.#whep.playing;
+    this.el.play.textContent = this.#whep.playing ? 'Stop' : 'Play';
   }
 
   /** Reads the outputs again and offers the `webrtc` ones. */

@@ -1,8 +1,13 @@
 /**
  * A WHEP player (draft-ietf-wish-whep) for the dashboard: the browser's own RTCPeerConnection
  * receives one video track from a `webrtc` output. POST the offer (all ICE candidates in it, the
- * server does no trickle ICE), set the answer, play the track; DELETE the session to stop.
+ * server does no trickle ICE), set the answer, play the track; DELETE the session to stop. A
+ * start that fails at any step, or a connection that fails later on its own, leaves nothing
+ * playing (`playing` false), so the next Play starts afresh.
  */
+
+/** What a connection did after `start` returned: connected (media flows), or failed (and was closed). */
+export type WhepEvent = 'connected' | 'failed';
 
 /** How long to wait for ICE gathering before sending the offer with the candidates found so far, ms. */
 const GATHER_MS = 1000;
@@ -12,10 +17,20 @@ export class WhepPlayer {
   #session: string | null = null;
   #token: string | null = null;
 
-  constructor(private readonly video: HTMLVideoElement) {}
+  /** @param changed told when the connection connects, or fails on its own (the player has then stopped) */
+  constructor(
+    private readonly video: HTMLVideoElement,
+    private readonly changed: (event: WhepEvent) => void = () => undefined,
+  ) {}
 
+  /** True from `start` until `stop`, a failed start, or a failed connection. */
   get playing(): boolean {
     return this.#pc !== null;
+  }
+
+  /** True while the connection is up (ICE and DTLS connected). */
+  get connected(): boolean {
+    return this.#pc?.connectionState === 'connected';
   }
 
   /**
@@ -28,6 +43,24 @@ export class WhepPlayer {
     const pc = new RTCPeerConnection();
     this.#pc = pc;
     this.#token = token;
+    pc.onconnectionstatechange = () => {
+      if (this.#pc !== pc) return;
+      if (pc.connectionState === 'connected') this.changed('connected');
+      else if (pc.connectionState === 'failed') {
+        void this.stop();
+        this.changed('failed');
+      }
+    };
+    try {
+      await this.#negotiate(pc, url, token);
+    } catch (err) {
+      // A refused offer, a network error, a bad answer: nothing stays half open.
+      if (this.#pc === pc) await this.stop();
+      throw err;
+    }
+  }
+
+  async #negotiate(pc: RTCPeerConnection, url: string, token: string | null): Promise<void> {
     pc.addTransceiver('video', { direction: 'recvonly' });
     pc.ontrack = (e) => {
       this.video.srcObject = new MediaStream([e.track]);
@@ -48,7 +81,6 @@ export class WhepPlayer {
     if (token) headers['Authorization'] = `Bearer ${token}`;
     const res = await fetch(url, { method: 'POST', headers, body: pc.localDescription?.sdp ?? '' });
     if (res.status !== 201) {
-      await this.stop();
       let reason = `${res.status}`;
       try {
         const body = (await res.json()) as { error?: { code?: string; message?: string } };

@@ -42,6 +42,11 @@ const SERVER: MessageDoc[] = [
   { name: 'layerError', schema: ws.LayerErrorMessageSchema, summary: 'A layer failed to render, or renders again' },
   { name: 'outputUpdate', schema: ws.OutputUpdateMessageSchema, summary: 'An output changed state' },
   { name: 'dataUpdate', schema: ws.DataUpdateMessageSchema, summary: 'The live data changed (PATCH /stream/data)' },
+  {
+    name: 'scenesUpdate',
+    schema: ws.ScenesUpdateMessageSchema,
+    summary: 'The scene library changed (a scene saved, deleted or activated; a take): the whole list and `active`',
+  },
   { name: 'animationEnded', schema: ws.AnimationEndedMessageSchema, summary: 'A tween, transition, host animation or crossfade finished' },
   {
     name: 'mediaUpdate',
@@ -94,6 +99,7 @@ export const CHANNEL_MESSAGES: Record<ws.WsChannel, readonly string[]> = {
     'layerError',
     'outputUpdate',
     'dataUpdate',
+    'scenesUpdate',
     'animationEnded',
     'mediaUpdate',
     'mediaEnded',
@@ -116,7 +122,7 @@ export const CHANNEL_MESSAGES: Record<ws.WsChannel, readonly string[]> = {
 export const EVERY_SOCKET = ['welcome', 'stateUpdate', 'subscribed', 'error', 'pong'] as const;
 
 const CHANNEL_DESCRIPTION: Record<ws.WsChannel, string> = {
-  state: 'Stream state, metrics, layer, media, data, output and animation events (`?target=state`, the default)',
+  state: 'Stream state, metrics, layer, media, data, scene library, output and animation events (`?target=state`, the default)',
   layers: 'Layer, media, data and animation events only (`?target=layers`)',
   preview:
     'Preview frames (`?target=preview&quality=low|medium|high&format=json|binary`); binary frames are a 16-byte header then the JPEG (docs/websocket.md)',

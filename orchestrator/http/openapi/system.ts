@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HealthSchema, ReadinessSchema } from '../../../shared/responses.js';
+import { HealthSchema, ReadinessSchema, WhoAmISchema } from '../../../shared/responses.js';
 import type { RouteGroup } from './route-doc.js';
 
 /** A JSON document (the OpenAPI and AsyncAPI documents describe themselves no further). */
@@ -9,7 +9,7 @@ const JsonDocument = z.record(z.string(), z.unknown());
 export const systemGroup: RouteGroup = {
   tag: 'system',
   description:
-    "Health and readiness (open to all), Prometheus metrics, the dashboard page, and this API's documents: OpenAPI, AsyncAPI (WebSocket) and the Swagger UI page",
+    "Health and readiness (open to all), who the caller is, Prometheus metrics, the dashboard page, and this API's documents: OpenAPI, AsyncAPI (WebSocket) and the Swagger UI page",
   routes: [
     {
       method: 'get',
@@ -29,6 +29,14 @@ export const systemGroup: RouteGroup = {
       description: 'Also at `/api/health/ready`, `/stream/health/ready` and `/api/stream/health/ready`.',
       ok: ReadinessSchema,
       others: { 503: { description: '`unready`: `failing` names the checks that fail', schema: ReadinessSchema } },
+    },
+    {
+      method: 'get',
+      path: '/stream/whoami',
+      operationId: 'whoAmI',
+      summary: "The caller's own role and token name, and whether auth is on (the dashboard offers only what the role may do)",
+      description: 'With auth off everyone is the local admin (`{ role: "admin", name: "local", auth: false }`).',
+      ok: WhoAmISchema,
     },
     {
       method: 'get',
