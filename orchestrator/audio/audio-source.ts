@@ -184,6 +184,7 @@ export class AudioSource {
   /** A run's ffmpeg ended: a live feed is opened again after a while; a file's end is silence. */
   exited(run: number, code: number | null, stderr: string): void {
     if (run !== this.#run || this.#closed) return;
+    this.pid = undefined;
     if (code !== 0 && code !== null)
       this.hooks.log.info(
         { layerId: this.id, code, err: this.#redact(stderr.trim().split('\n').slice(-2).join(' | ')) },
@@ -208,6 +209,27 @@ export class AudioSource {
     const { input, live } = this.input;
     const named = message.split(input).join(live ? redactUrl(input) : this.#content.src);
     return live ? scrubSecrets(named, secretsOf(input)) : named;
+  }
+
+  /** The mixer thread died: its decoder run is gone (its ffmpeg is killed, if it still runs). */
+  orphaned(): void {
+    if (this.pid !== undefined) {
+      try {
+        process.kill(this.pid, 'SIGKILL');
+      } catch {
+        // Already ended.
+      }
+    }
+    this.pid = undefined;
+    this.#envelope = null;
+    if (this.#retry) clearTimeout(this.#retry);
+    this.#retry = null;
+  }
+
+  /** A new mixer thread: a new decoder run from the position now (a live feed: from its live edge). */
+  reopen(now: number): void {
+    if (this.#closed) return;
+    this.#open(this.input.live ? 0 : this.#clock.position(now));
   }
 
   close(): void {

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { MixerCommand, MixerMessage, MixSource } from '../../media/audio-protocol.js';
-import { allocateTape, readTape, tapeOf, type AudioTape } from '../../media/audio-tape.js';
+import { allocateTape, readTape, tapeOf, type AudioTape, type TapeBuffers } from '../../media/audio-tape.js';
 import { AUDIO_RATE_HZ, gainToDb, mixVolume, type AudioLevelsPayload, type MasterBus } from '../../shared/audio.js';
 import { isLiveSrc, type MediaStatus } from '../../shared/media.js';
 import type { Layer } from '../../shared/scene.js';
@@ -26,6 +26,8 @@ export const MAX_AUDIO_SOURCES = 16;
 /** A live feed whose decoder ended is opened again after this long, ms (then up to 5 s apart). */
 const LIVE_RETRY_MS = 1000;
 const LIVE_RETRY_MAX_MS = 5000;
+/** A mixer thread that dies within this of the last one's death is replaced this much later, ms. */
+const MIXER_RESTART_MS = 1000;
 
 /** What the program audio needs from the program. */
 export interface ProgramAudioOptions {
@@ -57,8 +59,15 @@ export interface ProgramAudioOptions {
  */
 export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }> implements ProgramAudioReader {
   readonly #o: ProgramAudioOptions;
-  readonly #worker: Worker;
+  #worker: Worker;
+  readonly #tapeBuffers: TapeBuffers;
   readonly #tape: AudioTape;
+  /** Mixer threads started to replace one that died (`stream_manager_audio_mixer_restarts_total`). */
+  mixerRestarts = 0;
+  /** Wall-clock time of the last mixer crash, ms (crashes closer than {@link MIXER_RESTART_MS} wait before the next start). */
+  #lastCrash = -Infinity;
+  #restartTimer: NodeJS.Timeout | null = null;
+  #resolveClosed: () => void = () => undefined;
   readonly #sources = new Map<string, AudioSource>();
   readonly #ffprobe: string;
   #requested = 0;
@@ -73,19 +82,10 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
     super();
     this.#o = options;
     this.#ffprobe = ffprobeFor(options.ffmpegPath);
-    const buffers = allocateTape();
-    this.#tape = tapeOf(buffers);
-    this.#worker = new Worker(MIXER_FILE, { stdout: false, stderr: false });
-    this.#worker.unref();
-    this.#closedP = new Promise((resolve) => {
-      this.#worker.on('exit', () => resolve());
-      this.#worker.on('message', (m: MixerMessage) => {
-        if (m.type === 'closed') resolve();
-        else this.#onMessage(m);
-      });
-    });
-    this.#worker.on('error', (err) => options.log.error({ err }, 'audio mixer thread failed'));
-    this.#post({ type: 'init', tape: buffers, ffmpegPath: options.ffmpegPath });
+    this.#tapeBuffers = allocateTape();
+    this.#tape = tapeOf(this.#tapeBuffers);
+    this.#closedP = new Promise((resolve) => (this.#resolveClosed = resolve));
+    this.#worker = this.#startMixer();
     options.scene.on('change', this.#onChange);
     for (const e of options.scene.entries()) this.#sync(e.layer);
     this.#offMedia = options.media?.onUpdate((id, status) => this.#sources.get(id)?.followVideo(status, this.#o.now()));
@@ -188,6 +188,11 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
     this.#offMedia?.();
     for (const s of this.#sources.values()) s.close();
     this.#sources.clear();
+    if (this.#restartTimer) {
+      clearTimeout(this.#restartTimer);
+      this.#restartTimer = null;
+      this.#resolveClosed();
+    }
     this.#post({ type: 'shutdown' });
     const t = setTimeout(() => void this.#worker.terminate(), 3000);
     await this.#closedP;
@@ -195,7 +200,58 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
   }
 
   #post(c: MixerCommand): void {
-    this.#worker.postMessage(c);
+    // While a crashed mixer waits to be replaced, nothing is sent (its replacement reopens every source).
+    if (this.#restartTimer === null) this.#worker.postMessage(c);
+  }
+
+  /** Starts a mixer thread on the program tape; a thread that ends while the program audio is open is replaced ({@link #mixerDied}). */
+  #startMixer(): Worker {
+    const w = new Worker(MIXER_FILE, { stdout: false, stderr: false });
+    w.unref();
+    w.on('message', (m: MixerMessage) => {
+      if (w !== this.#worker) return;
+      if (m.type === 'closed') this.#resolveClosed();
+      else this.#onMessage(m);
+    });
+    w.on('error', (err) => this.#o.log.error({ err }, 'audio mixer thread failed'));
+    w.on('exit', (code) => {
+      if (w !== this.#worker) return;
+      if (this.#closed) this.#resolveClosed();
+      else this.#mixerDied(code);
+    });
+    w.postMessage({ type: 'init', tape: this.#tapeBuffers, ffmpegPath: this.#o.ffmpegPath } satisfies MixerCommand);
+    return w;
+  }
+
+  /**
+   * The mixer thread ended while the program audio was open (it threw, or ran out of memory): the
+   * program reads silence meanwhile (the tape never waits); its decoders are killed (they were its
+   * children), and a new thread is started, at once or, after a crash less than
+   * {@link MIXER_RESTART_MS} ago, that long later (a thread that dies at every start does not spin),
+   * and every source is opened again at its position now. Counted in {@link mixerRestarts}.
+   */
+  #mixerDied(code: number): void {
+    this.#o.log.error({ code }, 'audio mixer thread ended; starting a new one');
+    for (const s of this.#sources.values()) s.orphaned();
+    const now = Date.now();
+    const wait = now - this.#lastCrash < MIXER_RESTART_MS ? MIXER_RESTART_MS : 0;
+    this.#lastCrash = now;
+    this.#restartTimer = setTimeout(() => {
+      this.#restartTimer = null;
+      if (this.#closed) return;
+      this.mixerRestarts++;
+      this.#worker = this.#startMixer();
+      // What the dead thread was asked for is lost: the next read asks again from where it reads.
+      this.#requested = 0;
+      const t = this.#o.now();
+      for (const s of this.#sources.values()) s.reopen(t);
+    }, wait);
+    this.#restartTimer.unref();
+  }
+
+  /** Ends the mixer thread as a crash would (tests of its recovery; the program goes on). */
+  async killMixer(): Promise<void> {
+    await this.#worker.terminate();
   }
 
   #onMessage(m: Exclude<MixerMessage, { type: 'closed' }>): void {
