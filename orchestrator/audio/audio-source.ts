@@ -72,6 +72,11 @@ export class AudioSource {
       );
   }
 
+  /** False once a file is known to have no sound (or a feed's picture is an SRT caller's only): no decoder, no place in the mix. */
+  get mayHaveSound(): boolean {
+    return this.#hasAudio !== false;
+  }
+
   get src(): string {
     return this.#content.src;
   }

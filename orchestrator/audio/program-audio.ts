@@ -268,7 +268,10 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
     if (this.#closed) return;
     try {
       if (e.type === 'layerAdded' || e.type === 'layerUpdated') this.#sync(e.layer);
-      else if (e.type === 'layerRemoved') this.#remove(e.layer.id);
+      else if (e.type === 'layerRemoved') {
+        this.#remove(e.layer.id);
+        this.#fill();
+      }
       else if (e.type === 'sceneReplaced') {
         const keep = new Set(e.layers.map((l) => l.id));
         for (const id of [...this.#sources.keys()]) if (!keep.has(id)) this.#remove(id);
@@ -278,6 +281,7 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
           this.#sync(l);
           if (l.content.type === 'audio') this.#sources.get(l.id)?.restart(this.#o.now());
         }
+        this.#fill();
       }
     } catch (err) {
       this.#o.log.error({ err, event: e.type }, 'program audio could not follow a scene change');
@@ -297,7 +301,7 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
       return;
     }
     if (existing) this.#remove(layer.id);
-    if (this.#sources.size >= MAX_AUDIO_SOURCES) {
+    if (this.#mixing() >= MAX_AUDIO_SOURCES) {
       this.#o.log.warn({ layerId: layer.id, max: MAX_AUDIO_SOURCES }, 'layer over the audio source limit: not mixed');
       return;
     }
@@ -325,6 +329,22 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
       log: this.#o.log,
     });
     this.#sources.set(layer.id, src);
+  }
+
+  /** Sources that decode, or may (a video file not probed yet); a video without sound takes no place. */
+  #mixing(): number {
+    let n = 0;
+    for (const s of this.#sources.values()) if (s.mayHaveSound) n++;
+    return n;
+  }
+
+  /** A place came free: layers with sound left out by {@link MAX_AUDIO_SOURCES} get a decoder, in the scene's order. */
+  #fill(): void {
+    for (const e of this.#o.scene.entries()) {
+      if (this.#mixing() >= MAX_AUDIO_SOURCES) return;
+      const t = e.layer.content.type;
+      if ((t === 'video' || t === 'audio') && !this.#sources.has(e.layer.id)) this.#sync(e.layer);
+    }
   }
 
   #remove(id: string): void {
