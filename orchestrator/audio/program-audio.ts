@@ -44,6 +44,11 @@ export interface ProgramAudioOptions {
   assetRoot: string;
   assetStorage: string;
   liveHosts?: readonly string[] | undefined;
+  /**
+   * A scene crossfade at scene time `t` (motion/scene-switcher.ts `at`): the outgoing layers (as at
+   * the activation) and the incoming scene's weight 0..1; null when none runs. Absent: a cut.
+   */
+  crossfade?: ((t: number) => { entries: readonly LayerEntry[]; mix: number } | null) | undefined;
   /** The master bus now (the stream config's `audio`; absent: volume 1, not muted). */
   master: () => MasterBus | undefined;
   log: Logger;
@@ -69,6 +74,10 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
   #restartTimer: NodeJS.Timeout | null = null;
   #resolveClosed: () => void = () => undefined;
   readonly #sources = new Map<string, AudioSource>();
+  /** Sources of a crossfade's outgoing layers (not in the incoming scene), faded out, closed when it ends. */
+  readonly #ghosts = new Map<string, AudioSource>();
+  /** Ids of the layers that came in with the running crossfade (faded in). */
+  #incoming = new Set<string>();
   readonly #ffprobe: string;
   #requested = 0;
   #run = 0;
@@ -137,19 +146,43 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
       const t = ((from + k * GAIN_STEP) * 1000) / AUDIO_RATE_HZ;
       at.push(this.#o.resolve ? this.#o.resolve(entries, t) : entries);
     }
+    // A scene crossfade: the incoming layers fade in by its weight, the outgoing ones out.
+    const fades: Array<{ entries: readonly LayerEntry[]; mix: number } | null> = [];
+    for (let k = 0; k < points; k++)
+      fades.push(
+        this.#ghosts.size + this.#incoming.size > 0 ? (this.#o.crossfade?.(((from + k * GAIN_STEP) * 1000) / AUDIO_RATE_HZ) ?? null) : null,
+      );
     const sources: MixSource[] = [];
+    const tMs = (from * 1000) / AUDIO_RATE_HZ;
+    const frameMs = 1000 / Math.max(1, this.#o.fps());
     entries.forEach((e, i) => {
       const src = this.#sources.get(e.layer.id)!;
+      const fadesIn = this.#incoming.has(e.layer.id);
       const left: number[] = [];
       const right: number[] = [];
       for (let k = 0; k < points; k++) {
         const g = gains(at[k]![i]!.layer);
-        left.push(g[0]);
-        right.push(g[1]);
+        const w = fadesIn ? (fades[k]?.mix ?? 1) : 1;
+        left.push(g[0] * w);
+        right.push(g[1] * w);
       }
-      const tMs = (from * 1000) / AUDIO_RATE_HZ;
-      sources.push(src.mixPart(tMs, e.layer.audio?.syncOffsetMs ?? 0, left, right, 1000 / Math.max(1, this.#o.fps())));
+      sources.push(src.mixPart(tMs, e.layer.audio?.syncOffsetMs ?? 0, left, right, frameMs));
     });
+    for (const [id, src] of this.#ghosts) {
+      const left: number[] = [];
+      const right: number[] = [];
+      let layer: Layer | undefined;
+      for (let k = 0; k < points; k++) {
+        const f = fades[k];
+        layer = f?.entries.find((x) => x.layer.id === id)?.layer ?? layer;
+        const g = f && layer ? gains(layer) : [0, 0];
+        left.push(g[0]! * (1 - (f?.mix ?? 1)));
+        right.push(g[1]! * (1 - (f?.mix ?? 1)));
+      }
+      sources.push(src.mixPart(tMs, layer?.audio?.syncOffsetMs ?? 0, left, right, frameMs));
+    }
+    // Past the crossfade's end: the outgoing sources are done.
+    if (fades[points - 1] === null && this.#ghosts.size + this.#incoming.size > 0) this.#endCrossfade();
     const master = this.#o.master();
     const m = master?.muted ? 0 : (master?.volume ?? 1);
     this.#post({ type: 'mix', from, to, step: GAIN_STEP, sources, master: new Array<number>(points).fill(m) });
@@ -188,6 +221,7 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
     this.#offMedia?.();
     for (const s of this.#sources.values()) s.close();
     this.#sources.clear();
+    this.#endCrossfade();
     if (this.#restartTimer) {
       clearTimeout(this.#restartTimer);
       this.#restartTimer = null;
@@ -233,6 +267,8 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
   #mixerDied(code: number): void {
     this.#o.log.error({ code }, 'audio mixer thread ended; starting a new one');
     for (const s of this.#sources.values()) s.orphaned();
+    for (const s of this.#ghosts.values()) s.orphaned();
+    this.#endCrossfade();
     const now = Date.now();
     const wait = now - this.#lastCrash < MIXER_RESTART_MS ? MIXER_RESTART_MS : 0;
     this.#lastCrash = now;
@@ -271,10 +307,20 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
       else if (e.type === 'layerRemoved') {
         this.#remove(e.layer.id);
         this.#fill();
-      }
-      else if (e.type === 'sceneReplaced') {
+      } else if (e.type === 'sceneReplaced') {
         const keep = new Set(e.layers.map((l) => l.id));
-        for (const id of [...this.#sources.keys()]) if (!keep.has(id)) this.#remove(id);
+        // A crossfade (begun just before this change): the outgoing layers' sound fades out, the incoming's in.
+        this.#endCrossfade();
+        const fade = this.#o.crossfade?.(this.#o.now());
+        const outgoing = new Set(fade?.entries.map((x) => x.layer.id) ?? []);
+        if (fade) this.#incoming = new Set([...keep].filter((id) => !outgoing.has(id)));
+        for (const [id, src] of [...this.#sources]) {
+          if (keep.has(id)) continue;
+          if (fade && outgoing.has(id)) {
+            this.#sources.delete(id);
+            this.#ghosts.set(id, src);
+          } else this.#remove(id);
+        }
         // An audio layer's file starts again (a video layer's sound follows its picture, which a
         // scene activation restarts and reports: MediaSources.restartAll).
         for (const l of e.layers) {
@@ -291,6 +337,11 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
   /** Brings the sound of `layer` in line with it: created, changed, replaced (new `src`) or removed. */
   #sync(layer: Layer): void {
     const c = layer.content;
+    const ghost = this.#ghosts.get(layer.id);
+    if (ghost) {
+      ghost.close();
+      this.#ghosts.delete(layer.id);
+    }
     const existing = this.#sources.get(layer.id);
     if (c.type !== 'video' && c.type !== 'audio') {
       if (existing) this.#remove(layer.id);
@@ -347,6 +398,13 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
     }
   }
 
+  /** The crossfade is over (or replaced): its outgoing sources are closed, its incoming ones play at their own volume. */
+  #endCrossfade(): void {
+    for (const s of this.#ghosts.values()) s.close();
+    this.#ghosts.clear();
+    this.#incoming.clear();
+  }
+
   #remove(id: string): void {
     this.#sources.get(id)?.close();
     this.#sources.delete(id);
@@ -377,7 +435,11 @@ export function programAudio(
     ffmpegPath: string;
     log: Logger;
     motion?:
-      { animator?: { resolve(entries: readonly LayerEntry[], t: number, canvas: Canvas): readonly LayerEntry[] } | undefined } | undefined;
+      | {
+          animator?: { resolve(entries: readonly LayerEntry[], t: number, canvas: Canvas): readonly LayerEntry[] } | undefined;
+          scenes?: { at(t: number): { entries: readonly LayerEntry[]; mix: number } | null } | undefined;
+        }
+      | undefined;
     media?: { assetRoot: string; assetStorage: string; liveHosts?: readonly string[] } | undefined;
   },
   media: ProgramAudioOptions['media'],
@@ -395,6 +457,7 @@ export function programAudio(
     assetRoot: o.media?.assetRoot ?? '.',
     assetStorage: o.media?.assetStorage ?? '.',
     liveHosts: o.media?.liveHosts,
+    crossfade: o.motion?.scenes ? (t) => o.motion!.scenes!.at(t) : undefined,
     master: () => stream().audio,
     log: o.log.child({ component: 'audio' }),
   });
