@@ -117,6 +117,28 @@ export class AudioSource {
     this.#open(this.#content.startMs);
   }
 
+  /** Goes to `positionMs` of the file (a media action `seek`); a live feed goes on. */
+  seek(now: number, positionMs: number): void {
+    if (this.input.live) return;
+    this.#clock.seek(now, positionMs);
+    this.#open(positionMs);
+  }
+
+  /** What the layer's `media` reports for an `audio` layer: playing or paused, its position (wrapped when it loops), its length once known. */
+  status(now: number): MediaStatus {
+    const d = this.#durationMs;
+    const p = Math.max(0, this.#clock.position(now));
+    return {
+      state: this.#clock.playing ? 'playing' : 'paused',
+      positionMs: Math.round(d ? (this.#loops() ? p % d : Math.min(p, d)) : p),
+      durationMs: d,
+      width: 0,
+      height: 0,
+      fps: 0,
+      lastError: null,
+    };
+  }
+
   /**
    * A video layer's picture reported (every media action does, at once): its duration (for
    * looping), and its position. A position far from this clock's (a seek or restart of the

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { MixerCommand, MixerMessage, MixSource } from '../../media/audio-protocol.js';
 import { allocateTape, readTape, tapeOf, type AudioTape, type TapeBuffers } from '../../media/audio-tape.js';
 import { AUDIO_RATE_HZ, gainToDb, mixVolume, type AudioLevelsPayload, type MasterBus } from '../../shared/audio.js';
-import { isLiveSrc, type MediaStatus } from '../../shared/media.js';
+import { isLiveSrc, type MediaAction, type MediaStatus } from '../../shared/media.js';
 import type { Layer } from '../../shared/scene.js';
 import type { Canvas, StreamConfig } from '../../shared/stream-config.js';
 import type { ProgramAudioReader } from '../output/audio-feed.js';
@@ -211,6 +211,21 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
       out[i] = { ...e, layer: { ...e.layer, content: { ...c, mouth } } };
     });
     return out ?? entries;
+  }
+
+  /**
+   * A media action on `audio` layer `layerId` (the store already set its `playing`; the change
+   * reached its source): a restart starts again from `startMs`, a seek from `positionMs`.
+   * @returns the source's state now (`paused`, `playing`; `error` when it has no decoder: over the source limit or refused)
+   */
+  control(layerId: string, action: MediaAction): MediaStatus {
+    const src = this.#sources.get(layerId);
+    const now = this.#o.now();
+    if (src && action.action === 'restart') src.restart(now);
+    else if (src && action.action === 'seek') src.seek(now, action.positionMs ?? 0);
+    return src
+      ? src.status(now)
+      : { state: 'error', positionMs: 0, durationMs: null, width: 0, height: 0, fps: 0, lastError: 'No audio decoder for this layer' };
   }
 
   /** Kills every decoder, ends the mixer thread (boundedly). */
