@@ -179,6 +179,7 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
     store: () => ({ connected: state.store.connected }),
     dirs: () => ({ data: config.state.dataDir, recordings: config.recordingsDir }),
     audio: () => pipeline.audio.levels,
+    audioMixerRestarts: () => pipeline.audio.mixerRestarts,
   } satisfies Metrics['sources']);
   pipeline.preview = ws;
   scenes.media = pipeline.media;

@@ -129,6 +129,7 @@ export class StreamPipeline extends EventEmitter<{
       () => this.#sceneClock.now(),
       () => this.#stream,
     );
+    this.media.audio = this.audio;
     this.#frames = this.#newPool();
     this.#stats = new FrameStats(options.stream.targetFPS, options.metrics);
     this.#bgPixel = premultipliedPixel(options.stream.background);
@@ -343,6 +344,7 @@ export class StreamPipeline extends EventEmitter<{
       if (prev.width !== next.width || prev.height !== next.height) {
         this.#renderer.invalidate();
         this.#producer.setLast(null);
+        this.media.audio = this.audio;
         this.#frames = this.#newPool();
       }
       if (restart) {

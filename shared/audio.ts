@@ -24,7 +24,7 @@ export const LEVEL_FLOOR_DB = -120;
  * `volume`: linear gain 0..2 (default 1); `volumeDb`: the same in dB (-120..+6.02; -120 or less
  * is silence), an alternative input: a layer holds one or the other (a PATCH that sets one drops
  * the other); `muted`: silence, the volume kept; `pan`: -1 (left) .. 0 (centre) .. 1 (right),
- * constant power (sin/cos law); `syncOffsetMs`: -1000..1000, positive delays the source's sound
+ * a balance (towards one side the other channel falls linearly to 0; orchestrator/audio/program-audio.ts `gains`); `syncOffsetMs`: -1000..1000, positive delays the source's sound
  * against its picture (and the program), negative advances it.
  * `volume` and `pan` glide with a PATCH's `transition` (a fade is a volume tween).
  */

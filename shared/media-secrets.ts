@@ -10,8 +10,8 @@ function isPlain(v: unknown): v is Record<string, unknown> | unknown[] {
 }
 
 /**
- * `value` as a caller without the admin role may see it: every video content in it (an object
- * with `type: "video"` and a string `src`, at any depth: a layer, a scene's layers, a batch
+ * `value` as a caller without the admin role may see it: every video or audio content in it (an
+ * object with `type: "video"` or `"audio"` and a string `src`, at any depth: a layer, a scene's layers, a batch
  * answer, a WS message) whose `src` is a live URL has it redacted with shared/outputs.ts
  * `redactUrl` (an RTMP stream key, user info, query values and fragment become `***`), as output
  * URLs are. Asset ids and `assets/` paths are kept. Values are copied only where something
@@ -35,7 +35,7 @@ function walk(value: unknown, depth: number): unknown {
     return out ?? value;
   }
   let out: Record<string, unknown> | null = null;
-  if (value['type'] === 'video' && typeof value['src'] === 'string' && isLiveSrc(value['src'])) {
+  if ((value['type'] === 'video' || value['type'] === 'audio') && typeof value['src'] === 'string' && isLiveSrc(value['src'])) {
     const src = redactUrl(value['src']);
     if (src !== value['src']) out = { ...value, src };
   }

@@ -88,7 +88,7 @@ t.test('POST /layers/:id/media: errors, and a refused action changes nothing', a
   const colour = await s.call('POST', '/stream/layers/col/media', { action: 'play' });
   t.equal(colour.status, 400, 'a colour layer has no transport');
   t.equal(colour.body.error.code, 'SM_ERR_VALIDATION');
-  t.match(colour.body.error.message, /color layer; only video layers/);
+  t.match(colour.body.error.message, /color layer; only video and audio layers/);
 
   const before = await s.call('GET', '/stream/layers/v1');
   const bad: unknown[] = [

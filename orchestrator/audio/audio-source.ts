@@ -72,6 +72,11 @@ export class AudioSource {
       );
   }
 
+  /** False once a file is known to have no sound (or a feed's picture is an SRT caller's only): no decoder, no place in the mix. */
+  get mayHaveSound(): boolean {
+    return this.#hasAudio !== false;
+  }
+
   get src(): string {
     return this.#content.src;
   }
@@ -110,6 +115,28 @@ export class AudioSource {
     if (this.input.live) return;
     this.#clock.seek(now, this.#content.startMs);
     this.#open(this.#content.startMs);
+  }
+
+  /** Goes to `positionMs` of the file (a media action `seek`); a live feed goes on. */
+  seek(now: number, positionMs: number): void {
+    if (this.input.live) return;
+    this.#clock.seek(now, positionMs);
+    this.#open(positionMs);
+  }
+
+  /** What the layer's `media` reports for an `audio` layer: playing or paused, its position (wrapped when it loops), its length once known. */
+  status(now: number): MediaStatus {
+    const d = this.#durationMs;
+    const p = Math.max(0, this.#clock.position(now));
+    return {
+      state: this.#clock.playing ? 'playing' : 'paused',
+      positionMs: Math.round(d ? (this.#loops() ? p % d : Math.min(p, d)) : p),
+      durationMs: d,
+      width: 0,
+      height: 0,
+      fps: 0,
+      lastError: null,
+    };
   }
 
   /**
@@ -184,6 +211,7 @@ export class AudioSource {
   /** A run's ffmpeg ended: a live feed is opened again after a while; a file's end is silence. */
   exited(run: number, code: number | null, stderr: string): void {
     if (run !== this.#run || this.#closed) return;
+    this.pid = undefined;
     if (code !== 0 && code !== null)
       this.hooks.log.info(
         { layerId: this.id, code, err: this.#redact(stderr.trim().split('\n').slice(-2).join(' | ')) },
@@ -208,6 +236,27 @@ export class AudioSource {
     const { input, live } = this.input;
     const named = message.split(input).join(live ? redactUrl(input) : this.#content.src);
     return live ? scrubSecrets(named, secretsOf(input)) : named;
+  }
+
+  /** The mixer thread died: its decoder run is gone (its ffmpeg is killed, if it still runs). */
+  orphaned(): void {
+    if (this.pid !== undefined) {
+      try {
+        process.kill(this.pid, 'SIGKILL');
+      } catch {
+        // Already ended.
+      }
+    }
+    this.pid = undefined;
+    this.#envelope = null;
+    if (this.#retry) clearTimeout(this.#retry);
+    this.#retry = null;
+  }
+
+  /** A new mixer thread: a new decoder run from the position now (a live feed: from its live edge). */
+  reopen(now: number): void {
+    if (this.#closed) return;
+    this.#open(this.input.live ? 0 : this.#clock.position(now));
   }
 
   close(): void {

@@ -2,9 +2,9 @@ import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { MixerCommand, MixerMessage, MixSource } from '../../media/audio-protocol.js';
-import { allocateTape, readTape, tapeOf, type AudioTape } from '../../media/audio-tape.js';
+import { allocateTape, readTape, tapeOf, type AudioTape, type TapeBuffers } from '../../media/audio-tape.js';
 import { AUDIO_RATE_HZ, gainToDb, mixVolume, type AudioLevelsPayload, type MasterBus } from '../../shared/audio.js';
-import { isLiveSrc, type MediaStatus } from '../../shared/media.js';
+import { isLiveSrc, type MediaAction, type MediaStatus } from '../../shared/media.js';
 import type { Layer } from '../../shared/scene.js';
 import type { Canvas, StreamConfig } from '../../shared/stream-config.js';
 import type { ProgramAudioReader } from '../output/audio-feed.js';
@@ -26,6 +26,8 @@ export const MAX_AUDIO_SOURCES = 16;
 /** A live feed whose decoder ended is opened again after this long, ms (then up to 5 s apart). */
 const LIVE_RETRY_MS = 1000;
 const LIVE_RETRY_MAX_MS = 5000;
+/** A mixer thread that dies within this of the last one's death is replaced this much later, ms. */
+const MIXER_RESTART_MS = 1000;
 
 /** What the program audio needs from the program. */
 export interface ProgramAudioOptions {
@@ -42,6 +44,11 @@ export interface ProgramAudioOptions {
   assetRoot: string;
   assetStorage: string;
   liveHosts?: readonly string[] | undefined;
+  /**
+   * A scene crossfade at scene time `t` (motion/scene-switcher.ts `at`): the outgoing layers (as at
+   * the activation) and the incoming scene's weight 0..1; null when none runs. Absent: a cut.
+   */
+  crossfade?: ((t: number) => { entries: readonly LayerEntry[]; mix: number } | null) | undefined;
   /** The master bus now (the stream config's `audio`; absent: volume 1, not muted). */
   master: () => MasterBus | undefined;
   log: Logger;
@@ -57,9 +64,20 @@ export interface ProgramAudioOptions {
  */
 export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }> implements ProgramAudioReader {
   readonly #o: ProgramAudioOptions;
-  readonly #worker: Worker;
+  #worker: Worker;
+  readonly #tapeBuffers: TapeBuffers;
   readonly #tape: AudioTape;
+  /** Mixer threads started to replace one that died (`stream_manager_audio_mixer_restarts_total`). */
+  mixerRestarts = 0;
+  /** Wall-clock time of the last mixer crash, ms (crashes closer than {@link MIXER_RESTART_MS} wait before the next start). */
+  #lastCrash = -Infinity;
+  #restartTimer: NodeJS.Timeout | null = null;
+  #resolveClosed: () => void = () => undefined;
   readonly #sources = new Map<string, AudioSource>();
+  /** Sources of a crossfade's outgoing layers (not in the incoming scene), faded out, closed when it ends. */
+  readonly #ghosts = new Map<string, AudioSource>();
+  /** Ids of the layers that came in with the running crossfade (faded in). */
+  #incoming = new Set<string>();
   readonly #ffprobe: string;
   #requested = 0;
   #run = 0;
@@ -73,19 +91,10 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
     super();
     this.#o = options;
     this.#ffprobe = ffprobeFor(options.ffmpegPath);
-    const buffers = allocateTape();
-    this.#tape = tapeOf(buffers);
-    this.#worker = new Worker(MIXER_FILE, { stdout: false, stderr: false });
-    this.#worker.unref();
-    this.#closedP = new Promise((resolve) => {
-      this.#worker.on('exit', () => resolve());
-      this.#worker.on('message', (m: MixerMessage) => {
-        if (m.type === 'closed') resolve();
-        else this.#onMessage(m);
-      });
-    });
-    this.#worker.on('error', (err) => options.log.error({ err }, 'audio mixer thread failed'));
-    this.#post({ type: 'init', tape: buffers, ffmpegPath: options.ffmpegPath });
+    this.#tapeBuffers = allocateTape();
+    this.#tape = tapeOf(this.#tapeBuffers);
+    this.#closedP = new Promise((resolve) => (this.#resolveClosed = resolve));
+    this.#worker = this.#startMixer();
     options.scene.on('change', this.#onChange);
     for (const e of options.scene.entries()) this.#sync(e.layer);
     this.#offMedia = options.media?.onUpdate((id, status) => this.#sources.get(id)?.followVideo(status, this.#o.now()));
@@ -137,19 +146,43 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
       const t = ((from + k * GAIN_STEP) * 1000) / AUDIO_RATE_HZ;
       at.push(this.#o.resolve ? this.#o.resolve(entries, t) : entries);
     }
+    // A scene crossfade: the incoming layers fade in by its weight, the outgoing ones out.
+    const fades: Array<{ entries: readonly LayerEntry[]; mix: number } | null> = [];
+    for (let k = 0; k < points; k++)
+      fades.push(
+        this.#ghosts.size + this.#incoming.size > 0 ? (this.#o.crossfade?.(((from + k * GAIN_STEP) * 1000) / AUDIO_RATE_HZ) ?? null) : null,
+      );
     const sources: MixSource[] = [];
+    const tMs = (from * 1000) / AUDIO_RATE_HZ;
+    const frameMs = 1000 / Math.max(1, this.#o.fps());
     entries.forEach((e, i) => {
       const src = this.#sources.get(e.layer.id)!;
+      const fadesIn = this.#incoming.has(e.layer.id);
       const left: number[] = [];
       const right: number[] = [];
       for (let k = 0; k < points; k++) {
         const g = gains(at[k]![i]!.layer);
-        left.push(g[0]);
-        right.push(g[1]);
+        const w = fadesIn ? (fades[k]?.mix ?? 1) : 1;
+        left.push(g[0] * w);
+        right.push(g[1] * w);
       }
-      const tMs = (from * 1000) / AUDIO_RATE_HZ;
-      sources.push(src.mixPart(tMs, e.layer.audio?.syncOffsetMs ?? 0, left, right, 1000 / Math.max(1, this.#o.fps())));
+      sources.push(src.mixPart(tMs, e.layer.audio?.syncOffsetMs ?? 0, left, right, frameMs));
     });
+    for (const [id, src] of this.#ghosts) {
+      const left: number[] = [];
+      const right: number[] = [];
+      let layer: Layer | undefined;
+      for (let k = 0; k < points; k++) {
+        const f = fades[k];
+        layer = f?.entries.find((x) => x.layer.id === id)?.layer ?? layer;
+        const g = f && layer ? gains(layer) : [0, 0];
+        left.push(g[0]! * (1 - (f?.mix ?? 1)));
+        right.push(g[1]! * (1 - (f?.mix ?? 1)));
+      }
+      sources.push(src.mixPart(tMs, layer?.audio?.syncOffsetMs ?? 0, left, right, frameMs));
+    }
+    // Past the crossfade's end: the outgoing sources are done.
+    if (fades[points - 1] === null && this.#ghosts.size + this.#incoming.size > 0) this.#endCrossfade();
     const master = this.#o.master();
     const m = master?.muted ? 0 : (master?.volume ?? 1);
     this.#post({ type: 'mix', from, to, step: GAIN_STEP, sources, master: new Array<number>(points).fill(m) });
@@ -180,6 +213,21 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
     return out ?? entries;
   }
 
+  /**
+   * A media action on `audio` layer `layerId` (the store already set its `playing`; the change
+   * reached its source): a restart starts again from `startMs`, a seek from `positionMs`.
+   * @returns the source's state now (`paused`, `playing`; `error` when it has no decoder: over the source limit or refused)
+   */
+  control(layerId: string, action: MediaAction): MediaStatus {
+    const src = this.#sources.get(layerId);
+    const now = this.#o.now();
+    if (src && action.action === 'restart') src.restart(now);
+    else if (src && action.action === 'seek') src.seek(now, action.positionMs ?? 0);
+    return src
+      ? src.status(now)
+      : { state: 'error', positionMs: 0, durationMs: null, width: 0, height: 0, fps: 0, lastError: 'No audio decoder for this layer' };
+  }
+
   /** Kills every decoder, ends the mixer thread (boundedly). */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -188,6 +236,12 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
     this.#offMedia?.();
     for (const s of this.#sources.values()) s.close();
     this.#sources.clear();
+    this.#endCrossfade();
+    if (this.#restartTimer) {
+      clearTimeout(this.#restartTimer);
+      this.#restartTimer = null;
+      this.#resolveClosed();
+    }
     this.#post({ type: 'shutdown' });
     const t = setTimeout(() => void this.#worker.terminate(), 3000);
     await this.#closedP;
@@ -195,7 +249,60 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
   }
 
   #post(c: MixerCommand): void {
-    this.#worker.postMessage(c);
+    // While a crashed mixer waits to be replaced, nothing is sent (its replacement reopens every source).
+    if (this.#restartTimer === null) this.#worker.postMessage(c);
+  }
+
+  /** Starts a mixer thread on the program tape; a thread that ends while the program audio is open is replaced ({@link #mixerDied}). */
+  #startMixer(): Worker {
+    const w = new Worker(MIXER_FILE, { stdout: false, stderr: false });
+    w.unref();
+    w.on('message', (m: MixerMessage) => {
+      if (w !== this.#worker) return;
+      if (m.type === 'closed') this.#resolveClosed();
+      else this.#onMessage(m);
+    });
+    w.on('error', (err) => this.#o.log.error({ err }, 'audio mixer thread failed'));
+    w.on('exit', (code) => {
+      if (w !== this.#worker) return;
+      if (this.#closed) this.#resolveClosed();
+      else this.#mixerDied(code);
+    });
+    w.postMessage({ type: 'init', tape: this.#tapeBuffers, ffmpegPath: this.#o.ffmpegPath } satisfies MixerCommand);
+    return w;
+  }
+
+  /**
+   * The mixer thread ended while the program audio was open (it threw, or ran out of memory): the
+   * program reads silence meanwhile (the tape never waits); its decoders are killed (they were its
+   * children), and a new thread is started, at once or, after a crash less than
+   * {@link MIXER_RESTART_MS} ago, that long later (a thread that dies at every start does not spin),
+   * and every source is opened again at its position now. Counted in {@link mixerRestarts}.
+   */
+  #mixerDied(code: number): void {
+    this.#o.log.error({ code }, 'audio mixer thread ended; starting a new one');
+    for (const s of this.#sources.values()) s.orphaned();
+    for (const s of this.#ghosts.values()) s.orphaned();
+    this.#endCrossfade();
+    const now = Date.now();
+    const wait = now - this.#lastCrash < MIXER_RESTART_MS ? MIXER_RESTART_MS : 0;
+    this.#lastCrash = now;
+    this.#restartTimer = setTimeout(() => {
+      this.#restartTimer = null;
+      if (this.#closed) return;
+      this.mixerRestarts++;
+      this.#worker = this.#startMixer();
+      // What the dead thread was asked for is lost: the next read asks again from where it reads.
+      this.#requested = 0;
+      const t = this.#o.now();
+      for (const s of this.#sources.values()) s.reopen(t);
+    }, wait);
+    this.#restartTimer.unref();
+  }
+
+  /** Ends the mixer thread as a crash would (tests of its recovery; the program goes on). */
+  async killMixer(): Promise<void> {
+    await this.#worker.terminate();
   }
 
   #onMessage(m: Exclude<MixerMessage, { type: 'closed' }>): void {
@@ -212,16 +319,30 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
     if (this.#closed) return;
     try {
       if (e.type === 'layerAdded' || e.type === 'layerUpdated') this.#sync(e.layer);
-      else if (e.type === 'layerRemoved') this.#remove(e.layer.id);
-      else if (e.type === 'sceneReplaced') {
+      else if (e.type === 'layerRemoved') {
+        this.#remove(e.layer.id);
+        this.#fill();
+      } else if (e.type === 'sceneReplaced') {
         const keep = new Set(e.layers.map((l) => l.id));
-        for (const id of [...this.#sources.keys()]) if (!keep.has(id)) this.#remove(id);
+        // A crossfade (begun just before this change): the outgoing layers' sound fades out, the incoming's in.
+        this.#endCrossfade();
+        const fade = this.#o.crossfade?.(this.#o.now());
+        const outgoing = new Set(fade?.entries.map((x) => x.layer.id) ?? []);
+        if (fade) this.#incoming = new Set([...keep].filter((id) => !outgoing.has(id)));
+        for (const [id, src] of [...this.#sources]) {
+          if (keep.has(id)) continue;
+          if (fade && outgoing.has(id)) {
+            this.#sources.delete(id);
+            this.#ghosts.set(id, src);
+          } else this.#remove(id);
+        }
         // An audio layer's file starts again (a video layer's sound follows its picture, which a
         // scene activation restarts and reports: MediaSources.restartAll).
         for (const l of e.layers) {
           this.#sync(l);
           if (l.content.type === 'audio') this.#sources.get(l.id)?.restart(this.#o.now());
         }
+        this.#fill();
       }
     } catch (err) {
       this.#o.log.error({ err, event: e.type }, 'program audio could not follow a scene change');
@@ -231,6 +352,11 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
   /** Brings the sound of `layer` in line with it: created, changed, replaced (new `src`) or removed. */
   #sync(layer: Layer): void {
     const c = layer.content;
+    const ghost = this.#ghosts.get(layer.id);
+    if (ghost) {
+      ghost.close();
+      this.#ghosts.delete(layer.id);
+    }
     const existing = this.#sources.get(layer.id);
     if (c.type !== 'video' && c.type !== 'audio') {
       if (existing) this.#remove(layer.id);
@@ -241,7 +367,7 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
       return;
     }
     if (existing) this.#remove(layer.id);
-    if (this.#sources.size >= MAX_AUDIO_SOURCES) {
+    if (this.#mixing() >= MAX_AUDIO_SOURCES) {
       this.#o.log.warn({ layerId: layer.id, max: MAX_AUDIO_SOURCES }, 'layer over the audio source limit: not mixed');
       return;
     }
@@ -269,6 +395,29 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
       log: this.#o.log,
     });
     this.#sources.set(layer.id, src);
+  }
+
+  /** Sources that decode, or may (a video file not probed yet); a video without sound takes no place. */
+  #mixing(): number {
+    let n = 0;
+    for (const s of this.#sources.values()) if (s.mayHaveSound) n++;
+    return n;
+  }
+
+  /** A place came free: layers with sound left out by {@link MAX_AUDIO_SOURCES} get a decoder, in the scene's order. */
+  #fill(): void {
+    for (const e of this.#o.scene.entries()) {
+      if (this.#mixing() >= MAX_AUDIO_SOURCES) return;
+      const t = e.layer.content.type;
+      if ((t === 'video' || t === 'audio') && !this.#sources.has(e.layer.id)) this.#sync(e.layer);
+    }
+  }
+
+  /** The crossfade is over (or replaced): its outgoing sources are closed, its incoming ones play at their own volume. */
+  #endCrossfade(): void {
+    for (const s of this.#ghosts.values()) s.close();
+    this.#ghosts.clear();
+    this.#incoming.clear();
   }
 
   #remove(id: string): void {
@@ -301,7 +450,11 @@ export function programAudio(
     ffmpegPath: string;
     log: Logger;
     motion?:
-      { animator?: { resolve(entries: readonly LayerEntry[], t: number, canvas: Canvas): readonly LayerEntry[] } | undefined } | undefined;
+      | {
+          animator?: { resolve(entries: readonly LayerEntry[], t: number, canvas: Canvas): readonly LayerEntry[] } | undefined;
+          scenes?: { at(t: number): { entries: readonly LayerEntry[]; mix: number } | null } | undefined;
+        }
+      | undefined;
     media?: { assetRoot: string; assetStorage: string; liveHosts?: readonly string[] } | undefined;
   },
   media: ProgramAudioOptions['media'],
@@ -319,6 +472,7 @@ export function programAudio(
     assetRoot: o.media?.assetRoot ?? '.',
     assetStorage: o.media?.assetStorage ?? '.',
     liveHosts: o.media?.liveHosts,
+    crossfade: o.motion?.scenes ? (t) => o.motion!.scenes!.at(t) : undefined,
     master: () => stream().audio,
     log: o.log.child({ component: 'audio' }),
   });

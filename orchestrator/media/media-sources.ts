@@ -98,8 +98,12 @@ export class MediaSources implements MediaControl, VideoFrames {
     return this.#sources.get(layerId)?.status() ?? this.#refused.get(layerId);
   }
 
+  /** The sound of `audio` layers (orchestrator/audio/program-audio.ts): their media actions go there. */
+  audio: { control(layerId: string, action: MediaAction): MediaStatus } | undefined;
+
   control(layerId: string, action: MediaAction): MediaStatus {
     const layer = this.#o.scene.entry(layerId).layer;
+    if (layer.content.type === 'audio' && this.audio) return this.audio.control(layerId, action);
     const source = this.#sources.get(layerId);
     if (layer.content.type !== 'video' || !source)
       throw new AppError('SM_ERR_VALIDATION', `Layer "${layerId}" is not a video layer`, [

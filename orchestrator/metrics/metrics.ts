@@ -26,6 +26,8 @@ export interface MetricSources {
   /** Folders whose free disk space is reported, by label (`data`: DATA_DIR, `recordings`: RECORDINGS_DIR). */
   dirs?: () => Record<string, string>;
   /** The program audio's last meters (issue 30): the master bus and each source by layer id, dBFS; null: none yet. */
+  /** Audio mixer threads started to replace one that died (issue 30). */
+  audioMixerRestarts?: () => number;
   audio?: () => { master: { peakDb: number; rmsDb: number }; sources: Record<string, { peakDb: number; rmsDb: number }> } | null;
 }
 
@@ -396,6 +398,16 @@ export class Metrics {
           this.set({ source, kind: 'peak' }, l.peakDb);
           this.set({ source, kind: 'rms' }, l.rmsDb);
         }
+      },
+    });
+
+    new Counter({
+      name: `${PREFIX}audio_mixer_restarts_total`,
+      help: 'Audio mixer threads started to replace one that died (the program audio is silent meanwhile)',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(src.audioMixerRestarts?.() ?? 0);
       },
     });
 

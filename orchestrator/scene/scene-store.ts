@@ -287,10 +287,12 @@ export class SceneStore extends EventEmitter<{ change: [SceneEvent] }> {
   mediaAction(id: string, body: unknown, ifMatch?: IfMatch): { layer: Layer; action: MediaAction } {
     const { layer: current, revision } = this.#entry(id);
     assertMatch(ifMatch, revision, `Layer "${id}"`);
-    if (current.content.type !== 'video') {
-      throw new AppError('SM_ERR_VALIDATION', `Layer "${id}" is a ${current.content.type} layer; only video layers have media actions`, [
-        { path: 'id', message: 'Expected a video layer' },
-      ]);
+    if (current.content.type !== 'video' && current.content.type !== 'audio') {
+      throw new AppError(
+        'SM_ERR_VALIDATION',
+        `Layer "${id}" is a ${current.content.type} layer; only video and audio layers have media actions`,
+        [{ path: 'id', message: 'Expected a video or audio layer' }],
+      );
     }
     const action = parseOrThrow(MediaActionSchema, body ?? {}, 'media action');
     if (action.action === 'seek' && isLiveSrc(current.content.src)) {
