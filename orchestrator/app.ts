@@ -26,6 +26,7 @@ import { ffprobeFor } from './output/recording-check.js';
 import { StreamPipeline } from './pipeline.js';
 import { SceneLibrary } from './scene/scene-library.js';
 import { Studio } from './scene/studio.js';
+import { AUDIO_RATE_HZ } from '../shared/audio.js';
 import type { SceneStore } from './scene/scene-store.js';
 import { shutdown } from './shutdown.js';
 import { goLiveAtStart } from './startup.js';
@@ -180,6 +181,7 @@ export async function startApp(config: ServerConfig, log: Logger, options: Start
     dirs: () => ({ data: config.state.dataDir, recordings: config.recordingsDir }),
     audio: () => pipeline.audio.levels,
     audioMixerRestarts: () => pipeline.audio.mixerRestarts,
+    audioUnderrunSeconds: () => pipeline.audio.underrunFrames / AUDIO_RATE_HZ,
   } satisfies Metrics['sources']);
   pipeline.preview = ws;
   scenes.media = pipeline.media;

@@ -45,6 +45,11 @@ t.test('a crashed mixer thread is replaced and the sound comes back', async (t) 
   t.notOk(running(before!), 'the dead thread’s decoder was killed');
   const metrics = String((await s.call('GET', '/metrics')).body);
   t.match(metrics, /stream_manager_audio_mixer_restarts_total 1\b/, 'counted in /metrics');
+  // Whatever the encoders read before it was mixed (a gap while the thread restarts, if any) is
+  // counted once, in seconds, however many encoders read it.
+  const underrun = Number(/stream_manager_audio_underrun_seconds_total ([0-9.e-]+)/.exec(metrics)?.[1]);
+  t.ok(underrun >= 0 && underrun < 3, `underrun in /metrics: ${underrun} s of the ~3 s played`);
+  t.ok(Math.abs(underrun - audio.underrunFrames / 48_000) < 0.2, 'the counter the mixer keeps');
   const file = (await s.call('GET', '/stream/status')).body.outputs[0].file as string;
   t.equal((await s.call('POST', '/stream/stop')).status, 200);
 

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { MixerCommand, MixerMessage, MixSource } from '../../media/audio-protocol.js';
-import { allocateTape, readTape, tapeOf, type AudioTape, type TapeBuffers } from '../../media/audio-tape.js';
+import { allocateTape, mixedUpTo, readTape, tapeOf, type AudioTape, type TapeBuffers } from '../../media/audio-tape.js';
 import { AUDIO_RATE_HZ, gainToDb, mixVolume, type AudioLevelsPayload, type MasterBus } from '../../shared/audio.js';
 import { isLiveSrc, type MediaAction, type MediaStatus } from '../../shared/media.js';
 import type { Layer } from '../../shared/scene.js';
@@ -69,6 +69,10 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
   readonly #tape: AudioTape;
   /** Mixer threads started to replace one that died (`stream_manager_audio_mixer_restarts_total`). */
   mixerRestarts = 0;
+  /** Sample frames (48 kHz) the encoders read before they were mixed, i.e. as silence (`stream_manager_audio_underrun_seconds_total`). */
+  underrunFrames = 0;
+  /** The end of the last range counted in {@link underrunFrames}, sample frames. */
+  #underrunTo = 0;
   /** Wall-clock time of the last mixer crash, ms (crashes closer than {@link MIXER_RESTART_MS} wait before the next start). */
   #lastCrash = -Infinity;
   #restartTimer: NodeJS.Timeout | null = null;
@@ -125,6 +129,13 @@ export class ProgramAudio extends EventEmitter<{ levels: [AudioLevelsPayload] }>
 
   read(from: number, frames: number, out: Float32Array): void {
     readTape(this.#tape, from, frames, out);
+    // Samples read before they were mixed went out as silence; counted once however many encoders read them.
+    const end = from + frames;
+    const short = end - Math.max(from, mixedUpTo(this.#tape), this.#underrunTo);
+    if (short > 0) {
+      this.underrunFrames += short;
+      this.#underrunTo = end;
+    }
     if (this.#closed) return;
     const fps = this.#o.fps();
     const want = from + frames + Math.round((2 * AUDIO_RATE_HZ) / Math.max(1, fps));

@@ -25,9 +25,11 @@ export interface MetricSources {
   outputs?: () => { id: string; state: string; restarts: number; bytes: number; bitrateBps: number | null }[];
   /** Folders whose free disk space is reported, by label (`data`: DATA_DIR, `recordings`: RECORDINGS_DIR). */
   dirs?: () => Record<string, string>;
-  /** The program audio's last meters (issue 30): the master bus and each source by layer id, dBFS; null: none yet. */
   /** Audio mixer threads started to replace one that died (issue 30). */
   audioMixerRestarts?: () => number;
+  /** Seconds of program audio the encoders read before the mixer had made them (read as silence). */
+  audioUnderrunSeconds?: () => number;
+  /** The program audio's last meters (issue 30): the master bus and each source by layer id, dBFS; null: none yet. */
   audio?: () => { master: { peakDb: number; rmsDb: number }; sources: Record<string, { peakDb: number; rmsDb: number }> } | null;
 }
 
@@ -408,6 +410,16 @@ export class Metrics {
       collect() {
         this.reset();
         this.inc(src.audioMixerRestarts?.() ?? 0);
+      },
+    });
+
+    new Counter({
+      name: `${PREFIX}audio_underrun_seconds_total`,
+      help: 'Program audio the encoders read before the mixer thread had made it, seconds: it went out as silence (a short gap in the sound); grows when the mixer lacks CPU',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(src.audioUnderrunSeconds?.() ?? 0);
       },
     });
 
