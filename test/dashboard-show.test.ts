@@ -361,13 +361,22 @@ t.test('the dashboard drives the whole show, in Chromium at 1440x900 and 390x844
     const rms = async (sel: string): Promise<number> => Number(await page.getAttribute(sel, 'data-rms'));
     await page.waitForSelector(row, { timeout: 5000 });
     await until('the meter to show the tone', async () => (await rms(row)) > -30);
-    const metrics = String((await s.call('GET', '/metrics')).body);
-    const server = Number(/stream_manager_audio_level_dbfs\{source="tone",kind="rms"\} (-?[0-9.]+)/.exec(metrics)?.[1]);
-    const shown = await rms(row);
+    // The page and the server (/metrics) read at once; a block the mixer missed on a loaded machine
+    // (silence) may dip one window, so a few reads are allowed.
+    let shown = 0;
+    let server = 0;
+    await until('the meter to show what the server measures', async () => {
+      const metrics = String((await s.call('GET', '/metrics')).body);
+      server = Number(/stream_manager_audio_level_dbfs\{source="tone",kind="rms"\} (-?[0-9.]+)/.exec(metrics)?.[1]);
+      shown = await rms(row);
+      return Math.abs(shown - server) < 3 && Math.abs(shown - -12.04) < 3;
+    });
     t.comment(`the tone's RMS: ${shown} dBFS on the page, ${server} dBFS on the server (-12.04 made)`);
-    t.ok(Math.abs(shown - server) < 3 && Math.abs(shown - -12.04) < 3, 'the meter shows what the server measures');
-    t.match(await page.textContent(`${row} .meter-value`), /^-1\d\.\d \/ -\d+\.\d dB$/, 'with the numbers (RMS / peak)');
-    t.ok((await rms('#audio-master')) > -30, 'and the master meter too');
+    t.pass('the meter shows what the server measures, within 3 dB');
+    t.match(await page.textContent(`${row} .meter-value`), /^-\d+\.\d \/ -\d+\.\d dB$/, 'with the numbers (RMS / peak)');
+    await until('the master meter too', async () => (await rms('#audio-master')) > -30);
+    t.equal(await page.textContent(`${row} .title`), 'tone', 'named by its layer');
+    await page.locator('#audio-panel').screenshot({ path: resolve(ARTIFACTS, 'dashboard-show-audio.png') });
     await page.click(`${row} .audio-mute`);
     await until('muted on the server', async () => (await s.call('GET', '/stream/layers/tone')).body.audio?.muted === true);
     await until('the meter to fall', async () => (await rms(row)) < -80);

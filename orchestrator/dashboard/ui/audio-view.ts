@@ -24,6 +24,7 @@ class Meter {
   readonly #peak: HTMLSpanElement;
   readonly #rms: HTMLSpanElement;
   readonly #value: HTMLSpanElement;
+  readonly #title: HTMLSpanElement;
   readonly mute: HTMLButtonElement;
   #muted = false;
 
@@ -35,7 +36,8 @@ class Meter {
     this.mute.addEventListener('click', () => void busy(this.mute, () => onMute(!this.#muted)));
     const bar = el('span', { className: 'meter' }, this.#peak, this.#rms);
     bar.setAttribute('aria-hidden', 'true');
-    this.row = el('li', { className: 'audio-source' }, el('span', { className: 'title', textContent: label }), bar, this.#value, this.mute);
+    this.#title = el('span', { className: 'title', textContent: label });
+    this.row = el('li', { className: 'audio-source' }, this.#title, bar, this.#value, this.mute);
     this.row.dataset['id'] = id;
     this.set(null);
   }
@@ -49,6 +51,11 @@ class Meter {
     this.row.dataset['rms'] = rms.toFixed(1);
     this.row.dataset['peak'] = peak.toFixed(1);
     this.#value.textContent = level ? `${rms <= -120 ? '-∞' : rms.toFixed(1)} / ${peak <= -120 ? '-∞' : peak.toFixed(1)} dB` : '–';
+  }
+
+  /** The row's name (a layer renamed). */
+  setLabel(label: string): void {
+    if (this.#title.textContent !== label) this.#title.textContent = label;
   }
 
   setMuted(muted: boolean): void {
@@ -129,9 +136,10 @@ export class AudioView {
     const rows = sources.map((l) => {
       let m = this.#meters.get(l.id);
       if (!m) {
-        m = new Meter(l.id, l.name ?? l.id, (muted) => this.#muteLayer(l.id, muted));
+        m = new Meter(l.id, l.name || l.id, (muted) => this.#muteLayer(l.id, muted));
         this.#meters.set(l.id, m);
       }
+      m.setLabel(l.name || l.id);
       m.setMuted(l.audio?.muted ?? false);
       return m.row;
     });
