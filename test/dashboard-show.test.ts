@@ -6,9 +6,11 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import type { Browser, Page } from 'playwright-core';
+import { makeSound } from './helpers/audio.js';
 import { launchChromium } from './helpers/browser.js';
 import { frameKind, makeClip, recordedFrames, rgbAt } from './helpers/media.js';
 import { startServer, type TestServer } from './helpers/server.js';
+import { uploadFile } from './helpers/upload-file.js';
 
 // One Chromium for the file (its first start on a loaded CI machine can take 30 s and more).
 t.setTimeout(240_000);
@@ -342,6 +344,54 @@ t.test('the dashboard drives the whole show, in Chromium at 1440x900 and 390x844
     await page.click(`${item} button.delete`);
     await page.click(`${item} button.delete`);
     await until('the layer gone', async () => (await s.call('GET', '/stream/layers/clip')).status === 404);
+  });
+
+  await t.test("audio meters: an audio layer's meter follows the server's levels; Mute mutes it", async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'sm-show-audio-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    // A 1 kHz sine at amplitude 0.5 made stereo: RMS -12.04 dBFS.
+    await makeSound(join(dir, 'tone.wav'), 'aevalsrc=0.5*sin(2*PI*1000*t):s=48000:d=4');
+    const up = await uploadFile(s.base, join(dir, 'tone.wav'), 'tone.wav');
+    t.equal(up.status, 201);
+    t.equal((await s.call('PATCH', '/stream/config', { encoder: { audio: 'silent' } })).status, 200, 'the program gets its sound');
+    const tone = { id: 'tone', content: { type: 'audio', src: up.body.id, loop: true } };
+    t.equal((await s.call('POST', '/stream/layers', tone)).status, 201);
+    t.equal((await s.call('POST', '/stream/start')).status, 200);
+    const row = '#audio-sources li[data-id="tone"]';
+    const rms = async (sel: string): Promise<number> => Number(await page.getAttribute(sel, 'data-rms'));
+    await page.waitForSelector(row, { timeout: 5000 });
+    await until('the meter to show the tone', async () => (await rms(row)) > -30);
+    // The page and the server (/metrics) read at once; a block the mixer missed on a loaded machine
+    // (silence) may dip one window, so a few reads are allowed.
+    let shown = 0;
+    let server = 0;
+    await until('the meter to show what the server measures', async () => {
+      const metrics = String((await s.call('GET', '/metrics')).body);
+      server = Number(/stream_manager_audio_level_dbfs\{source="tone",kind="rms"\} (-?[0-9.]+)/.exec(metrics)?.[1]);
+      shown = await rms(row);
+      return Math.abs(shown - server) < 3 && Math.abs(shown - -12.04) < 3;
+    });
+    t.comment(`the tone's RMS: ${shown} dBFS on the page, ${server} dBFS on the server (-12.04 made)`);
+    t.pass('the meter shows what the server measures, within 3 dB');
+    t.match(await page.textContent(`${row} .meter-value`), /^-\d+\.\d \/ -\d+\.\d dB$/, 'with the numbers (RMS / peak)');
+    await until('the master meter too', async () => (await rms('#audio-master')) > -30);
+    t.equal(await page.textContent(`${row} .title`), 'tone', 'named by its layer');
+    await page.locator('#audio-panel').screenshot({ path: resolve(ARTIFACTS, 'dashboard-show-audio.png') });
+    await page.click(`${row} .audio-mute`);
+    await until('muted on the server', async () => (await s.call('GET', '/stream/layers/tone')).body.audio?.muted === true);
+    await until('the meter to fall', async () => (await rms(row)) < -80);
+    t.equal(await page.textContent(`${row} .audio-mute`), 'Unmute', 'the button says Unmute');
+    t.comment(`muted: ${await page.textContent(`${row} .meter-value`)} on the page`);
+    // The master bus (config, admin): Mute and Unmute.
+    await page.click('#audio-master .audio-mute');
+    await until('the master muted', async () => (await s.call('GET', '/stream/config')).body.audio?.muted === true);
+    await page.waitForSelector('#audio-master.muted', { timeout: 2000 });
+    await page.click('#audio-master .audio-mute');
+    await until('the master unmuted', async () => (await s.call('GET', '/stream/config')).body.audio?.muted === false);
+    t.equal((await s.call('POST', '/stream/stop')).status, 200);
+    t.equal((await s.call('DELETE', '/stream/layers/tone')).status, 204);
+    await until('the row gone', async () => (await page.locator(row).count()) === 0);
+    t.equal((await s.call('PATCH', '/stream/config', { encoder: { audio: 'none' } })).status, 200);
   });
 
   await t.test('markup in a layer name is shown as text', async (t) => {

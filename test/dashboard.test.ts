@@ -380,7 +380,7 @@ t.test('dashboard with tokens: asks for one, explains 401 and 429; a viewer or o
     '#chat-post',
     '#add-layer',
   ];
-  const adminOnly = ['#output-add', '#output-url', '#config-apply'];
+  const adminOnly = ['#output-add', '#output-url', '#config-apply', '#audio-master .audio-mute'];
   const mine = ['#quality', '#token', '#studio-mode'];
   const viewerSees = await state([...operatorOnly, ...adminOnly, ...mine]);
   t.same(

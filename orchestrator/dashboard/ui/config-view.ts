@@ -6,6 +6,8 @@ export interface ConfigBody {
   height: number;
   targetFPS: number;
   encoder: { preset: string; bitrateKbps: number };
+  /** The master bus (absent: volume 1, not muted); shown by the audio meters. */
+  audio?: { volume: number; muted: boolean };
 }
 
 /** x264 presets, fastest first (shared/stream-config.ts `X264_PRESETS`). */

@@ -5,7 +5,7 @@ import { ApiError, type Api } from './api.js';
 
 /**
  * The dashboard's live link: one WebSocket (`/stream/ws`, binary preview frames, the `state`,
- * `layers`, `preview` and `chat` channels). When it drops, it reconnects with exponential backoff and, while
+ * `layers`, `preview`, `chat` and `audio` channels). When it drops, it reconnects with exponential backoff and, while
  * it is down, polls `GET /stream/status` every second so the numbers stay current (the contract's "fallback
  * to polling").
  */
@@ -120,7 +120,7 @@ export class LiveLink {
     this.#ws = ws;
     ws.onopen = () => {
       if (this.#ws !== ws) return;
-      ws.send(JSON.stringify({ type: 'subscribe', channels: ['layers', 'preview', 'chat'] }));
+      ws.send(JSON.stringify({ type: 'subscribe', channels: ['layers', 'preview', 'chat', 'audio'] }));
       this.#attempt = 0;
       this.#stopPolling();
       this.#set('connected', null);

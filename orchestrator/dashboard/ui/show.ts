@@ -4,6 +4,7 @@ import type { AssetMeta } from '../../../shared/state-doc.js';
 import type { StreamState } from '../../../shared/stream-state.js';
 import type { ServerMessage } from '../../../shared/ws-messages.js';
 import { AddLayerView } from './add-layer-view.js';
+import { AudioView } from './audio-view.js';
 import { ChatView } from './chat-view.js';
 import { ConfigView } from './config-view.js';
 import { DataView } from './data-view.js';
@@ -29,7 +30,7 @@ export interface ShowHooks {
 /**
  * The panels that drive the show, built on index.html's elements: transport (Start ... Reset),
  * move/scale on the preview, the studio panel's preview layers, scenes, data, add a layer, chat,
- * outputs and config. The page forwards its layers, assets, state and WebSocket messages here.
+ * outputs, config and the audio meters. The page forwards its layers, assets, state and WebSocket messages here.
  */
 export class ShowPanels {
   readonly #transport: TransportView;
@@ -41,6 +42,7 @@ export class ShowPanels {
   readonly #stage: StageView;
   readonly #previewLayers: PreviewLayersView;
   readonly #config: ConfigView;
+  readonly #audio: AudioView;
 
   constructor(ctx: PageContext, hooks: ShowHooks) {
     this.#transport = new TransportView(byId('program'), ctx, hooks.setState);
@@ -51,7 +53,11 @@ export class ShowPanels {
     this.#outputs = new OutputsView(byId('outputs-panel'), ctx);
     this.#stage = new StageView(byId('program-frame'), byId<HTMLSelectElement>('stage-layer'), ctx, hooks.setLayer);
     this.#previewLayers = new PreviewLayersView(byId<HTMLOListElement>('preview-layers'), ctx);
-    this.#config = new ConfigView(byId('config-panel'), ctx, hooks.isLive, (c) => this.#stage.setCanvas(c));
+    this.#config = new ConfigView(byId('config-panel'), ctx, hooks.isLive, (c) => {
+      this.#stage.setCanvas(c);
+      this.#audio.setConfig(c);
+    });
+    this.#audio = new AudioView(byId('audio-panel'), ctx);
     const studio = byId<HTMLInputElement>('studio-mode');
     studio.addEventListener('change', () => this.#setStudio(studio.checked));
     this.#setStudio(studio.checked);
@@ -63,7 +69,7 @@ export class ShowPanels {
     this.#add.setStudio(on);
   }
 
-  /** Reads scenes, data, chat, outputs and config again. */
+  /** Reads scenes, data, chat, outputs and config (with the master bus) again. */
   async refresh(): Promise<void> {
     await Promise.all([
       this.#scenes.refresh(),
@@ -78,6 +84,7 @@ export class ShowPanels {
   layers(list: Layer[]): void {
     this.#stage.setLayers(list);
     this.#data.setLayers(list);
+    this.#audio.setLayers(list);
   }
 
   assets(list: AssetMeta[]): void {
@@ -101,6 +108,8 @@ export class ShowPanels {
     else if (msg.type === 'chat') this.#chat.add(msg.payload);
     else if (msg.type === 'chatRemoved') this.#chat.remove(msg.payload.id);
     else if (msg.type === 'scenesUpdate') this.#scenes.show(msg.payload);
+    else if (msg.type === 'audioLevels') this.#audio.levels(msg.payload);
+    else if (msg.type === 'stateUpdate' && msg.payload.config) this.#audio.setConfig(msg.payload.config);
   }
 
   output(status: OutputStatus): void {
