@@ -79,7 +79,7 @@ export const MasterBusSchema = z.strictObject({
 });
 export type MasterBus = z.infer<typeof MasterBusSchema>;
 
-/** `PATCH /stream/audio`: any subset of the master bus. */
+/** The stream config's `audio` in `PATCH /stream/config` (`{"audio": {...}}`): any subset of the master bus. */
 export const MasterBusPatchSchema = z.strictObject({
   volume: MasterBusSchema.shape.volume.unwrap().optional(),
   muted: MasterBusSchema.shape.muted.unwrap().optional(),
