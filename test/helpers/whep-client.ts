@@ -105,9 +105,20 @@ if (process.argv[1]?.endsWith('whep-client.js')) {
   const clients: WhepClient[] = [];
   const connected: boolean[] = [];
   for (let i = 0; i < Number(count); i++) {
-    const c = await connectWhep(url!, token);
+    let c = await connectWhep(url!, token);
+    let up = c.status === 201 && (await c.connected());
+    // A connection that failed (ICE or DTLS timing out on a machine loaded far past its cores) is
+    // tried once more, as a player would: its session is ended first (DELETE, as WHEP says).
+    if (c.status === 201 && !up) {
+      c.close();
+      if (c.location)
+        await fetch(new URL(c.location, url), { method: 'DELETE', headers: token ? { authorization: `Bearer ${token}` } : {} });
+      process.stderr.write(`viewer ${i}: not connected in time, trying once more\n`);
+      c = await connectWhep(url!, token);
+      up = c.status === 201 && (await c.connected());
+    }
     clients.push(c);
-    connected.push(c.status === 201 && (await c.connected()));
+    connected.push(up);
   }
   process.stdout.write(
     JSON.stringify({ statuses: clients.map((c) => c.status), connected, locations: clients.map((c) => c.location) }) + '\n',
