@@ -48,6 +48,22 @@ export async function startChild(
   env: Record<string, string>,
   options: { nofile?: number; cwd?: string; readyMs?: number } = {},
 ): Promise<ChildServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startChildOnce(env, options);
+    } catch (err) {
+      // freePort() frees the port before the child binds it: another test's process may take it
+      // meanwhile (EADDRINUSE, seen on CI). Another free port then, unless the test chose the port.
+      const taken = err instanceof Error && err.message.includes('SM_ERR_PORT_UNAVAILABLE') && err.message.includes('"setting":"PORT"');
+      if (!taken || env['PORT'] !== undefined || attempt >= 3) throw err;
+    }
+  }
+}
+
+async function startChildOnce(
+  env: Record<string, string>,
+  options: { nofile?: number; cwd?: string; readyMs?: number },
+): Promise<ChildServer> {
   const port = await freePort();
   const main = resolve('dist/orchestrator/main.js');
   // With `nofile`, the server runs under `ulimit -n <nofile>` (soft and hard), as on a host with a low fd limit.
