@@ -54,7 +54,7 @@ export async function startChild(
     } catch (err) {
       // freePort() frees the port before the child binds it: another test's process may take it
       // meanwhile (EADDRINUSE, seen on CI). Another free port then, unless the test chose the port.
-      const taken = err instanceof Error && err.message.includes('SM_ERR_PORT_UNAVAILABLE') && err.message.includes('"setting":"PORT"');
+      const taken = err instanceof Error && err.message.startsWith('server exited') && err.message.includes('EADDRINUSE');
       if (!taken || env['PORT'] !== undefined || attempt >= 3) throw err;
     }
   }
