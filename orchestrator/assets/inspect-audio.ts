@@ -5,11 +5,9 @@ import { AppError } from '../../shared/errors.js';
 import type { AudioAssetInfo } from '../../shared/state-doc.js';
 import { probeMedia } from '../media/probe.js';
 import type { VideoLimits, VideoTools } from './inspect-video.js';
-import { measureTimeoutMs, packetSpan } from './video-tools.js';
+import { checkedDurationS, measureTimeoutMs, packetSpan } from './video-tools.js';
 
 /** A file whose packets end this much before its header's duration is cut short: 0.5 s, or 5 % of the duration. */
-const TRUNCATION_SLACK_S = 0.5;
-const TRUNCATION_SLACK = 0.05;
 /** How long decoding the first second may take, ms. */
 const DECODE_TIMEOUT_MS = 20_000;
 
@@ -39,21 +37,7 @@ export async function inspectAudio(tools: VideoTools, file: string, limits: Vide
   const span = await packetSpan(tools.ffprobePath, input, 0, limits.maxDurationS, measureTimeoutMs(size));
   if (!span) throw new AppError('SM_ERR_UNDECODABLE', 'The packets of this audio file cannot be read (damaged, or it took too long)');
   const packetsS = span.endS - span.startS;
-  const header = probe.durationS;
-  const durationS = header !== null && packetsS <= header + 1 ? header : packetsS;
-  if (durationS > limits.maxDurationS) {
-    throw new AppError(
-      'SM_ERR_VIDEO_LIMIT',
-      `The audio is ${durationS.toFixed(1)} s long; at most ${limits.maxDurationS} s are accepted (MAX_VIDEO_DURATION_S)`,
-      { limit: 'MAX_VIDEO_DURATION_S', value: durationS, max: limits.maxDurationS },
-    );
-  }
-  if (header !== null && packetsS + Math.max(TRUNCATION_SLACK_S, header * TRUNCATION_SLACK) < header) {
-    throw new AppError(
-      'SM_ERR_UNDECODABLE',
-      `The audio is cut short: its header says ${header.toFixed(2)} s, its packets end at ${packetsS.toFixed(2)} s`,
-    );
-  }
+  const durationS = checkedDurationS('audio', probe.durationS, packetsS, limits.maxDurationS);
   if (!(await decodesFirstSecond(tools.ffmpegPath, input))) throw new AppError('SM_ERR_UNDECODABLE', 'The audio could not be decoded');
   return {
     container: probe.format.slice(0, 128),

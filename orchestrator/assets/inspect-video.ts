@@ -3,14 +3,8 @@ import { resolve } from 'node:path';
 import { AppError } from '../../shared/errors.js';
 import type { VideoAssetInfo } from '../../shared/state-doc.js';
 import { probeMedia } from '../media/probe.js';
-import { cutPoster, measureTimeoutMs, packetSpan } from './video-tools.js';
+import { checkedDurationS, cutPoster, measureTimeoutMs, packetSpan } from './video-tools.js';
 
-/**
- * A file whose packets end this much before its header's duration is cut short: 0.5 s, or 5 %
- * of the duration (audio and video end a little apart; a cut loses the whole tail).
- */
-const TRUNCATION_SLACK_S = 0.5;
-const TRUNCATION_SLACK = 0.05;
 
 /** What a video upload may be: the most pixels (width x height) and seconds. */
 export interface VideoLimits {
@@ -67,22 +61,7 @@ export async function inspectVideo(tools: VideoTools, file: string, posterPath: 
   const span = await packetSpan(tools.ffprobePath, input, v.fps, limits.maxDurationS, measureTimeoutMs(size));
   if (!span) throw new AppError('SM_ERR_UNDECODABLE', 'The packets of this video cannot be read (damaged, or it took too long)');
   const packetsS = span.endS - span.startS;
-  const header = probe.durationS;
-  // The header's duration unless the packets run on past it (a header that undersells the file).
-  const durationS = header !== null && packetsS <= header + 1 ? header : packetsS;
-  if (durationS > limits.maxDurationS) {
-    throw new AppError(
-      'SM_ERR_VIDEO_LIMIT',
-      `The video is ${durationS.toFixed(1)} s long; at most ${limits.maxDurationS} s are accepted (MAX_VIDEO_DURATION_S)`,
-      { limit: 'MAX_VIDEO_DURATION_S', value: durationS, max: limits.maxDurationS },
-    );
-  }
-  if (header !== null && packetsS + Math.max(TRUNCATION_SLACK_S, header * TRUNCATION_SLACK) < header) {
-    throw new AppError(
-      'SM_ERR_UNDECODABLE',
-      `The video is cut short: its header says ${header.toFixed(2)} s, its packets end at ${packetsS.toFixed(2)} s`,
-    );
-  }
+  const durationS = checkedDurationS('video', probe.durationS, packetsS, limits.maxDurationS);
   if (!(await cutPoster(tools.ffmpegPath, input, posterPath, posterTimeS(durationS)))) {
     throw new AppError('SM_ERR_UNDECODABLE', 'No frame of this video could be decoded');
   }

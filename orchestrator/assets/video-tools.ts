@@ -1,3 +1,4 @@
+import { AppError } from '../../shared/errors.js';
 import { execFile, spawn } from 'node:child_process';
 import { open } from 'node:fs/promises';
 import { setPriority } from 'node:os';
@@ -120,4 +121,37 @@ export async function cutPoster(ffmpegPath: string, input: string, output: strin
     }
   }
   return false;
+}
+
+/**
+ * A file whose packets end this much before its header's duration is cut short: 0.5 s, or 5 %
+ * of the duration (audio and video end a little apart; a cut loses the whole tail).
+ */
+const TRUNCATION_SLACK_S = 0.5;
+const TRUNCATION_SLACK = 0.05;
+
+/**
+ * An uploaded media file's duration, s: the header's unless the packets run on past it (a header
+ * that undersells the file), checked against MAX_VIDEO_DURATION_S and for a cut-short file.
+ * @param what `audio` or `video`, for the messages
+ * @param header the header's duration, s (null: none)
+ * @param packetsS how long the packets last, s
+ * @throws AppError SM_ERR_VIDEO_LIMIT (too long), SM_ERR_UNDECODABLE (packets end well before the header says)
+ */
+export function checkedDurationS(what: 'audio' | 'video', header: number | null, packetsS: number, maxDurationS: number): number {
+  const durationS = header !== null && packetsS <= header + 1 ? header : packetsS;
+  if (durationS > maxDurationS) {
+    throw new AppError(
+      'SM_ERR_VIDEO_LIMIT',
+      `The ${what} is ${durationS.toFixed(1)} s long; at most ${maxDurationS} s are accepted (MAX_VIDEO_DURATION_S)`,
+      { limit: 'MAX_VIDEO_DURATION_S', value: durationS, max: maxDurationS },
+    );
+  }
+  if (header !== null && packetsS + Math.max(TRUNCATION_SLACK_S, header * TRUNCATION_SLACK) < header) {
+    throw new AppError(
+      'SM_ERR_UNDECODABLE',
+      `The ${what} is cut short: its header says ${header.toFixed(2)} s, its packets end at ${packetsS.toFixed(2)} s`,
+    );
+  }
+  return durationS;
 }

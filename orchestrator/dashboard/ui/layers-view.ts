@@ -1,6 +1,6 @@
 import type { LayerView as Layer } from '../../../shared/layer-view.js';
 import type { AssetMeta } from '../../../shared/state-doc.js';
-import { confirmButton } from './dom.js';
+import { confirmButton, el } from './dom.js';
 import { setDisabled } from './role.js';
 import { MediaControls, type MediaCommand } from './media-view.js';
 
@@ -26,16 +26,6 @@ export function displayOrder(layers: Iterable<Layer>): Layer[] {
     .map((l, i) => ({ l, i }))
     .sort((a, b) => b.l.zIndex - a.l.zIndex || b.i - a.i)
     .map((x) => x.l);
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  props: Partial<HTMLElementTagNameMap[K]> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const e = Object.assign(document.createElement(tag), props);
-  e.append(...children);
-  return e;
 }
 
 /** Sets an input's value unless someone is editing it. */
